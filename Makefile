@@ -1,0 +1,62 @@
+# zquant entry points. Every target installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_BIN := $(shell command -v uv 2>/dev/null)
+UV := $(if $(UV_BIN),$(UV_BIN),python3 -m uv)
+PY := .venv/bin/python
+PROTO_OUT := libs/proto/src
+PROTO_FILES := $(shell find proto -name '*.proto')
+
+.PHONY: help install proto lint test bench demo up up-dist services clean
+
+help:
+	@echo "make demo      run the main flow on the embedded (all-in-one, SQLite) default"
+	@echo "make test      lint + import contracts + unit/integration/contract/e2e tests (starts PostgreSQL/NATS)"
+	@echo "make bench     benchmarks with ratios against their references"
+	@echo "make up        all-in-one: every service in one process (foreground)"
+	@echo "make up-dist   distributed: one process per service on PostgreSQL + NATS"
+	@echo "make proto     regenerate Python stubs from proto/"
+
+.venv/.synced: pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	touch $@
+
+install: .venv/.synced proto
+
+proto: .venv/.synced $(PROTO_OUT)/.generated
+
+$(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
+	rm -rf $(PROTO_OUT)/zquant
+	$(PY) -m grpc_tools.protoc -Iproto \
+		--python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) \
+		$(PROTO_FILES)
+	touch $@
+
+lint: install
+	.venv/bin/buf lint proto
+	.venv/bin/lint-imports
+
+services:
+	bash tests/ensure-services.sh
+
+# pytest exit 5 means no test ran: that is a failure here, not a pass.
+test: install services lint
+	.venv/bin/python -m pytest -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: install services
+	for script in tests/bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+demo: install
+	$(PY) -m zquant_kit.cli demo
+
+up: install
+	$(PY) -m zquant_kit.cli db upgrade all
+	$(PY) -m zquant_kit.cli serve all
+
+up-dist: install services
+	$(PY) -m zquant_kit.cli serve-dist
+
+clean:
+	rm -rf .venv $(PROTO_OUT)/zquant $(PROTO_OUT)/.generated

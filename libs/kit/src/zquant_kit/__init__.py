@@ -1,0 +1,1 @@
+"""Shared plumbing for every zquant service: one copy, used by all five."""

@@ -1,0 +1,128 @@
+"""`zquant` command: serve services, manage their databases, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from zquant_kit.persistence import migrations
+from zquant_kit.persistence.engine import is_sqlite, normalize_url
+from zquant_kit.runner import serve_until_signalled
+from zquant_kit.service import ServiceDefinition, discover
+from zquant_kit.settings import Settings
+
+
+def _pick(names: str, known: dict[str, ServiceDefinition]) -> list[ServiceDefinition]:
+    if names == "all":
+        return list(known.values())
+    chosen = []
+    for name in names.split(","):
+        if name not in known:
+            raise SystemExit(f"unknown service {name!r}; known: {', '.join(known)} or 'all'")
+        chosen.append(known[name])
+    return chosen
+
+
+def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+    for definition in _pick(args.service, known):
+        url = settings.database_url(definition.name)
+        if args.action == "upgrade":
+            asyncio.run(migrations.upgrade(definition.migrations, url, definition.schema, args.revision or "head"))
+            print(f"{definition.name}: upgraded to {args.revision or 'head'}")
+        elif args.action == "downgrade":
+            if not args.revision:
+                raise SystemExit("downgrade needs a revision (e.g. base or -1)")
+            asyncio.run(migrations.downgrade(definition.migrations, url, definition.schema, args.revision))
+            print(f"{definition.name}: downgraded to {args.revision}")
+        elif args.action == "current":
+            have = asyncio.run(migrations.current(definition.migrations, url, definition.schema))
+            want = migrations.head(definition.migrations)
+            state = "up to date" if have == want else f"behind (head is {want}): run `zquant db upgrade {definition.name}`"
+            print(f"{definition.name}: {have or 'empty'} {state}")
+
+
+def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+    """SQLite online backup API: consistent while services keep writing."""
+    target = Path(args.path)
+    target.mkdir(parents=True, exist_ok=True)
+    for definition in _pick(args.service, known):
+        url = normalize_url(settings.database_url(definition.name))
+        if not is_sqlite(url):
+            print(f"{definition.name}: PostgreSQL — use pg_dump -n {definition.schema}", file=sys.stderr)
+            continue
+        source = sqlite3.connect(make_url(url).database)
+        destination = sqlite3.connect(target / f"{definition.name}.db")
+        with destination:
+            source.backup(destination)
+        destination.close()
+        source.close()
+        print(f"{definition.name}: backed up to {target / f'{definition.name}.db'}")
+
+
+def _serve_dist(settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+    """Distributed mode on one machine: a process per service, PostgreSQL + NATS from the environment."""
+    env = dict(os.environ)
+    env.setdefault("ZQUANT_NATS_URL", "nats://127.0.0.1:4222")
+    env["ZQUANT_EVENT_BUS"] = "nats"
+    for name in known:
+        key = f"ZQUANT_{name.upper()}_DATABASE_URL"
+        env.setdefault(key, "postgresql+psycopg://postgres@127.0.0.1:5432/zquant")
+    zquant = [sys.executable, "-m", "zquant_kit.cli"]
+    subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True)
+    processes = [subprocess.Popen([*zquant, "serve", name], env=env) for name in known]
+    try:
+        for process in processes:
+            process.wait()
+    except KeyboardInterrupt:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="zquant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run services: a name, a comma list, or 'all' (all-in-one)")
+    serve.add_argument("service", nargs="?", default="all")
+    sub.add_parser("serve-dist", help="one process per service on PostgreSQL + NATS")
+    db = sub.add_parser("db", help="database migrations and backups")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current", "backup"])
+    db.add_argument("service", nargs="?", default="all")
+    db.add_argument("revision", nargs="?", default="", help="target revision; for backup: the folder")
+    sub.add_parser("demo", help="the main flow on the embedded default, then exit")
+    sub.add_parser("services", help="list installed services")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    known = discover()
+    if args.command == "serve":
+        asyncio.run(serve_until_signalled(_pick(args.service, known), settings))
+    elif args.command == "serve-dist":
+        _serve_dist(settings, known)
+    elif args.command == "db" and args.action == "backup":
+        if not args.revision:
+            raise SystemExit("usage: zquant db backup SERVICE|all PATH")
+        args.path = args.revision
+        _backup(args, settings, known)
+    elif args.command == "db":
+        _db(args, settings, known)
+    elif args.command == "services":
+        for name, definition in known.items():
+            print(f"{name:<11} port {settings.port(name)}  {settings.database_url(name)}")
+    elif args.command == "demo":
+        from zquant_kit.demo import run_demo
+
+        asyncio.run(run_demo(settings, known))
+
+
+if __name__ == "__main__":
+    main()

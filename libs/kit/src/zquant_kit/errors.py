@@ -1,0 +1,70 @@
+"""Domain-level errors shared by every service.
+
+Pure Python on purpose: domain code raises these, and the gRPC adapter
+(`zquant_kit.grpc.status`) maps them to status codes with details in one place.
+"""
+
+from __future__ import annotations
+
+
+class ZqError(Exception):
+    """Base of every error a client is allowed to see."""
+
+    reason: str = "ERROR"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+
+
+class InvalidArgument(ZqError):
+    """A request field is malformed; `field` names it (dotted path)."""
+
+    reason = "INVALID_ARGUMENT"
+
+    def __init__(self, field: str, description: str, *, reason: str | None = None) -> None:
+        super().__init__(f"{field}: {description}", reason=reason)
+        self.field = field
+        self.description = description
+
+
+class NotFound(ZqError):
+    reason = "NOT_FOUND"
+
+    def __init__(self, resource_type: str, resource_name: str) -> None:
+        super().__init__(f"{resource_type} {resource_name!r} not found")
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+
+
+class AlreadyExists(ZqError):
+    reason = "ALREADY_EXISTS"
+
+    def __init__(self, resource_type: str, resource_name: str, field: str = "") -> None:
+        what = f" ({field})" if field else ""
+        super().__init__(f"{resource_type} {resource_name!r} already exists{what}")
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.field = field
+
+
+class Unauthenticated(ZqError):
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ZqError):
+    reason = "PERMISSION_DENIED"
+
+    def __init__(self, message: str, *, permission: str = "", reason: str | None = None) -> None:
+        super().__init__(message, reason=reason)
+        self.permission = permission
+
+
+class FailedPrecondition(ZqError):
+    reason = "FAILED_PRECONDITION"
+
+
+class Unavailable(ZqError):
+    reason = "UNAVAILABLE"

@@ -1,0 +1,1 @@
+"""gRPC adapters of the kit: status mapping, the server interceptor, server bootstrap, client helpers."""

@@ -1,0 +1,21 @@
+"""Client helpers: channels, bearer-token and API-key-signed calls."""
+
+from __future__ import annotations
+
+import grpc
+
+from zquant_kit.auth import signed_metadata
+
+
+def bearer(token: str) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {token}")]
+
+
+def insecure_channel(address: str, interceptors=()) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(address, interceptors=list(interceptors))
+
+
+async def call_with_api_key(stub_method, request, *, key_id: str, secret: str, method: str, **kwargs):
+    """Signs `request` with the API key (HMAC over timestamp, nonce, method, body digest) and calls."""
+    metadata = signed_metadata(key_id, secret, method, request.SerializeToString(deterministic=True))
+    return await stub_method(request, metadata=metadata, **kwargs)

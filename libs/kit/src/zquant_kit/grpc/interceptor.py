@@ -1,0 +1,180 @@
+"""One server interceptor for every service: authenticate, bind the principal, map errors, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Iterable
+
+import grpc
+
+from zquant_kit import principal as principal_ctx
+from zquant_kit.audit import AuditRecord, AuditSink, is_mutating
+from zquant_kit.auth import (
+    API_KEY_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    ApiKeyAuthenticator,
+    ApiKeyCredentials,
+    TokenVerifier,
+    request_digest,
+)
+from zquant_kit.errors import Unauthenticated, ZqError
+from zquant_kit.grpc.status import internal_status, to_grpc_status
+from zquant_kit.principal import Principal
+
+log = logging.getLogger(__name__)
+
+_EXEMPT_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+_TARGET_FIELDS = ("user_id", "api_key_id", "notification_id", "name", "username", "ts_code", "id")
+
+
+def _target_of(request) -> str:
+    """A short description of what the call acted on, from well-known request fields."""
+    for field in _TARGET_FIELDS:
+        value = getattr(request, field, None)
+        if isinstance(value, str) and value:
+            return f"{field}={value}"
+    return ""
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(
+        self,
+        service: str,
+        verifier: TokenVerifier,
+        api_keys: ApiKeyAuthenticator | None,
+        audit: AuditSink | None,
+        public_methods: Iterable[str] = (),
+    ) -> None:
+        self._service = service
+        self._domain = f"{service}.zquant"
+        self._verifier = verifier
+        self._api_keys = api_keys
+        self._audit = audit
+        self._public = frozenset(public_methods)
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(_EXEMPT_PREFIXES):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # client-streaming RPCs are not part of any zquant contract
+
+    async def _principal(self, method: str, request, context) -> Principal | None:
+        if method in self._public:
+            return None
+        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        authorization = metadata.get("authorization", "")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthenticated("authorization must be 'Bearer <token>'", reason="TOKEN_INVALID")
+            return await self._verifier.verify(token.strip())
+        if API_KEY_HEADER in metadata:
+            if self._api_keys is None:
+                raise Unauthenticated("API keys are not accepted here", reason="API_KEY_INVALID")
+            try:
+                credentials = ApiKeyCredentials(
+                    key_id=metadata[API_KEY_HEADER],
+                    timestamp=int(metadata.get(TIMESTAMP_HEADER, "")),
+                    nonce=metadata.get(NONCE_HEADER, ""),
+                    method=method,
+                    body_sha256=request_digest(request.SerializeToString(deterministic=True)),
+                    signature=metadata.get(SIGNATURE_HEADER, ""),
+                )
+            except ValueError:
+                raise Unauthenticated("x-zq-timestamp must be unix seconds", reason="API_KEY_INVALID") from None
+            return await self._api_keys.authenticate(credentials)
+        raise Unauthenticated("missing credentials: send 'authorization: Bearer <token>' or an API-key signature")
+
+    async def _fail(self, context, error: Exception) -> grpc.StatusCode:
+        if isinstance(error, ZqError):
+            status = to_grpc_status(error, self._domain)
+        else:
+            log.exception("unhandled error", exc_info=error)
+            status = internal_status()
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+    async def _record(self, method, request, context, principal: Principal | None, code: grpc.StatusCode) -> None:
+        if self._audit is None or not is_mutating(method):
+            return
+        try:
+            await self._audit.record(
+                AuditRecord(
+                    actor_user_id=principal.user_id if principal else "",
+                    service=self._service,
+                    method=method,
+                    target=_target_of(request),
+                    result_code=code.name,
+                    client_address=context.peer() or "",
+                    time=dt.datetime.now(dt.UTC),
+                )
+            )
+        except Exception:
+            log.exception("audit record failed for %s", method)
+
+    def _wrap_unary(self, method: str, behavior):
+        async def wrapped(request, context):
+            principal = None
+            code = grpc.StatusCode.OK
+            try:
+                principal = await self._principal(method, request, context)
+                token = principal_ctx.bind(principal)
+                try:
+                    return await behavior(request, context)
+                finally:
+                    principal_ctx.reset(token)
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            except Exception as error:
+                code = _code_of(error)
+                await self._fail(context, error)
+            finally:
+                await self._record(method, request, context, principal, code)
+
+        return wrapped
+
+    def _wrap_stream(self, method: str, behavior):
+        async def wrapped(request, context):
+            principal = None
+            code = grpc.StatusCode.OK
+            try:
+                principal = await self._principal(method, request, context)
+                token = principal_ctx.bind(principal)
+                try:
+                    async for item in behavior(request, context):
+                        yield item
+                finally:
+                    principal_ctx.reset(token)
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            except Exception as error:
+                code = _code_of(error)
+                await self._fail(context, error)
+            finally:
+                await self._record(method, request, context, principal, code)
+
+        return wrapped
+
+
+def _code_of(error: Exception) -> grpc.StatusCode:
+    if isinstance(error, ZqError):
+        value = to_grpc_status(error, "").code
+        return value
+    return grpc.StatusCode.INTERNAL

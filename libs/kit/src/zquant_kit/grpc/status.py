@@ -1,0 +1,64 @@
+"""Domain errors → gRPC status with google.rpc details, in one place."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from zquant_kit.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+    ZqError,
+)
+
+_CODES: list[tuple[type[ZqError], int]] = [
+    (InvalidArgument, code_pb2.INVALID_ARGUMENT),
+    (NotFound, code_pb2.NOT_FOUND),
+    (AlreadyExists, code_pb2.ALREADY_EXISTS),
+    (Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (PermissionDenied, code_pb2.PERMISSION_DENIED),
+    (FailedPrecondition, code_pb2.FAILED_PRECONDITION),
+    (Unavailable, code_pb2.UNAVAILABLE),
+]
+
+
+def _pack(message) -> any_pb2.Any:
+    container = any_pb2.Any()
+    container.Pack(message)
+    return container
+
+
+def status_for(error: ZqError, domain: str) -> status_pb2.Status:
+    code = next((c for t, c in _CODES if isinstance(error, t)), code_pb2.UNKNOWN)
+    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=domain))]
+    if isinstance(error, InvalidArgument):
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.description)
+                    ]
+                )
+            )
+        )
+    if isinstance(error, (NotFound, AlreadyExists)):
+        details.append(
+            _pack(error_details_pb2.ResourceInfo(resource_type=error.resource_type, resource_name=error.resource_name))
+        )
+    return status_pb2.Status(code=code, message=error.message, details=details)
+
+
+def to_grpc_status(error: ZqError, domain: str) -> grpc.Status:
+    return rpc_status.to_status(status_for(error, domain))
+
+
+def internal_status() -> grpc.Status:
+    """What a client sees for an unexpected failure: no traceback, no internals."""
+    return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message="internal error"))

@@ -1,0 +1,1 @@
+"""Async SQLAlchemy plumbing: engines, unit of work, outbox, idempotent consumers, migrations."""

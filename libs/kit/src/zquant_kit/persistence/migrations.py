@@ -1,0 +1,105 @@
+"""Alembic per service: own script directory, own version table in the service's schema.
+
+Each service's `migrations/env.py` calls `run_env()`; migration scripts ask `target_schema()`
+for the schema to use (None on SQLite, which has no schemas).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from zquant_kit.errors import FailedPrecondition
+from zquant_kit.persistence.engine import create_engine, is_sqlite, normalize_url
+
+
+def _config(script_location: Path, url: str, schema: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["schema"] = None if is_sqlite(url) else schema
+    return config
+
+
+def target_schema() -> str | None:
+    return context.config.attributes.get("schema")
+
+
+def run_env() -> None:
+    """Body of every service's env.py: migrate on the connection the caller opened."""
+    connection = context.config.attributes["connection"]
+    schema = context.config.attributes.get("schema")
+    context.configure(
+        connection=connection,
+        target_metadata=None,
+        version_table_schema=schema,
+        include_schemas=schema is not None,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run(script_location: Path, url: str, schema: str, action) -> None:
+    url = normalize_url(url)
+    config = _config(script_location, url, schema)
+    engine = create_engine(url, schema)
+    try:
+        async with engine.begin() as connection:
+            if not is_sqlite(url):
+                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+            def run(sync_connection):
+                config.attributes["connection"] = sync_connection
+                action(config)
+
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def upgrade(script_location: Path, url: str, schema: str, revision: str = "head") -> None:
+    await _run(script_location, url, schema, lambda cfg: command.upgrade(cfg, revision))
+
+
+async def downgrade(script_location: Path, url: str, schema: str, revision: str) -> None:
+    await _run(script_location, url, schema, lambda cfg: command.downgrade(cfg, revision))
+
+
+def revisions(script_location: Path) -> list[str]:
+    """Oldest first."""
+    script = ScriptDirectory(str(script_location))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def head(script_location: Path) -> str | None:
+    return ScriptDirectory(str(script_location)).get_current_head()
+
+
+async def current(script_location: Path, url: str, schema: str) -> str | None:
+    url = normalize_url(url)
+    engine = create_engine(url, schema)
+    version_schema = None if is_sqlite(url) else schema
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(
+                    sync, opts={"version_table_schema": version_schema}
+                ).get_current_revision()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def ensure_current(service: str, script_location: Path, url: str, schema: str) -> None:
+    """Startup refuses an outdated schema instead of failing later on a missing column."""
+    have, want = await current(script_location, url, schema), head(script_location)
+    if have != want:
+        raise FailedPrecondition(
+            f"{service} database schema is at {have or 'nothing'}, code needs {want}: "
+            f"run `zquant db upgrade {service}`"
+        )

@@ -1,0 +1,69 @@
+"""Unit of work: one transaction, the events it emits go to the outbox in that same transaction."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from zquant_kit.events.model import Event
+
+
+class SqlAlchemyUnitOfWork:
+    """Services subclass this to expose their repositories built on `self.session`."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._on_commit = on_commit
+        self._events: list[Event] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self):
+        self.session = self._sessions()
+        self._events = []
+        self._enter()
+        return self
+
+    def _enter(self) -> None:
+        """Hook for subclasses to build repositories on the fresh session."""
+
+    async def __aexit__(self, *exc_info) -> None:
+        """Closing rolls back anything uncommitted; loaded objects stay readable (detached, not expired)."""
+        self._events = []
+        await self.session.close()
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        published = bool(self._events)
+        if self._events:
+            await self.session.execute(
+                self._outbox.insert(),
+                [
+                    {
+                        "event_id": e.id,
+                        "event_type": e.type,
+                        "payload": e.payload,
+                        "headers": dict(e.headers),
+                        "created_at": e.occurred_at,
+                        "attempts": 0,
+                    }
+                    for e in self._events
+                ],
+            )
+            self._events = []
+        await self.session.commit()
+        if published and self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._events = []
+        await self.session.rollback()

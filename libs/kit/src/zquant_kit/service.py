@@ -1,0 +1,40 @@
+"""What a service hands the kit: its name, schema, migrations and a bootstrap (found via entry points)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Awaitable, Callable, Protocol, Sequence
+
+from zquant_kit.events.model import EventBus
+from zquant_kit.grpc.server import GrpcService
+from zquant_kit.settings import Settings
+
+
+class ServiceApp(Protocol):
+    """A wired service: its gRPC servicers plus the background work (relay, consumers)."""
+
+    name: str
+    grpc_services: Sequence[GrpcService]
+    interceptors: Sequence
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    schema: str
+    migrations: Path
+    bootstrap: Callable[[Settings, EventBus], Awaitable[ServiceApp]]
+
+
+def discover() -> dict[str, ServiceDefinition]:
+    """Services register under the `zquant.services` entry point group, so the kit never imports them."""
+    found = {ep.name: ep.load() for ep in entry_points(group="zquant.services")}
+    from zquant_kit.settings import DEFAULT_PORTS
+
+    return dict(sorted(found.items(), key=lambda item: DEFAULT_PORTS.get(item[0], 99999)))

@@ -1,0 +1,87 @@
+"""OpenTelemetry wiring. Exporter chosen by ZQUANT_OTEL_EXPORTER (none | console | otlp); `none` installs nothing."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Iterator
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+
+if TYPE_CHECKING:
+    from zquant_kit.events.model import Event
+
+_configured = False
+_tracer = trace.get_tracer("zquant")
+
+
+def configure(service_name: str, exporter: str) -> bool:
+    """Installs a tracer provider once per process; returns whether tracing is on."""
+    global _configured
+    if exporter == "none":
+        return False
+    if _configured:
+        return True
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+    if exporter == "console":
+        span_exporter = ConsoleSpanExporter()
+    elif exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        span_exporter = OTLPSpanExporter()
+    else:
+        raise ValueError(f"ZQUANT_OTEL_EXPORTER must be none, console or otlp, not {exporter!r}")
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    trace.set_tracer_provider(provider)
+    _configured = True
+    return True
+
+
+def server_interceptors(enabled: bool) -> list:
+    if not enabled:
+        return []
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+    return [aio_server_interceptor()]
+
+
+def client_interceptors(enabled: bool) -> list:
+    if not enabled:
+        return []
+    from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+    return list(aio_client_interceptors())
+
+
+def instrument_engine(engine, enabled: bool) -> None:
+    if enabled:
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+
+
+def inject_context(headers: dict[str, str]) -> None:
+    """Writes `traceparent` into event headers when a span is active (a no-op when tracing is off)."""
+    propagate.inject(headers)
+
+
+@contextlib.contextmanager
+def consumer_span(consumer: str, event: "Event") -> Iterator[None]:
+    if not _configured:
+        yield
+        return
+    parent = propagate.extract(event.headers)
+    token = otel_context.attach(parent)
+    try:
+        with _tracer.start_as_current_span(
+            f"consume {event.type}",
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.consumer": consumer, "messaging.message.id": event.id},
+        ):
+            yield
+    finally:
+        otel_context.detach(token)

@@ -1,0 +1,1 @@
+"""Identity service: users, roles, tokens, API keys, notifications and the audit log."""

@@ -1,0 +1,1 @@
+"""Identity adapters: SQLAlchemy persistence, gRPC inbound, argon2/EdDSA security."""

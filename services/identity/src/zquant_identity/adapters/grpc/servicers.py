@@ -1,0 +1,382 @@
+"""gRPC inbound adapter: proto ↔ use cases. Every RPC checks its permission here (the service re-checks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf import timestamp_pb2
+
+from zquant.identity.v1 import (
+    api_key_pb2,
+    api_key_pb2_grpc,
+    audit_pb2,
+    audit_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    notification_pb2,
+    notification_pb2_grpc,
+    role_pb2,
+    role_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
+from zquant_kit import pagination, principal
+from zquant_kit.auth import ApiKeyCredentials, public_jwk
+from zquant_kit.errors import InvalidArgument
+from zquant_identity.adapters.security import SigningKeyRing
+from zquant_identity.application.api_keys import ApiKeyUseCases
+from zquant_identity.application.auth import AuthUseCases, TokenPair
+from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
+from zquant_identity.application.ports import AuditFilter, UserFilter
+from zquant_identity.application.roles import RoleUseCases
+from zquant_identity.application.users import UserUseCases, UserView
+from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
+
+
+def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    return stamp
+
+
+def _iso(value: dt.datetime) -> str:
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def _user(view: UserView) -> user_pb2.User:
+    u = view.user
+    return user_pb2.User(
+        id=u.id,
+        username=u.username,
+        email=u.email,
+        role=u.role,
+        active=u.active,
+        create_time=_ts(u.created_at),
+        update_time=_ts(u.updated_at),
+        permissions=view.permissions,
+    )
+
+
+def _role(role: Role) -> role_pb2.Role:
+    return role_pb2.Role(
+        name=role.name, description=role.description, permissions=role.permissions, create_time=_ts(role.created_at)
+    )
+
+
+def _api_key(key: ApiKey) -> api_key_pb2.ApiKey:
+    return api_key_pb2.ApiKey(
+        id=key.id,
+        name=key.name,
+        create_time=_ts(key.created_at),
+        expire_time=_ts(key.expires_at),
+        last_used_time=_ts(key.last_used_at),
+        revoked=key.revoked_at is not None,
+    )
+
+
+def _notification(n: Notification) -> notification_pb2.Notification:
+    return notification_pb2.Notification(
+        id=n.id, user_id=n.user_id, title=n.title, body=n.body, read=n.read, create_time=_ts(n.created_at)
+    )
+
+
+def _audit(e: AuditEntry) -> audit_pb2.AuditEntry:
+    return audit_pb2.AuditEntry(
+        id=e.id,
+        actor_user_id=e.actor_user_id,
+        service=e.service,
+        method=e.method,
+        target=e.target,
+        result_code=e.result_code,
+        client_address=e.client_address,
+        time=_ts(e.time),
+    )
+
+
+def _pair(pair: TokenPair) -> auth_pb2.TokenPair:
+    return auth_pb2.TokenPair(
+        access_token=pair.access_token,
+        access_token_expire_time=_ts(pair.access_expires_at),
+        refresh_token=pair.refresh_token,
+        refresh_token_expire_time=_ts(pair.refresh_expires_at),
+        token_type="Bearer",
+    )
+
+
+def _single_key(kind: str, token: str) -> str | None:
+    key = pagination.decode_cursor(kind, token)
+    if key is None:
+        return None
+    if len(key) != 1 or not isinstance(key[0], str):
+        raise InvalidArgument("page_token", "invalid or expired page token")
+    return key[0]
+
+
+def _pair_key(kind: str, token: str) -> tuple[str, str] | None:
+    key = pagination.decode_cursor(kind, token)
+    if key is None:
+        return None
+    if len(key) != 2 or not all(isinstance(k, str) for k in key):
+        raise InvalidArgument("page_token", "invalid or expired page token")
+    try:
+        dt.datetime.fromisoformat(key[0])
+    except ValueError:
+        raise InvalidArgument("page_token", "invalid or expired page token") from None
+    return key[0], key[1]
+
+
+class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
+    PUBLIC = frozenset(
+        f"/zquant.identity.v1.AuthService/{m}"
+        for m in ("Login", "Refresh", "Logout", "GetPublicKeys", "AuthenticateApiKey")
+    )
+
+    def __init__(self, auth: AuthUseCases, ring: SigningKeyRing, issuer: str, audience: str) -> None:
+        self._auth = auth
+        self._ring = ring
+        self._issuer = issuer
+        self._audience = audience
+
+    async def Login(self, request, context):
+        return auth_pb2.LoginResponse(tokens=_pair(await self._auth.login(request.username, request.password)))
+
+    async def Refresh(self, request, context):
+        return auth_pb2.RefreshResponse(tokens=_pair(await self._auth.refresh(request.refresh_token)))
+
+    async def Logout(self, request, context):
+        await self._auth.logout(request.refresh_token)
+        return auth_pb2.LogoutResponse()
+
+    async def GetPublicKeys(self, request, context):
+        keys = await self._ring.public_keys()
+        return auth_pb2.GetPublicKeysResponse(
+            keys=[auth_pb2.PublicKey(**public_jwk(kid, key)) for kid, key in keys.items()],
+            issuer=self._issuer,
+            audience=self._audience,
+        )
+
+    async def AuthenticateApiKey(self, request, context):
+        found = await self._auth.authenticate_api_key(
+            ApiKeyCredentials(
+                key_id=request.key_id,
+                timestamp=request.timestamp,
+                nonce=request.nonce,
+                method=request.method,
+                body_sha256=request.body_sha256,
+                signature=request.signature,
+            )
+        )
+        return auth_pb2.AuthenticateApiKeyResponse(
+            user_id=found.user_id, role=found.role, permissions=sorted(found.permissions), username=found.username
+        )
+
+
+class UserServicer(user_pb2_grpc.UserServiceServicer):
+    def __init__(self, users: UserUseCases) -> None:
+        self._users = users
+
+    async def CreateUser(self, request, context):
+        principal.require("user:create")
+        view = await self._users.create(request.username, request.email, request.password, request.role)
+        return user_pb2.CreateUserResponse(user=_user(view))
+
+    async def GetUser(self, request, context):
+        actor = principal.current()
+        if not request.user_id:
+            raise InvalidArgument("user_id", "required")
+        return user_pb2.GetUserResponse(user=_user(await self._users.get(actor, request.user_id)))
+
+    async def ListUsers(self, request, context):
+        principal.require("user:read")
+        limit = pagination.page_size(request.page_size)
+        after = _single_key("users", request.page_token)
+        views, more = await self._users.list(
+            UserFilter(
+                username=request.username,
+                email=request.email,
+                role=request.role,
+                active=request.active if request.HasField("active") else None,
+            ),
+            after,
+            limit,
+        )
+        token = pagination.encode_cursor("users", [views[-1].user.username]) if more else ""
+        return user_pb2.ListUsersResponse(users=[_user(v) for v in views], next_page_token=token)
+
+    async def UpdateUser(self, request, context):
+        principal.require("user:update")
+        paths = set(request.update_mask.paths)
+        unknown = paths - {"username", "email"}
+        if unknown:
+            raise InvalidArgument("update_mask", f"cannot update {sorted(unknown)}; allowed: username, email")
+        if not paths:
+            raise InvalidArgument("update_mask", "name at least one field: username, email")
+        view = await self._users.update(
+            request.user_id,
+            request.user.username if "username" in paths else None,
+            request.user.email if "email" in paths else None,
+        )
+        return user_pb2.UpdateUserResponse(user=_user(view))
+
+    async def ActivateUser(self, request, context):
+        actor = principal.require("user:update")
+        return user_pb2.ActivateUserResponse(user=_user(await self._users.set_active(actor, request.user_id, True)))
+
+    async def DeactivateUser(self, request, context):
+        actor = principal.require("user:update")
+        view = await self._users.set_active(actor, request.user_id, False)
+        return user_pb2.DeactivateUserResponse(user=_user(view))
+
+    async def ResetUserPassword(self, request, context):
+        principal.require("user:update")
+        await self._users.reset_password(request.user_id, request.new_password)
+        return user_pb2.ResetUserPasswordResponse()
+
+    async def ChangePassword(self, request, context):
+        await self._users.change_own_password(principal.current(), request.old_password, request.new_password)
+        return user_pb2.ChangePasswordResponse()
+
+    async def GetMe(self, request, context):
+        actor = principal.current()
+        return user_pb2.GetMeResponse(user=_user(await self._users.get(actor, actor.user_id)))
+
+    async def DeleteUser(self, request, context):
+        actor = principal.require("user:delete")
+        await self._users.delete(actor, request.user_id)
+        return user_pb2.DeleteUserResponse()
+
+
+class RoleServicer(role_pb2_grpc.RoleServiceServicer):
+    def __init__(self, roles: RoleUseCases) -> None:
+        self._roles = roles
+
+    async def CreateRole(self, request, context):
+        principal.require("role:write")
+        role = await self._roles.create(request.name, request.description, list(request.permissions))
+        return role_pb2.CreateRoleResponse(role=_role(role))
+
+    async def GetRole(self, request, context):
+        principal.require("role:read")
+        return role_pb2.GetRoleResponse(role=_role(await self._roles.get(request.name)))
+
+    async def ListRoles(self, request, context):
+        principal.require("role:read")
+        limit = pagination.page_size(request.page_size)
+        roles, more = await self._roles.list(_single_key("roles", request.page_token), limit)
+        token = pagination.encode_cursor("roles", [roles[-1].name]) if more else ""
+        return role_pb2.ListRolesResponse(roles=[_role(r) for r in roles], next_page_token=token)
+
+    async def UpdateRole(self, request, context):
+        principal.require("role:write")
+        return role_pb2.UpdateRoleResponse(role=_role(await self._roles.update(request.name, request.description)))
+
+    async def DeleteRole(self, request, context):
+        principal.require("role:write")
+        await self._roles.delete(request.name)
+        return role_pb2.DeleteRoleResponse()
+
+    async def AddRolePermissions(self, request, context):
+        principal.require("role:write")
+        role = await self._roles.change_permissions(request.name, list(request.permissions), grant=True)
+        return role_pb2.AddRolePermissionsResponse(role=_role(role))
+
+    async def RemoveRolePermissions(self, request, context):
+        principal.require("role:write")
+        role = await self._roles.change_permissions(request.name, list(request.permissions), grant=False)
+        return role_pb2.RemoveRolePermissionsResponse(role=_role(role))
+
+    async def ListPermissions(self, request, context):
+        principal.require("role:read")
+        limit = pagination.page_size(request.page_size)
+        found, more = await self._roles.permissions(_single_key("permissions", request.page_token), limit)
+        token = pagination.encode_cursor("permissions", [found[-1].name]) if more else ""
+        return role_pb2.ListPermissionsResponse(
+            permissions=[role_pb2.Permission(name=p.name, description=p.description) for p in found],
+            next_page_token=token,
+        )
+
+    async def AssignUserRole(self, request, context):
+        principal.require("role:write")
+        await self._roles.assign(request.user_id, request.role)
+        return role_pb2.AssignUserRoleResponse()
+
+
+class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
+    def __init__(self, keys: ApiKeyUseCases) -> None:
+        self._keys = keys
+
+    async def CreateApiKey(self, request, context):
+        actor = principal.require("apikey:create")
+        expires = request.expire_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("expire_time") else None
+        key, secret = await self._keys.create(actor, request.name, expires)
+        return api_key_pb2.CreateApiKeyResponse(api_key=_api_key(key), secret=secret)
+
+    async def ListApiKeys(self, request, context):
+        actor = principal.require("apikey:read")
+        limit = pagination.page_size(request.page_size)
+        keys, more = await self._keys.list(actor, _single_key("api_keys", request.page_token), limit)
+        token = pagination.encode_cursor("api_keys", [keys[-1].id]) if more else ""
+        return api_key_pb2.ListApiKeysResponse(api_keys=[_api_key(k) for k in keys], next_page_token=token)
+
+    async def RevokeApiKey(self, request, context):
+        actor = principal.require("apikey:revoke")
+        await self._keys.revoke(actor, request.api_key_id)
+        return api_key_pb2.RevokeApiKeyResponse()
+
+
+class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
+    def __init__(self, notifications: NotificationUseCases) -> None:
+        self._notifications = notifications
+
+    async def ListNotifications(self, request, context):
+        actor = principal.current()
+        limit = pagination.page_size(request.page_size)
+        found, more = await self._notifications.list(
+            actor, request.unread_only, _pair_key("notifications", request.page_token), limit
+        )
+        token = pagination.encode_cursor("notifications", [_iso(found[-1].created_at), found[-1].id]) if more else ""
+        return notification_pb2.ListNotificationsResponse(
+            notifications=[_notification(n) for n in found], next_page_token=token
+        )
+
+    async def MarkNotificationRead(self, request, context):
+        found = await self._notifications.mark_read(principal.current(), request.notification_id)
+        return notification_pb2.MarkNotificationReadResponse(notification=_notification(found))
+
+    async def MarkAllNotificationsRead(self, request, context):
+        count = await self._notifications.mark_all_read(principal.current())
+        return notification_pb2.MarkAllNotificationsReadResponse(updated_count=count)
+
+    async def DeleteNotification(self, request, context):
+        await self._notifications.delete(principal.current(), request.notification_id)
+        return notification_pb2.DeleteNotificationResponse()
+
+    async def SendNotification(self, request, context):
+        principal.require("notification:create")
+        found = await self._notifications.send(request.user_id, request.title, request.body)
+        return notification_pb2.SendNotificationResponse(notification=_notification(found))
+
+
+class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
+    def __init__(self, audit: AuditUseCases) -> None:
+        self._audit = audit
+
+    async def ListAuditEntries(self, request, context):
+        principal.require("audit:read")
+        limit = pagination.page_size(request.page_size)
+        found, more = await self._audit.list(
+            AuditFilter(
+                actor_user_id=request.actor_user_id,
+                service=request.service,
+                method=request.method,
+                result_code=request.result_code,
+                start=request.start_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("start_time") else None,
+                end=request.end_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("end_time") else None,
+            ),
+            _pair_key("audit", request.page_token),
+            limit,
+        )
+        token = pagination.encode_cursor("audit", [_iso(found[-1].time), found[-1].id]) if more else ""
+        return audit_pb2.ListAuditEntriesResponse(entries=[_audit(e) for e in found], next_page_token=token)

@@ -1,0 +1,254 @@
+"""SQLAlchemy repositories and unit of work for identity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from zquant_kit.persistence.idempotency import claim_message
+from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from zquant_identity.adapters.sqlalchemy import tables as t
+from zquant_identity.application.ports import AuditFilter, UserFilter
+from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SqlAlchemyUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, user: User) -> None:
+        self._s.add(user)
+        await self._s.flush()
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._s.get(User, user_id)
+
+    async def by_username(self, username: str) -> User | None:
+        return (await self._s.execute(select(User).where(t.users.c.username == username))).scalar_one_or_none()
+
+    async def by_email(self, email: str) -> User | None:
+        return (await self._s.execute(select(User).where(t.users.c.email == email))).scalar_one_or_none()
+
+    async def list(self, filter: UserFilter, after: str | None, limit: int) -> Sequence[User]:
+        query = select(User).order_by(t.users.c.username).limit(limit)
+        if filter.username:
+            query = query.where(t.users.c.username.ilike(_like(filter.username), escape="\\"))
+        if filter.email:
+            query = query.where(t.users.c.email.ilike(_like(filter.email), escape="\\"))
+        if filter.role:
+            query = query.where(t.users.c.role == filter.role)
+        if filter.active is not None:
+            query = query.where(t.users.c.active == filter.active)
+        if after is not None:
+            query = query.where(t.users.c.username > after)
+        return (await self._s.execute(query)).scalars().all()
+
+    async def delete(self, user: User) -> None:
+        await self._s.delete(user)
+        await self._s.flush()
+
+    async def count_with_role(self, role: str) -> int:
+        return (await self._s.execute(select(func.count()).where(t.users.c.role == role))).scalar_one()
+
+
+class SqlAlchemyRoleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, role: Role) -> None:
+        self._s.add(role)
+        await self._s.flush()
+
+    async def get(self, name: str) -> Role | None:
+        return await self._s.get(Role, name)
+
+    async def list(self, after: str | None, limit: int) -> Sequence[Role]:
+        query = select(Role).order_by(t.roles.c.name).limit(limit)
+        if after is not None:
+            query = query.where(t.roles.c.name > after)
+        return (await self._s.execute(query)).scalars().all()
+
+    async def delete(self, role: Role) -> None:
+        await self._s.delete(role)
+        await self._s.flush()
+
+    async def permissions(self, after: str | None, limit: int) -> Sequence[Permission]:
+        query = select(Permission).order_by(t.permissions.c.name).limit(limit)
+        if after is not None:
+            query = query.where(t.permissions.c.name > after)
+        return (await self._s.execute(query)).scalars().all()
+
+    async def catalogue(self) -> set[str]:
+        return set((await self._s.execute(select(t.permissions.c.name))).scalars().all())
+
+    async def ensure_permissions(self, catalogue: dict[str, str]) -> None:
+        missing = set(catalogue) - await self.catalogue()
+        for name in sorted(missing):
+            self._s.add(Permission(name=name, description=catalogue[name]))
+        await self._s.flush()
+
+
+class SqlAlchemyRefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, token: RefreshToken) -> None:
+        self._s.add(token)
+        await self._s.flush()
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        query = select(RefreshToken).where(t.refresh_tokens.c.token_hash == token_hash)
+        return (await self._s.execute(query)).scalar_one_or_none()
+
+    async def revoke_family(self, family_id: str, now: dt.datetime) -> None:
+        await self._s.execute(
+            update(t.refresh_tokens)
+            .where(t.refresh_tokens.c.family_id == family_id, t.refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+
+    async def delete_for_user(self, user_id: str) -> None:
+        await self._s.execute(
+            delete(t.refresh_tokens)
+            .where(t.refresh_tokens.c.user_id == user_id)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+class SqlAlchemyApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, key: ApiKey) -> None:
+        self._s.add(key)
+        await self._s.flush()
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        return await self._s.get(ApiKey, key_id)
+
+    async def list_for_user(self, user_id: str, after: str | None, limit: int) -> Sequence[ApiKey]:
+        query = select(ApiKey).where(t.api_keys.c.user_id == user_id).order_by(t.api_keys.c.id).limit(limit)
+        if after is not None:
+            query = query.where(t.api_keys.c.id > after)
+        return (await self._s.execute(query)).scalars().all()
+
+    async def remember_nonce(self, key_id: str, nonce: str, now: dt.datetime, keep: dt.timedelta) -> bool:
+        nonces = t.api_key_nonces
+        await self._s.execute(delete(nonces).where(nonces.c.key_id == key_id, nonces.c.seen_at < now - keep))
+        insert = pg_insert if self._s.bind.dialect.name == "postgresql" else sqlite_insert
+        result = await self._s.execute(
+            insert(nonces)
+            .values(key_id=key_id, nonce=nonce, seen_at=now)
+            .on_conflict_do_nothing()
+            .returning(nonces.c.nonce)  # rowcount is not reliable through an ORM session
+        )
+        return result.first() is not None
+
+    async def delete_for_user(self, user_id: str) -> None:
+        ids = select(t.api_keys.c.id).where(t.api_keys.c.user_id == user_id).scalar_subquery()
+        await self._s.execute(delete(t.api_key_nonces).where(t.api_key_nonces.c.key_id.in_(ids)))
+        await self._s.execute(
+            delete(t.api_keys).where(t.api_keys.c.user_id == user_id).execution_options(synchronize_session="fetch")
+        )
+
+
+class SqlAlchemyNotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, notification: Notification) -> None:
+        self._s.add(notification)
+        await self._s.flush()
+
+    async def get(self, notification_id: str) -> Notification | None:
+        return await self._s.get(Notification, notification_id)
+
+    async def list_for_user(
+        self, user_id: str, unread_only: bool, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[Notification]:
+        c = t.notifications.c
+        query = (
+            select(Notification)
+            .where(c.user_id == user_id)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+        if unread_only:
+            query = query.where(c.read.is_(False))
+        if after is not None:
+            created = dt.datetime.fromisoformat(after[0])
+            query = query.where(or_(c.created_at < created, and_(c.created_at == created, c.id < after[1])))
+        return (await self._s.execute(query)).scalars().all()
+
+    async def mark_all_read(self, user_id: str) -> int:
+        result = await self._s.execute(
+            update(t.notifications)
+            .where(t.notifications.c.user_id == user_id, t.notifications.c.read.is_(False))
+            .values(read=True)
+            .execution_options(synchronize_session="fetch")
+        )
+        return result.rowcount
+
+    async def delete(self, notification: Notification) -> None:
+        await self._s.delete(notification)
+        await self._s.flush()
+
+    async def delete_for_user(self, user_id: str) -> None:
+        await self._s.execute(
+            delete(t.notifications)
+            .where(t.notifications.c.user_id == user_id)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
+class SqlAlchemyAuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._s.add(entry)
+        await self._s.flush()
+
+    async def list(self, filter: AuditFilter, after: tuple[str, str] | None, limit: int) -> Sequence[AuditEntry]:
+        c = t.audit_log.c
+        query = select(AuditEntry).order_by(c.time.desc(), c.id.desc()).limit(limit)
+        for column, value in (
+            (c.actor_user_id, filter.actor_user_id),
+            (c.service, filter.service),
+            (c.method, filter.method),
+            (c.result_code, filter.result_code),
+        ):
+            if value:
+                query = query.where(column == value)
+        if filter.start is not None:
+            query = query.where(c.time >= filter.start)
+        if filter.end is not None:
+            query = query.where(c.time < filter.end)
+        if after is not None:
+            at = dt.datetime.fromisoformat(after[0])
+            query = query.where(or_(c.time < at, and_(c.time == at, c.id < after[1])))
+        return (await self._s.execute(query)).scalars().all()
+
+
+class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork):
+    def _enter(self) -> None:
+        self.users = SqlAlchemyUserRepository(self.session)
+        self.roles = SqlAlchemyRoleRepository(self.session)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self.session)
+        self.api_keys = SqlAlchemyApiKeyRepository(self.session)
+        self.notifications = SqlAlchemyNotificationRepository(self.session)
+        self.audit = SqlAlchemyAuditRepository(self.session)
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        return await claim_message(self.session, t.processed_messages, consumer, event_id)

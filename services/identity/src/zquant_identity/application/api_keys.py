@@ -1,0 +1,58 @@
+"""API keys: the secret is shown once; only its SHA-256 (the HMAC key) is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from typing import Sequence
+
+from zquant_kit.auth import hmac_key
+from zquant_kit.errors import InvalidArgument, NotFound
+from zquant_kit.principal import Principal
+from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.domain.model import ApiKey
+
+
+class ApiKeyUseCases:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def create(self, actor: Principal, name: str, expires_at: dt.datetime | None) -> tuple[ApiKey, str]:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidArgument("name", "1-100 characters required")
+        now = self._clock.now()
+        if expires_at is not None and expires_at <= now:
+            raise InvalidArgument("expire_time", "must be in the future")
+        secret = "zqsk_" + secrets.token_urlsafe(32)
+        key = ApiKey(
+            id="zqak_" + uuid.uuid4().hex[:20],
+            user_id=actor.user_id,
+            name=name,
+            hmac_key_hex=hmac_key(secret).hex(),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        async with self._uow() as uow:
+            await uow.api_keys.add(key)
+            await uow.commit()
+        return key, secret
+
+    async def list(self, actor: Principal, after: str | None, limit: int) -> tuple[Sequence[ApiKey], bool]:
+        async with self._uow() as uow:
+            keys = await uow.api_keys.list_for_user(actor.user_id, after, limit + 1)
+            return keys[:limit], len(keys) > limit
+
+    async def revoke(self, actor: Principal, key_id: str) -> None:
+        """Another user's key is reported NOT_FOUND, so key ids don't leak across users."""
+        if not key_id:
+            raise InvalidArgument("api_key_id", "required")
+        async with self._uow() as uow:
+            key = await uow.api_keys.get(key_id)
+            if key is None or key.user_id != actor.user_id:
+                raise NotFound("api_key", key_id)
+            if key.revoked_at is None:
+                key.revoked_at = self._clock.now()
+            await uow.commit()

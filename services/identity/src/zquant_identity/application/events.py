@@ -1,0 +1,33 @@
+"""Identity's published events, typed by the proto contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf import timestamp_pb2
+
+from zquant.identity.v1 import events_pb2
+from zquant_kit.events.model import Event
+from zquant_identity.domain.model import User
+
+USER_CREATED = "identity.user.created.v1"
+USER_DELETED = "identity.user.deleted.v1"
+AUDIT_RECORDED_PATTERN = "*.audit.recorded.v1"
+NOTIFICATION_REQUESTED_PATTERN = "*.notification.requested.v1"
+
+
+def _timestamp(value: dt.datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def user_created(user: User, now: dt.datetime) -> Event:
+    return Event.create(
+        USER_CREATED,
+        events_pb2.UserCreatedEvent(user_id=user.id, username=user.username, role=user.role, occur_time=_timestamp(now)),
+    )
+
+
+def user_deleted(user_id: str, now: dt.datetime) -> Event:
+    return Event.create(USER_DELETED, events_pb2.UserDeletedEvent(user_id=user_id, occur_time=_timestamp(now)))

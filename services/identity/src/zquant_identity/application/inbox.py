@@ -1,0 +1,128 @@
+"""Notifications (a per-user inbox) and the audit log, both also fed by other services' events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Sequence
+
+from zquant.identity.v1 import events_pb2
+from zquant_kit.errors import InvalidArgument, NotFound
+from zquant_kit.events.model import Event
+from zquant_kit.principal import Principal
+from zquant_identity.application.ports import AuditFilter, Clock, UnitOfWorkFactory
+from zquant_identity.domain.model import AuditEntry, Notification
+
+AUDIT_CONSUMER = "identity-audit-log"
+NOTIFICATION_CONSUMER = "identity-notifications"
+
+
+class NotificationUseCases:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def _own(self, uow, actor: Principal, notification_id: str) -> Notification:
+        """Someone else's notification is NOT_FOUND, not PERMISSION_DENIED: ids don't leak."""
+        if not notification_id:
+            raise InvalidArgument("notification_id", "required")
+        found = await uow.notifications.get(notification_id)
+        if found is None or found.user_id != actor.user_id:
+            raise NotFound("notification", notification_id)
+        return found
+
+    async def list(
+        self, actor: Principal, unread_only: bool, after: tuple[str, str] | None, limit: int
+    ) -> tuple[Sequence[Notification], bool]:
+        async with self._uow() as uow:
+            found = await uow.notifications.list_for_user(actor.user_id, unread_only, after, limit + 1)
+            return found[:limit], len(found) > limit
+
+    async def mark_read(self, actor: Principal, notification_id: str) -> Notification:
+        async with self._uow() as uow:
+            notification = await self._own(uow, actor, notification_id)
+            notification.read = True
+            await uow.commit()
+            return notification
+
+    async def mark_all_read(self, actor: Principal) -> int:
+        async with self._uow() as uow:
+            count = await uow.notifications.mark_all_read(actor.user_id)
+            await uow.commit()
+            return count
+
+    async def delete(self, actor: Principal, notification_id: str) -> None:
+        async with self._uow() as uow:
+            await uow.notifications.delete(await self._own(uow, actor, notification_id))
+            await uow.commit()
+
+    async def send(self, user_id: str, title: str, body: str, notification_id: str | None = None) -> Notification:
+        if not user_id:
+            raise InvalidArgument("user_id", "required")
+        if not title.strip() or len(title) > 200:
+            raise InvalidArgument("title", "1-200 characters required")
+        if len(body) > 10_000:
+            raise InvalidArgument("body", "at most 10000 characters")
+        async with self._uow() as uow:
+            if await uow.users.get(user_id) is None:
+                raise NotFound("user", user_id)
+            notification = Notification(
+                id=notification_id or str(uuid.uuid4()),
+                user_id=user_id,
+                title=title,
+                body=body,
+                created_at=self._clock.now(),
+            )
+            await uow.notifications.add(notification)
+            await uow.commit()
+            return notification
+
+    async def on_notification_requested(self, event: Event) -> None:
+        message = event.decode(events_pb2.NotificationRequestedEvent)
+        async with self._uow() as uow:
+            if not await uow.claim(NOTIFICATION_CONSUMER, event.id):
+                return
+            if await uow.users.get(message.user_id) is None:
+                await uow.commit()  # user gone meanwhile: nothing to deliver, but the event is handled
+                return
+            await uow.notifications.add(
+                Notification(
+                    id=message.notification_id or event.id,
+                    user_id=message.user_id,
+                    title=message.title,
+                    body=message.body,
+                    created_at=self._clock.now(),
+                )
+            )
+            await uow.commit()
+
+
+class AuditUseCases:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def list(
+        self, filter: AuditFilter, after: tuple[str, str] | None, limit: int
+    ) -> tuple[Sequence[AuditEntry], bool]:
+        async with self._uow() as uow:
+            found = await uow.audit.list(filter, after, limit + 1)
+            return found[:limit], len(found) > limit
+
+    async def on_audit_recorded(self, event: Event) -> None:
+        message = event.decode(events_pb2.AuditRecordedEvent)
+        async with self._uow() as uow:
+            if not await uow.claim(AUDIT_CONSUMER, event.id):
+                return
+            await uow.audit.add(
+                AuditEntry(
+                    id=message.entry_id or event.id,
+                    actor_user_id=message.actor_user_id,
+                    service=message.service,
+                    method=message.method,
+                    target=message.target,
+                    result_code=message.result_code,
+                    client_address=message.client_address,
+                    time=message.time.ToDatetime(tzinfo=dt.UTC),
+                )
+            )
+            await uow.commit()

@@ -1,0 +1,110 @@
+"""Roles, the permission catalogue, and role assignment."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.domain import rules
+from zquant_identity.domain.model import Permission, Role
+
+SEEDED = frozenset(rules.SEED_ROLES)
+
+
+class RoleUseCases:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def _get(self, uow, name: str) -> Role:
+        if not name:
+            raise InvalidArgument("name", "required")
+        role = await uow.roles.get(name)
+        if role is None:
+            raise NotFound("role", name)
+        return role
+
+    async def create(self, name: str, description: str, permissions: list[str]) -> Role:
+        rules.check_role_name(name)
+        async with self._uow() as uow:
+            rules.check_permissions(permissions, await uow.roles.catalogue())
+            if await uow.roles.get(name) is not None:
+                raise AlreadyExists("role", name)
+            role = Role(name=name, description=description, created_at=self._clock.now())
+            role.grant(permissions)
+            await uow.roles.add(role)
+            await uow.commit()
+            return role
+
+    async def seed(self) -> None:
+        """Idempotent start-up seed: the permission catalogue and the built-in roles, never removing anything."""
+        async with self._uow() as uow:
+            await uow.roles.ensure_permissions(rules.PERMISSIONS)
+            for name, (description, granted) in rules.SEED_ROLES.items():
+                role = await uow.roles.get(name)
+                if role is None:
+                    role = Role(name=name, description=description, created_at=self._clock.now())
+                    role.grant(granted)
+                    await uow.roles.add(role)
+                elif name == "admin":
+                    role.grant(granted)
+            await uow.commit()
+
+    async def get(self, name: str) -> Role:
+        async with self._uow() as uow:
+            return await self._get(uow, name)
+
+    async def list(self, after: str | None, limit: int) -> tuple[Sequence[Role], bool]:
+        async with self._uow() as uow:
+            roles = await uow.roles.list(after, limit + 1)
+            return roles[:limit], len(roles) > limit
+
+    async def update(self, name: str, description: str) -> Role:
+        async with self._uow() as uow:
+            role = await self._get(uow, name)
+            role.description = description
+            await uow.commit()
+            return role
+
+    async def delete(self, name: str) -> None:
+        async with self._uow() as uow:
+            role = await self._get(uow, name)
+            if name in SEEDED:
+                raise FailedPrecondition(f"role {name!r} is built in", reason="BUILTIN_ROLE")
+            if await uow.users.count_with_role(name):
+                raise FailedPrecondition(f"role {name!r} is still assigned to users", reason="ROLE_IN_USE")
+            await uow.roles.delete(role)
+            await uow.commit()
+
+    async def change_permissions(self, name: str, permissions: list[str], *, grant: bool) -> Role:
+        if not permissions:
+            raise InvalidArgument("permissions", "at least one permission required")
+        async with self._uow() as uow:
+            rules.check_permissions(permissions, await uow.roles.catalogue())
+            role = await self._get(uow, name)
+            if name == "admin" and not grant:
+                raise FailedPrecondition("the admin role keeps every permission", reason="BUILTIN_ROLE")
+            role.grant(permissions) if grant else role.revoke(permissions)
+            await uow.commit()
+            return role
+
+    async def permissions(self, after: str | None, limit: int) -> tuple[Sequence[Permission], bool]:
+        async with self._uow() as uow:
+            found = await uow.roles.permissions(after, limit + 1)
+            return found[:limit], len(found) > limit
+
+    async def assign(self, user_id: str, role_name: str) -> None:
+        if not user_id:
+            raise InvalidArgument("user_id", "required")
+        async with self._uow() as uow:
+            if await uow.roles.get(role_name) is None:
+                raise NotFound("role", role_name) if role_name else InvalidArgument("role", "required")
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound("user", user_id)
+            if user.role == "admin" and role_name != "admin" and await uow.users.count_with_role("admin") <= 1:
+                raise FailedPrecondition("cannot demote the last admin", reason="LAST_ADMIN")
+            user.role = role_name
+            user.updated_at = self._clock.now()
+            await uow.commit()

@@ -1,0 +1,149 @@
+"""Composition root of the identity service: the one place that picks adapters for ports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from pathlib import Path
+
+from zquant.identity.v1 import (
+    api_key_pb2_grpc,
+    audit_pb2_grpc,
+    auth_pb2_grpc,
+    notification_pb2_grpc,
+    role_pb2_grpc,
+    user_pb2_grpc,
+)
+from zquant_kit.audit import OutboxAuditSink
+from zquant_kit.auth import ApiKeyCredentials, TokenVerifier
+from zquant_kit.events.model import EventBus
+from zquant_kit.grpc.interceptor import AuthInterceptor
+from zquant_kit.grpc.server import GrpcService
+from zquant_kit.persistence.engine import create_engine, session_factory
+from zquant_kit.persistence.outbox import OutboxRelay
+from zquant_kit.principal import Principal
+from zquant_kit.service import ServiceDefinition
+from zquant_kit.settings import Settings
+from zquant_kit import telemetry
+from zquant_identity.adapters.grpc import servicers
+from zquant_identity.adapters.security import Argon2PasswordHasher, JwtAccessTokenIssuer, SigningKeyRing
+from zquant_identity.adapters.sqlalchemy import tables
+from zquant_identity.adapters.sqlalchemy.repositories import SqlAlchemyIdentityUnitOfWork
+from zquant_identity.application import events
+from zquant_identity.application.api_keys import ApiKeyUseCases
+from zquant_identity.application.auth import AuthUseCases
+from zquant_identity.application.inbox import AUDIT_CONSUMER, NOTIFICATION_CONSUMER, AuditUseCases, NotificationUseCases
+from zquant_identity.application.roles import RoleUseCases
+from zquant_identity.application.users import UserUseCases
+
+log = logging.getLogger(__name__)
+NAME = "identity"
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class LocalApiKeyAuthenticator:
+    """Inside identity the interceptor checks API keys directly; other services call AuthenticateApiKey."""
+
+    def __init__(self, auth: AuthUseCases) -> None:
+        self._auth = auth
+
+    async def authenticate(self, credentials: ApiKeyCredentials) -> Principal:
+        return await self._auth.authenticate_api_key(credentials)
+
+
+class IdentityApp:
+    name = NAME
+
+    def __init__(self, settings: Settings, bus: EventBus) -> None:
+        tables.map_domain()
+        self.settings = settings
+        self.bus = bus
+        self.engine = create_engine(settings.database_url(NAME), tables.SCHEMA)
+        telemetry.instrument_engine(self.engine, settings.otel_exporter != "none")
+        self.sessions = session_factory(self.engine)
+        self.relay = OutboxRelay(self.sessions, tables.outbox, bus, poll_seconds=settings.outbox_poll_seconds)
+        self.uow = lambda: SqlAlchemyIdentityUnitOfWork(self.sessions, tables.outbox, self.relay.wake)
+        clock = SystemClock()
+        hasher = Argon2PasswordHasher()
+        self.ring = SigningKeyRing(self.sessions)
+        issuer = JwtAccessTokenIssuer(self.ring, settings.jwt_issuer, settings.jwt_audience)
+        self.users = UserUseCases(self.uow, hasher, clock)
+        self.auth = AuthUseCases(self.uow, hasher, issuer, clock)
+        self.roles = RoleUseCases(self.uow, clock)
+        self.api_keys = ApiKeyUseCases(self.uow, clock)
+        self.notifications = NotificationUseCases(self.uow, clock)
+        self.audit = AuditUseCases(self.uow)
+        self.grpc_services = [
+            GrpcService("zquant.identity.v1.AuthService",
+                        servicers.AuthServicer(self.auth, self.ring, settings.jwt_issuer, settings.jwt_audience),
+                        auth_pb2_grpc.add_AuthServiceServicer_to_server),
+            GrpcService("zquant.identity.v1.UserService", servicers.UserServicer(self.users),
+                        user_pb2_grpc.add_UserServiceServicer_to_server),
+            GrpcService("zquant.identity.v1.RoleService", servicers.RoleServicer(self.roles),
+                        role_pb2_grpc.add_RoleServiceServicer_to_server),
+            GrpcService("zquant.identity.v1.ApiKeyService", servicers.ApiKeyServicer(self.api_keys),
+                        api_key_pb2_grpc.add_ApiKeyServiceServicer_to_server),
+            GrpcService("zquant.identity.v1.NotificationService", servicers.NotificationServicer(self.notifications),
+                        notification_pb2_grpc.add_NotificationServiceServicer_to_server),
+            GrpcService("zquant.identity.v1.AuditService", servicers.AuditServicer(self.audit),
+                        audit_pb2_grpc.add_AuditServiceServicer_to_server),
+        ]
+        self.interceptors = [
+            AuthInterceptor(
+                NAME,
+                TokenVerifier(self.ring, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+                LocalApiKeyAuthenticator(self.auth),
+                OutboxAuditSink(self.sessions, tables.outbox, self.relay.wake),
+                public_methods=servicers.AuthServicer.PUBLIC,
+            )
+        ]
+
+    async def start(self) -> None:
+        await self.ring.load()
+        await self.roles.seed()
+        await self.ensure_admin()
+        await self.bus.subscribe(AUDIT_CONSUMER, events.AUDIT_RECORDED_PATTERN, self.audit.on_audit_recorded)
+        await self.bus.subscribe(
+            NOTIFICATION_CONSUMER, events.NOTIFICATION_REQUESTED_PATTERN, self.notifications.on_notification_requested
+        )
+        self.relay.start()
+
+    async def ensure_admin(self) -> None:
+        """The first admin: ZQUANT_ADMIN_PASSWORD, or a generated password printed once. Never a fixed default."""
+        async with self.uow() as uow:
+            if await uow.users.count_with_role("admin"):
+                return
+        username = self.settings.get("ZQUANT_ADMIN_USERNAME", "admin")
+        password = self.settings.get("ZQUANT_ADMIN_PASSWORD")
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12) + "-A1"
+        await self.users.create(
+            username, self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"), password, "admin"
+        )
+        if generated:
+            print(f"identity: created admin user {username!r} with generated password: {password}", flush=True)
+            print("identity: (shown once; set ZQUANT_ADMIN_PASSWORD to choose it)", flush=True)
+        else:
+            log.info("created admin user %r from ZQUANT_ADMIN_PASSWORD", username)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.engine.dispose()
+
+
+async def bootstrap(settings: Settings, bus: EventBus) -> IdentityApp:
+    return IdentityApp(settings, bus)
+
+
+SERVICE = ServiceDefinition(
+    name=NAME,
+    schema=tables.SCHEMA,
+    migrations=Path(__file__).parent / "migrations",
+    bootstrap=bootstrap,
+)

@@ -1,0 +1,1 @@
+"""Pure identity domain: entities and rules, no I/O."""

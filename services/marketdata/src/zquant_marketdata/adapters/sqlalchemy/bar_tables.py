@@ -1,0 +1,122 @@
+"""Tables of the bulk bar store: one per dataset, keyed by (ts_code, trade_date).
+
+One table per dataset (never per stock) keeps the schema fixed, so syncing a
+new listing is an insert, not an ALTER. On PostgreSQL the tables live in
+schema `marketdata` and are range-partitioned by trade_date, one partition a
+year: a date-range read touches only its years and old years stay cold. The
+Core definitions below serve both the Alembic DDL (PostgreSQL) and
+`metadata.create_all` on SQLite, where `SQLITE_SCHEMA_TRANSLATE` drops the
+schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Connection, Date, Double, MetaData, Table, Text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateTable
+
+SCHEMA = "marketdata"
+SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
+FIRST_PARTITION_YEAR = 1990
+LAST_PARTITION_YEAR = 2035
+
+metadata = MetaData(schema=SCHEMA)
+
+_TS_CODE = Text(collation="C").with_variant(Text(), "sqlite")
+"""Byte-order codes: cheaper key comparisons than a locale collation, and the
+same ORDER BY as SQLite's BINARY collation, whatever locale the cluster has."""
+
+
+def _bar_table(name: str, *values: Column) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("ts_code", _TS_CODE, primary_key=True),
+        Column("trade_date", Date, primary_key=True),
+        *values,
+        postgresql_partition_by="RANGE (trade_date)",
+    )
+
+
+def _required(name: str) -> Column:
+    return Column(name, Double, nullable=False)
+
+
+def _optional(name: str) -> Column:
+    return Column(name, Double, nullable=True)
+
+
+daily = _bar_table(
+    "daily",
+    *map(_required, ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol")),
+    _optional("amount"),
+)
+adj_factor = _bar_table("adj_factor", _required("adj_factor"))
+daily_basic = _bar_table(
+    "daily_basic",
+    _required("turnover_rate"),
+    _required("total_mv"),
+    *map(_optional, ("pe", "pb", "float_share", "total_share", "circ_mv", "volume_ratio")),
+)
+index_daily = _bar_table(
+    "index_daily",
+    *map(_required, ("open", "high", "low", "close")),
+    *map(_optional, ("pre_close", "change", "pct_chg")),
+    _required("vol"),
+    _required("amount"),
+)
+
+BAR_TABLES: dict[str, Table] = {table.name: table for table in (daily, adj_factor, daily_basic, index_daily)}
+
+
+def bar_table(dataset: str) -> Table:
+    """The table of a dataset; `ValueError` for a name the store does not know."""
+    try:
+        return BAR_TABLES[dataset]
+    except KeyError:
+        raise ValueError(f"unknown bar dataset {dataset!r}; expected one of {sorted(BAR_TABLES)}") from None
+
+
+def postgres_partitions_ddl(first_year: int, last_year: int) -> list[str]:
+    """Yearly partitions [first_year, last_year] of every bar table, skipping existing ones.
+
+    A later migration extends the range with this; the years must not yet hold
+    rows in the default partition, or PostgreSQL refuses the new partition.
+    """
+    return [
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table.name}_y{year} PARTITION OF {SCHEMA}.{table.name} "
+        f"FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')"
+        for table in BAR_TABLES.values()
+        for year in range(first_year, last_year + 1)
+    ]
+
+
+def postgres_create_ddl(
+    first_year: int = FIRST_PARTITION_YEAR, last_year: int = LAST_PARTITION_YEAR
+) -> list[str]:
+    """Statements creating the partitioned bar tables, for an Alembic `op.execute` each.
+
+    Dates outside the yearly partitions land in a default partition, so an odd
+    date is stored rather than rejected.
+    """
+    dialect = postgresql.dialect()
+    return [
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+        *(str(CreateTable(table).compile(dialect=dialect)).strip() for table in BAR_TABLES.values()),
+        *postgres_partitions_ddl(first_year, last_year),
+        *(
+            f"CREATE TABLE {SCHEMA}.{table.name}_default PARTITION OF {SCHEMA}.{table.name} DEFAULT"
+            for table in BAR_TABLES.values()
+        ),
+    ]
+
+
+def postgres_drop_ddl() -> list[str]:
+    """Statements dropping the bar tables with their partitions; the schema stays,
+    as other market-data tables may share it."""
+    return [f"DROP TABLE IF EXISTS {SCHEMA}.{table.name} CASCADE" for table in BAR_TABLES.values()]
+
+
+def create_sqlite_bar_tables(connection: Connection) -> None:
+    """Create the bar tables on SQLite (all-in-one mode), e.g. via `AsyncConnection.run_sync`."""
+    metadata.create_all(connection.execution_options(schema_translate_map=SQLITE_SCHEMA_TRANSLATE))

@@ -1,0 +1,95 @@
+"""Outbound port to the market-data vendor, shaped after Tushare Pro.
+
+Frames keep Tushare's column names and units, and dates are `YYYYMMDD`
+strings, so the sync use cases and the stored partitions speak one vocabulary.
+Every method raises a `zquant_marketdata.domain.errors.SourceError` subclass.
+
+When is an empty frame legitimate? A call that names a day or range says so
+with `expect_rows`: the sync passes `expect_rows=True` when the trade calendar
+says the day is open (or the range holds open days), and then an empty answer
+is `SourceUnavailableError`, because Tushare's SDK turns an HTTP error into an
+empty frame too. With `expect_rows=False` an empty frame means "no data", e.g.
+`daily(trade_date=...)` on a holiday or a stock suspended over a whole range.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import pandas as pd
+
+ListStatus = Literal["L", "D", "P"]
+"""Listed, delisted, paused (Tushare's `list_status`)."""
+
+
+class MarketDataSource(Protocol):
+    async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
+        """Securities with that listing status: ts_code, symbol, name, area, industry,
+        market, exchange, list_status, list_date, delist_date."""
+        ...
+
+    async def trade_cal(self, exchange: str, start_date: str, end_date: str) -> pd.DataFrame:
+        """Every calendar day in the range: exchange, cal_date, is_open (0/1), pretrade_date.
+
+        Never legitimately empty: a range always has calendar days, open or not.
+        """
+        ...
+
+    async def daily(
+        self,
+        trade_date: str | None = None,
+        ts_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        """Unadjusted daily bars; `ts_code` may list several codes separated by commas."""
+        ...
+
+    async def adj_factor(
+        self,
+        trade_date: str | None = None,
+        ts_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        """Cumulative (hfq) adjustment factors: ts_code, trade_date, adj_factor."""
+        ...
+
+    async def daily_basic(
+        self,
+        trade_date: str | None = None,
+        ts_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        """Daily valuation and liquidity metrics (turnover_rate, total_mv, ...)."""
+        ...
+
+    async def index_daily(
+        self,
+        ts_code: str,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        """Daily bars of one index, e.g. 000001.SH as a benchmark."""
+        ...
+
+    async def stk_factor(
+        self,
+        trade_date: str | None = None,
+        ts_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        """Tushare's precomputed technical factors per stock and day."""
+        ...

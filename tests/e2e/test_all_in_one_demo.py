@@ -1,0 +1,27 @@
+"""The `make demo` path: all-in-one on SQLite with the in-process bus, from a clean data directory."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_runs_the_main_flow(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
+    env["ZQUANT_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "zquant_kit.cli", "demo"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for expected in (
+        "GetMe → alice (researcher)",
+        "GetMe via API key → alice",
+        "consumer received user.deleted",
+        "alice's API key now fails: UNAUTHENTICATED",
+        "demo finished OK",
+    ):
+        assert expected in result.stdout, result.stdout
+    assert (tmp_path / "identity.db").exists()
