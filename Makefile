@@ -27,7 +27,7 @@ install: .venv/.synced proto
 proto: .venv/.synced $(PROTO_OUT)/.generated
 
 $(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
-	rm -rf $(PROTO_OUT)/zquant
+	rm -rf $(PROTO_OUT)/zquant && mkdir -p $(PROTO_OUT)
 	$(PY) -m grpc_tools.protoc -Iproto \
 		--python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) \
 		$(PROTO_FILES)
