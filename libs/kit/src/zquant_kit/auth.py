@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,15 +59,42 @@ class PublicKeySource(Protocol):
 
 
 class TokenVerifier:
-    """Only EdDSA is accepted, so `alg=none` and HS256-with-public-key tricks fail."""
+    """Only EdDSA is accepted, so `alg=none` and HS256-with-public-key tricks fail.
 
-    def __init__(self, keys: PublicKeySource, *, issuer: str, audience: str, leeway_seconds: int = 5) -> None:
+    Verified tokens are remembered until they expire: a token is immutable and access tokens are not
+    revocable (they live 15 minutes), so re-checking the signature on every call buys nothing.
+    """
+
+    def __init__(
+        self,
+        keys: PublicKeySource,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 5,
+        cache_size: int = 10_000,
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
 
     async def verify(self, token: str) -> Principal:
+        cached = self._cache.get(token)
+        if cached is not None:
+            if cached[1] > time.time():
+                self._cache.move_to_end(token)
+                return cached[0]
+            del self._cache[token]
+        principal, expires_at = await self._verify(token)
+        self._cache[token] = (principal, expires_at)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -95,13 +123,14 @@ class TokenVerifier:
             raise Unauthenticated("invalid access token", reason="TOKEN_INVALID") from None
         if claims.get("typ") != "access":
             raise Unauthenticated("not an access token", reason="TOKEN_INVALID")
-        return Principal(
+        principal = Principal(
             user_id=claims["sub"],
             username=claims.get("username", ""),
             role=claims.get("role", ""),
             permissions=frozenset(claims.get("perms", [])),
             auth_method="jwt",
         )
+        return principal, float(claims["exp"])
 
 
 def hmac_key(secret: str) -> bytes:

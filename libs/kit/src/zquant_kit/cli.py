@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -100,11 +101,16 @@ def main(argv: list[str] | None = None) -> None:
     db.add_argument("revision", nargs="?", default="", help="target revision; for backup: the folder")
     sub.add_parser("demo", help="the main flow on the embedded default, then exit")
     sub.add_parser("services", help="list installed services")
+    # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group.
+    for entry in entry_points(group="zquant.commands"):
+        entry.load()(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     known = discover()
-    if args.command == "serve":
+    if hasattr(args, "handler"):
+        args.handler(args, settings)
+    elif args.command == "serve":
         asyncio.run(serve_until_signalled(_pick(args.service, known), settings))
     elif args.command == "serve-dist":
         _serve_dist(settings, known)

@@ -78,6 +78,8 @@ async def start_stack(
             )
             await server.start()
             stack.servers[definition.name] = server
+            # Services started later reach this one where it actually listens (matters with port 0).
+            settings = settings.with_overrides(**{f"ZQUANT_{definition.name.upper()}_ADDRESS": stack.address(definition.name)})
             await app.start()
             log.info("%s serving on :%d", definition.name, server.port)
     except BaseException:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
 from pathlib import Path
@@ -16,6 +15,7 @@ from zquant.identity.v1 import (
     user_pb2_grpc,
 )
 from zquant_kit.audit import OutboxAuditSink
+from zquant_kit.clock import SystemClock
 from zquant_kit.auth import ApiKeyCredentials, TokenVerifier
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
@@ -36,14 +36,10 @@ from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.inbox import AUDIT_CONSUMER, NOTIFICATION_CONSUMER, AuditUseCases, NotificationUseCases
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
+from zquant_identity.application.views import ProfileCache
 
 log = logging.getLogger(__name__)
 NAME = "identity"
-
-
-class SystemClock:
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
 
 
 class LocalApiKeyAuthenticator:
@@ -72,9 +68,10 @@ class IdentityApp:
         hasher = Argon2PasswordHasher()
         self.ring = SigningKeyRing(self.sessions)
         issuer = JwtAccessTokenIssuer(self.ring, settings.jwt_issuer, settings.jwt_audience)
-        self.users = UserUseCases(self.uow, hasher, clock)
+        profiles = ProfileCache(clock)
+        self.users = UserUseCases(self.uow, hasher, clock, profiles)
         self.auth = AuthUseCases(self.uow, hasher, issuer, clock)
-        self.roles = RoleUseCases(self.uow, clock)
+        self.roles = RoleUseCases(self.uow, clock, profiles)
         self.api_keys = ApiKeyUseCases(self.uow, clock)
         self.notifications = NotificationUseCases(self.uow, clock)
         self.audit = AuditUseCases(self.uow)

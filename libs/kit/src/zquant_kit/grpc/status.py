@@ -62,3 +62,18 @@ def to_grpc_status(error: ZqError, domain: str) -> grpc.Status:
 def internal_status() -> grpc.Status:
     """What a client sees for an unexpected failure: no traceback, no internals."""
     return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message="internal error"))
+
+
+class ErrorInfoReader:
+    """Reads the stable `ErrorInfo.reason` back out of a failed call (for relaying errors between services)."""
+
+    @staticmethod
+    def reason(error: grpc.aio.AioRpcError, default: str = "UNAUTHENTICATED") -> str:
+        status = rpc_status.from_call(error)
+        if status is not None:
+            for detail in status.details:
+                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(info)
+                    return info.reason
+        return default

@@ -6,6 +6,7 @@ from typing import Sequence
 
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import Permission, Role
 
@@ -13,9 +14,10 @@ SEEDED = frozenset(rules.SEED_ROLES)
 
 
 class RoleUseCases:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, cache: ProfileCache) -> None:
         self._uow = uow
         self._clock = clock
+        self._cache = cache
 
     async def _get(self, uow, name: str) -> Role:
         if not name:
@@ -87,7 +89,8 @@ class RoleUseCases:
                 raise FailedPrecondition("the admin role keeps every permission", reason="BUILTIN_ROLE")
             role.grant(permissions) if grant else role.revoke(permissions)
             await uow.commit()
-            return role
+        self._cache.clear()
+        return role
 
     async def permissions(self, after: str | None, limit: int) -> tuple[Sequence[Permission], bool]:
         async with self._uow() as uow:
@@ -108,3 +111,4 @@ class RoleUseCases:
             user.role = role_name
             user.updated_at = self._clock.now()
             await uow.commit()
+        self._cache.invalidate(user_id)

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Sequence
 
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from zquant_kit.principal import Principal
 from zquant_identity.application import events
 from zquant_identity.application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
+from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
 
 DEFAULT_ROLE = "researcher"
 
 
-@dataclass(frozen=True)
-class UserView:
-    user: User
-    permissions: list[str]
-
-
 class UserUseCases:
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, cache: ProfileCache) -> None:
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
+        self._cache = cache
 
     async def _view(self, uow, user: User) -> UserView:
         role = await uow.roles.get(user.role)
@@ -74,8 +69,13 @@ class UserUseCases:
         """Anyone may read themselves; reading others needs user:read."""
         if user_id != actor.user_id and not actor.has("user:read"):
             raise PermissionDenied("permission 'user:read' required", permission="user:read")
+        cached = self._cache.get(user_id)
+        if cached is not None:
+            return cached
         async with self._uow() as uow:
-            return await self._view(uow, await self._get(uow, user_id))
+            view = await self._view(uow, await self._get(uow, user_id))
+        self._cache.put(view)
+        return view
 
     async def list(self, filter: UserFilter, after: str | None, limit: int) -> tuple[Sequence[UserView], bool]:
         async with self._uow() as uow:
@@ -100,7 +100,8 @@ class UserUseCases:
             user.updated_at = self._clock.now()
             view = await self._view(uow, user)
             await uow.commit()
-            return view
+        self._cache.invalidate(user_id)
+        return view
 
     async def set_active(self, actor: Principal, user_id: str, active: bool) -> UserView:
         if not active and user_id == actor.user_id:
@@ -113,7 +114,8 @@ class UserUseCases:
                 user.record_successful_login()
             view = await self._view(uow, user)
             await uow.commit()
-            return view
+        self._cache.invalidate(user_id)
+        return view
 
     async def reset_password(self, user_id: str, new_password: str) -> None:
         rules.check_password(new_password, "new_password")
@@ -125,6 +127,7 @@ class UserUseCases:
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
             await uow.commit()
+        self._cache.invalidate(user_id)
 
     async def change_own_password(self, actor: Principal, old_password: str, new_password: str) -> None:
         if not old_password:
@@ -155,3 +158,4 @@ class UserUseCases:
             await uow.users.delete(user)
             uow.emit(events.user_deleted(user.id, self._clock.now()))
             await uow.commit()
+        self._cache.invalidate(user_id)

@@ -29,7 +29,8 @@ from zquant_identity.application.auth import AuthUseCases, TokenPair
 from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.application.roles import RoleUseCases
-from zquant_identity.application.users import UserUseCases, UserView
+from zquant_identity.application.users import UserUseCases
+from zquant_identity.application.views import UserView
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
 
 

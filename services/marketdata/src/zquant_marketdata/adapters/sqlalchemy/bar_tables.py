@@ -66,7 +66,16 @@ index_daily = _bar_table(
     _required("amount"),
 )
 
-BAR_TABLES: dict[str, Table] = {table.name: table for table in (daily, adj_factor, daily_basic, index_daily)}
+# Tushare's own indicators, kept to cross-check ours.
+STK_FACTOR_FIELDS = (
+    "close", "macd_dif", "macd_dea", "macd", "kdj_k", "kdj_d", "kdj_j",
+    "rsi_6", "rsi_12", "rsi_24", "boll_upper", "boll_mid", "boll_lower", "cci",
+)
+stk_factor = _bar_table("stk_factor", *map(_optional, STK_FACTOR_FIELDS))
+
+BAR_TABLES: dict[str, Table] = {
+    table.name: table for table in (daily, adj_factor, daily_basic, index_daily, stk_factor)
+}
 
 
 def bar_table(dataset: str) -> Table:

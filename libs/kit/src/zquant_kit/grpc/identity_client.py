@@ -1,0 +1,72 @@
+"""How services other than identity authenticate callers: keys from GetPublicKeys, API keys via identity."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import grpc
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
+from zquant_kit.auth import ApiKeyCredentials, public_key_from_jwk
+from zquant_kit.errors import Unauthenticated, Unavailable
+from zquant_kit.grpc.status import ErrorInfoReader
+from zquant_kit.principal import Principal
+
+
+class GrpcPublicKeySource:
+    """Fetches identity's verification keys once, and again when a token names an unknown key id."""
+
+    def __init__(self, channel: grpc.aio.Channel, min_refresh_seconds: float = 5.0) -> None:
+        self._stub = auth_pb2_grpc.AuthServiceStub(channel)
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        self._fetched_at = 0.0
+        self._min_refresh = min_refresh_seconds
+        self._lock = asyncio.Lock()
+
+    async def public_keys(self, refresh: bool = False) -> dict[str, Ed25519PublicKey]:
+        async with self._lock:
+            stale = not self._keys or (refresh and time.monotonic() - self._fetched_at > self._min_refresh)
+            if stale:
+                try:
+                    reply = await self._stub.GetPublicKeys(auth_pb2.GetPublicKeysRequest(), timeout=5)
+                except grpc.aio.AioRpcError as exc:
+                    raise Unavailable(f"identity service unreachable for key fetch: {exc.code().name}") from None
+                self._keys = {
+                    k.kid: public_key_from_jwk({"kty": k.kty, "crv": k.crv, "x": k.x}) for k in reply.keys
+                }
+                self._fetched_at = time.monotonic()
+            return dict(self._keys)
+
+
+class GrpcApiKeyAuthenticator:
+    """Nonces must be global across services, so identity checks every API-key signature."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = auth_pb2_grpc.AuthServiceStub(channel)
+
+    async def authenticate(self, credentials: ApiKeyCredentials) -> Principal:
+        try:
+            reply = await self._stub.AuthenticateApiKey(
+                auth_pb2.AuthenticateApiKeyRequest(
+                    key_id=credentials.key_id,
+                    timestamp=credentials.timestamp,
+                    nonce=credentials.nonce,
+                    method=credentials.method,
+                    body_sha256=credentials.body_sha256,
+                    signature=credentials.signature,
+                ),
+                timeout=5,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                raise Unauthenticated(exc.details() or "API key rejected", reason=ErrorInfoReader.reason(exc)) from None
+            raise Unavailable(f"identity service unreachable for API-key check: {exc.code().name}") from None
+        return Principal(
+            user_id=reply.user_id,
+            username=reply.username,
+            role=reply.role,
+            permissions=frozenset(reply.permissions),
+            auth_method="api_key",
+        )

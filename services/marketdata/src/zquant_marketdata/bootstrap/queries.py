@@ -1,0 +1,5 @@
+"""queries area wiring."""
+
+
+def wire(app) -> None:
+    """Filled in by the queries work."""

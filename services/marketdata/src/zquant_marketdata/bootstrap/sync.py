@@ -1,0 +1,5 @@
+"""sync area wiring."""
+
+
+def wire(app) -> None:
+    """Filled in by the sync work."""

@@ -1,0 +1,5 @@
+"""watchlist area wiring."""
+
+
+def wire(app) -> None:
+    """Filled in by the watchlist work."""
