@@ -93,3 +93,28 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert settings.event_bus == "inprocess"
     nats = Settings({"ZQUANT_NATS_URL": "nats://x:4222", "ZQUANT_IDENTITY_PORT": "6000"})
     assert nats.event_bus == "nats" and nats.port("identity") == 6000
+
+
+async def test_in_process_bus_gives_up_on_an_event_after_max_deliver():
+    from zquant_kit.events.inprocess import InProcessEventBus
+    from zquant_kit.events.model import Event
+
+    bus = InProcessEventBus(max_deliver=3)
+    calls = {"bad": 0, "good": 0}
+
+    async def bad(event):
+        calls["bad"] += 1
+        raise RuntimeError("boom")
+
+    async def good(event):
+        calls["good"] += 1
+
+    await bus.subscribe("bad", "x.>", bad)
+    await bus.subscribe("good", "x.>", good)
+    event = Event(id="e1", type="x.y.v1", payload=b"", occurred_at=dt.datetime.now(dt.UTC))
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            await bus.publish(event)
+    await bus.publish(event)  # third failure: the bad consumer gives up, the publish succeeds
+    await bus.publish(event)
+    assert calls == {"bad": 3, "good": 4}

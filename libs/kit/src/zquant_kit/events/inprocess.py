@@ -14,11 +14,14 @@ class InProcessEventBus:
     """Delivers synchronously to every matching consumer; a failure makes the relay retry later.
 
     Consumers are idempotent (processed_messages), so a retry that re-delivers to consumers
-    that already succeeded is harmless.
+    that already succeeded is harmless. Like JetStream's max_deliver, a consumer that keeps failing
+    on one event gives up on it after `max_deliver` tries, so one bad event can't block the outbox.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_deliver: int = 5) -> None:
         self._subscriptions: list[tuple[str, str, EventHandler]] = []
+        self._max_deliver = max_deliver
+        self._failures: dict[tuple[str, str], int] = {}
 
     async def start(self) -> None:
         return None
@@ -34,13 +37,21 @@ class InProcessEventBus:
         for consumer, pattern, handler in list(self._subscriptions):
             if not subject_matches(pattern, event.type):
                 continue
+            key = (consumer, event.id)
+            if self._failures.get(key, 0) >= self._max_deliver:
+                continue
             with telemetry.consumer_span(consumer, event):
                 try:
                     await handler(event)
+                    self._failures.pop(key, None)
                 except PoisonMessage as exc:
                     log.error("consumer %s dropped poison event %s: %s", consumer, event.id, exc)
                 except Exception as exc:
-                    log.warning("consumer %s failed on %s: %s", consumer, event.id, exc)
-                    failures.append(exc)
+                    self._failures[key] = self._failures.get(key, 0) + 1
+                    if self._failures[key] >= self._max_deliver:
+                        log.error("consumer %s gave up on %s after %d tries: %s", consumer, event.id, self._max_deliver, exc)
+                    else:
+                        log.warning("consumer %s failed on %s: %s", consumer, event.id, exc)
+                        failures.append(exc)
         if failures:
             raise RuntimeError(f"{len(failures)} consumer(s) failed on event {event.id}") from failures[0]

@@ -27,7 +27,7 @@ from zquant_kit.principal import Principal
 log = logging.getLogger(__name__)
 
 _EXEMPT_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
-_TARGET_FIELDS = ("user_id", "api_key_id", "notification_id", "name", "username", "ts_code", "id")
+_TARGET_FIELDS = ("user_id", "api_key_id", "notification_id", "position_id", "run_id", "name", "username", "ts_code", "id")
 
 
 def _target_of(request) -> str:
@@ -35,7 +35,7 @@ def _target_of(request) -> str:
     for field in _TARGET_FIELDS:
         value = getattr(request, field, None)
         if isinstance(value, str) and value:
-            return f"{field}={value}"
+            return f"{field}={value}"[:200]
     return ""
 
 

@@ -122,7 +122,9 @@ class OutboxRelay:
                 log.warning("outbox relay: publish failed, will retry: %s", exc)
                 backoff = min(max(backoff * 2, 0.2), self._max_backoff)
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing a wake-up.
+                async with asyncio.timeout(backoff):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

@@ -68,7 +68,7 @@ class AuthUseCases:
         if not password:
             raise InvalidArgument("password", "required")
         async with self._uow() as uow:
-            user = await uow.users.by_username(username)
+            user = await uow.users.by_username(username, for_update=True)
             now = self._clock.now()
             if user is None:
                 # Same work as a real check, so timing does not reveal which usernames exist.
@@ -97,7 +97,7 @@ class AuthUseCases:
             raise InvalidArgument("refresh_token", "required")
         async with self._uow() as uow:
             now = self._clock.now()
-            stored = await uow.refresh_tokens.by_hash(_hash_refresh(refresh_token))
+            stored = await uow.refresh_tokens.by_hash(_hash_refresh(refresh_token), for_update=True)
             if stored is None:
                 raise Unauthenticated("unknown refresh token", reason="REFRESH_TOKEN_INVALID")
             if stored.is_spent():

@@ -113,15 +113,16 @@ class AuditUseCases:
         async with self._uow() as uow:
             if not await uow.claim(AUDIT_CONSUMER, event.id):
                 return
+            # Clamped to the column widths: any service may send these, none may block the log.
             await uow.audit.add(
                 AuditEntry(
-                    id=message.entry_id or event.id,
-                    actor_user_id=message.actor_user_id,
-                    service=message.service,
-                    method=message.method,
-                    target=message.target,
-                    result_code=message.result_code,
-                    client_address=message.client_address,
+                    id=(message.entry_id or event.id)[:36],
+                    actor_user_id=message.actor_user_id[:36],
+                    service=message.service[:32],
+                    method=message.method[:200],
+                    target=message.target[:200],
+                    result_code=message.result_code[:32],
+                    client_address=message.client_address[:100],
                     time=message.time.ToDatetime(tzinfo=dt.UTC),
                 )
             )

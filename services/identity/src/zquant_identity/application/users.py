@@ -143,6 +143,7 @@ class UserUseCases:
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
             await uow.commit()
+        self._cache.invalidate(actor.user_id)
 
     async def delete(self, actor: Principal, user_id: str) -> None:
         """Removes the user's keys, tokens and inbox in this transaction; other services follow the event."""

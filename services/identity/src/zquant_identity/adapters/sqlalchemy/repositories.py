@@ -33,8 +33,11 @@ class SqlAlchemyUserRepository:
     async def get(self, user_id: str) -> User | None:
         return await self._s.get(User, user_id)
 
-    async def by_username(self, username: str) -> User | None:
-        return (await self._s.execute(select(User).where(t.users.c.username == username))).scalar_one_or_none()
+    async def by_username(self, username: str, *, for_update: bool = False) -> User | None:
+        query = select(User).where(t.users.c.username == username)
+        if for_update:
+            query = query.with_for_update()
+        return (await self._s.execute(query)).scalar_one_or_none()
 
     async def by_email(self, email: str) -> User | None:
         return (await self._s.execute(select(User).where(t.users.c.email == email))).scalar_one_or_none()
@@ -106,8 +109,10 @@ class SqlAlchemyRefreshTokenRepository:
         self._s.add(token)
         await self._s.flush()
 
-    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+    async def by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None:
         query = select(RefreshToken).where(t.refresh_tokens.c.token_hash == token_hash)
+        if for_update:
+            query = query.with_for_update()
         return (await self._s.execute(query)).scalar_one_or_none()
 
     async def revoke_family(self, family_id: str, now: dt.datetime) -> None:
