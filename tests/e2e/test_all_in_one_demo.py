@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 def test_demo_runs_the_main_flow(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
     env["ZQUANT_DATA_DIR"] = str(tmp_path)
+    env["ZQUANT_SAMPLE_STOCKS"] = "30"
     result = subprocess.run(
         [sys.executable, "-m", "zquant_kit.cli", "demo"], env=env, capture_output=True, text=True, timeout=120
     )
@@ -21,7 +22,9 @@ def test_demo_runs_the_main_flow(tmp_path):
         "GetMe via API key → alice",
         "consumer received user.deleted",
         "alice's API key now fails: UNAUTHENTICATED",
+        "rows left",
         "demo finished OK",
     ):
         assert expected in result.stdout, result.stdout
-    assert (tmp_path / "identity.db").exists()
+    assert (tmp_path / "identity.db").exists() and (tmp_path / "marketdata.db").exists()
+    assert "100.0%" in result.stdout

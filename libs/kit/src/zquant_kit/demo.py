@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import sys
 import tempfile
 
 from zquant.identity.v1 import (
@@ -20,6 +21,15 @@ from zquant.identity.v1 import (
     user_pb2,
     user_pb2_grpc,
 )
+from zquant.marketdata.v1 import (
+    common_pb2,
+    market_data_pb2,
+    market_data_pb2_grpc,
+    sync_pb2,
+    sync_pb2_grpc,
+    watchlist_pb2,
+    watchlist_pb2_grpc,
+)
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
 from zquant_kit.grpc.client import bearer, call_with_api_key, insecure_channel
@@ -30,6 +40,111 @@ from zquant_kit.settings import Settings
 
 def _step(text: str) -> None:
     print(f"==> {text}", flush=True)
+
+
+def _bar(percent: float, width: int = 30) -> str:
+    filled = int(width * percent / 100)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+async def _rows_owned(app, user_id: str) -> int:
+    """Peeks at marketdata's own tables (the demo runs in-process) to show the consumer's effect."""
+    from sqlalchemy import text
+
+    remaining = 0
+    async with app.engine.connect() as connection:
+        for table in ("favorites", "positions"):
+            name = table if app.engine.dialect.name == "sqlite" else f"marketdata.{table}"
+            remaining += (
+                await connection.execute(text(f"SELECT count(*) FROM {name} WHERE user_id = :u"), {"u": user_id})
+            ).scalar_one()
+    return remaining
+
+
+async def _market_data_tour(address: str, admin: list, *, alice_key) -> None:
+    async with insecure_channel(address) as channel:
+        sync = sync_pb2_grpc.SyncServiceStub(channel)
+        market = market_data_pb2_grpc.MarketDataServiceStub(channel)
+        watchlist = watchlist_pb2_grpc.WatchlistServiceStub(channel)
+        source = await sync.GetSourceConfig(sync_pb2.GetSourceConfigRequest(), metadata=admin)
+        _step(f"admin syncs market data ({'Tushare' if source.token_set else 'deterministic sample market, no token needed'})")
+        last = None
+        shown = (None, -10.0)
+        live = sys.stdout.isatty()
+        async for reply in sync.StartSync(sync_pb2.StartSyncRequest(mode=sync_pb2.SYNC_MODE_FULL), metadata=admin):
+            last = reply.progress
+            line = (
+                f"    {_bar(last.percent)} {last.percent:5.1f}% {last.dataset:<12} {last.current_date:<8} "
+                f"rows {last.rows_fetched:>9,}"
+            )
+            if live:
+                print("\r" + line, end="", flush=True)
+            elif last.dataset != shown[0] or last.percent - shown[1] >= 10:
+                print(line, flush=True)  # a log, not a terminal: one line per dataset or 10 %
+                shown = (last.dataset, last.percent)
+        if live:
+            print()
+        elif last is not None and shown[1] != last.percent:
+            print(line, flush=True)
+        if last is None or last.state != "succeeded":
+            raise SystemExit(f"demo failed: sync ended {last.state if last else 'without progress'}: {last.error if last else ''}")
+        stats = await sync.GetTableStatistics(
+            sync_pb2.GetTableStatisticsRequest(dataset="daily", page_size=3), metadata=admin
+        )
+        logs = await sync.ListSyncLogs(sync_pb2.ListSyncLogsRequest(page_size=20), metadata=admin)
+        for log in reversed(logs.logs):
+            print(
+                f"    {log.dataset:<12} {log.result:<9} fetched {log.rows_fetched:>9,}  inserted {log.inserted:>9,}"
+                f"  updated {log.updated:>6,}  unchanged {log.unchanged:>9,}  {log.duration_seconds:6.2f}s"
+            )
+        for row in stats.statistics:
+            print(f"    daily on {row.stat_date}: {row.rows_on_date:,} rows (table total {row.total_rows:,})")
+
+        _step("alice (API key) lists stocks and reads qfq bars")
+        method = "/zquant.marketdata.v1.MarketDataService/ListStocks"
+        listed = await call_with_api_key(
+            market.ListStocks, market_data_pb2.ListStocksRequest(page_size=3),
+            key_id=alice_key.api_key.id, secret=alice_key.secret, method=method,
+        )
+        code = listed.stocks[0].ts_code
+        print(f"    first stocks: {', '.join(f'{s.ts_code} {s.name}' for s in listed.stocks)}")
+        status = await sync.GetSyncStatus(sync_pb2.GetSyncStatusRequest(), metadata=admin)
+        end = next(d.last_trade_date for d in status.datasets if d.dataset == "daily")
+        start = f"{int(end[:4]) - 1}{end[4:]}"
+        bars = await call_with_api_key(
+            market.GetBars,
+            market_data_pb2.GetBarsRequest(ts_codes=[code], start_date=start, end_date=end, adjust=common_pb2.ADJUST_QFQ),
+            key_id=alice_key.api_key.id, secret=alice_key.secret,
+            method="/zquant.marketdata.v1.MarketDataService/GetBars",
+        )
+        print(
+            f"    {code} {start}..{end}: {len(bars.bars)} qfq bars (base {end}),"
+            f" last close {bars.bars[-1].close:.2f} on {bars.bars[-1].trade_date}"
+        )
+
+        _step("alice keeps a favorite and a position, valued from the latest close")
+        for request, rpc, name in (
+            (watchlist_pb2.AddFavoriteRequest(ts_code=code, comment="demo"), watchlist.AddFavorite, "AddFavorite"),
+            (
+                watchlist_pb2.AddPositionRequest(ts_code=code, quantity=1000, average_cost=bars.bars[0].close),
+                watchlist.AddPosition,
+                "AddPosition",
+            ),
+        ):
+            await call_with_api_key(
+                rpc, request, key_id=alice_key.api_key.id, secret=alice_key.secret,
+                method=f"/zquant.marketdata.v1.WatchlistService/{name}",
+            )
+        positions = await call_with_api_key(
+            watchlist.ListPositions, watchlist_pb2.ListPositionsRequest(),
+            key_id=alice_key.api_key.id, secret=alice_key.secret,
+            method="/zquant.marketdata.v1.WatchlistService/ListPositions",
+        )
+        for p in positions.positions:
+            print(
+                f"    {p.ts_code} qty {p.quantity:,.0f} cost {p.average_cost:.2f} close {p.last_close:.2f}"
+                f" value {p.market_value:,.2f} profit {p.profit:,.2f} ({p.profit_pct:+.2%})"
+            )
 
 
 async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> None:
@@ -95,6 +210,9 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
             )
             print(f"    GetMe via API key → {via_key.user.username}")
 
+            if "marketdata" in stack.servers:
+                await _market_data_tour(stack.address("marketdata"), bearer(admin.access_token), alice_key=key)
+
             _step("admin deletes alice; identity.user.deleted.v1 goes out through the outbox")
             await users.DeleteUser(
                 user_pb2.DeleteUserRequest(user_id=created.user.id), metadata=bearer(admin.access_token)
@@ -106,6 +224,11 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
             if created.user.id not in deleted:
                 raise SystemExit("demo failed: user.deleted was not delivered")
             print(f"    consumer received user.deleted for {created.user.id}")
+            if "marketdata" in stack.apps:
+                left = await _rows_owned(stack.apps["marketdata"], created.user.id)
+                print(f"    marketdata removed alice's favorites and positions: {left} rows left")
+                if left:
+                    raise SystemExit("demo failed: marketdata kept rows of a deleted user")
             try:
                 await call_with_api_key(
                     users.GetMe,

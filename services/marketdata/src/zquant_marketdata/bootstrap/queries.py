@@ -1,5 +1,25 @@
-"""queries area wiring."""
+"""queries area wiring: the read side (MarketDataService) over the service's engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zquant.marketdata.v1 import market_data_pb2_grpc
+from zquant_kit.grpc.server import GrpcService
+from zquant_marketdata.adapters.grpc.market_data_servicer import MarketDataServicer
+from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
+from zquant_marketdata.application.queries import MarketQueries
+
+if TYPE_CHECKING:
+    from zquant_marketdata.bootstrap import MarketDataApp
 
 
-def wire(app) -> None:
-    """Filled in by the queries work."""
+def wire(app: MarketDataApp) -> None:
+    app.market_queries = MarketQueries(SqlMarketQueryRepository(app.engine))
+    app.grpc_services.append(
+        GrpcService(
+            "zquant.marketdata.v1.MarketDataService",
+            MarketDataServicer(app.market_queries),
+            market_data_pb2_grpc.add_MarketDataServiceServicer_to_server,
+        )
+    )

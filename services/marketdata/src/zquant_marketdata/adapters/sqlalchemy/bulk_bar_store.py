@@ -268,6 +268,19 @@ class PostgresBulkBarStore:
         (exists,) = await cursor.fetchone()
         return exists
 
+    async def _analyze_unanalyzed_partitions(self, connection: psycopg.AsyncConnection, batch: _BarBatch) -> None:
+        """A partition filled by COPY has no statistics until autovacuum gets to it; an upsert planned on
+        none joins the stage badly (measured 7x slower), so the first merge into it analyzes it."""
+        first_day, last_day = batch.date_bounds()
+        names = [f"{batch.table.name}_y{year}" for year in range(first_day.year, last_day.year + 1)]
+        cursor = await connection.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = ANY(%s) AND c.reltuples < 0",
+            (SCHEMA, names),
+        )
+        for (name,) in await cursor.fetchall():
+            await connection.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
+
     async def _copy(self, connection: psycopg.AsyncConnection, target: sql.Identifier, batch: _BarBatch) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, _quoted(batch.columns))
         async with connection.cursor().copy(statement) as copy:
@@ -281,6 +294,7 @@ class PostgresBulkBarStore:
         stage = sql.Identifier(_STAGE_TABLE)
         value_names = list(batch.values)
         first_day, last_day = batch.date_bounds()
+        await self._analyze_unanalyzed_partitions(connection, batch)
         await connection.execute(
             sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(stage, target)
         )

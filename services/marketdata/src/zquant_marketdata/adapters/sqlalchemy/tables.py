@@ -113,7 +113,8 @@ favorites = Table(
     "favorites",
     metadata,
     Column("user_id", String(36), primary_key=True),
-    Column("ts_code", String(16), primary_key=True),
+    # Collation "C" like the bar tables' ts_code: byte-order pages on PostgreSQL and SQLite alike.
+    Column("ts_code", String(16, collation="C").with_variant(String(16), "sqlite"), primary_key=True),
     Column("comment", Text, nullable=False),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
@@ -122,13 +123,15 @@ positions = Table(
     "positions",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("user_id", String(36), nullable=False, index=True),
-    Column("ts_code", String(16), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    # Collation "C" like daily.ts_code, so the valuation join can use daily's primary key.
+    Column("ts_code", String(16, collation="C").with_variant(String(16), "sqlite"), nullable=False),
     Column("quantity", Double, nullable=False),
     Column("average_cost", Double, nullable=False),
     Column("buy_date", Date, nullable=True),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Index("ix_positions_user_code_id", "user_id", "ts_code", "id"),  # a user's keyset pages
 )
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)

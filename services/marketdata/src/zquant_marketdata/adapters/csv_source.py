@@ -1,0 +1,59 @@
+"""`MarketDataSource` over a directory of CSVs in Tushare's schema, laid out like shared/data:
+
+    a_share/daily.csv  a_share/adj_factor.csv  a_share/daily_basic.csv  a_share/stock_basic.csv
+    a_share/stk_factor.csv (optional)          index/<ts_code>.csv (index_daily, one file per index)
+
+Missing files are empty datasets. The trade calendar is open on every date present in any
+file. `long/` (bars without pre_close or adjustment factors) is not a Tushare dataset and is
+not read. A file has no transport failures, so an empty answer is never an error here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from zquant_marketdata.adapters.sample_source import STOCK_BASIC_COLUMNS, InMemoryMarketSource
+
+STRING_COLUMNS = frozenset(
+    {
+        "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status",
+        "list_date", "delist_date", "trade_date", "cal_date", "pretrade_date",
+    }
+)  # fmt: skip
+BAR_FILES = ("daily", "adj_factor", "daily_basic", "stk_factor")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={column: str for column in STRING_COLUMNS})
+    for column in ("trade_date", "list_date", "delist_date"):
+        if column in frame.columns:
+            frame[column] = frame[column].str.replace("-", "", regex=False)
+    return frame
+
+
+class CsvDirectorySource(InMemoryMarketSource):
+    def __init__(self, directory: Path | str) -> None:
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FileNotFoundError(f"{directory} is not a directory")
+        tables: dict[str, pd.DataFrame] = {}
+        for name in BAR_FILES:
+            path = directory / "a_share" / f"{name}.csv"
+            if path.exists():
+                tables[name] = _read(path)
+        index_files = sorted((directory / "index").glob("*.csv"))
+        if index_files:
+            tables["index_daily"] = pd.concat([_read(path) for path in index_files], ignore_index=True)
+        if not tables:
+            raise FileNotFoundError(f"{directory} holds no a_share/*.csv or index/*.csv in Tushare's schema")
+        stock_path = directory / "a_share" / "stock_basic.csv"
+        stock_basic = _read(stock_path) if stock_path.exists() else pd.DataFrame(columns=STOCK_BASIC_COLUMNS)
+        if "list_status" not in stock_basic.columns or stock_basic["list_status"].isna().all():
+            stock_basic["list_status"] = "L"
+        open_days = {day for frame in tables.values() for day in frame["trade_date"].dropna()}
+        super().__init__(tables, stock_basic, open_days, strict=False)
+        self.directory = directory
+        self.datasets = ("stock_basic", "trade_cal", *(name for name in BAR_FILES + ("index_daily",) if name in tables))
+        """What the directory can fill: the reference data and the datasets it has files for."""

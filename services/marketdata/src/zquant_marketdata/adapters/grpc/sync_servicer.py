@@ -1,0 +1,152 @@
+"""gRPC inbound adapter of SyncService: proto <-> sync, validation and source-config use cases.
+
+Every RPC calls `principal.require` first. StartSync streams progress of a run that lives in
+a background task: a client that disconnects stops watching, not the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf import timestamp_pb2
+
+from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
+from zquant_kit import principal
+from zquant_marketdata.application.sync import SourceConfigUseCases, SyncUseCases
+from zquant_marketdata.application.validate import ValidateUseCases
+from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
+
+SERVICE_NAME = "zquant.marketdata.v1.SyncService"
+
+_MODES = {
+    sync_pb2.SYNC_MODE_UNSPECIFIED: SyncMode.INCREMENTAL,
+    sync_pb2.SYNC_MODE_INCREMENTAL: SyncMode.INCREMENTAL,
+    sync_pb2.SYNC_MODE_FULL: SyncMode.FULL,
+}
+
+
+def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    return stamp
+
+
+def progress_message(progress: SyncProgress) -> sync_pb2.SyncProgress:
+    return sync_pb2.SyncProgress(
+        run_id=progress.run_id,
+        dataset=progress.dataset,
+        percent=progress.percent,
+        current_date=progress.current_date,
+        rows_fetched=progress.rows_fetched,
+        inserted=progress.inserted,
+        updated=progress.updated,
+        unchanged=progress.unchanged,
+        state=progress.state.value,
+        error=progress.error,
+    )
+
+
+def _log(entry: SyncLogEntry) -> sync_pb2.SyncLog:
+    return sync_pb2.SyncLog(
+        id=entry.id,
+        run_id=entry.run_id,
+        dataset=entry.dataset,
+        api_name=entry.api_name,
+        start_date=fmt_date(entry.start),
+        end_date=fmt_date(entry.end),
+        rows_fetched=entry.rows_fetched,
+        inserted=entry.inserted,
+        updated=entry.updated,
+        deleted=entry.deleted,
+        unchanged=entry.unchanged,
+        result=entry.result.value,
+        error=entry.error or "",
+        start_time=_ts(entry.started_at),
+        end_time=_ts(entry.ended_at),
+        duration_seconds=entry.duration_seconds,
+    )
+
+
+def _statistic(stat: TableStatistic) -> sync_pb2.TableStatistics:
+    return sync_pb2.TableStatistics(
+        dataset=stat.dataset,
+        stat_date=fmt_date(stat.stat_date),
+        total_rows=stat.total_rows,
+        rows_on_date=stat.rows_on_date,
+        inserted=stat.inserted,
+        updated=stat.updated,
+    )
+
+
+class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
+    def __init__(self, sync: SyncUseCases, validate: ValidateUseCases, config: SourceConfigUseCases) -> None:
+        self._sync = sync
+        self._validate = validate
+        self._config = config
+
+    async def StartSync(self, request, context):
+        caller = principal.require("data:sync")
+        handle = await self._sync.start(
+            caller.user_id, list(request.datasets), _MODES.get(request.mode, SyncMode.INCREMENTAL),
+            request.start_date, request.end_date,
+        )  # fmt: skip
+        async for progress in handle.watch():
+            yield sync_pb2.StartSyncResponse(progress=progress_message(progress))
+
+    async def CancelSync(self, request, context):
+        principal.require("data:sync")
+        await self._sync.cancel(request.run_id)
+        return sync_pb2.CancelSyncResponse()
+
+    async def GetSyncStatus(self, request, context):
+        principal.require("data:read")
+        statuses, running = await self._sync.status()
+        return sync_pb2.GetSyncStatusResponse(
+            datasets=[
+                sync_pb2.DatasetStatus(
+                    dataset=s.dataset,
+                    last_trade_date=fmt_date(s.last_trade_date),
+                    last_run_state=s.last_run_state,
+                    last_run_time=_ts(s.last_run_time),
+                )
+                for s in statuses
+            ],
+            running=[progress_message(p) for p in running],
+        )
+
+    async def ListSyncLogs(self, request, context):
+        principal.require("data:read")
+        entries, token = await self._sync.list_logs(request.dataset, request.page_size, request.page_token)
+        return sync_pb2.ListSyncLogsResponse(logs=[_log(e) for e in entries], next_page_token=token)
+
+    async def GetTableStatistics(self, request, context):
+        principal.require("data:read")
+        stats, token = await self._sync.statistics(request.dataset, request.page_size, request.page_token)
+        return sync_pb2.GetTableStatisticsResponse(statistics=[_statistic(s) for s in stats], next_page_token=token)
+
+    async def ValidateData(self, request, context):
+        principal.require("data:read")
+        report = await self._validate.validate(
+            request.dataset, request.start_date, request.end_date, list(request.ts_codes), request.compare_with_source
+        )
+        return sync_pb2.ValidateDataResponse(
+            rows_checked=report.rows_checked,
+            issues=[
+                sync_pb2.DataIssue(kind=i.kind, ts_code=i.ts_code, trade_date=fmt_date(i.trade_date), detail=i.detail)
+                for i in report.issues
+            ],
+        )
+
+    async def SetSourceConfig(self, request, context):
+        principal.require("data:sync")
+        token_set = await self._config.set(request.tushare_token, request.base_url, request.calls_per_minute)
+        return sync_pb2.SetSourceConfigResponse(token_set=token_set)
+
+    async def GetSourceConfig(self, request, context):
+        principal.require("data:sync")
+        config = await self._config.get()
+        return sync_pb2.GetSourceConfigResponse(
+            token_set=config.token_set, base_url=config.base_url, calls_per_minute=config.calls_per_minute
+        )

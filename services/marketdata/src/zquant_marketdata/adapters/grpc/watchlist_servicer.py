@@ -1,0 +1,132 @@
+"""gRPC inbound adapter of WatchlistService: proto ↔ watchlist use cases.
+
+Every RPC acts for the authenticated caller on the caller's own rows and needs `data:read`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf import timestamp_pb2
+
+from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
+from zquant_kit import pagination, principal
+from zquant_kit.errors import InvalidArgument
+from zquant_marketdata.application.watchlist import READ_PERMISSION, WatchlistUseCases
+from zquant_marketdata.domain.watchlist import Favorite, ValuedPosition
+
+FAVORITES_CURSOR = "watchlist.favorites"
+POSITIONS_CURSOR = "watchlist.positions"
+
+
+def _ts(value: dt.datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    return stamp
+
+
+def _yyyymmdd(value: dt.date | None) -> str:
+    return value.strftime("%Y%m%d") if value is not None else ""
+
+
+def _favorite(favorite: Favorite) -> watchlist_pb2.Favorite:
+    return watchlist_pb2.Favorite(
+        ts_code=favorite.ts_code,
+        comment=favorite.comment,
+        create_time=_ts(favorite.created_at),
+        update_time=_ts(favorite.updated_at),
+    )
+
+
+def _position(valued: ValuedPosition) -> watchlist_pb2.Position:
+    p = valued.position
+    return watchlist_pb2.Position(
+        id=p.id,
+        ts_code=p.ts_code,
+        quantity=p.quantity,
+        average_cost=p.average_cost,
+        buy_date=_yyyymmdd(p.buy_date),
+        last_close=valued.last_close or 0.0,
+        last_trade_date=_yyyymmdd(valued.last_trade_date),
+        market_value=valued.market_value,
+        profit=valued.profit,
+        profit_pct=valued.profit_pct,
+        create_time=_ts(p.created_at),
+        update_time=_ts(p.updated_at),
+    )
+
+
+def _bad_token() -> InvalidArgument:
+    return InvalidArgument("page_token", "invalid or expired page token")
+
+
+def _favorites_after(token: str) -> str | None:
+    key = pagination.decode_cursor(FAVORITES_CURSOR, token)
+    if key is None:
+        return None
+    if len(key) != 1 or not isinstance(key[0], str):
+        raise _bad_token()
+    return key[0]
+
+
+def _positions_after(token: str) -> tuple[str, str] | None:
+    key = pagination.decode_cursor(POSITIONS_CURSOR, token)
+    if key is None:
+        return None
+    if len(key) != 2 or not all(isinstance(k, str) for k in key):
+        raise _bad_token()
+    return key[0], key[1]
+
+
+class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
+    def __init__(self, watchlist: WatchlistUseCases) -> None:
+        self._watchlist = watchlist
+
+    async def AddFavorite(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        found = await self._watchlist.add_favorite(actor, request.ts_code, request.comment)
+        return watchlist_pb2.AddFavoriteResponse(favorite=_favorite(found))
+
+    async def ListFavorites(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        limit = pagination.page_size(request.page_size)
+        found, more = await self._watchlist.list_favorites(actor, _favorites_after(request.page_token), limit)
+        token = pagination.encode_cursor(FAVORITES_CURSOR, [found[-1].ts_code]) if more else ""
+        return watchlist_pb2.ListFavoritesResponse(favorites=[_favorite(f) for f in found], next_page_token=token)
+
+    async def UpdateFavorite(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        found = await self._watchlist.update_favorite(actor, request.ts_code, request.comment)
+        return watchlist_pb2.UpdateFavoriteResponse(favorite=_favorite(found))
+
+    async def RemoveFavorite(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        await self._watchlist.remove_favorite(actor, request.ts_code)
+        return watchlist_pb2.RemoveFavoriteResponse()
+
+    async def AddPosition(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        valued = await self._watchlist.add_position(
+            actor, request.ts_code, request.quantity, request.average_cost, request.buy_date
+        )
+        return watchlist_pb2.AddPositionResponse(position=_position(valued))
+
+    async def ListPositions(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        limit = pagination.page_size(request.page_size)
+        found, more = await self._watchlist.list_positions(actor, _positions_after(request.page_token), limit)
+        last = found[-1].position if more else None
+        token = pagination.encode_cursor(POSITIONS_CURSOR, [last.ts_code, last.id]) if last else ""
+        return watchlist_pb2.ListPositionsResponse(positions=[_position(v) for v in found], next_page_token=token)
+
+    async def UpdatePosition(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        valued = await self._watchlist.update_position(
+            actor, request.position_id, request.quantity, request.average_cost, request.buy_date
+        )
+        return watchlist_pb2.UpdatePositionResponse(position=_position(valued))
+
+    async def RemovePosition(self, request, context):
+        actor = principal.require(READ_PERMISSION)
+        await self._watchlist.remove_position(actor, request.position_id)
+        return watchlist_pb2.RemovePositionResponse()

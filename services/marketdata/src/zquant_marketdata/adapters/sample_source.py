@@ -1,0 +1,214 @@
+"""`MarketDataSource`s answered from memory: the generated sample market, and the base that
+`CsvDirectorySource` shares.
+
+Frames look like Tushare's: its column names and units, dates as `YYYYMMDD` strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from zquant_marketdata.application.source_port import ListStatus
+from zquant_marketdata.domain import sample_market
+from zquant_marketdata.domain.errors import SourceUnavailableError
+
+STOCK_BASIC_COLUMNS = [
+    "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date",
+]  # fmt: skip
+TRADE_CAL_COLUMNS = ["exchange", "cal_date", "is_open", "pretrade_date"]
+STK_FACTOR_COLUMNS = ["ts_code", "trade_date", "close", "macd_dif", "macd_dea", "macd"]
+
+
+def _yyyymmdd(dates: np.ndarray) -> np.ndarray:
+    return np.char.replace(np.datetime_as_string(np.asarray(dates, dtype="datetime64[D]"), unit="D"), "-", "")
+
+
+class _Table:
+    """One dataset sorted by trade_date, with the date column kept for binary search."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        frame = frame.sort_values(["trade_date", "ts_code"], kind="stable").reset_index(drop=True)
+        self.frame = frame
+        self.dates = frame["trade_date"].to_numpy(dtype=str)
+        self.empty = frame.iloc[0:0]
+
+    def select(
+        self, trade_date: str | None, ts_code: str | None, start_date: str | None, end_date: str | None
+    ) -> pd.DataFrame:
+        lo, hi = 0, len(self.dates)
+        if trade_date:
+            lo = int(np.searchsorted(self.dates, trade_date, "left"))
+            hi = int(np.searchsorted(self.dates, trade_date, "right"))
+        else:
+            if start_date:
+                lo = int(np.searchsorted(self.dates, start_date, "left"))
+            if end_date:
+                hi = int(np.searchsorted(self.dates, end_date, "right"))
+        if lo >= hi:
+            return self.empty
+        frame = self.frame.iloc[lo:hi]
+        if ts_code:
+            frame = frame[frame["ts_code"].isin(ts_code.split(","))]
+        return frame.reset_index(drop=True)
+
+
+class InMemoryMarketSource:
+    """Serves Tushare-shaped frames; the trade calendar is open on exactly `open_days`.
+
+    `strict=True` keeps the port's rule that an empty answer where rows were expected is
+    `SourceUnavailableError`; a directory of files (strict=False) simply has what it has.
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        stock_basic: pd.DataFrame,
+        open_days: Iterable[str],
+        *,
+        strict: bool = True,
+    ) -> None:
+        self._tables = {name: _Table(frame) for name, frame in tables.items()}
+        self._stock_basic = stock_basic.reindex(columns=STOCK_BASIC_COLUMNS)
+        self._open_days = sorted(set(open_days))
+        self._open_set = frozenset(self._open_days)
+        self._strict = strict
+        self._no_table: dict[str, pd.DataFrame] = {}
+
+    @property
+    def first_day(self) -> str | None:
+        return self._open_days[0] if self._open_days else None
+
+    @property
+    def last_day(self) -> str | None:
+        return self._open_days[-1] if self._open_days else None
+
+    async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
+        frame = self._stock_basic[self._stock_basic["list_status"] == list_status].reset_index(drop=True)
+        return self._checked("stock_basic", frame, expect_rows)
+
+    async def trade_cal(self, exchange: str, start_date: str, end_date: str) -> pd.DataFrame:
+        days = pd.date_range(start_date, end_date, freq="D").strftime("%Y%m%d").tolist()
+        if not days:
+            raise SourceUnavailableError("trade_cal", "an empty range has no calendar days")
+        previous = [bisect.bisect_left(self._open_days, day) - 1 for day in days]
+        return pd.DataFrame(
+            {
+                "exchange": exchange or "SSE",
+                "cal_date": days,
+                "is_open": [int(day in self._open_set) for day in days],
+                "pretrade_date": [self._open_days[i] if i >= 0 else None for i in previous],
+            },
+            columns=TRADE_CAL_COLUMNS,
+        )
+
+    async def daily(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("daily", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def adj_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("adj_factor", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def daily_basic(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("daily_basic", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def index_daily(self, ts_code, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("index_daily", None, ts_code, start_date, end_date, expect_rows)
+
+    async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    def _select(self, api_name, trade_date, ts_code, start_date, end_date, expect_rows) -> pd.DataFrame:
+        table = self._tables.get(api_name)
+        if table is None:
+            frame = self._no_table.get(api_name)
+            if frame is None:
+                columns = STK_FACTOR_COLUMNS if api_name == "stk_factor" else ["ts_code", "trade_date"]
+                frame = self._no_table[api_name] = pd.DataFrame(columns=columns)
+        else:
+            frame = table.select(trade_date, ts_code, start_date, end_date)
+        return self._checked(api_name, frame, expect_rows)
+
+    def _checked(self, api_name: str, frame: pd.DataFrame, expect_rows: bool) -> pd.DataFrame:
+        if expect_rows and self._strict and frame.empty:
+            raise SourceUnavailableError(api_name, "no rows where rows were expected")
+        return frame
+
+
+def market_frames(market: sample_market.SampleMarket) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The sample market as Tushare frames (bar tables, stock_basic)."""
+    tables = {}
+    for name in ("daily", "adj_factor", "daily_basic", "index_daily"):
+        columns = dict(getattr(market, name))
+        columns["trade_date"] = _yyyymmdd(columns["trade_date"])
+        tables[name] = pd.DataFrame(columns)
+    stock_basic = pd.DataFrame(
+        [
+            {
+                "ts_code": s.ts_code, "symbol": s.symbol, "name": s.name, "area": s.area, "industry": s.industry,
+                "market": s.market, "exchange": s.exchange, "list_status": s.list_status,
+                "list_date": s.list_date.strftime("%Y%m%d"),
+                "delist_date": s.delist_date.strftime("%Y%m%d") if s.delist_date else None,
+            }  # fmt: skip
+            for s in market.stocks
+        ],
+        columns=STOCK_BASIC_COLUMNS,
+    )
+    return tables, stock_basic
+
+
+class SampleMarketSource:
+    """The deterministic sample market behind the `MarketDataSource` port.
+
+    The market is generated on first use (in a worker thread: 300 stocks x 5 years takes
+    about half a second), so wiring it costs nothing.
+    """
+
+    def __init__(self, spec: sample_market.SampleSpec = sample_market.SampleSpec()) -> None:
+        self.spec = spec
+        self._inner: InMemoryMarketSource | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def first_day(self) -> str:
+        return self.spec.open_days()[0].strftime("%Y%m%d")
+
+    async def _source(self) -> InMemoryMarketSource:
+        if self._inner is None:
+            async with self._lock:
+                if self._inner is None:
+                    self._inner = await asyncio.to_thread(self._build)
+        return self._inner
+
+    def _build(self) -> InMemoryMarketSource:
+        market = sample_market.generate(self.spec)
+        tables, stock_basic = market_frames(market)
+        open_days = [day.strftime("%Y%m%d") for day in market.open_days]
+        return InMemoryMarketSource(tables, stock_basic, open_days, strict=True)
+
+    async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
+        return await (await self._source()).stock_basic(list_status, expect_rows=expect_rows)
+
+    async def trade_cal(self, exchange: str, start_date: str, end_date: str) -> pd.DataFrame:
+        return await (await self._source()).trade_cal(exchange, start_date, end_date)
+
+    async def daily(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return await (await self._source()).daily(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def adj_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        source = await self._source()
+        return await source.adj_factor(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def daily_basic(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        source = await self._source()
+        return await source.daily_basic(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def index_daily(self, ts_code, start_date=None, end_date=None, *, expect_rows=False):
+        return await (await self._source()).index_daily(ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        source = await self._source()
+        return await source.stk_factor(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)

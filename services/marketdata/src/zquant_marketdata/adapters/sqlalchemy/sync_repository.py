@@ -1,0 +1,366 @@
+"""SQLAlchemy Core adapter of the sync bookkeeping: reference tables (stock_basic, trade_cal),
+runs, checkpoints, logs, per-date statistics and the source configuration.
+
+Works on PostgreSQL and SQLite alike (the engine translates the schema away on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from zquant_marketdata.adapters.sqlalchemy import tables
+from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
+from zquant_marketdata.application.bar_store_port import WriteCounts
+from zquant_marketdata.domain.sync import (
+    LogResult,
+    RunState,
+    SyncLogEntry,
+    SyncMode,
+    SyncRun,
+    TableStatistic,
+)
+
+_STOCK_FIELDS = ("symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date")
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class SqlAlchemySyncRepository:
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._dialect = engine.dialect.name
+
+    def _insert(self, table: Table):
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+
+    # --- reference data -----------------------------------------------------------------------
+
+    async def upsert_stock_basic(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> WriteCounts:
+        t = tables.stock_basic
+        inserted = updated = unchanged = 0
+        async with self._sessions() as session:
+            existing = {
+                row.ts_code: row
+                for row in (await session.execute(select(t).where(t.c.ts_code.in_([r["ts_code"] for r in rows])))).all()
+            }
+            new, changed = [], []
+            for row in rows:
+                stored = existing.get(row["ts_code"])
+                if stored is None:
+                    new.append({**row, "updated_at": now})
+                    inserted += 1
+                elif any(getattr(stored, name) != row.get(name) for name in _STOCK_FIELDS):
+                    changed.append({**row, "updated_at": now})
+                    updated += 1
+                else:
+                    unchanged += 1
+            if new:
+                await session.execute(t.insert(), new)
+            for row in changed:
+                await session.execute(
+                    t.update().where(t.c.ts_code == row["ts_code"]).values({k: v for k, v in row.items() if k != "ts_code"})
+                )
+            await session.commit()
+        return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+    async def upsert_trade_cal(self, rows: Sequence[dict[str, Any]]) -> WriteCounts:
+        if not rows:
+            return WriteCounts(0, 0, 0)
+        t = tables.trade_cal
+        inserted = updated = unchanged = 0
+        async with self._sessions() as session:
+            days = [r["cal_date"] for r in rows]
+            exchanges = sorted({r["exchange"] for r in rows})
+            existing = {
+                (row.exchange, row.cal_date): row
+                for row in (
+                    await session.execute(
+                        select(t).where(t.c.exchange.in_(exchanges), t.c.cal_date.between(min(days), max(days)))
+                    )
+                ).all()
+            }
+            new, changed = [], []
+            for row in rows:
+                stored = existing.get((row["exchange"], row["cal_date"]))
+                if stored is None:
+                    new.append(row)
+                    inserted += 1
+                elif stored.is_open != row["is_open"] or stored.pretrade_date != row["pretrade_date"]:
+                    changed.append(row)
+                    updated += 1
+                else:
+                    unchanged += 1
+            if new:
+                await session.execute(t.insert(), new)
+            for row in changed:
+                await session.execute(
+                    t.update()
+                    .where(t.c.exchange == row["exchange"], t.c.cal_date == row["cal_date"])
+                    .values(is_open=row["is_open"], pretrade_date=row["pretrade_date"])
+                )
+            await session.commit()
+        return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+    async def open_days(self, exchange: str, start: dt.date, end: dt.date) -> list[dt.date]:
+        t = tables.trade_cal
+        async with self._sessions() as session:
+            result = await session.execute(
+                select(t.c.cal_date)
+                .where(t.c.exchange == exchange, t.c.is_open.is_(True), t.c.cal_date.between(start, end))
+                .order_by(t.c.cal_date)
+            )
+            return list(result.scalars())
+
+    async def stock_lives(self, codes: Iterable[str] | None) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+        t = tables.stock_basic
+        query = select(t.c.ts_code, t.c.list_date, t.c.delist_date)
+        if codes is not None:
+            query = query.where(t.c.ts_code.in_(list(codes)))
+        async with self._sessions() as session:
+            return {row.ts_code: (row.list_date, row.delist_date) for row in (await session.execute(query)).all()}
+
+    async def count_rows(self, dataset: str) -> int:
+        table = BAR_TABLES[dataset] if dataset in BAR_TABLES else getattr(tables, dataset)
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+    # --- runs -----------------------------------------------------------------------------------
+
+    async def create_run(self, run: SyncRun) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                tables.sync_runs.insert().values(
+                    id=run.id,
+                    requested_by=run.requested_by,
+                    datasets=",".join(run.datasets),
+                    mode=run.mode.value,
+                    start_date=run.start,
+                    end_date=run.end,
+                    state=run.state.value,
+                    error=run.error,
+                    created_at=run.created_at,
+                    finished_at=run.finished_at,
+                )
+            )
+            await session.commit()
+
+    async def finish_run(self, run_id: str, state: RunState, error: str | None, finished_at: dt.datetime) -> None:
+        t = tables.sync_runs
+        async with self._sessions() as session:
+            await session.execute(
+                t.update().where(t.c.id == run_id).values(state=state.value, error=error, finished_at=finished_at)
+            )
+            await session.commit()
+
+    async def get_run(self, run_id: str) -> SyncRun | None:
+        t = tables.sync_runs
+        async with self._sessions() as session:
+            row = (await session.execute(select(t).where(t.c.id == run_id))).first()
+        if row is None:
+            return None
+        return SyncRun(
+            id=row.id,
+            requested_by=row.requested_by,
+            datasets=tuple(filter(None, row.datasets.split(","))),
+            mode=SyncMode(row.mode),
+            start=row.start_date,
+            end=row.end_date,
+            state=RunState(row.state),
+            created_at=_aware(row.created_at),
+            error=row.error,
+            finished_at=_aware(row.finished_at),
+        )
+
+    async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
+        """Runs left `running` by a process that died: nothing is executing them any more."""
+        t = tables.sync_runs
+        async with self._sessions() as session:
+            result = await session.execute(
+                t.update()
+                .where(t.c.state == RunState.RUNNING.value)
+                .values(state=RunState.FAILED.value, error=reason, finished_at=now)
+            )
+            await session.commit()
+            return result.rowcount or 0
+
+    # --- checkpoints ----------------------------------------------------------------------------
+
+    async def checkpoints(self) -> dict[str, dt.date]:
+        t = tables.sync_checkpoints
+        async with self._sessions() as session:
+            return {row.dataset: row.last_trade_date for row in (await session.execute(select(t))).all()}
+
+    async def get_checkpoint(self, dataset: str) -> dt.date | None:
+        t = tables.sync_checkpoints
+        async with self._sessions() as session:
+            return await session.scalar(select(t.c.last_trade_date).where(t.c.dataset == dataset))
+
+    async def advance_checkpoint(self, dataset: str, day: dt.date, run_id: str, now: dt.datetime) -> None:
+        """Moves the checkpoint forward to `day`; never back (a full re-sync of old years keeps it)."""
+        t = tables.sync_checkpoints
+        statement = self._insert(t).values(dataset=dataset, last_trade_date=day, run_id=run_id, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[t.c.dataset],
+            set_={"last_trade_date": day, "run_id": run_id, "updated_at": now},
+            where=t.c.last_trade_date < day,
+        )
+        async with self._sessions() as session:
+            await session.execute(statement)
+            await session.commit()
+
+    # --- logs -----------------------------------------------------------------------------------
+
+    async def add_log(self, entry: SyncLogEntry) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                tables.sync_logs.insert().values(
+                    id=entry.id,
+                    run_id=entry.run_id,
+                    dataset=entry.dataset,
+                    api_name=entry.api_name,
+                    start_date=entry.start,
+                    end_date=entry.end,
+                    rows_fetched=entry.rows_fetched,
+                    inserted=entry.inserted,
+                    updated=entry.updated,
+                    deleted=entry.deleted,
+                    unchanged=entry.unchanged,
+                    result=entry.result.value,
+                    error=entry.error,
+                    started_at=entry.started_at,
+                    ended_at=entry.ended_at or entry.started_at,
+                    duration_seconds=entry.duration_seconds,
+                )
+            )
+            await session.commit()
+
+    async def list_logs(
+        self, dataset: str | None, after: tuple[dt.datetime, str] | None, limit: int, run_id: str | None = None
+    ) -> list[SyncLogEntry]:
+        """Newest first, keyset-paginated on (started_at, id)."""
+        t = tables.sync_logs
+        query = select(t)
+        if dataset:
+            query = query.where(t.c.dataset == dataset)
+        if run_id:
+            query = query.where(t.c.run_id == run_id)
+        if after is not None:
+            started, log_id = after
+            query = query.where(or_(t.c.started_at < started, and_(t.c.started_at == started, t.c.id < log_id)))
+        query = query.order_by(t.c.started_at.desc(), t.c.id.desc()).limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            SyncLogEntry(
+                id=row.id,
+                run_id=row.run_id,
+                dataset=row.dataset,
+                api_name=row.api_name,
+                start=row.start_date,
+                end=row.end_date,
+                started_at=_aware(row.started_at),
+                ended_at=_aware(row.ended_at),
+                rows_fetched=row.rows_fetched,
+                inserted=row.inserted,
+                updated=row.updated,
+                deleted=row.deleted,
+                unchanged=row.unchanged,
+                result=LogResult(row.result),
+                error=row.error,
+            )
+            for row in rows
+        ]
+
+    async def last_results(self) -> dict[str, tuple[str, dt.datetime]]:
+        """Per dataset: the result and end time of its newest log row."""
+        t = tables.sync_logs
+        newest = (
+            select(t.c.dataset, func.max(t.c.started_at).label("started_at")).group_by(t.c.dataset).subquery()
+        )
+        query = select(t.c.dataset, t.c.result, t.c.ended_at, t.c.started_at).join(
+            newest, and_(t.c.dataset == newest.c.dataset, t.c.started_at == newest.c.started_at)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {row.dataset: (row.result, _aware(row.ended_at)) for row in rows}
+
+    # --- statistics -----------------------------------------------------------------------------
+
+    async def upsert_statistics(self, stats: Sequence[TableStatistic]) -> None:
+        if not stats:
+            return
+        t = tables.table_statistics
+        rows = [
+            {
+                "dataset": s.dataset,
+                "stat_date": s.stat_date,
+                "total_rows": s.total_rows,
+                "rows_on_date": s.rows_on_date,
+                "inserted": s.inserted,
+                "updated": s.updated,
+            }
+            for s in stats
+        ]
+        statement = self._insert(t)
+        statement = statement.on_conflict_do_update(
+            index_elements=[t.c.dataset, t.c.stat_date],
+            set_={name: statement.excluded[name] for name in ("total_rows", "rows_on_date", "inserted", "updated")},
+        )
+        async with self._sessions() as session:
+            await session.execute(statement, rows)
+            await session.commit()
+
+    async def list_statistics(
+        self, dataset: str | None, after: tuple[str, dt.date] | None, limit: int
+    ) -> list[TableStatistic]:
+        """Ordered by dataset, newest date first; keyset on (dataset, stat_date)."""
+        t = tables.table_statistics
+        query = select(t)
+        if dataset:
+            query = query.where(t.c.dataset == dataset)
+        if after is not None:
+            name, day = after
+            query = query.where(or_(t.c.dataset > name, and_(t.c.dataset == name, t.c.stat_date < day)))
+        query = query.order_by(t.c.dataset, t.c.stat_date.desc()).limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            TableStatistic(row.dataset, row.stat_date, row.total_rows, row.rows_on_date, row.inserted, row.updated)
+            for row in rows
+        ]
+
+    # --- source configuration -------------------------------------------------------------------
+
+    async def get_source_config(self) -> tuple[bytes | None, str, float, dt.datetime] | None:
+        t = tables.source_config
+        async with self._sessions() as session:
+            row = (await session.execute(select(t).where(t.c.id == 1))).first()
+        if row is None:
+            return None
+        return row.token_ciphertext, row.base_url, row.calls_per_minute, _aware(row.updated_at)
+
+    async def save_source_config(
+        self, token_ciphertext: bytes | None, keep_token: bool, base_url: str, calls_per_minute: float, now: dt.datetime
+    ) -> None:
+        t = tables.source_config
+        values: dict[str, Any] = {"base_url": base_url, "calls_per_minute": calls_per_minute, "updated_at": now}
+        if not keep_token:
+            values["token_ciphertext"] = token_ciphertext
+        statement = self._insert(t).values(id=1, token_ciphertext=token_ciphertext, **{
+            k: v for k, v in values.items() if k != "token_ciphertext"
+        })
+        statement = statement.on_conflict_do_update(index_elements=[t.c.id], set_=values)
+        async with self._sessions() as session:
+            await session.execute(statement)
+            await session.commit()

@@ -1,0 +1,97 @@
+"""Outbound port of the read side: reference data and bar rows as numpy columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    ts_code: str
+    symbol: str
+    name: str
+    industry: str | None
+    market: str | None
+    exchange: str | None
+    list_status: str
+    list_date: date | None
+    delist_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class StockFilter:
+    exchange: str = ""
+    market: str = ""
+    industry: str = ""
+    list_status: str = ""
+    query: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TradeDay:
+    cal_date: date
+    is_open: bool
+    pretrade_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class BarRows:
+    """Rows of one bar dataset as columns, in no particular order.
+
+    ``codes`` is sorted and unique; ``code_index`` points into it per row; ``days`` is
+    datetime64[D]; ``values`` holds float64 per column with NaN for NULL.
+    """
+
+    codes: list[str]
+    code_index: np.ndarray
+    days: np.ndarray
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.code_index.size)
+
+    @staticmethod
+    def empty(columns: Sequence[str]) -> BarRows:
+        return BarRows(
+            codes=[],
+            code_index=np.empty(0, dtype=np.int64),
+            days=np.empty(0, dtype="datetime64[D]"),
+            values={name: np.empty(0) for name in columns},
+        )
+
+
+class MarketQueryRepository(Protocol):
+    async def list_stocks(self, filter: StockFilter, after: str | None, limit: int) -> list[Stock]:
+        """Up to `limit` stocks with ts_code > after, ordered by ts_code."""
+        ...
+
+    async def get_stock(self, ts_code: str) -> Stock | None: ...
+
+    async def unknown_codes(self, dataset: str, ts_codes: Sequence[str]) -> list[str]:
+        """Those of the codes the store has never heard of: not in stock_basic and without a row
+        in the dataset (index codes live only in index_daily)."""
+        ...
+
+    async def trade_calendar(self, exchange: str, start: date, end: date, open_only: bool) -> list[TradeDay]: ...
+
+    async def open_days(self, exchange: str, start: date, end: date) -> np.ndarray:
+        """Open days of the exchange's calendar in [start, end], datetime64[D], sorted."""
+        ...
+
+    async def count_rows(self, dataset: str, ts_codes: Sequence[str], start: date, end: date) -> int: ...
+
+    async def read_rows(
+        self, dataset: str, ts_codes: Sequence[str] | None, start: date, end: date, columns: Sequence[str]
+    ) -> BarRows:
+        """The dataset's rows with trade_date in [start, end] for those codes (None: every code)."""
+        ...
+
+    async def factors_on_or_before(self, ts_codes: Sequence[str], day: date) -> BarRows:
+        """Per code, its latest adj_factor row with trade_date ≤ day (codes without one are absent)."""
+        ...

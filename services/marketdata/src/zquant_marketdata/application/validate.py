@@ -1,0 +1,229 @@
+"""ValidateData: quality checks on the stored bars, and optionally a comparison with the source.
+
+The checks themselves are pure (`domain.quality`); this use case reads the rows, the trade
+calendar and the listing dates, asks the source where it must, and collects the issues.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from zquant_kit.errors import InvalidArgument
+from zquant_marketdata.application.bar_store_port import BarStore
+from zquant_marketdata.application.source_port import MarketDataSource
+from zquant_marketdata.application.sync import Clock, SourceProvider, SyncRepository, calendar_rows
+from zquant_marketdata.domain import quality
+from zquant_marketdata.domain.errors import SourceError
+from zquant_marketdata.domain.quality import BarRows, Issue
+from zquant_marketdata.domain.sync import (
+    BAR_DATASETS,
+    CALENDAR_EXCHANGE,
+    DATE_DRIVEN,
+    INDEX_CODES,
+    check_range,
+    fmt_date,
+    parse_date,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SPAN_DAYS = 90
+ADJ_LOOKBACK_DAYS = 40
+"""History read before the range so its first bar has a predecessor for the ex-rights identity."""
+MAX_SOURCE_PROBES = 200
+"""Missing-day runs checked against the source one call each; beyond this they stay unverified."""
+PER_CODE_LIMIT = 50
+"""Up to this many codes the source is asked per code and range, else per trade date."""
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    rows_checked: int
+    issues: list[Issue]
+    truncated: bool = False
+
+
+def bar_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> BarRows:
+    dates = frame["trade_date"]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        dates = pd.to_datetime(dates.astype(str), format="ISO8601")
+    names = [c for c in (columns or frame.columns) if c not in ("ts_code", "trade_date") and c in frame.columns]
+    values = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) for name in names}
+    return BarRows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
+
+
+class ValidateUseCases:
+    def __init__(
+        self,
+        repo: SyncRepository,
+        bar_store: BarStore,
+        sources: SourceProvider,
+        clock: Clock,
+        *,
+        max_issues: int = 10_000,
+    ) -> None:
+        self._repo = repo
+        self._store = bar_store
+        self._sources = sources
+        self._clock = clock
+        self._max_issues = max_issues
+
+    async def validate(
+        self,
+        dataset: str,
+        start_date: str,
+        end_date: str,
+        ts_codes: Sequence[str] = (),
+        compare_with_source: bool = False,
+    ) -> ValidationReport:
+        dataset = dataset.strip() or "daily"
+        if dataset not in BAR_DATASETS:
+            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}; expected one of {list(BAR_DATASETS)}")
+        start = parse_date(start_date, "start_date")
+        end = parse_date(end_date, "end_date")
+        check_range(start, end)
+        codes = sorted({c.strip() for c in ts_codes if c.strip()}) or None
+        if end is None:
+            end = await self._store.last_trade_date(dataset) or self._clock.now().date()
+        if start is None:
+            start = end - dt.timedelta(days=DEFAULT_SPAN_DAYS)
+        check_range(start, end)
+
+        lookback = start - dt.timedelta(days=ADJ_LOOKBACK_DAYS) if dataset == "daily" else start
+        stored = await self._store.read_bars(dataset, codes, lookback, end)
+        in_range = stored[stored["trade_date"] >= pd.Timestamp(start)].reset_index(drop=True)
+        rows = bar_rows(in_range)
+        issues: list[Issue] = []
+
+        if dataset in ("daily", "index_daily"):
+            issues += quality.ohlc_issues(rows)
+        if dataset == "daily" and not stored.empty:
+            factors = await self._store.read_bars("adj_factor", codes, lookback, end)
+            if not factors.empty:
+                joined = stored[["ts_code", "trade_date", "close", "pre_close"]].merge(
+                    factors[["ts_code", "trade_date", "adj_factor"]], on=["ts_code", "trade_date"]
+                )
+                issues += quality.adj_gap_issues(bar_rows(joined), report_from=start)
+
+        source: MarketDataSource | None = None
+        remote: pd.DataFrame | None = None
+        if compare_with_source:
+            source = (await self._sources.current()).source
+            remote = await self._fetch_remote(source, dataset, codes, start, end)
+            if codes is not None:
+                remote = remote[remote["ts_code"].isin(codes)]
+            issues += quality.compare_rows(rows, bar_rows(remote), list(rows.values))
+
+        issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote)
+        issues.sort(key=lambda i: (i.ts_code, i.trade_date or dt.date.min, i.kind))
+        truncated = len(issues) > self._max_issues
+        return ValidationReport(len(in_range), issues[: self._max_issues], truncated)
+
+    async def _open_days(self, source: MarketDataSource | None, start: dt.date, end: dt.date) -> list[dt.date]:
+        days = await self._repo.open_days(CALENDAR_EXCHANGE, start, end)
+        if days or source is None:
+            return days
+        frame = await source.trade_cal(CALENDAR_EXCHANGE, fmt_date(start), fmt_date(end))
+        return [row["cal_date"] for row in calendar_rows(frame, CALENDAR_EXCHANGE) if row["is_open"]]
+
+    async def _fetch_remote(
+        self, source: MarketDataSource, dataset: str, codes: list[str] | None, start: dt.date, end: dt.date
+    ) -> pd.DataFrame:
+        frames = []
+        if dataset == "index_daily":
+            for code in codes or INDEX_CODES:
+                frames.append(await source.index_daily(code, fmt_date(start), fmt_date(end)))
+        elif codes is not None and len(codes) <= PER_CODE_LIMIT:
+            fetch = getattr(source, dataset)
+            for code in codes:
+                frames.append(await fetch(ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end)))
+        else:
+            fetch = getattr(source, dataset)
+            for day in await self._open_days(source, start, end):
+                frames.append(await fetch(trade_date=fmt_date(day)))
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame({"ts_code": pd.Series(dtype=str), "trade_date": pd.Series(dtype=str)})
+        return pd.concat(frames, ignore_index=True)
+
+    async def _missing_days(
+        self,
+        dataset: str,
+        in_range: pd.DataFrame,
+        codes: list[str] | None,
+        start: dt.date,
+        end: dt.date,
+        source: MarketDataSource | None,
+        remote: pd.DataFrame | None,
+    ) -> list[Issue]:
+        open_days = await self._open_days(source, start, end)
+        if not open_days:
+            return []
+        present: dict[str, set[dt.date]] = {}
+        for code, dates in in_range.groupby("ts_code")["trade_date"]:
+            present[str(code)] = {d.date() for d in dates}
+        universe = codes or sorted(present)
+        lives = await self._repo.stock_lives(universe)
+        remote_days: dict[str, set[dt.date]] | None = None
+        if remote is not None:
+            remote_days = {}
+            if not remote.empty:
+                remote_dates = pd.to_datetime(remote["trade_date"].astype(str), format="ISO8601")
+                for code, dates in remote_dates.groupby(remote["ts_code"].astype(str)):
+                    remote_days[str(code)] = {d.date() for d in dates}
+
+        issues: list[Issue] = []
+        probes = 0
+        for code in universe:
+            days = present.get(code, set())
+            listed, delisted = lives.get(code, (None, None))
+            if code in lives:
+                life_start = max(start, listed) if listed else (min(days) if days else start)
+                life_end = min(end, delisted - dt.timedelta(days=1)) if delisted else end
+            elif days:
+                life_start = min(days)
+                life_end = end if dataset == "index_daily" else max(days)
+            else:
+                continue
+            runs = quality.missing_runs(days, open_days, life_start, life_end)
+            if not runs:
+                continue
+            if remote_days is not None:
+                issues += quality.classify_missing(code, runs, remote_days.get(code, set()))
+                continue
+            for run in runs:
+                if source is None:
+                    source = (await self._sources.current()).source
+                if probes >= MAX_SOURCE_PROBES:
+                    issues.append(_unverified(code, run, "too many gaps to check each at the source"))
+                    continue
+                probes += 1
+                try:
+                    at_source = await self._probe(source, dataset, code, run[0], run[-1])
+                except SourceError as exc:
+                    issues.append(_unverified(code, run, f"source unavailable: {exc}"))
+                    continue
+                issues += quality.classify_missing(code, [run], at_source)
+        return issues
+
+    async def _probe(self, source: MarketDataSource, dataset: str, code: str, first: dt.date, last: dt.date) -> set[dt.date]:
+        if dataset == "index_daily":
+            frame = await source.index_daily(code, fmt_date(first), fmt_date(last))
+        elif dataset in DATE_DRIVEN:
+            frame = await getattr(source, dataset)(ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
+        else:  # pragma: no cover - every bar dataset is one of the above
+            return set()
+        if frame.empty:
+            return set()
+        return {d.date() for d in pd.to_datetime(frame["trade_date"].astype(str), format="ISO8601")}
+
+
+def _unverified(code: str, run: Sequence[dt.date], why: str) -> Issue:
+    span = fmt_date(run[0]) if len(run) == 1 else f"{fmt_date(run[0])}..{fmt_date(run[-1])}"
+    return Issue("missing_trade_day", code, run[0], f"{len(run)} open day(s) {span} without a bar ({why})")

@@ -1,0 +1,105 @@
+"""The read repository on PostgreSQL (aggregated binary COPY, date slices) and SQLite (rows):
+both answer the same for the same stored data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from zquant_kit.persistence.engine import create_engine
+from zquant_marketdata.adapters.sqlalchemy import query_repository, tables
+from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
+    SCHEMA,
+    create_sqlite_bar_tables,
+    postgres_create_ddl,
+)
+from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
+from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
+from zquant_marketdata.application.query_ports import StockFilter
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "a_share"
+ALL = (dt.date(2019, 1, 1), dt.date(2023, 12, 31))
+
+
+def _csv(name):
+    return pd.read_csv(DATA / f"{name}.csv", dtype={"ts_code": str, "trade_date": str})
+
+
+async def _fill(engine, store):
+    daily = _csv("daily")
+    await store.write("daily", daily.assign(amount=np.where(daily.index % 3 == 0, np.nan, 1.5)))
+    await store.write("adj_factor", _csv("adj_factor"))
+    now = dt.datetime.now(dt.UTC)
+    stocks = _csv("stock_basic").astype({"symbol": str})
+    rows = [{**r, "area": None, "delist_date": None, "updated_at": now,
+             "list_date": dt.datetime.strptime(str(r["list_date"]), "%Y%m%d").date()} for r in stocks.to_dict("records")]
+    async with engine.begin() as connection:
+        await connection.execute(insert(tables.stock_basic), rows)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+async def repository(request, postgres_database, tmp_path):
+    if request.param == "postgres":
+        with psycopg.connect(postgres_database, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            for statement in postgres_create_ddl():
+                connection.execute(statement)
+        engine = create_async_engine(
+            "postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(postgres_database)
+        )
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: tables.stock_basic.create(c))
+        store = PostgresBulkBarStore(engine)
+    else:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/md.db", SCHEMA)
+        async with engine.begin() as connection:
+            await connection.run_sync(create_sqlite_bar_tables)  # every table of the shared metadata
+        store = SqliteBulkBarStore(engine)
+    await _fill(engine, store)
+    yield SqlMarketQueryRepository(engine)
+    await engine.dispose()
+
+
+async def test_read_rows_round_trip_with_nulls_and_date_slices(repository, monkeypatch):
+    monkeypatch.setattr(query_repository, "_PARALLEL_MIN_CODES", 1)  # four codes over 4+ years: sliced
+    rows = await repository.read_rows("daily", None, *ALL, ["close", "amount"])
+    assert rows.codes == ["601288.SH", "601398.SH", "601939.SH", "601988.SH"]
+    assert rows.size == 4528
+    daily = _csv("daily")
+    order = np.lexsort((rows.days, rows.code_index))
+    expected = daily.sort_values(["ts_code", "trade_date"])
+    np.testing.assert_array_equal(rows.values["close"][order], expected.close.to_numpy())
+    assert np.isnan(rows.values["amount"]).sum() == (np.arange(len(daily)) % 3 == 0).sum()
+    got_days = np.datetime_as_string(rows.days[order], unit="D")
+    assert [d.replace("-", "") for d in got_days[:2]] == list(expected.trade_date[:2])
+
+    picked = await repository.read_rows("daily", ["601398.SH"], dt.date(2023, 7, 14), dt.date(2023, 7, 17), ["close"])
+    assert picked.codes == ["601398.SH"] and sorted(picked.values["close"].tolist()) == [4.57, 4.87]
+    assert (await repository.read_rows("daily", [], *ALL, ["close"])).size == 0
+    assert (await repository.read_rows("daily", ["NOPE"], *ALL, ["close"])).size == 0
+    with pytest.raises(ValueError):
+        await repository.read_rows("daily", None, *ALL, ["ts_code"])
+
+
+async def test_factors_on_or_before_and_reference_data(repository):
+    found = await repository.factors_on_or_before(["601398.SH", "601939.SH", "NOPE"], dt.date(2023, 7, 16))
+    assert found.codes == ["601398.SH", "601939.SH"]
+    assert found.values["adj_factor"][found.codes.index("601398.SH") == found.code_index][0] == 2.106013
+    assert str(found.days[found.code_index == 0][0]) == "2023-07-14"
+    assert (await repository.factors_on_or_before(["601398.SH"], dt.date(2000, 1, 1))).size == 0
+
+    assert await repository.unknown_codes("daily", ["601398.SH", "X1", "X2"]) == ["X1", "X2"]
+    assert await repository.count_rows("daily", ["601398.SH"], dt.date(2023, 7, 14), dt.date(2023, 7, 18)) == 3
+    page = await repository.list_stocks(StockFilter(query="银行"), "601288.SH", 2)
+    assert [s.ts_code for s in page] == ["601398.SH", "601939.SH"]
+    assert (await repository.get_stock("601988.SH")).name == "中国银行"
+    assert await repository.get_stock("NOPE") is None

@@ -1,0 +1,180 @@
+"""Deleting a user in identity removes that user's favorites and positions in marketdata, through the
+outbox and the event bus (in-process, then real NATS JetStream), exactly once per event."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import grpc
+import pytest
+from sqlalchemy import MetaData, func, select
+
+from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.marketdata.v1 import watchlist_pb2 as pb
+from zquant.marketdata.v1 import watchlist_pb2_grpc
+from zquant_kit.events.model import Event
+from zquant_kit.grpc.client import bearer
+from zquant_kit.persistence.outbox import outbox_table
+from zquant_kit.runner import start_stack, upgrade_all
+from zquant_kit.service import discover
+from zquant_kit.settings import Settings
+from zquant_marketdata.adapters.sqlalchemy import tables
+from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
+
+ADMIN_PASSWORD = "Admin-Passw0rd!"
+CODES = ("600000.SH", "000001.SZ")
+
+pytestmark = pytest.mark.e2e
+
+
+async def _eventually(predicate, timeout: float = 5.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        if await predicate():
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+
+
+async def _seed_stocks(app) -> None:
+    now = dt.datetime.now(dt.UTC)
+    async with app.engine.begin() as connection:
+        await connection.execute(
+            tables.stock_basic.insert(),
+            [{"ts_code": c, "symbol": c[:6], "name": c, "list_status": "L", "updated_at": now} for c in CODES],
+        )
+
+
+async def _rows(app, user_id: str) -> tuple[int, int]:
+    async with app.sessions() as session:
+        favorites = select(func.count()).select_from(tables.favorites).where(tables.favorites.c.user_id == user_id)
+        positions = select(func.count()).select_from(tables.positions).where(tables.positions.c.user_id == user_id)
+        return (await session.execute(favorites)).scalar_one(), (await session.execute(positions)).scalar_one()
+
+
+async def _gone(app, user_id: str) -> bool:
+    return await _rows(app, user_id) == (0, 0)
+
+
+async def _processed(app) -> list[str]:
+    async with app.sessions() as session:
+        query = select(tables.processed_messages.c.event_id).where(
+            tables.processed_messages.c.consumer == USER_CLEANUP_CONSUMER
+        )
+        return list((await session.execute(query)).scalars())
+
+
+async def _fill(watchlist, metadata) -> None:
+    for code in CODES:
+        await watchlist.AddFavorite(pb.AddFavoriteRequest(ts_code=code, comment="x"), metadata=metadata)
+        await watchlist.AddPosition(pb.AddPositionRequest(ts_code=code, quantity=100, average_cost=10), metadata=metadata)
+
+
+async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(marketdata):
+    app = marketdata.app
+    await _seed_stocks(app)
+    bob_id, bob = await marketdata.user("bob")
+    alice_id, alice = await marketdata.user("alice")
+    await _fill(marketdata.watchlist, bob)
+    await _fill(marketdata.watchlist, alice)
+    assert await _rows(app, bob_id) == (2, 2)
+
+    delivered: list[Event] = []
+
+    async def capture(event: Event) -> None:
+        delivered.append(event)
+
+    await marketdata.stack.bus.subscribe("test-capture", USER_DELETED, capture)
+    users = user_pb2_grpc.UserServiceStub(marketdata.identity_channel)
+    await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=bob_id), metadata=await marketdata.admin())
+
+    assert await _eventually(lambda: _gone(app, bob_id)), "bob's watchlist is still there after 5 s"
+    assert await _rows(app, alice_id) == (2, 2)
+    assert len(delivered) == 1
+    assert await _processed(app) == [delivered[0].id]
+
+    # Redelivery of the same event (say the relay crashed before marking it sent) changes nothing,
+    # not even rows that appeared for that user id since.
+    async with app.engine.begin() as connection:
+        now = dt.datetime.now(dt.UTC)
+        await connection.execute(
+            tables.favorites.insert().values(user_id=bob_id, ts_code="600000.SH", comment="", created_at=now, updated_at=now)
+        )
+    await marketdata.stack.bus.publish(delivered[0])
+    assert await _rows(app, bob_id) == (1, 0)
+    assert await _processed(app) == [delivered[0].id]
+    assert await _rows(app, alice_id) == (2, 2)
+
+
+async def test_user_deleted_crosses_nats_jetstream(pg_database, nats_namespace):
+    known = discover()
+    definitions = [known["identity"], known["marketdata"]]
+    settings = Settings(
+        {
+            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
+            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ZQUANT_EVENT_BUS": "nats",
+            "ZQUANT_NATS_URL": nats_namespace["url"],
+            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
+            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
+            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+        }
+    )
+    await upgrade_all(definitions, settings)
+    stack = await start_stack(definitions, settings, ephemeral_ports=True)  # the NATS bus from settings
+    identity_channel = grpc.aio.insecure_channel(stack.address("identity"))
+    channel = grpc.aio.insecure_channel(stack.address("marketdata"))
+    try:
+        app = stack.apps["marketdata"]
+        assert type(stack.bus).__name__ == "NatsJetStreamBus"
+        await _seed_stocks(app)
+        auth = auth_pb2_grpc.AuthServiceStub(identity_channel)
+        users = user_pb2_grpc.UserServiceStub(identity_channel)
+        admin_token = (await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
+        admin = bearer(admin_token.access_token)
+        created = await users.CreateUser(
+            user_pb2.CreateUserRequest(username="nadia", email="nadia@example.com", password="Nadia-pass-1"),
+            metadata=admin,
+        )
+        tokens = (await auth.Login(auth_pb2.LoginRequest(username="nadia", password="Nadia-pass-1"))).tokens
+        watchlist = watchlist_pb2_grpc.WatchlistServiceStub(channel)
+        await _fill(watchlist, bearer(tokens.access_token))
+        user_id = created.user.id
+        assert await _rows(app, user_id) == (2, 2)
+
+        await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin)
+        assert await _eventually(lambda: _gone(app, user_id)), "the event did not arrive over NATS within 5 s"
+        processed = await _processed(app)
+        assert len(processed) == 1
+
+        # Replaying that very event (as JetStream would after a lost ack) is a no-op.
+        async with app.engine.begin() as connection:
+            now = dt.datetime.now(dt.UTC)
+            await connection.execute(
+                tables.favorites.insert().values(
+                    user_id=user_id, ts_code="600000.SH", comment="", created_at=now, updated_at=now
+                )
+            )
+        # The event exactly as identity stored it in its outbox, same id as on the wire.
+        identity_outbox = outbox_table(MetaData(schema="identity"))
+        async with app.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(identity_outbox).where(identity_outbox.c.event_id == processed[0])
+                )
+            ).one()
+        assert row.event_type == USER_DELETED
+        replayed = Event(
+            id=row.event_id, type=row.event_type, payload=row.payload, occurred_at=row.created_at, headers=row.headers
+        )
+        await app.watchlist.on_user_deleted(replayed)
+        assert await _rows(app, user_id) == (1, 0)
+        assert await _processed(app) == processed
+    finally:
+        await channel.close()
+        await identity_channel.close()
+        await stack.stop(0)
