@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from typing import Iterable
@@ -101,7 +102,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return await self._api_keys.authenticate(credentials)
         raise Unauthenticated("missing credentials: send 'authorization: Bearer <token>' or an API-key signature")
 
-    async def _fail(self, context, error: Exception) -> grpc.StatusCode:
+    async def _fail(self, context, error: Exception) -> None:
         if isinstance(error, ZqError):
             status = to_grpc_status(error, self._domain)
         else:
@@ -127,54 +128,42 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         except Exception:
             log.exception("audit record failed for %s", method)
 
+    @contextlib.asynccontextmanager
+    async def _guard(self, method: str, request, context):
+        """Around every call: authenticate and bind the caller, map errors to statuses, audit mutations."""
+        principal = None
+        code = grpc.StatusCode.OK
+        try:
+            principal = await self._principal(method, request, context)
+            token = principal_ctx.bind(principal)
+            try:
+                yield
+            finally:
+                principal_ctx.reset(token)
+        except grpc.aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except Exception as error:
+            code = _code_of(error)
+            await self._fail(context, error)
+        finally:
+            await self._record(method, request, context, principal, code)
+
     def _wrap_unary(self, method: str, behavior):
         async def wrapped(request, context):
-            principal = None
-            code = grpc.StatusCode.OK
-            try:
-                principal = await self._principal(method, request, context)
-                token = principal_ctx.bind(principal)
-                try:
-                    return await behavior(request, context)
-                finally:
-                    principal_ctx.reset(token)
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            except Exception as error:
-                code = _code_of(error)
-                await self._fail(context, error)
-            finally:
-                await self._record(method, request, context, principal, code)
+            async with self._guard(method, request, context):
+                return await behavior(request, context)
 
         return wrapped
 
     def _wrap_stream(self, method: str, behavior):
         async def wrapped(request, context):
-            principal = None
-            code = grpc.StatusCode.OK
-            try:
-                principal = await self._principal(method, request, context)
-                token = principal_ctx.bind(principal)
-                try:
-                    async for item in behavior(request, context):
-                        yield item
-                finally:
-                    principal_ctx.reset(token)
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            except Exception as error:
-                code = _code_of(error)
-                await self._fail(context, error)
-            finally:
-                await self._record(method, request, context, principal, code)
+            async with self._guard(method, request, context):
+                async for item in behavior(request, context):
+                    yield item
 
         return wrapped
 
 
 def _code_of(error: Exception) -> grpc.StatusCode:
-    if isinstance(error, ZqError):
-        value = to_grpc_status(error, "").code
-        return value
-    return grpc.StatusCode.INTERNAL
+    return to_grpc_status(error, "").code if isinstance(error, ZqError) else grpc.StatusCode.INTERNAL
