@@ -17,6 +17,7 @@ from zquant.identity.v1 import (
 from zquant_kit.audit import OutboxAuditSink
 from zquant_kit.clock import SystemClock
 from zquant_kit.auth import ApiKeyCredentials, TokenVerifier
+from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
@@ -120,9 +121,12 @@ class IdentityApp:
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12) + "-A1"
-        await self.users.create(
-            username, self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"), password, "admin"
-        )
+        try:
+            await self.users.create(
+                username, self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"), password, "admin"
+            )
+        except AlreadyExists:
+            return  # another replica starting at the same moment created it
         if generated:
             print(f"identity: created admin user {username!r} with generated password: {password}", flush=True)
             print("identity: (shown once; set ZQUANT_ADMIN_PASSWORD to choose it)", flush=True)

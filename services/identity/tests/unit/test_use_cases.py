@@ -165,7 +165,7 @@ async def test_reset_password_ends_sessions_and_clears_the_lock(app):
         with pytest.raises(Unauthenticated):
             await app.auth.login("alice", "Wrong-pass-1")
 
-    await app.users.reset_password(alice.id, "Brand-new-pass-2")
+    await app.users.reset_password(admin_principal(), alice.id, "Brand-new-pass-2")
     assert app.store.refresh_tokens == {}
     assert (app.store.users[alice.id].failed_logins, app.store.users[alice.id].locked_until) == (0, None)
     assert (await app.auth.login("alice", "Brand-new-pass-2")).access_token
@@ -213,7 +213,7 @@ PROFILE_CHANGES = [
         lambda app, alice, as_alice: app.users.set_active(admin_principal(), alice.id, False), id="deactivate"
     ),
     pytest.param(
-        lambda app, alice, as_alice: app.users.reset_password(alice.id, "Brand-new-pass-2"), id="reset_password"
+        lambda app, alice, as_alice: app.users.reset_password(admin_principal(), alice.id, "Brand-new-pass-2"), id="reset_password"
     ),
     pytest.param(
         lambda app, alice, as_alice: app.users.change_own_password(as_alice, PASSWORD, "Brand-new-pass-2"),
@@ -484,3 +484,11 @@ async def test_notifications_of_other_users_are_not_found(app):
             await action(as_alice, note.id)
     assert await app.notifications.mark_all_read(as_alice) == 0
     assert app.store.notifications[note.id].read is False
+
+
+async def test_only_an_admin_resets_an_admins_password(app):
+    second_admin = await make_user(app, "root2", "admin")
+    helpdesk = Principal("h1", "helpdesk", "support", frozenset({"user:update"}))
+    with pytest.raises(PermissionDenied):
+        await app.users.reset_password(helpdesk, second_admin.id, "Brand-new-pass-2")
+    await app.users.reset_password(admin_principal(), second_admin.id, "Brand-new-pass-2")

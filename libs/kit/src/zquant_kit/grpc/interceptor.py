@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -73,7 +74,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler  # client-streaming RPCs are not part of any zquant contract
+        return None  # no zquant contract streams from the client: never serve one unauthenticated
 
     async def _principal(self, method: str, request, context) -> Principal | None:
         if method in self._public:
@@ -142,6 +143,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 principal_ctx.reset(token)
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED  # the client went away mid-call
             raise
         except Exception as error:
             code = _code_of(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 
 from argon2 import PasswordHasher as Argon2
@@ -50,10 +51,13 @@ class Argon2PasswordHasher:
 class SigningKeyRing:
     """The newest key signs; every stored key verifies (so rotation doesn't log anyone out)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], min_refresh_seconds: float = 5.0) -> None:
         self._sessions = sessions
         self._private: dict[str, Ed25519PrivateKey] = {}
         self._current: str | None = None
+        self._loaded_at = 0.0
+        self._min_refresh = min_refresh_seconds
+        self._lock = asyncio.Lock()
 
     async def load(self) -> None:
         async with self._sessions() as session, session.begin():
@@ -68,10 +72,14 @@ class SigningKeyRing:
                 rows = [(kid, pem, None)]
         self._private = {kid: load_pem_private_key(pem.encode(), None) for kid, pem, _ in rows}
         self._current = rows[-1][0]
+        self._loaded_at = time.monotonic()
 
     async def public_keys(self, refresh: bool = False) -> dict[str, Ed25519PublicKey]:
-        if refresh or not self._private:
-            await self.load()
+        """A refresh (a token named an unknown key) reloads at most every few seconds: forged kids cost nothing."""
+        async with self._lock:
+            due = refresh and time.monotonic() - self._loaded_at > self._min_refresh
+            if due or not self._private:
+                await self.load()
         return {kid: key.public_key() for kid, key in self._private.items()}
 
     def sign(self, claims: dict) -> str:

@@ -117,11 +117,14 @@ class UserUseCases:
         self._cache.invalidate(user_id)
         return view
 
-    async def reset_password(self, user_id: str, new_password: str) -> None:
+    async def reset_password(self, actor: Principal, user_id: str, new_password: str) -> None:
+        """Only an admin may reset an admin's password: user:update alone must not take over an admin."""
         rules.check_password(new_password, "new_password")
         password_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:
             user = await self._get(uow, user_id)
+            if user.role == "admin" and not actor.is_admin:
+                raise PermissionDenied("only an admin may reset an admin's password", permission="user:update")
             user.password_hash = password_hash
             user.record_successful_login()
             user.updated_at = self._clock.now()

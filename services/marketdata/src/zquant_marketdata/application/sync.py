@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from zquant_kit import pagination
-from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound, ZqError
 from zquant_marketdata.application.bar_store_port import BarStore, WriteCounts
 from zquant_marketdata.application.source_port import MarketDataSource
 from zquant_marketdata.domain.errors import SourceAuthError, SourceError
@@ -477,7 +477,7 @@ class SyncUseCases:
             error = str(exc)
             log.warning("sync run %s failed: %s", handle.run.id, error)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = client_safe_error(exc, handle.run.id)
             log.exception("sync run %s failed", handle.run.id)
         finally:
             progress = handle.progress
@@ -556,8 +556,10 @@ class SyncUseCases:
         self, entry: SyncLogEntry, result: LogResult, error: BaseException | str | None = None
     ) -> None:
         entry.result = result
-        if error is not None:
-            entry.error = str(error) if str(error) else type(error).__name__
+        if isinstance(error, BaseException):
+            entry.error = client_safe_error(error, entry.run_id)
+        elif error is not None:
+            entry.error = error
         entry.ended_at = self._clock.now()
         await asyncio.shield(self._repo.add_log(entry))
 
@@ -713,6 +715,14 @@ class SyncUseCases:
                 await self._finish_log(skipped, LogResult.SKIPPED, f"{code} skipped: {reason}")
 
 
+def client_safe_error(error: BaseException, run_id: str) -> str:
+    """What clients may read about a failure: source and domain messages as they are; anything else could
+    carry SQL or internals, so it is logged in full and reported by reference."""
+    if isinstance(error, (SourceError, ZqError)):
+        return str(error) or type(error).__name__
+    return f"internal error (see the marketdata log for run {run_id})"
+
+
 # --- source configuration -------------------------------------------------------------------------
 
 
@@ -748,6 +758,11 @@ class SourceConfigUseCases:
         stored = await self._repo.get_source_config()
         current_url = stored[1] if stored else self._default_base_url
         current_cpm = stored[2] if stored else self._default_cpm
+        moved = bool(base_url) and base_url != current_url
+        if moved and not token and stored and stored[0]:
+            # The SDK sends the token to base_url: a new endpoint must come with its token, or the stored
+            # one could be redirected to any server by whoever can change the URL.
+            raise InvalidArgument("tushare_token", "required when base_url changes (the stored token is not re-sent)")
         ciphertext = self._secrets.encrypt(token) if token else None
         await self._repo.save_source_config(
             ciphertext,

@@ -38,6 +38,8 @@ ADJ_LOOKBACK_DAYS = 40
 """History read before the range so its first bar has a predecessor for the ex-rights identity."""
 MAX_SOURCE_PROBES = 200
 """Missing-day runs checked against the source one call each; beyond this they stay unverified."""
+MAX_COMPARE_DAYS = 366
+"""A source comparison spends the shared API quota: at most a year per call."""
 PER_CODE_LIMIT = 50
 """Up to this many codes the source is asked per code and range, else per trade date."""
 
@@ -81,7 +83,10 @@ class ValidateUseCases:
         end_date: str,
         ts_codes: Sequence[str] = (),
         compare_with_source: bool = False,
+        *,
+        use_source: bool = True,
     ) -> ValidationReport:
+        """`use_source` False (callers without data:sync) never spends source quota: gaps stay unverified."""
         dataset = dataset.strip() or "daily"
         if dataset not in BAR_DATASETS:
             raise InvalidArgument("dataset", f"unknown dataset {dataset!r}; expected one of {list(BAR_DATASETS)}")
@@ -94,6 +99,8 @@ class ValidateUseCases:
         if start is None:
             start = end - dt.timedelta(days=DEFAULT_SPAN_DAYS)
         check_range(start, end)
+        if compare_with_source and (end - start).days > MAX_COMPARE_DAYS:
+            raise InvalidArgument("end_date", f"a source comparison covers at most {MAX_COMPARE_DAYS} days")
 
         lookback = start - dt.timedelta(days=ADJ_LOOKBACK_DAYS) if dataset == "daily" else start
         stored = await self._store.read_bars(dataset, codes, lookback, end)
@@ -120,7 +127,7 @@ class ValidateUseCases:
                 remote = remote[remote["ts_code"].isin(codes)]
             issues += quality.compare_rows(rows, bar_rows(remote), list(rows.values))
 
-        issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote)
+        issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote, use_source)
         issues.sort(key=lambda i: (i.ts_code, i.trade_date or dt.date.min, i.kind))
         truncated = len(issues) > self._max_issues
         return ValidationReport(len(in_range), issues[: self._max_issues], truncated)
@@ -161,6 +168,7 @@ class ValidateUseCases:
         end: dt.date,
         source: MarketDataSource | None,
         remote: pd.DataFrame | None,
+        use_source: bool,
     ) -> list[Issue]:
         open_days = await self._open_days(source, start, end)
         if not open_days:
@@ -198,6 +206,9 @@ class ValidateUseCases:
                 issues += quality.classify_missing(code, runs, remote_days.get(code, set()))
                 continue
             for run in runs:
+                if not use_source:
+                    issues.append(_unverified(code, run, "source not consulted without data:sync"))
+                    continue
                 if source is None:
                     source = (await self._sources.current()).source
                 if probes >= MAX_SOURCE_PROBES:

@@ -231,8 +231,8 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         return user_pb2.DeactivateUserResponse(user=_user(view))
 
     async def ResetUserPassword(self, request, context):
-        principal.require("user:update")
-        await self._users.reset_password(request.user_id, request.new_password)
+        actor = principal.require("user:update")
+        await self._users.reset_password(actor, request.user_id, request.new_password)
         return user_pb2.ResetUserPasswordResponse()
 
     async def ChangePassword(self, request, context):

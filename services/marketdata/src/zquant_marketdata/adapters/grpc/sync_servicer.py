@@ -127,9 +127,16 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         return sync_pb2.GetTableStatisticsResponse(statistics=[_statistic(s) for s in stats], next_page_token=token)
 
     async def ValidateData(self, request, context):
-        principal.require("data:read")
+        caller = principal.require("data:read")
+        if request.compare_with_source:
+            principal.require("data:sync")  # it spends the installation's shared source quota
         report = await self._validate.validate(
-            request.dataset, request.start_date, request.end_date, list(request.ts_codes), request.compare_with_source
+            request.dataset,
+            request.start_date,
+            request.end_date,
+            list(request.ts_codes),
+            request.compare_with_source,
+            use_source=caller.has("data:sync"),
         )
         return sync_pb2.ValidateDataResponse(
             rows_checked=report.rows_checked,

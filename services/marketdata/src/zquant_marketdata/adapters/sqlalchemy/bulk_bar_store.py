@@ -278,7 +278,11 @@ class PostgresBulkBarStore:
             "WHERE n.nspname = %s AND c.relname = ANY(%s) AND c.reltuples < 0",
             (SCHEMA, names),
         )
-        for (name,) in await cursor.fetchall():
+        stale = await cursor.fetchall()
+        if stale:
+            # Row counts and rough distributions are all this plan needs: a small sample keeps it quick.
+            await connection.execute("SET LOCAL default_statistics_target = 10")
+        for (name,) in stale:
             await connection.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
 
     async def _copy(self, connection: psycopg.AsyncConnection, target: sql.Identifier, batch: _BarBatch) -> None:
