@@ -160,6 +160,13 @@ async def test_user_deleted_consumer_is_idempotent(app):
             return rows, (await session.execute(processed)).scalar_one()
 
     assert await counts() == ({"favorites": {"alice-id": 1}, "positions": {}}, 1)
-    await watchlist.add_favorite(BOB, "000001.SZ", "after")  # rows appearing later survive a replay
+    # Rows appearing later (a restored backup: the API refuses a deleted user) survive a replay.
+    from zquant_marketdata.adapters.sqlalchemy.watchlist_repository import SqlAlchemyWatchlistUnitOfWork
+    from zquant_marketdata.domain.watchlist import Favorite
+
+    now = dt.datetime.now(dt.UTC)
+    async with SqlAlchemyWatchlistUnitOfWork(app.sessions, tables.outbox) as uow:
+        await uow.favorites.add(Favorite("bob-id", "000001.SZ", "after", now, now))
+        await uow.commit()
     await watchlist.on_user_deleted(deleted)
     assert await counts() == ({"favorites": {"alice-id": 1, "bob-id": 1}, "positions": {}}, 1)

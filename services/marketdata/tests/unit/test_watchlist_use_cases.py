@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from zquant.identity.v1 import events_pb2
-from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from zquant_kit.events.model import Event, PoisonMessage
 from zquant_kit.principal import Principal
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED, WatchlistUseCases
@@ -33,6 +33,7 @@ class Store:
     favorites: dict[tuple[str, str], Favorite] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
+    deleted_users: set[str] = field(default_factory=set)
 
 
 class FakeFavorites:
@@ -109,6 +110,17 @@ class FakeStocks:
         return ts_code in self._s.stocks
 
 
+class FakeDeletedUsers:
+    def __init__(self, store: Store) -> None:
+        self._s = store
+
+    async def mark(self, user_id: str, at: dt.datetime) -> None:
+        self._s.deleted_users.add(user_id)
+
+    async def contains(self, user_id: str) -> bool:
+        return user_id in self._s.deleted_users
+
+
 class FakeUnitOfWork:
     def __init__(self, holder: "World") -> None:
         self._holder = holder
@@ -119,6 +131,7 @@ class FakeUnitOfWork:
         self.favorites = FakeFavorites(self._work)
         self.positions = FakePositions(self._work, self._holder)
         self.stocks = FakeStocks(self._work)
+        self.deleted_users = FakeDeletedUsers(self._work)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -468,3 +481,17 @@ async def test_an_undecodable_user_deleted_is_poison(world):
     with pytest.raises(PoisonMessage):
         await world.use_cases.on_user_deleted(event)
     assert world.commits == 0
+
+
+async def test_a_deleted_users_live_token_cannot_create_rows_again(world):
+    await world.use_cases.on_user_deleted(_user_deleted("bob-id"))
+    assert "bob-id" in world.store.deleted_users
+    for attempt in (
+        world.use_cases.add_favorite(BOB, "600000.SH", ""),
+        world.use_cases.add_position(BOB, "600000.SH", 100, 9, ""),
+    ):
+        with pytest.raises(Unauthenticated) as caught:
+            await attempt
+        assert caught.value.reason == "ACCOUNT_DELETED"
+    assert world.store.favorites == {} and world.store.positions == {}
+    await world.use_cases.add_favorite(ALICE, "600000.SH", "")

@@ -10,7 +10,7 @@ import uuid
 from typing import Sequence
 
 from zquant.identity.v1 import events_pb2
-from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
 from zquant_marketdata.application.watchlist_ports import Clock, UnitOfWorkFactory, WatchlistUnitOfWork
@@ -40,6 +40,7 @@ class WatchlistUseCases:
         ts_code = rules.check_ts_code(ts_code)
         comment = rules.check_comment(comment)
         async with self._uow() as uow:
+            await self._not_deleted(uow, actor)
             await self._known_stock(uow, ts_code)
             if await uow.favorites.get(actor.user_id, ts_code) is not None:
                 raise AlreadyExists("favorite", ts_code, "ts_code")
@@ -87,6 +88,7 @@ class WatchlistUseCases:
         now = self._clock.now()
         bought = rules.parse_buy_date(buy_date, now)
         async with self._uow() as uow:
+            await self._not_deleted(uow, actor)
             await self._known_stock(uow, ts_code)
             position = Position(
                 id=str(uuid.uuid4()),
@@ -151,9 +153,16 @@ class WatchlistUseCases:
             if message.user_id:
                 await uow.favorites.delete_for_user(message.user_id)
                 await uow.positions.delete_for_user(message.user_id)
+                await uow.deleted_users.mark(message.user_id, self._clock.now())
             await uow.commit()
 
     # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _not_deleted(uow: WatchlistUnitOfWork, actor: Principal) -> None:
+        """A deleted user's access token lives on for minutes; it must not create rows nobody will clean up."""
+        if await uow.deleted_users.contains(actor.user_id):
+            raise Unauthenticated("account deleted", reason="ACCOUNT_DELETED")
 
     @staticmethod
     async def _known_stock(uow: WatchlistUnitOfWork, ts_code: str) -> None:

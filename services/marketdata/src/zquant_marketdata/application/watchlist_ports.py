@@ -51,10 +51,18 @@ class StockCatalog(Protocol):
         ...
 
 
+class DeletedUsers(Protocol):
+    """Tombstones of users identity deleted: their still-valid access tokens must not create rows again."""
+
+    async def mark(self, user_id: str, at: dt.datetime) -> None: ...
+    async def contains(self, user_id: str) -> bool: ...
+
+
 class WatchlistUnitOfWork(Protocol):
     favorites: FavoriteRepository
     positions: PositionRepository
     stocks: StockCatalog
+    deleted_users: DeletedUsers
 
     async def __aenter__(self) -> "WatchlistUnitOfWork": ...
     async def __aexit__(self, *exc_info) -> None: ...

@@ -133,6 +133,12 @@ positions = Table(
     Column("updated_at", TS, nullable=False),
     Index("ix_positions_user_code_id", "user_id", "ts_code", "id"),  # a user's keyset pages
 )
+deleted_users = Table(
+    "deleted_users",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("deleted_at", TS, nullable=False),
+)
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)
 

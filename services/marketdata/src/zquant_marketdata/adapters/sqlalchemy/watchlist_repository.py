@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Sequence
 
 from sqlalchemy import Select, and_, delete, func, or_, select
@@ -121,11 +122,25 @@ class SqlAlchemyStockCatalog:
         return (await self._s.execute(query)).first() is not None
 
 
+class SqlAlchemyDeletedUsers:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def mark(self, user_id: str, at: dt.datetime) -> None:
+        if not await self.contains(user_id):
+            await self._s.execute(t.deleted_users.insert().values(user_id=user_id, deleted_at=at))
+
+    async def contains(self, user_id: str) -> bool:
+        query = select(t.deleted_users.c.user_id).where(t.deleted_users.c.user_id == user_id)
+        return (await self._s.execute(query)).first() is not None
+
+
 class SqlAlchemyWatchlistUnitOfWork(SqlAlchemyUnitOfWork):
     def _enter(self) -> None:
         self.favorites = SqlAlchemyFavoriteRepository(self.session)
         self.positions = SqlAlchemyPositionRepository(self.session)
         self.stocks = SqlAlchemyStockCatalog(self.session)
+        self.deleted_users = SqlAlchemyDeletedUsers(self.session)
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         return await claim_message(self.session, t.processed_messages, consumer, event_id)
