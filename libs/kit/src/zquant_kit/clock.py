@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+
+class Clock(Protocol):
+    """The port use cases take for "now", so tests can fix time."""
+
+    def now(self) -> dt.datetime: ...

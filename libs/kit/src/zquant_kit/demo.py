@@ -10,6 +10,8 @@ import secrets
 import sys
 import tempfile
 
+import grpc
+
 from zquant.identity.v1 import (
     api_key_pb2,
     api_key_pb2_grpc,
@@ -238,8 +240,8 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
                     method="/zquant.identity.v1.UserService/GetMe",
                 )
                 raise SystemExit("demo failed: a deleted user's API key still works")
-            except Exception as exc:  # grpc.aio.AioRpcError
-                print(f"    alice's API key now fails: {getattr(exc, 'code', lambda: exc)().name}")
+            except grpc.aio.AioRpcError as exc:
+                print(f"    alice's API key now fails: {exc.code().name}")
 
             _step("audit log (admin only)")
             await asyncio.sleep(0.2)

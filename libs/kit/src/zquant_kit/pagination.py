@@ -37,3 +37,13 @@ def decode_cursor(kind: str, token: str) -> list[Any] | None:
         return data["v"]
     except (ValueError, KeyError, TypeError):
         raise InvalidArgument("page_token", "invalid or expired page token") from None
+
+
+def decode_string_cursor(kind: str, token: str, width: int) -> tuple[str, ...] | None:
+    """A keyset cursor of `width` strings (e.g. (username,) or (created_at, id)); anything else is rejected."""
+    key = decode_cursor(kind, token)
+    if key is None:
+        return None
+    if len(key) != width or not all(isinstance(part, str) for part in key):
+        raise InvalidArgument("page_token", "invalid or expired page token")
+    return tuple(key)

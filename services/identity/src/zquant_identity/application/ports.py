@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit.events.model import Event
 from zquant_identity.domain.model import (
     ApiKey,
@@ -120,6 +121,3 @@ class PasswordHasher(Protocol):
 class AccessTokenIssuer(Protocol):
     def issue(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> str: ...
 
-
-class Clock(Protocol):
-    def now(self) -> dt.datetime: ...

@@ -16,6 +16,7 @@ import numpy as np
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from zquant_marketdata.application.query_ports import BarRows, MarketQueryRepository, Stock, StockFilter, TradeDay
 from zquant_marketdata.domain import adjust as adj
+from zquant_marketdata.domain import sync as dates
 from zquant_marketdata.domain import panel as pnl
 from zquant_marketdata.domain.adjust import AdjustMode
 
@@ -37,20 +38,13 @@ _ONE_DAY = dt.timedelta(days=1)
 
 def parse_date(field: str, value: str, *, required: bool = True) -> dt.date | None:
     """A Tushare-style ``YYYYMMDD`` string; INVALID_ARGUMENT naming the field otherwise."""
-    if not value:
-        if required:
-            raise InvalidArgument(field, "required, as YYYYMMDD")
-        return None
-    if len(value) != 8 or not value.isdigit():
-        raise InvalidArgument(field, f"{value!r} is not a date as YYYYMMDD")
-    try:
-        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        raise InvalidArgument(field, f"{value!r} is not a calendar date") from None
+    day = dates.parse_date(value, field)
+    if day is None and required:
+        raise InvalidArgument(field, "required, as YYYYMMDD")
+    return day
 
 
-def format_date(value: dt.date | None) -> str:
-    return value.strftime("%Y%m%d") if value else ""
+format_date = dates.fmt_date
 
 
 def _range(start: str, end: str) -> tuple[dt.date, dt.date]:

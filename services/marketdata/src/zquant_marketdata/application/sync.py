@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit import pagination
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound, ZqError
 from zquant_marketdata.application.bar_store_port import BarStore, WriteCounts
@@ -70,9 +71,6 @@ KEYS = ["ts_code", "trade_date"]
 
 # --- ports ----------------------------------------------------------------------------------------
 
-
-class Clock(Protocol):
-    def now(self) -> dt.datetime: ...
 
 
 class SyncRepository(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, Sequence
 
+from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit.events.model import Event
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
 
@@ -76,6 +77,3 @@ class WatchlistUnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> WatchlistUnitOfWork: ...
 
-
-class Clock(Protocol):
-    def now(self) -> dt.datetime: ...

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf import timestamp_pb2
-
 from zquant.identity.v1 import (
     api_key_pb2,
     api_key_pb2_grpc,
@@ -21,6 +19,7 @@ from zquant.identity.v1 import (
     user_pb2_grpc,
 )
 from zquant_kit import pagination, principal
+from zquant_kit.grpc.convert import to_timestamp
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
 from zquant_kit.errors import InvalidArgument
 from zquant_identity.adapters.security import SigningKeyRing
@@ -32,14 +31,6 @@ from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
 from zquant_identity.application.views import UserView
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
-
-
-def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
-    return stamp
 
 
 def _iso(value: dt.datetime) -> str:
@@ -54,15 +45,15 @@ def _user(view: UserView) -> user_pb2.User:
         email=u.email,
         role=u.role,
         active=u.active,
-        create_time=_ts(u.created_at),
-        update_time=_ts(u.updated_at),
+        create_time=to_timestamp(u.created_at),
+        update_time=to_timestamp(u.updated_at),
         permissions=view.permissions,
     )
 
 
 def _role(role: Role) -> role_pb2.Role:
     return role_pb2.Role(
-        name=role.name, description=role.description, permissions=role.permissions, create_time=_ts(role.created_at)
+        name=role.name, description=role.description, permissions=role.permissions, create_time=to_timestamp(role.created_at)
     )
 
 
@@ -70,16 +61,16 @@ def _api_key(key: ApiKey) -> api_key_pb2.ApiKey:
     return api_key_pb2.ApiKey(
         id=key.id,
         name=key.name,
-        create_time=_ts(key.created_at),
-        expire_time=_ts(key.expires_at),
-        last_used_time=_ts(key.last_used_at),
+        create_time=to_timestamp(key.created_at),
+        expire_time=to_timestamp(key.expires_at),
+        last_used_time=to_timestamp(key.last_used_at),
         revoked=key.revoked_at is not None,
     )
 
 
 def _notification(n: Notification) -> notification_pb2.Notification:
     return notification_pb2.Notification(
-        id=n.id, user_id=n.user_id, title=n.title, body=n.body, read=n.read, create_time=_ts(n.created_at)
+        id=n.id, user_id=n.user_id, title=n.title, body=n.body, read=n.read, create_time=to_timestamp(n.created_at)
     )
 
 
@@ -92,40 +83,35 @@ def _audit(e: AuditEntry) -> audit_pb2.AuditEntry:
         target=e.target,
         result_code=e.result_code,
         client_address=e.client_address,
-        time=_ts(e.time),
+        time=to_timestamp(e.time),
     )
 
 
 def _pair(pair: TokenPair) -> auth_pb2.TokenPair:
     return auth_pb2.TokenPair(
         access_token=pair.access_token,
-        access_token_expire_time=_ts(pair.access_expires_at),
+        access_token_expire_time=to_timestamp(pair.access_expires_at),
         refresh_token=pair.refresh_token,
-        refresh_token_expire_time=_ts(pair.refresh_expires_at),
+        refresh_token_expire_time=to_timestamp(pair.refresh_expires_at),
         token_type="Bearer",
     )
 
 
 def _single_key(kind: str, token: str) -> str | None:
-    key = pagination.decode_cursor(kind, token)
-    if key is None:
-        return None
-    if len(key) != 1 or not isinstance(key[0], str):
-        raise InvalidArgument("page_token", "invalid or expired page token")
-    return key[0]
+    key = pagination.decode_string_cursor(kind, token, 1)
+    return key[0] if key else None
 
 
 def _pair_key(kind: str, token: str) -> tuple[str, str] | None:
-    key = pagination.decode_cursor(kind, token)
+    """(ISO time, id) cursors; the time must parse, or the query would fail later."""
+    key = pagination.decode_string_cursor(kind, token, 2)
     if key is None:
         return None
-    if len(key) != 2 or not all(isinstance(k, str) for k in key):
-        raise InvalidArgument("page_token", "invalid or expired page token")
     try:
         dt.datetime.fromisoformat(key[0])
     except ValueError:
         raise InvalidArgument("page_token", "invalid or expired page token") from None
-    return key[0], key[1]
+    return key
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):

@@ -118,9 +118,7 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
     async def ListStocks(self, request, context):
         principal.require(PERMISSION)
         limit = pagination.page_size(request.page_size)
-        after = pagination.decode_cursor(_STOCKS_CURSOR, request.page_token)
-        if after is not None and (len(after) != 1 or not isinstance(after[0], str)):
-            raise InvalidArgument("page_token", "invalid or expired page token")
+        after = pagination.decode_string_cursor(_STOCKS_CURSOR, request.page_token, 1)
         stocks, more = await self._queries.list_stocks(
             StockFilter(
                 exchange=request.exchange,

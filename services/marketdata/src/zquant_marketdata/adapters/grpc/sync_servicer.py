@@ -6,12 +6,10 @@ a background task: a client that disconnects stops watching, not the run.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from google.protobuf import timestamp_pb2
 
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit import principal
+from zquant_kit.grpc.convert import to_timestamp
 from zquant_marketdata.application.sync import SourceConfigUseCases, SyncUseCases
 from zquant_marketdata.application.validate import ValidateUseCases
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
@@ -23,14 +21,6 @@ _MODES = {
     sync_pb2.SYNC_MODE_INCREMENTAL: SyncMode.INCREMENTAL,
     sync_pb2.SYNC_MODE_FULL: SyncMode.FULL,
 }
-
-
-def _ts(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
-    return stamp
 
 
 def progress_message(progress: SyncProgress) -> sync_pb2.SyncProgress:
@@ -63,8 +53,8 @@ def _log(entry: SyncLogEntry) -> sync_pb2.SyncLog:
         unchanged=entry.unchanged,
         result=entry.result.value,
         error=entry.error or "",
-        start_time=_ts(entry.started_at),
-        end_time=_ts(entry.ended_at),
+        start_time=to_timestamp(entry.started_at),
+        end_time=to_timestamp(entry.ended_at),
         duration_seconds=entry.duration_seconds,
     )
 
@@ -109,7 +99,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     dataset=s.dataset,
                     last_trade_date=fmt_date(s.last_trade_date),
                     last_run_state=s.last_run_state,
-                    last_run_time=_ts(s.last_run_time),
+                    last_run_time=to_timestamp(s.last_run_time),
                 )
                 for s in statuses
             ],

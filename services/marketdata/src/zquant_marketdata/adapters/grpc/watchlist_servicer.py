@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf import timestamp_pb2
-
 from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit import pagination, principal
-from zquant_kit.errors import InvalidArgument
+from zquant_kit.grpc.convert import to_timestamp
 from zquant_marketdata.application.watchlist import READ_PERMISSION, WatchlistUseCases
 from zquant_marketdata.domain.watchlist import Favorite, ValuedPosition
 
 FAVORITES_CURSOR = "watchlist.favorites"
 POSITIONS_CURSOR = "watchlist.positions"
-
-
-def _ts(value: dt.datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
-    return stamp
 
 
 def _yyyymmdd(value: dt.date | None) -> str:
@@ -33,8 +25,8 @@ def _favorite(favorite: Favorite) -> watchlist_pb2.Favorite:
     return watchlist_pb2.Favorite(
         ts_code=favorite.ts_code,
         comment=favorite.comment,
-        create_time=_ts(favorite.created_at),
-        update_time=_ts(favorite.updated_at),
+        create_time=to_timestamp(favorite.created_at),
+        update_time=to_timestamp(favorite.updated_at),
     )
 
 
@@ -51,31 +43,18 @@ def _position(valued: ValuedPosition) -> watchlist_pb2.Position:
         market_value=valued.market_value,
         profit=valued.profit,
         profit_pct=valued.profit_pct,
-        create_time=_ts(p.created_at),
-        update_time=_ts(p.updated_at),
+        create_time=to_timestamp(p.created_at),
+        update_time=to_timestamp(p.updated_at),
     )
 
 
-def _bad_token() -> InvalidArgument:
-    return InvalidArgument("page_token", "invalid or expired page token")
-
-
 def _favorites_after(token: str) -> str | None:
-    key = pagination.decode_cursor(FAVORITES_CURSOR, token)
-    if key is None:
-        return None
-    if len(key) != 1 or not isinstance(key[0], str):
-        raise _bad_token()
-    return key[0]
+    key = pagination.decode_string_cursor(FAVORITES_CURSOR, token, 1)
+    return key[0] if key else None
 
 
 def _positions_after(token: str) -> tuple[str, str] | None:
-    key = pagination.decode_cursor(POSITIONS_CURSOR, token)
-    if key is None:
-        return None
-    if len(key) != 2 or not all(isinstance(k, str) for k in key):
-        raise _bad_token()
-    return key[0], key[1]
+    return pagination.decode_string_cursor(POSITIONS_CURSOR, token, 2)
 
 
 class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
