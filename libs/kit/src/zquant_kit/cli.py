@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     db.add_argument("action", choices=["upgrade", "downgrade", "current", "backup"])
     db.add_argument("service", nargs="?", default="all")
     db.add_argument("revision", nargs="?", default="", help="target revision; for backup: the folder")
+    db.epilog = "backup: zquant db backup [SERVICE|all] DIR (SQLite online backup API)"
     sub.add_parser("demo", help="the main flow on the embedded default, then exit")
     sub.add_parser("services", help="list installed services")
     # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group.
@@ -115,8 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve-dist":
         _serve_dist(settings, known)
     elif args.command == "db" and args.action == "backup":
-        if not args.revision:
-            raise SystemExit("usage: zquant db backup SERVICE|all PATH")
+        if not args.revision:  # `zquant db backup PATH`: every service
+            args.service, args.revision = "all", args.service
+        if args.revision == "all":
+            raise SystemExit("usage: zquant db backup [SERVICE|all] PATH")
         args.path = args.revision
         _backup(args, settings, known)
     elif args.command == "db":

@@ -1,0 +1,32 @@
+"""`zquant db …` from the shell: upgrade, current, backup of the embedded SQLite files."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _zquant(*args, env):
+    return subprocess.run(
+        [sys.executable, "-m", "zquant_kit.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_upgrade_current_and_online_backup(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
+    env["ZQUANT_DATA_DIR"] = str(tmp_path / "data")
+    before = _zquant("db", "current", "identity", env=env)
+    assert before.returncode == 0 and "zquant db upgrade identity" in before.stdout
+    assert _zquant("db", "upgrade", env=env).returncode == 0
+    assert "up to date" in _zquant("db", "current", env=env).stdout
+
+    backup = _zquant("db", "backup", str(tmp_path / "backup"), env=env)
+    assert backup.returncode == 0, backup.stderr
+    for service in ("identity", "marketdata"):
+        copy = sqlite3.connect(tmp_path / "backup" / f"{service}.db")
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        copy.close()
