@@ -122,6 +122,13 @@ async def test_full_sync_then_resync_reports_unchanged(env, server, open_days) -
     assert logs[("stk_factor", LogResult.SKIPPED)].error  # the fake serves no stk_factor API
     assert logs[("stock_basic", LogResult.SUCCEEDED)].inserted == BANKS
     assert _count(url, "daily") == BANKS * days
+    with psycopg.connect(_psycopg_url(url)) as connection:
+        calendars = dict(
+            connection.execute(
+                "SELECT exchange, count(*) FILTER (WHERE is_open) FROM marketdata.trade_cal GROUP BY exchange"
+            ).fetchall()
+        )
+    assert calendars == {"SSE": days, "SZSE": days}  # both exchanges' calendars are kept
 
     stats, _ = await components.sync.statistics("daily", 1000, "")
     assert [s.stat_date.strftime("%Y%m%d") for s in stats] == sorted(open_days, reverse=True)

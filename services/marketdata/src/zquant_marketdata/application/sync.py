@@ -39,6 +39,7 @@ from zquant_marketdata.application.source_port import MarketDataSource
 from zquant_marketdata.domain.errors import SourceAuthError, SourceError
 from zquant_marketdata.domain.sync import (
     CALENDAR_EXCHANGE,
+    SECOND_CALENDAR_EXCHANGE,
     DATASETS,
     DATE_DRIVEN,
     EXPECTS_ROWS,
@@ -601,11 +602,16 @@ class SyncUseCases:
 
         async def body() -> None:
             if calendar:
-                counts = await self._repo.upsert_trade_cal(calendar)
-                ctx.count(entry, len(calendar), counts)
+                # The run is driven by the SSE calendar (fetched above); SZSE is kept too for GetTradeCalendar.
+                szse = await ctx.source.trade_cal(
+                    SECOND_CALENDAR_EXCHANGE, fmt_date(window.start), fmt_date(window.end)
+                )
+                rows = [*calendar, *calendar_rows(szse, SECOND_CALENDAR_EXCHANGE)]
+                counts = await self._repo.upsert_trade_cal(rows)
+                ctx.count(entry, len(rows), counts)
                 total = await self._repo.count_rows("trade_cal")
                 await self._repo.upsert_statistics(
-                    [TableStatistic("trade_cal", window.end, total, len(calendar), counts.inserted, counts.updated)]
+                    [TableStatistic("trade_cal", window.end, total, len(rows), counts.inserted, counts.updated)]
                 )
                 await self._repo.advance_checkpoint("trade_cal", window.end, ctx.handle.run.id, self._clock.now())
             ctx.advance(1, current_date=window.end)

@@ -31,6 +31,7 @@ OPTIONAL_DATASETS: frozenset[str] = frozenset({"stk_factor"})
 
 INDEX_CODES: tuple[str, ...] = ("000001.SH", "000300.SH", "000905.SH", "399006.SZ")
 CALENDAR_EXCHANGE = "SSE"
+SECOND_CALENDAR_EXCHANGE = "SZSE"
 INDEX_WINDOW_DAYS = 5 * 366
 """index_daily is fetched by code and range; 5 years stay under Tushare's 8000 rows per call."""
 
