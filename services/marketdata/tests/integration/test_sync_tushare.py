@@ -35,7 +35,7 @@ START, END = "20230601", "20230829"
 BANKS = 4
 OWN_TABLES = (
     "daily", "adj_factor", "daily_basic", "index_daily", "stk_factor", "stock_basic", "trade_cal",
-    "sync_runs", "sync_checkpoints", "sync_logs", "table_statistics", "source_config",
+    "sync_runs", "sync_checkpoints", "sync_logs", "table_statistics", "source_config", "sync_leases",
 )  # fmt: skip
 
 
@@ -269,6 +269,29 @@ async def test_cancel_stops_between_batches_and_a_second_run_is_refused(env, ope
     assert (await components.repository.get_run(handle.run.id)).state is RunState.CANCELLED
     with pytest.raises(FailedPrecondition):
         await sync.cancel(handle.run.id)
+
+
+async def test_one_run_per_dataset_across_replicas(env) -> None:
+    """Two replicas share the database: the lease, not process memory, decides who syncs a dataset."""
+    _, components, store, _ = env
+    real = (await components.sources.current()).source
+    gated = _GatedSource(real, block_at=5)
+    first = SyncUseCases(components.repository, store, _Provider(SourceChoice(gated, "gated")), SystemClock())
+    second = SyncUseCases(components.repository, store, _Provider(SourceChoice(real, "tushare")), SystemClock())
+    handle = await first.start("tester", ["daily"], SyncMode.FULL, START, END)
+    await asyncio.wait_for(gated.blocked.wait(), 10)
+    with pytest.raises(FailedPrecondition) as refused:
+        await second.start("tester", ["daily", "adj_factor"], SyncMode.FULL, START, END)
+    assert handle.run.id in refused.value.message
+    await second.recover()  # a replica starting up must not fail a run another replica is executing
+    assert (await components.repository.get_run(handle.run.id)).state is RunState.RUNNING
+    other = await second.start("tester", ["adj_factor"], SyncMode.FULL, START, END)  # disjoint: allowed
+    assert (await asyncio.wait_for(other.wait(), 30)).state is RunState.SUCCEEDED
+
+    gated.release.set()
+    assert (await asyncio.wait_for(handle.wait(), 30)).state is RunState.SUCCEEDED
+    after = await second.start("tester", ["daily"], SyncMode.FULL, START, END)  # leases were released
+    assert (await asyncio.wait_for(after.wait(), 30)).state is RunState.SUCCEEDED
 
 
 async def test_load_csv_imports_shared_data_through_the_sync_path(env, capsys) -> None:

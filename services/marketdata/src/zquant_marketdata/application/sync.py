@@ -74,6 +74,10 @@ KEYS = ["ts_code", "trade_date"]
 
 
 
+LEASE_TTL = dt.timedelta(seconds=60)
+"""How long a dataset lease lives without a heartbeat: one run per dataset across all replicas."""
+
+
 class SyncRepository(Protocol):
     async def upsert_stock_basic(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> WriteCounts: ...
     async def upsert_trade_cal(self, rows: Sequence[dict[str, Any]]) -> WriteCounts: ...
@@ -83,7 +87,16 @@ class SyncRepository(Protocol):
     async def create_run(self, run: SyncRun) -> None: ...
     async def finish_run(self, run_id: str, state: RunState, error: str | None, finished_at: dt.datetime) -> None: ...
     async def get_run(self, run_id: str) -> SyncRun | None: ...
-    async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int: ...
+    async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
+        """Fails `running` runs that hold no live lease: whoever ran them is gone."""
+        ...
+    async def acquire_leases(
+        self, run_id: str, datasets: Sequence[str], now: dt.datetime, ttl: dt.timedelta
+    ) -> str | None:
+        """Atomically leases every dataset to the run, or none: returns the id of a run holding one."""
+        ...
+    async def renew_leases(self, run_id: str, now: dt.datetime, ttl: dt.timedelta) -> None: ...
+    async def release_leases(self, run_id: str) -> None: ...
     async def checkpoints(self) -> dict[str, dt.date]: ...
     async def advance_checkpoint(self, dataset: str, day: dt.date, run_id: str, now: dt.datetime) -> None: ...
     async def add_log(self, entry: SyncLogEntry) -> None: ...
@@ -375,12 +388,31 @@ class SyncUseCases:
         handle = RunHandle(run=run, progress=SyncProgress(run_id=run.id))
         self._active[run.id] = handle  # before any await: a concurrent start sees it
         try:
-            await self._repo.create_run(run)
+            holder = await self._repo.acquire_leases(run.id, request.datasets, self._clock.now(), LEASE_TTL)
+            if holder is not None:  # another replica is syncing one of these datasets
+                raise FailedPrecondition(
+                    f"sync run {holder} is already syncing one of {', '.join(request.datasets)}; wait or cancel it",
+                    reason="SYNC_ALREADY_RUNNING",
+                )
+            try:
+                await self._repo.create_run(run)
+            except BaseException:
+                await self._repo.release_leases(run.id)
+                raise
         except BaseException:
             del self._active[run.id]
             raise
         handle.task = asyncio.create_task(self._execute(handle, request, choice), name=f"sync-{run.id}")
         return handle
+
+    async def _keep_leases(self, run_id: str) -> None:
+        """Heartbeat: a run's leases outlive it by at most LEASE_TTL if its process dies."""
+        while True:
+            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            try:
+                await self._repo.renew_leases(run_id, self._clock.now(), LEASE_TTL)
+            except Exception:
+                log.warning("could not renew the leases of sync run %s", run_id, exc_info=True)
 
     async def run(self, requested_by: str, datasets: Sequence[str], mode: SyncMode, start_date="", end_date=""):
         """Start and wait: the CLI's way."""
@@ -464,6 +496,7 @@ class SyncUseCases:
 
     async def _execute(self, handle: RunHandle, request: SyncRequest, choice: SourceChoice) -> None:
         state, error = RunState.FAILED, None
+        heartbeat = asyncio.create_task(self._keep_leases(handle.run.id), name=f"sync-lease-{handle.run.id}")
         try:
             await self._run_datasets(handle, request, choice)
             state = RunState.SUCCEEDED
@@ -484,8 +517,10 @@ class SyncUseCases:
             progress.error = error or ""
             if state is RunState.SUCCEEDED:
                 progress.percent = 100.0
+            heartbeat.cancel()
             try:
                 await asyncio.shield(self._repo.finish_run(handle.run.id, state, error, self._clock.now()))
+                await asyncio.shield(self._repo.release_leases(handle.run.id))
             except Exception:
                 log.exception("could not record the end of sync run %s", handle.run.id)
             handle.run.state = state

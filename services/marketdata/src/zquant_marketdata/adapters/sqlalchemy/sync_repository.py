@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -183,16 +184,53 @@ class SqlAlchemySyncRepository:
         )
 
     async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
-        """Runs left `running` by a process that died: nothing is executing them any more."""
-        t = tables.sync_runs
+        """Runs left `running` by a process that died: no live lease, so nothing is executing them."""
+        t, leases = tables.sync_runs, tables.sync_leases
+        alive = select(leases.c.run_id).where(leases.c.expires_at > now)
         async with self._sessions() as session:
             result = await session.execute(
                 t.update()
-                .where(t.c.state == RunState.RUNNING.value)
+                .where(t.c.state == RunState.RUNNING.value, t.c.id.not_in(alive))
                 .values(state=RunState.FAILED.value, error=reason, finished_at=now)
             )
+            await session.execute(leases.delete().where(leases.c.expires_at <= now))
             await session.commit()
             return result.rowcount or 0
+
+    async def acquire_leases(
+        self, run_id: str, datasets: Sequence[str], now: dt.datetime, ttl: dt.timedelta
+    ) -> str | None:
+        leases = tables.sync_leases
+        async with self._sessions() as session, session.begin():
+            held = (
+                await session.execute(
+                    select(leases.c.dataset, leases.c.run_id, leases.c.expires_at)
+                    .where(leases.c.dataset.in_(list(datasets)))
+                    .with_for_update()
+                )
+            ).all()
+            for _, holder, expires_at in held:
+                if _aware(expires_at) > now and holder != run_id:
+                    return holder
+            await session.execute(leases.delete().where(leases.c.dataset.in_(list(datasets))))
+            try:
+                await session.execute(
+                    leases.insert(),
+                    [{"dataset": name, "run_id": run_id, "expires_at": now + ttl} for name in datasets],
+                )
+            except IntegrityError:  # a replica leased a dataset nobody held, at this very moment
+                return "a concurrent run"
+        return None
+
+    async def renew_leases(self, run_id: str, now: dt.datetime, ttl: dt.timedelta) -> None:
+        leases = tables.sync_leases
+        async with self._sessions() as session, session.begin():
+            await session.execute(leases.update().where(leases.c.run_id == run_id).values(expires_at=now + ttl))
+
+    async def release_leases(self, run_id: str) -> None:
+        leases = tables.sync_leases
+        async with self._sessions() as session, session.begin():
+            await session.execute(leases.delete().where(leases.c.run_id == run_id))
 
     # --- checkpoints ----------------------------------------------------------------------------
 

@@ -132,6 +132,13 @@ positions = Table(
     Column("updated_at", TS, nullable=False),
     Index("ix_positions_user_code_id", "user_id", "ts_code", "id"),  # a user's keyset pages
 )
+sync_leases = Table(
+    "sync_leases",
+    metadata,
+    Column("dataset", String(32), primary_key=True),
+    Column("run_id", String(36), nullable=False, index=True),
+    Column("expires_at", TS, nullable=False),
+)
 deleted_users = Table(
     "deleted_users",
     metadata,
