@@ -1,0 +1,126 @@
+"""Distributed mode across processes: identity and marketdata each `zquant serve <name>` on PostgreSQL + NATS.
+
+marketdata verifies identity's tokens with keys fetched over gRPC, checks API keys through identity, and
+removes a deleted user's favorites when identity.user.deleted.v1 arrives over JetStream.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from conftest import free_port
+from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
+from zquant_kit.grpc.client import bearer, call_with_api_key
+
+pytestmark = pytest.mark.e2e
+
+ADMIN_PASSWORD = "Admin-Passw0rd!"
+
+
+async def _serving(address: str, process: subprocess.Popen) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(200):
+            if process.poll() is not None:
+                raise AssertionError(f"service exited: {process.stdout.read()}")
+            try:
+                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{address} never became SERVING")
+
+
+async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace):
+    ports = {"identity": free_port(), "marketdata": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
+    env.update(
+        {
+            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
+            "ZQUANT_IDENTITY_PORT": str(ports["identity"]),
+            "ZQUANT_MARKETDATA_PORT": str(ports["marketdata"]),
+            "ZQUANT_NATS_URL": nats_namespace["url"],
+            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
+            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
+            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ZQUANT_MARKETDATA_SOURCE": "sample",
+            "ZQUANT_SAMPLE_STOCKS": "10",
+            "ZQUANT_SAMPLE_DAYS": "30",
+            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+        }
+    )
+    zquant = [sys.executable, "-m", "zquant_kit.cli"]
+    subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
+    processes = {
+        name: subprocess.Popen(
+            [*zquant, "serve", name], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for name in ("identity", "marketdata")
+    }
+    identity_address = f"127.0.0.1:{ports['identity']}"
+    marketdata_address = f"127.0.0.1:{ports['marketdata']}"
+    try:
+        await _serving(identity_address, processes["identity"])
+        await _serving(marketdata_address, processes["marketdata"])
+        async with grpc.aio.insecure_channel(identity_address) as idc, grpc.aio.insecure_channel(
+            marketdata_address
+        ) as mdc:
+            auth = auth_pb2_grpc.AuthServiceStub(idc)
+            users = user_pb2_grpc.UserServiceStub(idc)
+            admin = bearer((await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens.access_token)
+            sync = sync_pb2_grpc.SyncServiceStub(mdc)
+            last = None
+            async for reply in sync.StartSync(sync_pb2.StartSyncRequest(datasets=["stock_basic"]), metadata=admin):
+                last = reply.progress
+            assert last.state == "succeeded"
+
+            created = await users.CreateUser(
+                user_pb2.CreateUserRequest(username="erin", email="erin@example.com", password="Erin-pass-123"),
+                metadata=admin,
+            )
+            erin = bearer((await auth.Login(auth_pb2.LoginRequest(username="erin", password="Erin-pass-123"))).tokens.access_token)
+            watchlist = watchlist_pb2_grpc.WatchlistServiceStub(mdc)
+            await watchlist.AddFavorite(watchlist_pb2.AddFavoriteRequest(ts_code="000001.SZ"), metadata=erin)
+
+            key = await api_key_pb2_grpc.ApiKeyServiceStub(idc).CreateApiKey(
+                api_key_pb2.CreateApiKeyRequest(name="script"), metadata=erin
+            )
+            listed = await call_with_api_key(
+                watchlist.ListFavorites,
+                watchlist_pb2.ListFavoritesRequest(),
+                key_id=key.api_key.id,
+                secret=key.secret,
+                method="/zquant.marketdata.v1.WatchlistService/ListFavorites",
+            )
+            assert [f.ts_code for f in listed.favorites] == ["000001.SZ"]
+
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await sync.StartSync(sync_pb2.StartSyncRequest(), metadata=erin).read()
+            assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+            await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.user.id), metadata=admin)
+            # Erin's access token is still valid for minutes; the favorites must go anyway, and stay gone.
+            for _ in range(100):
+                remaining = (await watchlist.ListFavorites(watchlist_pb2.ListFavoritesRequest(), metadata=erin)).favorites
+                if not remaining:
+                    break
+                await asyncio.sleep(0.1)
+            assert not remaining
+            with pytest.raises(grpc.aio.AioRpcError) as gone:
+                await watchlist.AddFavorite(watchlist_pb2.AddFavoriteRequest(ts_code="000001.SZ"), metadata=erin)
+            assert gone.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.wait(timeout=20)
+    assert all(p.returncode == 0 for p in processes.values()), "SIGTERM must shut every service down cleanly"
