@@ -68,6 +68,21 @@ def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> No
         print(f"{definition.name}: backed up to {target / f'{definition.name}.db'}")
 
 
+def _create_database_if_missing(url: str) -> None:
+    """`make up-dist` on a fresh machine: the PostgreSQL database itself may not exist yet."""
+    import psycopg
+
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{parsed.database}"')
+            print(f"created PostgreSQL database {parsed.database}")
+
+
 def _serve_dist(settings: Settings, known: dict[str, ServiceDefinition]) -> None:
     """Distributed mode on one machine: a process per service, PostgreSQL + NATS from the environment."""
     env = dict(os.environ)
@@ -76,6 +91,8 @@ def _serve_dist(settings: Settings, known: dict[str, ServiceDefinition]) -> None
     for name in known:
         key = f"ZQUANT_{name.upper()}_DATABASE_URL"
         env.setdefault(key, "postgresql+psycopg://postgres@127.0.0.1:5432/zquant")
+    for name in known:
+        _create_database_if_missing(env[f"ZQUANT_{name.upper()}_DATABASE_URL"])
     zquant = [sys.executable, "-m", "zquant_kit.cli"]
     subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True)
     processes = [subprocess.Popen([*zquant, "serve", name], env=env) for name in known]
