@@ -9,6 +9,7 @@ import pytest
 
 from zquant.marketdata.v1 import market_data_pb2
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_marketdata.domain.panel import runs_from_rows
 from zquant_marketdata.adapters.grpc.panel_codec import decode_panel, encode_panel
 from zquant_marketdata.application.queries import BarsQuery, MarketQueries, PanelQuery
 from zquant_marketdata.application.query_ports import BarRows
@@ -46,6 +47,13 @@ class FakeRepo:
 
     async def read_rows(self, dataset, codes, start, end, columns):
         return self._select(dataset, codes, start, end, columns)
+
+    async def read_runs(self, dataset, codes, start, end, columns):
+        rows = self._select(dataset, codes, start, end, columns)
+        return runs_from_rows(rows.code_index, rows.codes, rows.days, rows.values)
+
+    async def count_stocks(self):
+        return len({r[0] for rows in self.rows.values() for r in rows})
 
     async def open_days(self, exchange, start, end):
         return self.calendar[(self.calendar >= np.datetime64(start)) & (self.calendar <= np.datetime64(end))]
@@ -163,6 +171,23 @@ async def test_panel(repo, offload):
     assert caught.value.field == "fields"
     with pytest.raises(InvalidArgument, match="exceed"):
         await MarketQueries(repo, max_panel_values=5).panel(PanelQuery([], "20230103", "20230105", fields=["close"]))
+
+
+async def test_panel_of_the_whole_market_is_bounded_before_reading(repo):
+    class Counting(FakeRepo):
+        async def count_stocks(self):
+            return 2
+
+        async def read_rows(self, *args):
+            raise AssertionError("read before the size check")
+
+        read_runs = read_rows
+
+    counting = Counting(repo.rows, calendar=repo.calendar)
+    with pytest.raises(InvalidArgument, match="narrow the universe") as caught:
+        # 2 stocks × 3 weekdays × 1 field = 6 > 5
+        await MarketQueries(counting, max_panel_values=5).panel(PanelQuery([], "20230103", "20230105", fields=["close"]))
+    assert caught.value.field == "ts_codes"
 
 
 def test_panel_decoder_rejects_a_chunk_that_does_not_fit():

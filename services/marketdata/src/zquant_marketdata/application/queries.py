@@ -292,8 +292,18 @@ class MarketQueries:
         if len(set(fields)) != len(fields):
             raise InvalidArgument("fields", "a field is named twice")
         weekdays = int(np.busday_count(start, end + _ONE_DAY))
-        if codes and len(codes) * weekdays * len(fields) > self._max_panel_values:
-            raise InvalidArgument("ts_codes", f"the panel would exceed {self._max_panel_values} values; narrow it")
+        if codes:
+            if len(codes) * weekdays * len(fields) > self._max_panel_values:
+                raise InvalidArgument("ts_codes", f"the panel would exceed {self._max_panel_values} values; narrow it")
+        else:
+            # The whole market: bound it by the listed stocks before reading anything.
+            listed = await self._repo.count_stocks()
+            if listed * weekdays * len(fields) > self._max_panel_values:
+                raise InvalidArgument(
+                    "ts_codes",
+                    f"the whole market ({listed} stocks) × {weekdays} days × {len(fields)} fields would exceed "
+                    f"{self._max_panel_values} values; narrow the universe (ts_codes) or the date range",
+                )
 
         bar_fields = [name for name in fields if name in BAR_FIELDS]
         if mode is not AdjustMode.NONE and {"change", "pct_chg"} & set(fields):
@@ -303,50 +313,52 @@ class MarketQueries:
         needs_factor = mode is not AdjustMode.NONE or "adj_factor" in fields
         wanted = codes or None
         reads = [
-            self._repo.read_rows("daily", wanted, start, end, bar_fields),
+            self._read_runs("daily", wanted, start, end, bar_fields),
             self._repo.open_days(CALENDAR_EXCHANGE, start, end),
         ]
         if needs_factor:
-            reads.append(self._repo.read_rows("adj_factor", wanted, start, end, ("adj_factor",)))
-        rows, calendar, *rest = await asyncio.gather(*reads)
-        factor_rows = rest[0] if rest else None
+            reads.append(self._read_runs("adj_factor", wanted, start, end, ("adj_factor",)))
+        runs, calendar, *rest = await asyncio.gather(*reads)
+        factor_runs = rest[0] if rest else None
+        present = set(runs.codes)
         if codes:
-            await self._require_known("daily", codes, "stock", rows)
-        universe = codes or rows.codes
-        axis = pnl.date_axis(calendar, rows.days)
+            absent = [code for code in codes if code not in present]
+            if absent:
+                await self._require_known("daily", absent, "stock")
+        universe = codes or sorted(present)
+        size = runs.size
+        axis = await self._run(size, lambda: pnl.date_axis(calendar, runs.unique_days()))
         if len(universe) * axis.size * len(fields) > self._max_panel_values:
             raise InvalidArgument("ts_codes", f"the panel would exceed {self._max_panel_values} values; narrow it")
 
-        grids = await self._run(rows.size, lambda: self._grids(rows, factor_rows, universe, axis))
-        values, factor = grids
+        values, factor = await self._run(size, lambda: self._grids(runs, factor_runs, universe, axis))
+        runs = factor_runs = None  # the database's bytes: free them before the adjustment allocates
         if needs_factor:
             factor = await self._complete_factors(factor, values, universe, start, mode is not AdjustMode.NONE)
         multiplier = None
         if mode is not AdjustMode.NONE:
             base = await self._panel_base(factor, universe, axis, base_day, end)
             multiplier_of = lambda: factor / base[:, None]  # noqa: E731
-            multiplier = await self._run(rows.size, multiplier_of) if mode is AdjustMode.QFQ else factor
-        adjusted = await self._run(rows.size, lambda: adj.adjust(mode, values, multiplier))
+            multiplier = await self._run(size, multiplier_of) if mode is AdjustMode.QFQ else factor
+        adjusted = await self._run(size, lambda: adj.adjust(mode, values, multiplier))
         if "adj_factor" in fields:
-            adjusted["adj_factor"] = np.where(np.isnan(adjusted[bar_fields[0]]), np.nan, factor)
+            # The factor grid is not needed any more: mask it where there is no bar, in place.
+            adjusted["adj_factor"] = await self._run(size, lambda: pnl.mask_like(factor, adjusted[bar_fields[0]]))
         return Panel(codes=list(universe), days=axis, fields=fields, values={name: adjusted[name] for name in fields})
+
+    async def _read_runs(self, dataset: str, codes, start: dt.date, end: dt.date, columns) -> pnl.CodeRuns:
+        return await self._repo.read_runs(dataset, codes, start, end, columns)
 
     @staticmethod
     def _grids(
-        rows: BarRows, factor_rows: BarRows | None, universe: list[str], axis: np.ndarray
+        runs: pnl.CodeRuns, factor_runs: pnl.CodeRuns | None, universe: list[str], axis: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        to_universe = _reindex(rows.codes, universe)
-        code_index = to_universe[rows.code_index]
-        values = pnl.scatter(code_index, rows.days, axis, len(universe), rows.values)
+        position = {code: index for index, code in enumerate(universe)}
+        values = pnl.scatter_runs(runs, position, axis, len(universe))
         factor = None
-        if factor_rows is not None:
-            factor_index = _reindex(factor_rows.codes, universe)[factor_rows.code_index]
-            keep = (factor_index >= 0) & (pnl.day_positions(axis, factor_rows.days) >= 0)
-            grid = pnl.scatter(
-                factor_index[keep], factor_rows.days[keep], axis, len(universe),
-                {"adj_factor": factor_rows.values["adj_factor"][keep]},
-            )["adj_factor"]
-            factor = pnl.forward_fill(grid)
+        if factor_runs is not None:
+            grid = pnl.scatter_runs(factor_runs, position, axis, len(universe), drop_off_axis=True)["adj_factor"]
+            factor = pnl.forward_fill_inplace(grid)
         return values, factor
 
     async def _complete_factors(

@@ -9,6 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
+from zquant_marketdata.domain.panel import CodeRuns
+
 
 @dataclass(frozen=True, slots=True)
 class Stock:
@@ -90,6 +92,17 @@ class MarketQueryRepository(Protocol):
         self, dataset: str, ts_codes: Sequence[str] | None, start: date, end: date, columns: Sequence[str]
     ) -> BarRows:
         """The dataset's rows with trade_date in [start, end] for those codes (None: every code)."""
+        ...
+
+    async def read_runs(
+        self, dataset: str, ts_codes: Sequence[str] | None, start: date, end: date, columns: Sequence[str]
+    ) -> CodeRuns:
+        """`read_rows` grouped per code (GetPanel's path), so values can land in the panel without a
+        row-sized intermediate."""
+        ...
+
+    async def count_stocks(self) -> int:
+        """Rows of stock_basic: bounds a whole-market panel before anything is read."""
         ...
 
     async def factors_on_or_before(self, ts_codes: Sequence[str], day: date) -> BarRows:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import SCHEMA, bar_table
 from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
+from zquant_marketdata.domain.panel import CodeRuns, runs_from_rows
 
 _UNIX_DAYS_AT_PG_EPOCH = 10_957
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
@@ -85,6 +86,11 @@ class SqlMarketQueryRepository:
         query = query.order_by(s.ts_code).limit(limit)
         async with self._engine.connect() as connection:
             return [_stock(row) for row in await connection.execute(query)]
+
+    async def count_stocks(self) -> int:
+        """Stocks in stock_basic: GetPanel's bound on the whole market before it reads any bar."""
+        async with self._engine.connect() as connection:
+            return int(await connection.scalar(select(func.count()).select_from(tables.stock_basic)))
 
     async def get_stock(self, ts_code: str) -> Stock | None:
         async with self._engine.connect() as connection:
@@ -188,15 +194,41 @@ class SqlMarketQueryRepository:
             rows = (await connection.execute(query)).all()
         return _rows_from_tuples(rows, columns)
 
+    async def read_runs(
+        self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
+    ) -> CodeRuns:
+        """`read_rows` as per-code runs (GetPanel's path): on PostgreSQL each run's columns are
+        big-endian views onto the COPY messages themselves, so no row-sized array is built
+        before the values land in the panel."""
+        if not self._postgres or (ts_codes is not None and not ts_codes):
+            rows = await self.read_rows(dataset, ts_codes, start, end, columns)
+            return runs_from_rows(rows.code_index, rows.codes, rows.days, rows.values)
+        table = bar_table(dataset)
+        for name in columns:
+            if name not in table.c or name in ("ts_code", "trade_date"):
+                raise ValueError(f"{dataset} has no value column {name!r}")
+        tuples = await self._read_tuples(dataset, ts_codes, start, end, columns)
+        return CodeRuns(
+            columns=list(columns),
+            codes=[str(fields[0], "utf-8") for fields in tuples],
+            days=[np.frombuffer(fields[1], dtype=">i4").astype(np.int64) + _UNIX_DAYS_AT_PG_EPOCH for fields in tuples],
+            values=[[np.frombuffer(field, dtype=">f8") for field in fields[2:]] for fields in tuples],
+        )
+
+    async def _read_tuples(
+        self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
+    ) -> list[list]:
+        big = (ts_codes is None or len(ts_codes) >= _PARALLEL_MIN_CODES) and (end - start).days > 2 * 366
+        slices = _date_slices(start, end, _PARALLEL_SLICES if big else 1)
+        parts = await asyncio.gather(*(self._copy_tuples(dataset, ts_codes, a, b, columns) for a, b in slices))
+        return [fields for part in parts for fields in part]
+
     async def _read_rows_postgres(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
     ) -> BarRows:
         """Big reads (many codes over years) run as date slices on parallel connections: the
         server-side aggregation is CPU-bound in one backend, so slices use more cores."""
-        big = (ts_codes is None or len(ts_codes) >= _PARALLEL_MIN_CODES) and (end - start).days > 2 * 366
-        slices = _date_slices(start, end, _PARALLEL_SLICES if big else 1)
-        parts = await asyncio.gather(*(self._copy_tuples(dataset, ts_codes, a, b, columns) for a, b in slices))
-        tuples = [fields for part in parts for fields in part]
+        tuples = await self._read_tuples(dataset, ts_codes, start, end, columns)
         if len(tuples) >= _ASSEMBLE_IN_THREAD_CODES:
             return await asyncio.to_thread(_assemble, tuples, columns)
         return _assemble(tuples, columns)
@@ -204,8 +236,10 @@ class SqlMarketQueryRepository:
     async def _copy_tuples(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
     ) -> list[list[bytes | None]]:
+        table = bar_table(dataset)
         aggregates = [sql.SQL("string_agg(date_send(trade_date), '')")] + [
-            sql.SQL("string_agg(float8send(coalesce({}, 'NaN')), '')").format(sql.Identifier(name))
+            sql.SQL("string_agg(float8send(coalesce({}, 'NaN')), '')" if table.c[name].nullable
+                    else "string_agg(float8send({}), '')").format(sql.Identifier(name))
             for name in columns
         ]
         code_filter = sql.SQL("ts_code = ANY(%s::text[]) AND ") if ts_codes is not None else sql.SQL("")
@@ -230,16 +264,17 @@ class SqlMarketQueryRepository:
 
 
 class _CopyTupleParser:
-    """Tuples of a binary COPY stream, fed one CopyData message at a time; fields as bytes (None = NULL)."""
+    """Tuples of a binary COPY stream, fed one CopyData message at a time; fields as zero-copy
+    memoryviews onto the message (None = NULL), which keep the message alive."""
 
     def __init__(self) -> None:
         self._header_seen = False
 
     def feed(self, message) -> list[list[bytes | None]]:
-        data = bytes(message)
+        data = memoryview(message).cast("B")
         position = 0
         if not self._header_seen:
-            if not data.startswith(_COPY_SIGNATURE):
+            if bytes(data[: len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
                 raise ValueError("not a binary COPY stream")
             (extension,) = _INT32.unpack_from(data, _HEADER_FIXED - 4)
             position = _HEADER_FIXED + extension
@@ -268,8 +303,8 @@ def _assemble(tuples: list[list[bytes | None]], columns: Sequence[str]) -> BarRo
     come in several tuples (one per date slice)."""
     if not tuples:
         return BarRows.empty(columns)
-    tuples.sort(key=lambda fields: fields[0])
-    names = [fields[0].decode() for fields in tuples]
+    tuples.sort(key=lambda fields: bytes(fields[0]))
+    names = [str(fields[0], "utf-8") for fields in tuples]
     codes = sorted(set(names))
     position = {code: index for index, code in enumerate(codes)}
     days = [np.frombuffer(fields[1], dtype=">i4") for fields in tuples]
