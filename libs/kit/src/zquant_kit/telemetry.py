@@ -57,11 +57,22 @@ def client_interceptors(enabled: bool) -> list:
     return list(aio_client_interceptors())
 
 
-def instrument_engine(engine, enabled: bool) -> None:
-    if enabled:
-        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+_engines: list = []
 
-        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+
+def instrument_engine(engine, enabled: bool) -> None:
+    """The instrumentor is a process-wide singleton that takes its engines at once: in all-in-one mode
+    every service's engine is added, so the set is re-instrumented as a whole."""
+    if not enabled:
+        return
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    instrumentor = SQLAlchemyInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    _engines.append(engine.sync_engine)
+    # The instrumentation pins sqlalchemy < 2.1; its event hooks work unchanged on 2.1 (see the smoke test).
+    instrumentor.instrument(engines=list(_engines), skip_dep_check=True)
 
 
 def inject_context(headers: dict[str, str]) -> None:

@@ -47,3 +47,9 @@ async def test_event_carries_trace_context_to_the_consumer(spans):
     assert consume[0].context.trace_id == parent.get_span_context().trace_id
     assert consume[0].parent.span_id == parent.get_span_context().span_id
     assert seen == [parent.get_span_context().trace_id]
+
+
+def test_tracing_on_adds_grpc_interceptors():
+    assert len(telemetry.server_interceptors(True)) == 1
+    assert telemetry.client_interceptors(True)
+    assert telemetry.client_interceptors(False) == []

@@ -8,6 +8,7 @@ import grpc
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from zquant_kit import telemetry
 from zquant_kit.audit import OutboxAuditSink
 from zquant_kit.auth import TokenVerifier
 from zquant_kit.grpc.identity_client import GrpcApiKeyAuthenticator, GrpcPublicKeySource
@@ -24,7 +25,10 @@ def identity_backed_interceptor(
     public_methods: Iterable[str] = (),
 ) -> tuple[AuthInterceptor, grpc.aio.Channel]:
     """Returns the interceptor and the identity channel it uses (close it on shutdown)."""
-    channel = grpc.aio.insecure_channel(settings.address("identity"))
+    tracing = settings.otel_exporter != "none"
+    channel = grpc.aio.insecure_channel(
+        settings.address("identity"), interceptors=telemetry.client_interceptors(tracing)
+    )
     interceptor = AuthInterceptor(
         service,
         TokenVerifier(GrpcPublicKeySource(channel), issuer=settings.jwt_issuer, audience=settings.jwt_audience),
