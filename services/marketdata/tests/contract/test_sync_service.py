@@ -13,6 +13,7 @@ from grpc_status import rpc_status
 
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
+from zquant_kit.pagination import encode_cursor
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer
 from zquant_kit.runner import start_stack, upgrade_all
@@ -191,6 +192,8 @@ async def test_other_error_codes(stack: Stack) -> None:
         (stack.sync.ValidateData(sync_pb2.ValidateDataRequest(dataset="ticks"), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "dataset"),
         (stack.sync.ValidateData(sync_pb2.ValidateDataRequest(start_date="x"), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "start_date"),
         (stack.sync.ListSyncLogs(sync_pb2.ListSyncLogsRequest(page_token="garbage"), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "page_token"),
+        (stack.sync.ListSyncLogs(sync_pb2.ListSyncLogsRequest(page_token=encode_cursor("sync_logs", ["noon", "x"])), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "page_token"),
+        (stack.sync.GetTableStatistics(sync_pb2.GetTableStatisticsRequest(page_token=encode_cursor("table_statistics", ["daily"])), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "page_token"),
         (stack.sync.GetTableStatistics(sync_pb2.GetTableStatisticsRequest(dataset="ticks"), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "dataset"),
         (stack.sync.SetSourceConfig(sync_pb2.SetSourceConfigRequest(base_url="ftp://x"), metadata=admin), grpc.StatusCode.INVALID_ARGUMENT, "base_url"),
     ]  # fmt: skip

@@ -456,12 +456,12 @@ class SyncUseCases:
         if dataset and dataset not in DATASETS:
             raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
         size = pagination.page_size(page_size)
-        key = pagination.decode_cursor("sync_logs", page_token)
+        key = pagination.decode_string_cursor("sync_logs", page_token, 2)
         after = None
         if key is not None:
             try:
-                after = (dt.datetime.fromisoformat(key[0]), str(key[1]))
-            except (ValueError, IndexError, TypeError):
+                after = (dt.datetime.fromisoformat(key[0]), key[1])
+            except ValueError:
                 raise InvalidArgument("page_token", "invalid or expired page token") from None
         entries = await self._repo.list_logs(dataset or None, after, size + 1)
         token = ""
@@ -474,12 +474,12 @@ class SyncUseCases:
         if dataset and dataset not in DATASETS:
             raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
         size = pagination.page_size(page_size)
-        key = pagination.decode_cursor("table_statistics", page_token)
+        key = pagination.decode_string_cursor("table_statistics", page_token, 2)
         after = None
         if key is not None:
             try:
-                after = (str(key[0]), dt.date.fromisoformat(key[1]))
-            except (ValueError, IndexError, TypeError):
+                after = (key[0], dt.date.fromisoformat(key[1]))
+            except ValueError:
                 raise InvalidArgument("page_token", "invalid or expired page token") from None
         stats = await self._repo.list_statistics(dataset or None, after, size + 1)
         token = ""
