@@ -15,3 +15,10 @@ class Clock(Protocol):
     """The port use cases take for "now", so tests can fix time."""
 
     def now(self) -> dt.datetime: ...
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from zquant_kit.clock import as_utc
+
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 ACCESS_TOKEN_TTL = dt.timedelta(minutes=15)
@@ -60,7 +62,7 @@ class User:
     locked_until: dt.datetime | None = None
 
     def is_locked(self, now: dt.datetime) -> bool:
-        return self.locked_until is not None and _aware(self.locked_until) > now
+        return self.locked_until is not None and as_utc(self.locked_until) > now
 
     def record_failed_login(self, now: dt.datetime) -> None:
         """The fifth consecutive failure locks the account for 15 minutes."""
@@ -89,7 +91,7 @@ class RefreshToken:
         return self.used_at is not None or self.revoked_at is not None
 
     def is_expired(self, now: dt.datetime) -> bool:
-        return _aware(self.expires_at) <= now
+        return as_utc(self.expires_at) <= now
 
 
 @dataclass(eq=False)
@@ -106,7 +108,7 @@ class ApiKey:
     def usable(self, now: dt.datetime) -> bool:
         if self.revoked_at is not None:
             return False
-        return self.expires_at is None or _aware(self.expires_at) > now
+        return self.expires_at is None or as_utc(self.expires_at) > now
 
 
 @dataclass(eq=False)
@@ -129,8 +131,3 @@ class AuditEntry:
     result_code: str
     client_address: str
     time: dt.datetime
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; everything here is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

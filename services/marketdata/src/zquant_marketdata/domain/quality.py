@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zquant_marketdata.domain.sync import fmt_date
+
 ADJ_GAP_TOLERANCE = 0.005
 """Relative tolerance of the ex-rights identity (~0.5%): prices are rounded to the cent."""
 ADJ_GAP_ABSOLUTE = 0.011
@@ -65,10 +67,6 @@ class BarRows:
 
 def _day(value: np.datetime64) -> dt.date:
     return value.astype("datetime64[D]").item()
-
-
-def _compact(day: dt.date) -> str:
-    return day.strftime("%Y%m%d")
 
 
 def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
@@ -184,7 +182,7 @@ def classify_missing(ts_code: str, runs: Iterable[Sequence[dt.date]], source_day
             else:
                 groups.append((kind, [day]))
         for kind, days in groups:
-            span = _compact(days[0]) if len(days) == 1 else f"{_compact(days[0])}..{_compact(days[-1])}"
+            span = fmt_date(days[0]) if len(days) == 1 else f"{fmt_date(days[0])}..{fmt_date(days[-1])}"
             what = "no bar, the source has one" if kind == "missing_trade_day" else "no bar here nor at the source"
             issues.append(Issue(kind, ts_code, days[0], f"{len(days)} open day(s) {span}: {what}"))
     return issues

@@ -19,6 +19,7 @@ from zquant.identity.v1 import (
     user_pb2_grpc,
 )
 from zquant_kit import pagination, principal
+from zquant_kit.clock import as_utc
 from zquant_kit.grpc.convert import to_timestamp
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
 from zquant_kit.errors import InvalidArgument
@@ -34,7 +35,7 @@ from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
 
 
 def _iso(value: dt.datetime) -> str:
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    return as_utc(value).isoformat()
 
 
 def _user(view: UserView) -> user_pb2.User:

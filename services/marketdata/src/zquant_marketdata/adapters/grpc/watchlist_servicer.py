@@ -5,20 +5,16 @@ Every RPC acts for the authenticated caller on the caller's own rows and needs `
 
 from __future__ import annotations
 
-import datetime as dt
 
 from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit import pagination, principal
 from zquant_kit.grpc.convert import to_timestamp
 from zquant_marketdata.application.watchlist import READ_PERMISSION, WatchlistUseCases
+from zquant_marketdata.domain.sync import fmt_date
 from zquant_marketdata.domain.watchlist import Favorite, ValuedPosition
 
 FAVORITES_CURSOR = "watchlist.favorites"
 POSITIONS_CURSOR = "watchlist.positions"
-
-
-def _yyyymmdd(value: dt.date | None) -> str:
-    return value.strftime("%Y%m%d") if value is not None else ""
 
 
 def _favorite(favorite: Favorite) -> watchlist_pb2.Favorite:
@@ -37,9 +33,9 @@ def _position(valued: ValuedPosition) -> watchlist_pb2.Position:
         ts_code=p.ts_code,
         quantity=p.quantity,
         average_cost=p.average_cost,
-        buy_date=_yyyymmdd(p.buy_date),
+        buy_date=fmt_date(p.buy_date),
         last_close=valued.last_close or 0.0,
-        last_trade_date=_yyyymmdd(valued.last_trade_date),
+        last_trade_date=fmt_date(valued.last_trade_date),
         market_value=valued.market_value,
         profit=valued.profit,
         profit_pct=valued.profit_pct,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from zquant_kit.clock import as_utc
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
 from zquant_marketdata.application.bar_store_port import WriteCounts
@@ -28,13 +29,6 @@ from zquant_marketdata.domain.sync import (
 )
 
 _STOCK_FIELDS = ("symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date")
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class SqlAlchemySyncRepository:
@@ -178,9 +172,9 @@ class SqlAlchemySyncRepository:
             start=row.start_date,
             end=row.end_date,
             state=RunState(row.state),
-            created_at=_aware(row.created_at),
+            created_at=as_utc(row.created_at),
             error=row.error,
-            finished_at=_aware(row.finished_at),
+            finished_at=as_utc(row.finished_at),
         )
 
     async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
@@ -210,7 +204,7 @@ class SqlAlchemySyncRepository:
                 )
             ).all()
             for _, holder, expires_at in held:
-                if _aware(expires_at) > now and holder != run_id:
+                if as_utc(expires_at) > now and holder != run_id:
                     return holder
             await session.execute(leases.delete().where(leases.c.dataset.in_(list(datasets))))
             try:
@@ -307,8 +301,8 @@ class SqlAlchemySyncRepository:
                 api_name=row.api_name,
                 start=row.start_date,
                 end=row.end_date,
-                started_at=_aware(row.started_at),
-                ended_at=_aware(row.ended_at),
+                started_at=as_utc(row.started_at),
+                ended_at=as_utc(row.ended_at),
                 rows_fetched=row.rows_fetched,
                 inserted=row.inserted,
                 updated=row.updated,
@@ -331,7 +325,7 @@ class SqlAlchemySyncRepository:
         )
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
-        return {row.dataset: (row.result, _aware(row.ended_at)) for row in rows}
+        return {row.dataset: (row.result, as_utc(row.ended_at)) for row in rows}
 
     # --- statistics -----------------------------------------------------------------------------
 
@@ -386,7 +380,7 @@ class SqlAlchemySyncRepository:
             row = (await session.execute(select(t).where(t.c.id == 1))).first()
         if row is None:
             return None
-        return row.token_ciphertext, row.base_url, row.calls_per_minute, _aware(row.updated_at)
+        return row.token_ciphertext, row.base_url, row.calls_per_minute, as_utc(row.updated_at)
 
     async def save_source_config(
         self, token_ciphertext: bytes | None, keep_token: bool, base_url: str, calls_per_minute: float, now: dt.datetime
