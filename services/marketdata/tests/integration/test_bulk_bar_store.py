@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from zquant_marketdata.adapters.sqlalchemy import bulk_bar_store
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BAR_TABLES,
+    BLOCK_STALENESS,
     FIRST_PARTITION_YEAR,
     LAST_PARTITION_YEAR,
     bar_table,
+    block_table_name,
     create_sqlite_bar_tables,
+    postgres_blocks_create_ddl,
     postgres_create_ddl,
     postgres_drop_ddl,
 )
@@ -46,7 +49,7 @@ def daily_rows() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def postgres_bar_tables(postgres_database: str) -> str:
     with psycopg.connect(postgres_database, autocommit=True) as connection:
-        for statement in postgres_create_ddl():
+        for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
             connection.execute(statement)
     return postgres_database
 
@@ -62,7 +65,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "postgres":
         conninfo = request.getfixturevalue("postgres_bar_tables")
         async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
-            names = ", ".join(f"marketdata.{name}" for name in BAR_TABLES)
+            names = ", ".join(
+                [f"marketdata.{name}" for name in BAR_TABLES]
+                + [f"marketdata.{block_table_name(name)}" for name in BAR_TABLES]
+                + [f"marketdata.{BLOCK_STALENESS}"]
+            )
             await connection.execute(f"TRUNCATE {names}")
         engine = _postgres_engine(conninfo)
         yield PostgresBulkBarStore(engine)
@@ -365,6 +372,6 @@ def test_postgres_drop_ddl_removes_tables_and_partitions(postgres_database: str)
         for statement in postgres_drop_ddl():
             connection.execute(statement)
         assert daily_tables(connection) == 0
-        for statement in postgres_create_ddl():
+        for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
             connection.execute(statement)
         assert daily_tables(connection) == 1 + LAST_PARTITION_YEAR - FIRST_PARTITION_YEAR + 1 + 1

@@ -1,5 +1,5 @@
-"""The read repository on PostgreSQL (aggregated binary COPY, date slices) and SQLite (rows):
-both answer the same for the same stored data."""
+"""The read repository on PostgreSQL (years from the blocks or, while stale, aggregated from the
+rows; year slices) and SQLite (rows): all answer the same for the same stored data."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from zquant_marketdata.adapters.sqlalchemy import query_repository, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     SCHEMA,
     create_sqlite_bar_tables,
+    postgres_blocks_create_ddl,
     postgres_create_ddl,
 )
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
@@ -46,12 +47,12 @@ async def _fill(engine, store):
         await connection.execute(insert(tables.stock_basic), rows)
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
+@pytest.fixture(params=["postgres-rows", "postgres-blocks", "sqlite"])
 async def repository(request, postgres_database, tmp_path):
-    if request.param == "postgres":
+    if request.param.startswith("postgres"):
         with psycopg.connect(postgres_database, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-            for statement in postgres_create_ddl():
+            for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
                 connection.execute(statement)
         engine = create_async_engine(
             "postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(postgres_database)
@@ -65,6 +66,8 @@ async def repository(request, postgres_database, tmp_path):
             await connection.run_sync(create_sqlite_bar_tables)  # every table of the shared metadata
         store = SqliteBulkBarStore(engine)
     await _fill(engine, store)
+    if request.param == "postgres-blocks":
+        assert await store.refresh_blocks() == 10  # daily and adj_factor × 2019…2023
     yield SqlMarketQueryRepository(engine)
     await engine.dispose()
 

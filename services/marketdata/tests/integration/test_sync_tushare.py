@@ -95,6 +95,18 @@ def _count(url: str, table: str) -> int:
         return connection.execute(f"SELECT count(*) FROM marketdata.{table}").fetchone()[0]
 
 
+def _blocked_rows(url: str, dataset: str) -> tuple[int, int]:
+    """(stale years of the dataset, rows its blocks hold): a run leaves no year stale."""
+    with psycopg.connect(_psycopg_url(url)) as connection:
+        stale = connection.execute(
+            "SELECT count(*) FROM marketdata.bar_block_staleness WHERE dataset = %s", (dataset,)
+        ).fetchone()[0]
+        rows = connection.execute(
+            f"SELECT coalesce(sum(length(trade_dates) / 4), 0) FROM marketdata.{dataset}_blocks"
+        ).fetchone()[0]
+    return stale, rows
+
+
 def _daily_calls(server) -> list[str]:
     return [c.params["trade_date"] for c in server.calls if c.api_name == "daily" and "trade_date" in c.params]
 
@@ -122,6 +134,7 @@ async def test_full_sync_then_resync_reports_unchanged(env, server, open_days) -
     assert logs[("stk_factor", LogResult.SKIPPED)].error  # the fake serves no stk_factor API
     assert logs[("stock_basic", LogResult.SUCCEEDED)].inserted == BANKS
     assert _count(url, "daily") == BANKS * days
+    assert _blocked_rows(url, "daily") == (0, BANKS * days)  # the run refreshed the blocks it wrote
     with psycopg.connect(_psycopg_url(url)) as connection:
         calendars = dict(
             connection.execute(
@@ -197,6 +210,7 @@ async def test_a_failure_mid_sync_keeps_the_last_good_batch_and_resume_completes
     failed = await components.sync.run("tester", ["daily"], SyncMode.FULL, START, END)
     assert failed.state is RunState.FAILED and "daily" in failed.error
     assert _count(url, "daily") == BANKS * 20  # one batch of 20 days was written, the next 10 days were not
+    assert _blocked_rows(url, "daily") == (0, BANKS * 20)  # a failed run's committed batches are refreshed too
     checkpoints = await components.repository.checkpoints()
     assert checkpoints["daily"].strftime("%Y%m%d") == open_days[19]
     (log,) = await _logs(components, failed.run_id)

@@ -85,17 +85,36 @@ def test_date_axis_is_the_calendar_plus_bar_days():
 
 def test_scatter_leaves_nan_where_no_bar_and_rejects_days_off_the_axis():
     axis = D("2023-01-03", "2023-01-04", "2023-01-05")
-    out = pnl.scatter(np.array([1, 0, 1]), D("2023-01-05", "2023-01-03", "2023-01-03"), axis, 2,
-                      {"close": np.array([3.0, 1.0, 2.0])})
+    runs = pnl.runs_from_rows(np.array([1, 0, 1]), ["A", "B"], D("2023-01-05", "2023-01-03", "2023-01-03"),
+                              {"close": np.array([3.0, 1.0, 2.0])})
+    out = pnl.scatter_runs(runs, {"A": 0, "B": 1}, axis, 2)
     np.testing.assert_array_equal(out["close"], [[1.0, np.nan, np.nan], [2.0, np.nan, 3.0]])
+    off = pnl.runs_from_rows(np.array([0, 0]), ["A"], D("2023-01-04", "2023-01-06"), {"close": np.array([1.0, 2.0])})
     with pytest.raises(ValueError):
-        pnl.scatter(np.array([0]), D("2023-01-06"), axis, 1, {"close": np.array([1.0])})
+        pnl.scatter_runs(off, {"A": 0}, axis, 1)
+    dropped = pnl.scatter_runs(off, {"A": 0}, axis, 1, drop_off_axis=True)
+    np.testing.assert_array_equal(dropped["close"], [[np.nan, 1.0, np.nan]])
+
+
+def test_scatter_places_every_part_and_skips_codes_outside_the_universe():
+    axis = D("2023-01-03", "2023-01-04", "2023-01-05", "2023-01-06")
+    be = lambda *v: np.array(v, dtype=">f8")  # noqa: E731 - the database's byte order
+    days = lambda *d: D(*d).astype(np.int64)  # noqa: E731
+    runs = pnl.CodeRuns(["close"], [
+        pnl.RunPart(["A", "X", "B"], np.array([2, 1, 1]), days("2023-01-04", "2023-01-03", "2023-01-03", "2023-01-06"),
+                    [be(2.0, 1.0, 9.0, 4.0)]),
+        pnl.RunPart(["A"], np.array([1]), days("2023-01-06"), [be(3.0)]),
+    ])
+    assert runs.size == 5 and runs.codes == {"A", "B", "X"}
+    np.testing.assert_array_equal(runs.unique_days(), D("2023-01-03", "2023-01-04", "2023-01-06"))
+    out = pnl.scatter_runs(runs, {"A": 0, "B": 1}, axis, 2)
+    np.testing.assert_array_equal(out["close"], [[1.0, 2.0, np.nan, 3.0], [np.nan, np.nan, np.nan, 4.0]])
 
 
 def test_forward_fill_and_chunk_sizes():
     grid = np.array([[np.nan, 1.0, np.nan, 2.0, np.nan], [np.nan, np.nan, np.nan, np.nan, 5.0]])
     np.testing.assert_array_equal(
-        pnl.forward_fill(grid), [[np.nan, 1.0, 1.0, 2.0, 2.0], [np.nan, np.nan, np.nan, np.nan, 5.0]]
+        pnl.forward_fill_inplace(grid), [[np.nan, 1.0, 1.0, 2.0, 2.0], [np.nan, np.nan, np.nan, np.nan, 5.0]]
     )
     assert pnl.codes_per_chunk(2500, 0) == (2 << 20) // 20_000
     assert pnl.codes_per_chunk(2500, 7) == 7

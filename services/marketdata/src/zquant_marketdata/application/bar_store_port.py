@@ -53,3 +53,9 @@ class BarStore(Protocol):
     async def last_trade_date(self, dataset: str) -> date | None:
         """The newest stored trade_date of the dataset, None while it is empty."""
         ...
+
+    async def refresh_blocks(self) -> int:
+        """Brings the store's read-optimised copies (if it keeps any) up to date with every write so
+        far; returns how many parts it rebuilt. Reads are correct without it, only slower; a sync
+        run calls it when it ends."""
+        ...

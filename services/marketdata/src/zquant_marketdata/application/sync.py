@@ -495,7 +495,7 @@ class SyncUseCases:
         return local.date() if local.hour >= DATA_READY_HOUR else local.date() - dt.timedelta(days=1)
 
     async def _execute(self, handle: RunHandle, request: SyncRequest, choice: SourceChoice) -> None:
-        state, error = RunState.FAILED, None
+        state, error, stopping = RunState.FAILED, None, False
         heartbeat = asyncio.create_task(self._keep_leases(handle.run.id), name=f"sync-lease-{handle.run.id}")
         try:
             await self._run_datasets(handle, request, choice)
@@ -503,7 +503,7 @@ class SyncUseCases:
         except _Cancelled:
             state = RunState.CANCELLED
         except asyncio.CancelledError:
-            state, error = RunState.CANCELLED, "stopped with the service"
+            state, error, stopping = RunState.CANCELLED, "stopped with the service", True
             raise
         except SourceError as exc:
             error = str(exc)
@@ -512,6 +512,9 @@ class SyncUseCases:
             error = client_safe_error(exc, handle.run.id)
             log.exception("sync run %s failed", handle.run.id)
         finally:
+            if not stopping:
+                # Even a failed or cancelled run committed whole batches: make them quick to read.
+                await self._refresh_blocks(handle.run.id)
             progress = handle.progress
             progress.state = state
             progress.error = error or ""
@@ -526,6 +529,12 @@ class SyncUseCases:
             handle.run.state = state
             self._active.pop(handle.run.id, None)
             handle.notify()
+
+    async def _refresh_blocks(self, run_id: str) -> None:
+        try:
+            await self._store.refresh_blocks()
+        except Exception:
+            log.exception("sync run %s: could not refresh the bar blocks; reads use the rows until the next run", run_id)
 
     async def _run_datasets(self, handle: RunHandle, request: SyncRequest, choice: SourceChoice) -> None:
         ctx = _Context(handle, choice.source)

@@ -17,93 +17,114 @@ panel-sized arrays, whose fresh pages cost more than the arithmetic on this kind
 
 
 @dataclass(frozen=True, slots=True)
+class RunPart:
+    """Consecutive runs of bar rows, each one code's rows on distinct days (in any order): run ``i`` is
+    ``codes[i]`` with ``lengths[i]`` rows; ``days`` (int64 days since 1970-01-01) and each of
+    ``values`` (any float dtype, e.g. big-endian views straight onto the database's bytes) hold
+    the runs one after the other. Whole arrays, so a part is placed with a few numpy calls
+    however many codes it holds."""
+
+    codes: list[str]
+    lengths: np.ndarray
+    days: np.ndarray
+    values: list[np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
 class CodeRuns:
-    """Bar rows of one dataset as runs, each one code's rows (of one date slice): ``codes[i]``
-    with ``days[i]`` (int64 days since 1970-01-01) and ``values[i][k]`` for ``columns[k]`` (any
-    float dtype, e.g. big-endian views straight onto the database's bytes). A code may have
-    several runs; days within a run are unique and in no particular order."""
+    """Bar rows of one dataset as parts of runs, values for ``columns``; a code may have runs in
+    several parts (one per year, say), each covering different days."""
 
     columns: list[str]
-    codes: list[str]
-    days: list[np.ndarray]
-    values: list[list[np.ndarray]]
+    parts: list[RunPart]
 
     @property
     def size(self) -> int:
-        return sum(int(days.size) for days in self.days)
+        return sum(int(part.days.size) for part in self.parts)
+
+    @property
+    def codes(self) -> set[str]:
+        return {code for part in self.parts for code in part.codes}
 
     def unique_days(self) -> np.ndarray:
         """The days holding a row, sorted, datetime64[D]; no row-sized temporary."""
-        runs = [days for days in self.days if days.size]
-        if not runs:
+        parts = [part.days for part in self.parts if part.days.size]
+        if not parts:
             return np.empty(0, dtype="datetime64[D]")
-        first = min(int(days.min()) for days in runs)
-        last = max(int(days.max()) for days in runs)
+        first = min(int(days.min()) for days in parts)
+        last = max(int(days.max()) for days in parts)
         present = np.zeros(last - first + 1, dtype=bool)
-        for days in runs:
+        for days in parts:
             present[days - first] = True
         return (np.flatnonzero(present) + first).astype("datetime64[D]")
 
 
 def runs_from_rows(code_index: np.ndarray, codes: Sequence[str], days: np.ndarray,
                    values: Mapping[str, np.ndarray]) -> CodeRuns:
-    """`CodeRuns` of long-format rows (code_index into `codes`, datetime64 days, value columns)."""
+    """`CodeRuns` (one part) of long-format rows (code_index into `codes`, datetime64 days, value columns)."""
     columns = list(values)
-    order = np.argsort(code_index, kind="stable")
-    index = np.asarray(code_index)[order]
-    unix_days = np.asarray(days, dtype="datetime64[D]").astype(np.int64)[order]
-    sorted_values = [np.asarray(values[name], dtype=np.float64)[order] for name in columns]
-    bounds = np.flatnonzero(np.diff(index)) + 1
-    starts = [0, *bounds.tolist()]
-    stops = [*bounds.tolist(), index.size]
-    return CodeRuns(
-        columns=columns,
-        codes=[codes[int(index[a])] for a in starts] if index.size else [],
-        days=[unix_days[a:b] for a, b in zip(starts, stops, strict=True)] if index.size else [],
-        values=[[column[a:b] for column in sorted_values] for a, b in zip(starts, stops, strict=True)]
-        if index.size else [],
+    unix_days = np.asarray(days, dtype="datetime64[D]").astype(np.int64)
+    index = np.asarray(code_index, dtype=np.int64)
+    order = np.argsort(index, kind="stable")
+    counts = np.bincount(index, minlength=len(codes)) if index.size else np.zeros(len(codes), dtype=np.int64)
+    present = np.flatnonzero(counts)
+    part = RunPart(
+        codes=[codes[i] for i in present.tolist()],
+        lengths=counts[present].astype(np.int64),
+        days=unix_days[order],
+        values=[np.asarray(values[name], dtype=np.float64)[order] for name in columns],
     )
+    return CodeRuns(columns=columns, parts=[part] if present.size else [])
 
 
 def scatter_runs(runs: CodeRuns, rows: Mapping[str, int], axis_days: np.ndarray, code_count: int,
                  *, drop_off_axis: bool = False) -> dict[str, np.ndarray]:
-    """Arrays [code_count, len(axis_days)] per column, NaN-filled, each run's values written
-    straight into its code's row (runs of codes not in `rows` are skipped). A day off the axis
-    raises unless `drop_off_axis`, which skips it."""
+    """Arrays [code_count, len(axis_days)] per column, NaN-filled, each run's values written into
+    its code's row at its days' places on the axis (runs of codes not in `rows` are skipped). A day
+    off the axis raises unless `drop_off_axis`, which skips it."""
     width = axis_days.size
     grids = {name: np.full((code_count, width), np.nan) for name in runs.columns}
-    targets = [grids[name] for name in runs.columns]
     if width == 0:
         return grids
-    first = int(axis_days[0].astype(np.int64))
-    span = int(axis_days[-1].astype(np.int64)) - first + 1
-    table = np.full(span, -1, dtype=np.int64)
-    table[axis_days.astype(np.int64) - first] = np.arange(width)
-    for code, days, values in zip(runs.codes, runs.days, runs.values, strict=True):
-        row = rows.get(code)
-        if row is None or days.size == 0:
-            continue
-        offsets = days - first
-        if offsets.min() < 0 or offsets.max() >= span:
-            inside = (offsets >= 0) & (offsets < span)
-            positions = np.where(inside, table[np.clip(offsets, 0, span - 1)], -1)
-        else:
-            positions = table[offsets]
-        start = int(positions[0])
-        count = positions.size
-        if start >= 0 and int(positions[-1]) - start == count - 1 and (count < 3 or (np.diff(positions) == 1).all()):
-            for grid, column in zip(targets, values, strict=True):
-                grid[row, start : start + count] = column
-            continue
-        keep = positions >= 0
-        if not keep.all():
+    flat_grids = [grids[name].reshape(-1) for name in runs.columns]
+    positions = _PositionTable(axis_days)
+    for part in runs.parts:
+        run_rows = np.fromiter((rows.get(code, -1) for code in part.codes), dtype=np.int64, count=len(part.codes))
+        element_rows = np.repeat(run_rows, part.lengths)
+        places = positions.of(part.days)
+        keep = element_rows >= 0
+        off_axis = keep & (places < 0)
+        if off_axis.any():
             if not drop_off_axis:
                 raise ValueError("a bar day is not on the date axis")
-            positions = positions[keep]
-            values = [column[keep] for column in values]
-        for grid, column in zip(targets, values, strict=True):
-            grid[row, positions] = column
+            keep &= ~off_axis
+        flat = element_rows * width + places
+        if keep.all():
+            for grid, column in zip(flat_grids, part.values, strict=True):
+                grid[flat] = column
+            continue
+        flat = flat[keep]
+        for grid, column in zip(flat_grids, part.values, strict=True):
+            grid[flat] = column[keep]
     return grids
+
+
+class _PositionTable:
+    """Day → index on a sorted axis through a lookup table over the axis's span: O(n) where
+    searchsorted is O(n log m); -1 for a day not on the axis."""
+
+    def __init__(self, axis_days: np.ndarray) -> None:
+        unix = axis_days.astype(np.int64)
+        self._first = int(unix[0])
+        self._table = np.full(int(unix[-1]) - self._first + 1, -1, dtype=np.int64)
+        self._table[unix - self._first] = np.arange(unix.size)
+
+    def of(self, days: np.ndarray) -> np.ndarray:
+        offsets = days - self._first
+        if offsets.size == 0 or (offsets.min() >= 0 and offsets.max() < self._table.size):
+            return self._table[offsets]
+        inside = (offsets >= 0) & (offsets < self._table.size)
+        return np.where(inside, self._table[np.clip(offsets, 0, self._table.size - 1)], -1)
 
 
 def date_axis(calendar_days: np.ndarray, bar_days: np.ndarray) -> np.ndarray:
@@ -123,42 +144,6 @@ def date_axis(calendar_days: np.ndarray, bar_days: np.ndarray) -> np.ndarray:
     return np.unique(calendar_days)
 
 
-def scatter(
-    code_index: np.ndarray,
-    days: np.ndarray,
-    axis_days: np.ndarray,
-    code_count: int,
-    fields: Mapping[str, np.ndarray],
-) -> dict[str, np.ndarray]:
-    """Arrays [code_count, len(axis_days)] per field, NaN-filled, with each row's value at
-    (code_index, position of its day on the axis). Every day must be on the axis."""
-    date_index = day_positions(axis_days, days)
-    if (date_index < 0).any():
-        raise ValueError("a bar day is not on the date axis")
-    flat = np.asarray(code_index, dtype=np.int64) * axis_days.size + date_index
-    panels = {}
-    for name, values in fields.items():
-        panel = np.full(code_count * axis_days.size, np.nan)
-        panel[flat] = values
-        panels[name] = panel.reshape(code_count, axis_days.size)
-    return panels
-
-
-def day_positions(axis_days: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Index of each day on the sorted axis, -1 when it is not on it: a lookup table over the
-    axis's span, O(n) where searchsorted is O(n log m)."""
-    days = np.asarray(days, dtype="datetime64[D]")
-    if axis_days.size == 0:
-        return np.full(days.size, -1, dtype=np.int64)
-    first = axis_days[0]
-    span = int((axis_days[-1] - first).astype(np.int64)) + 1
-    table = np.full(span, -1, dtype=np.int64)
-    table[(axis_days - first).astype(np.int64)] = np.arange(axis_days.size)
-    offsets = (days - first).astype(np.int64)
-    inside = (offsets >= 0) & (offsets < span)
-    return np.where(inside, table[np.clip(offsets, 0, span - 1)], -1)
-
-
 def codes_per_chunk(date_count: int, requested: int, *, target_bytes: int = 2 << 20, max_bytes: int = 48 << 20) -> int:
     """Codes per streamed chunk: the request's value if given (capped so one message stays under
     `max_bytes`), else as many as fit `target_bytes` of float64; at least one."""
@@ -169,7 +154,8 @@ def codes_per_chunk(date_count: int, requested: int, *, target_bytes: int = 2 <<
 
 
 def forward_fill_inplace(panel: np.ndarray) -> np.ndarray:
-    """`forward_fill` in place, a few rows at a time; returns `panel`."""
+    """Each NaN replaced by the last non-NaN value to its left in the same row (leading NaNs
+    stay), in place, a few rows at a time; returns `panel`."""
     if panel.size == 0:
         return panel
     columns = np.arange(panel.shape[1])
@@ -188,14 +174,3 @@ def mask_like(panel: np.ndarray, mask_source: np.ndarray) -> np.ndarray:
         block = panel[top : top + _FILL_ROWS]
         block[np.isnan(mask_source[top : top + _FILL_ROWS])] = np.nan
     return panel
-
-
-def forward_fill(panel: np.ndarray) -> np.ndarray:
-    """A copy of a 2-D array with each NaN replaced by the last non-NaN value to its left in
-    the same row (leading NaNs stay)."""
-    columns = np.arange(panel.shape[1])
-    last = np.where(np.isnan(panel), -1, columns[None, :])
-    np.maximum.accumulate(last, axis=1, out=last)
-    filled = np.take_along_axis(panel, np.maximum(last, 0), axis=1)
-    filled[last < 0] = np.nan
-    return filled

@@ -26,15 +26,22 @@ from psycopg import sql
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from zquant_marketdata.adapters.sqlalchemy.bar_tables import SCHEMA, SQLITE_SCHEMA_TRANSLATE, bar_table
+from zquant_marketdata.adapters.sqlalchemy.pg_binary import UNIX_DAYS_AT_PG_EPOCH, packed_aggregates, quoted
+from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
+    BAR_TABLES,
+    BLOCK_STALENESS,
+    SCHEMA,
+    SQLITE_SCHEMA_TRANSLATE,
+    bar_table,
+    block_table_name,
+    value_columns,
+)
 from zquant_marketdata.application.bar_store_port import WriteCounts
 
 _log = logging.getLogger(__name__)
 
 KEY_COLUMNS = ("ts_code", "trade_date")
 _STAGE_TABLE = "bar_stage"
-_UNIX_DAYS_AT_PG_EPOCH = 10_957
-"""PostgreSQL's binary `date` counts days from 2000-01-01, numpy's from 1970-01-01."""
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _COPY_TRAILER = b"\xff\xff"
 _COPY_CHUNK_ROWS = 100_000
@@ -154,7 +161,7 @@ def _copy_binary_chunks(batch: _BarBatch) -> Iterator[bytes]:
         length: np.array([code if len(code) == length else b"" for code in code_bytes], dtype=f"S{length}")
         for length in set(code_lengths.tolist())
     }
-    pg_days = (batch.trade_date.astype(np.int64) - _UNIX_DAYS_AT_PG_EPOCH).astype(">i4")
+    pg_days = (batch.trade_date.astype(np.int64) - UNIX_DAYS_AT_PG_EPOCH).astype(">i4")
     value_names = list(batch.values)
     nullable = [name for name in value_names if batch.table.c[name].nullable]
 
@@ -218,8 +225,39 @@ def _finish_bars(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[column.name for column in table.columns]].reset_index(drop=True)
 
 
-def _quoted(names: Sequence[str]) -> sql.Composed:
-    return sql.SQL(", ").join(map(sql.Identifier, names))
+def _years(days: np.ndarray) -> list[int]:
+    return np.unique(days.astype("datetime64[Y]").astype(np.int64) + 1970).tolist()
+
+
+async def _count_changed(
+    connection: psycopg.AsyncConnection, statement: sql.Composable, params: Sequence = ()
+) -> tuple[int, list[int]]:
+    """Rows a data-modifying statement `... RETURNING trade_date` touched, and their years."""
+    cursor = await connection.execute(
+        sql.SQL(
+            "WITH changed AS ({}) SELECT count(*), "
+            "coalesce(array_agg(DISTINCT date_part('year', trade_date)::int), '{{}}') FROM changed"
+        ).format(statement),
+        params,
+    )
+    count, years = await cursor.fetchone()
+    return count, years
+
+
+async def _mark_years_stale(connection: psycopg.AsyncConnection, dataset: str, years: Sequence[int]) -> None:
+    """In the writer's transaction: these years' blocks no longer match the rows. `DO UPDATE` (not
+    `DO NOTHING`) so a writer waits for a refresh holding the marker and re-marks after it, rather
+    than slipping its rows past a refresh that cannot see them. Years in order: no deadlock between
+    two writers."""
+    if not years:
+        return
+    await connection.execute(
+        sql.SQL(
+            "INSERT INTO {} AS marker (dataset, year) SELECT %s, unnest(%s::smallint[]) ORDER BY 2 "
+            "ON CONFLICT (dataset, year) DO UPDATE SET version = marker.version + 1"
+        ).format(sql.Identifier(SCHEMA, BLOCK_STALENESS)),
+        (dataset, sorted(years)),
+    )
 
 
 class PostgresBulkBarStore:
@@ -252,11 +290,60 @@ class PostgresBulkBarStore:
                 try:
                     async with connection.transaction():
                         await self._copy(connection, sql.Identifier(SCHEMA, table.name), batch)
+                        await _mark_years_stale(connection, dataset, _years(batch.trade_date))
                     _log.debug("%s: %d rows copied straight into an empty range", dataset, batch.size)
                     return WriteCounts(inserted=batch.size, updated=0, unchanged=0)
                 except psycopg.errors.UniqueViolation:
                     _log.info("%s: a concurrent writer filled the range, merging via staging", dataset)
             return await self._merge_via_staging(connection, batch)
+
+    async def refresh_blocks(self) -> int:
+        """Rebuilds the blocks of every stale (dataset, year), one transaction each, and returns how
+        many it rebuilt. The marker is locked first, so the rebuild's snapshot holds every write that
+        marked it; a write still in flight waits for the lock and marks the year again after. Another
+        replica refreshing at once finds the marker gone and skips the year."""
+        marker = sql.Identifier(SCHEMA, BLOCK_STALENESS)
+        rebuilt = 0
+        async with self._connection() as connection:
+            async with connection.transaction():
+                cursor = await connection.execute(
+                    sql.SQL("SELECT dataset, year FROM {} ORDER BY dataset, year").format(marker)
+                )
+                pending = [(dataset, year) for dataset, year in await cursor.fetchall() if dataset in BAR_TABLES]
+            for dataset, year in pending:
+                async with connection.transaction():
+                    cursor = await connection.execute(
+                        sql.SQL("SELECT 1 FROM {} WHERE dataset = %s AND year = %s FOR UPDATE").format(marker),
+                        (dataset, year),
+                    )
+                    if await cursor.fetchone() is None:
+                        continue
+                    await self._rebuild_year(connection, dataset, year)
+                    await connection.execute(
+                        sql.SQL("DELETE FROM {} WHERE dataset = %s AND year = %s").format(marker), (dataset, year)
+                    )
+                rebuilt += 1
+        if rebuilt:
+            _log.info("rebuilt %d stale bar block year(s)", rebuilt)
+        return rebuilt
+
+    @staticmethod
+    async def _rebuild_year(connection: psycopg.AsyncConnection, dataset: str, year: int) -> None:
+        table = bar_table(dataset)
+        names = value_columns(dataset)
+        blocks = sql.Identifier(SCHEMA, block_table_name(dataset))
+        await connection.execute(sql.SQL("DELETE FROM {} WHERE year = %s").format(blocks), (year,))
+        await connection.execute(
+            sql.SQL(
+                "INSERT INTO {blocks} (ts_code, year, trade_dates, {names}) "
+                "SELECT ts_code, %s, {packed} FROM {rows} "
+                "WHERE trade_date >= %s AND trade_date < %s GROUP BY ts_code"
+            ).format(
+                blocks=blocks, names=quoted(names), packed=packed_aggregates(table, names),
+                rows=sql.Identifier(SCHEMA, table.name),
+            ),
+            (year, date(year, 1, 1), date(year + 1, 1, 1)),
+        )
 
     async def _holds_rows_in_range(self, connection: psycopg.AsyncConnection, batch: _BarBatch) -> bool:
         """Whether any (code, date) of the batch's codes x date range is stored already."""
@@ -286,7 +373,7 @@ class PostgresBulkBarStore:
             await connection.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SCHEMA, name)))
 
     async def _copy(self, connection: psycopg.AsyncConnection, target: sql.Identifier, batch: _BarBatch) -> None:
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, _quoted(batch.columns))
+        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, quoted(batch.columns))
         async with connection.cursor().copy(statement) as copy:
             for chunk in _copy_binary_chunks(batch):
                 await copy.write(chunk)
@@ -304,17 +391,18 @@ class PostgresBulkBarStore:
         )
         await self._copy(connection, stage, batch)
         await connection.execute(sql.SQL("ANALYZE {}").format(stage))
-        inserted = await connection.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT (ts_code, trade_date) DO NOTHING").format(
-                target, _quoted(batch.columns), _quoted(batch.columns), stage
-            )
+        inserted, inserted_years = await _count_changed(
+            connection,
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT (ts_code, trade_date) DO NOTHING "
+                    "RETURNING trade_date").format(target, quoted(batch.columns), quoted(batch.columns), stage),
         )
-        updated = await connection.execute(
+        updated, updated_years = await _count_changed(
+            connection,
             sql.SQL(
                 "UPDATE {target} AS stored SET {assignments} FROM {stage} AS staged "
                 "WHERE stored.ts_code = staged.ts_code AND stored.trade_date = staged.trade_date "
                 "AND stored.trade_date BETWEEN %s AND %s "
-                "AND ({stored_values}) IS DISTINCT FROM ({staged_values})"
+                "AND ({stored_values}) IS DISTINCT FROM ({staged_values}) RETURNING stored.trade_date"
             ).format(
                 target=target,
                 stage=stage,
@@ -328,11 +416,8 @@ class PostgresBulkBarStore:
             (first_day, last_day),
         )
         await connection.execute(sql.SQL("DROP TABLE {}").format(stage))
-        counts = WriteCounts(
-            inserted=inserted.rowcount,
-            updated=updated.rowcount,
-            unchanged=batch.size - inserted.rowcount - updated.rowcount,
-        )
+        await _mark_years_stale(connection, batch.table.name, sorted(set(inserted_years) | set(updated_years)))
+        counts = WriteCounts(inserted=inserted, updated=updated, unchanged=batch.size - inserted - updated)
         _log.debug("%s: merged %d rows via staging: %s", batch.table.name, batch.size, counts)
         return counts
 
@@ -346,7 +431,7 @@ class PostgresBulkBarStore:
         query = sql.SQL(
             "COPY (SELECT {} FROM {} WHERE {}trade_date BETWEEN %s AND %s ORDER BY ts_code, trade_date) "
             "TO STDOUT (FORMAT CSV)"
-        ).format(_quoted(names), sql.Identifier(SCHEMA, table.name), code_filter)
+        ).format(quoted(names), sql.Identifier(SCHEMA, table.name), code_filter)
         params = ([list(ts_codes)] if ts_codes is not None else []) + [start, end]
         payload = io.BytesIO()
         async with self._connection() as connection:
@@ -432,6 +517,10 @@ class SqliteBulkBarStore:
             )
             await connection.exec_driver_sql(f"DROP TABLE temp.{_STAGE_TABLE}")
         return WriteCounts(inserted=inserted, updated=updated, unchanged=batch.size - inserted - updated)
+
+    async def refresh_blocks(self) -> int:
+        """SQLite keeps no blocks: its reads take the rows directly."""
+        return 0
 
     async def read_bars(
         self, dataset: str, ts_codes: Sequence[str] | None, start: date, end: date

@@ -1,10 +1,11 @@
 """Read side of the market data store (`MarketQueryRepository`) on PostgreSQL and SQLite.
 
 Reference data (stocks, calendar) goes through SQLAlchemy Core on both. Bar rows on PostgreSQL
-take a fast path: the server aggregates each code's rows into one tuple of packed big-endian
-byte strings (``string_agg(float8send(col), '')``), streamed with binary ``COPY ... TO STDOUT``.
-PostgreSQL sends one COPY message per tuple, so one tuple per code instead of one per bar cuts
-the client's per-message work by the number of days (measured ~4x over per-bar binary COPY),
+take a fast path: tuples of (code, packed big-endian dates, packed big-endian columns) streamed
+with binary ``COPY ... TO STDOUT``, one per code and year. Years whose blocks are current come
+straight from the block tables (PostgreSQL copies bytes); years written since their last refresh
+are aggregated from the rows on the fly (``string_agg(float8send(col), '')``). One COPY message
+per code-year instead of one per bar cuts the client's per-message work by the number of days,
 and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows.
 """
 
@@ -19,29 +20,65 @@ from contextlib import asynccontextmanager
 import numpy as np
 import psycopg
 from psycopg import sql
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zquant_marketdata.adapters.sqlalchemy import tables
-from zquant_marketdata.adapters.sqlalchemy.bar_tables import SCHEMA, bar_table
+from zquant_marketdata.adapters.sqlalchemy.pg_binary import UNIX_DAYS_AT_PG_EPOCH, packed_aggregates, pg_day, quoted
+from zquant_marketdata.adapters.sqlalchemy.bar_tables import BLOCK_STALENESS, SCHEMA, bar_table, block_table_name
 from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
-from zquant_marketdata.domain.panel import CodeRuns, runs_from_rows
+from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
 
-_UNIX_DAYS_AT_PG_EPOCH = 10_957
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _HEADER_FIXED = len(_COPY_SIGNATURE) + 8
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
-_ASSEMBLE_IN_THREAD_CODES = 500
+_ASSEMBLE_IN_THREAD_ROWS = 100_000
+_RUNS_PER_PART = 1024
+"""(code, year) runs per streamed part: ~10 MB of daily bars, a few dozen COPY messages a market."""
 _PARALLEL_SLICES = 2
 _PARALLEL_MIN_CODES = 200
 
 
-def _date_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
-    """[start, end] cut into `count` consecutive, non-overlapping day ranges."""
-    span = (end - start).days + 1
-    bounds = [start + dt.timedelta(days=span * i // count) for i in range(count + 1)]
-    return [(bounds[i], bounds[i + 1] - dt.timedelta(days=1)) for i in range(count) if bounds[i] < bounds[i + 1]]
+def _year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
+    """[start, end] cut at year boundaries into at most `count` consecutive, non-overlapping
+    ranges (a block holds one year, so no slice reads another's blocks)."""
+    years = end.year - start.year + 1
+    bounds = sorted({start.year + years * i // count for i in range(count)} | {end.year + 1})
+    return [
+        (max(start, dt.date(a, 1, 1)), min(end, dt.date(b - 1, 12, 31))) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+
+
+def _check_columns(dataset: str, columns: Sequence[str]) -> Table:
+    table = bar_table(dataset)
+    for name in columns:
+        if name not in table.c or name in ("ts_code", "trade_date"):
+            raise ValueError(f"{dataset} has no value column {name!r}")
+    return table
+
+
+def _run_part(fields: list, first: int, last: int) -> RunPart | None:
+    """A part from its tuple (codes, their byte lengths, run lengths, dates, columns), cut to the
+    days in [first, last] (PostgreSQL day numbers; a block spans its whole year); None if empty."""
+    code_ends = np.cumsum(np.frombuffer(fields[1], dtype=">i4")).tolist()
+    blob = bytes(fields[0])
+    codes = [blob[a:b].decode() for a, b in zip([0, *code_ends], code_ends, strict=False)]
+    lengths = np.frombuffer(fields[2], dtype=">i4").astype(np.int64)
+    days = np.frombuffer(fields[3], dtype=">i4")
+    values = [np.frombuffer(field, dtype=">f8") for field in fields[4:]]
+    inside = (days >= first) & (days <= last)
+    if not inside.all():
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        lengths = np.add.reduceat(inside, starts).astype(np.int64) if lengths.size else lengths
+        kept = np.flatnonzero(lengths)
+        codes = [codes[i] for i in kept.tolist()]
+        lengths = lengths[kept]
+        days = days[inside]
+        values = [column[inside] for column in values]
+    if not codes:
+        return None
+    return RunPart(codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values)
 
 
 def _stock(row) -> Stock:
@@ -177,10 +214,7 @@ class SqlMarketQueryRepository:
     async def read_rows(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
     ) -> BarRows:
-        table = bar_table(dataset)
-        for name in columns:
-            if name not in table.c or name in ("ts_code", "trade_date"):
-                raise ValueError(f"{dataset} has no value column {name!r}")
+        table = _check_columns(dataset, columns)
         if ts_codes is not None and not ts_codes:
             return BarRows.empty(columns)
         if self._postgres:
@@ -197,64 +231,99 @@ class SqlMarketQueryRepository:
     async def read_runs(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
     ) -> CodeRuns:
-        """`read_rows` as per-code runs (GetPanel's path): on PostgreSQL each run's columns are
-        big-endian views onto the COPY messages themselves, so no row-sized array is built
-        before the values land in the panel."""
+        """`read_rows` as parts of per-code runs (GetPanel's path): on PostgreSQL each part's
+        columns are big-endian views onto the COPY messages themselves, so no row-sized array is
+        built before the values land in the panel."""
         if not self._postgres or (ts_codes is not None and not ts_codes):
             rows = await self.read_rows(dataset, ts_codes, start, end, columns)
             return runs_from_rows(rows.code_index, rows.codes, rows.days, rows.values)
-        table = bar_table(dataset)
-        for name in columns:
-            if name not in table.c or name in ("ts_code", "trade_date"):
-                raise ValueError(f"{dataset} has no value column {name!r}")
-        tuples = await self._read_tuples(dataset, ts_codes, start, end, columns)
-        return CodeRuns(
-            columns=list(columns),
-            codes=[str(fields[0], "utf-8") for fields in tuples],
-            days=[np.frombuffer(fields[1], dtype=">i4").astype(np.int64) + _UNIX_DAYS_AT_PG_EPOCH for fields in tuples],
-            values=[[np.frombuffer(field, dtype=">f8") for field in fields[2:]] for fields in tuples],
-        )
+        _check_columns(dataset, columns)
+        return CodeRuns(columns=list(columns), parts=await self._read_parts(dataset, ts_codes, start, end, columns))
 
-    async def _read_tuples(
+    async def _read_parts(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
-    ) -> list[list]:
-        big = (ts_codes is None or len(ts_codes) >= _PARALLEL_MIN_CODES) and (end - start).days > 2 * 366
-        slices = _date_slices(start, end, _PARALLEL_SLICES if big else 1)
-        parts = await asyncio.gather(*(self._copy_tuples(dataset, ts_codes, a, b, columns) for a, b in slices))
-        return [fields for part in parts for fields in part]
+    ) -> list[RunPart]:
+        """Big reads (many codes over years) run as year slices on parallel connections: a
+        backend is one core, so slices use more of them."""
+        big = (ts_codes is None or len(ts_codes) >= _PARALLEL_MIN_CODES) and end.year - start.year >= 2
+        slices = _year_slices(start, end, _PARALLEL_SLICES if big else 1)
+        parts = await asyncio.gather(*(self._copy_parts(dataset, ts_codes, a, b, columns) for a, b in slices))
+        return [part for group in parts for part in group]
 
     async def _read_rows_postgres(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
     ) -> BarRows:
-        """Big reads (many codes over years) run as date slices on parallel connections: the
-        server-side aggregation is CPU-bound in one backend, so slices use more cores."""
-        tuples = await self._read_tuples(dataset, ts_codes, start, end, columns)
-        if len(tuples) >= _ASSEMBLE_IN_THREAD_CODES:
-            return await asyncio.to_thread(_assemble, tuples, columns)
-        return _assemble(tuples, columns)
+        parts = await self._read_parts(dataset, ts_codes, start, end, columns)
+        if sum(part.days.size for part in parts) >= _ASSEMBLE_IN_THREAD_ROWS:
+            return await asyncio.to_thread(_assemble, parts, columns)
+        return _assemble(parts, columns)
 
-    async def _copy_tuples(
+    async def _copy_parts(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
-    ) -> list[list[bytes | None]]:
+    ) -> list[RunPart]:
+        """The rows of [start, end] as parts of up to `_RUNS_PER_PART` (code, year) runs each. A run
+        comes from the year's block when it is current, else from the year's rows aggregated per
+        code on the fly; the server then concatenates runs into parts, so the client handles a few
+        large messages instead of one per run. One repeatable-read transaction: the staleness read
+        first is the one the blocks and rows match."""
         table = bar_table(dataset)
-        aggregates = [sql.SQL("string_agg(date_send(trade_date), '')")] + [
-            sql.SQL("string_agg(float8send(coalesce({}, 'NaN')), '')" if table.c[name].nullable
-                    else "string_agg(float8send({}), '')").format(sql.Identifier(name))
-            for name in columns
-        ]
+        codes = [list(ts_codes)] if ts_codes is not None else []
         code_filter = sql.SQL("ts_code = ANY(%s::text[]) AND ") if ts_codes is not None else sql.SQL("")
-        statement = sql.SQL(
-            "COPY (SELECT ts_code, {} FROM {} WHERE {}trade_date BETWEEN %s AND %s GROUP BY ts_code) "
-            "TO STDOUT (FORMAT BINARY)"
-        ).format(sql.SQL(", ").join(aggregates), sql.Identifier(SCHEMA, dataset), code_filter)
-        params = ([list(ts_codes)] if ts_codes is not None else []) + [start, end]
-        tuples: list[list[bytes | None]] = []
         async with self._raw() as connection:
+            # Parts are numbered as runs stream by, then sorted on that number: a hash aggregate
+            # would keep every part's state at once and spill the runs to disk.
+            await connection.execute(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                "SET LOCAL enable_hashagg = off; SET LOCAL work_mem = '256MB'"
+            )
+            cursor = await connection.execute(
+                sql.SQL("SELECT year FROM {} WHERE dataset = %s AND year BETWEEN %s AND %s").format(
+                    sql.Identifier(SCHEMA, BLOCK_STALENESS)
+                ),
+                (dataset, start.year, end.year),
+            )
+            stale = sorted(year for (year,) in await cursor.fetchall())
+            fresh = [year for year in range(start.year, end.year + 1) if year not in stale]
+            runs: list[sql.Composable] = []
+            params: list = []
+            if fresh:
+                runs.append(
+                    sql.SQL("SELECT ts_code, trade_dates, {} FROM {} WHERE {}year = ANY(%s::smallint[])").format(
+                        quoted(columns), sql.Identifier(SCHEMA, block_table_name(dataset)), code_filter
+                    )
+                )
+                params += [*codes, fresh]
+            packed = packed_aggregates(table, columns)
+            for year in stale:
+                runs.append(
+                    sql.SQL("SELECT ts_code, {} FROM {} WHERE {}trade_date BETWEEN %s AND %s GROUP BY ts_code").format(
+                        packed, sql.Identifier(SCHEMA, dataset), code_filter
+                    )
+                )
+                params += [*codes, max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))]
+            if not runs:
+                return []
+            statement = sql.SQL(
+                "COPY (SELECT string_agg(convert_to(ts_code, 'UTF8'), ''), string_agg(int4send(octet_length(ts_code)), ''), "
+                "string_agg(int4send(length(trade_dates) / 4), ''), string_agg(trade_dates, ''), {columns} "
+                "FROM (SELECT runs.*, (row_number() OVER () - 1) / {per_part} AS part FROM ({runs}) AS runs "
+                "(ts_code, trade_dates, {names})) AS numbered GROUP BY part) TO STDOUT (FORMAT BINARY)"
+            ).format(
+                columns=sql.SQL(", ").join(sql.SQL("string_agg({}, '')").format(sql.Identifier(n)) for n in columns),
+                per_part=sql.Literal(_RUNS_PER_PART),
+                runs=sql.SQL(" UNION ALL ").join(runs),
+                names=quoted(columns),
+            )
+            first, last = pg_day(start), pg_day(end)
+            parts: list[RunPart] = []
             async with connection.cursor().copy(statement, params) as copy:
                 parser = _CopyTupleParser()
                 async for message in copy:
-                    tuples.extend(parser.feed(message))
-        return tuples
+                    for fields in parser.feed(message):
+                        part = _run_part(fields, first, last)
+                        if part is not None:
+                            parts.append(part)
+        return parts
 
     @asynccontextmanager
     async def _raw(self) -> AsyncIterator[psycopg.AsyncConnection]:
@@ -298,24 +367,23 @@ class _CopyTupleParser:
         return out
 
 
-def _assemble(tuples: list[list[bytes | None]], columns: Sequence[str]) -> BarRows:
-    """Tuples of (code, packed dates, packed columns) → BarRows with codes sorted; a code may
-    come in several tuples (one per date slice)."""
-    if not tuples:
+def _assemble(parts: list[RunPart], columns: Sequence[str]) -> BarRows:
+    """BarRows (codes sorted) of run parts; a code may have runs in several parts."""
+    if not parts:
         return BarRows.empty(columns)
-    tuples.sort(key=lambda fields: bytes(fields[0]))
-    names = [str(fields[0], "utf-8") for fields in tuples]
-    codes = sorted(set(names))
+    codes = sorted({code for part in parts for code in part.codes})
     position = {code: index for index, code in enumerate(codes)}
-    days = [np.frombuffer(fields[1], dtype=">i4") for fields in tuples]
-    counts = np.fromiter((part.size for part in days), dtype=np.int64, count=len(days))
-    all_days = (np.concatenate(days).astype(np.int64) + _UNIX_DAYS_AT_PG_EPOCH).astype("datetime64[D]")
+    code_index = np.concatenate([
+        np.repeat(np.fromiter((position[code] for code in part.codes), dtype=np.int64, count=len(part.codes)),
+                  part.lengths)
+        for part in parts
+    ])
+    days = np.concatenate([part.days for part in parts]).astype("datetime64[D]")
     values = {
-        name: np.concatenate([np.frombuffer(fields[2 + offset], dtype=">f8") for fields in tuples]).astype(np.float64)
+        name: np.concatenate([part.values[offset] for part in parts]).astype(np.float64)
         for offset, name in enumerate(columns)
     }
-    tuple_code = np.fromiter((position[name] for name in names), dtype=np.int64, count=len(names))
-    return BarRows(codes=codes, code_index=np.repeat(tuple_code, counts), days=all_days, values=values)
+    return BarRows(codes=codes, code_index=code_index, days=days, values=values)
 
 
 def _rows_from_tuples(rows, columns: Sequence[str]) -> BarRows:

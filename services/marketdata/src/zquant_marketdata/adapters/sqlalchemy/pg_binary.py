@@ -1,0 +1,38 @@
+"""PostgreSQL's binary formats as the bar store reads and writes them: days since its epoch,
+identifier lists, and columns packed server-side into big-endian byte strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from psycopg import sql
+from sqlalchemy import Table
+
+UNIX_DAYS_AT_PG_EPOCH = 10_957
+"""PostgreSQL's binary `date` counts days from 2000-01-01, numpy's from 1970-01-01."""
+_PG_EPOCH_ORDINAL = dt.date(2000, 1, 1).toordinal()
+
+
+def pg_day(day: dt.date) -> int:
+    """A date as PostgreSQL's binary `date`: days since 2000-01-01."""
+    return day.toordinal() - _PG_EPOCH_ORDINAL
+
+
+def quoted(names: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
+def packed_aggregates(table: Table, columns: Sequence[str]) -> sql.Composed:
+    """Per group: its trade dates (`date_send`), then each column (`float8send`, NULL as NaN),
+    each packed into one `bytea` in the same row order."""
+    return sql.SQL(", ").join(
+        [sql.SQL("string_agg(date_send(trade_date), '')")]
+        + [
+            sql.SQL(
+                "string_agg(float8send(coalesce({}, 'NaN')), '')" if table.c[name].nullable
+                else "string_agg(float8send({}), '')"
+            ).format(sql.Identifier(name))
+            for name in columns
+        ]
+    )
