@@ -83,16 +83,22 @@ def test_date_axis_is_the_calendar_plus_bar_days():
     np.testing.assert_array_equal(pnl.date_axis(D(), D("2023-01-05", "2023-01-03")), D("2023-01-03", "2023-01-05"))
 
 
+def _scatter(runs, rows, axis, code_count, **options):
+    grids = pnl.empty_grids(runs.columns, code_count, axis.size)
+    pnl.place_parts([grids[name] for name in runs.columns], runs.parts, rows, pnl.PositionTable(axis), **options)
+    return grids
+
+
 def test_scatter_leaves_nan_where_no_bar_and_rejects_days_off_the_axis():
     axis = D("2023-01-03", "2023-01-04", "2023-01-05")
     runs = pnl.runs_from_rows(np.array([1, 0, 1]), ["A", "B"], D("2023-01-05", "2023-01-03", "2023-01-03"),
                               {"close": np.array([3.0, 1.0, 2.0])})
-    out = pnl.scatter_runs(runs, {"A": 0, "B": 1}, axis, 2)
+    out = _scatter(runs, {"A": 0, "B": 1}, axis, 2)
     np.testing.assert_array_equal(out["close"], [[1.0, np.nan, np.nan], [2.0, np.nan, 3.0]])
     off = pnl.runs_from_rows(np.array([0, 0]), ["A"], D("2023-01-04", "2023-01-06"), {"close": np.array([1.0, 2.0])})
     with pytest.raises(ValueError):
-        pnl.scatter_runs(off, {"A": 0}, axis, 1)
-    dropped = pnl.scatter_runs(off, {"A": 0}, axis, 1, drop_off_axis=True)
+        _scatter(off, {"A": 0}, axis, 1)
+    dropped = _scatter(off, {"A": 0}, axis, 1, drop_off_axis=True)
     np.testing.assert_array_equal(dropped["close"], [[np.nan, 1.0, np.nan]])
 
 
@@ -107,7 +113,7 @@ def test_scatter_places_every_part_and_skips_codes_outside_the_universe():
     ])
     assert runs.size == 5 and runs.codes == {"A", "B", "X"}
     np.testing.assert_array_equal(runs.unique_days(), D("2023-01-03", "2023-01-04", "2023-01-06"))
-    out = pnl.scatter_runs(runs, {"A": 0, "B": 1}, axis, 2)
+    out = _scatter(runs, {"A": 0, "B": 1}, axis, 2)
     np.testing.assert_array_equal(out["close"], [[1.0, 2.0, np.nan, 3.0], [np.nan, np.nan, np.nan, 4.0]])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ MAX_BARS = 500_000
 MAX_PANEL_VALUES = 200_000_000
 OFFLOAD_ROWS = 100_000
 """Row count above which numpy work runs in a worker thread instead of on the event loop."""
+SCATTER_THREADS = max(1, min(4, os.cpu_count() or 1))
+"""Worker threads placing a big panel's values: one per core, up to four."""
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -331,7 +334,7 @@ class MarketQueries:
         if len(universe) * axis.size * len(fields) > self._max_panel_values:
             raise InvalidArgument("ts_codes", f"the panel would exceed {self._max_panel_values} values; narrow it")
 
-        values, factor = await self._run(size, lambda: self._grids(runs, factor_runs, universe, axis))
+        values, factor = await self._grids(runs, factor_runs, universe, axis)
         runs = factor_runs = None  # the database's bytes: free them before the adjustment allocates
         if needs_factor:
             factor = await self._complete_factors(factor, values, universe, start, mode is not AdjustMode.NONE)
@@ -349,16 +352,41 @@ class MarketQueries:
     async def _read_runs(self, dataset: str, codes, start: dt.date, end: dt.date, columns) -> pnl.CodeRuns:
         return await self._repo.read_runs(dataset, codes, start, end, columns)
 
-    @staticmethod
-    def _grids(
-        runs: pnl.CodeRuns, factor_runs: pnl.CodeRuns | None, universe: list[str], axis: np.ndarray
+    async def _grids(
+        self, runs: pnl.CodeRuns, factor_runs: pnl.CodeRuns | None, universe: list[str], axis: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        position = {code: index for index, code in enumerate(universe)}
-        values = pnl.scatter_runs(runs, position, axis, len(universe))
+        """The bar grids and the forward-filled factor grid. A big panel is placed by
+        `SCATTER_THREADS` worker threads (numpy's indexed assignment runs without the GIL), each
+        taking about the same number of values."""
+        size = runs.size + (factor_runs.size if factor_runs is not None else 0)
+        values = await self._run(size, lambda: pnl.empty_grids(runs.columns, len(universe), axis.size))
         factor = None
         if factor_runs is not None:
-            grid = pnl.scatter_runs(factor_runs, position, axis, len(universe), drop_off_axis=True)["adj_factor"]
-            factor = pnl.forward_fill_inplace(grid)
+            factor = (await self._run(size, lambda: pnl.empty_grids(["adj_factor"], len(universe), axis.size)))[
+                "adj_factor"
+            ]
+        if axis.size == 0:
+            return values, factor
+        rows = {code: index for index, code in enumerate(universe)}
+        positions = pnl.PositionTable(axis)
+        targets = [values[name] for name in runs.columns]
+        work = [(part.days.size * len(targets), targets, part, False) for part in runs.parts]
+        if factor_runs is not None:
+            work += [(part.days.size, [factor], part, True) for part in factor_runs.parts]
+        lanes: list[list] = [[] for _ in range(SCATTER_THREADS if size >= self._offload_rows else 1)]
+        loads = [0] * len(lanes)
+        for weight, *job in sorted(work, key=lambda item: -item[0]):
+            lane = loads.index(min(loads))
+            lanes[lane].append(job)
+            loads[lane] += weight
+
+        def place(jobs) -> None:
+            for grids, part, drop in jobs:
+                pnl.place_parts(grids, [part], rows, positions, drop_off_axis=drop)
+
+        await asyncio.gather(*(self._run(size, lambda jobs=jobs: place(jobs)) for jobs in lanes if jobs))
+        if factor is not None:
+            factor = await self._run(size, lambda: pnl.forward_fill_inplace(factor))
         return values, factor
 
     async def _complete_factors(

@@ -77,44 +77,19 @@ def runs_from_rows(code_index: np.ndarray, codes: Sequence[str], days: np.ndarra
     return CodeRuns(columns=columns, parts=[part] if present.size else [])
 
 
-def scatter_runs(runs: CodeRuns, rows: Mapping[str, int], axis_days: np.ndarray, code_count: int,
-                 *, drop_off_axis: bool = False) -> dict[str, np.ndarray]:
-    """Arrays [code_count, len(axis_days)] per column, NaN-filled, each run's values written into
-    its code's row at its days' places on the axis (runs of codes not in `rows` are skipped). A day
-    off the axis raises unless `drop_off_axis`, which skips it."""
-    width = axis_days.size
-    grids = {name: np.full((code_count, width), np.nan) for name in runs.columns}
-    if width == 0:
-        return grids
-    flat_grids = [grids[name].reshape(-1) for name in runs.columns]
-    positions = _PositionTable(axis_days)
-    for part in runs.parts:
-        run_rows = np.fromiter((rows.get(code, -1) for code in part.codes), dtype=np.int64, count=len(part.codes))
-        element_rows = np.repeat(run_rows, part.lengths)
-        places = positions.of(part.days)
-        keep = element_rows >= 0
-        off_axis = keep & (places < 0)
-        if off_axis.any():
-            if not drop_off_axis:
-                raise ValueError("a bar day is not on the date axis")
-            keep &= ~off_axis
-        flat = element_rows * width + places
-        if keep.all():
-            for grid, column in zip(flat_grids, part.values, strict=True):
-                grid[flat] = column
-            continue
-        flat = flat[keep]
-        for grid, column in zip(flat_grids, part.values, strict=True):
-            grid[flat] = column[keep]
-    return grids
+def empty_grids(columns: Sequence[str], code_count: int, width: int) -> dict[str, np.ndarray]:
+    """NaN-filled [code_count, width] float64 arrays, one per column: a cell no bar lands in stays
+    missing (a suspension, or a code not yet listed)."""
+    return {name: np.full((code_count, width), np.nan) for name in columns}
 
 
-class _PositionTable:
-    """Day → index on a sorted axis through a lookup table over the axis's span: O(n) where
-    searchsorted is O(n log m); -1 for a day not on the axis."""
+class PositionTable:
+    """Day → index on a sorted, non-empty date axis through a lookup table over the axis's span:
+    O(n) where searchsorted is O(n log m); -1 for a day not on the axis."""
 
     def __init__(self, axis_days: np.ndarray) -> None:
-        unix = axis_days.astype(np.int64)
+        unix = np.asarray(axis_days, dtype="datetime64[D]").astype(np.int64)
+        self.width = unix.size
         self._first = int(unix[0])
         self._table = np.full(int(unix[-1]) - self._first + 1, -1, dtype=np.int64)
         self._table[unix - self._first] = np.arange(unix.size)
@@ -125,6 +100,33 @@ class _PositionTable:
             return self._table[offsets]
         inside = (offsets >= 0) & (offsets < self._table.size)
         return np.where(inside, self._table[np.clip(offsets, 0, self._table.size - 1)], -1)
+
+
+def place_parts(grids: Sequence[np.ndarray], parts: Sequence[RunPart], rows: Mapping[str, int],
+                positions: PositionTable, *, drop_off_axis: bool = False) -> None:
+    """Writes each part's values (column k into ``grids[k]``) at (its code's row, its days' places
+    on the axis), one fancy-indexed assignment per column and part; runs of codes not in `rows`
+    are skipped. A day off the axis raises unless `drop_off_axis`, which skips it. Parts cover
+    distinct (code, day) cells, so disjoint groups of parts may be placed from several threads."""
+    flat_grids = [grid.reshape(-1) for grid in grids]
+    for part in parts:
+        run_rows = np.fromiter((rows.get(code, -1) for code in part.codes), dtype=np.int64, count=len(part.codes))
+        element_rows = np.repeat(run_rows, part.lengths)
+        places = positions.of(part.days)
+        keep = element_rows >= 0
+        off_axis = keep & (places < 0)
+        if off_axis.any():
+            if not drop_off_axis:
+                raise ValueError("a bar day is not on the date axis")
+            keep &= ~off_axis
+        flat = element_rows * positions.width + places
+        if keep.all():
+            for grid, column in zip(flat_grids, part.values, strict=True):
+                grid[flat] = column
+            continue
+        flat = flat[keep]
+        for grid, column in zip(flat_grids, part.values, strict=True):
+            grid[flat] = column[keep]
 
 
 def date_axis(calendar_days: np.ndarray, bar_days: np.ndarray) -> np.ndarray:
