@@ -386,6 +386,8 @@ class PostgresBulkBarStore:
         value_names = list(batch.values)
         first_day, last_day = batch.date_bounds()
         await self._analyze_unanalyzed_partitions(connection, batch)
+        # The join sorts the staged keys: in memory, not in temp files.
+        await connection.execute("SET LOCAL work_mem = '64MB'")
         await connection.execute(
             sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(stage, target)
         )
