@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from zquant_kit.persistence import migrations
+from zquant_kit.service import discover
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BLOCK_STALENESS,
     SCHEMA,
@@ -141,3 +143,24 @@ async def test_reads_cut_blocks_to_the_range_and_the_codes_asked_for(stack):
     assert runs.codes == {"601288.SH", "601398.SH", "601939.SH", "601988.SH"}
     assert [str(day) for day in runs.unique_days()] == ["2020-12-30", "2020-12-31", "2021-01-04", "2021-01-05"]
     assert runs.size == 16
+
+
+async def test_migration_0004_marks_the_years_already_stored_stale(pg_database):
+    definition = discover()["marketdata"]
+    await migrations.upgrade(definition.migrations, pg_database, definition.schema, "0003")
+    conninfo = pg_database.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(
+            f"INSERT INTO {SCHEMA}.daily (ts_code, trade_date, open, high, low, close, pre_close, change, pct_chg, vol) "
+            "VALUES ('601398.SH', '2021-03-01', 5, 5, 5, 5, 5, 0, 0, 1), ('601398.SH', '2023-03-01', 4, 4, 4, 4, 4, 0, 0, 1)"
+        )
+    await migrations.upgrade(definition.migrations, pg_database, definition.schema, "head")
+    assert await _stale(conninfo) == [("daily", 2021), ("daily", 2023)]
+
+    engine = create_async_engine(pg_database)
+    try:
+        assert await PostgresBulkBarStore(engine).refresh_blocks() == 2
+        rows = await SqlMarketQueryRepository(engine).read_rows("daily", None, *ALL, ["close"])
+        assert sorted(rows.values["close"].tolist()) == [4.0, 5.0]
+    finally:
+        await engine.dispose()
