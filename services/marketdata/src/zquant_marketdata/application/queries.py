@@ -28,7 +28,7 @@ INDEX_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg"
 DAILY_BASIC_FIELDS = ("turnover_rate", "total_mv", "pe", "pb", "circ_mv")
 EXCHANGES = frozenset({"SSE", "SZSE", "BSE", "CFFEX", "SHFE", "CZCE", "DCE", "INE"})
 LIST_STATUSES = frozenset({"L", "D", "P"})
-CALENDAR_EXCHANGE = "SSE"
+CALENDAR_EXCHANGE = dates.CALENDAR_EXCHANGE
 MAX_BARS = 500_000
 MAX_PANEL_VALUES = 200_000_000
 OFFLOAD_ROWS = 100_000
@@ -53,8 +53,7 @@ format_date = dates.fmt_date
 def _range(start: str, end: str) -> tuple[dt.date, dt.date]:
     first = parse_date("start_date", start)
     last = parse_date("end_date", end)
-    if first > last:
-        raise InvalidArgument("start_date", f"{start} is after end_date {end}")
+    dates.check_range(first, last)
     return first, last
 
 
@@ -148,8 +147,7 @@ class MarketQueries:
             raise InvalidArgument("exchange", f"{exchange!r} is not one of {sorted(EXCHANGES)}")
         first = parse_date("start_date", start, required=False) or dt.date(1900, 1, 1)
         last = parse_date("end_date", end, required=False) or dt.date(2999, 12, 31)
-        if first > last:
-            raise InvalidArgument("start_date", f"{start} is after end_date {end}")
+        dates.check_range(first, last)
         return await self._repo.trade_calendar(exchange, first, last, open_only)
 
     # -- bars -------------------------------------------------------------------------------
@@ -316,11 +314,11 @@ class MarketQueries:
         needs_factor = mode is not AdjustMode.NONE or "adj_factor" in fields
         wanted = codes or None
         reads = [
-            self._read_runs("daily", wanted, start, end, bar_fields),
+            self._repo.read_runs("daily", wanted, start, end, bar_fields),
             self._repo.open_days(CALENDAR_EXCHANGE, start, end),
         ]
         if needs_factor:
-            reads.append(self._read_runs("adj_factor", wanted, start, end, ("adj_factor",)))
+            reads.append(self._repo.read_runs("adj_factor", wanted, start, end, ("adj_factor",)))
         runs, calendar, *rest = await asyncio.gather(*reads)
         factor_runs = rest[0] if rest else None
         present = set(runs.codes)
@@ -348,9 +346,6 @@ class MarketQueries:
             # The factor grid is not needed any more: mask it where there is no bar, in place.
             adjusted["adj_factor"] = await self._run(size, lambda: pnl.mask_like(factor, adjusted[bar_fields[0]]))
         return Panel(codes=list(universe), days=axis, fields=fields, values={name: adjusted[name] for name in fields})
-
-    async def _read_runs(self, dataset: str, codes, start: dt.date, end: dt.date, columns) -> pnl.CodeRuns:
-        return await self._repo.read_runs(dataset, codes, start, end, columns)
 
     async def _grids(
         self, runs: pnl.CodeRuns, factor_runs: pnl.CodeRuns | None, universe: list[str], axis: np.ndarray

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
 SCHEMA = "marketdata"
+KEY_COLUMNS = ("ts_code", "trade_date")
 SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 FIRST_PARTITION_YEAR = 1990
 LAST_PARTITION_YEAR = 2035
@@ -136,13 +137,13 @@ def block_table_name(dataset: str) -> str:
 
 def value_columns(dataset: str) -> list[str]:
     """The dataset's value columns in table order (everything but the key)."""
-    return [column.name for column in bar_table(dataset).columns if column.name not in ("ts_code", "trade_date")]
+    return [column.name for column in bar_table(dataset).columns if column.name not in KEY_COLUMNS]
 
 
 def postgres_blocks_create_ddl() -> list[str]:
     """Read-optimised copies of the bar tables on PostgreSQL: one row per (code, year) holding
-    that year's trade dates (packed big-endian `date`s, ascending) and each value column (packed
-    big-endian float8, NaN for NULL) as `bytea`.
+    that year's trade dates (packed big-endian `date`s) and each value column (packed big-endian
+    float8, NaN for NULL, in the dates' order) as `bytea`.
 
     A whole-market read then costs PostgreSQL a few bytes copied per value instead of a function
     call per value, which is where the row-wise read spent its time. The values are stored

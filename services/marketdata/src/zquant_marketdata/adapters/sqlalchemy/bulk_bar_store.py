@@ -26,23 +26,28 @@ from psycopg import sql
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from zquant_marketdata.adapters.sqlalchemy.pg_binary import UNIX_DAYS_AT_PG_EPOCH, packed_aggregates, quoted
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BAR_TABLES,
     BLOCK_STALENESS,
+    KEY_COLUMNS,
     SCHEMA,
     SQLITE_SCHEMA_TRANSLATE,
     bar_table,
     block_table_name,
     value_columns,
 )
+from zquant_marketdata.adapters.sqlalchemy.pg_binary import (
+    COPY_SIGNATURE,
+    UNIX_DAYS_AT_PG_EPOCH,
+    packed_aggregates,
+    quoted,
+)
 from zquant_marketdata.application.bar_store_port import WriteCounts
 
 _log = logging.getLogger(__name__)
 
-KEY_COLUMNS = ("ts_code", "trade_date")
 _STAGE_TABLE = "bar_stage"
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_COPY_HEADER = COPY_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _COPY_TRAILER = b"\xff\xff"
 _COPY_CHUNK_ROWS = 100_000
 """Rows encoded per COPY message batch: bounds memory while the server ingests the previous one."""
@@ -165,7 +170,7 @@ def _copy_binary_chunks(batch: _BarBatch) -> Iterator[bytes]:
     value_names = list(batch.values)
     nullable = [name for name in value_names if batch.table.c[name].nullable]
 
-    yield _COPY_SIGNATURE
+    yield _COPY_HEADER
     for start in range(0, batch.size, _COPY_CHUNK_ROWS):
         rows = slice(start, start + _COPY_CHUNK_ROWS)
         code_index = batch.code_index[rows]

@@ -1,5 +1,5 @@
-"""PostgreSQL's binary formats as the bar store reads and writes them: days since its epoch,
-identifier lists, and columns packed server-side into big-endian byte strings."""
+"""PostgreSQL's binary formats as the bar store reads and writes them: the COPY header, days
+since its epoch, identifier lists, and columns packed server-side into big-endian byte strings."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from collections.abc import Sequence
 from psycopg import sql
 from sqlalchemy import Table
 
-UNIX_DAYS_AT_PG_EPOCH = 10_957
+_PG_EPOCH = dt.date(2000, 1, 1)
+UNIX_DAYS_AT_PG_EPOCH = (_PG_EPOCH - dt.date(1970, 1, 1)).days
 """PostgreSQL's binary `date` counts days from 2000-01-01, numpy's from 1970-01-01."""
-_PG_EPOCH_ORDINAL = dt.date(2000, 1, 1).toordinal()
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+"""Opens every binary COPY stream, followed by 4 bytes of flags and a 4-byte extension length."""
 
 
 def pg_day(day: dt.date) -> int:
     """A date as PostgreSQL's binary `date`: days since 2000-01-01."""
-    return day.toordinal() - _PG_EPOCH_ORDINAL
+    return (day - _PG_EPOCH).days
 
 
 def quoted(names: Sequence[str]) -> sql.Composed:

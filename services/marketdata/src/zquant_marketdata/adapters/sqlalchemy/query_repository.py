@@ -4,8 +4,9 @@ Reference data (stocks, calendar) goes through SQLAlchemy Core on both. Bar rows
 take a fast path: tuples of (code, packed big-endian dates, packed big-endian columns) streamed
 with binary ``COPY ... TO STDOUT``, one per code and year. Years whose blocks are current come
 straight from the block tables (PostgreSQL copies bytes); years written since their last refresh
-are aggregated from the rows on the fly (``string_agg(float8send(col), '')``). One COPY message
-per code-year instead of one per bar cuts the client's per-message work by the number of days,
+are aggregated from the rows on the fly (``string_agg(float8send(col), '')``). The server then
+concatenates up to `_RUNS_PER_PART` code-years into one COPY message, so the client handles a few
+dozen messages for the whole market instead of one per bar,
 and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows.
 """
 
@@ -24,13 +25,24 @@ from sqlalchemy import Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zquant_marketdata.adapters.sqlalchemy import tables
-from zquant_marketdata.adapters.sqlalchemy.pg_binary import UNIX_DAYS_AT_PG_EPOCH, packed_aggregates, pg_day, quoted
-from zquant_marketdata.adapters.sqlalchemy.bar_tables import BLOCK_STALENESS, SCHEMA, bar_table, block_table_name
+from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
+    BLOCK_STALENESS,
+    SCHEMA,
+    bar_table,
+    block_table_name,
+    value_columns,
+)
+from zquant_marketdata.adapters.sqlalchemy.pg_binary import (
+    COPY_SIGNATURE,
+    UNIX_DAYS_AT_PG_EPOCH,
+    packed_aggregates,
+    pg_day,
+    quoted,
+)
 from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
 from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
 
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_HEADER_FIXED = len(_COPY_SIGNATURE) + 8
+_HEADER_FIXED = len(COPY_SIGNATURE) + 8
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
 _ASSEMBLE_IN_THREAD_ROWS = 100_000
@@ -51,11 +63,11 @@ def _year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date
 
 
 def _check_columns(dataset: str, columns: Sequence[str]) -> Table:
-    table = bar_table(dataset)
+    known = value_columns(dataset)
     for name in columns:
-        if name not in table.c or name in ("ts_code", "trade_date"):
+        if name not in known:
             raise ValueError(f"{dataset} has no value column {name!r}")
-    return table
+    return bar_table(dataset)
 
 
 def _run_part(fields: list, first: int, last: int) -> RunPart | None:
@@ -343,7 +355,7 @@ class _CopyTupleParser:
         data = memoryview(message).cast("B")
         position = 0
         if not self._header_seen:
-            if bytes(data[: len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
+            if bytes(data[: len(COPY_SIGNATURE)]) != COPY_SIGNATURE:
                 raise ValueError("not a binary COPY stream")
             (extension,) = _INT32.unpack_from(data, _HEADER_FIXED - 4)
             position = _HEADER_FIXED + extension
