@@ -114,9 +114,9 @@ async def _run(
             return 2
         await _follow(handle, progress)
         final = await handle.wait()
-        entries, _ = await use_cases.list_logs("", 1000, "")
+        entries = await components.repository.list_logs(None, None, 1000, run_id=handle.run.id)
         print(f"{'dataset':<12} {'result':<10} {'fetched':>9} {'inserted':>9} {'updated':>8} {'unchanged':>9}  note")
-        for entry in sorted((e for e in entries if e.run_id == handle.run.id), key=lambda e: e.started_at):
+        for entry in sorted(entries, key=lambda e: e.started_at):
             print(
                 f"{entry.dataset:<12} {entry.result.value:<10} {entry.rows_fetched:>9} {entry.inserted:>9} "
                 f"{entry.updated:>8} {entry.unchanged:>9}  {entry.error or ''}"

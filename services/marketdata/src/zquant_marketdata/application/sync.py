@@ -72,8 +72,6 @@ KEYS = ["ts_code", "trade_date"]
 
 # --- ports ----------------------------------------------------------------------------------------
 
-
-
 LEASE_TTL = dt.timedelta(seconds=60)
 """How long a dataset lease lives without a heartbeat: one run per dataset across all replicas."""
 
@@ -582,7 +580,7 @@ class SyncUseCases:
             elif name == "index_daily":
                 await self._index_daily(ctx, windows[name])
             else:
-                await self._date_driven(ctx, name, windows[name], open_days, units[name])
+                await self._date_driven(ctx, name, windows[name], open_days)
 
     def _log_entry(self, ctx: _Context, dataset: str, api_name: str, start, end) -> SyncLogEntry:
         return SyncLogEntry(
@@ -678,9 +676,7 @@ class SyncUseCases:
         await self._repo.advance_checkpoint(dataset, last, ctx.handle.run.id, self._clock.now())
         return total
 
-    async def _date_driven(
-        self, ctx: _Context, dataset: str, window: DatasetWindow, open_days: list[dt.date], units: int
-    ) -> None:
+    async def _date_driven(self, ctx: _Context, dataset: str, window: DatasetWindow, open_days: list[dt.date]) -> None:
         entry = self._log_entry(ctx, dataset, dataset, window.start if not window.empty else None, window.end)
         days = [d for d in open_days if window.start <= d <= window.end]
         fetch = getattr(ctx.source, dataset)

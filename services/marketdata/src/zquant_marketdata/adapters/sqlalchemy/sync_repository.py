@@ -233,11 +233,6 @@ class SqlAlchemySyncRepository:
         async with self._sessions() as session:
             return {row.dataset: row.last_trade_date for row in (await session.execute(select(t))).all()}
 
-    async def get_checkpoint(self, dataset: str) -> dt.date | None:
-        t = tables.sync_checkpoints
-        async with self._sessions() as session:
-            return await session.scalar(select(t.c.last_trade_date).where(t.c.dataset == dataset))
-
     async def advance_checkpoint(self, dataset: str, day: dt.date, run_id: str, now: dt.datetime) -> None:
         """Moves the checkpoint forward to `day`; never back (a full re-sync of old years keeps it)."""
         t = tables.sync_checkpoints
