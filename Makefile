@@ -27,7 +27,7 @@ install: .venv/.synced proto
 proto: .venv/.synced $(PROTO_OUT)/.generated
 
 $(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
-	rm -rf $(PROTO_OUT)/zquant && mkdir -p $(PROTO_OUT)
+	rm -rf $(PROTO_OUT)/zquant $(PROTO_OUT)/buf && mkdir -p $(PROTO_OUT)
 	$(PY) -m grpc_tools.protoc -Iproto \
 		--python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) \
 		$(PROTO_FILES)
@@ -59,4 +59,4 @@ up-dist: install services
 	$(PY) -m zquant_kit.cli serve-dist
 
 clean:
-	rm -rf .venv $(PROTO_OUT)/zquant $(PROTO_OUT)/.generated
+	rm -rf .venv $(PROTO_OUT)/zquant $(PROTO_OUT)/buf $(PROTO_OUT)/.generated

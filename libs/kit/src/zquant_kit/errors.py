@@ -6,6 +6,8 @@ Pure Python on purpose: domain code raises these, and the gRPC adapter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class ZqError(Exception):
     """Base of every error a client is allowed to see."""
@@ -20,14 +22,27 @@ class ZqError(Exception):
 
 
 class InvalidArgument(ZqError):
-    """A request field is malformed; `field` names it (dotted path)."""
+    """Request fields are malformed; `field` names the first (dotted path, e.g. `config.token`, `ts_codes[3]`).
+
+    `violations` holds every (field, description) pair, one per bad field, the first one included.
+    """
 
     reason = "INVALID_ARGUMENT"
 
-    def __init__(self, field: str, description: str, *, reason: str | None = None) -> None:
-        super().__init__(f"{field}: {description}", reason=reason)
+    def __init__(
+        self, field: str, description: str, *, reason: str | None = None, more: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        others = f" (and {len(more)} more)" if more else ""
+        super().__init__(f"{field}: {description}{others}", reason=reason)
         self.field = field
         self.description = description
+        self.violations: tuple[tuple[str, str], ...] = ((field, description), *more)
+
+    @classmethod
+    def of(cls, violations: Sequence[tuple[str, str]]) -> InvalidArgument:
+        """One error for several bad fields (at least one)."""
+        (field, description), *more = violations
+        return cls(field, description, more=more)
 
 
 class NotFound(ZqError):

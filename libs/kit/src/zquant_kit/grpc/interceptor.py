@@ -24,6 +24,7 @@ from zquant_kit.auth import (
 )
 from zquant_kit.errors import Unauthenticated, ZqError
 from zquant_kit.grpc.status import internal_status, to_grpc_status
+from zquant_kit.grpc.validation import RequestValidator
 from zquant_kit.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._api_keys = api_keys
         self._audit = audit
         self._public = frozenset(public_methods)
+        self._bounds = RequestValidator()
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
@@ -131,11 +133,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     @contextlib.asynccontextmanager
     async def _guard(self, method: str, request, context):
-        """Around every call: authenticate and bind the caller, map errors to statuses, audit mutations."""
+        """Around every call: authenticate, check the request's bounds, bind the caller, map errors, audit mutations."""
         principal = None
         code = grpc.StatusCode.OK
         try:
             principal = await self._principal(method, request, context)
+            self._bounds.check(request)
             token = principal_ctx.bind(principal)
             try:
                 yield

@@ -18,6 +18,11 @@ from zquant_kit.errors import (
     ZqError,
 )
 
+MAX_ECHO = 120
+"""Longest field path, description or resource name sent back: about 100 characters of any input, no more."""
+MAX_MESSAGE = 160
+"""Longest status message (a clipped `field: description`)."""
+
 _CODES: list[tuple[type[ZqError], int]] = [
     (InvalidArgument, code_pb2.INVALID_ARGUMENT),
     (NotFound, code_pb2.NOT_FOUND),
@@ -35,24 +40,29 @@ def _pack(message) -> any_pb2.Any:
     return container
 
 
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """At most `limit` characters, an ellipsis marking a cut: no error carries megabytes of input back."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def status_for(error: ZqError, domain: str) -> status_pb2.Status:
     code = next((c for t, c in _CODES if isinstance(error, t)), code_pb2.UNKNOWN)
     details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=domain))]
     if isinstance(error, InvalidArgument):
+        violations = [
+            error_details_pb2.BadRequest.FieldViolation(field=clip(field), description=clip(description))
+            for field, description in error.violations
+        ]
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=violations)))
+    if isinstance(error, (NotFound, AlreadyExists)):
         details.append(
             _pack(
-                error_details_pb2.BadRequest(
-                    field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.description)
-                    ]
+                error_details_pb2.ResourceInfo(
+                    resource_type=error.resource_type, resource_name=clip(error.resource_name)
                 )
             )
         )
-    if isinstance(error, (NotFound, AlreadyExists)):
-        details.append(
-            _pack(error_details_pb2.ResourceInfo(resource_type=error.resource_type, resource_name=error.resource_name))
-        )
-    return status_pb2.Status(code=code, message=error.message, details=details)
+    return status_pb2.Status(code=code, message=clip(error.message, MAX_MESSAGE), details=details)
 
 
 def to_grpc_status(error: ZqError, domain: str) -> grpc.Status:
