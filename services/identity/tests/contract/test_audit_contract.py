@@ -86,7 +86,7 @@ async def test_list_audit_entries_needs_audit_read_and_valid_paging(identity, ad
 
 async def test_an_overlong_request_id_does_not_block_the_audit_trail(identity, admin, expect_error, eventually):
     await expect_error(
-        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="x" * 250), metadata=admin), C.NOT_FOUND
+        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="x" * 250), metadata=admin), C.INVALID_ARGUMENT
     )
     await identity.users.CreateUser(
         user_pb2.CreateUserRequest(username="bob", email="bob@example.com", password="Secret-pass-1"), metadata=admin
