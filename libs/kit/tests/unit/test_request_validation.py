@@ -45,7 +45,8 @@ def test_requests_within_bounds_pass(validator):
 )
 def test_a_date_must_be_a_calendar_day_between_1990_and_2100(validator, day):
     found = violations(validator, market_data_pb2.GetIndexBarsRequest(ts_code="000300.SH", start_date=day))
-    assert found == {"start_date": "must be a calendar date YYYYMMDD between 19900101 and 21001231"}
+    assert list(found) == ["start_date"]
+    assert found["start_date"].endswith("must be a calendar date YYYYMMDD between 19900101 and 21001231")
 
 
 @pytest.mark.parametrize("day", ["20240229", "20000229", "19900101", "21001231", "20231231"])
