@@ -24,25 +24,32 @@ class ZqError(Exception):
 class InvalidArgument(ZqError):
     """Request fields are malformed; `field` names the first (dotted path, e.g. `config.token`, `ts_codes[3]`).
 
-    `violations` holds every (field, description) pair, one per bad field, the first one included.
+    `violations` holds the (field, description) pairs, one per bad field, the first one included; `hidden` counts
+    bad fields left out of a long list.
     """
 
     reason = "INVALID_ARGUMENT"
 
     def __init__(
-        self, field: str, description: str, *, reason: str | None = None, more: Sequence[tuple[str, str]] = ()
+        self,
+        field: str,
+        description: str,
+        *,
+        reason: str | None = None,
+        more: Sequence[tuple[str, str]] = (),
+        hidden: int = 0,
     ) -> None:
-        others = f" (and {len(more)} more)" if more else ""
-        super().__init__(f"{field}: {description}{others}", reason=reason)
+        others = len(more) + max(hidden, 0)
+        super().__init__(f"{field}: {description}" + (f" (and {others} more)" if others else ""), reason=reason)
         self.field = field
         self.description = description
         self.violations: tuple[tuple[str, str], ...] = ((field, description), *more)
 
     @classmethod
-    def of(cls, violations: Sequence[tuple[str, str]]) -> InvalidArgument:
+    def of(cls, violations: Sequence[tuple[str, str]], *, hidden: int = 0) -> InvalidArgument:
         """One error for several bad fields (at least one)."""
         (field, description), *more = violations
-        return cls(field, description, more=more)
+        return cls(field, description, more=more, hidden=hidden)
 
 
 class NotFound(ZqError):

@@ -11,7 +11,7 @@ from zquant.identity.v1 import audit_pb2, role_pb2, user_pb2
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, sync_pb2, watchlist_pb2
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.grpc.status import MAX_ECHO, MAX_MESSAGE, clip, status_for
-from zquant_kit.grpc.validation import RequestValidator
+from zquant_kit.grpc.validation import MANY_ITEMS, MAX_VIOLATIONS, RequestValidator
 
 pytestmark = pytest.mark.unit
 
@@ -56,20 +56,30 @@ def test_leap_days_and_the_ends_of_the_range_are_dates(validator, day):
 
 def test_string_lengths_and_list_sizes(validator):
     found = violations(
-        validator,
-        role_pb2.CreateRoleRequest(name="r" * 65, description="d" * 1001, permissions=["p" * 65] + ["x"] * 100),
+        validator, role_pb2.CreateRoleRequest(name="r" * 65, description="d" * 1001, permissions=["p" * 65, "ok"])
     )
     assert found == {
         "name": "must be at most 64 characters",
         "description": "must be at most 1000 characters",
-        "permissions": "must contain no more than 100 item(s)",
         "permissions[0]": "must be at most 64 characters",
     }
+    # A list over its cap is refused before anything else is looked at.
+    found = violations(validator, role_pb2.CreateRoleRequest(name="r" * 65, permissions=["p" * 65] * 101))
+    assert found == {"permissions": "must contain no more than 100 item(s)"}
 
 
 def test_a_hundred_thousand_codes_are_one_violation(validator):
     found = violations(validator, market_data_pb2.GetPanelRequest(ts_codes=["600000.SH"] * 100_000))
     assert found == {"ts_codes": "must contain no more than 10000 item(s)"}
+
+
+def test_many_bad_items_are_reported_briefly(validator):
+    with pytest.raises(InvalidArgument) as caught:
+        validator.check(market_data_pb2.GetBarsRequest(ts_codes=["bad"] * 50))
+    assert len(caught.value.violations) == MAX_VIOLATIONS and caught.value.message.endswith("(and 49 more)")
+    with pytest.raises(InvalidArgument) as caught:  # past MANY_ITEMS, the first rule violation only
+        validator.check(market_data_pb2.GetBarsRequest(ts_codes=["bad"] * (MANY_ITEMS + 1)))
+    assert [field for field, _ in caught.value.violations] == ["ts_codes[0]"]
 
 
 def test_codes_must_look_like_codes(validator):

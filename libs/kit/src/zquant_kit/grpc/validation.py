@@ -5,13 +5,19 @@ The bounds live next to each field in the proto as `buf.validate` annotations (p
 without an annotation: a string never carries a NUL byte, and a Timestamp is one protobuf can represent
 (0001-01-01..9999-12-31, nanos in [0, 1e9)). Any violation becomes one `InvalidArgument` with one
 (field, description) pair per bad field, the field dotted like `config.token` or `ts_codes[3]`.
+
+Costs stay bounded for hostile input: a list over its `max_items` is refused before its items are looked at,
+and a request with many list items reports its first rule violation only.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from itertools import islice
 
 import protovalidate
+from buf.validate import validate_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
@@ -21,6 +27,13 @@ _TIMESTAMP = "google.protobuf.Timestamp"
 _MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
 _MAX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 _MAX_NANOS = 999_999_999
+_FIRST_NAME = re.compile(r"[^.\[]*")
+
+MAX_VIOLATIONS = 20
+"""Most field violations one error lists; the message counts the rest."""
+MANY_ITEMS = 100
+"""Above this many list items a request reports its first rule violation only, so 10,000 bad codes cost no more
+to refuse than one."""
 
 
 class RequestValidator:
@@ -29,17 +42,43 @@ class RequestValidator:
     def __init__(self) -> None:
         self._rules = protovalidate.Validator()
         self._walks: dict[str, bool] = {}
+        self._caps: dict[str, int | None] = {}
 
     def check(self, request: Message) -> None:
         """Raise `InvalidArgument` naming every bad field of `request`; return quietly when it is within bounds."""
         found: dict[str, list[str]] = {}
-        for violation in self._rules.collect_violations(request):
-            found.setdefault(_path(violation.proto.field.elements), []).append(violation.proto.message)
-        if self._needs_walk(request.DESCRIPTOR):
-            for path, description in _generic_violations(request, ""):
-                found.setdefault(path, []).append(description)
+        items = self._count_items(request, "", found)
+        if not found:  # an oversized list is refused before its items are looked at
+            for violation in self._rules.collect_violations(request, fail_fast=items > MANY_ITEMS):
+                found.setdefault(_path(violation.proto.field.elements), []).append(violation.proto.message)
+            if self._needs_walk(request.DESCRIPTOR):
+                for path, description in islice(_generic_violations(request, ""), MAX_VIOLATIONS):
+                    found.setdefault(path, []).append(description)
         if found:
-            raise InvalidArgument.of([(path, "; ".join(dict.fromkeys(texts))) for path, texts in found.items()])
+            order = {field.name: index for index, field in enumerate(request.DESCRIPTOR.fields)}
+            paths = sorted(found, key=lambda path: order.get(_FIRST_NAME.match(path).group(), len(order)))
+            violations = [(path, "; ".join(dict.fromkeys(found[path]))) for path in paths]
+            raise InvalidArgument.of(violations[:MAX_VIOLATIONS], hidden=len(violations) - MAX_VIOLATIONS)
+
+    def _count_items(self, message: Message, prefix: str, found: dict[str, list[str]]) -> int:
+        """List items in `message`, recording each list longer than its annotated `max_items` in `found`."""
+        total = 0
+        for field, value in message.ListFields():
+            if field.is_repeated:
+                total += len(value)
+                cap = self._cap(field)
+                if cap is not None and len(value) > cap:
+                    found[prefix + field.name] = [f"must contain no more than {cap} item(s)"]
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                total += self._count_items(value, f"{prefix}{field.name}.", found)
+        return total
+
+    def _cap(self, field: FieldDescriptor) -> int | None:
+        if field.full_name not in self._caps:
+            rules = field.GetOptions().Extensions[validate_pb2.field]
+            has_cap = rules.HasField("repeated") and rules.repeated.HasField("max_items")
+            self._caps[field.full_name] = rules.repeated.max_items if has_cap else None
+        return self._caps[field.full_name]
 
     def _needs_walk(self, descriptor: Descriptor) -> bool:
         """Whether the type can hold a string or a Timestamp at all (GetMe's empty request skips the walk)."""
