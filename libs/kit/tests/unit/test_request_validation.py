@@ -10,6 +10,7 @@ from google.rpc import code_pb2, error_details_pb2
 from zquant.identity.v1 import audit_pb2, role_pb2, user_pb2
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, sync_pb2, watchlist_pb2
 from zquant_kit.errors import InvalidArgument, NotFound
+from zquant_kit.grpc.interceptor import _target_of
 from zquant_kit.grpc.status import MAX_ECHO, MAX_MESSAGE, clip, status_for
 from zquant_kit.grpc.validation import MANY_ITEMS, MAX_VIOLATIONS, RequestValidator
 
@@ -162,3 +163,8 @@ def test_of_needs_and_keeps_every_violation():
     error = InvalidArgument.of([("a", "bad"), ("b.c[1]", "worse")])
     assert (error.field, error.description, error.violations) == ("a", "bad", (("a", "bad"), ("b.c[1]", "worse")))
     assert InvalidArgument("f", "d").violations == (("f", "d"),)
+
+
+def test_a_refused_nul_still_leaves_a_storable_audit_target():
+    target = _target_of(user_pb2.DeleteUserRequest(user_id="u\x00" + "x" * 1000))
+    assert "\x00" not in target and target.startswith("user_id=u\\0") and len(target) <= 202
