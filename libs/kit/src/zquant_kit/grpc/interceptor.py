@@ -38,7 +38,7 @@ def _target_of(request) -> str:
     for field in _TARGET_FIELDS:
         value = getattr(request, field, None)
         if isinstance(value, str) and value:
-            return f"{field}={value}"[:200].replace("\x00", "\\0")  # a refused NUL must not break the audit log
+            return f"{field}={value[:200]}".replace("\x00", "\\0")[:200]  # a refused NUL must not break the audit
     return ""
 
 
