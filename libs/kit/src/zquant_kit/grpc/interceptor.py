@@ -133,12 +133,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     @contextlib.asynccontextmanager
     async def _guard(self, method: str, request, context):
-        """Around every call: authenticate, check the request's bounds, bind the caller, map errors, audit mutations."""
+        """Around every call: authenticate and bind the caller, map errors to statuses, audit mutations."""
         principal = None
         code = grpc.StatusCode.OK
         try:
             principal = await self._principal(method, request, context)
-            self._bounds.check(request)
+            self._bounds.check(request)  # the proto's bounds, before any handler runs
             token = principal_ctx.bind(principal)
             try:
                 yield
