@@ -37,7 +37,7 @@ to refuse than one."""
 
 
 class RequestValidator:
-    """One per server: protovalidate compiles and caches the rules of each message type on first use."""
+    """One per interceptor: protovalidate compiles and caches the rules of each message type on first use."""
 
     def __init__(self) -> None:
         self._rules = protovalidate.Validator()
