@@ -7,7 +7,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 
-from zquant_kit import telemetry
+from zquant_kit import files, telemetry
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import EventBus
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
@@ -60,6 +60,7 @@ async def start_stack(
 ) -> RunningStack:
     """Refuses an outdated schema; then wires each service, starts its server, its relay and consumers."""
     stack = RunningStack(bus=bus or make_event_bus(settings))
+    files.tighten_existing(settings.data_dir)
     try:
         for definition in definitions:
             await migrations.ensure_current(
