@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from zquant_kit import redaction
 from zquant_kit.files import private_dir, private_file
 from zquant_kit.persistence import migrations
 from zquant_kit.persistence.engine import is_sqlite, normalize_url
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         entry.load()(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    redaction.install()
     settings = Settings()
     known = discover()
     if hasattr(args, "handler"):
