@@ -37,7 +37,8 @@ def debug_everywhere():
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    saved = {name: logger.level for name, logger in logging.root.manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    existing = logging.root.manager.loggerDict.items()
+    saved = {name: logger.level for name, logger in existing if isinstance(logger, logging.Logger)}
     saved_root = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

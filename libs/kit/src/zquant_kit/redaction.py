@@ -15,8 +15,9 @@ import traceback
 MASK = "[REDACTED]"
 
 # `password: "..."` (protobuf text), `'token': '...'` (dict repr), `secret=...`, `('authorization', '...')`.
+_SECRET_NAMES = "password|passwd|token|secret|hmac|private_key|api_key|authorization|signature|credential"
 _NAMED = re.compile(
-    r"""(?P<key>["']?[\w.-]*(?:password|passwd|token|secret|hmac|private_key|api_key|authorization|signature|credential)[\w.-]*["']?)"""
+    rf"""(?P<key>["']?[\w.-]*(?:{_SECRET_NAMES})[\w.-]*["']?)"""
     r"""(?P<sep>\s*[:=]\s*|\s*,\s*)"""
     r"""(?P<value>["']?\[REDACTED\]["']?|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;)}\]]+)""",
     re.IGNORECASE,

@@ -29,7 +29,9 @@ class FernetSecretBox:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, key_env: str, key_file_name: str, unreadable: str = "") -> FernetSecretBox:
+    def from_settings(
+        cls, settings: Settings, key_env: str, key_file_name: str, unreadable: str = ""
+    ) -> FernetSecretBox:
         return cls(key_env, settings.data_dir / key_file_name, env_value=settings.get(key_env), unreadable=unreadable)
 
     def _cipher(self) -> Fernet:

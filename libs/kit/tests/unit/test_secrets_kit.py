@@ -74,7 +74,8 @@ def test_secret_box_uses_env_key_else_key_file_and_refuses_a_wrong_key(tmp_path)
         from_file.decrypt(sealed)
     assert unreadable.value.reason == "SECRET_UNREADABLE" and mode(tmp_path / "k.key") == 0o600
     with pytest.raises(FailedPrecondition) as invalid:
-        FernetSecretBox.from_settings(Settings({"ZQUANT_DATA_DIR": str(tmp_path), "K": "short"}), "K", "k.key").encrypt("x")
+        short = Settings({"ZQUANT_DATA_DIR": str(tmp_path), "K": "short"})
+        FernetSecretBox.from_settings(short, "K", "k.key").encrypt("x")
     assert invalid.value.reason == "SECRET_KEY_INVALID"
 
 

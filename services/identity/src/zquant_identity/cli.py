@@ -24,7 +24,9 @@ NAME = "identity"
 def register(subparsers) -> None:
     identity = subparsers.add_parser("identity", help="identity: signing-key rotation")
     commands = identity.add_subparsers(dest="identity_command", required=True)
-    rotate = commands.add_parser("rotate-signing-key", help="a new kid signs from now; the old one verifies until its tokens expire")
+    rotate = commands.add_parser(
+        "rotate-signing-key", help="a new kid signs from now; the old one verifies until its tokens expire"
+    )
     rotate.set_defaults(handler=rotate_signing_key_command)
 
 

@@ -85,7 +85,7 @@ def loose_umask():
     os.umask(previous)
 
 
-async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, loose_umask):
+async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, loose_umask, monkeypatch):
     data = tmp_path / "data"
     running = await start(settings_for(data))
     try:
@@ -96,11 +96,8 @@ async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, l
         assert (data / "identity.db-wal").exists() and mode(data / "identity.db-wal") == 0o600
         assert mode(data / "identity.db-shm") == 0o600
 
-        os.environ["ZQUANT_DATA_DIR"] = str(data)
-        try:
-            zquant(["db", "backup", "identity", str(tmp_path / "backups")])
-        finally:
-            del os.environ["ZQUANT_DATA_DIR"]
+        monkeypatch.setenv("ZQUANT_DATA_DIR", str(data))
+        zquant(["db", "backup", "identity", str(tmp_path / "backups")])
         assert mode(tmp_path / "backups") == 0o700 and mode(tmp_path / "backups" / "identity.db") == 0o600
     finally:
         await running.close()
@@ -145,7 +142,8 @@ async def test_a_stolen_database_holds_no_usable_signing_or_hmac_key(tmp_path):
 
     with sqlite3.connect(stolen / "identity.db") as connection:
         (sealed_key,) = connection.execute("SELECT private_key_encrypted FROM signing_keys").fetchone()
-        (sealed_hmac, plain_hmac) = connection.execute("SELECT hmac_key_encrypted, hmac_key_hex FROM api_keys").fetchone()
+        query = "SELECT hmac_key_encrypted, hmac_key_hex FROM api_keys"
+        (sealed_hmac, plain_hmac) = connection.execute(query).fetchone()
     assert plain_hmac is None
     for sealed in (sealed_key, sealed_hmac):
         with pytest.raises(InvalidToken):
@@ -197,7 +195,11 @@ async def test_plaintext_rows_of_an_older_version_are_encrypted_at_start_and_kee
         )
         assert (await running.users.GetMe(user_pb2.GetMeRequest(), metadata=bearer(old_token))).user.id == admin_id
         me = await call_with_api_key(
-            running.users.GetMe, user_pb2.GetMeRequest(), key_id="zqak_legacy", secret="zqsk_legacy-secret", method=GET_ME
+            running.users.GetMe,
+            user_pb2.GetMeRequest(),
+            key_id="zqak_legacy",
+            secret="zqsk_legacy-secret",
+            method=GET_ME,
         )
         assert me.user.id == admin_id
     finally:
@@ -223,7 +225,8 @@ async def test_rotation_adds_a_kid_old_tokens_verify_until_the_old_kid_expires(t
 
         retired = dt.datetime.now(dt.UTC) - RETIRED_KEY_GRACE - dt.timedelta(seconds=1)
         async with running.app.sessions() as session, session.begin():
-            await session.execute(sa.update(signing_keys).where(signing_keys.c.kid == old_kid).values(retired_at=retired))
+            expire_old = sa.update(signing_keys).where(signing_keys.c.kid == old_kid).values(retired_at=retired)
+            await session.execute(expire_old)
         await running.app.ring.load()
         assert await running.kids() == {new_kid}
         fresh = TokenVerifier(running.app.ring, issuer="zquant-identity", audience="zquant")  # no cached verdicts

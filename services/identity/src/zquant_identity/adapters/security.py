@@ -85,7 +85,8 @@ class SigningKeyRing:
 
     def _new_key_values(self, now: dt.datetime) -> dict:
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
-        return {"kid": uuid.uuid4().hex[:16], "private_key_encrypted": self._box.encrypt(pem).decode(), "created_at": now}
+        sealed = self._box.encrypt(pem).decode()
+        return {"kid": uuid.uuid4().hex[:16], "private_key_encrypted": sealed, "created_at": now}
 
     async def load(self) -> None:
         now = dt.datetime.now(dt.UTC)
@@ -97,7 +98,9 @@ class SigningKeyRing:
                 values = self._new_key_values(now)
                 await session.execute(signing_keys.insert().values(values))
                 rows = [*rows, (values["kid"], values["private_key_encrypted"], None)]
-        self._private = {kid: load_pem_private_key(self._box.decrypt(sealed).encode(), None) for kid, sealed, _ in rows}
+        self._private = {
+            kid: load_pem_private_key(self._box.decrypt(sealed).encode(), None) for kid, sealed, _ in rows
+        }
         self._current = [kid for kid, _, retired in rows if retired is None][-1]
         self._loaded_at = time.monotonic()
 
