@@ -27,7 +27,8 @@ from zquant_kit.persistence import migrations
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
 from zquant_identity.adapters.security import RETIRED_KEY_GRACE
-from zquant_identity.adapters.sqlalchemy.tables import signing_keys
+from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
+from zquant_identity.adapters.sqlalchemy.tables import api_keys, signing_keys
 from zquant_identity.bootstrap import SERVICE
 from zquant_identity.cli import rotate_signing_key
 
@@ -105,8 +106,9 @@ async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, l
 
 async def test_existing_files_with_wider_modes_are_tightened_at_start(tmp_path, loose_umask):
     data = tmp_path / "data"
-    running = await start(settings_for(data))
-    await running.close()
+    data.mkdir(mode=0o755)
+    (data / "identity.key").write_bytes(Fernet.generate_key())  # as an older version or a careless copy left them
+    await upgrade_all([SERVICE], settings_for(data))
     for path in (data, data / "identity.db", data / "identity.key"):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
@@ -172,15 +174,10 @@ async def test_plaintext_rows_of_an_older_version_are_encrypted_at_start_and_kee
     try:
         admin = bearer((await running.login()).access_token)
         admin_id = (await running.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user.id
-        await running.close()
-        with sqlite3.connect(data / "identity.db") as connection:  # a key made by the older version
-            connection.execute(
-                "INSERT INTO api_keys (id, user_id, name, hmac_key_hex, created_at) "
-                "VALUES ('zqak_legacy', ?, 'old', ?, '2026-01-01 00:00:00')",
-                (admin_id, hmac_key("zqsk_legacy-secret").hex()),
-            )
-        connection.close()
-        running = await start(settings)
+        async with running.app.sessions() as session, session.begin():  # a key made by the older version
+            legacy = {"id": "zqak_legacy", "user_id": admin_id, "name": "old", "created_at": dt.datetime.now(dt.UTC)}
+            await session.execute(api_keys.insert().values(hmac_key_hex=hmac_key("zqsk_legacy-secret").hex(), **legacy))
+        assert await encrypt_plaintext_rows(running.app.sessions, running.app.box) == 1  # what every start runs
 
         with sqlite3.connect(data / "identity.db") as connection:
             rows = connection.execute("SELECT private_key_pem, private_key_encrypted FROM signing_keys").fetchall()
