@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+from cryptography.fernet import Fernet
 
 from zquant.identity.v1 import (
     api_key_pb2_grpc,
@@ -64,6 +65,7 @@ def identity_settings(pg_database):
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_EVENT_BUS": "inprocess",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+            "ZQUANT_SECRET_KEY": Fernet.generate_key().decode(),
         }
     )
 

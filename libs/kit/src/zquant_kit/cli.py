@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from zquant_kit import redaction
+from zquant_kit.files import private_dir, private_file
 from zquant_kit.persistence import migrations
 from zquant_kit.persistence.engine import is_sqlite, normalize_url
 from zquant_kit.runner import serve_until_signalled
@@ -51,16 +53,15 @@ def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
 
 
 def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
-    """SQLite online backup API: consistent while services keep writing."""
-    target = Path(args.path)
-    target.mkdir(parents=True, exist_ok=True)
+    """SQLite online backup API: consistent while services keep writing. Backups are 0600 in a 0700 folder."""
+    target = private_dir(Path(args.path))
     for definition in _pick(args.service, known):
         url = normalize_url(settings.database_url(definition.name))
         if not is_sqlite(url):
             print(f"{definition.name}: PostgreSQL — use pg_dump -n {definition.schema}", file=sys.stderr)
             continue
         source = sqlite3.connect(make_url(url).database)
-        destination = sqlite3.connect(target / f"{definition.name}.db")
+        destination = sqlite3.connect(private_file(target / f"{definition.name}.db"))
         with destination:
             source.backup(destination)
         destination.close()
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         entry.load()(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    redaction.install()
     settings = Settings()
     known = discover()
     if hasattr(args, "handler"):

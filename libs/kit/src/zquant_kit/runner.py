@@ -7,7 +7,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 
-from zquant_kit import telemetry
+from zquant_kit import files, redaction, telemetry
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import EventBus
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
@@ -41,7 +41,7 @@ class RunningStack:
     servers: dict[str, GrpcServer] = field(default_factory=dict)
 
     def address(self, name: str) -> str:
-        return f"127.0.0.1:{self.servers[name].port}"
+        return self.servers[name].local_address
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
         for name in reversed(list(self.servers)):
@@ -60,6 +60,8 @@ async def start_stack(
 ) -> RunningStack:
     """Refuses an outdated schema; then wires each service, starts its server, its relay and consumers."""
     stack = RunningStack(bus=bus or make_event_bus(settings))
+    files.tighten_existing(settings.data_dir)
+    redaction.install()
     try:
         for definition in definitions:
             await migrations.ensure_current(
@@ -74,6 +76,7 @@ async def start_stack(
                 app.grpc_services,
                 interceptors=[*telemetry.server_interceptors(tracing), *app.interceptors],
                 reflection_enabled=settings.grpc_reflection,
+                host=settings.bind_host,
                 port=0 if ephemeral_ports else settings.port(definition.name),
             )
             await server.start()
@@ -81,7 +84,7 @@ async def start_stack(
             # Services started later reach this one where it actually listens (matters with port 0).
             settings = settings.with_overrides(**{f"ZQUANT_{definition.name.upper()}_ADDRESS": stack.address(definition.name)})
             await app.start()
-            log.info("%s serving on :%d", definition.name, server.port)
+            log.info("%s serving on %s", definition.name, server.bound_address)
     except BaseException:
         await stack.stop(0)
         raise
@@ -95,7 +98,7 @@ async def serve_until_signalled(definitions: list[ServiceDefinition], settings: 
         loop.add_signal_handler(sig, stop.set)
     stack = await start_stack(definitions, settings)
     for name in stack.servers:
-        print(f"{name:<11} grpc  {stack.address(name)}", flush=True)
+        print(f"{name:<11} grpc  {stack.servers[name].bound_address}", flush=True)
     await stop.wait()
     log.info("shutting down: health NOT_SERVING, draining")
     await stack.stop(settings.shutdown_grace_seconds)

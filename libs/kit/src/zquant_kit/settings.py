@@ -44,6 +44,11 @@ class Settings:
     def port(self, service: str) -> int:
         return int(self.get(f"ZQUANT_{service.upper()}_PORT") or DEFAULT_PORTS[service])
 
+    @property
+    def bind_host(self) -> str:
+        """Where servers listen: loopback unless a cluster sets `0.0.0.0` (or an interface address) explicitly."""
+        return self.get("ZQUANT_BIND_HOST") or "127.0.0.1"
+
     def address(self, service: str) -> str:
         """Where clients reach a service (host:port)."""
         return self.get(f"ZQUANT_{service.upper()}_ADDRESS") or f"127.0.0.1:{self.port(service)}"

@@ -24,12 +24,14 @@ from zquant_kit.grpc.server import GrpcService
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.outbox import OutboxRelay
 from zquant_kit.principal import Principal
+from zquant_kit.secretbox import FernetSecretBox
 from zquant_kit.service import ServiceDefinition
 from zquant_kit.settings import Settings
 from zquant_kit import telemetry
 from zquant_identity.adapters.grpc import servicers
 from zquant_identity.adapters.security import Argon2PasswordHasher, JwtAccessTokenIssuer, SigningKeyRing
 from zquant_identity.adapters.sqlalchemy import tables
+from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
 from zquant_identity.adapters.sqlalchemy.repositories import SqlAlchemyIdentityUnitOfWork
 from zquant_identity.application import events
 from zquant_identity.application.api_keys import ApiKeyUseCases
@@ -41,6 +43,17 @@ from zquant_identity.application.views import ProfileCache
 
 log = logging.getLogger(__name__)
 NAME = "identity"
+# The key-encryption key of signing keys and API-key HMAC keys: this variable, else a 0600 key file.
+SECRET_KEY_ENV = "ZQUANT_SECRET_KEY"
+SECRET_KEY_FILE = "identity.key"
+UNREADABLE = (
+    f"identity's stored keys cannot be decrypted: {SECRET_KEY_ENV} (or <data dir>/{SECRET_KEY_FILE}) "
+    "is not the key they were encrypted with"
+)
+
+
+def secret_box(settings: Settings) -> FernetSecretBox:
+    return FernetSecretBox.from_settings(settings, SECRET_KEY_ENV, SECRET_KEY_FILE, UNREADABLE)
 
 
 class LocalApiKeyAuthenticator:
@@ -67,13 +80,14 @@ class IdentityApp:
         self.uow = lambda: SqlAlchemyIdentityUnitOfWork(self.sessions, tables.outbox, self.relay.wake)
         clock = SystemClock()
         hasher = Argon2PasswordHasher()
-        self.ring = SigningKeyRing(self.sessions)
+        self.box = secret_box(settings)
+        self.ring = SigningKeyRing(self.sessions, self.box)
         issuer = JwtAccessTokenIssuer(self.ring, settings.jwt_issuer, settings.jwt_audience)
         profiles = ProfileCache(clock)
         self.users = UserUseCases(self.uow, hasher, clock, profiles)
-        self.auth = AuthUseCases(self.uow, hasher, issuer, clock)
+        self.auth = AuthUseCases(self.uow, hasher, issuer, clock, self.box)
         self.roles = RoleUseCases(self.uow, clock, profiles)
-        self.api_keys = ApiKeyUseCases(self.uow, clock)
+        self.api_keys = ApiKeyUseCases(self.uow, clock, self.box)
         self.notifications = NotificationUseCases(self.uow, clock)
         self.audit = AuditUseCases(self.uow)
         self.grpc_services = [
@@ -102,7 +116,9 @@ class IdentityApp:
         ]
 
     async def start(self) -> None:
+        await encrypt_plaintext_rows(self.sessions, self.box)
         await self.ring.load()
+        self.ring.start_reloading()
         await self.roles.seed()
         await self.ensure_admin()
         await self.bus.subscribe(AUDIT_CONSUMER, events.AUDIT_RECORDED_PATTERN, self.audit.on_audit_recorded)
@@ -134,6 +150,7 @@ class IdentityApp:
             log.info("created admin user %r from ZQUANT_ADMIN_PASSWORD", username)
 
     async def stop(self) -> None:
+        await self.ring.stop_reloading()
         await self.relay.stop()
         await self.engine.dispose()
 

@@ -283,6 +283,18 @@ class FakeAccessTokenIssuer:
         return f"access:{user.id}:{int((now + ttl).timestamp())}"
 
 
+class FakeSecretBox:
+    """Reversible but not clear: a test can tell a sealed value from the plaintext."""
+
+    def encrypt(self, plaintext: str) -> bytes:
+        return b"sealed:" + plaintext[::-1].encode()
+
+    def decrypt(self, ciphertext: bytes | str) -> str:
+        text = ciphertext.decode() if isinstance(ciphertext, bytes) else ciphertext
+        assert text.startswith("sealed:"), "decrypting something that was never encrypted"
+        return text.removeprefix("sealed:")[::-1]
+
+
 class FakeClock:
     def __init__(self, now: dt.datetime) -> None:
         self.current = now
@@ -328,9 +340,9 @@ async def app() -> FakeIdentity:
         uow=uow,
         clock=clock,
         users=UserUseCases(uow, hasher, clock, profiles),
-        auth=AuthUseCases(uow, hasher, FakeAccessTokenIssuer(), clock),
+        auth=AuthUseCases(uow, hasher, FakeAccessTokenIssuer(), clock, FakeSecretBox()),
         roles=RoleUseCases(uow, clock, profiles),
-        api_keys=ApiKeyUseCases(uow, clock),
+        api_keys=ApiKeyUseCases(uow, clock, FakeSecretBox()),
         notifications=NotificationUseCases(uow, clock),
         audit=AuditUseCases(uow),
     )

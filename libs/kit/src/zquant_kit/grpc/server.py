@@ -13,6 +13,11 @@ from grpc_reflection.v1alpha import reflection
 log = logging.getLogger(__name__)
 
 
+def _join(host: str, port: int) -> str:
+    bare = host.strip("[]")
+    return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
+
+
 @dataclass(frozen=True)
 class GrpcService:
     """One servicer and the generated `add_XxxServicer_to_server` that registers it."""
@@ -29,7 +34,7 @@ class GrpcServer:
         *,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
         reflection_enabled: bool = True,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self._services = list(services)
@@ -46,9 +51,21 @@ class GrpcServer:
             names = [s.full_name for s in self._services]
             names += [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
             reflection.enable_server_reflection(names, self._server)
-        self.port = self._server.add_insecure_port(f"{host}:{port}")
+        self.host = host
+        self.port = self._server.add_insecure_port(_join(host, port))
         if self.port == 0:
-            raise OSError(f"cannot bind gRPC server to {host}:{port}")
+            raise OSError(f"cannot bind gRPC server to {_join(host, port)}")
+
+    @property
+    def bound_address(self) -> str:
+        """What the server listens on, e.g. `127.0.0.1:50051` or `0.0.0.0:50051`."""
+        return _join(self.host, self.port)
+
+    @property
+    def local_address(self) -> str:
+        """Where a client on this machine reaches it: loopback when bound to every interface."""
+        wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
+        return _join(wildcard.get(self.host, self.host), self.port)
 
     async def _set_all(self, status) -> None:
         await self._health.set("", status)

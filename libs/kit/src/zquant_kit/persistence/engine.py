@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
 
+from zquant_kit.files import private_sqlite_file
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -41,17 +43,21 @@ def _begin_immediate(connection) -> None:
 
 
 def create_engine(url: str, schema: str) -> AsyncEngine:
-    """SQLite has no schemas: tables declared in `schema` are translated to the main database."""
+    """SQLite has no schemas: tables declared in `schema` are translated to the main database.
+
+    SQL parameters never reach logs or exception text (`hide_parameters`): they carry password hashes and keys."""
     url = normalize_url(url)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, execution_options={"schema_translate_map": {schema: None}})
+            private_sqlite_file(Path(database))  # 0600 in a 0700 directory; -wal/-shm inherit the mode
+        engine = create_async_engine(
+            url, hide_parameters=True, execution_options={"schema_translate_map": {schema: None}}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

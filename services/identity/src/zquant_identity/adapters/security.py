@@ -1,9 +1,10 @@
-"""argon2id password hashing and EdDSA access tokens with keys kept in identity's database."""
+"""argon2id password hashing and EdDSA access tokens with keys kept, encrypted, in identity's database."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 import uuid
 
@@ -16,12 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit.auth import sign_access_token
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
-from zquant_identity.domain.model import User
+from zquant_identity.application.ports import SecretBox
+from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
+
+log = logging.getLogger(__name__)
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
 ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_TIME_COST = 2
 ARGON2_PARALLELISM = 1
+
+# A retired key may still sign for up to one reload period on a replica that has not reloaded yet;
+# its tokens then live ACCESS_TOKEN_TTL, verified with up to a minute of clock leeway.
+RELOAD_SECONDS = 30.0
+RETIRED_KEY_GRACE = ACCESS_TOKEN_TTL + dt.timedelta(seconds=RELOAD_SECONDS + 60)
 
 
 class Argon2PasswordHasher:
@@ -49,30 +58,64 @@ class Argon2PasswordHasher:
 
 
 class SigningKeyRing:
-    """The newest key signs; every stored key verifies (so rotation doesn't log anyone out)."""
+    """The newest key signs; older keys keep verifying until their last token has expired.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], min_refresh_seconds: float = 5.0) -> None:
+    Private keys are stored encrypted under the key-encryption key (`box`), so a copy of the database
+    alone cannot mint tokens. `rotate()` retires the signing key: from then on a new `kid` signs, and
+    the retired one is dropped (from GetPublicKeys and the table) once `RETIRED_KEY_GRACE` has passed.
+    Every replica reloads the ring every `RELOAD_SECONDS`, so a rotation made by another process
+    (`zquant identity rotate-signing-key`) takes over there too.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], box: SecretBox, min_refresh_seconds: float = 5.0
+    ) -> None:
         self._sessions = sessions
+        self._box = box
         self._private: dict[str, Ed25519PrivateKey] = {}
         self._current: str | None = None
         self._loaded_at = 0.0
         self._min_refresh = min_refresh_seconds
         self._lock = asyncio.Lock()
+        self._reloader: asyncio.Task | None = None
+
+    @property
+    def current_kid(self) -> str | None:
+        return self._current
+
+    def _new_key_values(self, now: dt.datetime) -> dict:
+        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+        sealed = self._box.encrypt(pem).decode()
+        return {"kid": uuid.uuid4().hex[:16], "private_key_encrypted": sealed, "created_at": now}
 
     async def load(self) -> None:
+        now = dt.datetime.now(dt.UTC)
         async with self._sessions() as session, session.begin():
-            rows = (await session.execute(select(signing_keys).order_by(signing_keys.c.created_at))).all()
-            if not rows:
-                key = Ed25519PrivateKey.generate()
-                kid = uuid.uuid4().hex[:16]
-                pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
-                await session.execute(
-                    signing_keys.insert().values(kid=kid, private_key_pem=pem, created_at=dt.datetime.now(dt.UTC))
-                )
-                rows = [(kid, pem, None)]
-        self._private = {kid: load_pem_private_key(pem.encode(), None) for kid, pem, _ in rows}
-        self._current = rows[-1][0]
+            await session.execute(signing_keys.delete().where(signing_keys.c.retired_at < now - RETIRED_KEY_GRACE))
+            query = select(signing_keys.c.kid, signing_keys.c.private_key_encrypted, signing_keys.c.retired_at)
+            rows = (await session.execute(query.order_by(signing_keys.c.created_at))).all()
+            if not any(retired is None for _, _, retired in rows):
+                values = self._new_key_values(now)
+                await session.execute(signing_keys.insert().values(values))
+                rows = [*rows, (values["kid"], values["private_key_encrypted"], None)]
+        self._private = {
+            kid: load_pem_private_key(self._box.decrypt(sealed).encode(), None) for kid, sealed, _ in rows
+        }
+        self._current = [kid for kid, _, retired in rows if retired is None][-1]
         self._loaded_at = time.monotonic()
+
+    async def rotate(self) -> str:
+        """Retires every signing key and adds a new one; returns the new kid."""
+        now = dt.datetime.now(dt.UTC)
+        values = self._new_key_values(now)
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                signing_keys.update().where(signing_keys.c.retired_at.is_(None)).values(retired_at=now)
+            )
+            await session.execute(signing_keys.insert().values(values))
+        async with self._lock:
+            await self.load()
+        return values["kid"]
 
     async def public_keys(self, refresh: bool = False) -> dict[str, Ed25519PublicKey]:
         """A refresh (a token named an unknown key) reloads at most every few seconds: forged kids cost nothing."""
@@ -85,6 +128,24 @@ class SigningKeyRing:
     def sign(self, claims: dict) -> str:
         assert self._current is not None, "SigningKeyRing.load() must run at startup"
         return sign_access_token(self._private[self._current], self._current, claims)
+
+    def start_reloading(self, every_seconds: float = RELOAD_SECONDS) -> None:
+        async def reload_forever() -> None:
+            while True:
+                await asyncio.sleep(every_seconds)
+                try:
+                    async with self._lock:
+                        await self.load()
+                except Exception:
+                    log.exception("reloading the signing keys failed; keeping the loaded ones")
+
+        self._reloader = asyncio.create_task(reload_forever(), name="signing-key-reload")
+
+    async def stop_reloading(self) -> None:
+        if self._reloader is not None:
+            self._reloader.cancel()
+            await asyncio.gather(self._reloader, return_exceptions=True)
+            self._reloader = None
 
 
 class JwtAccessTokenIssuer:

@@ -1,4 +1,4 @@
-"""API keys: the secret is shown once; only its SHA-256 (the HMAC key) is stored."""
+"""API keys: the secret is shown once; only its SHA-256 (the HMAC key) is stored, encrypted."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from typing import Sequence
 from zquant_kit.auth import hmac_key
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.principal import Principal
-from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.application.ports import Clock, SecretBox, UnitOfWorkFactory
 from zquant_identity.domain.model import ApiKey
 
 
 class ApiKeyUseCases:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, box: SecretBox) -> None:
         self._uow = uow
         self._clock = clock
+        self._box = box
 
     async def create(self, actor: Principal, name: str, expires_at: dt.datetime | None) -> tuple[ApiKey, str]:
         name = name.strip()
@@ -31,7 +32,7 @@ class ApiKeyUseCases:
             id="zqak_" + uuid.uuid4().hex[:20],
             user_id=actor.user_id,
             name=name,
-            hmac_key_hex=hmac_key(secret).hex(),
+            hmac_key_encrypted=self._box.encrypt(hmac_key(secret).hex()).decode(),
             created_at=now,
             expires_at=expires_at,
         )

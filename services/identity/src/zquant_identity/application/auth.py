@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from zquant_kit.auth import SIGNATURE_WINDOW_SECONDS, ApiKeyCredentials, signature
 from zquant_kit.errors import InvalidArgument, Unauthenticated
 from zquant_kit.principal import Principal
-from zquant_identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, UnitOfWorkFactory
+from zquant_identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, SecretBox, UnitOfWorkFactory
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, RefreshToken, User
 
 _BAD_LOGIN = "invalid username or password"
@@ -32,8 +32,14 @@ def _hash_refresh(token: str) -> str:
 
 class AuthUseCases:
     def __init__(
-        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, issuer: AccessTokenIssuer, clock: Clock
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        issuer: AccessTokenIssuer,
+        clock: Clock,
+        box: SecretBox,
     ) -> None:
+        self._box = box
         self._uow = uow
         self._hasher = hasher
         self._issuer = issuer
@@ -136,7 +142,7 @@ class AuthUseCases:
             if key is None:
                 raise Unauthenticated("unknown API key", reason="API_KEY_INVALID")
             expected = signature(
-                bytes.fromhex(key.hmac_key_hex),
+                bytes.fromhex(self._box.decrypt(key.hmac_key_encrypted)),
                 credentials.timestamp,
                 credentials.nonce,
                 credentials.method,

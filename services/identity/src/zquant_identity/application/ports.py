@@ -118,6 +118,14 @@ class PasswordHasher(Protocol):
     async def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+class SecretBox(Protocol):
+    """Encryption at rest under a key kept outside the database (API-key HMAC keys)."""
+
+    def encrypt(self, plaintext: str) -> bytes: ...
+
+    def decrypt(self, ciphertext: bytes | str) -> str: ...
+
+
 class AccessTokenIssuer(Protocol):
     def issue(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> str: ...
 

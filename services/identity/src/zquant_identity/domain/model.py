@@ -99,7 +99,7 @@ class ApiKey:
     id: str
     user_id: str
     name: str
-    hmac_key_hex: str
+    hmac_key_encrypted: str  # the HMAC key, encrypted under the key-encryption key (never stored in clear)
     created_at: dt.datetime
     expires_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None

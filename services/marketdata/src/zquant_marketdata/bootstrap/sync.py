@@ -29,7 +29,7 @@ from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.csv_source import CsvDirectorySource
 from zquant_marketdata.adapters.grpc.sync_servicer import SERVICE_NAME, SyncServicer
 from zquant_marketdata.adapters.sample_source import SampleMarketSource
-from zquant_marketdata.adapters.secrets import KEY_ENV, KEY_FILE, FernetSecretBox
+from zquant_marketdata.adapters.secrets import token_box
 from zquant_marketdata.adapters.sqlalchemy.sync_repository import SqlAlchemySyncRepository
 from zquant_marketdata.adapters.tushare.source import DEFAULT_BASE_URL, TushareMarketDataSource, TushareSettings
 from zquant_marketdata.application.bar_store_port import BarStore
@@ -114,13 +114,6 @@ class SyncComponents:
     validate: ValidateUseCases
 
 
-def secret_box(settings: Settings) -> FernetSecretBox:
-    key = settings.get(KEY_ENV)
-    if key:
-        return FernetSecretBox(key=key)
-    return FernetSecretBox(key_file=settings.data_dir / KEY_FILE)
-
-
 def build(
     settings: Settings,
     engine: AsyncEngine,
@@ -131,7 +124,7 @@ def build(
     repository = SqlAlchemySyncRepository(engine, sessions)
     config = SourceConfigUseCases(
         repository,
-        secret_box(settings),
+        token_box(settings),
         clock,
         default_base_url=settings.get("ZQUANT_TUSHARE_BASE_URL") or DEFAULT_BASE_URL,
         default_calls_per_minute=float(settings.get("ZQUANT_TUSHARE_CALLS_PER_MINUTE") or 200.0),

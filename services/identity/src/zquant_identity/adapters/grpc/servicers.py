@@ -138,7 +138,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.LogoutResponse()
 
     async def GetPublicKeys(self, request, context):
-        keys = await self._ring.public_keys()
+        # Callers ask when a token names a kid they don't know: a rotation made by another replica
+        # shows up here within the ring's refresh interval rather than its reload period.
+        keys = await self._ring.public_keys(refresh=True)
         return auth_pb2.GetPublicKeysResponse(
             keys=[auth_pb2.PublicKey(**public_jwk(kid, key)) for kid, key in keys.items()],
             issuer=self._issuer,

@@ -84,7 +84,8 @@ api_keys = Table(
     Column("id", String(40), primary_key=True),
     Column("user_id", String(36), ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", String(100), nullable=False),
-    Column("hmac_key_hex", String(64), nullable=False),
+    Column("hmac_key_encrypted", Text, nullable=True),  # NULL only on a row from before 0004, until start
+    Column("hmac_key_hex", String(64), nullable=True),  # plaintext of such a row; cleared at start
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=True),
     Column("revoked_at", TS, nullable=True),
@@ -124,8 +125,10 @@ signing_keys = Table(
     "signing_keys",
     metadata,
     Column("kid", String(64), primary_key=True),
-    Column("private_key_pem", Text, nullable=False),
+    Column("private_key_encrypted", Text, nullable=True),  # NULL only on a row from before 0004, until start
+    Column("private_key_pem", Text, nullable=True),  # plaintext of such a row; cleared at start
     Column("created_at", TS, nullable=False),
+    Column("retired_at", TS, nullable=True),  # a newer key signs since then; this one still verifies for a while
 )
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)
@@ -150,6 +153,6 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(Permission, permissions)
     mapper_registry.map_imperatively(User, users)
     mapper_registry.map_imperatively(RefreshToken, refresh_tokens)
-    mapper_registry.map_imperatively(ApiKey, api_keys)
+    mapper_registry.map_imperatively(ApiKey, api_keys, exclude_properties=["hmac_key_hex"])
     mapper_registry.map_imperatively(Notification, notifications)
     mapper_registry.map_imperatively(AuditEntry, audit_log)
