@@ -99,10 +99,11 @@ class AuthUseCases:
                 raise _rate_limited(wait, "for this account from this address")
             user = await uow.users.by_username(username)
             if not await self._password_matches(user, password) or not user.active:
-                throttle.record_failure(now)
-                await uow.login_throttles.forget_before(now - FAILURE_MEMORY)
+                answered = self._clock.now()  # the backoff runs from the answer, not from the request
+                throttle.record_failure(answered)
+                await uow.login_throttles.forget_before(answered - FAILURE_MEMORY)
                 await uow.commit()
-                self._address_limit.record_failure(client_address, now)
+                self._address_limit.record_failure(client_address, answered)
                 raise Unauthenticated(_BAD_LOGIN, reason="BAD_CREDENTIALS")
             await uow.login_throttles.delete(throttle)
             pair = await self._pair(uow, user, str(uuid.uuid4()), now)

@@ -35,14 +35,17 @@ class SqlAlchemyUserRepository:
 
     async def _flush_unique(self, user: User) -> None:
         """A name taken by a concurrent transaction ends as ALREADY_EXISTS, as the checks before it would."""
+        names = {"username": user.username, "email": user.email}  # unreadable once the flush has failed
         try:
             await self._s.flush()
         except IntegrityError as error:
-            cause = str(error.orig).lower()
-            if "unique" not in cause and "duplicate" not in cause:
+            message = str(error.orig).lower()
+            if "unique" not in message and "duplicate" not in message:
                 raise
-            field = "email" if "email" in cause else "username"
-            raise AlreadyExists("user", getattr(user, field), field) from None
+            # PostgreSQL names the constraint (its message also quotes the value); SQLite's message names only it.
+            constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or message
+            field = "email" if "email" in constraint.lower() else "username"
+            raise AlreadyExists("user", names[field], field) from None
 
     async def add(self, user: User) -> None:
         self._s.add(user)
