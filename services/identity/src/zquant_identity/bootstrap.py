@@ -138,8 +138,8 @@ class IdentityApp:
         if generated:
             password = secrets.token_urlsafe(12) + "-A1"
         try:
-            await self.users.create(
-                username, self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"), password, "admin"
+            await self.users.create_first_admin(
+                username, self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"), password
             )
         except AlreadyExists:
             return  # another replica starting at the same moment created it

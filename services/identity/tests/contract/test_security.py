@@ -135,7 +135,7 @@ async def test_logout_revokes_every_refresh_token_of_the_session(identity, expec
     assert alive.tokens.access_token
 
 
-async def test_five_failed_logins_lock_the_account_in_the_database(identity, admin, expect_error):
+async def test_failed_logins_throttle_the_account_from_that_address_in_the_database(identity, admin, expect_error):
     await identity.users.CreateUser(
         user_pb2.CreateUserRequest(username="rita", email="rita@example.com", password="Secret-pass-1"), metadata=admin
     )
@@ -143,44 +143,46 @@ async def test_five_failed_logins_lock_the_account_in_the_database(identity, adm
     def login(password: str):
         return identity.auth.Login(auth_pb2.LoginRequest(username="rita", password=password))
 
-    async def lock_state():
+    async def throttle_state():
         async with identity.app.sessions() as session:
-            query = select(tables.users.c.failed_logins, tables.users.c.locked_until).where(
-                tables.users.c.username == "rita"
-            )
-            return (await session.execute(query)).one()
+            c = tables.login_throttles.c
+            query = select(c.address, c.failures, c.blocked_until).where(c.username == "rita")
+            return (await session.execute(query)).all()
 
     for attempt in range(1, 6):
         found = await expect_error(login("Wrong-pass-1"), C.UNAUTHENTICATED)
         assert found.reason == "BAD_CREDENTIALS"
         if attempt == 4:
-            assert tuple(await lock_state()) == (4, None)
-    locked_until = (await lock_state()).locked_until
-    assert locked_until is not None
-    assert dt.timedelta(minutes=14) < locked_until - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=15)
+            assert [tuple(row) for row in await throttle_state()] == [("127.0.0.1", 4, None)]
+    await asyncio.sleep(1.1)  # past the first 1 s block; the sixth failure doubles it
+    await expect_error(login("Wrong-pass-1"), C.UNAUTHENTICATED)
+    ((address, failures, blocked_until),) = await throttle_state()
+    assert (address, failures) == ("127.0.0.1", 6)
+    assert dt.timedelta(seconds=1) < blocked_until - dt.datetime.now(dt.UTC) <= dt.timedelta(seconds=2)
 
-    found = await expect_error(login("Secret-pass-1"), C.UNAUTHENTICATED)
-    assert found.reason == "ACCOUNT_LOCKED"
+    found = await expect_error(login("Secret-pass-1"), C.UNAUTHENTICATED)  # the right password waits too
+    assert found.reason == "LOGIN_RATE_LIMITED"
+    assert "retry in" in found.message
     assert (await identity.login("admin", "Admin-Passw0rd!")).access_token  # other accounts are unaffected
 
     async with identity.app.sessions() as session, session.begin():
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-        await session.execute(update(tables.users).where(tables.users.c.username == "rita").values(locked_until=past))
-    assert (await login("Secret-pass-1")).tokens.access_token  # the lock expires on its own
-    assert tuple(await lock_state()) == (0, None)
+        await session.execute(update(tables.login_throttles).values(blocked_until=past))
+    assert (await login("Secret-pass-1")).tokens.access_token  # the block expires on its own
+    assert await throttle_state() == []  # and a success forgets the failures
 
 
-async def test_concurrent_failed_logins_still_lock_the_account(identity, admin, expect_error):
+async def test_concurrent_failed_logins_all_count(identity, admin):
     await identity.users.CreateUser(
         user_pb2.CreateUserRequest(username="rita", email="rita@example.com", password="Secret-pass-1"), metadata=admin
     )
     guesses = [identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Wrong-pass-1")) for _ in range(5)]
     await asyncio.gather(*guesses, return_exceptions=True)
 
-    found = await expect_error(
-        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")), C.UNAUTHENTICATED
-    )
-    assert found.reason == "ACCOUNT_LOCKED"
+    async with identity.app.sessions() as session:
+        c = tables.login_throttles.c
+        failures = (await session.execute(select(c.failures).where(c.username == "rita"))).scalar_one()
+    assert failures == 5
 
 
 async def test_api_key_signed_call_works_once_and_records_last_use(identity, make_user, expect_error):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
 from zquant_identity.application.api_keys import ApiKeyUseCases
@@ -31,6 +32,7 @@ from zquant_identity.domain.model import (
     Role,
     User,
 )
+from zquant_identity.domain.throttling import LoginThrottle
 
 
 @dataclass
@@ -44,23 +46,35 @@ class Store:
     notifications: dict[str, Notification] = field(default_factory=dict)
     audit: dict[str, AuditEntry] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
+    login_throttles: dict[tuple[str, str], LoginThrottle] = field(default_factory=dict)
 
 
 class FakeUsers:
     def __init__(self, store: Store) -> None:
         self._s = store
 
+    def _unique(self, user: User) -> None:
+        """Stands in for the unique indexes on lower(username) and lower(email)."""
+        for other in self._s.users.values():
+            for name in ("username", "email"):
+                if other.id != user.id and getattr(other, name).lower() == getattr(user, name).lower():
+                    raise AlreadyExists("user", getattr(user, name), name)
+
     async def add(self, user: User) -> None:
+        self._unique(user)
         self._s.users[user.id] = user
+
+    async def save(self, user: User) -> None:
+        self._unique(user)
 
     async def get(self, user_id: str) -> User | None:
         return self._s.users.get(user_id)
 
-    async def by_username(self, username: str, *, for_update: bool = False) -> User | None:
-        return next((u for u in self._s.users.values() if u.username == username), None)
+    async def by_username(self, username: str) -> User | None:
+        return next((u for u in self._s.users.values() if u.username.lower() == username.lower()), None)
 
     async def by_email(self, email: str) -> User | None:
-        return next((u for u in self._s.users.values() if u.email == email), None)
+        return next((u for u in self._s.users.values() if u.email.lower() == email.lower()), None)
 
     async def list(self, filter: UserFilter, after: str | None, limit: int) -> list[User]:
         found = [
@@ -79,6 +93,30 @@ class FakeUsers:
 
     async def count_with_role(self, role: str) -> int:
         return sum(u.role == role for u in self._s.users.values())
+
+    async def count_active(self, role: str) -> int:
+        return sum(u.role == role and u.active for u in self._s.users.values())
+
+
+class FakeLoginThrottles:
+    def __init__(self, store: Store) -> None:
+        self._s = store
+
+    async def lock(self, username: str, address: str) -> LoginThrottle:
+        return self._s.login_throttles.setdefault((username, address), LoginThrottle(username, address))
+
+    async def delete(self, throttle: LoginThrottle) -> None:
+        del self._s.login_throttles[(throttle.username, throttle.address)]
+
+    async def clear_for(self, username: str) -> None:
+        self._s.login_throttles = {k: v for k, v in self._s.login_throttles.items() if k[0] != username}
+
+    async def forget_before(self, cutoff: dt.datetime) -> None:
+        self._s.login_throttles = {
+            k: v
+            for k, v in self._s.login_throttles.items()
+            if v.last_failure_at is None or v.last_failure_at >= cutoff
+        }
 
 
 class FakeRoles:
@@ -230,6 +268,7 @@ class FakeUnitOfWork:
         self.api_keys = FakeApiKeys(data)
         self.notifications = FakeNotifications(data)
         self.audit = FakeAudit(data)
+        self.login_throttles = FakeLoginThrottles(data)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._open(copy.deepcopy(self._factory.store))

@@ -1,4 +1,4 @@
-"""domain/model.py: lockout, token expiry and spending, API-key usability, role grants."""
+"""domain/model.py: token expiry and spending, API-key usability, role grants."""
 
 from __future__ import annotations
 
@@ -6,50 +6,10 @@ import datetime as dt
 
 import pytest
 
-from zquant_identity.domain.model import LOCKOUT, MAX_FAILED_LOGINS, ApiKey, RefreshToken, Role, User
+from zquant_identity.domain.model import ApiKey, RefreshToken, Role
 
 pytestmark = pytest.mark.unit
 NOW = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
-
-
-def user() -> User:
-    return User("u1", "alice", "alice@example.com", "hash", "researcher", True, NOW, NOW)
-
-
-def test_fifth_consecutive_failure_locks_for_fifteen_minutes():
-    alice = user()
-    for _ in range(MAX_FAILED_LOGINS - 1):
-        alice.record_failed_login(NOW)
-    assert (alice.failed_logins, alice.locked_until) == (4, None)
-    assert not alice.is_locked(NOW)
-
-    alice.record_failed_login(NOW)
-    assert alice.locked_until == NOW + LOCKOUT == NOW + dt.timedelta(minutes=15)
-    assert alice.failed_logins == 0  # the next lock needs five fresh failures
-    assert alice.is_locked(NOW + LOCKOUT - dt.timedelta(seconds=1))
-    assert not alice.is_locked(NOW + LOCKOUT)
-
-
-def test_successful_login_resets_failures_and_lock():
-    alice = user()
-    for _ in range(3):
-        alice.record_failed_login(NOW)
-    alice.record_successful_login()
-    assert alice.failed_logins == 0
-    for _ in range(4):
-        alice.record_failed_login(NOW)
-    assert alice.locked_until is None  # only consecutive failures count
-
-    alice.record_failed_login(NOW)
-    alice.record_successful_login()
-    assert (alice.failed_logins, alice.locked_until) == (0, None)
-
-
-def test_naive_lock_time_from_sqlite_is_read_as_utc():
-    alice = user()
-    alice.locked_until = (NOW + dt.timedelta(minutes=1)).replace(tzinfo=None)
-    assert alice.is_locked(NOW)
-    assert not alice.is_locked(NOW + dt.timedelta(minutes=2))
 
 
 def test_refresh_token_is_spent_once_used_or_revoked_and_expires_at_its_deadline():

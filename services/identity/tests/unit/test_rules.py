@@ -144,3 +144,21 @@ def test_require_raises_permission_denied_naming_the_permission_or_unauthenticat
         assert raised.value.permission == "user:create"
     finally:
         principal_ctx.reset(token)
+
+
+def test_require_held_names_every_missing_permission_and_honours_wildcards():
+    actor = Principal("u1", "ops", "ops", frozenset({"user:*", "data:read"}))
+    rules.require_held(actor, ["user:delete", "user:update", "data:read"], "assigning role 'x'")
+    with pytest.raises(PermissionDenied) as raised:
+        rules.require_held(actor, ["role:write", "audit:read", "data:read"], "assigning role 'x'")
+    assert (raised.value.reason, raised.value.permission) == ("PERMISSION_NOT_HELD", "audit:read")
+    assert str(raised.value) == "assigning role 'x' needs permissions you do not hold: audit:read, role:write"
+
+
+def test_only_an_admin_may_change_an_admin():
+    almighty = Principal("u1", "ops", "ops", frozenset({"*"}))  # every permission, but not the admin role
+    rules.require_admin_to_change(almighty, "researcher", "deactivate")
+    with pytest.raises(PermissionDenied) as raised:
+        rules.require_admin_to_change(almighty, "admin", "deactivate")
+    assert (raised.value.reason, str(raised.value)) == ("ADMIN_PROTECTED", "only an admin may deactivate an admin")
+    rules.require_admin_to_change(Principal("u2", "root", "admin"), "admin", "deactivate")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from zquant_kit.errors import InvalidArgument, Unauthenticated
 from zquant_kit.principal import Principal
 from zquant_identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, SecretBox, UnitOfWorkFactory
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, RefreshToken, User
+from zquant_identity.domain.throttling import FAILURE_MEMORY, AddressFailureLimit, throttle_key
 
 _BAD_LOGIN = "invalid username or password"
 
@@ -28,6 +30,11 @@ class TokenPair:
 
 def _hash_refresh(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _rate_limited(wait: dt.timedelta, what: str) -> Unauthenticated:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return Unauthenticated(f"too many failed logins {what}; retry in {seconds} s", reason="LOGIN_RATE_LIMITED")
 
 
 class AuthUseCases:
@@ -45,6 +52,7 @@ class AuthUseCases:
         self._issuer = issuer
         self._clock = clock
         self._dummy_hash: str | None = None
+        self._address_limit = AddressFailureLimit()
 
     async def _pair(self, uow, user: User, family_id: str, now: dt.datetime) -> TokenPair:
         role = await uow.roles.get(user.role)
@@ -68,31 +76,42 @@ class AuthUseCases:
             refresh_expires_at=expires,
         )
 
-    async def login(self, username: str, password: str) -> TokenPair:
+    async def _password_matches(self, user: User | None, password: str) -> bool:
+        """Always one hash verification, so timing does not reveal which usernames exist."""
+        if user is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await self._hasher.hash(secrets.token_hex(16))
+            await self._hasher.verify(self._dummy_hash, password)
+            return False
+        return await self._hasher.verify(user.password_hash, password)
+
+    async def login(self, username: str, password: str, client_address: str = "") -> TokenPair:
+        """Unknown user, wrong password and deactivated account answer alike; failures throttle per address.
+
+        `client_address` is the caller's host (no port); callers without one share the "" bucket.
+        """
         if not username:
             raise InvalidArgument("username", "required")
         if not password:
             raise InvalidArgument("password", "required")
+        now = self._clock.now()
+        wait = self._address_limit.retry_after(client_address, now)
+        if wait is not None:
+            raise _rate_limited(wait, "from this address")
         async with self._uow() as uow:
-            user = await uow.users.by_username(username, for_update=True)
-            now = self._clock.now()
-            if user is None:
-                # Same work as a real check, so timing does not reveal which usernames exist.
-                if self._dummy_hash is None:
-                    self._dummy_hash = await self._hasher.hash(secrets.token_hex(16))
-                await self._hasher.verify(self._dummy_hash, password)
-                raise Unauthenticated(_BAD_LOGIN, reason="BAD_CREDENTIALS")
-            if user.is_locked(now):
-                raise Unauthenticated(
-                    "account locked after repeated failed logins; try again later", reason="ACCOUNT_LOCKED"
-                )
-            if not await self._hasher.verify(user.password_hash, password):
-                user.record_failed_login(now)
+            throttle = await uow.login_throttles.lock(throttle_key(username), client_address)
+            wait = throttle.retry_after(now)
+            if wait is not None:
+                raise _rate_limited(wait, "for this account from this address")
+            user = await uow.users.by_username(username)
+            if not await self._password_matches(user, password) or not user.active:
+                answered = self._clock.now()  # the backoff runs from the answer, not from the request
+                throttle.record_failure(answered)
+                await uow.login_throttles.forget_before(answered - FAILURE_MEMORY)
                 await uow.commit()
+                self._address_limit.record_failure(client_address, answered)
                 raise Unauthenticated(_BAD_LOGIN, reason="BAD_CREDENTIALS")
-            if not user.active:
-                raise Unauthenticated("account is deactivated", reason="ACCOUNT_INACTIVE")
-            user.record_successful_login()
+            await uow.login_throttles.delete(throttle)
             pair = await self._pair(uow, user, str(uuid.uuid4()), now)
             await uow.commit()
             return pair

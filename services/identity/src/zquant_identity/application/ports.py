@@ -17,6 +17,7 @@ from zquant_identity.domain.model import (
     Role,
     User,
 )
+from zquant_identity.domain.throttling import LoginThrottle
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,34 @@ class AuditFilter:
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
     async def get(self, user_id: str) -> User | None: ...
-    async def by_username(self, username: str, *, for_update: bool = False) -> User | None:
-        """`for_update` locks the row, so concurrent failed logins all count."""
+    async def save(self, user: User) -> None:
+        """Writes a changed user now; a username or email taken meanwhile raises AlreadyExists (as `add` does)."""
         ...
-    async def by_email(self, email: str) -> User | None: ...
+    async def by_username(self, username: str) -> User | None:
+        """Ignores case: `Admin` finds `admin`."""
+        ...
+    async def by_email(self, email: str) -> User | None:
+        """Ignores case."""
+        ...
     async def list(self, filter: UserFilter, after: str | None, limit: int) -> Sequence[User]: ...
     async def delete(self, user: User) -> None: ...
     async def count_with_role(self, role: str) -> int: ...
+    async def count_active(self, role: str) -> int:
+        """Locks the rows it counts, so two concurrent demotions cannot both see a second admin."""
+        ...
+
+
+class LoginThrottleRepository(Protocol):
+    async def lock(self, username: str, address: str) -> LoginThrottle:
+        """The pair's row, created empty when missing, locked so concurrent guesses all count."""
+        ...
+    async def delete(self, throttle: LoginThrottle) -> None: ...
+    async def clear_for(self, username: str) -> None:
+        """Forgets the failures of an account (its throttle key) from every address: reset, activation."""
+        ...
+    async def forget_before(self, cutoff: dt.datetime) -> None:
+        """Drops rows whose last failure is older than `cutoff`, so guessed usernames do not pile up."""
+        ...
 
 
 class RoleRepository(Protocol):
@@ -101,6 +123,7 @@ class IdentityUnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     notifications: NotificationRepository
     audit: AuditRepository
+    login_throttles: LoginThrottleRepository
 
     async def __aenter__(self) -> "IdentityUnitOfWork": ...
     async def __aexit__(self, *exc_info) -> None: ...

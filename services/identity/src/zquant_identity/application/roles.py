@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.principal import Principal
+from zquant_identity.application.admins import is_last_active_admin
 from zquant_identity.application.ports import Clock, UnitOfWorkFactory
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
@@ -27,10 +29,11 @@ class RoleUseCases:
             raise NotFound("role", name)
         return role
 
-    async def create(self, name: str, description: str, permissions: list[str]) -> Role:
+    async def create(self, actor: Principal, name: str, description: str, permissions: list[str]) -> Role:
         rules.check_role_name(name)
         async with self._uow() as uow:
             rules.check_permissions(permissions, await uow.roles.catalogue())
+            rules.require_held(actor, permissions, f"creating role {name!r}")
             if await uow.roles.get(name) is not None:
                 raise AlreadyExists("role", name)
             role = Role(name=name, description=description, created_at=self._clock.now())
@@ -62,16 +65,18 @@ class RoleUseCases:
             roles = await uow.roles.list(after, limit + 1)
             return roles[:limit], len(roles) > limit
 
-    async def update(self, name: str, description: str) -> Role:
+    async def update(self, actor: Principal, name: str, description: str) -> Role:
         async with self._uow() as uow:
             role = await self._get(uow, name)
+            rules.require_held(actor, role.permissions, f"changing role {name!r}")
             role.description = description
             await uow.commit()
             return role
 
-    async def delete(self, name: str) -> None:
+    async def delete(self, actor: Principal, name: str) -> None:
         async with self._uow() as uow:
             role = await self._get(uow, name)
+            rules.require_held(actor, role.permissions, f"deleting role {name!r}")
             if name in SEEDED:
                 raise FailedPrecondition(f"role {name!r} is built in", reason="BUILTIN_ROLE")
             if await uow.users.count_with_role(name):
@@ -79,12 +84,14 @@ class RoleUseCases:
             await uow.roles.delete(role)
             await uow.commit()
 
-    async def change_permissions(self, name: str, permissions: list[str], *, grant: bool) -> Role:
+    async def change_permissions(self, actor: Principal, name: str, permissions: list[str], *, grant: bool) -> Role:
+        """The caller must hold what the role carries before and after: revoking only shrinks it."""
         if not permissions:
             raise InvalidArgument("permissions", "at least one permission required")
         async with self._uow() as uow:
             rules.check_permissions(permissions, await uow.roles.catalogue())
             role = await self._get(uow, name)
+            rules.require_held(actor, [*role.permissions, *(permissions if grant else [])], f"changing role {name!r}")
             if name == "admin" and not grant:
                 raise FailedPrecondition("the admin role keeps every permission", reason="BUILTIN_ROLE")
             role.grant(permissions) if grant else role.revoke(permissions)
@@ -97,17 +104,21 @@ class RoleUseCases:
             found = await uow.roles.permissions(after, limit + 1)
             return found[:limit], len(found) > limit
 
-    async def assign(self, user_id: str, role_name: str) -> None:
+    async def assign(self, actor: Principal, user_id: str, role_name: str) -> None:
+        """Assigning needs every permission of the new role; only an admin changes an admin's role."""
         if not user_id:
             raise InvalidArgument("user_id", "required")
         async with self._uow() as uow:
-            if await uow.roles.get(role_name) is None:
+            role = await uow.roles.get(role_name)
+            if role is None:
                 raise NotFound("role", role_name) if role_name else InvalidArgument("role", "required")
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotFound("user", user_id)
-            if user.role == "admin" and role_name != "admin" and await uow.users.count_with_role("admin") <= 1:
-                raise FailedPrecondition("cannot demote the last admin", reason="LAST_ADMIN")
+            rules.require_admin_to_change(actor, user.role, "change the role of")
+            rules.require_held(actor, role.permissions, f"assigning role {role_name!r}")
+            if role_name != rules.ADMIN_ROLE and await is_last_active_admin(uow, user):
+                raise FailedPrecondition("cannot demote the last active admin", reason="LAST_ADMIN")
             user.role = role_name
             user.updated_at = self._clock.now()
             await uow.commit()

@@ -8,10 +8,12 @@ from typing import Sequence
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from zquant_kit.principal import Principal
 from zquant_identity.application import events
+from zquant_identity.application.admins import is_last_active_admin
 from zquant_identity.application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
 from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
+from zquant_identity.domain.throttling import throttle_key
 
 DEFAULT_ROLE = "researcher"
 
@@ -35,15 +37,25 @@ class UserUseCases:
             raise NotFound("user", user_id)
         return user
 
-    async def create(self, username: str, email: str, password: str, role: str) -> UserView:
+    async def create(self, actor: Principal, username: str, email: str, password: str, role: str) -> UserView:
+        """Creating a user assigns a role, so the creator must hold every permission of that role."""
+        return await self._create(actor, username, email, password, role or DEFAULT_ROLE)
+
+    async def create_first_admin(self, username: str, email: str, password: str) -> UserView:
+        """Start-up only: before the first admin exists nobody can hold the admin role's permissions."""
+        return await self._create(None, username, email, password, rules.ADMIN_ROLE)
+
+    async def _create(self, actor: Principal | None, username: str, email: str, password: str, role: str) -> UserView:
         rules.check_username(username)
         email = rules.check_email(email)
         rules.check_password(password)
-        role = role or DEFAULT_ROLE
         password_hash = await self._hasher.hash(password)
         async with self._uow() as uow:
-            if await uow.roles.get(role) is None:
+            found = await uow.roles.get(role)
+            if found is None:
                 raise InvalidArgument("role", f"unknown role {role!r}")
+            if actor is not None:
+                rules.require_held(actor, found.permissions, f"creating a user with role {role!r}")
             if await uow.users.by_username(username) is not None:
                 raise AlreadyExists("user", username, "username")
             if await uow.users.by_email(email) is not None:
@@ -83,21 +95,27 @@ class UserUseCases:
             views = [await self._view(uow, u) for u in users[:limit]]
             return views, len(users) > limit
 
-    async def update(self, user_id: str, username: str | None, email: str | None) -> UserView:
+    async def update(self, actor: Principal, user_id: str, username: str | None, email: str | None) -> UserView:
+        """Checks both fields before changing either, so no half-checked change is flushed early."""
         async with self._uow() as uow:
             user = await self._get(uow, user_id)
+            rules.require_admin_to_change(actor, user.role, "rename or re-email")
             if username is not None and username != user.username:
                 rules.check_username(username, "user.username")
-                if await uow.users.by_username(username) is not None:
+                taken = await uow.users.by_username(username)
+                if taken is not None and taken.id != user.id:
                     raise AlreadyExists("user", username, "username")
-                user.username = username
             if email is not None:
                 email = rules.check_email(email, "user.email")
-                if email != user.email:
-                    if await uow.users.by_email(email) is not None:
-                        raise AlreadyExists("user", email, "email")
-                    user.email = email
+                taken = await uow.users.by_email(email)
+                if taken is not None and taken.id != user.id:
+                    raise AlreadyExists("user", email, "email")
+            if username is not None:
+                user.username = username
+            if email is not None:
+                user.email = email
             user.updated_at = self._clock.now()
+            await uow.users.save(user)
             view = await self._view(uow, user)
             await uow.commit()
         self._cache.invalidate(user_id)
@@ -108,25 +126,27 @@ class UserUseCases:
             raise FailedPrecondition("you cannot deactivate yourself", reason="SELF_DEACTIVATION")
         async with self._uow() as uow:
             user = await self._get(uow, user_id)
+            rules.require_admin_to_change(actor, user.role, "activate" if active else "deactivate")
+            if not active and await is_last_active_admin(uow, user):
+                raise FailedPrecondition("cannot deactivate the last active admin", reason="LAST_ADMIN")
             user.active = active
             user.updated_at = self._clock.now()
             if active:
-                user.record_successful_login()
+                await uow.login_throttles.clear_for(throttle_key(user.username))
             view = await self._view(uow, user)
             await uow.commit()
         self._cache.invalidate(user_id)
         return view
 
     async def reset_password(self, actor: Principal, user_id: str, new_password: str) -> None:
-        """Only an admin may reset an admin's password: user:update alone must not take over an admin."""
+        """Also lifts the account's login throttles, so the new password works at once."""
         rules.check_password(new_password, "new_password")
         password_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:
             user = await self._get(uow, user_id)
-            if user.role == "admin" and not actor.is_admin:
-                raise PermissionDenied("only an admin may reset an admin's password", permission="user:update")
+            rules.require_admin_to_change(actor, user.role, "reset the password of")
             user.password_hash = password_hash
-            user.record_successful_login()
+            await uow.login_throttles.clear_for(throttle_key(user.username))
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
             await uow.commit()
@@ -154,8 +174,9 @@ class UserUseCases:
             raise FailedPrecondition("you cannot delete yourself", reason="SELF_DELETION")
         async with self._uow() as uow:
             user = await self._get(uow, user_id)
-            if user.role == "admin" and await uow.users.count_with_role("admin") <= 1:
-                raise FailedPrecondition("cannot delete the last admin", reason="LAST_ADMIN")
+            rules.require_admin_to_change(actor, user.role, "delete")
+            if await is_last_active_admin(uow, user):
+                raise FailedPrecondition("cannot delete the last active admin", reason="LAST_ADMIN")
             await uow.api_keys.delete_for_user(user.id)
             await uow.refresh_tokens.delete_for_user(user.id)
             await uow.notifications.delete_for_user(user.id)

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 
 from zquant_kit.clock import as_utc
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 ACCESS_TOKEN_TTL = dt.timedelta(minutes=15)
 REFRESH_TOKEN_TTL = dt.timedelta(days=7)
 
@@ -58,22 +56,6 @@ class User:
     active: bool
     created_at: dt.datetime
     updated_at: dt.datetime
-    failed_logins: int = 0
-    locked_until: dt.datetime | None = None
-
-    def is_locked(self, now: dt.datetime) -> bool:
-        return self.locked_until is not None and as_utc(self.locked_until) > now
-
-    def record_failed_login(self, now: dt.datetime) -> None:
-        """The fifth consecutive failure locks the account for 15 minutes."""
-        self.failed_logins += 1
-        if self.failed_logins >= MAX_FAILED_LOGINS:
-            self.locked_until = now + LOCKOUT
-            self.failed_logins = 0
-
-    def record_successful_login(self) -> None:
-        self.failed_logins = 0
-        self.locked_until = None
 
 
 @dataclass(eq=False)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
-from zquant_kit.errors import InvalidArgument
+from zquant_kit.errors import InvalidArgument, PermissionDenied
+from zquant_kit.principal import Principal
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+
+ADMIN_ROLE = "admin"
 
 PERMISSIONS: dict[str, str] = {
     "user:create": "create users",
@@ -40,7 +44,7 @@ PERMISSIONS: dict[str, str] = {
 }
 
 SEED_ROLES: dict[str, tuple[str, list[str]]] = {
-    "admin": ("full control of the installation", sorted(PERMISSIONS)),
+    ADMIN_ROLE: ("full control of the installation", sorted(PERMISSIONS)),
     "researcher": (
         "research: data, factors, strategies, backtests, own jobs and API keys",
         [
@@ -97,3 +101,20 @@ def check_permissions(permissions: list[str], catalogue: set[str], field: str = 
         if permission not in catalogue:
             raise InvalidArgument(f"{field}[{index}]", f"unknown permission {permission!r}")
     return permissions
+
+
+def require_held(actor: Principal, permissions: Iterable[str], action: str) -> None:
+    """Nobody hands out what they do not hold, so delegated `role:write` or `user:create` never leads up to admin."""
+    missing = sorted({p for p in permissions if not actor.has(p)})
+    if missing:
+        raise PermissionDenied(
+            f"{action} needs permissions you do not hold: {', '.join(missing)}",
+            permission=missing[0],
+            reason="PERMISSION_NOT_HELD",
+        )
+
+
+def require_admin_to_change(actor: Principal, target_role: str, action: str) -> None:
+    """Only an admin may change an admin: `user:update` alone must not rename, deactivate or take over one."""
+    if target_role == ADMIN_ROLE and not actor.is_admin:
+        raise PermissionDenied(f"only an admin may {action} an admin", reason="ADMIN_PROTECTED")

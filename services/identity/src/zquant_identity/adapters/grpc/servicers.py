@@ -23,6 +23,7 @@ from zquant_kit.clock import as_utc
 from zquant_kit.grpc.convert import to_timestamp
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
 from zquant_kit.errors import InvalidArgument
+from zquant_identity.adapters.grpc.peer import client_address
 from zquant_identity.adapters.security import SigningKeyRing
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases, TokenPair
@@ -128,7 +129,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._audience = audience
 
     async def Login(self, request, context):
-        return auth_pb2.LoginResponse(tokens=_pair(await self._auth.login(request.username, request.password)))
+        tokens = await self._auth.login(request.username, request.password, client_address(context.peer() or ""))
+        return auth_pb2.LoginResponse(tokens=_pair(tokens))
 
     async def Refresh(self, request, context):
         return auth_pb2.RefreshResponse(tokens=_pair(await self._auth.refresh(request.refresh_token)))
@@ -168,8 +170,8 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         self._users = users
 
     async def CreateUser(self, request, context):
-        principal.require("user:create")
-        view = await self._users.create(request.username, request.email, request.password, request.role)
+        actor = principal.require("user:create")
+        view = await self._users.create(actor, request.username, request.email, request.password, request.role)
         return user_pb2.CreateUserResponse(user=_user(view))
 
     async def GetUser(self, request, context):
@@ -196,7 +198,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         return user_pb2.ListUsersResponse(users=[_user(v) for v in views], next_page_token=token)
 
     async def UpdateUser(self, request, context):
-        principal.require("user:update")
+        actor = principal.require("user:update")
         paths = set(request.update_mask.paths)
         unknown = paths - {"username", "email"}
         if unknown:
@@ -204,6 +206,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         if not paths:
             raise InvalidArgument("update_mask", "name at least one field: username, email")
         view = await self._users.update(
+            actor,
             request.user_id,
             request.user.username if "username" in paths else None,
             request.user.email if "email" in paths else None,
@@ -243,8 +246,8 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
         self._roles = roles
 
     async def CreateRole(self, request, context):
-        principal.require("role:write")
-        role = await self._roles.create(request.name, request.description, list(request.permissions))
+        actor = principal.require("role:write")
+        role = await self._roles.create(actor, request.name, request.description, list(request.permissions))
         return role_pb2.CreateRoleResponse(role=_role(role))
 
     async def GetRole(self, request, context):
@@ -259,22 +262,23 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
         return role_pb2.ListRolesResponse(roles=[_role(r) for r in roles], next_page_token=token)
 
     async def UpdateRole(self, request, context):
-        principal.require("role:write")
-        return role_pb2.UpdateRoleResponse(role=_role(await self._roles.update(request.name, request.description)))
+        actor = principal.require("role:write")
+        role = await self._roles.update(actor, request.name, request.description)
+        return role_pb2.UpdateRoleResponse(role=_role(role))
 
     async def DeleteRole(self, request, context):
-        principal.require("role:write")
-        await self._roles.delete(request.name)
+        actor = principal.require("role:write")
+        await self._roles.delete(actor, request.name)
         return role_pb2.DeleteRoleResponse()
 
     async def AddRolePermissions(self, request, context):
-        principal.require("role:write")
-        role = await self._roles.change_permissions(request.name, list(request.permissions), grant=True)
+        actor = principal.require("role:write")
+        role = await self._roles.change_permissions(actor, request.name, list(request.permissions), grant=True)
         return role_pb2.AddRolePermissionsResponse(role=_role(role))
 
     async def RemoveRolePermissions(self, request, context):
-        principal.require("role:write")
-        role = await self._roles.change_permissions(request.name, list(request.permissions), grant=False)
+        actor = principal.require("role:write")
+        role = await self._roles.change_permissions(actor, request.name, list(request.permissions), grant=False)
         return role_pb2.RemoveRolePermissionsResponse(role=_role(role))
 
     async def ListPermissions(self, request, context):
@@ -288,8 +292,8 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
         )
 
     async def AssignUserRole(self, request, context):
-        principal.require("role:write")
-        await self._roles.assign(request.user_id, request.role)
+        actor = principal.require("role:write")
+        await self._roles.assign(actor, request.user_id, request.role)
         return role_pb2.AssignUserRoleResponse()
 
 

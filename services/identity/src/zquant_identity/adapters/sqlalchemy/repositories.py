@@ -8,13 +8,16 @@ from typing import Sequence
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from zquant_kit.errors import AlreadyExists
 from zquant_kit.persistence.idempotency import claim_message
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_identity.adapters.sqlalchemy import tables as t
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
+from zquant_identity.domain.throttling import LoginThrottle
 
 
 def _like(value: str) -> str:
@@ -22,25 +25,45 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
+def _insert(session: AsyncSession):
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
 class SqlAlchemyUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
+    async def _flush_unique(self, user: User) -> None:
+        """A name taken by a concurrent transaction ends as ALREADY_EXISTS, as the checks before it would."""
+        names = {"username": user.username, "email": user.email}  # unreadable once the flush has failed
+        try:
+            await self._s.flush()
+        except IntegrityError as error:
+            message = str(error.orig).lower()
+            if "unique" not in message and "duplicate" not in message:
+                raise
+            # PostgreSQL names the constraint (its message also quotes the value); SQLite's message names only it.
+            constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or message
+            field = "email" if "email" in constraint.lower() else "username"
+            raise AlreadyExists("user", names[field], field) from None
+
     async def add(self, user: User) -> None:
         self._s.add(user)
-        await self._s.flush()
+        await self._flush_unique(user)
+
+    async def save(self, user: User) -> None:
+        await self._flush_unique(user)
 
     async def get(self, user_id: str) -> User | None:
         return await self._s.get(User, user_id)
 
-    async def by_username(self, username: str, *, for_update: bool = False) -> User | None:
-        query = select(User).where(t.users.c.username == username)
-        if for_update:
-            query = query.with_for_update()
+    async def by_username(self, username: str) -> User | None:
+        query = select(User).where(func.lower(t.users.c.username) == username.lower())
         return (await self._s.execute(query)).scalar_one_or_none()
 
     async def by_email(self, email: str) -> User | None:
-        return (await self._s.execute(select(User).where(t.users.c.email == email))).scalar_one_or_none()
+        query = select(User).where(func.lower(t.users.c.email) == email.lower())
+        return (await self._s.execute(query)).scalar_one_or_none()
 
     async def list(self, filter: UserFilter, after: str | None, limit: int) -> Sequence[User]:
         query = select(User).order_by(t.users.c.username).limit(limit)
@@ -62,6 +85,44 @@ class SqlAlchemyUserRepository:
 
     async def count_with_role(self, role: str) -> int:
         return (await self._s.execute(select(func.count()).where(t.users.c.role == role))).scalar_one()
+
+    async def count_active(self, role: str) -> int:
+        c = t.users.c
+        query = select(c.id).where(c.role == role, c.active.is_(True)).with_for_update()
+        return len((await self._s.execute(query)).all())
+
+
+class SqlAlchemyLoginThrottleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def lock(self, username: str, address: str) -> LoginThrottle:
+        c = t.login_throttles.c
+        await self._s.execute(
+            _insert(self._s)(t.login_throttles)
+            .values(username=username, address=address, failures=0)
+            .on_conflict_do_nothing()
+        )
+        query = select(LoginThrottle).where(c.username == username, c.address == address).with_for_update()
+        return (await self._s.execute(query)).scalar_one()
+
+    async def delete(self, throttle: LoginThrottle) -> None:
+        await self._s.delete(throttle)
+        await self._s.flush()
+
+    async def clear_for(self, username: str) -> None:
+        await self._s.execute(
+            delete(t.login_throttles)
+            .where(t.login_throttles.c.username == username)
+            .execution_options(synchronize_session="fetch")
+        )
+
+    async def forget_before(self, cutoff: dt.datetime) -> None:
+        await self._s.execute(
+            delete(t.login_throttles)
+            .where(t.login_throttles.c.last_failure_at < cutoff)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 class SqlAlchemyRoleRepository:
@@ -151,9 +212,8 @@ class SqlAlchemyApiKeyRepository:
     async def remember_nonce(self, key_id: str, nonce: str, now: dt.datetime, keep: dt.timedelta) -> bool:
         nonces = t.api_key_nonces
         await self._s.execute(delete(nonces).where(nonces.c.key_id == key_id, nonces.c.seen_at < now - keep))
-        insert = pg_insert if self._s.bind.dialect.name == "postgresql" else sqlite_insert
         result = await self._s.execute(
-            insert(nonces)
+            _insert(self._s)(nonces)
             .values(key_id=key_id, nonce=nonce, seen_at=now)
             .on_conflict_do_nothing()
             .returning(nonces.c.nonce)  # rowcount is not reliable through an ORM session
@@ -254,6 +314,7 @@ class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.api_keys = SqlAlchemyApiKeyRepository(self.session)
         self.notifications = SqlAlchemyNotificationRepository(self.session)
         self.audit = SqlAlchemyAuditRepository(self.session)
+        self.login_throttles = SqlAlchemyLoginThrottleRepository(self.session)
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         return await claim_message(self.session, t.processed_messages, consumer, event_id)

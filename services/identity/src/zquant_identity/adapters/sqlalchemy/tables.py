@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -28,6 +29,7 @@ from zquant_identity.domain.model import (
     RolePermission,
     User,
 )
+from zquant_identity.domain.throttling import LoginThrottle
 
 SCHEMA = "identity"
 metadata = MetaData(schema=SCHEMA)
@@ -61,10 +63,20 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(64), ForeignKey(f"{SCHEMA}.roles.name"), nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("failed_logins", Integer, nullable=False, default=0),
-    Column("locked_until", TS, nullable=True),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+# Unique ignoring case: nobody may take `Admin` while `admin` exists.
+Index("ix_users_username_lower", func.lower(users.c.username), unique=True)
+Index("ix_users_email_lower", func.lower(users.c.email), unique=True)
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("address", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", TS, nullable=True),
+    Column("last_failure_at", TS, nullable=True, index=True),
 )
 refresh_tokens = Table(
     "refresh_tokens",
@@ -156,3 +168,4 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(ApiKey, api_keys, exclude_properties=["hmac_key_hex"])
     mapper_registry.map_imperatively(Notification, notifications)
     mapper_registry.map_imperatively(AuditEntry, audit_log)
+    mapper_registry.map_imperatively(LoginThrottle, login_throttles)
