@@ -6,7 +6,7 @@ migration, that encrypts old rows and clears their plaintext (`adapters/sqlalche
 A migration may run on another machine or in a one-off job, where a generated key file would be lost.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from zquant_kit.persistence.migrations import target_schema
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
