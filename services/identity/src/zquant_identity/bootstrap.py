@@ -23,6 +23,8 @@ from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.outbox import OutboxRelay
+from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync
+from zquant_kit.service_credential import load_service_secret
 from zquant_kit.principal import Principal
 from zquant_kit.service import ServiceDefinition
 from zquant_kit.settings import Settings
@@ -35,12 +37,14 @@ from zquant_identity.application import events
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.inbox import AUDIT_CONSUMER, NOTIFICATION_CONSUMER, AuditUseCases, NotificationUseCases
+from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
 from zquant_identity.application.views import ProfileCache
 
 log = logging.getLogger(__name__)
 NAME = "identity"
+REVOCATION_CONSUMER = "identity-token-revocations"
 
 
 class LocalApiKeyAuthenticator:
@@ -76,9 +80,14 @@ class IdentityApp:
         self.api_keys = ApiKeyUseCases(self.uow, clock)
         self.notifications = NotificationUseCases(self.uow, clock)
         self.audit = AuditUseCases(self.uow)
+        revocation_queries = RevocationQueries(self.uow, clock)
+        # Identity reads its own table (no RPC to itself); the bus makes other replicas' revocations quick.
+        self.revocations = RevocationSync(revocation_queries)
         self.grpc_services = [
             GrpcService("zquant.identity.v1.AuthService",
-                        servicers.AuthServicer(self.auth, self.ring, settings.jwt_issuer, settings.jwt_audience),
+                        servicers.AuthServicer(
+                            self.auth, revocation_queries, self.ring, settings.jwt_issuer, settings.jwt_audience
+                        ),
                         auth_pb2_grpc.add_AuthServiceServicer_to_server),
             GrpcService("zquant.identity.v1.UserService", servicers.UserServicer(self.users),
                         user_pb2_grpc.add_UserServiceServicer_to_server),
@@ -94,10 +103,16 @@ class IdentityApp:
         self.interceptors = [
             AuthInterceptor(
                 NAME,
-                TokenVerifier(self.ring, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+                TokenVerifier(
+                    self.ring,
+                    revocations=self.revocations,
+                    issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience,
+                ),
                 LocalApiKeyAuthenticator(self.auth),
                 OutboxAuditSink(self.sessions, tables.outbox, self.relay.wake),
                 public_methods=servicers.AuthServicer.PUBLIC,
+                service_secret=load_service_secret(settings),
             )
         ]
 
@@ -105,6 +120,9 @@ class IdentityApp:
         await self.ring.load()
         await self.roles.seed()
         await self.ensure_admin()
+        await self.revocations.sync_once()
+        await self.bus.subscribe(REVOCATION_CONSUMER, TOKEN_REVOKED, self.revocations.on_event)
+        self.revocations.start()
         await self.bus.subscribe(AUDIT_CONSUMER, events.AUDIT_RECORDED_PATTERN, self.audit.on_audit_recorded)
         await self.bus.subscribe(
             NOTIFICATION_CONSUMER, events.NOTIFICATION_REQUESTED_PATTERN, self.notifications.on_notification_requested
@@ -134,6 +152,7 @@ class IdentityApp:
             log.info("created admin user %r from ZQUANT_ADMIN_PASSWORD", username)
 
     async def stop(self) -> None:
+        await self.revocations.stop()
         await self.relay.stop()
         await self.engine.dispose()
 

@@ -269,7 +269,10 @@ async def test_reset_user_password_replaces_password_and_ends_sessions(identity,
         identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=session.refresh_token)), C.UNAUTHENTICATED
     )
     assert found.reason == "REFRESH_TOKEN_INVALID"
-    assert (await identity.login("rita", "Brand-new-pass-2")).access_token
+    fresh = (await identity.login("rita", "Brand-new-pass-2")).access_token
+    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=researcher), C.UNAUTHENTICATED)
+    assert found.reason == "TOKEN_REVOKED"
+    researcher = bearer(fresh)
 
     assert (await expect_error(reset(rita.id, "weak"), C.INVALID_ARGUMENT)).fields == ["new_password"]
     assert (await expect_error(reset("", "Brand-new-pass-3"), C.INVALID_ARGUMENT)).fields == ["user_id"]

@@ -15,6 +15,7 @@ import pytest
 
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
+from zquant_kit.revocation import Revocation
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
@@ -44,6 +45,7 @@ class Store:
     notifications: dict[str, Notification] = field(default_factory=dict)
     audit: dict[str, AuditEntry] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
+    revocations: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class FakeUsers:
@@ -217,6 +219,20 @@ class FakeAudit:
         return found[:limit]
 
 
+class FakeRevocations:
+    def __init__(self, store: Store) -> None:
+        self._s = store
+
+    async def record(self, revocation: Revocation, forget_before_us: int) -> None:
+        self._s.revocations = {k: v for k, v in self._s.revocations.items() if v >= forget_before_us}
+        key = (revocation.user_id, revocation.role)
+        self._s.revocations[key] = max(self._s.revocations.get(key, 0), revocation.not_before_us)
+
+    async def since(self, since_us: int) -> list[Revocation]:
+        found = [Revocation(u, r, nb) for (u, r), nb in self._s.revocations.items() if nb >= since_us]
+        return sorted(found, key=lambda revocation: revocation.not_before_us)
+
+
 class FakeUnitOfWork:
     def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
         self._factory = factory
@@ -230,6 +246,7 @@ class FakeUnitOfWork:
         self.api_keys = FakeApiKeys(data)
         self.notifications = FakeNotifications(data)
         self.audit = FakeAudit(data)
+        self.revocations = FakeRevocations(data)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._open(copy.deepcopy(self._factory.store))

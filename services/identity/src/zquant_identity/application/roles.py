@@ -6,6 +6,7 @@ from typing import Sequence
 
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.application.revocations import revoke_role, revoke_user
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import Permission, Role
@@ -88,6 +89,7 @@ class RoleUseCases:
             if name == "admin" and not grant:
                 raise FailedPrecondition("the admin role keeps every permission", reason="BUILTIN_ROLE")
             role.grant(permissions) if grant else role.revoke(permissions)
+            await revoke_role(uow, name, self._clock.now(), "role_permissions_changed")
             await uow.commit()
         self._cache.clear()
         return role
@@ -108,6 +110,8 @@ class RoleUseCases:
                 raise NotFound("user", user_id)
             if user.role == "admin" and role_name != "admin" and await uow.users.count_with_role("admin") <= 1:
                 raise FailedPrecondition("cannot demote the last admin", reason="LAST_ADMIN")
+            if user.role != role_name:
+                await revoke_user(uow, user.id, self._clock.now(), "role_changed")
             user.role = role_name
             user.updated_at = self._clock.now()
             await uow.commit()

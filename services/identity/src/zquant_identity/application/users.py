@@ -8,6 +8,7 @@ from typing import Sequence
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from zquant_kit.principal import Principal
 from zquant_identity.application import events
+from zquant_identity.application.revocations import revoke_user
 from zquant_identity.application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
 from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
@@ -112,6 +113,8 @@ class UserUseCases:
             user.updated_at = self._clock.now()
             if active:
                 user.record_successful_login()
+            else:
+                await revoke_user(uow, user.id, user.updated_at, "user_deactivated")
             view = await self._view(uow, user)
             await uow.commit()
         self._cache.invalidate(user_id)
@@ -129,6 +132,7 @@ class UserUseCases:
             user.record_successful_login()
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
+            await revoke_user(uow, user.id, user.updated_at, "password_reset")
             await uow.commit()
         self._cache.invalidate(user_id)
 
@@ -145,6 +149,7 @@ class UserUseCases:
             user.password_hash = await self._hasher.hash(new_password)
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
+            await revoke_user(uow, user.id, user.updated_at, "password_changed")
             await uow.commit()
         self._cache.invalidate(actor.user_id)
 
@@ -160,6 +165,8 @@ class UserUseCases:
             await uow.refresh_tokens.delete_for_user(user.id)
             await uow.notifications.delete_for_user(user.id)
             await uow.users.delete(user)
-            uow.emit(events.user_deleted(user.id, self._clock.now()))
+            now = self._clock.now()
+            await revoke_user(uow, user.id, now, "user_deleted")
+            uow.emit(events.user_deleted(user.id, now))
             await uow.commit()
         self._cache.invalidate(user_id)

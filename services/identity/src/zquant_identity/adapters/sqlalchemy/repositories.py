@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zquant_kit.persistence.idempotency import claim_message
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_identity.adapters.sqlalchemy import tables as t
+from zquant_identity.adapters.sqlalchemy.revocations import SqlAlchemyRevocationRepository
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
 
@@ -254,6 +255,7 @@ class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.api_keys = SqlAlchemyApiKeyRepository(self.session)
         self.notifications = SqlAlchemyNotificationRepository(self.session)
         self.audit = SqlAlchemyAuditRepository(self.session)
+        self.revocations = SqlAlchemyRevocationRepository(self.session)
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         return await claim_message(self.session, t.processed_messages, consumer, event_id)
