@@ -35,6 +35,9 @@ class RevocationQueries:
         self._clock = clock
 
     async def revocations(self, since_us: int | None) -> Sequence[Revocation]:
-        floor = epoch_us(self._clock.now()) - _RETENTION_US
+        """Anything older than the retention can no longer refuse a token; a far-future `since` finds nothing."""
+        now_us = epoch_us(self._clock.now())
+        floor = now_us - _RETENTION_US
+        since = floor if since_us is None else min(max(since_us, floor), now_us + _RETENTION_US)
         async with self._uow() as uow:
-            return await uow.revocations.since(floor if since_us is None else max(since_us, floor))
+            return await uow.revocations.since(since)
