@@ -18,12 +18,12 @@ from zquant_kit.audit import OutboxAuditSink
 from zquant_kit.clock import SystemClock
 from zquant_kit.auth import ApiKeyCredentials, TokenVerifier
 from zquant_kit.errors import AlreadyExists
-from zquant_kit.events.model import EventBus
+from zquant_kit.events.model import Event, EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.outbox import OutboxRelay
-from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync
+from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from_event
 from zquant_kit.service_credential import load_service_secret
 from zquant_kit.principal import Principal
 from zquant_kit.service import ServiceDefinition
@@ -68,7 +68,9 @@ class IdentityApp:
         telemetry.instrument_engine(self.engine, settings.otel_exporter != "none")
         self.sessions = session_factory(self.engine)
         self.relay = OutboxRelay(self.sessions, tables.outbox, bus, poll_seconds=settings.outbox_poll_seconds)
-        self.uow = lambda: SqlAlchemyIdentityUnitOfWork(self.sessions, tables.outbox, self.relay.wake)
+        self.uow = lambda: SqlAlchemyIdentityUnitOfWork(
+            self.sessions, tables.outbox, self.relay.wake, on_events=self._apply_own_revocations
+        )
         clock = SystemClock()
         hasher = Argon2PasswordHasher()
         self.ring = SigningKeyRing(self.sessions)
@@ -81,7 +83,8 @@ class IdentityApp:
         self.notifications = NotificationUseCases(self.uow, clock)
         self.audit = AuditUseCases(self.uow)
         revocation_queries = RevocationQueries(self.uow, clock)
-        # Identity reads its own table (no RPC to itself); the bus makes other replicas' revocations quick.
+        # Identity reads its own table (no RPC to itself), applies its own revocations on commit, and hears
+        # other replicas' on the bus.
         self.revocations = RevocationSync(revocation_queries)
         self.grpc_services = [
             GrpcService("zquant.identity.v1.AuthService",
@@ -115,6 +118,11 @@ class IdentityApp:
                 service_secret=load_service_secret(settings),
             )
         ]
+
+    def _apply_own_revocations(self, committed: list[Event]) -> None:
+        for event in committed:
+            if event.type == TOKEN_REVOKED:
+                self.revocations.map.apply(revocation_from_event(event))
 
     async def start(self) -> None:
         await self.ring.load()

@@ -327,9 +327,10 @@ async def test_delete_user_removes_the_user(identity, admin, make_user, expect_e
     assert "user:delete" in found.message
 
     await identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=admin)
+    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=rita_metadata), C.UNAUTHENTICATED)
+    assert found.reason == "TOKEN_REVOKED"  # the deleted user's token ends with the user
     for call in (
         identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=admin),
-        identity.users.GetMe(user_pb2.GetMeRequest(), metadata=rita_metadata),  # token still valid, user gone
         identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=admin),
     ):
         found = await expect_error(call, C.NOT_FOUND)
