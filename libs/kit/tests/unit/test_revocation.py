@@ -77,10 +77,11 @@ def test_map_keeps_the_latest_not_before_and_prunes_old_entries():
 
 
 async def test_first_check_loads_everything_and_resync_asks_since_the_previous_run():
-    source = FakeSource([Revocation("u1", "", NOW_US)])
+    now = epoch_us(dt.datetime.now(dt.UTC))
+    source = FakeSource([Revocation("u1", "", now)])
     sync = RevocationSync(source, overlap=dt.timedelta(seconds=10))
     with pytest.raises(Unauthenticated) as caught:
-        await sync.check(who(issued_at_us=NOW_US - 1))
+        await sync.check(who(issued_at_us=now - 1))
     assert caught.value.reason == "TOKEN_REVOKED"
     assert source.calls == [None]
     await sync.sync_once()
@@ -99,29 +100,31 @@ async def test_checks_fail_closed_until_the_first_load_succeeds():
 
 
 async def test_bus_event_revokes_at_once_and_replays_are_harmless():
+    now = epoch_us(dt.datetime.now(dt.UTC))
     sync = RevocationSync(FakeSource())
     await sync.sync_once()
     stamp = timestamp_pb2.Timestamp()
-    stamp.FromMicroseconds(NOW_US)
+    stamp.FromMicroseconds(now)
     event = Event.create(TOKEN_REVOKED, events_pb2.TokenRevokedEvent(user_id="u1", not_before_time=stamp))
     await sync.on_event(event)
     await sync.on_event(event)
     with pytest.raises(Unauthenticated):
-        await sync.check(who(issued_at_us=NOW_US - 1))
-    await sync.check(who(issued_at_us=NOW_US + 1))
+        await sync.check(who(issued_at_us=now - 1))
+    await sync.check(who(issued_at_us=now + 1))
 
 
 async def test_periodic_resync_picks_up_revocations_when_the_bus_is_silent():
     source = FakeSource()
     sync = RevocationSync(source, interval_seconds=0.02)
     sync.start()
+    now = epoch_us(dt.datetime.now(dt.UTC))
     try:
-        await sync.check(who())
-        source.revocations_in_force.append(Revocation("u1", "", NOW_US + 5))
+        await sync.check(who(issued_at_us=now))
+        source.revocations_in_force.append(Revocation("u1", "", now + 5))
         deadline = time.monotonic() + 2
-        while not sync.map.is_revoked(who()) and time.monotonic() < deadline:
+        while not sync.map.is_revoked(who(issued_at_us=now)) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        assert sync.map.is_revoked(who())
+        assert sync.map.is_revoked(who(issued_at_us=now))
     finally:
         await sync.stop()
 
