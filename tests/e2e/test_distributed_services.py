@@ -1,7 +1,8 @@
 """Distributed mode across processes: identity and marketdata each `zquant serve <name>` on PostgreSQL + NATS.
 
-marketdata verifies identity's tokens with keys fetched over gRPC, checks API keys through identity, and
-removes a deleted user's favorites when identity.user.deleted.v1 arrives over JetStream.
+marketdata verifies identity's tokens with keys fetched over gRPC, checks API keys through identity (with the
+service credential both read from the shared data dir), refuses a deleted user's token, and removes their
+favorites when identity.user.deleted.v1 arrives over JetStream.
 """
 
 import asyncio
@@ -10,6 +11,7 @@ import subprocess
 import sys
 
 import grpc
+import psycopg
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -39,7 +41,13 @@ async def _serving(address: str, process: subprocess.Popen) -> None:
     raise AssertionError(f"{address} never became SERVING")
 
 
-async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace):
+async def _favorites_of(pg_database: str, user_id: str) -> int:
+    async with await psycopg.AsyncConnection.connect(pg_database.replace("postgresql+psycopg://", "postgresql://")) as db:
+        cursor = await db.execute("SELECT count(*) FROM marketdata.favorites WHERE user_id = %s", (user_id,))
+        return (await cursor.fetchone())[0]
+
+
+async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace, tmp_path):
     ports = {"identity": free_port(), "marketdata": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
     env.update(
@@ -56,6 +64,7 @@ async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_n
             "ZQUANT_SAMPLE_STOCKS": "10",
             "ZQUANT_SAMPLE_DAYS": "30",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+            "ZQUANT_DATA_DIR": str(tmp_path / "data"),
         }
     )
     zquant = [sys.executable, "-m", "zquant_kit.cli"]
@@ -108,16 +117,18 @@ async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_n
             assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
             await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.user.id), metadata=admin)
-            # Erin's access token is still valid for minutes; the favorites must go anyway, and stay gone.
+            # Erin's access token is refused at once, and her favorites go when the event arrives.
+            with pytest.raises(grpc.aio.AioRpcError) as gone:
+                for _ in range(20):
+                    await watchlist.ListFavorites(watchlist_pb2.ListFavoritesRequest(), metadata=erin)
+                    await asyncio.sleep(0.1)
+            assert gone.value.code() == grpc.StatusCode.UNAUTHENTICATED
             for _ in range(100):
-                remaining = (await watchlist.ListFavorites(watchlist_pb2.ListFavoritesRequest(), metadata=erin)).favorites
+                remaining = await _favorites_of(pg_database, created.user.id)
                 if not remaining:
                     break
                 await asyncio.sleep(0.1)
             assert not remaining
-            with pytest.raises(grpc.aio.AioRpcError) as gone:
-                await watchlist.AddFavorite(watchlist_pb2.AddFavoriteRequest(ts_code="000001.SZ"), metadata=erin)
-            assert gone.value.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         for process in processes.values():
             process.terminate()

@@ -58,10 +58,11 @@ class IdentityClient:
 
 
 @pytest.fixture
-def identity_settings(pg_database):
+def identity_settings(pg_database, tmp_path):
     return Settings(
         {
             "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_DATA_DIR": str(tmp_path / "data"),
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_EVENT_BUS": "inprocess",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from zquant_kit.errors import Unauthenticated
 from zquant_kit.principal import Principal
+from zquant_kit.revocation import RevocationCheck
 
 ALGORITHM = "EdDSA"
 API_KEY_HEADER = "x-zq-api-key"
@@ -61,20 +62,22 @@ class PublicKeySource(Protocol):
 class TokenVerifier:
     """Only EdDSA is accepted, so `alg=none` and HS256-with-public-key tricks fail.
 
-    Verified tokens are remembered until they expire: a token is immutable and access tokens are not
-    revocable (they live 15 minutes), so re-checking the signature on every call buys nothing.
+    Verified tokens are remembered until they expire (a token is immutable, so re-checking its signature
+    buys nothing), but every call, cached or not, is checked against the revocation map.
     """
 
     def __init__(
         self,
         keys: PublicKeySource,
         *,
+        revocations: RevocationCheck,
         issuer: str,
         audience: str,
         leeway_seconds: int = 5,
         cache_size: int = 10_000,
     ) -> None:
         self._keys = keys
+        self._revocations = revocations
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
@@ -82,6 +85,11 @@ class TokenVerifier:
         self._cache_size = cache_size
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._verified(token)
+        await self._revocations.check(principal)
+        return principal
+
+    async def _verified(self, token: str) -> Principal:
         cached = self._cache.get(token)
         if cached is not None:
             if cached[1] > time.time():
@@ -123,12 +131,16 @@ class TokenVerifier:
             raise Unauthenticated("invalid access token", reason="TOKEN_INVALID") from None
         if claims.get("typ") != "access":
             raise Unauthenticated("not an access token", reason="TOKEN_INVALID")
+        issued_at_us = claims.get("iat_us", int(claims["iat"]) * 1_000_000)
+        if not isinstance(issued_at_us, int) or isinstance(issued_at_us, bool):
+            raise Unauthenticated("invalid access token", reason="TOKEN_INVALID")
         principal = Principal(
             user_id=claims["sub"],
             username=claims.get("username", ""),
             role=claims.get("role", ""),
             permissions=frozenset(claims.get("perms", [])),
             auth_method="jwt",
+            issued_at_us=issued_at_us,
         )
         return principal, float(claims["exp"])
 

@@ -15,10 +15,17 @@ class Principal:
     role: str
     permissions: frozenset[str] = field(default_factory=frozenset)
     auth_method: str = "jwt"
+    # When the access token was issued (microseconds since the epoch), checked against revocations.
+    issued_at_us: int = 0
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_service(self) -> bool:
+        """Another zquant service, authenticated by the shared service credential (not a user)."""
+        return self.auth_method == "service"
 
     def has(self, permission: str) -> bool:
         """`user:*` grants every `user:<action>`; `*` grants everything."""
@@ -48,6 +55,18 @@ def bind(principal: Principal | None) -> contextvars.Token:
 
 def reset(token: contextvars.Token) -> None:
     _current.reset(token)
+
+
+def require_service() -> Principal:
+    """Service-only RPCs: anonymous callers are unauthenticated, users (even admins) are refused."""
+    principal = _current.get()
+    if principal is None:
+        raise Unauthenticated("this RPC needs the service credential", reason="SERVICE_CREDENTIAL_REQUIRED")
+    if not principal.is_service:
+        raise PermissionDenied(
+            "only zquant services may call this RPC", permission="service", reason="SERVICE_CREDENTIAL_REQUIRED"
+        )
+    return principal
 
 
 def require(permission: str) -> Principal:

@@ -43,9 +43,16 @@ def claims(**overrides):
     return base
 
 
+class NoRevocations:
+    async def check(self, principal):
+        return None
+
+
 @pytest.fixture
 def verifier():
-    return TokenVerifier(StaticKeys({"k1": KEY.public_key()}), issuer="zquant-identity", audience="zquant")
+    return TokenVerifier(
+        StaticKeys({"k1": KEY.public_key()}), revocations=NoRevocations(), issuer="zquant-identity", audience="zquant"
+    )
 
 
 async def test_valid_token_gives_the_principal(verifier):
@@ -86,7 +93,7 @@ async def test_alg_none_and_tampered_payloads_are_rejected(verifier):
 
 async def test_unknown_kid_triggers_one_key_refresh():
     keys = StaticKeys({})
-    verifier = TokenVerifier(keys, issuer="zquant-identity", audience="zquant")
+    verifier = TokenVerifier(keys, revocations=NoRevocations(), issuer="zquant-identity", audience="zquant")
     with pytest.raises(Unauthenticated):
         await verifier.verify(sign_access_token(KEY, "k1", claims()))
     assert keys.refreshes == 1

@@ -18,11 +18,13 @@ from zquant_kit.audit import OutboxAuditSink
 from zquant_kit.clock import SystemClock
 from zquant_kit.auth import ApiKeyCredentials, TokenVerifier
 from zquant_kit.errors import AlreadyExists
-from zquant_kit.events.model import EventBus
+from zquant_kit.events.model import Event, EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.outbox import OutboxRelay
+from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from_event
+from zquant_kit.service_credential import load_service_secret
 from zquant_kit.principal import Principal
 from zquant_kit.secretbox import FernetSecretBox
 from zquant_kit.service import ServiceDefinition
@@ -37,6 +39,7 @@ from zquant_identity.application import events
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.inbox import AUDIT_CONSUMER, NOTIFICATION_CONSUMER, AuditUseCases, NotificationUseCases
+from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
 from zquant_identity.application.views import ProfileCache
@@ -54,6 +57,7 @@ UNREADABLE = (
 
 def secret_box(settings: Settings) -> FernetSecretBox:
     return FernetSecretBox.from_settings(settings, SECRET_KEY_ENV, SECRET_KEY_FILE, UNREADABLE)
+REVOCATION_CONSUMER = "identity-token-revocations"
 
 
 class LocalApiKeyAuthenticator:
@@ -77,7 +81,9 @@ class IdentityApp:
         telemetry.instrument_engine(self.engine, settings.otel_exporter != "none")
         self.sessions = session_factory(self.engine)
         self.relay = OutboxRelay(self.sessions, tables.outbox, bus, poll_seconds=settings.outbox_poll_seconds)
-        self.uow = lambda: SqlAlchemyIdentityUnitOfWork(self.sessions, tables.outbox, self.relay.wake)
+        self.uow = lambda: SqlAlchemyIdentityUnitOfWork(
+            self.sessions, tables.outbox, self.relay.wake, on_events=self._apply_own_revocations
+        )
         clock = SystemClock()
         hasher = Argon2PasswordHasher()
         self.box = secret_box(settings)
@@ -90,9 +96,15 @@ class IdentityApp:
         self.api_keys = ApiKeyUseCases(self.uow, clock, self.box)
         self.notifications = NotificationUseCases(self.uow, clock)
         self.audit = AuditUseCases(self.uow)
+        revocation_queries = RevocationQueries(self.uow, clock)
+        # Identity reads its own table (no RPC to itself), applies its own revocations on commit, and hears
+        # other replicas' on the bus.
+        self.revocations = RevocationSync(revocation_queries)
         self.grpc_services = [
             GrpcService("zquant.identity.v1.AuthService",
-                        servicers.AuthServicer(self.auth, self.ring, settings.jwt_issuer, settings.jwt_audience),
+                        servicers.AuthServicer(
+                            self.auth, revocation_queries, self.ring, settings.jwt_issuer, settings.jwt_audience
+                        ),
                         auth_pb2_grpc.add_AuthServiceServicer_to_server),
             GrpcService("zquant.identity.v1.UserService", servicers.UserServicer(self.users),
                         user_pb2_grpc.add_UserServiceServicer_to_server),
@@ -108,12 +120,23 @@ class IdentityApp:
         self.interceptors = [
             AuthInterceptor(
                 NAME,
-                TokenVerifier(self.ring, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+                TokenVerifier(
+                    self.ring,
+                    revocations=self.revocations,
+                    issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience,
+                ),
                 LocalApiKeyAuthenticator(self.auth),
                 OutboxAuditSink(self.sessions, tables.outbox, self.relay.wake),
                 public_methods=servicers.AuthServicer.PUBLIC,
+                service_secret=load_service_secret(settings),
             )
         ]
+
+    def _apply_own_revocations(self, committed: list[Event]) -> None:
+        for event in committed:
+            if event.type == TOKEN_REVOKED:
+                self.revocations.map.apply(revocation_from_event(event))
 
     async def start(self) -> None:
         await encrypt_plaintext_rows(self.sessions, self.box)
@@ -121,6 +144,9 @@ class IdentityApp:
         self.ring.start_reloading()
         await self.roles.seed()
         await self.ensure_admin()
+        await self.revocations.sync_once()
+        await self.bus.subscribe(REVOCATION_CONSUMER, TOKEN_REVOKED, self.revocations.on_event)
+        self.revocations.start()
         await self.bus.subscribe(AUDIT_CONSUMER, events.AUDIT_RECORDED_PATTERN, self.audit.on_audit_recorded)
         await self.bus.subscribe(
             NOTIFICATION_CONSUMER, events.NOTIFICATION_REQUESTED_PATTERN, self.notifications.on_notification_requested
@@ -151,6 +177,7 @@ class IdentityApp:
 
     async def stop(self) -> None:
         await self.ring.stop_reloading()
+        await self.revocations.stop()
         await self.relay.stop()
         await self.engine.dispose()
 

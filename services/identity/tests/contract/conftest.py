@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from zquant.identity.v1 import user_pb2
 from zquant_kit.grpc.client import bearer
+from zquant_kit.service_credential import load_service_secret, service_metadata
 
 USER_PASSWORD = "Secret-pass-1"
 
@@ -74,6 +75,12 @@ def expect_error():
 async def admin(identity):
     """Bearer metadata of the seeded admin (one Login per test)."""
     return await identity.admin_metadata()
+
+
+@pytest.fixture
+def service(identity_settings):
+    """Metadata carrying the service credential, as another zquant service sends it."""
+    return service_metadata(load_service_secret(identity_settings))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""AuthService contract: Login, Refresh, Logout, GetPublicKeys, AuthenticateApiKey (all public RPCs)."""
+"""AuthService contract: Login, Refresh, Logout, GetPublicKeys (public) and AuthenticateApiKey (service-only)."""
 
 from __future__ import annotations
 
@@ -126,16 +126,18 @@ async def test_get_public_keys_verify_issued_access_tokens(identity):
     assert claims["username"] == "admin" and claims["role"] == "admin" and claims["typ"] == "access"
 
 
-async def test_authenticate_api_key_returns_the_key_owner(identity, make_user):
+async def test_authenticate_api_key_returns_the_key_owner(identity, make_user, service):
     rita, researcher = await make_user("rita")
     created = await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=researcher)
 
-    found = await identity.auth.AuthenticateApiKey(signed_request(created.api_key.id, created.secret))
+    found = await identity.auth.AuthenticateApiKey(
+        signed_request(created.api_key.id, created.secret), metadata=service
+    )
     assert (found.user_id, found.username, found.role) == (rita.id, "rita", "researcher")
     assert list(found.permissions) == list(rita.permissions)
 
 
-async def test_authenticate_api_key_rejects_bad_requests(identity, admin, expect_error):
+async def test_authenticate_api_key_rejects_bad_requests(identity, admin, service, expect_error):
     created = await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=admin)
     key_id, secret = created.api_key.id, created.secret
     stale = int(time.time()) - 301
@@ -149,5 +151,5 @@ async def test_authenticate_api_key_rejects_bad_requests(identity, admin, expect
         (signed_request(key_id, secret, nonce="n" * 129), "API_KEY_INVALID"),
     ]
     for request, reason in cases:
-        found = await expect_error(identity.auth.AuthenticateApiKey(request), C.UNAUTHENTICATED)
+        found = await expect_error(identity.auth.AuthenticateApiKey(request, metadata=service), C.UNAUTHENTICATED)
         assert found.reason == reason, request

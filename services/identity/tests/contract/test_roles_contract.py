@@ -200,8 +200,12 @@ async def test_assign_user_role_takes_effect_at_next_login(identity, admin, make
         C.PERMISSION_DENIED,
     )
     assert "apikey:create" in found.message
-    # The access token issued before the change keeps its permissions until it expires.
-    await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="k"), metadata=old_token)
+    # The access token issued before the change no longer works: permissions come from the current role.
+    found = await expect_error(
+        identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="k"), metadata=old_token),
+        C.UNAUTHENTICATED,
+    )
+    assert found.reason == "TOKEN_REVOKED"
 
 
 async def test_assign_user_role_errors(identity, admin, make_user, expect_error):

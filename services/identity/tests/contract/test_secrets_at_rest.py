@@ -226,7 +226,9 @@ async def test_rotation_adds_a_kid_old_tokens_verify_until_the_old_kid_expires(t
             await session.execute(expire_old)
         await running.app.ring.load()
         assert await running.kids() == {new_kid}
-        fresh = TokenVerifier(running.app.ring, issuer="zquant-identity", audience="zquant")  # no cached verdicts
+        fresh = TokenVerifier(  # no cached verdicts
+            running.app.ring, revocations=running.app.revocations, issuer="zquant-identity", audience="zquant"
+        )
         await fresh.verify(after)
         with pytest.raises(Unauthenticated):
             await fresh.verify(before)

@@ -269,7 +269,10 @@ async def test_reset_user_password_replaces_password_and_ends_sessions(identity,
         identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=session.refresh_token)), C.UNAUTHENTICATED
     )
     assert found.reason == "REFRESH_TOKEN_INVALID"
-    assert (await identity.login("rita", "Brand-new-pass-2")).access_token
+    fresh = (await identity.login("rita", "Brand-new-pass-2")).access_token
+    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=researcher), C.UNAUTHENTICATED)
+    assert found.reason == "TOKEN_REVOKED"
+    researcher = bearer(fresh)
 
     assert (await expect_error(reset(rita.id, "weak"), C.INVALID_ARGUMENT)).fields == ["new_password"]
     assert (await expect_error(reset("", "Brand-new-pass-3"), C.INVALID_ARGUMENT)).fields == ["user_id"]
@@ -324,9 +327,10 @@ async def test_delete_user_removes_the_user(identity, admin, make_user, expect_e
     assert "user:delete" in found.message
 
     await identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=admin)
+    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=rita_metadata), C.UNAUTHENTICATED)
+    assert found.reason == "TOKEN_REVOKED"  # the deleted user's token ends with the user
     for call in (
         identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=admin),
-        identity.users.GetMe(user_pb2.GetMeRequest(), metadata=rita_metadata),  # token still valid, user gone
         identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=admin),
     ):
         found = await expect_error(call, C.NOT_FOUND)

@@ -16,6 +16,7 @@ import pytest
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
+from zquant_kit.revocation import Revocation
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
@@ -47,6 +48,7 @@ class Store:
     audit: dict[str, AuditEntry] = field(default_factory=dict)
     processed: set[tuple[str, str]] = field(default_factory=set)
     login_throttles: dict[tuple[str, str], LoginThrottle] = field(default_factory=dict)
+    revocations: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class FakeUsers:
@@ -255,6 +257,20 @@ class FakeAudit:
         return found[:limit]
 
 
+class FakeRevocations:
+    def __init__(self, store: Store) -> None:
+        self._s = store
+
+    async def record(self, revocation: Revocation, forget_before_us: int) -> None:
+        self._s.revocations = {k: v for k, v in self._s.revocations.items() if v >= forget_before_us}
+        key = (revocation.user_id, revocation.role)
+        self._s.revocations[key] = max(self._s.revocations.get(key, 0), revocation.not_before_us)
+
+    async def since(self, since_us: int) -> list[Revocation]:
+        found = [Revocation(u, r, nb) for (u, r), nb in self._s.revocations.items() if nb >= since_us]
+        return sorted(found, key=lambda revocation: revocation.not_before_us)
+
+
 class FakeUnitOfWork:
     def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
         self._factory = factory
@@ -269,6 +285,7 @@ class FakeUnitOfWork:
         self.notifications = FakeNotifications(data)
         self.audit = FakeAudit(data)
         self.login_throttles = FakeLoginThrottles(data)
+        self.revocations = FakeRevocations(data)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._open(copy.deepcopy(self._factory.store))

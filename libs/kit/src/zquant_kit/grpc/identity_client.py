@@ -1,9 +1,11 @@
-"""How services other than identity authenticate callers: keys from GetPublicKeys, API keys via identity."""
+"""How services other than identity authenticate callers: keys from GetPublicKeys, API keys and token
+revocations via identity's service-only RPCs (called with the service credential)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Sequence
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -13,6 +15,8 @@ from zquant_kit.auth import ApiKeyCredentials, public_key_from_jwk
 from zquant_kit.errors import Unauthenticated, Unavailable
 from zquant_kit.grpc.status import ErrorInfoReader
 from zquant_kit.principal import Principal
+from zquant_kit.revocation import Revocation
+from zquant_kit.service_credential import service_metadata
 
 
 class GrpcPublicKeySource:
@@ -43,8 +47,9 @@ class GrpcPublicKeySource:
 class GrpcApiKeyAuthenticator:
     """Nonces must be global across services, so identity checks every API-key signature."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, service_secret: str) -> None:
         self._stub = auth_pb2_grpc.AuthServiceStub(channel)
+        self._metadata = service_metadata(service_secret)
 
     async def authenticate(self, credentials: ApiKeyCredentials) -> Principal:
         try:
@@ -57,6 +62,7 @@ class GrpcApiKeyAuthenticator:
                     body_sha256=credentials.body_sha256,
                     signature=credentials.signature,
                 ),
+                metadata=self._metadata,
                 timeout=5,
             )
         except grpc.aio.AioRpcError as exc:
@@ -70,3 +76,24 @@ class GrpcApiKeyAuthenticator:
             permissions=frozenset(reply.permissions),
             auth_method="api_key",
         )
+
+
+class GrpcRevocationSource:
+    """Reads identity's revocations in force (`since_us` None: all of them) for the kit's revocation map."""
+
+    def __init__(self, channel: grpc.aio.Channel, service_secret: str, timeout_seconds: float = 2.0) -> None:
+        self._stub = auth_pb2_grpc.AuthServiceStub(channel)
+        self._metadata = service_metadata(service_secret)
+        self._timeout = timeout_seconds
+
+    async def revocations(self, since_us: int | None) -> Sequence[Revocation]:
+        request = auth_pb2.ListTokenRevocationsRequest()
+        if since_us is not None:
+            request.since_time.FromMicroseconds(max(since_us, 0))
+        try:
+            reply = await self._stub.ListTokenRevocations(request, metadata=self._metadata, timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise Unavailable(f"identity service unreachable for token revocations: {exc.code().name}") from None
+        return [
+            Revocation(r.user_id, r.role, r.not_before_time.ToMicroseconds()) for r in reply.revocations
+        ]

@@ -26,6 +26,7 @@ from zquant_kit.errors import Unauthenticated, ZqError
 from zquant_kit.grpc.status import internal_status, to_grpc_status
 from zquant_kit.grpc.validation import RequestValidator
 from zquant_kit.principal import Principal
+from zquant_kit.service_credential import SERVICE_PRINCIPAL, SERVICE_TOKEN_HEADER, is_service_secret
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         api_keys: ApiKeyAuthenticator | None,
         audit: AuditSink | None,
         public_methods: Iterable[str] = (),
+        *,
+        service_secret: str,
     ) -> None:
         self._service = service
+        self._service_secret = service_secret
         self._domain = f"{service}.zquant"
         self._verifier = verifier
         self._api_keys = api_keys
@@ -82,6 +86,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if method in self._public:
             return None
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+        if SERVICE_TOKEN_HEADER in metadata:
+            if not is_service_secret(self._service_secret, metadata[SERVICE_TOKEN_HEADER]):
+                raise Unauthenticated("invalid service credential", reason="SERVICE_TOKEN_INVALID")
+            return SERVICE_PRINCIPAL
         authorization = metadata.get("authorization", "")
         if authorization:
             scheme, _, token = authorization.partition(" ")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit.auth import sign_access_token
+from zquant_kit.revocation import epoch_us
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
 from zquant_identity.application.ports import SecretBox
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
@@ -164,6 +165,9 @@ class JwtAccessTokenIssuer:
                 "role": user.role,
                 "perms": permissions,
                 "iat": int(now.timestamp()),
+                # `iat` is whole seconds; revocations compare in microseconds, so a token minted just
+                # after a revocation works and one minted just before it does not.
+                "iat_us": epoch_us(now),
                 "exp": int((now + ttl).timestamp()),
                 "jti": uuid.uuid4().hex,
                 "typ": "access",

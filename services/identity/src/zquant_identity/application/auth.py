@@ -1,4 +1,4 @@
-"""Login, refresh-token rotation with reuse detection, logout, API-key request authentication."""
+"""Login, refresh-token rotation with reuse detection, logout (one or all sessions), API-key authentication."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from zquant_kit.auth import SIGNATURE_WINDOW_SECONDS, ApiKeyCredentials, signatu
 from zquant_kit.errors import InvalidArgument, Unauthenticated
 from zquant_kit.principal import Principal
 from zquant_identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, SecretBox, UnitOfWorkFactory
+from zquant_identity.application.revocations import revoke_user
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, RefreshToken, User
 from zquant_identity.domain.throttling import FAILURE_MEMORY, AddressFailureLimit, throttle_key
 
@@ -147,6 +148,13 @@ class AuthUseCases:
             if stored is None:
                 raise Unauthenticated("unknown refresh token", reason="REFRESH_TOKEN_INVALID")
             await uow.refresh_tokens.revoke_family(stored.family_id, self._clock.now())
+            await uow.commit()
+
+    async def logout_all(self, actor: Principal) -> None:
+        """Ends every session of the caller: refresh tokens go, access tokens issued so far are revoked."""
+        async with self._uow() as uow:
+            await uow.refresh_tokens.delete_for_user(actor.user_id)
+            await revoke_user(uow, actor.user_id, self._clock.now(), "logout_all")
             await uow.commit()
 
     async def authenticate_api_key(self, credentials: ApiKeyCredentials) -> Principal:

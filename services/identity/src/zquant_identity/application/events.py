@@ -8,6 +8,7 @@ from google.protobuf import timestamp_pb2
 
 from zquant.identity.v1 import events_pb2
 from zquant_kit.events.model import Event
+from zquant_kit.revocation import TOKEN_REVOKED, Revocation
 from zquant_identity.domain.model import User
 
 USER_CREATED = "identity.user.created.v1"
@@ -31,3 +32,14 @@ def user_created(user: User, now: dt.datetime) -> Event:
 
 def user_deleted(user_id: str, now: dt.datetime) -> Event:
     return Event.create(USER_DELETED, events_pb2.UserDeletedEvent(user_id=user_id, occur_time=_timestamp(now)))
+
+
+def token_revoked(revocation: Revocation, cause: str) -> Event:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromMicroseconds(revocation.not_before_us)
+    return Event.create(
+        TOKEN_REVOKED,
+        events_pb2.TokenRevokedEvent(
+            user_id=revocation.user_id, role=revocation.role, not_before_time=stamp, cause=cause
+        ),
+    )

@@ -8,6 +8,7 @@ from typing import Protocol, Sequence
 
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit.events.model import Event
+from zquant_kit.revocation import Revocation
 from zquant_identity.domain.model import (
     ApiKey,
     AuditEntry,
@@ -116,6 +117,13 @@ class AuditRepository(Protocol):
     async def list(self, filter: AuditFilter, after: tuple[str, str] | None, limit: int) -> Sequence[AuditEntry]: ...
 
 
+class RevocationRepository(Protocol):
+    async def record(self, revocation: Revocation, forget_before_us: int) -> None:
+        """Upserts, keeping the later not-before; rows older than `forget_before_us` are dropped."""
+        ...
+    async def since(self, since_us: int) -> Sequence[Revocation]: ...
+
+
 class IdentityUnitOfWork(Protocol):
     users: UserRepository
     roles: RoleRepository
@@ -124,6 +132,7 @@ class IdentityUnitOfWork(Protocol):
     notifications: NotificationRepository
     audit: AuditRepository
     login_throttles: LoginThrottleRepository
+    revocations: RevocationRepository
 
     async def __aenter__(self) -> "IdentityUnitOfWork": ...
     async def __aexit__(self, *exc_info) -> None: ...

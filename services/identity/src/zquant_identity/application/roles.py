@@ -8,6 +8,7 @@ from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from zquant_kit.principal import Principal
 from zquant_identity.application.admins import is_last_active_admin
 from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.application.revocations import revoke_role, revoke_user
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import Permission, Role
@@ -95,6 +96,7 @@ class RoleUseCases:
             if name == "admin" and not grant:
                 raise FailedPrecondition("the admin role keeps every permission", reason="BUILTIN_ROLE")
             role.grant(permissions) if grant else role.revoke(permissions)
+            await revoke_role(uow, name, self._clock.now(), "role_permissions_changed")
             await uow.commit()
         self._cache.clear()
         return role
@@ -119,6 +121,8 @@ class RoleUseCases:
             rules.require_held(actor, role.permissions, f"assigning role {role_name!r}")
             if role_name != rules.ADMIN_ROLE and await is_last_active_admin(uow, user):
                 raise FailedPrecondition("cannot demote the last active admin", reason="LAST_ADMIN")
+            if user.role != role_name:
+                await revoke_user(uow, user.id, self._clock.now(), "role_changed")
             user.role = role_name
             user.updated_at = self._clock.now()
             await uow.commit()

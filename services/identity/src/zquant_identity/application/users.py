@@ -9,6 +9,7 @@ from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from zquant_kit.principal import Principal
 from zquant_identity.application import events
 from zquant_identity.application.admins import is_last_active_admin
+from zquant_identity.application.revocations import revoke_user
 from zquant_identity.application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
 from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
@@ -133,6 +134,8 @@ class UserUseCases:
             user.updated_at = self._clock.now()
             if active:
                 await uow.login_throttles.clear_for(throttle_key(user.username))
+            else:
+                await revoke_user(uow, user.id, user.updated_at, "user_deactivated")
             view = await self._view(uow, user)
             await uow.commit()
         self._cache.invalidate(user_id)
@@ -149,6 +152,7 @@ class UserUseCases:
             await uow.login_throttles.clear_for(throttle_key(user.username))
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
+            await revoke_user(uow, user.id, user.updated_at, "password_reset")
             await uow.commit()
         self._cache.invalidate(user_id)
 
@@ -165,6 +169,7 @@ class UserUseCases:
             user.password_hash = await self._hasher.hash(new_password)
             user.updated_at = self._clock.now()
             await uow.refresh_tokens.delete_for_user(user.id)
+            await revoke_user(uow, user.id, user.updated_at, "password_changed")
             await uow.commit()
         self._cache.invalidate(actor.user_id)
 
@@ -181,6 +186,8 @@ class UserUseCases:
             await uow.refresh_tokens.delete_for_user(user.id)
             await uow.notifications.delete_for_user(user.id)
             await uow.users.delete(user)
-            uow.emit(events.user_deleted(user.id, self._clock.now()))
+            now = self._clock.now()
+            await revoke_user(uow, user.id, now, "user_deleted")
+            uow.emit(events.user_deleted(user.id, now))
             await uow.commit()
         self._cache.invalidate(user_id)

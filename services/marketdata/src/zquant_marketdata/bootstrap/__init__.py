@@ -13,7 +13,7 @@ from zquant_kit import telemetry
 from zquant_kit.clock import SystemClock
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.server import GrpcService
-from zquant_kit.grpc.wiring import identity_backed_interceptor
+from zquant_kit.grpc.wiring import identity_backed_auth
 from zquant_kit.persistence.engine import create_engine, is_sqlite, session_factory
 from zquant_kit.persistence.outbox import OutboxRelay
 from zquant_kit.service import ServiceDefinition
@@ -37,10 +37,8 @@ class MarketDataApp:
         self.relay = OutboxRelay(self.sessions, tables.outbox, bus, poll_seconds=settings.outbox_poll_seconds)
         self.clock = SystemClock()
         self.bar_store = SqliteBulkBarStore(self.engine) if is_sqlite(url) else PostgresBulkBarStore(self.engine)
-        interceptor, self.identity_channel = identity_backed_interceptor(
-            NAME, settings, self.sessions, tables.outbox, self.relay.wake
-        )
-        self.interceptors = [interceptor]
+        self.identity_auth = identity_backed_auth(NAME, settings, self.sessions, tables.outbox, self.relay.wake)
+        self.interceptors = [self.identity_auth.interceptor]
         self.grpc_services: list[GrpcService] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -58,6 +56,7 @@ class MarketDataApp:
         self._on_stop.append(hook)
 
     async def start(self) -> None:
+        await self.identity_auth.start(self.bus)
         for hook in self._on_start:
             await hook()
         self.relay.start()
@@ -66,7 +65,7 @@ class MarketDataApp:
         for hook in reversed(self._on_stop):
             await hook()
         await self.relay.stop()
-        await self.identity_channel.close()
+        await self.identity_auth.stop()
         await self.engine.dispose()
 
 

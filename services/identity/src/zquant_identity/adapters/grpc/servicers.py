@@ -18,15 +18,19 @@ from zquant.identity.v1 import (
     user_pb2,
     user_pb2_grpc,
 )
+from google.protobuf import timestamp_pb2
+
 from zquant_kit import pagination, principal
 from zquant_kit.clock import as_utc
 from zquant_kit.grpc.convert import to_timestamp
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
-from zquant_kit.errors import InvalidArgument
+from zquant_kit.errors import InvalidArgument, PermissionDenied
+from zquant_kit.revocation import Revocation
 from zquant_identity.adapters.grpc.peer import client_address
 from zquant_identity.adapters.security import SigningKeyRing
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases, TokenPair
+from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.application.roles import RoleUseCases
@@ -99,6 +103,12 @@ def _pair(pair: TokenPair) -> auth_pb2.TokenPair:
     )
 
 
+def _revocation(revocation: Revocation) -> auth_pb2.TokenRevocation:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromMicroseconds(revocation.not_before_us)
+    return auth_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)
+
+
 def _single_key(kind: str, token: str) -> str | None:
     key = pagination.decode_string_cursor(kind, token, 1)
     return key[0] if key else None
@@ -119,11 +129,14 @@ def _pair_key(kind: str, token: str) -> tuple[str, str] | None:
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     PUBLIC = frozenset(
         f"/zquant.identity.v1.AuthService/{m}"
-        for m in ("Login", "Refresh", "Logout", "GetPublicKeys", "AuthenticateApiKey")
+        for m in ("Login", "Refresh", "Logout", "GetPublicKeys")
     )
 
-    def __init__(self, auth: AuthUseCases, ring: SigningKeyRing, issuer: str, audience: str) -> None:
+    def __init__(
+        self, auth: AuthUseCases, revocations: RevocationQueries, ring: SigningKeyRing, issuer: str, audience: str
+    ) -> None:
         self._auth = auth
+        self._revocations = revocations
         self._ring = ring
         self._issuer = issuer
         self._audience = audience
@@ -149,7 +162,21 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             audience=self._audience,
         )
 
+    async def LogoutAll(self, request, context):
+        actor = principal.current()
+        if actor.is_service:
+            raise PermissionDenied("a service has no sessions to end", permission="service")
+        await self._auth.logout_all(actor)
+        return auth_pb2.LogoutAllResponse()
+
+    async def ListTokenRevocations(self, request, context):
+        principal.require_service()
+        since = request.since_time.ToMicroseconds() if request.HasField("since_time") else None
+        found = await self._revocations.revocations(since)
+        return auth_pb2.ListTokenRevocationsResponse(revocations=[_revocation(r) for r in found])
+
     async def AuthenticateApiKey(self, request, context):
+        principal.require_service()
         found = await self._auth.authenticate_api_key(
             ApiKeyCredentials(
                 key_id=request.key_id,

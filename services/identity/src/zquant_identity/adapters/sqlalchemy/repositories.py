@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_kit.errors import AlreadyExists
+from zquant_kit.events.model import Event
 from zquant_kit.persistence.idempotency import claim_message
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_identity.adapters.sqlalchemy import tables as t
+from zquant_identity.adapters.sqlalchemy.revocations import SqlAlchemyRevocationRepository
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
 from zquant_identity.domain.throttling import LoginThrottle
@@ -307,7 +309,25 @@ class SqlAlchemyAuditRepository:
 
 
 class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork):
+    """`on_events` sees each committed batch of events at once, before the relay publishes them."""
+
+    def __init__(self, *args, on_events: Callable[[list[Event]], None] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_events = on_events
+        self._emitted: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        super().emit(event)
+        self._emitted.append(event)
+
+    async def commit(self) -> None:
+        emitted, self._emitted = self._emitted, []
+        await super().commit()
+        if emitted and self._on_events is not None:
+            self._on_events(emitted)
+
     def _enter(self) -> None:
+        self._emitted = []
         self.users = SqlAlchemyUserRepository(self.session)
         self.roles = SqlAlchemyRoleRepository(self.session)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self.session)
@@ -315,6 +335,7 @@ class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.notifications = SqlAlchemyNotificationRepository(self.session)
         self.audit = SqlAlchemyAuditRepository(self.session)
         self.login_throttles = SqlAlchemyLoginThrottleRepository(self.session)
+        self.revocations = SqlAlchemyRevocationRepository(self.session)
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         return await claim_message(self.session, t.processed_messages, consumer, event_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -141,6 +142,14 @@ signing_keys = Table(
     Column("private_key_pem", Text, nullable=True),  # plaintext of such a row; cleared at start
     Column("created_at", TS, nullable=False),
     Column("retired_at", TS, nullable=True),  # a newer key signs since then; this one still verifies for a while
+)
+# One row per user (role "") or per role (user_id ""): access tokens issued before not_before_us are refused.
+token_revocations = Table(
+    "token_revocations",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("role", String(64), primary_key=True),
+    Column("not_before_us", BigInteger, nullable=False, index=True),
 )
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)

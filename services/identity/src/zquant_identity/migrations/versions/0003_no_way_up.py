@@ -4,7 +4,7 @@ The per-account lock (users.failed_logins / locked_until) let anyone lock the ad
 failures now count per (account, address) in login_throttles.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from zquant_kit.persistence.migrations import target_schema
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
