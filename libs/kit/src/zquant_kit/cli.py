@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from zquant_kit.call import register as register_call
 from zquant_kit.persistence import migrations
 from zquant_kit.persistence.engine import is_sqlite, normalize_url
 from zquant_kit.runner import serve_until_signalled
@@ -36,6 +37,7 @@ def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
     for definition in _pick(args.service, known):
         url = settings.database_url(definition.name)
         if args.action == "upgrade":
+            _create_database_if_missing(url)
             asyncio.run(migrations.upgrade(definition.migrations, url, definition.schema, args.revision or "head"))
             print(f"{definition.name}: upgraded to {args.revision or 'head'}")
         elif args.action == "downgrade":
@@ -69,7 +71,7 @@ def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> No
 
 
 def _create_database_if_missing(url: str) -> None:
-    """`make up-dist` on a fresh machine: the PostgreSQL database itself may not exist yet."""
+    """`zquant db upgrade` and `make up-dist` on a fresh machine: the PostgreSQL database may not exist yet."""
     import psycopg
 
     parsed = make_url(normalize_url(url))
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     db.epilog = "backup: zquant db backup [SERVICE|all] DIR (SQLite online backup API)"
     sub.add_parser("demo", help="the main flow on the embedded default, then exit")
     sub.add_parser("services", help="list installed services")
+    register_call(sub)
     # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group.
     for entry in entry_points(group="zquant.commands"):
         entry.load()(sub)
