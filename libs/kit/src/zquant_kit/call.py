@@ -28,6 +28,7 @@ from zquant_kit.auth import signed_metadata
 from zquant_kit.settings import DEFAULT_PORTS, Settings
 
 LOGIN_METHOD = "zquant.identity.v1.AuthService/Login"
+CLIENT_COMMANDS = ("call", "login")
 
 
 class CallError(Exception):
@@ -143,6 +144,9 @@ def call_command(args, settings: Settings) -> None:
     except CallError as exc:
         print(f"zquant call: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except BrokenPipeError:  # `zquant call … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
 
 
 def login_command(args, settings: Settings) -> None:

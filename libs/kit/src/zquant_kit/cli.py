@@ -12,14 +12,11 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from zquant_kit.call import register as register_call
-from zquant_kit.persistence import migrations
-from zquant_kit.persistence.engine import is_sqlite, normalize_url
-from zquant_kit.runner import serve_until_signalled
+from zquant_kit.call import CLIENT_COMMANDS, register as register_call
 from zquant_kit.service import ServiceDefinition, discover
 from zquant_kit.settings import Settings
+
+# SQLAlchemy, Alembic and the runner are imported where they are used: `zquant call` starts without them.
 
 
 def _pick(names: str, known: dict[str, ServiceDefinition]) -> list[ServiceDefinition]:
@@ -34,6 +31,8 @@ def _pick(names: str, known: dict[str, ServiceDefinition]) -> list[ServiceDefini
 
 
 def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+    from zquant_kit.persistence import migrations
+
     for definition in _pick(args.service, known):
         url = settings.database_url(definition.name)
         if args.action == "upgrade":
@@ -54,6 +53,10 @@ def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
 
 def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
     """SQLite online backup API: consistent while services keep writing."""
+    from sqlalchemy.engine import make_url
+
+    from zquant_kit.persistence.engine import is_sqlite, normalize_url
+
     target = Path(args.path)
     target.mkdir(parents=True, exist_ok=True)
     for definition in _pick(args.service, known):
@@ -73,6 +76,9 @@ def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> No
 def _create_database_if_missing(url: str) -> None:
     """`zquant db upgrade` and `make up-dist` on a fresh machine: the PostgreSQL database may not exist yet."""
     import psycopg
+    from sqlalchemy.engine import make_url
+
+    from zquant_kit.persistence.engine import normalize_url
 
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "postgresql" or not parsed.database:
@@ -122,16 +128,22 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("demo", help="the main flow on the embedded default, then exit")
     sub.add_parser("services", help="list installed services")
     register_call(sub)
-    # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group.
-    for entry in entry_points(group="zquant.commands"):
+    argv = sys.argv[1:] if argv is None else argv
+    client_only = bool(argv) and argv[0] in CLIENT_COMMANDS
+    # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group;
+    # a client command needs none of them, and loading them would cost it seconds of imports.
+    for entry in () if client_only else entry_points(group="zquant.commands"):
         entry.load()(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    known = discover()
     if hasattr(args, "handler"):
         args.handler(args, settings)
-    elif args.command == "serve":
+        return
+    known = discover()
+    if args.command == "serve":
+        from zquant_kit.runner import serve_until_signalled
+
         asyncio.run(serve_until_signalled(_pick(args.service, known), settings))
     elif args.command == "serve-dist":
         _serve_dist(settings, known)
