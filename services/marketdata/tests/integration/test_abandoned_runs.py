@@ -119,6 +119,7 @@ async def test_the_sweeper_started_with_the_service_fails_it_without_any_call(en
     components, clock = env
     dead = await _dead_run(components, clock, ("daily",))
     await components.sync.recover()
+    await components.sync.keep_sweeping()
     assert (await components.repository.get_run(dead)).state is RunState.RUNNING  # its lease still lives
     clock.current += LEASE_TTL + dt.timedelta(seconds=1)
     for _ in range(200):

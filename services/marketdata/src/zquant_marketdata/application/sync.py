@@ -344,7 +344,11 @@ class SyncUseCases:
     async def recover(self) -> None:
         """At startup: runs a previous process left `running` whose lease lapsed are over."""
         await self.sweep()
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="sync-lease-sweeper")
+
+    async def keep_sweeping(self) -> None:
+        """Starts the periodic sweep (stopped by `shutdown`), so a run abandoned while nobody calls still ends."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="sync-lease-sweeper")
 
     async def sweep(self) -> int:
         """Fails every `running` run whose lease lapsed: its process died, so nothing executes it any more."""
