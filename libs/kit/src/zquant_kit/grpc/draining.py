@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 
 import grpc
 
@@ -45,6 +46,37 @@ class StreamDrainInterceptor(grpc.aio.ServerInterceptor):
         )
 
     def _guard(self, behavior):
+        return self._guard_generator(behavior) if inspect.isasyncgenfunction(behavior) else self._guard_writer(behavior)
+
+    async def _unavailable(self, context) -> None:
+        status = to_grpc_status(
+            Unavailable("the server is shutting down; retry", reason="SHUTTING_DOWN", retry_after=self._retry_after),
+            DOMAIN,
+        )
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+    def _guard_writer(self, behavior):
+        """A handler that streams with `context.write` (grpc.health's Watch) and returns when done."""
+
+        async def guarded(request, context):
+            loop = asyncio.get_running_loop()
+            work = loop.create_task(behavior(request, context))
+            ending = loop.create_task(self._ending.wait())
+            try:
+                await asyncio.wait({work, ending}, return_when=asyncio.FIRST_COMPLETED)
+                if work.done():
+                    return work.result()
+            finally:
+                ending.cancel()
+                if not work.done():
+                    work.cancel()
+                    with contextlib.suppress(BaseException):
+                        await work
+            await self._unavailable(context)
+
+        return guarded
+
+    def _guard_generator(self, behavior):
         async def guarded(request, context):
             responses = behavior(request, context).__aiter__()
             loop = asyncio.get_running_loop()
@@ -71,10 +103,6 @@ class StreamDrainInterceptor(grpc.aio.ServerInterceptor):
                         await following
                 with contextlib.suppress(BaseException):
                     await responses.aclose()
-            status = to_grpc_status(
-                Unavailable("the server is shutting down; retry", reason="SHUTTING_DOWN", retry_after=self._retry_after),
-                DOMAIN,
-            )
-            await context.abort(status.code, status.details, status.trailing_metadata)
+            await self._unavailable(context)
 
         return guarded
