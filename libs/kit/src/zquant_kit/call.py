@@ -68,11 +68,11 @@ def find_method(service: str, method: str, channel: grpc.Channel) -> MethodDescr
 
 
 def default_address(service: str, settings: Settings) -> str:
+    """`zquant.<name>.v1.…` goes where `zquant serve` puts <name>; anything else (grpc.health.v1, …) to identity."""
     parts = service.split(".")
     name = parts[1] if len(parts) > 2 and parts[0] == "zquant" else ""
-    if name in DEFAULT_PORTS or settings.get(f"ZQUANT_{name.upper()}_PORT"):
-        return settings.address(name)
-    return settings.address("identity")
+    known = name in DEFAULT_PORTS or any(settings.get(f"ZQUANT_{name.upper()}_{key}") for key in ("PORT", "ADDRESS"))
+    return settings.address(name if name and known else "identity")
 
 
 def _metadata(args, method_path: str, body: bytes) -> list[tuple[str, str]]:
