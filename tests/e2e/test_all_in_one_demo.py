@@ -28,3 +28,7 @@ def test_demo_runs_the_main_flow(tmp_path):
         assert expected in result.stdout, result.stdout
     assert (tmp_path / "identity.db").exists() and (tmp_path / "marketdata.db").exists()
     assert "100.0%" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if " fetched " in line]
+    loaded = {row[0] for row in rows if row[1] != "skipped"}
+    assert "index_daily" in loaded and not [row for row in rows if row[1] == "skipped" and row[0] in loaded], rows
+    assert "000905.SH skipped" in result.stdout  # what the sample lacks is the loaded dataset's note

@@ -12,15 +12,13 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from zquant_kit import redaction
+from zquant_kit.call import CLIENT_COMMANDS, register as register_call
 from zquant_kit.files import private_dir, private_file
-from zquant_kit.persistence import migrations
-from zquant_kit.persistence.engine import is_sqlite, normalize_url
-from zquant_kit.runner import serve_until_signalled
 from zquant_kit.service import ServiceDefinition, discover
 from zquant_kit.settings import Settings
+
+# SQLAlchemy, Alembic and the runner are imported where they are used: `zquant call` starts without them.
 
 
 def _pick(names: str, known: dict[str, ServiceDefinition]) -> list[ServiceDefinition]:
@@ -35,9 +33,12 @@ def _pick(names: str, known: dict[str, ServiceDefinition]) -> list[ServiceDefini
 
 
 def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+    from zquant_kit.persistence import migrations
+
     for definition in _pick(args.service, known):
         url = settings.database_url(definition.name)
         if args.action == "upgrade":
+            _create_database_if_missing(url)
             asyncio.run(migrations.upgrade(definition.migrations, url, definition.schema, args.revision or "head"))
             print(f"{definition.name}: upgraded to {args.revision or 'head'}")
         elif args.action == "downgrade":
@@ -54,6 +55,10 @@ def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
 
 def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
     """SQLite online backup API: consistent while services keep writing. Backups are 0600 in a 0700 folder."""
+    from sqlalchemy.engine import make_url
+
+    from zquant_kit.persistence.engine import is_sqlite, normalize_url
+
     target = private_dir(Path(args.path))
     for definition in _pick(args.service, known):
         url = normalize_url(settings.database_url(definition.name))
@@ -70,8 +75,11 @@ def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> No
 
 
 def _create_database_if_missing(url: str) -> None:
-    """`make up-dist` on a fresh machine: the PostgreSQL database itself may not exist yet."""
+    """`zquant db upgrade` and `make up-dist` on a fresh machine: the PostgreSQL database may not exist yet."""
     import psycopg
+    from sqlalchemy.engine import make_url
+
+    from zquant_kit.persistence.engine import normalize_url
 
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() != "postgresql" or not parsed.database:
@@ -120,17 +128,24 @@ def main(argv: list[str] | None = None) -> None:
     db.epilog = "backup: zquant db backup [SERVICE|all] DIR (SQLite online backup API)"
     sub.add_parser("demo", help="the main flow on the embedded default, then exit")
     sub.add_parser("services", help="list installed services")
-    # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group.
-    for entry in entry_points(group="zquant.commands"):
+    register_call(sub)
+    argv = sys.argv[1:] if argv is None else argv
+    client_only = bool(argv) and argv[0] in CLIENT_COMMANDS
+    # Services add their own sub-commands (e.g. `zquant data load-csv`) through this entry point group;
+    # a client command needs none of them, and loading them would cost it seconds of imports.
+    for entry in () if client_only else entry_points(group="zquant.commands"):
         entry.load()(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     redaction.install()
     settings = Settings()
-    known = discover()
     if hasattr(args, "handler"):
         args.handler(args, settings)
-    elif args.command == "serve":
+        return
+    known = discover()
+    if args.command == "serve":
+        from zquant_kit.runner import serve_until_signalled
+
         asyncio.run(serve_until_signalled(_pick(args.service, known), settings))
     elif args.command == "serve-dist":
         _serve_dist(settings, known)

@@ -49,6 +49,17 @@ def _bar(percent: float, width: int = 30) -> str:
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
+def _summary(logs: list) -> list[tuple]:
+    """One row per dataset: what a loaded dataset skipped (an index the source lacks) is its note, not a row."""
+    loaded = {log.dataset for log in logs if log.result != "skipped"}
+    notes: dict[str, list[str]] = {}
+    for log in logs:
+        if log.result == "skipped" and log.dataset in loaded:
+            notes.setdefault(log.dataset, []).append(log.error)
+    rows = [log for log in logs if log.result != "skipped" or log.dataset not in loaded]
+    return [(log, "; ".join(notes.pop(log.dataset, [])) or log.error) for log in rows]
+
+
 async def _rows_owned(app, user_id: str) -> int:
     """Peeks at marketdata's own tables (the demo runs in-process) to show the consumer's effect."""
     from sqlalchemy import text
@@ -94,10 +105,10 @@ async def _market_data_tour(address: str, admin: list, *, alice_key) -> None:
             sync_pb2.GetTableStatisticsRequest(dataset="daily", page_size=3), metadata=admin
         )
         logs = await sync.ListSyncLogs(sync_pb2.ListSyncLogsRequest(page_size=20), metadata=admin)
-        for log in reversed(logs.logs):
+        for log, note in _summary(list(reversed(logs.logs))):
             print(
                 f"    {log.dataset:<12} {log.result:<9} fetched {log.rows_fetched:>9,}  inserted {log.inserted:>9,}"
-                f"  updated {log.updated:>6,}  unchanged {log.unchanged:>9,}  {log.duration_seconds:6.2f}s"
+                f"  updated {log.updated:>6,}  unchanged {log.unchanged:>9,}  {log.duration_seconds:6.2f}s  {note}"
             )
         for row in stats.statistics:
             print(f"    daily on {row.stat_date}: {row.rows_on_date:,} rows (table total {row.total_rows:,})")

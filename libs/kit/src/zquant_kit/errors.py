@@ -14,9 +14,10 @@ class ZqError(Exception):
 
     reason: str = "ERROR"
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    def __init__(self, message: str, *, reason: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after  # seconds after which a retry may succeed: google.rpc.RetryInfo
         if reason is not None:
             self.reason = reason
 

@@ -43,9 +43,15 @@ class RunningStack:
     def address(self, name: str) -> str:
         return self.servers[name].local_address
 
-    async def stop(self, grace_seconds: float = 5.0) -> None:
-        for name in reversed(list(self.servers)):
-            await self.servers[name].stop(grace_seconds)
+    async def stop(self, grace_seconds: float = 5.0, readiness_grace_seconds: float = 0.0) -> None:
+        """Every server turns NOT_SERVING at once and serves on for the readiness grace (balancers see it),
+        then all drain together; the services' background work stops after their servers."""
+        servers = [self.servers[name] for name in reversed(list(self.servers))]
+        for server in servers:
+            await server.not_serving()
+        if servers:
+            await asyncio.sleep(readiness_grace_seconds)
+        await asyncio.gather(*(server.drain(grace_seconds) for server in servers))
         for name in reversed(list(self.apps)):
             await self.apps[name].stop()
         await self.bus.close()
@@ -100,5 +106,8 @@ async def serve_until_signalled(definitions: list[ServiceDefinition], settings: 
     for name in stack.servers:
         print(f"{name:<11} grpc  {stack.servers[name].bound_address}", flush=True)
     await stop.wait()
-    log.info("shutting down: health NOT_SERVING, draining")
-    await stack.stop(settings.shutdown_grace_seconds)
+    log.info(
+        "shutting down: health NOT_SERVING, serving on for %.1f s, then draining for %.1f s",
+        settings.readiness_grace_seconds, settings.shutdown_grace_seconds,
+    )  # fmt: skip
+    await stack.stop(settings.shutdown_grace_seconds, settings.readiness_grace_seconds)

@@ -94,6 +94,11 @@ class Settings:
     def shutdown_grace_seconds(self) -> float:
         return float(self.get("ZQUANT_SHUTDOWN_GRACE_SECONDS", "5"))
 
+    @property
+    def readiness_grace_seconds(self) -> float:
+        """On SIGTERM: how long health says NOT_SERVING while calls are still served, so balancers see it."""
+        return float(self.get("ZQUANT_READINESS_GRACE_SECONDS", "2"))
+
     def with_overrides(self, **values: str) -> "Settings":
         merged = dict(self.env)
         merged.update(values)

@@ -21,7 +21,7 @@ from zquant_marketdata.adapters.csv_source import CsvDirectorySource
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.application.sync import RunHandle, SourceChoice, SyncUseCases
-from zquant_marketdata.domain.sync import RunState, SyncMode
+from zquant_marketdata.domain.sync import LogResult, RunState, SyncLogEntry, SyncMode
 
 NAME = "marketdata"
 CLI_USER = "cli"
@@ -116,10 +116,10 @@ async def _run(
         final = await handle.wait()
         entries = await components.repository.list_logs(None, None, 1000, run_id=handle.run.id)
         print(f"{'dataset':<12} {'result':<10} {'fetched':>9} {'inserted':>9} {'updated':>8} {'unchanged':>9}  note")
-        for entry in sorted(entries, key=lambda e: e.started_at):
+        for entry, note in summary_rows(sorted(entries, key=lambda e: e.started_at)):
             print(
                 f"{entry.dataset:<12} {entry.result.value:<10} {entry.rows_fetched:>9} {entry.inserted:>9} "
-                f"{entry.updated:>8} {entry.unchanged:>9}  {entry.error or ''}"
+                f"{entry.updated:>8} {entry.unchanged:>9}  {note}"
             )
         print(
             f"run {handle.run.id} {final.state.value}: {final.rows_fetched} rows fetched, {final.inserted} inserted, "
@@ -128,6 +128,17 @@ async def _run(
         return 0 if final.state is RunState.SUCCEEDED else 1
     finally:
         await engine.dispose()
+
+
+def summary_rows(entries: list[SyncLogEntry]) -> list[tuple[SyncLogEntry, str]]:
+    """One row per dataset: what a loaded dataset skipped (an index the source lacks) is its note, not a row."""
+    loaded = {e.dataset for e in entries if e.result is not LogResult.SKIPPED}
+    notes: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry.result is LogResult.SKIPPED and entry.dataset in loaded:
+            notes.setdefault(entry.dataset, []).append(entry.error or "skipped")
+    rows = [e for e in entries if e.result is not LogResult.SKIPPED or e.dataset not in loaded]
+    return [(e, "; ".join(notes.pop(e.dataset, [])) or e.error or "") for e in rows]
 
 
 async def _follow(handle: RunHandle, progress: bool) -> None:

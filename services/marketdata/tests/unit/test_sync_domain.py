@@ -71,3 +71,29 @@ def test_per_date_statistics_split_inserted_updated_and_unchanged() -> None:
     assert total == 12
     first_load, _ = per_date_statistics("daily", frame, stored.iloc[0:0], total_before=0)
     assert [(s.inserted, s.rows_on_date) for s in first_load] == [(2, 2), (2, 2)]
+
+
+def test_the_run_summary_shows_no_skipped_row_for_a_dataset_it_loaded() -> None:
+    import datetime as dt
+
+    from zquant_marketdata.cli import summary_rows
+    from zquant_marketdata.domain.sync import LogResult, SyncLogEntry
+
+    def entry(dataset: str, result: LogResult, error: str | None = None) -> SyncLogEntry:
+        return SyncLogEntry(
+            id=dataset + result, run_id="r", dataset=dataset, api_name=dataset, start=None, end=None,
+            started_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), result=result, error=error,
+        )  # fmt: skip
+
+    rows = summary_rows(
+        [
+            entry("index_daily", LogResult.SUCCEEDED),
+            entry("index_daily", LogResult.SKIPPED, "000905.SH skipped: no rows"),
+            entry("index_daily", LogResult.SKIPPED, "399006.SZ skipped: no rows"),
+            entry("stk_factor", LogResult.SKIPPED, "source cannot serve stk_factor"),
+        ]
+    )
+    assert [(e.dataset, e.result, note) for e, note in rows] == [
+        ("index_daily", LogResult.SUCCEEDED, "000905.SH skipped: no rows; 399006.SZ skipped: no rows"),
+        ("stk_factor", LogResult.SKIPPED, "source cannot serve stk_factor"),
+    ]

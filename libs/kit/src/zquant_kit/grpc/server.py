@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -10,7 +11,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from zquant_kit.grpc.draining import StreamDrainInterceptor
+
 log = logging.getLogger(__name__)
+
+STREAM_END_MARGIN_SECONDS = 0.5
+"""Open response streams end this long before the drain grace runs out, so their UNAVAILABLE gets through."""
 
 
 def _join(host: str, port: int) -> str:
@@ -38,8 +44,9 @@ class GrpcServer:
         port: int = 0,
     ) -> None:
         self._services = list(services)
+        self._streams = StreamDrainInterceptor()
         self._server = grpc.aio.server(
-            interceptors=list(interceptors),
+            interceptors=[self._streams, *interceptors],
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024)],
         )
@@ -76,10 +83,26 @@ class GrpcServer:
         await self._server.start()
         await self._set_all(health_pb2.HealthCheckResponse.SERVING)
 
-    async def stop(self, grace_seconds: float = 5.0) -> None:
-        """Health says NOT_SERVING first (so balancers drain us), then in-flight RPCs get `grace` to finish."""
-        await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
-        await self._server.stop(grace_seconds)
+    async def not_serving(self) -> None:
+        """Health says NOT_SERVING (overall and per service) from now on; calls are still served."""
+        await self._health.enter_graceful_shutdown()
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Refuses new calls; in-flight calls get `grace_seconds`, and the response streams still open just
+        before it runs out end with UNAVAILABLE and a retry hint (whatever remains is then cancelled)."""
+        margin = min(STREAM_END_MARGIN_SECONDS, grace_seconds / 2)
+        loop = asyncio.get_running_loop()
+        ending = loop.call_later(max(0.0, grace_seconds - margin), self._streams.end_streams)
+        try:
+            await self._server.stop(grace_seconds)
+        finally:
+            ending.cancel()
+
+    async def stop(self, grace_seconds: float = 5.0, readiness_grace_seconds: float = 0.0) -> None:
+        """NOT_SERVING first, served on for `readiness_grace_seconds` (so balancers drain us), then drained."""
+        await self.not_serving()
+        await asyncio.sleep(readiness_grace_seconds)
+        await self.drain(grace_seconds)
 
     async def wait(self) -> None:
         await self._server.wait_for_termination()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -62,6 +62,10 @@ def status_for(error: ZqError, domain: str) -> status_pb2.Status:
                 )
             )
         )
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=code, message=clip(error.message, MAX_MESSAGE), details=details)
 
 

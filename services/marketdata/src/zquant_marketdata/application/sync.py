@@ -74,6 +74,9 @@ KEYS = ["ts_code", "trade_date"]
 
 LEASE_TTL = dt.timedelta(seconds=60)
 """How long a dataset lease lives without a heartbeat: one run per dataset across all replicas."""
+SWEEP_INTERVAL = dt.timedelta(seconds=5)
+"""How often a process looks for runs whose lease lapsed (StartSync, GetSyncStatus and CancelSync also look)."""
+ABANDONED = "abandoned: lease expired"
 
 
 class SyncRepository(Protocol):
@@ -87,6 +90,9 @@ class SyncRepository(Protocol):
     async def get_run(self, run_id: str) -> SyncRun | None: ...
     async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
         """Fails `running` runs that hold no live lease: whoever ran them is gone."""
+        ...
+    async def leased_runs(self, now: dt.datetime) -> list[SyncRun]:
+        """`running` runs holding a live lease: executing here or in another process."""
         ...
     async def acquire_leases(
         self, run_id: str, datasets: Sequence[str], now: dt.datetime, ttl: dt.timedelta
@@ -331,17 +337,40 @@ class SyncUseCases:
         self._default_start = default_start
         self._index_codes = tuple(index_codes)
         self._active: dict[str, RunHandle] = {}
+        self._sweeper: asyncio.Task | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
     async def recover(self) -> None:
-        """At startup: runs a previous process left `running` are over."""
-        count = await self._repo.fail_stale_runs(self._clock.now(), "interrupted: the service stopped during the run")
+        """At startup: runs a previous process left `running` whose lease lapsed are over."""
+        await self.sweep()
+
+    async def keep_sweeping(self) -> None:
+        """Starts the periodic sweep (stopped by `shutdown`), so a run abandoned while nobody calls still ends."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="sync-lease-sweeper")
+
+    async def sweep(self) -> int:
+        """Fails every `running` run whose lease lapsed: its process died, so nothing executes it any more."""
+        count = await self._repo.fail_stale_runs(self._clock.now(), ABANDONED)
         if count:
-            log.warning("marked %d interrupted sync run(s) failed; an incremental sync resumes them", count)
+            log.warning("marked %d abandoned sync run(s) failed; an incremental sync resumes them", count)
+        return count
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL.total_seconds())
+            try:
+                await self.sweep()
+            except Exception:
+                log.warning("could not sweep abandoned sync runs", exc_info=True)
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Asks every run to stop at its next batch boundary, then waits (cancelling past `timeout`)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
         handles = list(self._active.values())
         for handle in handles:
             handle.cancel_requested = True
@@ -366,6 +395,7 @@ class SyncUseCases:
     ) -> RunHandle:
         request = SyncRequest.parse(datasets, mode, start_date, end_date)
         choice = await self._sources.current()  # an unconfigured source fails the call, not a run
+        await self.sweep()  # a run whose lease lapsed no longer holds its datasets, here as in GetSyncStatus
         for handle in self._active.values():
             busy = sorted(set(handle.run.datasets) & set(request.datasets), key=DATASETS.index)
             if busy:
@@ -428,14 +458,23 @@ class SyncUseCases:
             handle.cancel_requested = True
             handle.notify()
             return
+        await self.sweep()
         run = await self._repo.get_run(run_id)
         if run is None:
             raise NotFound("sync run", run_id)
-        raise FailedPrecondition(f"sync run {run_id} is already {run.state.value}", reason="SYNC_NOT_RUNNING")
+        if run.state is RunState.RUNNING:
+            raise FailedPrecondition(
+                f"sync run {run_id} is running in another marketdata process, which alone can cancel it; "
+                f"if that process died, the run fails within {int(LEASE_TTL.total_seconds())} s, when its lease expires",
+                reason="SYNC_RUNNING_ELSEWHERE",
+            )
+        ended = f"{run.state.value} ({run.error})" if run.error else run.state.value
+        raise FailedPrecondition(f"sync run {run_id} is not running: it ended {ended}", reason="SYNC_NOT_RUNNING")
 
     # --- queries ----------------------------------------------------------------------------
 
     async def status(self) -> tuple[list[DatasetStatus], list[SyncProgress]]:
+        await self.sweep()
         checkpoints = await self._repo.checkpoints()
         results = await self._repo.last_results()
         statuses = [
@@ -448,6 +487,12 @@ class SyncUseCases:
             for name in DATASETS
         ]
         running = [handle.progress.snapshot() for handle in self._active.values()]
+        # Runs of other processes hold their datasets as surely as ours do: StartSync refuses them too.
+        running += [
+            SyncProgress(run_id=run.id, dataset=",".join(run.datasets))
+            for run in await self._repo.leased_runs(self._clock.now())
+            if run.id not in self._active
+        ]
         return statuses, running
 
     async def list_logs(self, dataset: str, page_size: int, page_token: str) -> tuple[list[SyncLogEntry], str]:

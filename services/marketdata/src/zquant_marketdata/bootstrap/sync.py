@@ -150,4 +150,5 @@ def wire(app) -> None:
         )
     )
     app.on_start(components.sync.recover)
+    app.on_start(components.sync.keep_sweeping)
     app.on_stop(components.sync.shutdown)

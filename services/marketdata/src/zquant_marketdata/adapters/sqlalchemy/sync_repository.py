@@ -162,34 +162,37 @@ class SqlAlchemySyncRepository:
         t = tables.sync_runs
         async with self._sessions() as session:
             row = (await session.execute(select(t).where(t.c.id == run_id))).first()
-        if row is None:
-            return None
-        return SyncRun(
-            id=row.id,
-            requested_by=row.requested_by,
-            datasets=tuple(filter(None, row.datasets.split(","))),
-            mode=SyncMode(row.mode),
-            start=row.start_date,
-            end=row.end_date,
-            state=RunState(row.state),
-            created_at=as_utc(row.created_at),
-            error=row.error,
-            finished_at=as_utc(row.finished_at),
-        )
+        return None if row is None else _run(row)
 
     async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
-        """Runs left `running` by a process that died: no live lease, so nothing is executing them."""
+        """Runs left `running` by a process that died: no live lease, so nothing is executing them.
+        Looks before it writes, so the periodic sweep takes no write lock while nothing is stale."""
         t, leases = tables.sync_runs, tables.sync_leases
         alive = select(leases.c.run_id).where(leases.c.expires_at > now)
+        stale = select(t.c.id).where(t.c.state == RunState.RUNNING.value, t.c.id.not_in(alive))
+        lapsed = select(leases.c.dataset).where(leases.c.expires_at <= now)
         async with self._sessions() as session:
+            if (await session.execute(stale.union_all(lapsed).limit(1))).first() is None:
+                return 0
+        async with self._sessions() as session, session.begin():
             result = await session.execute(
                 t.update()
                 .where(t.c.state == RunState.RUNNING.value, t.c.id.not_in(alive))
                 .values(state=RunState.FAILED.value, error=reason, finished_at=now)
             )
             await session.execute(leases.delete().where(leases.c.expires_at <= now))
-            await session.commit()
             return result.rowcount or 0
+
+    async def leased_runs(self, now: dt.datetime) -> list[SyncRun]:
+        t, leases = tables.sync_runs, tables.sync_leases
+        alive = select(leases.c.run_id).where(leases.c.expires_at > now)
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(t).where(t.c.state == RunState.RUNNING.value, t.c.id.in_(alive)).order_by(t.c.created_at)
+                )
+            ).all()
+        return [_run(row) for row in rows]
 
     async def acquire_leases(
         self, run_id: str, datasets: Sequence[str], now: dt.datetime, ttl: dt.timedelta
@@ -391,3 +394,18 @@ class SqlAlchemySyncRepository:
         async with self._sessions() as session:
             await session.execute(statement)
             await session.commit()
+
+
+def _run(row) -> SyncRun:
+    return SyncRun(
+        id=row.id,
+        requested_by=row.requested_by,
+        datasets=tuple(filter(None, row.datasets.split(","))),
+        mode=SyncMode(row.mode),
+        start=row.start_date,
+        end=row.end_date,
+        state=RunState(row.state),
+        created_at=as_utc(row.created_at),
+        error=row.error,
+        finished_at=as_utc(row.finished_at),
+    )
