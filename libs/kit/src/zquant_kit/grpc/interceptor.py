@@ -24,6 +24,7 @@ from zquant_kit.auth import (
 )
 from zquant_kit.errors import Unauthenticated, ZqError
 from zquant_kit.grpc.status import internal_status, to_grpc_status
+from zquant_kit.persistence import errors as database_errors
 from zquant_kit.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -140,14 +141,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             try:
                 yield
             finally:
-                principal_ctx.reset(token)
+                # A stream the client cancelled is closed from another context, where the binding is moot.
+                with contextlib.suppress(ValueError):
+                    principal_ctx.reset(token)
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED  # the client went away mid-call
+        except (asyncio.CancelledError, GeneratorExit):
+            code = grpc.StatusCode.CANCELLED  # the client went away mid-call (or mid-stream)
             raise
-        except Exception as error:
+        except Exception as raised:
+            error = database_errors.client_error(raised) or raised
             code = _code_of(error)
             await self._fail(context, error)
         finally:
