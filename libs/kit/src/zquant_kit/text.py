@@ -19,3 +19,9 @@ def check_text(value: str, field: str, *, max_length: int | None = None) -> str:
     if max_length is not None and len(value) > max_length:
         raise InvalidArgument(field, f"at most {max_length} characters")
     return value
+
+
+def storable(value: str, max_length: int) -> str:
+    """For text that must be stored whatever its sender did (audit records, events from other services):
+    NUL bytes become U+FFFD and the value is clamped to `max_length` characters, instead of being refused."""
+    return value[:max_length].replace(NUL, "\ufffd")

@@ -13,7 +13,7 @@ from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from zquant_kit.grpc.convert import from_timestamp
 from zquant_kit.persistence.errors import client_error
 from zquant_kit.persistence.like import MAX_SEARCH_LENGTH, contains_pattern, icontains
-from zquant_kit.text import check_text
+from zquant_kit.text import check_text, storable
 
 pytestmark = pytest.mark.unit
 
@@ -104,3 +104,7 @@ def test_out_of_range_timestamps_are_invalid_argument(seconds, nanos):
 
 def test_valid_timestamp_is_aware_utc():
     assert from_timestamp(timestamp_pb2.Timestamp(seconds=86400), "t").isoformat() == "1970-01-02T00:00:00+00:00"
+
+
+def test_storable_replaces_nul_and_clamps():
+    assert storable("a\x00" + "b" * 10, 4) == "a\ufffdbb"

@@ -26,7 +26,7 @@ from zquant_kit.errors import Unauthenticated, ZqError
 from zquant_kit.grpc.status import internal_status, to_grpc_status
 from zquant_kit.persistence import errors as database_errors
 from zquant_kit.principal import Principal
-from zquant_kit.text import NUL
+from zquant_kit.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _target_of(request) -> str:
     for field in _TARGET_FIELDS:
         value = getattr(request, field, None)
         if isinstance(value, str) and value:
-            return f"{field}={value[:200]}"[:200].replace(NUL, "\ufffd")  # the audit log stores it as text
+            return storable(f"{field}={value[:200]}", 200)
     return ""
 
 

@@ -29,6 +29,7 @@ class RoleUseCases:
 
     async def create(self, name: str, description: str, permissions: list[str]) -> Role:
         rules.check_role_name(name)
+        rules.check_role_description(description)
         async with self._uow() as uow:
             rules.check_permissions(permissions, await uow.roles.catalogue())
             if await uow.roles.get(name) is not None:
@@ -63,6 +64,7 @@ class RoleUseCases:
             return roles[:limit], len(roles) > limit
 
     async def update(self, name: str, description: str) -> Role:
+        rules.check_role_description(description)
         async with self._uow() as uow:
             role = await self._get(uow, name)
             role.description = description
