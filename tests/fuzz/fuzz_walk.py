@@ -53,13 +53,15 @@ class WalkReport:
     failures: list[Failure] = field(default_factory=list)
     calls: int = 0
     seconds_by_label: Counter = field(default_factory=Counter)
+    slowest: list[tuple[float, str]] = field(default_factory=list)
 
     def summary(self, title: str) -> str:
         lines = [f"== fuzz {title}: {self.calls} calls, {len(self.failures)} failures"]
         for rpc in sorted(self.codes):
             counts = ", ".join(f"{code}={n}" for code, n in sorted(self.codes[rpc].items()))
             lines.append(f"  {rpc:<58} {counts}")
-        lines.append("  slowest values: " + ", ".join(f"{k}={v:.1f}s" for k, v in self.seconds_by_label.most_common(6)))
+        lines.append("  seconds per value: " + ", ".join(f"{k}={v:.1f}" for k, v in self.seconds_by_label.most_common(6)))
+        lines.append("  slowest calls: " + ", ".join(f"{what} {seconds:.2f}s" for seconds, what in self.slowest))
         lines += [f"  FAIL {f.rpc} {f.field or '<request>'}={f.label}: {f.problem}" for f in self.failures]
         return "\n".join(lines)
 
@@ -99,6 +101,7 @@ class FuzzWalker:
         elapsed = time.monotonic() - started
         report.calls += 1
         report.seconds_by_label[case.label] += elapsed
+        report.slowest = sorted([*report.slowest, (elapsed, f"{rpc} {case.field}={case.label}")], reverse=True)[:5]
         report.codes[rpc][code.name if isinstance(code, grpc.StatusCode) else code] += 1
         if code in FORBIDDEN:
             report.failures.append(Failure(rpc, case.field, case.label, code.name))
