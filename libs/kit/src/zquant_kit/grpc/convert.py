@@ -6,8 +6,8 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 
-
 from zquant_kit.clock import as_utc
+from zquant_kit.errors import InvalidArgument
 
 
 def to_timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -17,3 +17,11 @@ def to_timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(as_utc(value))
     return stamp
+
+
+def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
+    """An aware UTC datetime; a Timestamp outside 0001..9999 or with bad nanos is InvalidArgument naming `field`."""
+    try:
+        return stamp.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(field, "not a valid timestamp (0001-01-01 to 9999-12-31, nanos in [0, 1e9))") from None

@@ -25,8 +25,10 @@ from zquant_kit.auth import (
 from zquant_kit.errors import Unauthenticated, ZqError
 from zquant_kit.grpc.status import internal_status, to_grpc_status
 from zquant_kit.grpc.validation import RequestValidator
+from zquant_kit.persistence import errors as database_errors
 from zquant_kit.principal import Principal
 from zquant_kit.service_credential import SERVICE_PRINCIPAL, SERVICE_TOKEN_HEADER, is_service_secret
+from zquant_kit.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def _target_of(request) -> str:
     for field in _TARGET_FIELDS:
         value = getattr(request, field, None)
         if isinstance(value, str) and value:
-            return f"{field}={value[:200]}".replace("\x00", "\\0")[:200]  # a refused NUL must not break the audit
+            return storable(f"{field}={value[:200]}", 200)
     return ""
 
 
@@ -151,14 +153,17 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             try:
                 yield
             finally:
-                principal_ctx.reset(token)
+                # A stream the client cancelled is closed from another context, where the binding is moot.
+                with contextlib.suppress(ValueError):
+                    principal_ctx.reset(token)
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED  # the client went away mid-call
+        except (asyncio.CancelledError, GeneratorExit):
+            code = grpc.StatusCode.CANCELLED  # the client went away mid-call (or mid-stream)
             raise
-        except Exception as error:
+        except Exception as raised:
+            error = database_errors.client_error(raised) or raised
             code = _code_of(error)
             await self._fail(context, error)
         finally:

@@ -10,6 +10,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
+from zquant_kit.text import check_text, storable
 from zquant_identity.application.ports import AuditFilter, Clock, UnitOfWorkFactory
 from zquant_identity.domain.model import AuditEntry, Notification
 
@@ -59,10 +60,9 @@ class NotificationUseCases:
     async def send(self, user_id: str, title: str, body: str, notification_id: str | None = None) -> Notification:
         if not user_id:
             raise InvalidArgument("user_id", "required")
-        if not title.strip() or len(title) > 200:
+        if not check_text(title, "title").strip() or len(title) > 200:
             raise InvalidArgument("title", "1-200 characters required")
-        if len(body) > 10_000:
-            raise InvalidArgument("body", "at most 10000 characters")
+        check_text(body, "body", max_length=10_000)
         async with self._uow() as uow:
             if await uow.users.get(user_id) is None:
                 raise NotFound("user", user_id)
@@ -89,8 +89,8 @@ class NotificationUseCases:
                 Notification(
                     id=message.notification_id or event.id,
                     user_id=message.user_id,
-                    title=message.title,
-                    body=message.body,
+                    title=storable(message.title, 200),
+                    body=storable(message.body, 10_000),
                     created_at=self._clock.now(),
                 )
             )
@@ -113,16 +113,16 @@ class AuditUseCases:
         async with self._uow() as uow:
             if not await uow.claim(AUDIT_CONSUMER, event.id):
                 return
-            # Clamped to the column widths: any service may send these, none may block the log.
+            # Clamped to the column widths, NUL replaced: any service may send these, none may block the log.
             await uow.audit.add(
                 AuditEntry(
-                    id=(message.entry_id or event.id)[:36],
-                    actor_user_id=message.actor_user_id[:36],
-                    service=message.service[:32],
-                    method=message.method[:200],
-                    target=message.target[:200],
-                    result_code=message.result_code[:32],
-                    client_address=message.client_address[:100],
+                    id=storable(message.entry_id or event.id, 36),
+                    actor_user_id=storable(message.actor_user_id, 36),
+                    service=storable(message.service, 32),
+                    method=storable(message.method, 200),
+                    target=storable(message.target, 200),
+                    result_code=storable(message.result_code, 32),
+                    client_address=storable(message.client_address, 100),
                     time=message.time.ToDatetime(tzinfo=dt.UTC),
                 )
             )

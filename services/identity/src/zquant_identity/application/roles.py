@@ -32,6 +32,7 @@ class RoleUseCases:
 
     async def create(self, actor: Principal, name: str, description: str, permissions: list[str]) -> Role:
         rules.check_role_name(name)
+        rules.check_role_description(description)
         async with self._uow() as uow:
             rules.check_permissions(permissions, await uow.roles.catalogue())
             rules.require_held(actor, permissions, f"creating role {name!r}")
@@ -67,6 +68,7 @@ class RoleUseCases:
             return roles[:limit], len(roles) > limit
 
     async def update(self, actor: Principal, name: str, description: str) -> Role:
+        rules.check_role_description(description)
         async with self._uow() as uow:
             role = await self._get(uow, name)
             rules.require_held(actor, role.permissions, f"changing role {name!r}")

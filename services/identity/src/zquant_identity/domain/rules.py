@@ -7,8 +7,10 @@ from typing import Iterable
 
 from zquant_kit.errors import InvalidArgument, PermissionDenied
 from zquant_kit.principal import Principal
+from zquant_kit.text import check_text
 
 MIN_PASSWORD_LENGTH = 10
+MAX_ROLE_DESCRIPTION_LENGTH = 500
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -69,7 +71,7 @@ def check_username(username: str, field: str = "username") -> str:
 
 
 def check_email(email: str, field: str = "email") -> str:
-    email = email.strip()
+    email = check_text(email, field).strip()
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidArgument(field, "not a valid email address")
     return email.lower()
@@ -94,6 +96,10 @@ def check_role_name(name: str, field: str = "name") -> str:
     if not _ROLE.match(name):
         raise InvalidArgument(field, "2-64 characters: lower-case letters, digits, '_', '-', starting with a letter")
     return name
+
+
+def check_role_description(description: str, field: str = "description") -> str:
+    return check_text(description, field, max_length=MAX_ROLE_DESCRIPTION_LENGTH)
 
 
 def check_permissions(permissions: list[str], catalogue: set[str], field: str = "permissions") -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.text import check_text
 from zquant_marketdata.application.query_ports import BarRows, MarketQueryRepository, Stock, StockFilter, TradeDay
 from zquant_marketdata.domain import adjust as adj
 from zquant_marketdata.domain import sync as dates
@@ -30,6 +31,8 @@ EXCHANGES = frozenset({"SSE", "SZSE", "BSE", "CFFEX", "SHFE", "CZCE", "DCE", "IN
 LIST_STATUSES = frozenset({"L", "D", "P"})
 CALENDAR_EXCHANGE = dates.CALENDAR_EXCHANGE
 MAX_BARS = 500_000
+MAX_CODE_LENGTH = 16
+"""Longest ts_code accepted for one security (`600000.SH` is 9); longer is garbage, refused before SQL."""
 MAX_PANEL_VALUES = 200_000_000
 OFFLOAD_ROWS = 100_000
 """Row count above which numpy work runs in a worker thread instead of on the event loop."""
@@ -133,7 +136,7 @@ class MarketQueries:
         return stocks[:limit], len(stocks) > limit
 
     async def get_stock(self, ts_code: str) -> Stock:
-        code = ts_code.strip().upper()
+        code = check_text(ts_code.strip().upper(), "ts_code", max_length=MAX_CODE_LENGTH)
         if not code:
             raise InvalidArgument("ts_code", "required")
         stock = await self._repo.get_stock(code)
@@ -262,7 +265,7 @@ class MarketQueries:
         )
 
     async def index_bars(self, ts_code: str, start_date: str, end_date: str) -> BarRows:
-        code = ts_code.strip().upper()
+        code = check_text(ts_code.strip().upper(), "ts_code", max_length=MAX_CODE_LENGTH)
         if not code:
             raise InvalidArgument("ts_code", "required")
         start, end = _range(start_date, end_date)

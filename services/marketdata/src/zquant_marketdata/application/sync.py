@@ -56,6 +56,8 @@ from zquant_marketdata.domain.sync import (
     SyncRequest,
     SyncRun,
     TableStatistic,
+    check_base_url,
+    check_calls_per_minute,
     date_windows,
     fmt_date,
     window_for,
@@ -839,11 +841,8 @@ class SourceConfigUseCases:
         token = token.strip()
         if token and (len(token) > 512 or any(ch.isspace() for ch in token)):
             raise InvalidArgument("tushare_token", "must be a single word without whitespace")
-        base_url = base_url.strip()
-        if base_url and not base_url.startswith(("http://", "https://")):
-            raise InvalidArgument("base_url", "must be an http:// or https:// URL")
-        if calls_per_minute < 0 or calls_per_minute != calls_per_minute:
-            raise InvalidArgument("calls_per_minute", "must be positive (0 keeps the current value)")
+        base_url = check_base_url(base_url)
+        calls_per_minute = check_calls_per_minute(calls_per_minute)
         stored = await self._repo.get_source_config()
         current_url = stored[1] if stored else self._default_base_url
         current_cpm = stored[2] if stored else self._default_cpm

@@ -6,6 +6,7 @@ Pure Python: the application layer drives sources and stores with these.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.text import check_text
 
 DATASETS: tuple[str, ...] = (
     "stock_basic", "trade_cal", "daily", "adj_factor", "daily_basic", "index_daily", "stk_factor",
@@ -61,17 +63,24 @@ class LogResult(StrEnum):
     SKIPPED = "skipped"
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+"""Dates a client may name: the exchanges opened in 1990; beyond 2100 date arithmetic nears its limits."""
+
+
 def parse_date(value: str, field_name: str) -> dt.date | None:
-    """`YYYYMMDD` (Tushare's format) or empty for "not given"; anything else names the field."""
+    """`YYYYMMDD` (Tushare's format) in 1990..2100, or empty for "not given"; anything else names the field."""
     value = (value or "").strip()
     if not value:
         return None
     if not _DATE.match(value):
-        raise InvalidArgument(field_name, f"expected a date as YYYYMMDD, got {value!r}")
+        raise InvalidArgument(field_name, f"expected a date as YYYYMMDD, got {value[:20]!r}")
     try:
-        return dt.datetime.strptime(value, "%Y%m%d").date()
+        day = dt.datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
         raise InvalidArgument(field_name, f"not a calendar date: {value!r}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidArgument(field_name, f"must be between {FIRST_YEAR}0101 and {LAST_YEAR}1231, got {value}")
+    return day
 
 
 def fmt_date(day: dt.date | None) -> str:
@@ -252,3 +261,28 @@ class SourceConfig:
     base_url: str
     calls_per_minute: float
     updated_at: dt.datetime | None = field(default=None)
+
+
+MIN_CALLS_PER_MINUTE, MAX_CALLS_PER_MINUTE = 1.0, 6000.0
+"""The source's rate limit: at least one call a minute, at most 100 a second (Tushare grants far fewer)."""
+MAX_BASE_URL_LENGTH = 2048
+
+
+def check_calls_per_minute(value: float, field_name: str = "calls_per_minute") -> float:
+    """A finite rate within the bounds; 0 means "keep the current value" and passes through."""
+    if value == 0:
+        return 0.0
+    if not (math.isfinite(value) and MIN_CALLS_PER_MINUTE <= value <= MAX_CALLS_PER_MINUTE):
+        raise InvalidArgument(
+            field_name,
+            f"must be a number from {MIN_CALLS_PER_MINUTE:g} to {MAX_CALLS_PER_MINUTE:g} (0 keeps the current value)",
+        )
+    return float(value)
+
+
+def check_base_url(value: str, field_name: str = "base_url") -> str:
+    """An http(s) URL of bounded length without NUL bytes, or empty for "keep the current one"."""
+    value = check_text(value.strip(), field_name, max_length=MAX_BASE_URL_LENGTH)
+    if value and not value.startswith(("http://", "https://")):
+        raise InvalidArgument(field_name, "must be an http:// or https:// URL")
+    return value

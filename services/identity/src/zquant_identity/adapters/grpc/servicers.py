@@ -22,7 +22,7 @@ from google.protobuf import timestamp_pb2
 
 from zquant_kit import pagination, principal
 from zquant_kit.clock import as_utc
-from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.grpc.convert import from_timestamp, to_timestamp
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
 from zquant_kit.errors import InvalidArgument, PermissionDenied
 from zquant_kit.revocation import Revocation
@@ -330,7 +330,7 @@ class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
 
     async def CreateApiKey(self, request, context):
         actor = principal.require("apikey:create")
-        expires = request.expire_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("expire_time") else None
+        expires = from_timestamp(request.expire_time, "expire_time") if request.HasField("expire_time") else None
         key, secret = await self._keys.create(actor, request.name, expires)
         return api_key_pb2.CreateApiKeyResponse(api_key=_api_key(key), secret=secret)
 
@@ -393,8 +393,8 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
                 service=request.service,
                 method=request.method,
                 result_code=request.result_code,
-                start=request.start_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("start_time") else None,
-                end=request.end_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("end_time") else None,
+                start=from_timestamp(request.start_time, "start_time") if request.HasField("start_time") else None,
+                end=from_timestamp(request.end_time, "end_time") if request.HasField("end_time") else None,
             ),
             _pair_key("audit", request.page_token),
             limit,

@@ -14,17 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
 from zquant_kit.persistence.idempotency import claim_message
+from zquant_kit.persistence.like import icontains
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_identity.adapters.sqlalchemy import tables as t
 from zquant_identity.adapters.sqlalchemy.revocations import SqlAlchemyRevocationRepository
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
 from zquant_identity.domain.throttling import LoginThrottle
-
-
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _insert(session: AsyncSession):
@@ -70,9 +66,9 @@ class SqlAlchemyUserRepository:
     async def list(self, filter: UserFilter, after: str | None, limit: int) -> Sequence[User]:
         query = select(User).order_by(t.users.c.username).limit(limit)
         if filter.username:
-            query = query.where(t.users.c.username.ilike(_like(filter.username), escape="\\"))
+            query = query.where(icontains(filter.username, "username", t.users.c.username))
         if filter.email:
-            query = query.where(t.users.c.email.ilike(_like(filter.email), escape="\\"))
+            query = query.where(icontains(filter.email, "email", t.users.c.email))
         if filter.role:
             query = query.where(t.users.c.role == filter.role)
         if filter.active is not None:

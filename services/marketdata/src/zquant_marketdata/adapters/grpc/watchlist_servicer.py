@@ -34,7 +34,7 @@ def _position(valued: ValuedPosition) -> watchlist_pb2.Position:
         quantity=p.quantity,
         average_cost=p.average_cost,
         buy_date=fmt_date(p.buy_date),
-        last_close=valued.last_close or 0.0,
+        last_close=valued.usable_close or 0.0,
         last_trade_date=fmt_date(valued.last_trade_date),
         market_value=valued.market_value,
         profit=valued.profit,

@@ -21,9 +21,10 @@ from contextlib import asynccontextmanager
 import numpy as np
 import psycopg
 from psycopg import sql
-from sqlalchemy import Select, Table, and_, func, or_, select
+from sqlalchemy import Select, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from zquant_kit.persistence.like import icontains
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BLOCK_STALENESS,
@@ -109,7 +110,7 @@ def _stock(row) -> Stock:
 
 def _like_any(query: str):
     s = tables.stock_basic.c
-    return or_(*(column.icontains(query, autoescape=True) for column in (s.ts_code, s.symbol, s.name)))
+    return icontains(query, "query", s.ts_code, s.symbol, s.name)
 
 
 class SqlMarketQueryRepository:
