@@ -10,6 +10,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from zquant_kit.grpc.read_only import ReadOnlyCallInterceptor
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ class GrpcServer:
     ) -> None:
         self._services = list(services)
         self._server = grpc.aio.server(
-            interceptors=list(interceptors),
+            interceptors=[*interceptors, ReadOnlyCallInterceptor()],  # innermost: after authentication
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024)],
         )

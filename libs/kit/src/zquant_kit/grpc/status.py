@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -13,6 +13,7 @@ from zquant_kit.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     Unavailable,
     ZqError,
@@ -26,6 +27,7 @@ _CODES: list[tuple[type[ZqError], int]] = [
     (PermissionDenied, code_pb2.PERMISSION_DENIED),
     (FailedPrecondition, code_pb2.FAILED_PRECONDITION),
     (Unavailable, code_pb2.UNAVAILABLE),
+    (ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
 ]
 
 
@@ -52,6 +54,10 @@ def status_for(error: ZqError, domain: str) -> status_pb2.Status:
         details.append(
             _pack(error_details_pb2.ResourceInfo(resource_type=error.resource_type, resource_name=error.resource_name))
         )
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(max(error.retry_after, 0.0) * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=code, message=error.message, details=details)
 
 

@@ -7,7 +7,10 @@ straight from the block tables (PostgreSQL copies bytes); years written since th
 are aggregated from the rows on the fly (``string_agg(float8send(col), '')``). The server then
 concatenates up to `_RUNS_PER_PART` code-years into one COPY message, so the client handles a few
 dozen messages for the whole market instead of one per bar,
-and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows.
+and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows; a
+big read is decoded in a worker process (`sqlite_reads`), so its Python row loop never holds the
+event loop's GIL. Every read runs as a read transaction (`reader`): on SQLite it takes no lock.
+A list of codes is always one parameter (an array, or JSON on SQLite), however long.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from psycopg import sql
 from sqlalchemy import Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from zquant_marketdata.adapters.sqlalchemy import tables
+from zquant_kit.persistence.engine import reader
+from zquant_kit.persistence.params import in_values
+from zquant_kit.workers import WorkerProcesses
+from zquant_marketdata.adapters.sqlalchemy import sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BLOCK_STALENESS,
     SCHEMA,
@@ -50,6 +56,8 @@ _RUNS_PER_PART = 1024
 """(code, year) runs per streamed part: ~10 MB of daily bars, a few dozen COPY messages a market."""
 _PARALLEL_SLICES = 2
 _PARALLEL_MIN_CODES = 200
+WORKER_MIN_ROWS = 20_000
+"""Estimated rows (codes × weekdays) from which a SQLite read is decoded in a worker process."""
 
 
 def _year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
@@ -115,9 +123,14 @@ def _like_any(query: str):
 class SqlMarketQueryRepository:
     """`MarketQueryRepository` over the service's engine; picks the bar-row reader by dialect."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
+    def __init__(self, engine: AsyncEngine, workers: WorkerProcesses | None = None) -> None:
+        self._engine = reader(engine)
+        self._dialect = engine.dialect.name
+        self._postgres = self._dialect == "postgresql"
+        database = engine.url.database
+        # An in-memory database is private to this process: it cannot be read from a worker.
+        self._path = database if database and database != ":memory:" and not self._postgres else None
+        self._workers = workers
 
     # -- reference data ---------------------------------------------------------------------
 
@@ -154,12 +167,14 @@ class SqlMarketQueryRepository:
         async with self._engine.connect() as connection:
             if dataset != "index_daily":
                 listed = await connection.execute(
-                    select(tables.stock_basic.c.ts_code).where(tables.stock_basic.c.ts_code.in_(sorted(remaining)))
+                    select(tables.stock_basic.c.ts_code).where(
+                        in_values(tables.stock_basic.c.ts_code, sorted(remaining), self._dialect)
+                    )
                 )
                 remaining -= {code for (code,) in listed}
             if remaining:
                 present = await connection.execute(
-                    select(table.c.ts_code).where(table.c.ts_code.in_(sorted(remaining))).distinct()
+                    select(table.c.ts_code).where(in_values(table.c.ts_code, sorted(remaining), self._dialect)).distinct()
                 )
                 remaining -= {code for (code,) in present}
         return [code for code in ts_codes if code in remaining]
@@ -189,7 +204,9 @@ class SqlMarketQueryRepository:
 
     async def count_rows(self, dataset: str, ts_codes: Sequence[str], start: dt.date, end: dt.date) -> int:
         table = bar_table(dataset)
-        query = select(func.count()).where(table.c.ts_code.in_(list(ts_codes)), table.c.trade_date.between(start, end))
+        query = select(func.count()).where(
+            in_values(table.c.ts_code, list(ts_codes), self._dialect), table.c.trade_date.between(start, end)
+        )
         async with self._engine.connect() as connection:
             return int(await connection.scalar(query))
 
@@ -210,7 +227,7 @@ class SqlMarketQueryRepository:
             a = bar_table("adj_factor")
             latest = (
                 select(a.c.ts_code, func.max(a.c.trade_date).label("day"))
-                .where(a.c.ts_code.in_(codes), a.c.trade_date <= day)
+                .where(in_values(a.c.ts_code, codes, self._dialect), a.c.trade_date <= day)
                 .group_by(a.c.ts_code)
                 .subquery()
             )
@@ -231,14 +248,41 @@ class SqlMarketQueryRepository:
             return BarRows.empty(columns)
         if self._postgres:
             return await self._read_rows_postgres(dataset, ts_codes, start, end, columns)
+        if self._in_worker(ts_codes, start, end):
+            codes, lengths, days, values = await self._worker_runs(dataset, ts_codes, start, end, columns)
+            return BarRows(
+                codes=codes,
+                code_index=np.repeat(np.arange(len(codes), dtype=np.int64), lengths),
+                days=days.astype("datetime64[D]"),
+                values=dict(zip(columns, values, strict=True)),
+            )
         query: Select = select(table.c.ts_code, table.c.trade_date, *(table.c[name] for name in columns)).where(
             table.c.trade_date.between(start, end)
         )
         if ts_codes is not None:
-            query = query.where(table.c.ts_code.in_(list(ts_codes)))
+            query = query.where(in_values(table.c.ts_code, list(ts_codes), self._dialect))
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         return _rows_from_tuples(rows, columns)
+
+    def _in_worker(self, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date) -> bool:
+        if self._workers is None or self._path is None:
+            return False
+        if ts_codes is None:
+            return True
+        return len(ts_codes) * int(np.busday_count(start, end + dt.timedelta(days=1))) >= WORKER_MIN_ROWS
+
+    async def _worker_runs(
+        self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
+    ) -> sqlite_reads.Runs:
+        assert self._workers is not None and self._path is not None
+        return await self._workers.run(
+            sqlite_reads.read_runs,
+            self._path,
+            sqlite_reads.statement(dataset, columns, ts_codes is not None),
+            sqlite_reads.parameters(ts_codes, start, end),
+            len(columns),
+        )
 
     async def read_runs(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
@@ -246,6 +290,11 @@ class SqlMarketQueryRepository:
         """`read_rows` as parts of per-code runs (GetPanel's path): on PostgreSQL each part's
         columns are big-endian views onto the COPY messages themselves, so no row-sized array is
         built before the values land in the panel."""
+        if not self._postgres and (ts_codes is None or ts_codes) and self._in_worker(ts_codes, start, end):
+            _check_columns(dataset, columns)
+            codes, lengths, days, values = await self._worker_runs(dataset, ts_codes, start, end, columns)
+            parts = [RunPart(codes=codes, lengths=lengths, days=days, values=values)] if codes else []
+            return CodeRuns(columns=list(columns), parts=parts)
         if not self._postgres or (ts_codes is not None and not ts_codes):
             rows = await self.read_rows(dataset, ts_codes, start, end, columns)
             return runs_from_rows(rows.code_index, rows.codes, rows.days, rows.values)
