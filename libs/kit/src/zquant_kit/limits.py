@@ -19,6 +19,13 @@ from zquant_kit.errors import ResourceExhausted
 from zquant_kit.settings import Settings
 
 RETRY_AFTER_SECONDS = 2.0
+DEFAULT_QUEUED = 64
+DEFAULT_WAIT_SECONDS = 60.0
+
+
+def default_concurrency() -> int:
+    """Two heavy reads at once, or one per core on a bigger machine."""
+    return max(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +37,14 @@ class HeavyReadBounds:
     @staticmethod
     def from_settings(settings: Settings) -> HeavyReadBounds:
         return HeavyReadBounds(
-            concurrent=max(1, int(settings.get("ZQUANT_HEAVY_READS") or max(2, os.cpu_count() or 1))),
-            queued=max(0, int(settings.get("ZQUANT_HEAVY_READ_QUEUE") or 64)),
-            wait_seconds=float(settings.get("ZQUANT_HEAVY_READ_WAIT_SECONDS") or 60),
+            concurrent=max(1, int(settings.get("ZQUANT_HEAVY_READS") or default_concurrency())),
+            queued=max(0, int(settings.get("ZQUANT_HEAVY_READ_QUEUE") or DEFAULT_QUEUED)),
+            wait_seconds=float(settings.get("ZQUANT_HEAVY_READ_WAIT_SECONDS") or DEFAULT_WAIT_SECONDS),
         )
+
+    @staticmethod
+    def defaults() -> HeavyReadBounds:
+        return HeavyReadBounds(default_concurrency(), DEFAULT_QUEUED, DEFAULT_WAIT_SECONDS)
 
 
 class HeavyReadLimiter:

@@ -42,7 +42,7 @@ class WorkerProcesses:
             )
         return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(function, *args))
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

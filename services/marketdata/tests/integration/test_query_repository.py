@@ -75,7 +75,7 @@ async def _repository(kind: str, postgres_database, tmp_path, monkeypatch):
         workers = WorkerProcesses(1, preload=[sqlite_reads.__name__])
     yield SqlMarketQueryRepository(engine, workers)
     if workers is not None:
-        workers.close()
+        await workers.close()
     await engine.dispose()
 
 

@@ -129,7 +129,7 @@ class MarketQueries:
         self._max_bars = max_bars
         self._max_panel_values = max_panel_values
         self._offload_rows = offload_rows
-        self.limiter = limiter or HeavyReadLimiter(HeavyReadBounds(concurrent=2, queued=64, wait_seconds=60))
+        self.limiter = limiter or HeavyReadLimiter(HeavyReadBounds.defaults())
         self._heavy_bars = heavy_bars
 
     def heavy_read(self, what: str) -> contextlib.AbstractAsyncContextManager[None]:

@@ -21,7 +21,7 @@ def wire(app: MarketDataApp) -> None:
     limiter = process_limiter(app.settings)
     # SQLite reads decode their rows in worker processes, one per heavy read that may run at once.
     workers = WorkerProcesses(limiter.bounds.concurrent, preload=[sqlite_reads.__name__])
-    app.on_stop(_closer(workers))
+    app.on_stop(workers.close)
     app.market_queries = MarketQueries(SqlMarketQueryRepository(app.engine, workers), limiter=limiter)
     app.grpc_services.append(
         GrpcService(
@@ -31,9 +31,3 @@ def wire(app: MarketDataApp) -> None:
         )
     )
 
-
-def _closer(workers: WorkerProcesses):
-    async def close() -> None:
-        workers.close()
-
-    return close
