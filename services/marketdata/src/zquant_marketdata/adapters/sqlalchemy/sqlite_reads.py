@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-BATCH_ROWS = 65_536
+BATCH_ROWS = 16_384
 """Rows fetched and decoded at a time: the Python objects alive stay a few MB."""
 
 Runs = tuple[list[str], np.ndarray, np.ndarray, list[np.ndarray]]
@@ -53,23 +53,32 @@ def parameters(ts_codes: Sequence[str] | None, start: dt.date, end: dt.date) -> 
 
 
 def decode(cursor, column_count: int) -> Runs:
-    """The cursor's (ts_code, trade_date, values...) rows, in any order, as per-code runs (codes sorted)."""
-    codes: list[np.ndarray] = []
+    """The cursor's (ts_code, trade_date, values...) rows, in any order, as per-code runs (codes
+    sorted). Each batch becomes numpy right away (codes as small integers), so only one batch of
+    Python objects is ever alive."""
+    numbers: dict[str, int] = {}
+    code_ids: list[np.ndarray] = []
     days: list[np.ndarray] = []
     values: list[list[np.ndarray]] = [[] for _ in range(column_count)]
     while batch := cursor.fetchmany(BATCH_ROWS):
         columns = list(zip(*batch, strict=True))
-        codes.append(np.array(columns[0], dtype=object))
+        del batch
+        code_ids.append(np.fromiter(
+            (numbers.setdefault(code, len(numbers)) for code in columns[0]), dtype=np.int64, count=len(columns[0])
+        ))
         days.append(np.array(columns[1], dtype="datetime64[D]").astype(np.int64))
         for target, column in zip(values, columns[2:], strict=True):
             target.append(np.array(column, dtype=np.float64))  # None (NULL) becomes NaN
-    if not codes:
+    if not numbers:
         return [], np.empty(0, np.int64), np.empty(0, np.int64), [np.empty(0) for _ in range(column_count)]
-    unique, index = np.unique(np.concatenate(codes), return_inverse=True)
+    codes = sorted(numbers)
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[[numbers[code] for code in codes]] = np.arange(len(codes))
+    index = rank[np.concatenate(code_ids)]
     order = np.argsort(index, kind="stable")
     return (
-        [str(code) for code in unique],
-        np.bincount(index, minlength=unique.size).astype(np.int64),
+        codes,
+        np.bincount(index, minlength=len(codes)).astype(np.int64),
         np.concatenate(days)[order],
         [np.concatenate(parts)[order] for parts in values],
     )
