@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import struct
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -38,19 +37,11 @@ from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     block_table_name,
     value_columns,
 )
-from zquant_marketdata.adapters.sqlalchemy.pg_binary import (
-    COPY_SIGNATURE,
-    UNIX_DAYS_AT_PG_EPOCH,
-    packed_aggregates,
-    pg_day,
-    quoted,
-)
+from zquant_marketdata.adapters.sqlalchemy.pg_binary import packed_aggregates, pg_day, quoted
+from zquant_marketdata.adapters.sqlalchemy.pg_copy_parts import CopyTupleParser, assemble, run_part
 from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
 from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
 
-_HEADER_FIXED = len(COPY_SIGNATURE) + 8
-_INT16 = struct.Struct(">h")
-_INT32 = struct.Struct(">i")
 _ASSEMBLE_IN_THREAD_ROWS = 100_000
 _RUNS_PER_PART = 1024
 """(code, year) runs per streamed part: ~10 MB of daily bars, a few dozen COPY messages a market."""
@@ -76,29 +67,6 @@ def _check_columns(dataset: str, columns: Sequence[str]) -> Table:
         if name not in known:
             raise ValueError(f"{dataset} has no value column {name!r}")
     return bar_table(dataset)
-
-
-def _run_part(fields: list, first: int, last: int) -> RunPart | None:
-    """A part from its tuple (codes, their byte lengths, run lengths, dates, columns), cut to the
-    days in [first, last] (PostgreSQL day numbers; a block spans its whole year); None if empty."""
-    code_ends = np.cumsum(np.frombuffer(fields[1], dtype=">i4")).tolist()
-    blob = bytes(fields[0])
-    codes = [blob[a:b].decode() for a, b in zip([0, *code_ends], code_ends, strict=False)]
-    lengths = np.frombuffer(fields[2], dtype=">i4").astype(np.int64)
-    days = np.frombuffer(fields[3], dtype=">i4")
-    values = [np.frombuffer(field, dtype=">f8") for field in fields[4:]]
-    inside = (days >= first) & (days <= last)
-    if not inside.all():
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        lengths = np.add.reduceat(inside, starts).astype(np.int64) if lengths.size else lengths
-        kept = np.flatnonzero(lengths)
-        codes = [codes[i] for i in kept.tolist()]
-        lengths = lengths[kept]
-        days = days[inside]
-        values = [column[inside] for column in values]
-    if not codes:
-        return None
-    return RunPart(codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values)
 
 
 def _stock(row) -> Stock:
@@ -316,8 +284,8 @@ class SqlMarketQueryRepository:
     ) -> BarRows:
         parts = await self._read_parts(dataset, ts_codes, start, end, columns)
         if sum(part.days.size for part in parts) >= _ASSEMBLE_IN_THREAD_ROWS:
-            return await asyncio.to_thread(_assemble, parts, columns)
-        return _assemble(parts, columns)
+            return await asyncio.to_thread(assemble, parts, columns)
+        return assemble(parts, columns)
 
     async def _copy_parts(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
@@ -378,10 +346,10 @@ class SqlMarketQueryRepository:
             first, last = pg_day(start), pg_day(end)
             parts: list[RunPart] = []
             async with connection.cursor().copy(statement, params) as copy:
-                parser = _CopyTupleParser()
+                parser = CopyTupleParser()
                 async for message in copy:
                     for fields in parser.feed(message):
-                        part = _run_part(fields, first, last)
+                        part = run_part(fields, first, last)
                         if part is not None:
                             parts.append(part)
         return parts
@@ -391,60 +359,6 @@ class SqlMarketQueryRepository:
         async with self._engine.connect() as connection:
             raw = await connection.get_raw_connection()
             yield raw.driver_connection
-
-
-class _CopyTupleParser:
-    """Tuples of a binary COPY stream, fed one CopyData message at a time; fields as zero-copy
-    memoryviews onto the message (None = NULL), which keep the message alive."""
-
-    def __init__(self) -> None:
-        self._header_seen = False
-
-    def feed(self, message) -> list[list[bytes | None]]:
-        data = memoryview(message).cast("B")
-        position = 0
-        if not self._header_seen:
-            if bytes(data[: len(COPY_SIGNATURE)]) != COPY_SIGNATURE:
-                raise ValueError("not a binary COPY stream")
-            (extension,) = _INT32.unpack_from(data, _HEADER_FIXED - 4)
-            position = _HEADER_FIXED + extension
-            self._header_seen = True
-        out = []
-        while position < len(data):
-            (count,) = _INT16.unpack_from(data, position)
-            position += 2
-            if count == -1:
-                break
-            fields: list[bytes | None] = []
-            for _ in range(count):
-                (length,) = _INT32.unpack_from(data, position)
-                position += 4
-                if length < 0:
-                    fields.append(None)
-                else:
-                    fields.append(data[position : position + length])
-                    position += length
-            out.append(fields)
-        return out
-
-
-def _assemble(parts: list[RunPart], columns: Sequence[str]) -> BarRows:
-    """BarRows (codes sorted) of run parts; a code may have runs in several parts."""
-    if not parts:
-        return BarRows.empty(columns)
-    codes = sorted({code for part in parts for code in part.codes})
-    position = {code: index for index, code in enumerate(codes)}
-    code_index = np.concatenate([
-        np.repeat(np.fromiter((position[code] for code in part.codes), dtype=np.int64, count=len(part.codes)),
-                  part.lengths)
-        for part in parts
-    ])
-    days = np.concatenate([part.days for part in parts]).astype("datetime64[D]")
-    values = {
-        name: np.concatenate([part.values[offset] for part in parts]).astype(np.float64)
-        for offset, name in enumerate(columns)
-    }
-    return BarRows(codes=codes, code_index=code_index, days=days, values=values)
 
 
 def _rows_from_tuples(rows, columns: Sequence[str]) -> BarRows:
