@@ -15,11 +15,12 @@ class ZqError(Exception):
     reason: str = "ERROR"
 
     def __init__(self, message: str, *, reason: str | None = None, retry_after: float | None = None) -> None:
+        """`retry_after` (seconds) tells the client when a retry may succeed (google.rpc.RetryInfo)."""
         super().__init__(message)
         self.message = message
-        self.retry_after = retry_after  # seconds after which a retry may succeed: google.rpc.RetryInfo
         if reason is not None:
             self.reason = reason
+        self.retry_after = retry_after
 
 
 class InvalidArgument(ZqError):
@@ -91,3 +92,9 @@ class FailedPrecondition(ZqError):
 
 class Unavailable(ZqError):
     reason = "UNAVAILABLE"
+
+
+class ResourceExhausted(ZqError):
+    """A per-process budget (e.g. concurrent heavy reads) is used up; retry after `retry_after` seconds."""
+
+    reason = "RESOURCE_EXHAUSTED"

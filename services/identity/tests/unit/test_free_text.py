@@ -8,15 +8,17 @@ import pytest
 from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.events.model import Event
+from zquant_kit.principal import Principal
 from zquant_identity.domain import rules
 
 pytestmark = pytest.mark.unit
 
 PASSWORD = "Secret-pass-1"
+ROOT = Principal("root-id", "root", "admin", frozenset(rules.PERMISSIONS))
 
 
 async def test_notification_title_and_body_refuse_nul(app):
-    user = (await app.users.create("alice", "alice@example.com", PASSWORD, "researcher")).user
+    user = (await app.users.create(ROOT, "alice", "alice@example.com", PASSWORD, "researcher")).user
     for title, body, field in (("a\x00b", "", "title"), ("hi", "x\x00", "body"), ("hi", "x" * 10_001, "body")):
         with pytest.raises(InvalidArgument) as raised:
             await app.notifications.send(user.id, title, body)
@@ -27,10 +29,10 @@ async def test_notification_title_and_body_refuse_nul(app):
 async def test_role_description_refuses_nul_and_megabytes(app):
     for description in ("a\x00b", "x" * (rules.MAX_ROLE_DESCRIPTION_LENGTH + 1)):
         with pytest.raises(InvalidArgument) as raised:
-            await app.roles.create("quant", description, [])
+            await app.roles.create(ROOT, "quant", description, [])
         assert raised.value.field == "description"
         with pytest.raises(InvalidArgument):
-            await app.roles.update("viewer", description)
+            await app.roles.update(ROOT, "viewer", description)
 
 
 def test_email_with_nul_is_invalid():
@@ -40,7 +42,7 @@ def test_email_with_nul_is_invalid():
 
 
 async def test_notification_event_with_nul_is_delivered_cleaned(app):
-    user = (await app.users.create("bob", "bob@example.com", PASSWORD, "researcher")).user
+    user = (await app.users.create(ROOT, "bob", "bob@example.com", PASSWORD, "researcher")).user
     message = events_pb2.NotificationRequestedEvent(notification_id="n-1", user_id=user.id, title="a\x00b", body="c\x00")
     await app.notifications.on_notification_requested(Event.create("x.notification.requested.v1", message))
     (delivered,) = app.store.notifications.values()

@@ -1,5 +1,6 @@
 """The read repository on PostgreSQL (years from the blocks or, while stale, aggregated from the
-rows; year slices) and SQLite (rows): all answer the same for the same stored data."""
+rows; year slices) and SQLite (rows, decoded in-process or in a worker process): all answer the
+same for the same stored data, for any number of codes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from zquant_kit.persistence.engine import create_engine
-from zquant_marketdata.adapters.sqlalchemy import query_repository, tables
+from zquant_kit.workers import WorkerProcesses
+from zquant_marketdata.adapters.sqlalchemy import query_repository, sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     SCHEMA,
     create_sqlite_bar_tables,
@@ -47,9 +49,8 @@ async def _fill(engine, store):
         await connection.execute(insert(tables.stock_basic), rows)
 
 
-@pytest.fixture(params=["postgres-rows", "postgres-blocks", "sqlite"])
-async def repository(request, postgres_database, tmp_path):
-    if request.param.startswith("postgres"):
+async def _repository(kind: str, postgres_database, tmp_path, monkeypatch):
+    if kind.startswith("postgres"):
         with psycopg.connect(postgres_database, autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
             for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
@@ -66,10 +67,29 @@ async def repository(request, postgres_database, tmp_path):
             await connection.run_sync(create_sqlite_bar_tables)  # every table of the shared metadata
         store = SqliteBulkBarStore(engine)
     await _fill(engine, store)
-    if request.param == "postgres-blocks":
+    if kind == "postgres-blocks":
         assert await store.refresh_blocks() == 10  # daily and adj_factor × 2019…2023
-    yield SqlMarketQueryRepository(engine)
+    workers = None
+    if kind == "sqlite-workers":
+        monkeypatch.setattr(query_repository, "WORKER_MIN_ROWS", 1)  # every bar read decodes in the worker
+        workers = WorkerProcesses(1, preload=[sqlite_reads.__name__])
+    yield SqlMarketQueryRepository(engine, workers)
+    if workers is not None:
+        await workers.close()
     await engine.dispose()
+
+
+@pytest.fixture(params=["postgres-rows", "postgres-blocks", "sqlite", "sqlite-workers"])
+async def repository(request, postgres_database, tmp_path, monkeypatch):
+    async for found in _repository(request.param, postgres_database, tmp_path, monkeypatch):
+        yield found
+
+
+@pytest.fixture(params=["postgres-rows", "sqlite", "sqlite-workers"])
+async def code_list_repository(request, postgres_database, tmp_path, monkeypatch):
+    """Code lists bind the same way whether a year comes from blocks or rows: no blocks variant."""
+    async for found in _repository(request.param, postgres_database, tmp_path, monkeypatch):
+        yield found
 
 
 async def test_read_rows_round_trip_with_nulls_and_date_slices(repository, monkeypatch):
@@ -106,3 +126,18 @@ async def test_factors_on_or_before_and_reference_data(repository):
     assert [s.ts_code for s in page] == ["601398.SH", "601939.SH"]
     assert (await repository.get_stock("601988.SH")).name == "中国银行"
     assert await repository.get_stock("NOPE") is None
+
+
+async def test_a_hundred_thousand_codes_stay_one_parameter(code_list_repository):
+    """Past PostgreSQL's 65,535 and SQLite's 32,766 bound parameters, every code-list read still works."""
+    repository = code_list_repository
+    codes = [f"{n:06d}.SZ" for n in range(100_000)] + ["601398.SH"]
+    day = (dt.date(2023, 7, 14), dt.date(2023, 7, 17))
+    assert len(await repository.unknown_codes("daily", codes)) == 100_000
+    assert await repository.count_rows("daily", codes, *day) == 2
+    rows = await repository.read_rows("daily", codes, *day, ["close"])
+    assert rows.codes == ["601398.SH"] and sorted(rows.values["close"].tolist()) == [4.57, 4.87]
+    runs = await repository.read_runs("daily", codes, *day, ["close"])
+    assert runs.codes == {"601398.SH"} and runs.size == 2
+    found = await repository.factors_on_or_before(codes, dt.date(2023, 7, 16))
+    assert found.codes == ["601398.SH"]

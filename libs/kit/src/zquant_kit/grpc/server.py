@@ -12,6 +12,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from zquant_kit.grpc.draining import StreamDrainInterceptor
+from zquant_kit.grpc.read_only import ReadOnlyCallInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class GrpcServer:
         self._services = list(services)
         self._streams = StreamDrainInterceptor()
         self._server = grpc.aio.server(
-            interceptors=[self._streams, *interceptors],
+            interceptors=[self._streams, *interceptors, ReadOnlyCallInterceptor()],  # read scope innermost: after authentication
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024)],
         )

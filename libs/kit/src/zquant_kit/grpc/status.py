@@ -13,6 +13,7 @@ from zquant_kit.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     Unavailable,
     ZqError,
@@ -31,6 +32,7 @@ _CODES: list[tuple[type[ZqError], int]] = [
     (PermissionDenied, code_pb2.PERMISSION_DENIED),
     (FailedPrecondition, code_pb2.FAILED_PRECONDITION),
     (Unavailable, code_pb2.UNAVAILABLE),
+    (ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
 ]
 
 
@@ -64,7 +66,7 @@ def status_for(error: ZqError, domain: str) -> status_pb2.Status:
         )
     if error.retry_after is not None:
         delay = duration_pb2.Duration()
-        delay.FromNanoseconds(int(error.retry_after * 1e9))
+        delay.FromNanoseconds(int(max(error.retry_after, 0.0) * 1e9))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=code, message=clip(error.message, MAX_MESSAGE), details=details)
 

@@ -1,7 +1,18 @@
-"""Async engines for PostgreSQL (psycopg 3) and SQLite (aiosqlite), one schema per service."""
+"""Async engines for PostgreSQL (psycopg 3) and SQLite (aiosqlite), one schema per service.
+
+On SQLite (WAL) only writers take the write lock: a transaction begins `BEGIN IMMEDIATE` unless
+it is a read, which begins deferred and so never waits for, nor blocks, a writer. A transaction
+is a read when its connection comes from `reader(engine)` or when it begins inside
+`read_only_scope()` (the kit's gRPC server enters it for RPCs declared
+`idempotency_level = NO_SIDE_EFFECTS`). A read that tries to write fails at once, loudly,
+instead of racing writers into SQLITE_BUSY_SNAPSHOT.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import event
@@ -9,6 +20,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
 
 from zquant_kit.files import private_sqlite_file
+
+READ_ONLY_OPTION = "zquant_read_only"
+"""Execution option marking a connection's transactions as reads (see `reader`)."""
+_READ_ONLY_INFO = "zquant_read_only"
+_READ_STATEMENTS = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
+_read_only_scope: contextvars.ContextVar[bool] = contextvars.ContextVar("zquant_read_only_scope", default=False)
+
+
+class WriteInReadOnlyTransaction(RuntimeError):
+    """A statement other than a read ran in a transaction begun as a read: a programming error."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -25,8 +46,27 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def reader(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool) whose transactions are reads: on SQLite they begin deferred."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+@contextlib.contextmanager
+def read_only_scope() -> Iterator[None]:
+    """Every transaction begun inside (this task and the tasks it starts) is a read."""
+    token = _read_only_scope.set(True)
+    try:
+        yield
+    finally:
+        _read_only_scope.reset(token)
+
+
+def in_read_only_scope() -> bool:
+    return _read_only_scope.get()
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # Let SQLAlchemy's "begin" hook issue BEGIN IMMEDIATE (below) instead of pysqlite's deferred BEGIN.
+    # Let SQLAlchemy's "begin" hook issue BEGIN / BEGIN IMMEDIATE (below) instead of pysqlite's own BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,10 +76,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
-    """Take the write lock up front: a deferred transaction that reads, then writes after another
-    connection committed, fails at once with SQLITE_BUSY_SNAPSHOT instead of waiting for busy_timeout."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection) -> None:
+    """A read begins deferred: in WAL mode it takes no lock and sees one snapshot. Anything else
+    takes the write lock up front (waiting behind busy_timeout): a deferred transaction that
+    reads, then writes after another connection committed, would fail at once with
+    SQLITE_BUSY_SNAPSHOT instead of waiting."""
+    read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION)) or _read_only_scope.get()
+    connection.info[_READ_ONLY_INFO] = read_only
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes_in_reads(connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+    if connection.info.get(_READ_ONLY_INFO) and connection.in_transaction():
+        if not statement.lstrip().upper().startswith(_READ_STATEMENTS):
+            raise WriteInReadOnlyTransaction(f"a write in a read-only transaction: {statement[:60]!r}")
+
+
+def _end(connection) -> None:
+    connection.info[_READ_ONLY_INFO] = False
 
 
 def create_engine(url: str, schema: str) -> AsyncEngine:
@@ -55,7 +109,10 @@ def create_engine(url: str, schema: str) -> AsyncEngine:
             url, hide_parameters=True, execution_options={"schema_translate_map": {schema: None}}
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes_in_reads)
+        event.listen(engine.sync_engine, "commit", _end)
+        event.listen(engine.sync_engine, "rollback", _end)
         return engine
     return create_async_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit.auth import sign_access_token
+from zquant_kit.clock import as_utc
 from zquant_kit.revocation import epoch_us
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
 from zquant_identity.application.ports import SecretBox
@@ -90,15 +91,22 @@ class SigningKeyRing:
         return {"kid": uuid.uuid4().hex[:16], "private_key_encrypted": sealed, "created_at": now}
 
     async def load(self) -> None:
+        """Drops keys past their grace, makes a signing key when none is active, then reads the ring."""
         now = dt.datetime.now(dt.UTC)
         async with self._sessions() as session, session.begin():
             await session.execute(signing_keys.delete().where(signing_keys.c.retired_at < now - RETIRED_KEY_GRACE))
-            query = select(signing_keys.c.kid, signing_keys.c.private_key_encrypted, signing_keys.c.retired_at)
+            active = select(signing_keys.c.kid).where(signing_keys.c.retired_at.is_(None)).limit(1)
+            if (await session.execute(active)).first() is None:
+                await session.execute(signing_keys.insert().values(self._new_key_values(now)))
+        await self._read()
+
+    async def _read(self) -> None:
+        """Only reads: a refresh inside a read-only RPC (GetPublicKeys, a token with an unknown kid) writes nothing."""
+        now = dt.datetime.now(dt.UTC)
+        query = select(signing_keys.c.kid, signing_keys.c.private_key_encrypted, signing_keys.c.retired_at)
+        async with self._sessions() as session, session.begin():
             rows = (await session.execute(query.order_by(signing_keys.c.created_at))).all()
-            if not any(retired is None for _, _, retired in rows):
-                values = self._new_key_values(now)
-                await session.execute(signing_keys.insert().values(values))
-                rows = [*rows, (values["kid"], values["private_key_encrypted"], None)]
+        rows = [row for row in rows if row[2] is None or as_utc(row[2]) >= now - RETIRED_KEY_GRACE]
         self._private = {
             kid: load_pem_private_key(self._box.decrypt(sealed).encode(), None) for kid, sealed, _ in rows
         }
@@ -123,7 +131,7 @@ class SigningKeyRing:
         async with self._lock:
             due = refresh and time.monotonic() - self._loaded_at > self._min_refresh
             if due or not self._private:
-                await self.load()
+                await self._read()
         return {kid: key.public_key() for kid, key in self._private.items()}
 
     def sign(self, claims: dict) -> str:

@@ -7,14 +7,16 @@ first); this layer validates requests and does the adjustment maths on numpy col
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.limits import HeavyReadBounds, HeavyReadLimiter
 from zquant_kit.text import check_text
 from zquant_marketdata.application.query_ports import BarRows, MarketQueryRepository, Stock, StockFilter, TradeDay
 from zquant_marketdata.domain import adjust as adj
@@ -38,6 +40,8 @@ OFFLOAD_ROWS = 100_000
 """Row count above which numpy work runs in a worker thread instead of on the event loop."""
 SCATTER_THREADS = max(1, min(4, os.cpu_count() or 1))
 """Worker threads placing a big panel's values: one per core, up to four."""
+HEAVY_BARS = 50_000
+"""Estimated bars (codes × weekdays) from which a GetBars-like read takes a heavy-read slot."""
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -121,11 +125,28 @@ class MarketQueries:
         max_bars: int = MAX_BARS,
         max_panel_values: int = MAX_PANEL_VALUES,
         offload_rows: int = OFFLOAD_ROWS,
+        limiter: HeavyReadLimiter | None = None,
+        heavy_bars: int = HEAVY_BARS,
     ) -> None:
         self._repo = repository
         self._max_bars = max_bars
         self._max_panel_values = max_panel_values
         self._offload_rows = offload_rows
+        self.limiter = limiter or HeavyReadLimiter(HeavyReadBounds.defaults())
+        self._heavy_bars = heavy_bars
+
+    def heavy_read(self, what: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """A slot of the process's heavy-read limiter; GetPanel holds one while it reads and streams
+        (RESOURCE_EXHAUSTED with a retry hint when none comes free in time)."""
+        return self.limiter.slot(what)
+
+    @contextlib.asynccontextmanager
+    async def _slot_if_heavy(self, what: str, codes: list[str], start: dt.date, end: dt.date) -> AsyncIterator[None]:
+        if len(codes) * int(np.busday_count(start, end + _ONE_DAY)) < self._heavy_bars:
+            yield
+            return
+        async with self.limiter.slot(what):
+            yield
 
     # -- reference data ---------------------------------------------------------------------
 
@@ -187,6 +208,12 @@ class MarketQueries:
         mode = _adjust_mode(query.adjust)
         base_day = parse_date("adjust_base_date", query.adjust_base_date, required=False) or end
         await self._check_size("daily", codes, start, end)
+        async with self._slot_if_heavy("GetBars", codes, start, end):
+            return await self._bars(codes, start, end, mode, base_day, query.round_prices)
+
+    async def _bars(
+        self, codes: list[str], start: dt.date, end: dt.date, mode: AdjustMode, base_day: dt.date, round_prices: bool
+    ) -> BarRows:
         rows, factors = await asyncio.gather(
             self._repo.read_rows("daily", codes, start, end, BAR_FIELDS),
             self._repo.read_rows("adj_factor", codes, start, end, ("adj_factor",)),
@@ -195,7 +222,7 @@ class MarketQueries:
         if rows.size == 0:
             return rows
         adjust_rows = lambda factor_rows, first_pass: self._adjust_rows(  # noqa: E731
-            rows, factor_rows, mode, base_day, query.round_prices, trust_base=not first_pass or base_day <= end
+            rows, factor_rows, mode, base_day, round_prices, trust_base=not first_pass or base_day <= end
         )
         result, missing, base_missing = await self._run(rows.size, lambda: adjust_rows(factors, True))
         if missing or base_missing:
@@ -278,7 +305,8 @@ class MarketQueries:
         codes = _codes(ts_codes, required=True)
         start, end = _range(start_date, end_date)
         await self._check_size("daily_basic", codes, start, end)
-        rows = await self._repo.read_rows("daily_basic", codes, start, end, DAILY_BASIC_FIELDS)
+        async with self._slot_if_heavy("GetDailyBasic", codes, start, end):
+            rows = await self._repo.read_rows("daily_basic", codes, start, end, DAILY_BASIC_FIELDS)
         await self._require_known("daily_basic", codes, "stock", rows)
         return _sorted(rows)
 

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 
 from zquant.marketdata.v1 import market_data_pb2_grpc
 from zquant_kit.grpc.server import GrpcService
+from zquant_kit.limits import process_limiter
+from zquant_kit.workers import WorkerProcesses
+from zquant_marketdata.adapters.sqlalchemy import sqlite_reads
 from zquant_marketdata.adapters.grpc.market_data_servicer import MarketDataServicer
 from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
 from zquant_marketdata.application.queries import MarketQueries
@@ -15,7 +18,11 @@ if TYPE_CHECKING:
 
 
 def wire(app: MarketDataApp) -> None:
-    app.market_queries = MarketQueries(SqlMarketQueryRepository(app.engine))
+    limiter = process_limiter(app.settings)
+    # SQLite reads decode their rows in worker processes, one per heavy read that may run at once.
+    workers = WorkerProcesses(limiter.bounds.concurrent, preload=[sqlite_reads.__name__])
+    app.on_stop(workers.close)
+    app.market_queries = MarketQueries(SqlMarketQueryRepository(app.engine, workers), limiter=limiter)
     app.grpc_services.append(
         GrpcService(
             "zquant.marketdata.v1.MarketDataService",
@@ -23,3 +30,4 @@ def wire(app: MarketDataApp) -> None:
             market_data_pb2_grpc.add_MarketDataServiceServicer_to_server,
         )
     )
+

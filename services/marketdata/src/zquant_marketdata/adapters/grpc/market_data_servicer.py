@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
@@ -52,6 +54,7 @@ def _stock(stock: Stock) -> common_pb2.Stock:
 
 
 _BAR_VALUE_FIELDS = (*BAR_FIELDS, "adj_factor")
+_ENCODE_IN_THREAD_ROWS = 20_000
 _DOUBLE = 1  # protobuf wire type of a double (fixed64)
 
 
@@ -111,6 +114,17 @@ _INDEX_NUMBERS = _field_numbers(common_pb2.Bar, INDEX_FIELDS)
 _BASIC_NUMBERS = _field_numbers(market_data_pb2.DailyBasic, DAILY_BASIC_FIELDS)
 
 
+async def _response(message_type, rows: BarRows, names: tuple[str, ...], numbers: list[int]):
+    """The response holding `rows`; a big one is encoded and parsed on a worker thread (the numpy
+    packing releases the GIL), so the event loop keeps serving other calls meanwhile."""
+    if rows.size == 0:
+        return message_type()
+    build = lambda: message_type.FromString(_encode_rows(rows, names, numbers, 1))  # noqa: E731
+    if rows.size >= _ENCODE_IN_THREAD_ROWS:
+        return await asyncio.to_thread(build)
+    return build()
+
+
 class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
     def __init__(self, queries: MarketQueries) -> None:
         self._queries = queries
@@ -163,41 +177,34 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
                 round_prices=request.round_prices,
             )
         )
-        if rows.size == 0:
-            return market_data_pb2.GetBarsResponse()
-        return market_data_pb2.GetBarsResponse.FromString(_encode_rows(rows, _BAR_VALUE_FIELDS, _BAR_NUMBERS, 1))
+        return await _response(market_data_pb2.GetBarsResponse, rows, _BAR_VALUE_FIELDS, _BAR_NUMBERS)
 
     async def GetIndexBars(self, request, context):
         principal.require(PERMISSION)
         rows = await self._queries.index_bars(request.ts_code, request.start_date, request.end_date)
-        if rows.size == 0:
-            return market_data_pb2.GetIndexBarsResponse()
-        return market_data_pb2.GetIndexBarsResponse.FromString(_encode_rows(rows, INDEX_FIELDS, _INDEX_NUMBERS, 1))
+        return await _response(market_data_pb2.GetIndexBarsResponse, rows, INDEX_FIELDS, _INDEX_NUMBERS)
 
     async def GetDailyBasic(self, request, context):
         principal.require(PERMISSION)
         rows = await self._queries.daily_basic(list(request.ts_codes), request.start_date, request.end_date)
-        if rows.size == 0:
-            return market_data_pb2.GetDailyBasicResponse()
-        return market_data_pb2.GetDailyBasicResponse.FromString(
-            _encode_rows(rows, DAILY_BASIC_FIELDS, _BASIC_NUMBERS, 1)
-        )
+        return await _response(market_data_pb2.GetDailyBasicResponse, rows, DAILY_BASIC_FIELDS, _BASIC_NUMBERS)
 
     async def GetPanel(self, request, context):
         principal.require(PERMISSION)
         if request.codes_per_chunk < 0:
             raise InvalidArgument("codes_per_chunk", "must not be negative")
-        panel = await self._queries.panel(
-            PanelQuery(
-                ts_codes=list(request.ts_codes),
-                start_date=request.start_date,
-                end_date=request.end_date,
-                fields=list(request.fields),
-                adjust=_adjust(request.adjust),
-                adjust_base_date=request.adjust_base_date,
-            )
+        query = PanelQuery(
+            ts_codes=list(request.ts_codes),
+            start_date=request.start_date,
+            end_date=request.end_date,
+            fields=list(request.fields),
+            adjust=_adjust(request.adjust),
+            adjust_base_date=request.adjust_base_date,
         )
-        per_chunk = codes_per_chunk(panel.days.size, request.codes_per_chunk)
-        for response in encode_panel(panel.codes, panel.days, panel.fields, panel.values, per_chunk):
-            yield response
+        # The slot is held until the last chunk is sent: the panel's arrays live until then.
+        async with self._queries.heavy_read("GetPanel"):
+            panel = await self._queries.panel(query)
+            per_chunk = codes_per_chunk(panel.days.size, request.codes_per_chunk)
+            for response in encode_panel(panel.codes, panel.days, panel.fields, panel.values, per_chunk):
+                yield response
 

@@ -26,6 +26,7 @@ from psycopg import sql
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from zquant_kit.persistence.params import in_values
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BAR_TABLES,
     BLOCK_STALENESS,
@@ -523,7 +524,7 @@ class SqliteBulkBarStore:
         table = bar_table(dataset)
         query = select(*table.columns).where(table.c.trade_date.between(start, end))
         if ts_codes is not None:
-            query = query.where(table.c.ts_code.in_(list(ts_codes)))
+            query = query.where(in_values(table.c.ts_code, list(ts_codes), "sqlite"))
         query = query.order_by(table.c.ts_code, table.c.trade_date)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()

@@ -7,14 +7,16 @@ straight from the block tables (PostgreSQL copies bytes); years written since th
 are aggregated from the rows on the fly (``string_agg(float8send(col), '')``). The server then
 concatenates up to `_RUNS_PER_PART` code-years into one COPY message, so the client handles a few
 dozen messages for the whole market instead of one per bar,
-and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows.
+and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows; a
+big read is decoded in a worker process (`sqlite_reads`), so its Python row loop never holds the
+event loop's GIL. Every read runs as a read transaction (`reader`): on SQLite it takes no lock.
+A list of codes is always one parameter (an array, or JSON on SQLite), however long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import struct
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -24,8 +26,11 @@ from psycopg import sql
 from sqlalchemy import Select, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from zquant_kit.persistence.engine import reader
 from zquant_kit.persistence.like import icontains
-from zquant_marketdata.adapters.sqlalchemy import tables
+from zquant_kit.persistence.params import in_values
+from zquant_kit.workers import WorkerProcesses
+from zquant_marketdata.adapters.sqlalchemy import sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BLOCK_STALENESS,
     SCHEMA,
@@ -33,24 +38,18 @@ from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     block_table_name,
     value_columns,
 )
-from zquant_marketdata.adapters.sqlalchemy.pg_binary import (
-    COPY_SIGNATURE,
-    UNIX_DAYS_AT_PG_EPOCH,
-    packed_aggregates,
-    pg_day,
-    quoted,
-)
+from zquant_marketdata.adapters.sqlalchemy.pg_binary import packed_aggregates, pg_day, quoted
+from zquant_marketdata.adapters.sqlalchemy.pg_copy_parts import CopyTupleParser, assemble, run_part
 from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
 from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
 
-_HEADER_FIXED = len(COPY_SIGNATURE) + 8
-_INT16 = struct.Struct(">h")
-_INT32 = struct.Struct(">i")
 _ASSEMBLE_IN_THREAD_ROWS = 100_000
 _RUNS_PER_PART = 1024
 """(code, year) runs per streamed part: ~10 MB of daily bars, a few dozen COPY messages a market."""
 _PARALLEL_SLICES = 2
 _PARALLEL_MIN_CODES = 200
+WORKER_MIN_ROWS = 20_000
+"""Estimated rows (codes × weekdays) from which a SQLite read is decoded in a worker process."""
 
 
 def _year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
@@ -69,29 +68,6 @@ def _check_columns(dataset: str, columns: Sequence[str]) -> Table:
         if name not in known:
             raise ValueError(f"{dataset} has no value column {name!r}")
     return bar_table(dataset)
-
-
-def _run_part(fields: list, first: int, last: int) -> RunPart | None:
-    """A part from its tuple (codes, their byte lengths, run lengths, dates, columns), cut to the
-    days in [first, last] (PostgreSQL day numbers; a block spans its whole year); None if empty."""
-    code_ends = np.cumsum(np.frombuffer(fields[1], dtype=">i4")).tolist()
-    blob = bytes(fields[0])
-    codes = [blob[a:b].decode() for a, b in zip([0, *code_ends], code_ends, strict=False)]
-    lengths = np.frombuffer(fields[2], dtype=">i4").astype(np.int64)
-    days = np.frombuffer(fields[3], dtype=">i4")
-    values = [np.frombuffer(field, dtype=">f8") for field in fields[4:]]
-    inside = (days >= first) & (days <= last)
-    if not inside.all():
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        lengths = np.add.reduceat(inside, starts).astype(np.int64) if lengths.size else lengths
-        kept = np.flatnonzero(lengths)
-        codes = [codes[i] for i in kept.tolist()]
-        lengths = lengths[kept]
-        days = days[inside]
-        values = [column[inside] for column in values]
-    if not codes:
-        return None
-    return RunPart(codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values)
 
 
 def _stock(row) -> Stock:
@@ -116,9 +92,14 @@ def _like_any(query: str):
 class SqlMarketQueryRepository:
     """`MarketQueryRepository` over the service's engine; picks the bar-row reader by dialect."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
+    def __init__(self, engine: AsyncEngine, workers: WorkerProcesses | None = None) -> None:
+        self._engine = reader(engine)
+        self._dialect = engine.dialect.name
+        self._postgres = self._dialect == "postgresql"
+        database = engine.url.database
+        # An in-memory database is private to this process: it cannot be read from a worker.
+        self._path = database if database and database != ":memory:" and not self._postgres else None
+        self._workers = workers
 
     # -- reference data ---------------------------------------------------------------------
 
@@ -155,12 +136,14 @@ class SqlMarketQueryRepository:
         async with self._engine.connect() as connection:
             if dataset != "index_daily":
                 listed = await connection.execute(
-                    select(tables.stock_basic.c.ts_code).where(tables.stock_basic.c.ts_code.in_(sorted(remaining)))
+                    select(tables.stock_basic.c.ts_code).where(
+                        in_values(tables.stock_basic.c.ts_code, sorted(remaining), self._dialect)
+                    )
                 )
                 remaining -= {code for (code,) in listed}
             if remaining:
                 present = await connection.execute(
-                    select(table.c.ts_code).where(table.c.ts_code.in_(sorted(remaining))).distinct()
+                    select(table.c.ts_code).where(in_values(table.c.ts_code, sorted(remaining), self._dialect)).distinct()
                 )
                 remaining -= {code for (code,) in present}
         return [code for code in ts_codes if code in remaining]
@@ -190,7 +173,9 @@ class SqlMarketQueryRepository:
 
     async def count_rows(self, dataset: str, ts_codes: Sequence[str], start: dt.date, end: dt.date) -> int:
         table = bar_table(dataset)
-        query = select(func.count()).where(table.c.ts_code.in_(list(ts_codes)), table.c.trade_date.between(start, end))
+        query = select(func.count()).where(
+            in_values(table.c.ts_code, list(ts_codes), self._dialect), table.c.trade_date.between(start, end)
+        )
         async with self._engine.connect() as connection:
             return int(await connection.scalar(query))
 
@@ -211,7 +196,7 @@ class SqlMarketQueryRepository:
             a = bar_table("adj_factor")
             latest = (
                 select(a.c.ts_code, func.max(a.c.trade_date).label("day"))
-                .where(a.c.ts_code.in_(codes), a.c.trade_date <= day)
+                .where(in_values(a.c.ts_code, codes, self._dialect), a.c.trade_date <= day)
                 .group_by(a.c.ts_code)
                 .subquery()
             )
@@ -232,14 +217,41 @@ class SqlMarketQueryRepository:
             return BarRows.empty(columns)
         if self._postgres:
             return await self._read_rows_postgres(dataset, ts_codes, start, end, columns)
+        if self._in_worker(ts_codes, start, end):
+            codes, lengths, days, values = await self._worker_runs(dataset, ts_codes, start, end, columns)
+            return BarRows(
+                codes=codes,
+                code_index=np.repeat(np.arange(len(codes), dtype=np.int64), lengths),
+                days=days.astype("datetime64[D]"),
+                values=dict(zip(columns, values, strict=True)),
+            )
         query: Select = select(table.c.ts_code, table.c.trade_date, *(table.c[name] for name in columns)).where(
             table.c.trade_date.between(start, end)
         )
         if ts_codes is not None:
-            query = query.where(table.c.ts_code.in_(list(ts_codes)))
+            query = query.where(in_values(table.c.ts_code, list(ts_codes), self._dialect))
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
         return _rows_from_tuples(rows, columns)
+
+    def _in_worker(self, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date) -> bool:
+        if self._workers is None or self._path is None:
+            return False
+        if ts_codes is None:
+            return True
+        return len(ts_codes) * int(np.busday_count(start, end + dt.timedelta(days=1))) >= WORKER_MIN_ROWS
+
+    async def _worker_runs(
+        self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
+    ) -> sqlite_reads.Runs:
+        assert self._workers is not None and self._path is not None
+        return await self._workers.run(
+            sqlite_reads.read_runs,
+            self._path,
+            sqlite_reads.statement(dataset, columns, ts_codes is not None),
+            sqlite_reads.parameters(ts_codes, start, end),
+            len(columns),
+        )
 
     async def read_runs(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
@@ -247,6 +259,11 @@ class SqlMarketQueryRepository:
         """`read_rows` as parts of per-code runs (GetPanel's path): on PostgreSQL each part's
         columns are big-endian views onto the COPY messages themselves, so no row-sized array is
         built before the values land in the panel."""
+        if not self._postgres and (ts_codes is None or ts_codes) and self._in_worker(ts_codes, start, end):
+            _check_columns(dataset, columns)
+            codes, lengths, days, values = await self._worker_runs(dataset, ts_codes, start, end, columns)
+            parts = [RunPart(codes=codes, lengths=lengths, days=days, values=values)] if codes else []
+            return CodeRuns(columns=list(columns), parts=parts)
         if not self._postgres or (ts_codes is not None and not ts_codes):
             rows = await self.read_rows(dataset, ts_codes, start, end, columns)
             return runs_from_rows(rows.code_index, rows.codes, rows.days, rows.values)
@@ -268,8 +285,8 @@ class SqlMarketQueryRepository:
     ) -> BarRows:
         parts = await self._read_parts(dataset, ts_codes, start, end, columns)
         if sum(part.days.size for part in parts) >= _ASSEMBLE_IN_THREAD_ROWS:
-            return await asyncio.to_thread(_assemble, parts, columns)
-        return _assemble(parts, columns)
+            return await asyncio.to_thread(assemble, parts, columns)
+        return assemble(parts, columns)
 
     async def _copy_parts(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
@@ -330,10 +347,10 @@ class SqlMarketQueryRepository:
             first, last = pg_day(start), pg_day(end)
             parts: list[RunPart] = []
             async with connection.cursor().copy(statement, params) as copy:
-                parser = _CopyTupleParser()
+                parser = CopyTupleParser()
                 async for message in copy:
                     for fields in parser.feed(message):
-                        part = _run_part(fields, first, last)
+                        part = run_part(fields, first, last)
                         if part is not None:
                             parts.append(part)
         return parts
@@ -343,60 +360,6 @@ class SqlMarketQueryRepository:
         async with self._engine.connect() as connection:
             raw = await connection.get_raw_connection()
             yield raw.driver_connection
-
-
-class _CopyTupleParser:
-    """Tuples of a binary COPY stream, fed one CopyData message at a time; fields as zero-copy
-    memoryviews onto the message (None = NULL), which keep the message alive."""
-
-    def __init__(self) -> None:
-        self._header_seen = False
-
-    def feed(self, message) -> list[list[bytes | None]]:
-        data = memoryview(message).cast("B")
-        position = 0
-        if not self._header_seen:
-            if bytes(data[: len(COPY_SIGNATURE)]) != COPY_SIGNATURE:
-                raise ValueError("not a binary COPY stream")
-            (extension,) = _INT32.unpack_from(data, _HEADER_FIXED - 4)
-            position = _HEADER_FIXED + extension
-            self._header_seen = True
-        out = []
-        while position < len(data):
-            (count,) = _INT16.unpack_from(data, position)
-            position += 2
-            if count == -1:
-                break
-            fields: list[bytes | None] = []
-            for _ in range(count):
-                (length,) = _INT32.unpack_from(data, position)
-                position += 4
-                if length < 0:
-                    fields.append(None)
-                else:
-                    fields.append(data[position : position + length])
-                    position += length
-            out.append(fields)
-        return out
-
-
-def _assemble(parts: list[RunPart], columns: Sequence[str]) -> BarRows:
-    """BarRows (codes sorted) of run parts; a code may have runs in several parts."""
-    if not parts:
-        return BarRows.empty(columns)
-    codes = sorted({code for part in parts for code in part.codes})
-    position = {code: index for index, code in enumerate(codes)}
-    code_index = np.concatenate([
-        np.repeat(np.fromiter((position[code] for code in part.codes), dtype=np.int64, count=len(part.codes)),
-                  part.lengths)
-        for part in parts
-    ])
-    days = np.concatenate([part.days for part in parts]).astype("datetime64[D]")
-    values = {
-        name: np.concatenate([part.values[offset] for part in parts]).astype(np.float64)
-        for offset, name in enumerate(columns)
-    }
-    return BarRows(codes=codes, code_index=code_index, days=days, values=values)
 
 
 def _rows_from_tuples(rows, columns: Sequence[str]) -> BarRows:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant_kit.clock import as_utc
+from zquant_kit.persistence.params import in_values
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
 from zquant_marketdata.application.bar_store_port import WriteCounts
@@ -121,7 +122,7 @@ class SqlAlchemySyncRepository:
         t = tables.stock_basic
         query = select(t.c.ts_code, t.c.list_date, t.c.delist_date)
         if codes is not None:
-            query = query.where(t.c.ts_code.in_(list(codes)))
+            query = query.where(in_values(t.c.ts_code, list(codes), self._dialect))
         async with self._sessions() as session:
             return {row.ts_code: (row.list_date, row.delist_date) for row in (await session.execute(query)).all()}
 

@@ -1,0 +1,48 @@
+"""Worker processes for CPU-bound Python work (row decoding) that would hold the GIL.
+
+A thread does not help there: pure-Python loops keep the GIL, so the event loop (and every
+unrelated call on it) waits behind them. A process does not share the GIL. The pool starts on
+first use, through a fork server that preloads only the modules named here, so workers start
+in milliseconds and never re-run the parent's `__main__`. Workers run at a lower CPU priority
+(`nice`), so on a busy machine interactive calls in the parent come before batch decoding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+
+WORKER_NICENESS = 10
+
+
+def _lower_priority(niceness: int) -> None:
+    os.nice(niceness)
+
+
+class WorkerProcesses:
+    def __init__(self, size: int, preload: Sequence[str], niceness: int = WORKER_NICENESS) -> None:
+        self._size = max(1, size)
+        self._preload = list(preload)
+        self._niceness = niceness
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` in a worker; both must pickle (a module-level function, plain data)."""
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(self._preload)
+            self._pool = ProcessPoolExecutor(
+                self._size, mp_context=context, initializer=_lower_priority, initargs=(self._niceness,)
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, functools.partial(function, *args))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
