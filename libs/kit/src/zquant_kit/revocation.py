@@ -19,6 +19,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import Unauthenticated, Unavailable
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
+from zquant_kit.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -170,4 +171,5 @@ class RevocationSync:
                 if not self._failing:
                     log.warning("token revocation resync failed (retrying every %.1f s): %r", self._interval, exc)
                 self._failing = True
+            raise_if_cancelled()
             await asyncio.sleep(self._interval)

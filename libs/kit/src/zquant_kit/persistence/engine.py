@@ -58,7 +58,9 @@ def read_only_scope() -> Iterator[None]:
     try:
         yield
     finally:
-        _read_only_scope.reset(token)
+        # A cancelled stream's generator is closed from another context, where the scope was never set.
+        with contextlib.suppress(ValueError):
+            _read_only_scope.reset(token)
 
 
 def in_read_only_scope() -> bool:

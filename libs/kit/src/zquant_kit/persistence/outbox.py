@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit.events.model import Event, EventPublisher
+from zquant_kit.tasks import raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class OutboxRelay:
             except Exception as exc:  # broker down: keep rows, retry with backoff
                 log.warning("outbox relay: publish failed, will retry: %s", exc)
                 backoff = min(max(backoff * 2, 0.2), self._max_backoff)
+            raise_if_cancelled()
             try:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel racing a wake-up.
                 async with asyncio.timeout(backoff):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from zquant_kit.auth import sign_access_token
 from zquant_kit.clock import as_utc
 from zquant_kit.revocation import epoch_us
+from zquant_kit.tasks import raise_if_cancelled
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
 from zquant_identity.application.ports import SecretBox
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
@@ -147,6 +148,7 @@ class SigningKeyRing:
                         await self.load()
                 except Exception:
                     log.exception("reloading the signing keys failed; keeping the loaded ones")
+                raise_if_cancelled()
 
         self._reloader = asyncio.create_task(reload_forever(), name="signing-key-reload")
 

@@ -1,0 +1,14 @@
+"""Background loops that end when they are cancelled, even when a library swallowed the cancel."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+def raise_if_cancelled() -> None:
+    """Call once per loop turn: a cancel that landed inside a driver call (SQLAlchemy invalidating a SQLite
+    connection, say) can be swallowed there; the task still counts it as requested (`Task.cancelling()`),
+    so the loop ends here instead of running on, and `stop()` awaiting it never hangs."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
