@@ -18,95 +18,30 @@ from zquant.identity.v1 import (
     user_pb2,
     user_pb2_grpc,
 )
-from google.protobuf import timestamp_pb2
 
 from zquant_kit import pagination, principal
-from zquant_kit.clock import as_utc
-from zquant_kit.grpc.convert import from_timestamp, to_timestamp
+from zquant_kit.grpc.convert import from_timestamp
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
 from zquant_kit.errors import InvalidArgument, PermissionDenied
-from zquant_kit.revocation import Revocation
+from zquant_identity.adapters.grpc.messages import (
+    api_key_message,
+    audit_message,
+    iso,
+    notification_message,
+    pair_message,
+    revocation_message,
+    role_message,
+    user_message,
+)
 from zquant_identity.adapters.grpc.peer import client_address
 from zquant_identity.adapters.security import SigningKeyRing
 from zquant_identity.application.api_keys import ApiKeyUseCases
-from zquant_identity.application.auth import AuthUseCases, TokenPair
+from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
-from zquant_identity.application.views import UserView
-from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
-
-
-def _iso(value: dt.datetime) -> str:
-    return as_utc(value).isoformat()
-
-
-def _user(view: UserView) -> user_pb2.User:
-    u = view.user
-    return user_pb2.User(
-        id=u.id,
-        username=u.username,
-        email=u.email,
-        role=u.role,
-        active=u.active,
-        create_time=to_timestamp(u.created_at),
-        update_time=to_timestamp(u.updated_at),
-        permissions=view.permissions,
-    )
-
-
-def _role(role: Role) -> role_pb2.Role:
-    return role_pb2.Role(
-        name=role.name, description=role.description, permissions=role.permissions, create_time=to_timestamp(role.created_at)
-    )
-
-
-def _api_key(key: ApiKey) -> api_key_pb2.ApiKey:
-    return api_key_pb2.ApiKey(
-        id=key.id,
-        name=key.name,
-        create_time=to_timestamp(key.created_at),
-        expire_time=to_timestamp(key.expires_at),
-        last_used_time=to_timestamp(key.last_used_at),
-        revoked=key.revoked_at is not None,
-    )
-
-
-def _notification(n: Notification) -> notification_pb2.Notification:
-    return notification_pb2.Notification(
-        id=n.id, user_id=n.user_id, title=n.title, body=n.body, read=n.read, create_time=to_timestamp(n.created_at)
-    )
-
-
-def _audit(e: AuditEntry) -> audit_pb2.AuditEntry:
-    return audit_pb2.AuditEntry(
-        id=e.id,
-        actor_user_id=e.actor_user_id,
-        service=e.service,
-        method=e.method,
-        target=e.target,
-        result_code=e.result_code,
-        client_address=e.client_address,
-        time=to_timestamp(e.time),
-    )
-
-
-def _pair(pair: TokenPair) -> auth_pb2.TokenPair:
-    return auth_pb2.TokenPair(
-        access_token=pair.access_token,
-        access_token_expire_time=to_timestamp(pair.access_expires_at),
-        refresh_token=pair.refresh_token,
-        refresh_token_expire_time=to_timestamp(pair.refresh_expires_at),
-        token_type="Bearer",
-    )
-
-
-def _revocation(revocation: Revocation) -> auth_pb2.TokenRevocation:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromMicroseconds(revocation.not_before_us)
-    return auth_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)
 
 
 def _single_key(kind: str, token: str) -> str | None:
@@ -143,10 +78,10 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     async def Login(self, request, context):
         tokens = await self._auth.login(request.username, request.password, client_address(context.peer() or ""))
-        return auth_pb2.LoginResponse(tokens=_pair(tokens))
+        return auth_pb2.LoginResponse(tokens=pair_message(tokens))
 
     async def Refresh(self, request, context):
-        return auth_pb2.RefreshResponse(tokens=_pair(await self._auth.refresh(request.refresh_token)))
+        return auth_pb2.RefreshResponse(tokens=pair_message(await self._auth.refresh(request.refresh_token)))
 
     async def Logout(self, request, context):
         await self._auth.logout(request.refresh_token)
@@ -173,7 +108,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         principal.require_service()
         since = request.since_time.ToMicroseconds() if request.HasField("since_time") else None
         found = await self._revocations.revocations(since)
-        return auth_pb2.ListTokenRevocationsResponse(revocations=[_revocation(r) for r in found])
+        return auth_pb2.ListTokenRevocationsResponse(revocations=[revocation_message(r) for r in found])
 
     async def AuthenticateApiKey(self, request, context):
         principal.require_service()
@@ -199,13 +134,13 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     async def CreateUser(self, request, context):
         actor = principal.require("user:create")
         view = await self._users.create(actor, request.username, request.email, request.password, request.role)
-        return user_pb2.CreateUserResponse(user=_user(view))
+        return user_pb2.CreateUserResponse(user=user_message(view))
 
     async def GetUser(self, request, context):
         actor = principal.current()
         if not request.user_id:
             raise InvalidArgument("user_id", "required")
-        return user_pb2.GetUserResponse(user=_user(await self._users.get(actor, request.user_id)))
+        return user_pb2.GetUserResponse(user=user_message(await self._users.get(actor, request.user_id)))
 
     async def ListUsers(self, request, context):
         principal.require("user:read")
@@ -222,7 +157,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             limit,
         )
         token = pagination.encode_cursor("users", [views[-1].user.username]) if more else ""
-        return user_pb2.ListUsersResponse(users=[_user(v) for v in views], next_page_token=token)
+        return user_pb2.ListUsersResponse(users=[user_message(v) for v in views], next_page_token=token)
 
     async def UpdateUser(self, request, context):
         actor = principal.require("user:update")
@@ -238,16 +173,16 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             request.user.username if "username" in paths else None,
             request.user.email if "email" in paths else None,
         )
-        return user_pb2.UpdateUserResponse(user=_user(view))
+        return user_pb2.UpdateUserResponse(user=user_message(view))
 
     async def ActivateUser(self, request, context):
         actor = principal.require("user:update")
-        return user_pb2.ActivateUserResponse(user=_user(await self._users.set_active(actor, request.user_id, True)))
+        return user_pb2.ActivateUserResponse(user=user_message(await self._users.set_active(actor, request.user_id, True)))
 
     async def DeactivateUser(self, request, context):
         actor = principal.require("user:update")
         view = await self._users.set_active(actor, request.user_id, False)
-        return user_pb2.DeactivateUserResponse(user=_user(view))
+        return user_pb2.DeactivateUserResponse(user=user_message(view))
 
     async def ResetUserPassword(self, request, context):
         actor = principal.require("user:update")
@@ -260,7 +195,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
     async def GetMe(self, request, context):
         actor = principal.current()
-        return user_pb2.GetMeResponse(user=_user(await self._users.get(actor, actor.user_id)))
+        return user_pb2.GetMeResponse(user=user_message(await self._users.get(actor, actor.user_id)))
 
     async def DeleteUser(self, request, context):
         actor = principal.require("user:delete")
@@ -275,23 +210,23 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
     async def CreateRole(self, request, context):
         actor = principal.require("role:write")
         role = await self._roles.create(actor, request.name, request.description, list(request.permissions))
-        return role_pb2.CreateRoleResponse(role=_role(role))
+        return role_pb2.CreateRoleResponse(role=role_message(role))
 
     async def GetRole(self, request, context):
         principal.require("role:read")
-        return role_pb2.GetRoleResponse(role=_role(await self._roles.get(request.name)))
+        return role_pb2.GetRoleResponse(role=role_message(await self._roles.get(request.name)))
 
     async def ListRoles(self, request, context):
         principal.require("role:read")
         limit = pagination.page_size(request.page_size)
         roles, more = await self._roles.list(_single_key("roles", request.page_token), limit)
         token = pagination.encode_cursor("roles", [roles[-1].name]) if more else ""
-        return role_pb2.ListRolesResponse(roles=[_role(r) for r in roles], next_page_token=token)
+        return role_pb2.ListRolesResponse(roles=[role_message(r) for r in roles], next_page_token=token)
 
     async def UpdateRole(self, request, context):
         actor = principal.require("role:write")
         role = await self._roles.update(actor, request.name, request.description)
-        return role_pb2.UpdateRoleResponse(role=_role(role))
+        return role_pb2.UpdateRoleResponse(role=role_message(role))
 
     async def DeleteRole(self, request, context):
         actor = principal.require("role:write")
@@ -301,12 +236,12 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
     async def AddRolePermissions(self, request, context):
         actor = principal.require("role:write")
         role = await self._roles.change_permissions(actor, request.name, list(request.permissions), grant=True)
-        return role_pb2.AddRolePermissionsResponse(role=_role(role))
+        return role_pb2.AddRolePermissionsResponse(role=role_message(role))
 
     async def RemoveRolePermissions(self, request, context):
         actor = principal.require("role:write")
         role = await self._roles.change_permissions(actor, request.name, list(request.permissions), grant=False)
-        return role_pb2.RemoveRolePermissionsResponse(role=_role(role))
+        return role_pb2.RemoveRolePermissionsResponse(role=role_message(role))
 
     async def ListPermissions(self, request, context):
         principal.require("role:read")
@@ -332,14 +267,14 @@ class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
         actor = principal.require("apikey:create")
         expires = from_timestamp(request.expire_time, "expire_time") if request.HasField("expire_time") else None
         key, secret = await self._keys.create(actor, request.name, expires)
-        return api_key_pb2.CreateApiKeyResponse(api_key=_api_key(key), secret=secret)
+        return api_key_pb2.CreateApiKeyResponse(api_key=api_key_message(key), secret=secret)
 
     async def ListApiKeys(self, request, context):
         actor = principal.require("apikey:read")
         limit = pagination.page_size(request.page_size)
         keys, more = await self._keys.list(actor, _single_key("api_keys", request.page_token), limit)
         token = pagination.encode_cursor("api_keys", [keys[-1].id]) if more else ""
-        return api_key_pb2.ListApiKeysResponse(api_keys=[_api_key(k) for k in keys], next_page_token=token)
+        return api_key_pb2.ListApiKeysResponse(api_keys=[api_key_message(k) for k in keys], next_page_token=token)
 
     async def RevokeApiKey(self, request, context):
         actor = principal.require("apikey:revoke")
@@ -357,14 +292,14 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
         found, more = await self._notifications.list(
             actor, request.unread_only, _pair_key("notifications", request.page_token), limit
         )
-        token = pagination.encode_cursor("notifications", [_iso(found[-1].created_at), found[-1].id]) if more else ""
+        token = pagination.encode_cursor("notifications", [iso(found[-1].created_at), found[-1].id]) if more else ""
         return notification_pb2.ListNotificationsResponse(
-            notifications=[_notification(n) for n in found], next_page_token=token
+            notifications=[notification_message(n) for n in found], next_page_token=token
         )
 
     async def MarkNotificationRead(self, request, context):
         found = await self._notifications.mark_read(principal.current(), request.notification_id)
-        return notification_pb2.MarkNotificationReadResponse(notification=_notification(found))
+        return notification_pb2.MarkNotificationReadResponse(notification=notification_message(found))
 
     async def MarkAllNotificationsRead(self, request, context):
         count = await self._notifications.mark_all_read(principal.current())
@@ -377,7 +312,7 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     async def SendNotification(self, request, context):
         principal.require("notification:create")
         found = await self._notifications.send(request.user_id, request.title, request.body)
-        return notification_pb2.SendNotificationResponse(notification=_notification(found))
+        return notification_pb2.SendNotificationResponse(notification=notification_message(found))
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
@@ -399,5 +334,5 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
             _pair_key("audit", request.page_token),
             limit,
         )
-        token = pagination.encode_cursor("audit", [_iso(found[-1].time), found[-1].id]) if more else ""
-        return audit_pb2.ListAuditEntriesResponse(entries=[_audit(e) for e in found], next_page_token=token)
+        token = pagination.encode_cursor("audit", [iso(found[-1].time), found[-1].id]) if more else ""
+        return audit_pb2.ListAuditEntriesResponse(entries=[audit_message(e) for e in found], next_page_token=token)
