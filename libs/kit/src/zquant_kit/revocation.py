@@ -19,7 +19,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import Unauthenticated, Unavailable
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
-from zquant_kit.tasks import raise_if_cancelled
+from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +150,8 @@ class RevocationSync:
             self._task = asyncio.create_task(self._run(), name="token-revocation-resync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from zquant_kit.auth import sign_access_token
 from zquant_kit.clock import as_utc
 from zquant_kit.revocation import epoch_us
-from zquant_kit.tasks import raise_if_cancelled
+from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
 from zquant_identity.application.ports import SecretBox
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
@@ -153,10 +153,8 @@ class SigningKeyRing:
         self._reloader = asyncio.create_task(reload_forever(), name="signing-key-reload")
 
     async def stop_reloading(self) -> None:
-        if self._reloader is not None:
-            self._reloader.cancel()
-            await asyncio.gather(self._reloader, return_exceptions=True)
-            self._reloader = None
+        await cancel_and_wait(self._reloader)
+        self._reloader = None
 
 
 class JwtAccessTokenIssuer:
