@@ -20,7 +20,9 @@ from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.csv_source import CsvDirectorySource
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
-from zquant_marketdata.application.sync import RunHandle, SourceChoice, SyncUseCases
+from zquant_marketdata.application.sync import SyncUseCases
+from zquant_marketdata.application.sync_ports import SourceChoice
+from zquant_marketdata.application.sync_runs import RunHandle
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncLogEntry, SyncMode
 
 NAME = "marketdata"

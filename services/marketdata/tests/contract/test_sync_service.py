@@ -19,7 +19,7 @@ from zquant_kit.grpc.client import bearer
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-from zquant_marketdata.application.sync import SourceChoice
+from zquant_marketdata.application.sync_ports import SourceChoice
 
 pytestmark = pytest.mark.contract
 

@@ -23,7 +23,8 @@ from zquant_marketdata import cli
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
 from zquant_marketdata.adapters.tushare.fake_server import Failure, FakeTushareServer
-from zquant_marketdata.application.sync import SourceChoice, SyncUseCases
+from zquant_marketdata.application.sync import SyncUseCases
+from zquant_marketdata.application.sync_ports import SourceChoice
 from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncMode
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from zquant_kit.errors import InvalidArgument
-from zquant_marketdata.application.sync import SourceConfigUseCases
+from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.domain import sync as sync_rules
 from zquant_marketdata.domain import watchlist as rules
 from zquant_marketdata.domain.watchlist import Position, ValuedPosition

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from zquant_kit.errors import InvalidArgument
-from zquant_marketdata.application.sync import per_date_statistics
+from zquant_marketdata.application.sync_statistics import per_date_statistics
 from zquant_marketdata.domain.sync import DATASETS, SyncMode, SyncRequest, batches, date_windows, window_for
 
 pytestmark = pytest.mark.unit

@@ -17,7 +17,8 @@ import pandas as pd
 from zquant_kit.errors import InvalidArgument
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.source_port import MarketDataSource
-from zquant_marketdata.application.sync import Clock, SourceProvider, SyncRepository, calendar_rows
+from zquant_marketdata.application.sync_ports import Clock, ReferenceDataRepository, SourceProvider
+from zquant_marketdata.application.sync_rows import calendar_rows
 from zquant_marketdata.domain import quality
 from zquant_marketdata.domain.errors import SourceError
 from zquant_marketdata.domain.quality import BarRows, Issue
@@ -63,7 +64,7 @@ def bar_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> BarRo
 class ValidateUseCases:
     def __init__(
         self,
-        repo: SyncRepository,
+        repo: ReferenceDataRepository,
         bar_store: BarStore,
         sources: SourceProvider,
         clock: Clock,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit import principal
 from zquant_kit.grpc.convert import to_timestamp
-from zquant_marketdata.application.sync import SourceConfigUseCases, SyncUseCases
+from zquant_marketdata.application.source_config import SourceConfigUseCases
+from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.validate import ValidateUseCases
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
 

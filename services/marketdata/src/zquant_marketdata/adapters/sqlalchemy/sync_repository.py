@@ -1,5 +1,5 @@
-"""SQLAlchemy Core adapter of the sync bookkeeping: reference tables (stock_basic, trade_cal),
-runs, checkpoints, logs, per-date statistics and the source configuration.
+"""SQLAlchemy Core adapter of the sync bookkeeping: runs, leases, checkpoints, logs and per-date
+statistics; with the reference tables and the source configuration, every sync port on one engine.
 
 Works on PostgreSQL and SQLite alike (the engine translates the schema away on SQLite).
 """
@@ -7,19 +7,23 @@ Works on PostgreSQL and SQLite alike (the engine translates the schema away on S
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant_kit.clock import as_utc
-from zquant_kit.persistence.params import in_values
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
-from zquant_marketdata.application.bar_store_port import WriteCounts
+from zquant_marketdata.adapters.sqlalchemy.reference_repository import SqlAlchemyReferenceRepository
+from zquant_marketdata.adapters.sqlalchemy.source_config_repository import SqlAlchemySourceConfigRepository
+from zquant_marketdata.application.sync_ports import (
+    CheckpointRepository,
+    LeaseRepository,
+    StatisticsRepository,
+    SyncLogRepository,
+    SyncRunRepository,
+)
 from zquant_marketdata.domain.sync import (
     LogResult,
     RunState,
@@ -29,102 +33,17 @@ from zquant_marketdata.domain.sync import (
     TableStatistic,
 )
 
-_STOCK_FIELDS = ("symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date")
 
-
-class SqlAlchemySyncRepository:
-    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-        self._dialect = engine.dialect.name
-
-    def _insert(self, table: Table):
-        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
-
-    # --- reference data -----------------------------------------------------------------------
-
-    async def upsert_stock_basic(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> WriteCounts:
-        t = tables.stock_basic
-        inserted = updated = unchanged = 0
-        async with self._sessions() as session:
-            existing = {
-                row.ts_code: row
-                for row in (await session.execute(select(t).where(t.c.ts_code.in_([r["ts_code"] for r in rows])))).all()
-            }
-            new, changed = [], []
-            for row in rows:
-                stored = existing.get(row["ts_code"])
-                if stored is None:
-                    new.append({**row, "updated_at": now})
-                    inserted += 1
-                elif any(getattr(stored, name) != row.get(name) for name in _STOCK_FIELDS):
-                    changed.append({**row, "updated_at": now})
-                    updated += 1
-                else:
-                    unchanged += 1
-            if new:
-                await session.execute(t.insert(), new)
-            for row in changed:
-                await session.execute(
-                    t.update().where(t.c.ts_code == row["ts_code"]).values({k: v for k, v in row.items() if k != "ts_code"})
-                )
-            await session.commit()
-        return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
-
-    async def upsert_trade_cal(self, rows: Sequence[dict[str, Any]]) -> WriteCounts:
-        if not rows:
-            return WriteCounts(0, 0, 0)
-        t = tables.trade_cal
-        inserted = updated = unchanged = 0
-        async with self._sessions() as session:
-            days = [r["cal_date"] for r in rows]
-            exchanges = sorted({r["exchange"] for r in rows})
-            existing = {
-                (row.exchange, row.cal_date): row
-                for row in (
-                    await session.execute(
-                        select(t).where(t.c.exchange.in_(exchanges), t.c.cal_date.between(min(days), max(days)))
-                    )
-                ).all()
-            }
-            new, changed = [], []
-            for row in rows:
-                stored = existing.get((row["exchange"], row["cal_date"]))
-                if stored is None:
-                    new.append(row)
-                    inserted += 1
-                elif stored.is_open != row["is_open"] or stored.pretrade_date != row["pretrade_date"]:
-                    changed.append(row)
-                    updated += 1
-                else:
-                    unchanged += 1
-            if new:
-                await session.execute(t.insert(), new)
-            for row in changed:
-                await session.execute(
-                    t.update()
-                    .where(t.c.exchange == row["exchange"], t.c.cal_date == row["cal_date"])
-                    .values(is_open=row["is_open"], pretrade_date=row["pretrade_date"])
-                )
-            await session.commit()
-        return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
-
-    async def open_days(self, exchange: str, start: dt.date, end: dt.date) -> list[dt.date]:
-        t = tables.trade_cal
-        async with self._sessions() as session:
-            result = await session.execute(
-                select(t.c.cal_date)
-                .where(t.c.exchange == exchange, t.c.is_open.is_(True), t.c.cal_date.between(start, end))
-                .order_by(t.c.cal_date)
-            )
-            return list(result.scalars())
-
-    async def stock_lives(self, codes: Iterable[str] | None) -> dict[str, tuple[dt.date | None, dt.date | None]]:
-        t = tables.stock_basic
-        query = select(t.c.ts_code, t.c.list_date, t.c.delist_date)
-        if codes is not None:
-            query = query.where(in_values(t.c.ts_code, list(codes), self._dialect))
-        async with self._sessions() as session:
-            return {row.ts_code: (row.list_date, row.delist_date) for row in (await session.execute(query)).all()}
+class SqlAlchemySyncRepository(
+    SqlAlchemyReferenceRepository,
+    SqlAlchemySourceConfigRepository,
+    SyncRunRepository,
+    LeaseRepository,
+    CheckpointRepository,
+    SyncLogRepository,
+    StatisticsRepository,
+):
+    """Every sync port on one engine; the reference tables and the source configuration live in their own adapters."""
 
     async def count_rows(self, dataset: str) -> int:
         table = BAR_TABLES[dataset] if dataset in BAR_TABLES else getattr(tables, dataset)
@@ -371,30 +290,6 @@ class SqlAlchemySyncRepository:
             for row in rows
         ]
 
-    # --- source configuration -------------------------------------------------------------------
-
-    async def get_source_config(self) -> tuple[bytes | None, str, float, dt.datetime] | None:
-        t = tables.source_config
-        async with self._sessions() as session:
-            row = (await session.execute(select(t).where(t.c.id == 1))).first()
-        if row is None:
-            return None
-        return row.token_ciphertext, row.base_url, row.calls_per_minute, as_utc(row.updated_at)
-
-    async def save_source_config(
-        self, token_ciphertext: bytes | None, keep_token: bool, base_url: str, calls_per_minute: float, now: dt.datetime
-    ) -> None:
-        t = tables.source_config
-        values: dict[str, Any] = {"base_url": base_url, "calls_per_minute": calls_per_minute, "updated_at": now}
-        if not keep_token:
-            values["token_ciphertext"] = token_ciphertext
-        statement = self._insert(t).values(id=1, token_ciphertext=token_ciphertext, **{
-            k: v for k, v in values.items() if k != "token_ciphertext"
-        })
-        statement = statement.on_conflict_do_update(index_elements=[t.c.id], set_=values)
-        async with self._sessions() as session:
-            await session.execute(statement)
-            await session.commit()
 
 
 def _run(row) -> SyncRun:

@@ -1,0 +1,380 @@
+"""The sync run engine: the worker that executes one run, dataset by dataset, in batches.
+
+* The trade calendar is fetched first; daily, adj_factor, daily_basic and stk_factor are then
+  driven by open trade dates, one whole-market call per day. Fetched days are written in
+  batches through `BarStore.write` (idempotent upserts with exact counts); after each
+  successful write the per-date statistics are stored and the dataset's checkpoint advances
+  to the batch's last day. A failure or a cancel discards only the unwritten batch.
+* Incremental runs start the day after each dataset's checkpoint, so a failed run resumes
+  where it stopped; full runs cover the requested range again (unchanged rows are counted,
+  not rewritten) and never move a checkpoint backwards.
+* Each dataset ends with a `sync_logs` row: range, rows fetched, inserted, updated,
+  unchanged, result, error and duration.
+* While it runs, a heartbeat renews its dataset leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from zquant_kit.errors import ZqError
+from zquant_marketdata.application.bar_store_port import BarStore
+from zquant_marketdata.application.sync_ports import Clock, SourceChoice, SyncRepository
+from zquant_marketdata.application.sync_rows import calendar_rows, stock_rows
+from zquant_marketdata.application.sync_runs import LEASE_TTL, RunCancelled, RunContext, RunHandle
+from zquant_marketdata.application.sync_statistics import per_date_statistics
+from zquant_marketdata.domain.errors import SourceAuthError, SourceError
+from zquant_marketdata.domain.sync import (
+    CALENDAR_EXCHANGE,
+    DATE_DRIVEN,
+    EXPECTS_ROWS,
+    INDEX_CODES,
+    OPTIONAL_DATASETS,
+    SECOND_CALENDAR_EXCHANGE,
+    DatasetWindow,
+    LogResult,
+    RunState,
+    SyncLogEntry,
+    SyncMode,
+    SyncRequest,
+    TableStatistic,
+    date_windows,
+    fmt_date,
+    window_for,
+)
+
+log = logging.getLogger(__name__)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+DATA_READY_HOUR = 18
+"""Tushare publishes a day's bars in the evening (Beijing time); before that "today" is yesterday."""
+DEFAULT_START = dt.date(2019, 1, 1)
+
+
+class SyncEngine:
+    """Executes runs: fetches from the chosen source, writes batches, statistics, checkpoints and logs."""
+
+    def __init__(
+        self,
+        repo: SyncRepository,
+        bar_store: BarStore,
+        clock: Clock,
+        *,
+        batch_days: int = 20,
+        max_days_per_batch: int = 250,
+        default_start: dt.date = DEFAULT_START,
+        index_codes: Sequence[str] = INDEX_CODES,
+    ) -> None:
+        if batch_days < 1:
+            raise ValueError("batch_days must be at least 1")
+        self._repo = repo
+        self._store = bar_store
+        self._clock = clock
+        self._batch_days = batch_days
+        self._max_days = max(batch_days, max_days_per_batch)
+        self._default_start = default_start
+        self._index_codes = tuple(index_codes)
+
+    def default_end(self) -> dt.date:
+        local = self._clock.now().astimezone(CHINA)
+        return local.date() if local.hour >= DATA_READY_HOUR else local.date() - dt.timedelta(days=1)
+
+    async def execute(
+        self, handle: RunHandle, request: SyncRequest, choice: SourceChoice, on_end: Callable[[RunHandle], None]
+    ) -> None:
+        """Runs every requested dataset, then records how the run ended; `on_end` runs just before the
+        last notification, so a watcher woken by it finds the run's datasets free."""
+        state, error, stopping = RunState.FAILED, None, False
+        heartbeat = asyncio.create_task(self._keep_leases(handle.run.id), name=f"sync-lease-{handle.run.id}")
+        try:
+            await self._run_datasets(handle, request, choice)
+            state = RunState.SUCCEEDED
+        except RunCancelled:
+            state = RunState.CANCELLED
+        except asyncio.CancelledError:
+            state, error, stopping = RunState.CANCELLED, "stopped with the service", True
+            raise
+        except SourceError as exc:
+            error = str(exc)
+            log.warning("sync run %s failed: %s", handle.run.id, error)
+        except Exception as exc:
+            error = client_safe_error(exc, handle.run.id)
+            log.exception("sync run %s failed", handle.run.id)
+        finally:
+            if not stopping:
+                # Even a failed or cancelled run committed whole batches: make them quick to read.
+                await self._refresh_blocks(handle.run.id)
+            progress = handle.progress
+            progress.state = state
+            progress.error = error or ""
+            if state is RunState.SUCCEEDED:
+                progress.percent = 100.0
+            heartbeat.cancel()
+            try:
+                await asyncio.shield(self._repo.finish_run(handle.run.id, state, error, self._clock.now()))
+                await asyncio.shield(self._repo.release_leases(handle.run.id))
+            except Exception:
+                log.exception("could not record the end of sync run %s", handle.run.id)
+            handle.run.state = state
+            on_end(handle)
+            handle.notify()
+
+    async def _refresh_blocks(self, run_id: str) -> None:
+        try:
+            await self._store.refresh_blocks()
+        except Exception:
+            log.exception("sync run %s: could not refresh the bar blocks; reads use the rows until the next run", run_id)
+
+    async def _run_datasets(self, handle: RunHandle, request: SyncRequest, choice: SourceChoice) -> None:
+        ctx = RunContext(handle, choice.source)
+        end = request.end or self.default_end()
+        default_start = choice.default_start or self._default_start
+        checkpoints = await self._repo.checkpoints() if request.mode is SyncMode.INCREMENTAL else {}
+        windows = {
+            name: window_for(name, request.mode, request.start, default_start, end, checkpoints.get(name))
+            for name in request.datasets
+        }
+        log.info("sync run %s from %s: %s", handle.run.id, choice.name, windows)
+
+        calendar: list[dict[str, Any]] = []
+        open_days: list[dt.date] = []
+        dated = [w for name, w in windows.items() if (name in DATE_DRIVEN or name == "trade_cal") and not w.empty]
+        calendar_window = None
+        if dated:
+            calendar_window = DatasetWindow("trade_cal", min(w.start for w in dated), end)
+            ctx.check_cancel()
+            frame = await ctx.source.trade_cal(CALENDAR_EXCHANGE, fmt_date(calendar_window.start), fmt_date(end))
+            calendar = calendar_rows(frame, CALENDAR_EXCHANGE)
+            open_days = [row["cal_date"] for row in calendar if row["is_open"]]
+
+        units = {}
+        for name, window in windows.items():
+            if name in DATE_DRIVEN:
+                units[name] = sum(1 for d in open_days if window.start <= d <= window.end)
+            elif name == "index_daily":
+                units[name] = 0 if window.empty else len(date_windows(window.start, window.end)) * len(self._index_codes)
+            else:
+                units[name] = 1
+        ctx.total_units = max(1, sum(units.values()))
+        handle.notify()
+
+        if calendar and "trade_cal" not in windows:
+            await self._repo.upsert_trade_cal(calendar)  # the local calendar follows what was synced
+        for name in request.datasets:
+            ctx.check_cancel()
+            handle.progress.dataset = name
+            handle.notify()
+            if name == "stock_basic":
+                await self._stock_basic(ctx, end)
+            elif name == "trade_cal":
+                await self._trade_cal(ctx, calendar_window or windows[name], calendar)
+            elif name == "index_daily":
+                await self._index_daily(ctx, windows[name])
+            else:
+                await self._date_driven(ctx, name, windows[name], open_days)
+
+    def _log_entry(self, ctx: RunContext, dataset: str, api_name: str, start, end) -> SyncLogEntry:
+        return SyncLogEntry(
+            id=str(uuid.uuid4()),
+            run_id=ctx.handle.run.id,
+            dataset=dataset,
+            api_name=api_name,
+            start=start,
+            end=end,
+            started_at=self._clock.now(),
+        )
+
+    async def _finish_log(
+        self, entry: SyncLogEntry, result: LogResult, error: BaseException | str | None = None
+    ) -> None:
+        entry.result = result
+        if isinstance(error, BaseException):
+            entry.error = client_safe_error(error, entry.run_id)
+        elif error is not None:
+            entry.error = error
+        entry.ended_at = self._clock.now()
+        await asyncio.shield(self._repo.add_log(entry))
+
+    async def _logged(self, entry: SyncLogEntry, body: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await body()
+        except RunCancelled:
+            await self._finish_log(entry, LogResult.CANCELLED, "cancelled")
+            raise
+        except asyncio.CancelledError:
+            await self._finish_log(entry, LogResult.CANCELLED, "stopped with the service")
+            raise
+        except Exception as exc:
+            await self._finish_log(entry, LogResult.FAILED, exc)
+            raise
+        await self._finish_log(entry, entry.result, entry.error)
+
+    async def _stock_basic(self, ctx: RunContext, end: dt.date) -> None:
+        entry = self._log_entry(ctx, "stock_basic", "stock_basic", None, end)
+
+        async def body() -> None:
+            frames = [await ctx.source.stock_basic("L", expect_rows=True)]
+            for status in ("D", "P"):
+                ctx.check_cancel()
+                frames.append(await ctx.source.stock_basic(status, expect_rows=False))
+            non_empty = [f for f in frames if not f.empty]
+            rows = stock_rows(pd.concat(non_empty, ignore_index=True)) if non_empty else []
+            counts = await self._repo.upsert_stock_basic(rows, self._clock.now())
+            ctx.count(entry, len(rows), counts)
+            total = await self._repo.count_rows("stock_basic")
+            await self._repo.upsert_statistics(
+                [TableStatistic("stock_basic", end, total, len(rows), counts.inserted, counts.updated)]
+            )
+            await self._repo.advance_checkpoint("stock_basic", end, ctx.handle.run.id, self._clock.now())
+            ctx.advance(1)
+
+        await self._logged(entry, body)
+
+    async def _trade_cal(self, ctx: RunContext, window: DatasetWindow, calendar: list[dict[str, Any]]) -> None:
+        entry = self._log_entry(ctx, "trade_cal", "trade_cal", window.start, window.end)
+
+        async def body() -> None:
+            if calendar:
+                # The run is driven by the SSE calendar (fetched above); SZSE is kept too for GetTradeCalendar.
+                szse = await ctx.source.trade_cal(
+                    SECOND_CALENDAR_EXCHANGE, fmt_date(window.start), fmt_date(window.end)
+                )
+                rows = [*calendar, *calendar_rows(szse, SECOND_CALENDAR_EXCHANGE)]
+                counts = await self._repo.upsert_trade_cal(rows)
+                ctx.count(entry, len(rows), counts)
+                total = await self._repo.count_rows("trade_cal")
+                await self._repo.upsert_statistics(
+                    [TableStatistic("trade_cal", window.end, total, len(rows), counts.inserted, counts.updated)]
+                )
+                await self._repo.advance_checkpoint("trade_cal", window.end, ctx.handle.run.id, self._clock.now())
+            ctx.advance(1, current_date=window.end)
+
+        await self._logged(entry, body)
+
+    async def _write(
+        self, ctx: RunContext, entry: SyncLogEntry, dataset: str, frames: list[pd.DataFrame], first: dt.date,
+        last: dt.date, total: int,
+    ) -> int:
+        """One batch: write, statistics, then the checkpoint. Returns the table's new total."""
+        frames = [f for f in frames if not f.empty]
+        if frames:
+            frame = pd.concat(frames, ignore_index=True)
+            stored = await self._store.read_bars(dataset, None, first, last)
+            counts = await self._store.write(dataset, frame)
+            stats, total = per_date_statistics(dataset, frame, stored, total)
+            await self._repo.upsert_statistics(stats)
+            ctx.count(entry, 0, counts)
+        await self._repo.advance_checkpoint(dataset, last, ctx.handle.run.id, self._clock.now())
+        return total
+
+    async def _date_driven(self, ctx: RunContext, dataset: str, window: DatasetWindow, open_days: list[dt.date]) -> None:
+        entry = self._log_entry(ctx, dataset, dataset, window.start if not window.empty else None, window.end)
+        days = [d for d in open_days if window.start <= d <= window.end]
+        fetch = getattr(ctx.source, dataset)
+        expect = dataset in EXPECTS_ROWS
+
+        async def body() -> None:
+            if not days:
+                return
+            total = await self._repo.count_rows(dataset)
+            pending: list[pd.DataFrame] = []
+            pending_days: list[dt.date] = []
+            with_rows = 0
+            for position, day in enumerate(days):
+                ctx.check_cancel()
+                try:
+                    frame = await fetch(trade_date=fmt_date(day), expect_rows=expect)
+                except SourceError as exc:
+                    if not _skippable(dataset, exc):
+                        raise
+                    log.warning("%s skipped: the source cannot serve it (%s)", dataset, exc)
+                    entry.result, entry.error = LogResult.SKIPPED, f"source cannot serve {dataset}: {exc}"
+                    ctx.advance(len(days) - position)
+                    if pending_days:
+                        await self._write(ctx, entry, dataset, pending, pending_days[0], pending_days[-1], total)
+                    return
+                pending.append(frame)
+                pending_days.append(day)
+                with_rows += not frame.empty
+                ctx.count(entry, len(frame))
+                ctx.advance(1, current_date=day)
+                if with_rows >= self._batch_days or len(pending_days) >= self._max_days:
+                    total = await self._write(ctx, entry, dataset, pending, pending_days[0], pending_days[-1], total)
+                    pending, pending_days, with_rows = [], [], 0
+                    ctx.handle.notify()
+            if pending_days:
+                await self._write(ctx, entry, dataset, pending, pending_days[0], pending_days[-1], total)
+                ctx.handle.notify()
+
+        await self._logged(entry, body)
+
+    async def _index_daily(self, ctx: RunContext, window: DatasetWindow) -> None:
+        entry = self._log_entry(ctx, "index_daily", "index_daily", window.start, window.end)
+        unavailable: dict[str, str] = {}
+        rows_per_code = dict.fromkeys(self._index_codes, 0)
+
+        async def body() -> None:
+            if window.empty:
+                return
+            total = await self._repo.count_rows("index_daily")
+            for first, last in date_windows(window.start, window.end):
+                frames = []
+                for code in self._index_codes:
+                    ctx.check_cancel()
+                    if code in unavailable:
+                        ctx.advance(1)
+                        continue
+                    try:
+                        frame = await ctx.source.index_daily(code, fmt_date(first), fmt_date(last), expect_rows=False)
+                    except SourceError as exc:
+                        if exc.retryable or isinstance(exc, SourceAuthError):
+                            raise
+                        unavailable[code] = str(exc)
+                        ctx.advance(1)
+                        continue
+                    frames.append(frame)
+                    rows_per_code[code] += len(frame)
+                    ctx.count(entry, len(frame))
+                    ctx.advance(1, current_date=last)
+                total = await self._write(ctx, entry, "index_daily", frames, first, last, total)
+                ctx.handle.notify()
+
+        await self._logged(entry, body)
+        for code in self._index_codes:
+            if window.empty:
+                break
+            if code in unavailable or rows_per_code[code] == 0:
+                reason = unavailable.get(code, "the source has no rows for it in the range")
+                log.info("index_daily %s skipped: %s", code, reason)
+                skipped = self._log_entry(ctx, "index_daily", "index_daily", window.start, window.end)
+                await self._finish_log(skipped, LogResult.SKIPPED, f"{code} skipped: {reason}")
+
+    async def _keep_leases(self, run_id: str) -> None:
+        """Heartbeat: a run's leases outlive it by at most LEASE_TTL if its process dies."""
+        while True:
+            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            try:
+                await self._repo.renew_leases(run_id, self._clock.now(), LEASE_TTL)
+            except Exception:
+                log.warning("could not renew the leases of sync run %s", run_id, exc_info=True)
+
+
+def _skippable(dataset: str, error: SourceError) -> bool:
+    """An optional dataset the source lacks (no such API, no permission) is skipped, not fatal."""
+    return dataset in OPTIONAL_DATASETS and not error.retryable and not isinstance(error, SourceAuthError)
+
+
+def client_safe_error(error: BaseException, run_id: str) -> str:
+    """What clients may read about a failure: source and domain messages as they are; anything else could
+    carry SQL or internals, so it is logged in full and reported by reference."""
+    if isinstance(error, (SourceError, ZqError)):
+        return str(error) or type(error).__name__
+    return f"internal error (see the marketdata log for run {run_id})"
