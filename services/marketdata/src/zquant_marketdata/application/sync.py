@@ -255,4 +255,5 @@ class SyncUseCases:
         return stats, token
 
     def _ended(self, handle: RunHandle) -> None:
+        """The engine's last step of a run: its datasets are free again for `start` here."""
         self._active.pop(handle.run.id, None)
