@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant.identity.v1 import events_pb2
 from zquant_kit.events.model import Event
+from zquant_kit.persistence.outbox import outbox_row
 
 READ_ONLY_PREFIXES = ("Get", "List", "Search", "Validate", "Stream", "Watch", "Authenticate")
 
@@ -70,14 +71,5 @@ class OutboxAuditSink:
     async def record(self, entry: AuditRecord) -> None:
         event = to_event(entry)
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                self._outbox.insert().values(
-                    event_id=event.id,
-                    event_type=event.type,
-                    payload=event.payload,
-                    headers=event.headers,
-                    created_at=event.occurred_at,
-                    attempts=0,
-                )
-            )
+            await session.execute(self._outbox.insert().values(**outbox_row(event)))
         self._on_commit()
