@@ -1,4 +1,4 @@
-"""Audit trail: the kit's interceptor records every mutating RPC; identity persists the events."""
+"""Audit trail: the kit's interceptor records every mutating RPC as the shared zquant.common.v1 event; identity persists it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from zquant.identity.v1 import events_pb2
+from zquant.common.v1 import audit_pb2
 from zquant_kit.events.model import Event
 from zquant_kit.persistence.outbox import outbox_row
 
@@ -45,7 +45,7 @@ class AuditSink(Protocol):
 def to_event(entry: AuditRecord) -> Event:
     occurred = timestamp_pb2.Timestamp()
     occurred.FromDatetime(entry.time)
-    message = events_pb2.AuditRecordedEvent(
+    message = audit_pb2.AuditRecordedEvent(
         entry_id=str(uuid.uuid4()),
         actor_user_id=entry.actor_user_id,
         service=entry.service,
