@@ -1,4 +1,4 @@
-"""Audit trail: the kit's interceptor records every mutating RPC; identity persists the events."""
+"""Audit trail: the kit's interceptor records every mutating RPC as the shared zquant.common.v1 event; identity persists it."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from zquant.identity.v1 import events_pb2
+from zquant.common.v1 import audit_pb2
 from zquant_kit.events.model import Event
+from zquant_kit.persistence.outbox import outbox_row
 
 READ_ONLY_PREFIXES = ("Get", "List", "Search", "Validate", "Stream", "Watch", "Authenticate")
 
@@ -44,7 +45,7 @@ class AuditSink(Protocol):
 def to_event(entry: AuditRecord) -> Event:
     occurred = timestamp_pb2.Timestamp()
     occurred.FromDatetime(entry.time)
-    message = events_pb2.AuditRecordedEvent(
+    message = audit_pb2.AuditRecordedEvent(
         entry_id=str(uuid.uuid4()),
         actor_user_id=entry.actor_user_id,
         service=entry.service,
@@ -70,14 +71,5 @@ class OutboxAuditSink:
     async def record(self, entry: AuditRecord) -> None:
         event = to_event(entry)
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                self._outbox.insert().values(
-                    event_id=event.id,
-                    event_type=event.type,
-                    payload=event.payload,
-                    headers=event.headers,
-                    created_at=event.occurred_at,
-                    attempts=0,
-                )
-            )
+            await session.execute(self._outbox.insert().values(**outbox_row(event)))
         self._on_commit()

@@ -1,4 +1,4 @@
-"""`zquant` command: serve services, manage their databases, run the demo."""
+"""`zquant` command: serve services and manage their databases; installed packages add the rest (`zquant demo`)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,6 @@ def main(argv: list[str] | None = None) -> None:
     db.add_argument("service", nargs="?", default="all")
     db.add_argument("revision", nargs="?", default="", help="target revision; for backup: the folder")
     db.epilog = "backup: zquant db backup [SERVICE|all] DIR (SQLite online backup API)"
-    sub.add_parser("demo", help="the main flow on the embedded default, then exit")
     sub.add_parser("services", help="list installed services")
     register_call(sub)
     argv = sys.argv[1:] if argv is None else argv
@@ -161,10 +160,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "services":
         for name, definition in known.items():
             print(f"{name:<11} port {settings.port(name)}  {settings.database_url(name)}")
-    elif args.command == "demo":
-        from zquant_kit.demo import run_demo
-
-        asyncio.run(run_demo(settings, known))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from zquant.identity.v1 import events_pb2
+from zquant.common.v1 import revocation_pb2
 from zquant_kit.errors import Unauthenticated, Unavailable
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
@@ -85,7 +85,7 @@ class RevocationMap:
 
 
 def revocation_from_event(event: Event) -> Revocation:
-    message = event.decode(events_pb2.TokenRevokedEvent)
+    message = event.decode(revocation_pb2.TokenRevokedEvent)
     return Revocation(message.user_id, message.role, message.not_before_time.ToMicroseconds())
 
 

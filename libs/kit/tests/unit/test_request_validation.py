@@ -166,5 +166,5 @@ def test_of_needs_and_keeps_every_violation():
 
 
 def test_a_refused_nul_still_leaves_a_storable_audit_target():
-    target = _target_of(user_pb2.DeleteUserRequest(user_id="u\x00" + "x" * 1000))
+    target = _target_of(user_pb2.DeleteUserRequest(user_id="u\x00" + "x" * 1000), ("user_id",))
     assert "\x00" not in target and target.startswith("user_id=u\ufffd") and len(target) <= 200

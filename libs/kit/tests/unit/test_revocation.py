@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf import timestamp_pb2
 
-from zquant.identity.v1 import events_pb2
+from zquant.common.v1 import revocation_pb2
 from zquant_kit.auth import TokenVerifier, sign_access_token
 from zquant_kit.errors import Unauthenticated, Unavailable
 from zquant_kit.events.model import Event
@@ -105,7 +105,7 @@ async def test_bus_event_revokes_at_once_and_replays_are_harmless():
     await sync.sync_once()
     stamp = timestamp_pb2.Timestamp()
     stamp.FromMicroseconds(now)
-    event = Event.create(TOKEN_REVOKED, events_pb2.TokenRevokedEvent(user_id="u1", not_before_time=stamp))
+    event = Event.create(TOKEN_REVOKED, revocation_pb2.TokenRevokedEvent(user_id="u1", not_before_time=stamp))
     await sync.on_event(event)
     await sync.on_event(event)
     with pytest.raises(Unauthenticated):

@@ -1,4 +1,4 @@
-"""One trace spans publish → consume: the trace context rides in the event headers."""
+"""One trace spans publish → consume: the trace context rides in the event headers, stamped at the outbox write."""
 
 import pytest
 from opentelemetry import trace
@@ -10,6 +10,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit import telemetry
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
+from zquant_kit.persistence.outbox import outbox_row
 
 pytestmark = pytest.mark.unit
 
@@ -39,7 +40,8 @@ async def test_event_carries_trace_context_to_the_consumer(spans):
 
     await bus.subscribe("c", "identity.user.deleted.v1", handler)
     with provider.get_tracer("test").start_as_current_span("rpc DeleteUser") as parent:
-        event = Event.create("identity.user.deleted.v1", events_pb2.UserDeletedEvent(user_id="u1"))
+        row = outbox_row(Event.create("identity.user.deleted.v1", events_pb2.UserDeletedEvent(user_id="u1")))
+    event = Event(row["event_id"], row["event_type"], row["payload"], row["created_at"], row["headers"])
     assert "traceparent" in event.headers
     await bus.publish(event)
     consume = [s for s in exporter.get_finished_spans() if s.name == "consume identity.user.deleted.v1"]

@@ -31,6 +31,7 @@ from zquant_kit.service import ServiceDefinition
 from zquant_kit.settings import Settings
 from zquant_kit import telemetry
 from zquant_identity.adapters.grpc import servicers
+from zquant_identity.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
 from zquant_identity.adapters.security import Argon2PasswordHasher, JwtAccessTokenIssuer, SigningKeyRing
 from zquant_identity.adapters.sqlalchemy import tables
 from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
@@ -130,6 +131,7 @@ class IdentityApp:
                 OutboxAuditSink(self.sessions, tables.outbox, self.relay.wake),
                 public_methods=servicers.AuthServicer.PUBLIC,
                 service_secret=load_service_secret(settings),
+                audit_target_fields=AUDIT_TARGET_FIELDS,
             )
         ]
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from zquant.identity.v1 import events_pb2
+from zquant.common.v1 import revocation_pb2
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.principal import Principal
 from zquant_kit.revocation import TOKEN_REVOKED, Revocation, epoch_us
@@ -18,7 +18,7 @@ ROOT = Principal("root-id", "root", "admin", frozenset(PERMISSIONS))
 
 def revoked(app) -> list[tuple[str, str, str]]:
     """(user_id, role, cause) of every committed revocation event."""
-    found = [e.decode(events_pb2.TokenRevokedEvent) for e in app.uow.events_of(TOKEN_REVOKED)]
+    found = [e.decode(revocation_pb2.TokenRevokedEvent) for e in app.uow.events_of(TOKEN_REVOKED)]
     return [(m.user_id, m.role, m.cause) for m in found]
 
 

@@ -9,8 +9,6 @@ from typing import Awaitable, Callable, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
-from zquant_kit import telemetry
-
 M = TypeVar("M", bound=Message)
 
 
@@ -24,15 +22,12 @@ class Event:
 
     @classmethod
     def create(cls, event_type: str, message: Message) -> "Event":
-        """Carries the current trace context, so one trace spans RPC → outbox → consumer."""
-        headers: dict[str, str] = {}
-        telemetry.inject_context(headers)
+        """A new envelope; the trace context is added where it is written (`persistence.outbox.outbox_row`)."""
         return cls(
             id=str(uuid.uuid4()),
             type=event_type,
             payload=message.SerializeToString(deterministic=True),
             occurred_at=dt.datetime.now(dt.UTC),
-            headers=headers,
         )
 
     def decode(self, message_type: type[M]) -> M:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import grpc
 
@@ -33,12 +33,11 @@ from zquant_kit.text import storable
 log = logging.getLogger(__name__)
 
 _EXEMPT_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
-_TARGET_FIELDS = ("user_id", "api_key_id", "notification_id", "position_id", "run_id", "name", "username", "ts_code", "id")
 
 
-def _target_of(request) -> str:
-    """A short description of what the call acted on, from well-known request fields."""
-    for field in _TARGET_FIELDS:
+def _target_of(request, fields: Sequence[str]) -> str:
+    """A short description of what the call acted on: the first set field among those the service names."""
+    for field in fields:
         value = getattr(request, field, None)
         if isinstance(value, str) and value:
             return storable(f"{field}={value[:200]}", 200)
@@ -55,8 +54,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         public_methods: Iterable[str] = (),
         *,
         service_secret: str,
+        audit_target_fields: Sequence[str] = (),
     ) -> None:
         self._service = service
+        self._target_fields = tuple(audit_target_fields)
         self._service_secret = service_secret
         self._domain = f"{service}.zquant"
         self._verifier = verifier
@@ -132,7 +133,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     actor_user_id=principal.user_id if principal else "",
                     service=self._service,
                     method=method,
-                    target=_target_of(request),
+                    target=_target_of(request, self._target_fields),
                     result_code=code.name,
                     client_address=context.peer() or "",
                     time=dt.datetime.now(dt.UTC),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import grpc
 from sqlalchemy import Table
@@ -50,6 +50,7 @@ def identity_backed_auth(
     outbox: Table,
     wake: Callable[[], None],
     public_methods: Iterable[str] = (),
+    audit_target_fields: Sequence[str] = (),
 ) -> IdentityBackedAuth:
     tracing = settings.otel_exporter != "none"
     channel = grpc.aio.insecure_channel(
@@ -69,5 +70,6 @@ def identity_backed_auth(
         OutboxAuditSink(sessions, outbox, wake),
         public_methods=public_methods,
         service_secret=secret,
+        audit_target_fields=audit_target_fields,
     )
     return IdentityBackedAuth(interceptor, channel, revocations, service)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from zquant_kit import telemetry
 from zquant_kit.events.model import Event, EventPublisher
 from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
 
@@ -45,6 +46,21 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("published_at", DateTime(timezone=True), nullable=True, index=True),
         Column("attempts", Integer, nullable=False, default=0),
     )
+
+
+def outbox_row(event: Event) -> dict:
+    """The one outbox row shape. The trace context is stamped here, where the event is written,
+    so one trace spans RPC → outbox → consumer."""
+    headers = dict(event.headers)
+    telemetry.inject_context(headers)
+    return {
+        "event_id": event.id,
+        "event_type": event.type,
+        "payload": event.payload,
+        "headers": headers,
+        "created_at": event.occurred_at,
+        "attempts": 0,
+    }
 
 
 class OutboxRelay:

@@ -8,6 +8,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit.events.model import Event
+from zquant_kit.persistence.outbox import outbox_row
 
 
 class SqlAlchemyUnitOfWork:
@@ -45,20 +46,7 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         published = bool(self._events)
         if self._events:
-            await self.session.execute(
-                self._outbox.insert(),
-                [
-                    {
-                        "event_id": e.id,
-                        "event_type": e.type,
-                        "payload": e.payload,
-                        "headers": dict(e.headers),
-                        "created_at": e.occurred_at,
-                        "attempts": 0,
-                    }
-                    for e in self._events
-                ],
-            )
+            await self.session.execute(self._outbox.insert(), [outbox_row(e) for e in self._events])
             self._events = []
         await self.session.commit()
         if published and self._on_commit is not None:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 
+from zquant.common.v1 import revocation_pb2
 from zquant.identity.v1 import events_pb2
 from zquant_kit.events.model import Event
 from zquant_kit.revocation import TOKEN_REVOKED, Revocation
@@ -39,7 +40,7 @@ def token_revoked(revocation: Revocation, cause: str) -> Event:
     stamp.FromMicroseconds(revocation.not_before_us)
     return Event.create(
         TOKEN_REVOKED,
-        events_pb2.TokenRevokedEvent(
+        revocation_pb2.TokenRevokedEvent(
             user_id=revocation.user_id, role=revocation.role, not_before_time=stamp, cause=cause
         ),
     )

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Sequence
 
+from zquant.common.v1 import audit_pb2
 from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.events.model import Event
@@ -109,7 +110,7 @@ class AuditUseCases:
             return found[:limit], len(found) > limit
 
     async def on_audit_recorded(self, event: Event) -> None:
-        message = event.decode(events_pb2.AuditRecordedEvent)
+        message = event.decode(audit_pb2.AuditRecordedEvent)
         async with self._uow() as uow:
             if not await uow.claim(AUDIT_CONSUMER, event.id):
                 return

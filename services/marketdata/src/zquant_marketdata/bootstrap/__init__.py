@@ -18,6 +18,7 @@ from zquant_kit.persistence.engine import create_engine, is_sqlite, session_fact
 from zquant_kit.persistence.outbox import OutboxRelay
 from zquant_kit.service import ServiceDefinition
 from zquant_kit.settings import Settings
+from zquant_marketdata.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 
@@ -37,7 +38,9 @@ class MarketDataApp:
         self.relay = OutboxRelay(self.sessions, tables.outbox, bus, poll_seconds=settings.outbox_poll_seconds)
         self.clock = SystemClock()
         self.bar_store = SqliteBulkBarStore(self.engine) if is_sqlite(url) else PostgresBulkBarStore(self.engine)
-        self.identity_auth = identity_backed_auth(NAME, settings, self.sessions, tables.outbox, self.relay.wake)
+        self.identity_auth = identity_backed_auth(
+            NAME, settings, self.sessions, tables.outbox, self.relay.wake, audit_target_fields=AUDIT_TARGET_FIELDS
+        )
         self.interceptors = [self.identity_auth.interceptor]
         self.grpc_services: list[GrpcService] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []

@@ -37,7 +37,9 @@ from zquant_kit.events.model import Event
 from zquant_kit.grpc.client import bearer, call_with_api_key, insecure_channel
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import ServiceDefinition
+from zquant_kit.principal import Principal
 from zquant_kit.settings import Settings
+from zquant_marketdata.application.watchlist import READ_PERMISSION
 
 
 def _step(text: str) -> None:
@@ -61,17 +63,11 @@ def _summary(logs: list) -> list[tuple]:
 
 
 async def _rows_owned(app, user_id: str) -> int:
-    """Peeks at marketdata's own tables (the demo runs in-process) to show the consumer's effect."""
-    from sqlalchemy import text
-
-    remaining = 0
-    async with app.engine.connect() as connection:
-        for table in ("favorites", "positions"):
-            name = table if app.engine.dialect.name == "sqlite" else f"marketdata.{table}"
-            remaining += (
-                await connection.execute(text(f"SELECT count(*) FROM {name} WHERE user_id = :u"), {"u": user_id})
-            ).scalar_one()
-    return remaining
+    """Asks marketdata's watchlist use cases (the demo runs in-process) for what the user still owns."""
+    owner = Principal(user_id=user_id, username="demo-check", role="researcher", permissions=frozenset({READ_PERMISSION}))
+    favorites, more_favorites = await app.watchlist.list_favorites(owner, None, 100)
+    positions, more_positions = await app.watchlist.list_positions(owner, None, 100)
+    return len(favorites) + len(positions) + int(more_favorites) + int(more_positions)
 
 
 async def _market_data_tour(address: str, admin: list, *, alice_key) -> None:

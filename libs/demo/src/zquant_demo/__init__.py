@@ -1,0 +1,1 @@
+"""The demo composes the services; the kit it runs on knows none of them."""
