@@ -10,7 +10,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from conftest import free_port
+from zquant_kit.testing import free_port
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, audit_pb2, audit_pb2_grpc, events_pb2, user_pb2, user_pb2_grpc
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
 

@@ -15,11 +15,11 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from conftest import SHARED_DATA, free_port
+from zquant_kit.testing import SHARED_DATA, free_port
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit.grpc.client import bearer
-from zquant_marketdata.adapters.tushare.fake_server import FakeTushareServer
+from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
 
 pytestmark = pytest.mark.e2e
 

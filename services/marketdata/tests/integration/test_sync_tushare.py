@@ -22,7 +22,7 @@ from zquant_kit.settings import Settings
 from zquant_marketdata import cli
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
-from zquant_marketdata.adapters.tushare.fake_server import Failure, FakeTushareServer
+from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
 from zquant_marketdata.application.sync import SourceChoice, SyncUseCases
 from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncMode

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zquant_marketdata.adapters.tushare.fake_server import Failure, FakeTushareServer
+from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
 from zquant_marketdata.adapters.tushare.source import (
     TokenBucket,
     TushareMarketDataSource,
