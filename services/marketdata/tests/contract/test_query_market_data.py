@@ -7,7 +7,6 @@ with pandas straight from the CSVs: qfq = price × adj / adj(latest in range), h
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import grpc
 import numpy as np
@@ -17,6 +16,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from sqlalchemy import insert
 
+from zquant_kit.testing import SHARED_DATA
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2
 from zquant_marketdata.adapters.grpc.panel_codec import read_panel
@@ -24,7 +24,7 @@ from zquant_marketdata.adapters.sqlalchemy import tables
 
 pytestmark = pytest.mark.contract
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
+DATA = SHARED_DATA
 BANKS = ["601398.SH", "601939.SH", "601288.SH", "601988.SH"]
 SUSPENDED = ("601988.SH", "20230103")  # a daily row we drop: the calendar keeps the day
 FACTOR_GAP = ("601939.SH", "20230705")  # an adj_factor row we drop: the previous factor carries on
