@@ -15,7 +15,7 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from zquant_kit.testing import SHARED_DATA, free_port
+from zquant_kit.testing import ADMIN_PASSWORD, SHARED_DATA, free_port
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit.grpc.client import bearer
@@ -23,7 +23,6 @@ from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 TOKEN = "fake-token-0123456789"
 READINESS_GRACE, SHUTDOWN_GRACE = 1.5, 2.0
 SERVICES = {"identity": "zquant.identity.v1.UserService", "marketdata": "zquant.marketdata.v1.SyncService"}

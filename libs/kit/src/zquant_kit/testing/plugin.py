@@ -1,4 +1,5 @@
-"""The pytest plugin: throw-away PostgreSQL databases, NATS namespaces and private NATS servers.
+"""The pytest plugin: throw-away PostgreSQL databases, NATS namespaces, private NATS servers, and the
+`expect_error` / `eventually` helpers as fixtures (for conftest-style tests that take them by name).
 
 Loaded by the root conftest (`pytest_plugins`). Tests never stop the machine's shared servers;
 fault tests start their own `nats-server -js` through `own_nats`.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import grpc
 import nats
 import pytest
 
+from zquant_kit.testing import errors, polling
 from zquant_kit.testing.databases import throwaway_database
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer
 
@@ -55,3 +59,15 @@ def own_nats(tmp_path: Path) -> Iterator[OwnNatsServer]:
     server = OwnNatsServer(tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def expect_error() -> Callable[[Any, grpc.StatusCode], Awaitable[errors.ErrorDetails]]:
+    """`await expect_error(stub.Rpc(request, metadata=...), grpc.StatusCode.X)` → ErrorDetails."""
+    return errors.expect_error
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Awaitable[Any]]:
+    """`await eventually(fetch, check)` polls `fetch()` every 50 ms (≤ 3 s) until `check(result)`; returns it."""
+    return polling.eventually

@@ -13,14 +13,19 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 T = TypeVar("T")
 
 
-async def eventually(fetch: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout: float = 3.0) -> T:
-    """Polls `fetch()` every 50 ms until `check(result)` or `timeout` seconds pass; returns the last result."""
+async def eventually(
+    fetch: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool] = bool,
+    timeout: float = 3.0,
+    interval: float = 0.05,
+) -> T:
+    """Polls `fetch()` every `interval` s until `check(result)` or `timeout` s pass; returns the last result."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await fetch()
         if check(result) or asyncio.get_running_loop().time() > deadline:
             return result
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(interval)
 
 
 async def wait_serving(address: str, process: subprocess.Popen[str], attempts: int = 200) -> None:
