@@ -14,10 +14,10 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
 
 pytestmark = pytest.mark.e2e
 

@@ -15,11 +15,11 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from zquant_kit.testing import ADMIN_PASSWORD, SHARED_DATA, free_port
+from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit.grpc.client import bearer
-from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
+from zquant_kit.testing import ADMIN_PASSWORD, SHARED_DATA, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 
+from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
 from zquant_kit.clock import SystemClock
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.persistence.engine import create_engine, session_factory
@@ -22,7 +23,6 @@ from zquant_kit.testing import SHARED_DATA, conninfo
 from zquant_marketdata import cli
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
-from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
 from zquant_marketdata.application.sync import SourceChoice, SyncUseCases
 from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncMode
