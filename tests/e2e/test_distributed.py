@@ -7,32 +7,13 @@ import sys
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from conftest import free_port
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, audit_pb2, audit_pb2_grpc, events_pb2, user_pb2, user_pb2_grpc
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
+from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
 
 pytestmark = pytest.mark.e2e
-
-ADMIN_PASSWORD = "Admin-Passw0rd!"
-
-
-async def _wait_serving(address: str, process: subprocess.Popen) -> None:
-    async with grpc.aio.insecure_channel(address) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        for _ in range(150):
-            if process.poll() is not None:
-                raise AssertionError(f"service exited: {process.stdout.read()}")
-            try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=0.5)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("identity never became SERVING")
 
 
 async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespace):
@@ -66,7 +47,7 @@ async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespa
     )
     address = f"127.0.0.1:{port}"
     try:
-        await _wait_serving(address, process)
+        await wait_serving(address, process, attempts=150)
         async with grpc.aio.insecure_channel(address) as channel:
             reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
             responses = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))

@@ -13,32 +13,13 @@ import sys
 import grpc
 import psycopg
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import free_port
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer, call_with_api_key
+from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
 
 pytestmark = pytest.mark.e2e
-
-ADMIN_PASSWORD = "Admin-Passw0rd!"
-
-
-async def _serving(address: str, process: subprocess.Popen) -> None:
-    async with grpc.aio.insecure_channel(address) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        for _ in range(200):
-            if process.poll() is not None:
-                raise AssertionError(f"service exited: {process.stdout.read()}")
-            try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{address} never became SERVING")
 
 
 async def _favorites_of(pg_database: str, user_id: str) -> int:
@@ -78,8 +59,8 @@ async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_n
     identity_address = f"127.0.0.1:{ports['identity']}"
     marketdata_address = f"127.0.0.1:{ports['marketdata']}"
     try:
-        await _serving(identity_address, processes["identity"])
-        await _serving(marketdata_address, processes["marketdata"])
+        await wait_serving(identity_address, processes["identity"])
+        await wait_serving(marketdata_address, processes["marketdata"])
         async with grpc.aio.insecure_channel(identity_address) as idc, grpc.aio.insecure_channel(
             marketdata_address
         ) as mdc:

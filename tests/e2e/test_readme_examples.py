@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from zquant_kit.testing import ADMIN_PASSWORD, free_port
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "<!-- tests/e2e/test_readme_examples.py runs this block"
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 
 
 def _blocks(language: str) -> list[str]:

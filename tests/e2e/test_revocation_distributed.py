@@ -12,35 +12,16 @@ import time
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from conftest import free_port
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 PASSWORD = "Dana-pass-123"
-
-
-async def _serving(address: str, process: subprocess.Popen) -> None:
-    async with grpc.aio.insecure_channel(address) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        for _ in range(400):
-            if process.poll() is not None:
-                raise AssertionError(f"service exited: {process.stdout.read()}")
-            try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.1)
-    process.terminate()
-    raise AssertionError(f"{address} never became SERVING: {process.communicate(timeout=20)[0][-4000:]}")
 
 
 def _reason(error: grpc.aio.AioRpcError) -> str:
@@ -85,8 +66,8 @@ async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(pg_
     identity_address = f"127.0.0.1:{ports['identity']}"
     marketdata_address = f"127.0.0.1:{ports['marketdata']}"
     try:
-        await _serving(identity_address, processes["identity"])
-        await _serving(marketdata_address, processes["marketdata"])
+        await wait_serving(identity_address, processes["identity"], attempts=400)
+        await wait_serving(marketdata_address, processes["marketdata"], attempts=400)
         async with grpc.aio.insecure_channel(identity_address) as idc, grpc.aio.insecure_channel(
             marketdata_address
         ) as mdc:

@@ -15,15 +15,14 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from conftest import SHARED_DATA, free_port
+from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit.grpc.client import bearer
-from zquant_marketdata.adapters.tushare.fake_server import FakeTushareServer
+from zquant_kit.testing import ADMIN_PASSWORD, SHARED_DATA, free_port
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 TOKEN = "fake-token-0123456789"
 READINESS_GRACE, SHUTDOWN_GRACE = 1.5, 2.0
 SERVICES = {"identity": "zquant.identity.v1.UserService", "marketdata": "zquant.marketdata.v1.SyncService"}

@@ -12,8 +12,8 @@ import pytest
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import ADMIN_PASSWORD
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 
 # A tiny sample market so that a fuzzed StartSync finishes (or is cancelled) quickly.
 _COMMON = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from tests.fuzz.conftest import ADMIN_PASSWORD
+from zquant_kit.testing import ADMIN_PASSWORD
 from tests.fuzz.fuzz_walk import FuzzWalker, WalkReport, zquant_services
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant_kit.grpc.client import bearer

@@ -37,11 +37,11 @@ def test_upgrade_creates_a_missing_postgresql_database():
 
     import psycopg
 
-    from conftest import PG_ADMIN_DSN, _pg_url
+    from zquant_kit.testing import PG_ADMIN_DSN, pg_url
 
     name = f"zq_test_{uuid.uuid4().hex[:12]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env["ZQUANT_IDENTITY_DATABASE_URL"] = _pg_url(name)
+    env["ZQUANT_IDENTITY_DATABASE_URL"] = pg_url(name)
     try:
         result = _zquant("db", "upgrade", "identity", env=env)
         assert result.returncode == 0, result.stderr

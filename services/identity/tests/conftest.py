@@ -23,8 +23,7 @@ from zquant_kit.grpc.client import bearer
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
 from zquant_identity.bootstrap import SERVICE
-
-ADMIN_PASSWORD = "Admin-Passw0rd!"
+from zquant_kit.testing import ADMIN_PASSWORD
 
 
 @dataclass

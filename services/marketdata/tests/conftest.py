@@ -14,8 +14,7 @@ from zquant_kit.grpc.client import bearer
 from zquant_kit.runner import RunningStack, start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-
-ADMIN_PASSWORD = "Admin-Passw0rd!"
+from zquant_kit.testing import ADMIN_PASSWORD
 
 
 @dataclass

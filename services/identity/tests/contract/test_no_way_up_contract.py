@@ -12,10 +12,10 @@ from sqlalchemy import select
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, role_pb2, user_pb2
 from zquant_identity.adapters.sqlalchemy import tables
 from zquant_identity.adapters.sqlalchemy.repositories import SqlAlchemyUserRepository
+from zquant_kit.testing import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 
 
 @pytest.fixture

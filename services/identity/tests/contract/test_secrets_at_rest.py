@@ -31,10 +31,10 @@ from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext
 from zquant_identity.adapters.sqlalchemy.tables import api_keys, signing_keys
 from zquant_identity.bootstrap import SERVICE
 from zquant_identity.cli import rotate_signing_key
+from zquant_kit.testing import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.contract
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 GET_ME = "/zquant.identity.v1.UserService/GetMe"
 
 

@@ -15,19 +15,9 @@ from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
 from zquant_identity.adapters.sqlalchemy.tables import outbox
 from zquant_identity.bootstrap import SERVICE
+from zquant_kit.testing import ADMIN_PASSWORD, eventually
 
 pytestmark = pytest.mark.integration
-
-ADMIN_PASSWORD = "Admin-Passw0rd!"
-
-
-async def _eventually(predicate, timeout=30.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 async def test_user_deleted_survives_a_broker_outage(pg_database, own_nats, tmp_path):
@@ -98,8 +88,8 @@ async def test_user_deleted_survives_a_broker_outage(pg_database, own_nats, tmp_
         async def delivered():
             return effects == [created.user.id]
 
-        assert await _eventually(delivered), f"not delivered after NATS came back: {effects}"
-        assert await _eventually(lambda: _published(pending_delete))
+        assert await eventually(delivered, timeout=30.0, interval=0.1), f"not delivered after NATS came back: {effects}"
+        assert await eventually(lambda: _published(pending_delete), timeout=30.0, interval=0.1)
 
         # Replays are no-ops: the same message again through the consumer, and a duplicate publish.
         async with app.sessions() as session:

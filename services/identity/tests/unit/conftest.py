@@ -34,6 +34,7 @@ from zquant_identity.domain.model import (
     User,
 )
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit.testing import FakeClock
 
 
 @dataclass
@@ -349,17 +350,6 @@ class FakeSecretBox:
         text = ciphertext.decode() if isinstance(ciphertext, bytes) else ciphertext
         assert text.startswith("sealed:"), "decrypting something that was never encrypted"
         return text.removeprefix("sealed:")[::-1]
-
-
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.current = now
-
-    def now(self) -> dt.datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += dt.timedelta(**delta)
 
 
 @dataclass

@@ -8,13 +8,13 @@ import pytest
 from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.events.model import Event
-from zquant_kit.principal import Principal
 from zquant_identity.domain import rules
+from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit
 
 PASSWORD = "Secret-pass-1"
-ROOT = Principal("root-id", "root", "admin", frozenset(rules.PERMISSIONS))
+ROOT = root_principal(rules.PERMISSIONS, user_id="root-id")
 
 
 async def test_notification_title_and_body_refuse_nul(app):

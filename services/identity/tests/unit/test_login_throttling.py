@@ -7,13 +7,14 @@ import pytest
 from zquant_kit.errors import Unauthenticated
 from zquant_kit.principal import Principal
 from zquant_identity.domain.rules import PERMISSIONS
+from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit
 PASSWORD = "Secret-pass-1"
 
 
 def admin_principal() -> Principal:
-    return Principal("admin-id", "root", "admin", frozenset(PERMISSIONS))
+    return root_principal(PERMISSIONS)
 
 
 async def make_user(app, username: str, role: str = "researcher"):

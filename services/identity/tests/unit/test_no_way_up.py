@@ -7,6 +7,7 @@ import pytest
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied
 from zquant_kit.principal import Principal
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
+from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit
 PASSWORD = "Secret-pass-1"
@@ -15,7 +16,7 @@ USER_ADMIN = Principal("ua-id", "helpdesk", "helpdesk", frozenset({"user:create"
 
 
 def admin_principal() -> Principal:
-    return Principal("admin-id", "root", "admin", frozenset(PERMISSIONS))
+    return root_principal(PERMISSIONS)
 
 
 async def make_user(app, username: str, role: str = "researcher"):

@@ -6,14 +6,14 @@ import pytest
 
 from zquant.common.v1 import revocation_pb2
 from zquant_kit.errors import FailedPrecondition
-from zquant_kit.principal import Principal
 from zquant_kit.revocation import TOKEN_REVOKED, Revocation, epoch_us
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.domain.rules import PERMISSIONS
+from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit
 PASSWORD = "Secret-pass-1"
-ROOT = Principal("root-id", "root", "admin", frozenset(PERMISSIONS))
+ROOT = root_principal(PERMISSIONS, user_id="root-id")
 
 
 def revoked(app) -> list[tuple[str, str, str]]:

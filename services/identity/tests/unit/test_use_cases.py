@@ -23,6 +23,7 @@ from zquant_kit.principal import Principal
 from zquant_identity.application.events import USER_CREATED, USER_DELETED
 from zquant_identity.application.ports import AuditFilter, UserFilter
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
+from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit
 PASSWORD = "Secret-pass-1"
@@ -34,7 +35,7 @@ async def make_user(app, username: str, role: str = "researcher", password: str 
 
 
 def admin_principal() -> Principal:
-    return Principal("admin-id", "root", "admin", frozenset(PERMISSIONS))
+    return root_principal(PERMISSIONS)
 
 
 def credentials(app, key_id: str, secret: str, nonce: str = "n-1", age_seconds: int = 0) -> ApiKeyCredentials:

@@ -7,16 +7,15 @@ with pandas straight from the CSVs: qfq = price × adj / adj(latest in range), h
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import grpc
 import numpy as np
 import pandas as pd
 import pytest
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from sqlalchemy import insert
 
+from zquant_kit.testing import SHARED_DATA, detail
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2
 from zquant_marketdata.adapters.grpc.panel_codec import read_panel
@@ -24,7 +23,7 @@ from zquant_marketdata.adapters.sqlalchemy import tables
 
 pytestmark = pytest.mark.contract
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data"
+DATA = SHARED_DATA
 BANKS = ["601398.SH", "601939.SH", "601288.SH", "601988.SH"]
 SUSPENDED = ("601988.SH", "20230103")  # a daily row we drop: the calendar keeps the day
 FACTOR_GAP = ("601939.SH", "20230705")  # an adj_factor row we drop: the previous factor carries on
@@ -83,19 +82,6 @@ async def market(marketdata):
     return marketdata
 
 
-def _status(error: grpc.aio.AioRpcError):
-    return rpc_status.from_call(error)
-
-
-def _detail(error: grpc.aio.AioRpcError, kind):
-    for detail in _status(error).details:
-        if detail.Is(kind.DESCRIPTOR):
-            message = kind()
-            detail.Unpack(message)
-            return message
-    raise AssertionError(f"no {kind.__name__} in {error}")
-
-
 async def _fails(call, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         result = call()
@@ -110,12 +96,12 @@ async def _fails(call, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
 
 async def _field_violation(call) -> str:
     error = await _fails(call, grpc.StatusCode.INVALID_ARGUMENT)
-    return _detail(error, error_details_pb2.BadRequest).field_violations[0].field
+    return detail(error, error_details_pb2.BadRequest).field_violations[0].field
 
 
 async def _not_found(call) -> str:
     error = await _fails(call, grpc.StatusCode.NOT_FOUND)
-    return _detail(error, error_details_pb2.ResourceInfo).resource_name
+    return detail(error, error_details_pb2.ResourceInfo).resource_name
 
 
 def _pro_bar(code: str, start: str, end: str, adj: str | None) -> pd.DataFrame:

@@ -19,11 +19,11 @@ from zquant_kit.grpc.client import bearer
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import ADMIN_PASSWORD
 from zquant_marketdata.application.sync_ports import SourceChoice
 
 pytestmark = pytest.mark.contract
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 TOKEN = "tushare-secret-token-abcdef0123456789"
 
 

@@ -4,59 +4,23 @@ every RPC, its error codes with their details, per-user isolation, and valuation
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import grpc
 import pandas as pd
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from sqlalchemy import event
 
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import watchlist_pb2 as pb
 from zquant_kit.grpc.client import bearer
 from zquant_kit.pagination import encode_cursor
+from zquant_kit.testing import ErrorDetails, expect_error
 from zquant_marketdata.adapters.sqlalchemy import tables
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
 
 STOCKS = ("600000.SH", "000001.SZ", "430047.BJ", "300750.SZ")
-
-
-@dataclass(frozen=True)
-class ErrorDetails:
-    code: grpc.StatusCode
-    message: str
-    reason: str
-    fields: list[str]
-    resource_type: str
-    resource_name: str
-
-
-async def expect_error(call, code: grpc.StatusCode) -> ErrorDetails:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    error = caught.value
-    status = rpc_status.from_call(error)
-    info, bad_request, resource = (
-        error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest(), error_details_pb2.ResourceInfo()
-    )
-    for packed in status.details if status is not None else ():
-        for message in (info, bad_request, resource):
-            if packed.Is(message.DESCRIPTOR):
-                packed.Unpack(message)
-    found = ErrorDetails(
-        code=error.code(),
-        message=error.details() or "",
-        reason=info.reason,
-        fields=[v.field for v in bad_request.field_violations],
-        resource_type=resource.resource_type,
-        resource_name=resource.resource_name,
-    )
-    assert found.code == code, f"expected {code.name}, got {found.code.name}: {found.message}"
-    return found
 
 
 async def invalid(call, field: str) -> ErrorDetails:

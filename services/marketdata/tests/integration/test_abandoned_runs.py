@@ -15,6 +15,7 @@ from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.runner import upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import FakeClock
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.application.sync import ABANDONED, LEASE_TTL
@@ -22,14 +23,6 @@ from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import RunState, SyncMode, SyncRun
 
 pytestmark = pytest.mark.integration
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.current = dt.datetime.now(dt.UTC)
-
-    def now(self) -> dt.datetime:
-        return self.current
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,14 +42,14 @@ async def env(request, tmp_path):
     await upgrade_all([discover()["marketdata"]], settings)
     engine = create_engine(settings.database_url("marketdata"), tables.SCHEMA)
     store = SqliteBulkBarStore(engine) if request.param == "sqlite" else PostgresBulkBarStore(engine)
-    clock = MovableClock()
+    clock = FakeClock(dt.datetime.now(dt.UTC))
     components = build(settings, engine, session_factory(engine), store, clock)
     yield components, clock
     await components.sync.shutdown()
     await engine.dispose()
 
 
-async def _dead_run(components, clock: MovableClock, datasets: tuple[str, ...]) -> str:
+async def _dead_run(components, clock: FakeClock, datasets: tuple[str, ...]) -> str:
     """What a `kill -9` leaves: a `running` run whose leases nobody renews any more."""
     run_id = str(uuid.uuid4())
     repo = components.repository

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from zquant_kit.persistence import migrations
 from zquant_kit.service import discover
+from zquant_kit.testing import SHARED_DATA, conninfo
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BLOCK_STALENESS,
     SCHEMA,
@@ -27,13 +27,14 @@ from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQuer
 
 pytestmark = pytest.mark.integration
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "a_share"
+DATA = SHARED_DATA / "a_share"
 ALL = (dt.date(2019, 1, 1), dt.date(2023, 12, 31))
 COLUMNS = ["open", "close", "vol"]
 
 
 @pytest.fixture
-async def stack(postgres_database):
+async def stack(module_pg_database):
+    postgres_database = conninfo(module_pg_database)
     with psycopg.connect(postgres_database, autocommit=True) as connection:
         connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from zquant_kit.testing import SHARED_DATA, conninfo
 from zquant_marketdata.adapters.sqlalchemy import bulk_bar_store
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BAR_TABLES,
@@ -32,7 +33,7 @@ from zquant_marketdata.application.bar_store_port import BarStore, WriteCounts
 
 pytestmark = pytest.mark.integration
 
-DATA_DIR = Path(__file__).resolve().parents[5] / "shared" / "data" / "a_share"
+DATA_DIR = SHARED_DATA / "a_share"
 ALL_TIME = (date(1900, 1, 1), date(2100, 1, 1))
 
 
@@ -47,7 +48,8 @@ def daily_rows() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def postgres_bar_tables(postgres_database: str) -> str:
+def postgres_bar_tables(module_pg_database: str) -> str:
+    postgres_database = conninfo(module_pg_database)
     with psycopg.connect(postgres_database, autocommit=True) as connection:
         for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
             connection.execute(statement)
@@ -360,7 +362,9 @@ async def test_postgres_write_joins_the_callers_transaction(postgres_bar_tables:
         assert (await store.read_bars("daily", None, *ALL_TIME)).empty
 
 
-def test_postgres_drop_ddl_removes_tables_and_partitions(postgres_database: str):
+def test_postgres_drop_ddl_removes_tables_and_partitions(module_pg_database: str):
+    postgres_database = conninfo(module_pg_database)
+
     def daily_tables(connection: psycopg.Connection) -> int:
         query = "SELECT count(*) FROM pg_tables WHERE schemaname = 'marketdata' AND tablename ~ '^daily(_y\\d+|_default)?$'"
         return connection.execute(query).fetchone()[0]

@@ -5,7 +5,6 @@ same for the same stored data, for any number of codes."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from zquant_kit.persistence.engine import create_engine
+from zquant_kit.testing import SHARED_DATA, conninfo
 from zquant_kit.workers import WorkerProcesses
 from zquant_marketdata.adapters.sqlalchemy import query_repository, sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
@@ -29,7 +29,7 @@ from zquant_marketdata.application.query_ports import StockFilter
 
 pytestmark = pytest.mark.integration
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "a_share"
+DATA = SHARED_DATA / "a_share"
 ALL = (dt.date(2019, 1, 1), dt.date(2023, 12, 31))
 
 
@@ -80,15 +80,15 @@ async def _repository(kind: str, postgres_database, tmp_path, monkeypatch):
 
 
 @pytest.fixture(params=["postgres-rows", "postgres-blocks", "sqlite", "sqlite-workers"])
-async def repository(request, postgres_database, tmp_path, monkeypatch):
-    async for found in _repository(request.param, postgres_database, tmp_path, monkeypatch):
+async def repository(request, module_pg_database, tmp_path, monkeypatch):
+    async for found in _repository(request.param, conninfo(module_pg_database), tmp_path, monkeypatch):
         yield found
 
 
 @pytest.fixture(params=["postgres-rows", "sqlite", "sqlite-workers"])
-async def code_list_repository(request, postgres_database, tmp_path, monkeypatch):
+async def code_list_repository(request, module_pg_database, tmp_path, monkeypatch):
     """Code lists bind the same way whether a year comes from blocks or rows: no blocks variant."""
-    async for found in _repository(request.param, postgres_database, tmp_path, monkeypatch):
+    async for found in _repository(request.param, conninfo(module_pg_database), tmp_path, monkeypatch):
         yield found
 
 

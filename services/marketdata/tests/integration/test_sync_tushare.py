@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
 
+from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
 from zquant_kit.clock import SystemClock
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.runner import upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import SHARED_DATA, conninfo
 from zquant_marketdata import cli
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
-from zquant_marketdata.adapters.tushare.fake_server import Failure, FakeTushareServer
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_ports import SourceChoice
 from zquant_marketdata.bootstrap.sync import build
@@ -30,7 +30,7 @@ from zquant_marketdata.domain.sync import LogResult, RunState, SyncMode
 
 pytestmark = pytest.mark.integration
 
-SHARED = Path(__file__).resolve().parents[5] / "shared" / "data"
+SHARED = SHARED_DATA
 TOKEN = "fake-token-0123456789"
 START, END = "20230601", "20230829"
 BANKS = 4
@@ -52,15 +52,10 @@ def open_days() -> list[str]:
     return sorted(d for d in set(daily["trade_date"]) if START <= d <= END)
 
 
-def _psycopg_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 @pytest.fixture(scope="module")
-def migrated_database(postgres_database: str) -> str:
+def migrated_database(module_pg_database: str) -> str:
     """One migrated database per module (migrating costs ~1.5 s); tests truncate it."""
-    info = psycopg.conninfo.conninfo_to_dict(postgres_database)
-    url = f"postgresql+psycopg://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{info['dbname']}"
+    url = module_pg_database
     asyncio.run(upgrade_all([discover()["marketdata"]], Settings({"ZQUANT_MARKETDATA_DATABASE_URL": url})))
     return url
 
@@ -69,7 +64,7 @@ def migrated_database(postgres_database: str) -> str:
 async def env(migrated_database, server):
     pg_database = migrated_database
     server.reset()
-    with psycopg.connect(_psycopg_url(pg_database), autocommit=True) as connection:
+    with psycopg.connect(conninfo(pg_database), autocommit=True) as connection:
         names = ", ".join(f"marketdata.{name}" for name in OWN_TABLES)
         connection.execute(f"TRUNCATE {names}")
     settings = Settings(
@@ -92,13 +87,13 @@ async def env(migrated_database, server):
 
 
 def _count(url: str, table: str) -> int:
-    with psycopg.connect(_psycopg_url(url)) as connection:
+    with psycopg.connect(conninfo(url)) as connection:
         return connection.execute(f"SELECT count(*) FROM marketdata.{table}").fetchone()[0]
 
 
 def _blocked_rows(url: str, dataset: str) -> tuple[int, int]:
     """(stale years of the dataset, rows its blocks hold): a run leaves no year stale."""
-    with psycopg.connect(_psycopg_url(url)) as connection:
+    with psycopg.connect(conninfo(url)) as connection:
         stale = connection.execute(
             "SELECT count(*) FROM marketdata.bar_block_staleness WHERE dataset = %s", (dataset,)
         ).fetchone()[0]
@@ -136,7 +131,7 @@ async def test_full_sync_then_resync_reports_unchanged(env, server, open_days) -
     assert logs[("stock_basic", LogResult.SUCCEEDED)].inserted == BANKS
     assert _count(url, "daily") == BANKS * days
     assert _blocked_rows(url, "daily") == (0, BANKS * days)  # the run refreshed the blocks it wrote
-    with psycopg.connect(_psycopg_url(url)) as connection:
+    with psycopg.connect(conninfo(url)) as connection:
         calendars = dict(
             connection.execute(
                 "SELECT exchange, count(*) FILTER (WHERE is_open) FROM marketdata.trade_cal GROUP BY exchange"
@@ -170,7 +165,7 @@ async def test_validate_against_the_source_and_a_corrupted_store(env, open_days)
     clean = await components.validate.validate("daily", START, END, [], True)
     assert clean.rows_checked == BANKS * len(open_days) and clean.issues == []
 
-    with psycopg.connect(_psycopg_url(url)) as connection:
+    with psycopg.connect(conninfo(url)) as connection:
         connection.execute(
             "UPDATE marketdata.daily SET pre_close = 4.87 WHERE ts_code = '601398.SH' AND trade_date = '2023-07-17'"
         )

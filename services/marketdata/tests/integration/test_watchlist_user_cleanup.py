@@ -3,7 +3,6 @@ outbox and the event bus (in-process, then real NATS JetStream), exactly once pe
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import grpc
@@ -19,24 +18,13 @@ from zquant_kit.persistence.outbox import outbox_table
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import ADMIN_PASSWORD, eventually
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
 
-ADMIN_PASSWORD = "Admin-Passw0rd!"
 CODES = ("600000.SH", "000001.SZ")
 
 pytestmark = pytest.mark.e2e
-
-
-async def _eventually(predicate, timeout: float = 5.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        if await predicate():
-            return True
-        if loop.time() >= deadline:
-            return False
-        await asyncio.sleep(0.05)
 
 
 async def _seed_stocks(app) -> None:
@@ -91,7 +79,7 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
     users = user_pb2_grpc.UserServiceStub(marketdata.identity_channel)
     await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=bob_id), metadata=await marketdata.admin())
 
-    assert await _eventually(lambda: _gone(app, bob_id)), "bob's watchlist is still there after 5 s"
+    assert await eventually(lambda: _gone(app, bob_id), timeout=5.0), "bob's watchlist is still there after 5 s"
     assert await _rows(app, alice_id) == (2, 2)
     assert len(delivered) == 1
     assert await _processed(app) == [delivered[0].id]
@@ -147,7 +135,7 @@ async def test_user_deleted_crosses_nats_jetstream(pg_database, nats_namespace):
         assert await _rows(app, user_id) == (2, 2)
 
         await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin)
-        assert await _eventually(lambda: _gone(app, user_id)), "the event did not arrive over NATS within 5 s"
+        assert await eventually(lambda: _gone(app, user_id), timeout=5.0), "the event did not arrive over NATS within 5 s"
         processed = await _processed(app)
         assert len(processed) == 1
 

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.testing import FakeClock
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.domain import sync as sync_rules
 from zquant_marketdata.domain import watchlist as rules
@@ -117,15 +118,10 @@ class _NoStore:
         raise AssertionError("an invalid configuration was stored")
 
 
-class _Clock:
-    def now(self) -> dt.datetime:
-        return NOW
-
-
 @pytest.mark.parametrize("rate", [float("inf"), 1e-9])
 async def test_set_source_config_refuses_inf_and_tiny_rates_before_storing(rate):
     use_cases = SourceConfigUseCases(
-        _NoStore(), secrets=None, clock=_Clock(), default_base_url="http://api.example", default_calls_per_minute=200
+        _NoStore(), secrets=None, clock=FakeClock(NOW), default_base_url="http://api.example", default_calls_per_minute=200
     )
     with pytest.raises(InvalidArgument) as raised:
         await use_cases.set("", "", rate)

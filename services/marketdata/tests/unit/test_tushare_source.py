@@ -11,12 +11,12 @@ import inspect
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from zquant_marketdata.adapters.tushare.fake_server import Failure, FakeTushareServer
+from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
+from zquant_kit.testing import SHARED_DATA
 from zquant_marketdata.adapters.tushare.source import (
     TokenBucket,
     TushareMarketDataSource,
@@ -34,7 +34,7 @@ from zquant_marketdata.domain.errors import (
 
 pytestmark = pytest.mark.unit
 
-DATA_DIR = Path(__file__).resolve().parents[4].parent / "shared" / "data"
+DATA_DIR = SHARED_DATA
 TOKEN = "secret-token-0123456789abcdef"
 BANKS = {"601398.SH", "601939.SH", "601288.SH", "601988.SH"}
 MAX_ATTEMPTS = 3

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from zquant_kit.testing import SHARED_DATA
 from zquant_marketdata.application.validate import bar_rows
 from zquant_marketdata.domain import quality
 from zquant_marketdata.domain.quality import BarRows
 
 pytestmark = pytest.mark.unit
 
-DATA = Path(__file__).resolve().parents[5] / "shared" / "data" / "a_share"
+DATA = SHARED_DATA / "a_share"
 EX_DAY = pd.Timestamp("2023-07-17")
 
 

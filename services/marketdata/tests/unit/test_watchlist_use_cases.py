@@ -18,6 +18,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from zquant_kit.events.model import Event, PoisonMessage
 from zquant_kit.principal import Principal
+from zquant_kit.testing import FakeClock
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED, WatchlistUseCases
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
 
@@ -152,21 +153,13 @@ class FakeUnitOfWork:
         self._holder.published.extend(self.events)
 
 
-class FixedClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.value = now
-
-    def now(self) -> dt.datetime:
-        return self.value
-
-
 @dataclass
 class World:
     store: Store = field(default_factory=Store)
     commits: int = 0
     list_calls: int = 0
     published: list[Event] = field(default_factory=list)
-    clock: FixedClock = field(default_factory=lambda: FixedClock(NOW))
+    clock: FakeClock = field(default_factory=lambda: FakeClock(NOW))
 
     @property
     def use_cases(self) -> WatchlistUseCases:
@@ -257,7 +250,7 @@ async def test_list_favorites_pages_by_code_and_shows_only_own_rows(world):
 
 async def test_update_favorite_changes_the_comment_and_update_time(world):
     await world.use_cases.add_favorite(BOB, "600000.SH", "old")
-    world.clock.value = NOW + dt.timedelta(hours=1)
+    world.clock.current = NOW + dt.timedelta(hours=1)
     updated = await world.use_cases.update_favorite(BOB, "600000.SH", "new")
     assert (updated.comment, updated.created_at, updated.updated_at) == ("new", NOW, NOW + dt.timedelta(hours=1))
 
@@ -323,7 +316,7 @@ async def test_position_fields_are_validated(world, quantity, average_cost, buy_
 
 
 async def test_buy_date_future_is_judged_in_beijing_time(world):
-    world.clock.value = dt.datetime(2024, 6, 3, 17, 0, tzinfo=dt.UTC)  # already 06-04 01:00 in Beijing
+    world.clock.current = dt.datetime(2024, 6, 3, 17, 0, tzinfo=dt.UTC)  # already 06-04 01:00 in Beijing
     valued = await world.use_cases.add_position(BOB, "600000.SH", 100, 1, "20240604")
     assert valued.position.buy_date == dt.date(2024, 6, 4)
 
@@ -380,7 +373,7 @@ async def test_list_positions_is_one_repository_call_per_page(world):
 
 async def test_update_position_replaces_the_numbers(world):
     valued = await world.use_cases.add_position(BOB, "600000.SH", 100, 9, "20240101")
-    world.clock.value = NOW + dt.timedelta(minutes=5)
+    world.clock.current = NOW + dt.timedelta(minutes=5)
     updated = await world.use_cases.update_position(BOB, valued.position.id, 300, 8.5, "")
     p = updated.position
     assert (p.quantity, p.average_cost, p.buy_date, p.ts_code) == (300, 8.5, None, "600000.SH")

@@ -1,4 +1,4 @@
-"""A local stand-in for Tushare Pro's HTTP API, for tests and demos.
+"""A local stand-in for Tushare Pro's HTTP API, for tests.
 
 It speaks the real envelope, so the real SDK (and through it the real
 adapter) can be pointed at it: POST JSON `{api_name, token, params, fields}`

@@ -1,0 +1,35 @@
+"""Helpers every zquant test suite shares; the fixtures live in `zquant_kit.testing.plugin`.
+
+Tests run with `--import-mode=importlib`, so shared helpers come from this installed package,
+not from imports of one conftest into another.
+"""
+
+from zquant_kit.testing.clock import FakeClock
+from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, throwaway_database
+from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error
+from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port
+from zquant_kit.testing.paths import SHARED_DATA
+from zquant_kit.testing.polling import eventually, wait_serving
+from zquant_kit.testing.principals import root_principal
+from zquant_kit.testing.users import ADMIN_PASSWORD, USER_PASSWORD
+
+__all__ = [
+    "ADMIN_PASSWORD",
+    "NATS_URL",
+    "PG_ADMIN_DSN",
+    "SHARED_DATA",
+    "USER_PASSWORD",
+    "ErrorDetails",
+    "FakeClock",
+    "OwnNatsServer",
+    "conninfo",
+    "detail",
+    "error_details",
+    "eventually",
+    "expect_error",
+    "free_port",
+    "pg_url",
+    "root_principal",
+    "throwaway_database",
+    "wait_serving",
+]
