@@ -28,7 +28,7 @@ from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from
 from zquant_kit.service_credential import load_service_secret
 from zquant_kit.principal import Principal
 from zquant_kit.secretbox import FernetSecretBox
-from zquant_kit.service import ServiceDefinition
+from zquant_kit.service import ServiceApp, ServiceDefinition
 from zquant_kit.settings import Settings
 from zquant_kit import telemetry
 from zquant_identity.adapters.grpc.api_key_servicer import ApiKeyServicer
@@ -76,7 +76,7 @@ class LocalApiKeyAuthenticator(ApiKeyAuthenticator):
         return await self._auth.authenticate_api_key(credentials)
 
 
-class IdentityApp:
+class IdentityApp(ServiceApp):
     """What `bootstrap` returns: the runner serves `grpc_services` behind `interceptors`; tests reach the
     use cases and stores through these same attributes."""
 
