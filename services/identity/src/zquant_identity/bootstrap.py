@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
+from typing import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant.identity.v1 import (
     api_key_pb2_grpc,
@@ -16,8 +18,7 @@ from zquant.identity.v1 import (
 )
 from zquant_kit.audit import OutboxAuditSink
 from zquant_kit.clock import SystemClock
-from zquant_kit.auth import ApiKeyCredentials, TokenVerifier
-from zquant_kit.errors import AlreadyExists
+from zquant_kit.auth import ApiKeyAuthenticator, ApiKeyCredentials, TokenVerifier
 from zquant_kit.events.model import Event, EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
@@ -27,11 +28,16 @@ from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from
 from zquant_kit.service_credential import load_service_secret
 from zquant_kit.principal import Principal
 from zquant_kit.secretbox import FernetSecretBox
-from zquant_kit.service import ServiceDefinition
+from zquant_kit.service import ServiceApp, ServiceDefinition
 from zquant_kit.settings import Settings
 from zquant_kit import telemetry
-from zquant_identity.adapters.grpc import servicers
+from zquant_identity.adapters.grpc.api_key_servicer import ApiKeyServicer
+from zquant_identity.adapters.grpc.audit_servicer import AuditServicer
 from zquant_identity.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
+from zquant_identity.adapters.grpc.auth_servicer import AuthServicer
+from zquant_identity.adapters.grpc.notification_servicer import NotificationServicer
+from zquant_identity.adapters.grpc.role_servicer import RoleServicer
+from zquant_identity.adapters.grpc.user_servicer import UserServicer
 from zquant_identity.adapters.security import Argon2PasswordHasher, JwtAccessTokenIssuer, SigningKeyRing
 from zquant_identity.adapters.sqlalchemy import tables
 from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
@@ -61,7 +67,7 @@ def secret_box(settings: Settings) -> FernetSecretBox:
 REVOCATION_CONSUMER = "identity-token-revocations"
 
 
-class LocalApiKeyAuthenticator:
+class LocalApiKeyAuthenticator(ApiKeyAuthenticator):
     """Inside identity the interceptor checks API keys directly; other services call AuthenticateApiKey."""
 
     def __init__(self, auth: AuthUseCases) -> None:
@@ -71,8 +77,28 @@ class LocalApiKeyAuthenticator:
         return await self._auth.authenticate_api_key(credentials)
 
 
-class IdentityApp:
-    name = NAME
+class IdentityApp(ServiceApp):
+    """What `bootstrap` returns: the runner serves `grpc_services` behind `interceptors`; tests reach the
+    use cases and stores through these same attributes."""
+
+    name: str = NAME
+    settings: Settings
+    bus: EventBus
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay
+    uow: Callable[[], SqlAlchemyIdentityUnitOfWork]
+    box: FernetSecretBox
+    ring: SigningKeyRing
+    users: UserUseCases
+    auth: AuthUseCases
+    roles: RoleUseCases
+    api_keys: ApiKeyUseCases
+    notifications: NotificationUseCases
+    audit: AuditUseCases
+    revocations: RevocationSync
+    grpc_services: list[GrpcService]
+    interceptors: list[AuthInterceptor]
 
     def __init__(self, settings: Settings, bus: EventBus) -> None:
         tables.map_domain()
@@ -103,19 +129,19 @@ class IdentityApp:
         self.revocations = RevocationSync(revocation_queries)
         self.grpc_services = [
             GrpcService("zquant.identity.v1.AuthService",
-                        servicers.AuthServicer(
+                        AuthServicer(
                             self.auth, revocation_queries, self.ring, settings.jwt_issuer, settings.jwt_audience
                         ),
                         auth_pb2_grpc.add_AuthServiceServicer_to_server),
-            GrpcService("zquant.identity.v1.UserService", servicers.UserServicer(self.users),
+            GrpcService("zquant.identity.v1.UserService", UserServicer(self.users),
                         user_pb2_grpc.add_UserServiceServicer_to_server),
-            GrpcService("zquant.identity.v1.RoleService", servicers.RoleServicer(self.roles),
+            GrpcService("zquant.identity.v1.RoleService", RoleServicer(self.roles),
                         role_pb2_grpc.add_RoleServiceServicer_to_server),
-            GrpcService("zquant.identity.v1.ApiKeyService", servicers.ApiKeyServicer(self.api_keys),
+            GrpcService("zquant.identity.v1.ApiKeyService", ApiKeyServicer(self.api_keys),
                         api_key_pb2_grpc.add_ApiKeyServiceServicer_to_server),
-            GrpcService("zquant.identity.v1.NotificationService", servicers.NotificationServicer(self.notifications),
+            GrpcService("zquant.identity.v1.NotificationService", NotificationServicer(self.notifications),
                         notification_pb2_grpc.add_NotificationServiceServicer_to_server),
-            GrpcService("zquant.identity.v1.AuditService", servicers.AuditServicer(self.audit),
+            GrpcService("zquant.identity.v1.AuditService", AuditServicer(self.audit),
                         audit_pb2_grpc.add_AuditServiceServicer_to_server),
         ]
         self.interceptors = [
@@ -129,7 +155,7 @@ class IdentityApp:
                 ),
                 LocalApiKeyAuthenticator(self.auth),
                 OutboxAuditSink(self.sessions, tables.outbox, self.relay.wake),
-                public_methods=servicers.AuthServicer.PUBLIC,
+                public_methods=AuthServicer.PUBLIC,
                 service_secret=load_service_secret(settings),
                 audit_target_fields=AUDIT_TARGET_FIELDS,
             )
@@ -156,26 +182,22 @@ class IdentityApp:
         self.relay.start()
 
     async def ensure_admin(self) -> None:
-        """The first admin: ZQUANT_ADMIN_PASSWORD, or a generated password printed once. Never a fixed default."""
-        async with self.uow() as uow:
-            if await uow.users.count_with_role("admin"):
-                return
-        username = self.settings.get("ZQUANT_ADMIN_USERNAME", "admin")
-        password = self.settings.get("ZQUANT_ADMIN_PASSWORD")
-        generated = not password
-        if generated:
-            password = secrets.token_urlsafe(12) + "-A1"
-        try:
-            await self.users.create_first_admin(
-                username, self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"), password
+        """The first admin from ZQUANT_ADMIN_USERNAME / _EMAIL / _PASSWORD; a generated password is printed once."""
+        created = await self.users.ensure_first_admin(
+            self.settings.get("ZQUANT_ADMIN_USERNAME", "admin"),
+            self.settings.get("ZQUANT_ADMIN_EMAIL", "admin@zquant.local"),
+            self.settings.get("ZQUANT_ADMIN_PASSWORD"),
+        )
+        if created is None:
+            return
+        if created.generated:
+            print(
+                f"identity: created admin user {created.username!r} with generated password: {created.password}",
+                flush=True,
             )
-        except AlreadyExists:
-            return  # another replica starting at the same moment created it
-        if generated:
-            print(f"identity: created admin user {username!r} with generated password: {password}", flush=True)
             print("identity: (shown once; set ZQUANT_ADMIN_PASSWORD to choose it)", flush=True)
         else:
-            log.info("created admin user %r from ZQUANT_ADMIN_PASSWORD", username)
+            log.info("created admin user %r from ZQUANT_ADMIN_PASSWORD", created.username)
 
     async def stop(self) -> None:
         await self.ring.stop_reloading()

@@ -337,7 +337,7 @@ async def test_get_bars_errors(market):
     )
     assert NO_FACTORS in refused.details()
 
-    market.app.market_queries._max_bars = 100  # the cap, made reachable with the bank data
+    market.app.market_queries.max_bars = 100  # the cap, made reachable with the bank data
     assert await _field_violation(bars(ts_codes=BANKS, start_date="20230101", end_date="20230829")) == "ts_codes"
 
 

@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from zquant_kit.auth import sign_access_token
+from zquant_kit.auth import PublicKeySource, sign_access_token
 from zquant_kit.clock import as_utc
 from zquant_kit.revocation import epoch_us
 from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
-from zquant_identity.application.ports import SecretBox
+from zquant_identity.application.ports import AccessTokenIssuer, PasswordHasher, SecretBox
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ RELOAD_SECONDS = 30.0
 RETIRED_KEY_GRACE = ACCESS_TOKEN_TTL + dt.timedelta(seconds=RELOAD_SECONDS + 60)
 
 
-class Argon2PasswordHasher:
+class Argon2PasswordHasher(PasswordHasher):
     """Hashing costs ~tens of ms of CPU: it runs in a thread so the event loop keeps serving."""
 
     def __init__(
@@ -60,7 +60,7 @@ class Argon2PasswordHasher:
         return await asyncio.to_thread(check)
 
 
-class SigningKeyRing:
+class SigningKeyRing(PublicKeySource):
     """The newest key signs; older keys keep verifying until their last token has expired.
 
     Private keys are stored encrypted under the key-encryption key (`box`), so a copy of the database
@@ -157,7 +157,7 @@ class SigningKeyRing:
         self._reloader = None
 
 
-class JwtAccessTokenIssuer:
+class JwtAccessTokenIssuer(AccessTokenIssuer):
     def __init__(self, ring: SigningKeyRing, issuer: str, audience: str) -> None:
         self._ring = ring
         self._issuer = issuer

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Sequence
 
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -17,6 +19,15 @@ from zquant_identity.domain.model import User
 from zquant_identity.domain.throttling import throttle_key
 
 DEFAULT_ROLE = "researcher"
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    """The admin created at start-up; a generated password is shown once, by the caller."""
+
+    username: str
+    password: str
+    generated: bool
 
 
 class UserUseCases:
@@ -45,6 +56,21 @@ class UserUseCases:
     async def create_first_admin(self, username: str, email: str, password: str) -> UserView:
         """Start-up only: before the first admin exists nobody can hold the admin role's permissions."""
         return await self._create(None, username, email, password, rules.ADMIN_ROLE)
+
+    async def ensure_first_admin(self, username: str, email: str, password: str) -> FirstAdmin | None:
+        """Start-up only: the first admin, with `password`, or a generated one when it is empty (never a
+        fixed default). None when an admin exists already, or another replica created it at the same moment."""
+        async with self._uow() as uow:
+            if await uow.users.count_with_role(rules.ADMIN_ROLE):
+                return None
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12) + "-A1"
+        try:
+            await self.create_first_admin(username, email, password)
+        except AlreadyExists:
+            return None
+        return FirstAdmin(username, password, generated)
 
     async def _create(self, actor: Principal | None, username: str, email: str, password: str, role: str) -> UserView:
         rules.check_username(username)

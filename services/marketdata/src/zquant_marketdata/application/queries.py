@@ -129,7 +129,7 @@ class MarketQueries:
         heavy_bars: int = HEAVY_BARS,
     ) -> None:
         self._repo = repository
-        self._max_bars = max_bars
+        self.max_bars = max_bars
         self._max_panel_values = max_panel_values
         self._offload_rows = offload_rows
         self.limiter = limiter or HeavyReadLimiter(HeavyReadBounds.defaults())
@@ -179,13 +179,13 @@ class MarketQueries:
     async def _check_size(self, dataset: str, codes: list[str], start: dt.date, end: dt.date) -> None:
         # A-shares never trade on weekends, so codes × weekdays bounds the rows without a query.
         weekdays = int(np.busday_count(start, end + _ONE_DAY))
-        if len(codes) * weekdays <= self._max_bars:
+        if len(codes) * weekdays <= self.max_bars:
             return
         rows = await self._repo.count_rows(dataset, codes, start, end)
-        if rows > self._max_bars:
+        if rows > self.max_bars:
             raise InvalidArgument(
                 "ts_codes",
-                f"{rows} bars exceed the limit of {self._max_bars} per call; "
+                f"{rows} bars exceed the limit of {self.max_bars} per call; "
                 "narrow ts_codes or the date range, or use GetPanel",
             )
 

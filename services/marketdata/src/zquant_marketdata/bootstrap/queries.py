@@ -17,17 +17,17 @@ if TYPE_CHECKING:
     from zquant_marketdata.bootstrap import MarketDataApp
 
 
-def wire(app: MarketDataApp) -> None:
+def wire(app: MarketDataApp) -> MarketQueries:
     limiter = process_limiter(app.settings)
     # SQLite reads decode their rows in worker processes, one per heavy read that may run at once.
     workers = WorkerProcesses(limiter.bounds.concurrent, preload=[sqlite_reads.__name__])
     app.on_stop(workers.close)
-    app.market_queries = MarketQueries(SqlMarketQueryRepository(app.engine, workers), limiter=limiter)
+    market_queries = MarketQueries(SqlMarketQueryRepository(app.engine, workers), limiter=limiter)
     app.grpc_services.append(
         GrpcService(
             "zquant.marketdata.v1.MarketDataService",
-            MarketDataServicer(app.market_queries),
+            MarketDataServicer(market_queries),
             market_data_pb2_grpc.add_MarketDataServiceServicer_to_server,
         )
     )
-
+    return market_queries

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,11 +38,13 @@ from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_engine import DEFAULT_START
 from zquant_marketdata.application.sync_ports import Clock, SourceChoice
+from zquant_marketdata.application.source_selection import choose_kind, configured_kind, needs_token
 from zquant_marketdata.application.validate import ValidateUseCases
 from zquant_marketdata.domain.sample_market import DEFAULT_SEED, SampleSpec
 from zquant_marketdata.domain.sync import parse_date
 
-SOURCES = ("tushare", "sample", "csv")
+if TYPE_CHECKING:
+    from zquant_marketdata.bootstrap import MarketDataApp
 
 
 def sample_spec(settings: Settings) -> SampleSpec:
@@ -64,16 +67,11 @@ class SourceSelector:
         self._sample: SampleMarketSource | None = None
         self._csv: CsvDirectorySource | None = None
         self._tushare: tuple[str, TushareMarketDataSource] | None = None
-        kind = settings.get("ZQUANT_MARKETDATA_SOURCE").strip().lower()
-        if kind and kind not in SOURCES:
-            raise ValueError(f"ZQUANT_MARKETDATA_SOURCE must be one of {SOURCES}, not {kind!r}")
-        self._kind = kind
+        self._kind = configured_kind(settings.get("ZQUANT_MARKETDATA_SOURCE"))
 
     async def current(self) -> SourceChoice:
-        token = ""
-        if self._kind in ("", "tushare"):
-            token = await self._config.token()
-        kind = self._kind or ("tushare" if token else "sample")
+        token = await self._config.token() if needs_token(self._kind) else ""
+        kind = choose_kind(self._kind, token)
         if kind == "sample":
             if self._sample is None:
                 self._sample = SampleMarketSource(sample_spec(self._settings))
@@ -87,10 +85,6 @@ class SourceSelector:
                 self._csv = CsvDirectorySource(directory)
             first = self._csv.first_day
             return SourceChoice(self._csv, "csv", dt.datetime.strptime(first, "%Y%m%d").date() if first else None)
-        if not token:
-            raise FailedPrecondition(
-                "no Tushare token configured: call SetSourceConfig or set TUSHARE_TOKEN", reason="SOURCE_NOT_CONFIGURED"
-            )
         config = await self._config.get()
         fingerprint = hashlib.sha256(f"{token}\n{config.base_url}\n{config.calls_per_minute}".encode()).hexdigest()
         if self._tushare is None or self._tushare[0] != fingerprint:
@@ -135,10 +129,8 @@ def build(
     return SyncComponents(repository, config, sources, sync, validate)
 
 
-def wire(app) -> None:
+def wire(app: MarketDataApp) -> SyncComponents:
     components = build(app.settings, app.engine, app.sessions, app.bar_store, app.clock)
-    app.sync = components.sync
-    app.sync_components = components
     app.grpc_services.append(
         GrpcService(
             SERVICE_NAME,
@@ -149,3 +141,4 @@ def wire(app) -> None:
     app.on_start(components.sync.recover)
     app.on_start(components.sync.keep_sweeping)
     app.on_stop(components.sync.shutdown)
+    return components

@@ -15,12 +15,11 @@ if TYPE_CHECKING:
     from zquant_marketdata.bootstrap import MarketDataApp
 
 
-def wire(app: MarketDataApp) -> None:
+def wire(app: MarketDataApp) -> WatchlistUseCases:
     map_watchlist()
     watchlist = WatchlistUseCases(
         lambda: SqlAlchemyWatchlistUnitOfWork(app.sessions, tables.outbox, app.relay.wake), app.clock
     )
-    app.watchlist = watchlist
     app.grpc_services.append(
         GrpcService(
             "zquant.marketdata.v1.WatchlistService",
@@ -33,3 +32,4 @@ def wire(app: MarketDataApp) -> None:
         await app.bus.subscribe(USER_CLEANUP_CONSUMER, USER_DELETED, watchlist.on_user_deleted)
 
     app.on_start(subscribe)
+    return watchlist

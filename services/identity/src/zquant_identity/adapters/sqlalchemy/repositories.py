@@ -18,7 +18,18 @@ from zquant_kit.persistence.like import icontains
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_identity.adapters.sqlalchemy import tables as t
 from zquant_identity.adapters.sqlalchemy.revocations import SqlAlchemyRevocationRepository
-from zquant_identity.application.ports import AuditFilter, UserFilter
+from zquant_identity.application.ports import (
+    ApiKeyRepository,
+    AuditFilter,
+    AuditRepository,
+    IdentityUnitOfWork,
+    LoginThrottleRepository,
+    NotificationRepository,
+    RefreshTokenRepository,
+    RoleRepository,
+    UserFilter,
+    UserRepository,
+)
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
 from zquant_identity.domain.throttling import LoginThrottle
 
@@ -27,7 +38,7 @@ def _insert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
-class SqlAlchemyUserRepository:
+class SqlAlchemyUserRepository(UserRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -90,7 +101,7 @@ class SqlAlchemyUserRepository:
         return len((await self._s.execute(query)).all())
 
 
-class SqlAlchemyLoginThrottleRepository:
+class SqlAlchemyLoginThrottleRepository(LoginThrottleRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -123,7 +134,7 @@ class SqlAlchemyLoginThrottleRepository:
         )
 
 
-class SqlAlchemyRoleRepository:
+class SqlAlchemyRoleRepository(RoleRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -160,7 +171,7 @@ class SqlAlchemyRoleRepository:
         await self._s.flush()
 
 
-class SqlAlchemyRefreshTokenRepository:
+class SqlAlchemyRefreshTokenRepository(RefreshTokenRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -190,7 +201,7 @@ class SqlAlchemyRefreshTokenRepository:
         )
 
 
-class SqlAlchemyApiKeyRepository:
+class SqlAlchemyApiKeyRepository(ApiKeyRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -226,7 +237,7 @@ class SqlAlchemyApiKeyRepository:
         )
 
 
-class SqlAlchemyNotificationRepository:
+class SqlAlchemyNotificationRepository(NotificationRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -275,7 +286,7 @@ class SqlAlchemyNotificationRepository:
         )
 
 
-class SqlAlchemyAuditRepository:
+class SqlAlchemyAuditRepository(AuditRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
@@ -304,7 +315,7 @@ class SqlAlchemyAuditRepository:
         return (await self._s.execute(query)).scalars().all()
 
 
-class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork):
+class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork, IdentityUnitOfWork):
     """`on_events` sees each committed batch of events at once, before the relay publishes them."""
 
     def __init__(self, *args, on_events: Callable[[list[Event]], None] | None = None, **kwargs) -> None:

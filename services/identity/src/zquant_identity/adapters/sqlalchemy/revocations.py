@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_kit.revocation import Revocation
 from zquant_identity.adapters.sqlalchemy.tables import token_revocations as r
+from zquant_identity.application.ports import RevocationRepository
 
 
-class SqlAlchemyRevocationRepository:
+class SqlAlchemyRevocationRepository(RevocationRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
