@@ -6,7 +6,6 @@ favorites when identity.user.deleted.v1 arrives over JetStream.
 """
 
 import asyncio
-import os
 import subprocess
 import sys
 
@@ -17,7 +16,8 @@ import pytest
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer, call_with_api_key
-from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
+from tests.e2e.distributed_env import distributed_env
+from zquant_kit.testing import ADMIN_PASSWORD, wait_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -29,25 +29,7 @@ async def _favorites_of(pg_database: str, user_id: str) -> int:
 
 
 async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace, tmp_path):
-    ports = {"identity": free_port(), "marketdata": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env.update(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
-            "ZQUANT_IDENTITY_PORT": str(ports["identity"]),
-            "ZQUANT_MARKETDATA_PORT": str(ports["marketdata"]),
-            "ZQUANT_NATS_URL": nats_namespace["url"],
-            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
-            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_MARKETDATA_SOURCE": "sample",
-            "ZQUANT_SAMPLE_STOCKS": "10",
-            "ZQUANT_SAMPLE_DAYS": "30",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            "ZQUANT_DATA_DIR": str(tmp_path / "data"),
-        }
-    )
+    ports, env = distributed_env(pg_database, nats_namespace, str(tmp_path / "data"))
     zquant = [sys.executable, "-m", "zquant_kit.cli"]
     subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
     processes = {

@@ -4,56 +4,32 @@ though marketdata has that token in its verified-token cache; a fresh login afte
 """
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer
-from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
+from zquant_kit.grpc.status import ErrorInfoReader
+from tests.e2e.distributed_env import distributed_env
+from zquant_kit.testing import ADMIN_PASSWORD, wait_serving
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Dana-pass-123"
 
 
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(error)
-    info = error_details_pb2.ErrorInfo()
-    for packed in status.details if status is not None else ():
-        if packed.Is(info.DESCRIPTOR):
-            packed.Unpack(info)
-    return info.reason
-
-
 async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(pg_database, nats_namespace, tmp_path):
-    ports = {"identity": free_port(), "marketdata": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env.update(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
-            "ZQUANT_IDENTITY_PORT": str(ports["identity"]),
-            "ZQUANT_MARKETDATA_PORT": str(ports["marketdata"]),
-            "ZQUANT_NATS_URL": nats_namespace["url"],
-            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
-            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_MARKETDATA_SOURCE": "sample",
-            "ZQUANT_SAMPLE_STOCKS": "10",
-            "ZQUANT_SAMPLE_DAYS": "30",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            # As in Kubernetes: the service credential from the environment, not the data-dir file.
-            "ZQUANT_SERVICE_SECRET": "e2e-service-secret-" + "s" * 32,
-            "ZQUANT_DATA_DIR": str(tmp_path / "data"),
-        }
+    ports, env = distributed_env(
+        pg_database,
+        nats_namespace,
+        str(tmp_path / "data"),
+        # As in Kubernetes: the service credential from the environment, not the data-dir file.
+        ZQUANT_SERVICE_SECRET="e2e-service-secret-" + "s" * 32,
     )
     zquant = [sys.executable, "-m", "zquant_kit.cli"]
     subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
@@ -99,7 +75,7 @@ async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(pg_
                     )
                 except grpc.aio.AioRpcError as error:
                     assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error.details()
-                    assert _reason(error) == "TOKEN_REVOKED"
+                    assert ErrorInfoReader.reason(error, "") == "TOKEN_REVOKED"
                     break
                 assert time.monotonic() - started < 2.0, "marketdata still accepts the deactivated user's token"
                 await asyncio.sleep(0.02)
