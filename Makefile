@@ -35,6 +35,7 @@ $(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
 
 lint: install
 	.venv/bin/buf lint proto
+	.venv/bin/ruff check .
 	.venv/bin/lint-imports
 
 services:

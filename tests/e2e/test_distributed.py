@@ -9,7 +9,15 @@ import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, audit_pb2, audit_pb2_grpc, events_pb2, user_pb2, user_pb2_grpc
+from zquant.identity.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    events_pb2,
+    user_pb2,
+    user_pb2_grpc,
+)
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
 from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
 

@@ -13,10 +13,10 @@ import grpc
 import psycopg
 import pytest
 
+from tests.e2e.distributed_env import distributed_env
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer, call_with_api_key
-from tests.e2e.distributed_env import distributed_env
 from zquant_kit.testing import ADMIN_PASSWORD, wait_serving
 
 pytestmark = pytest.mark.e2e

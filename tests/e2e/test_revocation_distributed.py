@@ -11,11 +11,11 @@ import time
 import grpc
 import pytest
 
+from tests.e2e.distributed_env import distributed_env
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import bearer
 from zquant_kit.grpc.status import ErrorInfoReader
-from tests.e2e.distributed_env import distributed_env
 from zquant_kit.testing import ADMIN_PASSWORD, wait_serving
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,6 @@ from zquant_kit.service import discover
 from zquant_kit.settings import Settings
 from zquant_kit.testing import ADMIN_PASSWORD
 
-
 # A tiny sample market so that a fuzzed StartSync finishes (or is cancelled) quickly.
 _COMMON = {
     "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from zquant_kit.testing import ADMIN_PASSWORD
 from tests.fuzz.fuzz_walk import FuzzWalker, WalkReport, zquant_services
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import ADMIN_PASSWORD
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(300)]
 

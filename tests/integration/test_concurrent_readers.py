@@ -84,7 +84,7 @@ async def test_sixteen_readers_and_a_sync_on_sqlite_all_succeed(tmp_path) -> Non
             return len(reply.bars)
 
         async def panel() -> int:
-            found, dates, values = await read_panel(market.GetPanel(market_data_pb2.GetPanelRequest(
+            found, dates, _values = await read_panel(market.GetPanel(market_data_pb2.GetPanelRequest(
                 start_date="20200101", end_date="20241231", adjust=common_pb2.ADJUST_QFQ,
             ), metadata=admin))
             return len(found) * dates.size

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
-from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc, sync_pb2, sync_pb2_grpc
+from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.auth import hmac_key
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer, call_with_api_key

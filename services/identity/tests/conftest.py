@@ -18,11 +18,11 @@ from zquant.identity.v1 import (
     user_pb2,
     user_pb2_grpc,
 )
+from zquant_identity.bootstrap import SERVICE
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
-from zquant_identity.bootstrap import SERVICE
 from zquant_kit.testing import ADMIN_PASSWORD
 
 

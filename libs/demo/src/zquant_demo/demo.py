@@ -35,9 +35,9 @@ from zquant.marketdata.v1 import (
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
 from zquant_kit.grpc.client import bearer, call_with_api_key, insecure_channel
+from zquant_kit.principal import Principal
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import ServiceDefinition
-from zquant_kit.principal import Principal
 from zquant_kit.settings import Settings
 from zquant_marketdata.application.watchlist import READ_PERMISSION
 

@@ -13,7 +13,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from zquant_kit import redaction
-from zquant_kit.call import CLIENT_COMMANDS, register as register_call
+from zquant_kit.call import CLIENT_COMMANDS
+from zquant_kit.call import register as register_call
 from zquant_kit.files import private_dir, private_file
 from zquant_kit.service import ServiceDefinition, discover
 from zquant_kit.settings import Settings
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "db":
         _db(args, settings, known)
     elif args.command == "services":
-        for name, definition in known.items():
+        for name in known:
             print(f"{name:<11} port {settings.port(name)}  {settings.database_url(name)}")
 
 

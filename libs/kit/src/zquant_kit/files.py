@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import Protocol
 
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.server import GrpcService

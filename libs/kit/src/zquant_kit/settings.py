@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import platformdirs
 
@@ -99,7 +99,7 @@ class Settings:
         """On SIGTERM: how long health says NOT_SERVING while calls are still served, so balancers see it."""
         return float(self.get("ZQUANT_READINESS_GRACE_SECONDS", "2"))
 
-    def with_overrides(self, **values: str) -> "Settings":
+    def with_overrides(self, **values: str) -> Settings:
         merged = dict(self.env)
         merged.update(values)
         return Settings(merged)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -81,7 +82,7 @@ def inject_context(headers: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def consumer_span(consumer: str, event: "Event") -> Iterator[None]:
+def consumer_span(consumer: str, event: Event) -> Iterator[None]:
     if not _configured:
         yield
         return

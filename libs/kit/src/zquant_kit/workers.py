@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-
 WORKER_NICENESS = 10
 
 

@@ -8,6 +8,7 @@ import pytest
 from google.rpc import code_pb2, error_details_pb2
 from sqlalchemy import text
 
+from zquant.identity.v1 import user_pb2_grpc  # noqa: F401  (registers the identity contract's descriptors)
 from zquant_kit.errors import ResourceExhausted, Unavailable
 from zquant_kit.grpc.read_only import has_no_side_effects
 from zquant_kit.grpc.status import status_for
@@ -19,7 +20,6 @@ from zquant_kit.persistence.engine import (
     reader,
     session_factory,
 )
-from zquant.identity.v1 import user_pb2_grpc  # noqa: F401  (registers the identity contract's descriptors)
 
 pytestmark = pytest.mark.unit
 

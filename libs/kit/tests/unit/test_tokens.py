@@ -8,13 +8,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from zquant_kit.auth import (
     TokenVerifier,
+    hmac_key,
     public_jwk,
     public_key_from_jwk,
+    request_digest,
     sign_access_token,
     signature,
     signed_metadata,
-    hmac_key,
-    request_digest,
 )
 from zquant_kit.errors import Unauthenticated
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,21 +16,6 @@ from zquant.identity.v1 import (
     role_pb2_grpc,
     user_pb2_grpc,
 )
-from zquant_kit.audit import OutboxAuditSink
-from zquant_kit.clock import SystemClock
-from zquant_kit.auth import ApiKeyAuthenticator, ApiKeyCredentials, TokenVerifier
-from zquant_kit.events.model import Event, EventBus
-from zquant_kit.grpc.interceptor import AuthInterceptor
-from zquant_kit.grpc.server import GrpcService
-from zquant_kit.persistence.engine import create_engine, session_factory
-from zquant_kit.persistence.outbox import OutboxRelay
-from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from_event
-from zquant_kit.service_credential import load_service_secret
-from zquant_kit.principal import Principal
-from zquant_kit.secretbox import FernetSecretBox
-from zquant_kit.service import ServiceApp, ServiceDefinition
-from zquant_kit.settings import Settings
-from zquant_kit import telemetry
 from zquant_identity.adapters.grpc.api_key_servicer import ApiKeyServicer
 from zquant_identity.adapters.grpc.audit_servicer import AuditServicer
 from zquant_identity.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
@@ -45,11 +30,31 @@ from zquant_identity.adapters.sqlalchemy.repositories import SqlAlchemyIdentityU
 from zquant_identity.application import events
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases
-from zquant_identity.application.inbox import AUDIT_CONSUMER, NOTIFICATION_CONSUMER, AuditUseCases, NotificationUseCases
+from zquant_identity.application.inbox import (
+    AUDIT_CONSUMER,
+    NOTIFICATION_CONSUMER,
+    AuditUseCases,
+    NotificationUseCases,
+)
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
 from zquant_identity.application.views import ProfileCache
+from zquant_kit import telemetry
+from zquant_kit.audit import OutboxAuditSink
+from zquant_kit.auth import ApiKeyAuthenticator, ApiKeyCredentials, TokenVerifier
+from zquant_kit.clock import SystemClock
+from zquant_kit.events.model import Event, EventBus
+from zquant_kit.grpc.interceptor import AuthInterceptor
+from zquant_kit.grpc.server import GrpcService
+from zquant_kit.persistence.engine import create_engine, session_factory
+from zquant_kit.persistence.outbox import OutboxRelay
+from zquant_kit.principal import Principal
+from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from_event
+from zquant_kit.secretbox import FernetSecretBox
+from zquant_kit.service import ServiceApp, ServiceDefinition
+from zquant_kit.service_credential import load_service_secret
+from zquant_kit.settings import Settings
 
 log = logging.getLogger(__name__)
 NAME = "identity"

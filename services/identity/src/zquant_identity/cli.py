@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from zquant_identity.adapters.security import RETIRED_KEY_GRACE, SigningKeyRing
+from zquant_identity.adapters.sqlalchemy import tables
+from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
 from zquant_kit.errors import ZqError
 from zquant_kit.persistence import migrations
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.settings import Settings
-from zquant_identity.adapters.security import RETIRED_KEY_GRACE, SigningKeyRing
-from zquant_identity.adapters.sqlalchemy import tables
-from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
 
 NAME = "identity"
 

@@ -9,9 +9,9 @@ import grpc
 import pytest
 
 from zquant.identity.v1 import api_key_pb2, auth_pb2, role_pb2, user_pb2
+from zquant_identity.adapters.sqlalchemy import tables
 from zquant_kit.grpc.client import bearer
 from zquant_kit.service_credential import SERVICE_TOKEN_HEADER
-from zquant_identity.adapters.sqlalchemy import tables
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode

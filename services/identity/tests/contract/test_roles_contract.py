@@ -6,8 +6,8 @@ import grpc
 import pytest
 
 from zquant.identity.v1 import api_key_pb2, role_pb2, user_pb2
-from zquant_kit.grpc.client import bearer
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
+from zquant_kit.grpc.client import bearer
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode

@@ -17,7 +17,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from zquant.identity.v1 import api_key_pb2, auth_pb2, auth_pb2_grpc, api_key_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant_identity.adapters.security import RETIRED_KEY_GRACE
+from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
+from zquant_identity.adapters.sqlalchemy.tables import api_keys, signing_keys
+from zquant_identity.bootstrap import SERVICE
+from zquant_identity.cli import rotate_signing_key
 from zquant_kit.auth import TokenVerifier, hmac_key, sign_access_token
 from zquant_kit.cli import main as zquant
 from zquant_kit.errors import FailedPrecondition, Unauthenticated
@@ -26,11 +31,6 @@ from zquant_kit.grpc.client import bearer, call_with_api_key
 from zquant_kit.persistence import migrations
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
-from zquant_identity.adapters.security import RETIRED_KEY_GRACE
-from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
-from zquant_identity.adapters.sqlalchemy.tables import api_keys, signing_keys
-from zquant_identity.bootstrap import SERVICE
-from zquant_identity.cli import rotate_signing_key
 from zquant_kit.testing import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.contract

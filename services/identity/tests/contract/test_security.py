@@ -18,10 +18,10 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from sqlalchemy import select, update
 
 from zquant.identity.v1 import api_key_pb2, auth_pb2, events_pb2, notification_pb2, user_pb2
-from zquant_kit.auth import sign_access_token, signed_metadata
-from zquant_kit.grpc.client import call_with_api_key
 from zquant_identity.adapters.sqlalchemy import tables
 from zquant_identity.application.events import USER_DELETED
+from zquant_kit.auth import sign_access_token, signed_metadata
+from zquant_kit.grpc.client import call_with_api_key
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode

@@ -7,8 +7,8 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from zquant.identity.v1 import auth_pb2, role_pb2, user_pb2
-from zquant_kit.grpc.client import bearer
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
+from zquant_kit.grpc.client import bearer
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode

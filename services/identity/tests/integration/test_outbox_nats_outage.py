@@ -7,14 +7,14 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from zquant.identity.v1 import events_pb2, user_pb2
+from zquant_identity.adapters.sqlalchemy.tables import outbox
+from zquant_identity.bootstrap import SERVICE
 from zquant_kit.events.model import Event
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.idempotency import claim_message, processed_messages_table
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
-from zquant_identity.adapters.sqlalchemy.tables import outbox
-from zquant_identity.bootstrap import SERVICE
 from zquant_kit.testing import ADMIN_PASSWORD, eventually
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from zquant_kit.errors import AlreadyExists
-from zquant_kit.events.model import Event
-from zquant_kit.principal import Principal
-from zquant_kit.revocation import Revocation
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.inbox import AuditUseCases, NotificationUseCases
@@ -34,6 +30,10 @@ from zquant_identity.domain.model import (
     User,
 )
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit.errors import AlreadyExists
+from zquant_kit.events.model import Event
+from zquant_kit.principal import Principal
+from zquant_kit.revocation import Revocation
 from zquant_kit.testing import FakeClock
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from zquant.identity.v1 import events_pb2
+from zquant_identity.domain import rules
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.events.model import Event
-from zquant_identity.domain import rules
 from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit

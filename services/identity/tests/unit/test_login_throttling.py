@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from zquant_identity.domain.rules import PERMISSIONS
 from zquant_kit.errors import Unauthenticated
 from zquant_kit.principal import Principal
-from zquant_identity.domain.rules import PERMISSIONS
 from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied
 from zquant_kit.principal import Principal
-from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit

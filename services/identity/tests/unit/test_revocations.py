@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from zquant.common.v1 import revocation_pb2
-from zquant_kit.errors import FailedPrecondition
-from zquant_kit.revocation import TOKEN_REVOKED, Revocation, epoch_us
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.domain.rules import PERMISSIONS
+from zquant_kit.errors import FailedPrecondition
+from zquant_kit.revocation import TOKEN_REVOKED, Revocation, epoch_us
 from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from zquant_identity.domain import rules
 from zquant_kit import principal as principal_ctx
 from zquant_kit.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from zquant_kit.principal import Principal
-from zquant_identity.domain import rules
 
 pytestmark = pytest.mark.unit
 

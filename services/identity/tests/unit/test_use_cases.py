@@ -8,6 +8,9 @@ import hashlib
 import pytest
 
 from zquant.identity.v1 import events_pb2
+from zquant_identity.application.events import USER_CREATED, USER_DELETED
+from zquant_identity.application.ports import AuditFilter, UserFilter
+from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.audit import AuditRecord, to_event
 from zquant_kit.auth import ApiKeyCredentials, hmac_key, request_digest, signature
 from zquant_kit.errors import (
@@ -20,9 +23,6 @@ from zquant_kit.errors import (
 )
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
-from zquant_identity.application.events import USER_CREATED, USER_DELETED
-from zquant_identity.application.ports import AuditFilter, UserFilter
-from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.testing import root_principal
 
 pytestmark = pytest.mark.unit

@@ -15,9 +15,9 @@ import pytest
 from google.rpc import error_details_pb2
 from sqlalchemy import insert
 
-from zquant_kit.testing import SHARED_DATA, detail
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2
+from zquant_kit.testing import SHARED_DATA, detail
 from zquant_marketdata.adapters.grpc.panel_codec import read_panel
 from zquant_marketdata.adapters.sqlalchemy import tables
 
@@ -300,9 +300,9 @@ async def test_get_bars_rounding_like_pro_bar(market):
         if suspended is not None:
             expected = expected[expected.trade_date != SUSPENDED[1]].reset_index(drop=True)
         for col in PRICES:
-            expected[col] = expected[col].map(lambda x: float("%.2f" % x))
+            expected[col] = expected[col].map(lambda x: float(f"{x:.2f}"))
         change = expected["close"] - expected["pre_close"]
-        pct = (change / expected["pre_close"] * 100).map(lambda x: float("%.2f" % x))
+        pct = (change / expected["pre_close"] * 100).map(lambda x: float(f"{x:.2f}"))
         for col in PRICES:
             assert list(mine[col]) == list(expected[col]), (code, col)
         np.testing.assert_allclose(mine["change"], change, atol=1e-9)

@@ -13,9 +13,9 @@ from grpc_status import rpc_status
 
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
-from zquant_kit.pagination import encode_cursor
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer
+from zquant_kit.pagination import encode_cursor
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings

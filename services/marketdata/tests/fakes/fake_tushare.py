@@ -215,10 +215,7 @@ class FakeTushareServer:
         return failure
 
     def _select(self, api_name: str, params: dict[str, Any], fields: str) -> pd.DataFrame:
-        if api_name == "trade_cal":
-            table = self._calendar(params)
-        else:
-            table = self._tables[api_name]
+        table = self._calendar(params) if api_name == "trade_cal" else self._tables[api_name]
         if api_name == "stock_basic":
             params = {"list_status": "L", **params}  # Tushare's default
         table = _newest_first(_filtered(table, params))

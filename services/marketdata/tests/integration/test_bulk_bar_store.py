@@ -89,7 +89,7 @@ def _as_stored(dataset: str, frame: pd.DataFrame) -> pd.DataFrame:
     expected["trade_date"] = pd.to_datetime(frame["trade_date"].astype("str"), format="ISO8601")
     for column in bar_table(dataset).columns:
         if column.name not in expected:
-            expected[column.name] = frame[column.name] if column.name in frame else np.nan
+            expected[column.name] = frame.get(column.name, np.nan)
     expected = expected.astype({"trade_date": "datetime64[ns]"})
     return expected.sort_values(["ts_code", "trade_date"]).reset_index(drop=True)
 
@@ -269,7 +269,7 @@ async def test_postgres_partitions_hold_their_years(postgres_bar_tables: str, da
     assert placement[("marketdata.index_daily_default", 2040)] == 1
     assert placement[("marketdata.index_daily_default", 1985)] == 1
     assert placement[("marketdata.index_daily_y2035", 2035)] == 1
-    for (partition, year), count in placement.items():
+    for (partition, year) in placement:
         if year in range(FIRST_PARTITION_YEAR, LAST_PARTITION_YEAR + 1):
             assert partition == f"marketdata.index_daily_y{year}"
     assert sum(placement.values()) == len(daily_rows) + 3

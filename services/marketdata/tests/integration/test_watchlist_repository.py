@@ -7,9 +7,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, func, select
-
 from google.protobuf import timestamp_pb2
+from sqlalchemy import event, func, select
 
 from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import AlreadyExists, NotFound

@@ -62,7 +62,7 @@ def test_rounding_matches_percent_format_even_near_ties():
         np.array([1.005, 1.015, 2.675, 0.125, 0.375, -1.005, 10.235, 4.57 * 2.245984]),
         np.arange(0, 20, 0.005),
     ])
-    expected = np.array([float("%.2f" % x) for x in values])
+    expected = np.array([float(f"{x:.2f}") for x in values])
     np.testing.assert_array_equal(adj.round_like_pro_bar(values), expected)
     assert np.isnan(adj.round_like_pro_bar(np.array([np.nan]))[0])
 

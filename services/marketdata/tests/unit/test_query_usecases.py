@@ -9,10 +9,10 @@ import pytest
 
 from zquant.marketdata.v1 import market_data_pb2
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
-from zquant_marketdata.domain.panel import runs_from_rows
 from zquant_marketdata.adapters.grpc.panel_codec import decode_panel, encode_panel
 from zquant_marketdata.application.queries import BarsQuery, MarketQueries, PanelQuery
 from zquant_marketdata.application.query_ports import BarRows
+from zquant_marketdata.domain.panel import runs_from_rows
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
-
 from google.protobuf import timestamp_pb2
 
 from zquant.identity.v1 import events_pb2
@@ -65,7 +64,7 @@ class FakeFavorites:
 
 
 class FakePositions:
-    def __init__(self, store: Store, holder: "World") -> None:
+    def __init__(self, store: Store, holder: World) -> None:
         self._s = store
         self._holder = holder
 
@@ -123,11 +122,11 @@ class FakeDeletedUsers:
 
 
 class FakeUnitOfWork:
-    def __init__(self, holder: "World") -> None:
+    def __init__(self, holder: World) -> None:
         self._holder = holder
         self.events: list[Event] = []
 
-    async def __aenter__(self) -> "FakeUnitOfWork":
+    async def __aenter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._holder.store)
         self.favorites = FakeFavorites(self._work)
         self.positions = FakePositions(self._work, self._holder)

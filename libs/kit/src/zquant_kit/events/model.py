@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
 
@@ -21,7 +22,7 @@ class Event:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, event_type: str, message: Message) -> "Event":
+    def create(cls, event_type: str, message: Message) -> Event:
         """A new envelope; the trace context is added where it is written (`persistence.outbox.outbox_row`)."""
         return cls(
             id=str(uuid.uuid4()),

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import grpc
 

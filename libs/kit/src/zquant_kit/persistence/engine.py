@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from zquant_kit.files import private_sqlite_file
 
@@ -89,9 +89,12 @@ def _begin(connection) -> None:
 
 
 def _refuse_writes_in_reads(connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
-    if connection.info.get(_READ_ONLY_INFO) and connection.in_transaction():
-        if not statement.lstrip().upper().startswith(_READ_STATEMENTS):
-            raise WriteInReadOnlyTransaction(f"a write in a read-only transaction: {statement[:60]!r}")
+    if (
+        connection.info.get(_READ_ONLY_INFO)
+        and connection.in_transaction()
+        and not statement.lstrip().upper().startswith(_READ_STATEMENTS)
+    ):
+        raise WriteInReadOnlyTransaction(f"a write in a read-only transaction: {statement[:60]!r}")
 
 
 def _end(connection) -> None:

@@ -12,11 +12,11 @@ import datetime as dt
 import logging
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     DateTime,
     Integer,
-    JSON,
     LargeBinary,
     MetaData,
     String,

@@ -11,17 +11,22 @@ import uuid
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from zquant_identity.adapters.sqlalchemy.tables import signing_keys
+from zquant_identity.application.ports import AccessTokenIssuer, PasswordHasher, SecretBox
+from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
 from zquant_kit.auth import PublicKeySource, sign_access_token
 from zquant_kit.clock import as_utc
 from zquant_kit.revocation import epoch_us
 from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
-from zquant_identity.adapters.sqlalchemy.tables import signing_keys
-from zquant_identity.application.ports import AccessTokenIssuer, PasswordHasher, SecretBox
-from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
 
 log = logging.getLogger(__name__)
 

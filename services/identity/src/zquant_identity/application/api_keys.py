@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
+from zquant_identity.application.ports import Clock, SecretBox, UnitOfWorkFactory
+from zquant_identity.domain.model import ApiKey
 from zquant_kit.auth import hmac_key
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.principal import Principal
-from zquant_identity.application.ports import Clock, SecretBox, UnitOfWorkFactory
-from zquant_identity.domain.model import ApiKey
 
 
 class ApiKeyUseCases:

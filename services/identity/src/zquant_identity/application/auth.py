@@ -10,13 +10,19 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from zquant_kit.auth import SIGNATURE_WINDOW_SECONDS, ApiKeyCredentials, signature
-from zquant_kit.errors import InvalidArgument, Unauthenticated
-from zquant_kit.principal import Principal
-from zquant_identity.application.ports import AccessTokenIssuer, Clock, PasswordHasher, SecretBox, UnitOfWorkFactory
+from zquant_identity.application.ports import (
+    AccessTokenIssuer,
+    Clock,
+    PasswordHasher,
+    SecretBox,
+    UnitOfWorkFactory,
+)
 from zquant_identity.application.revocations import revoke_user
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, RefreshToken, User
 from zquant_identity.domain.throttling import FAILURE_MEMORY, AddressFailureLimit, throttle_key
+from zquant_kit.auth import SIGNATURE_WINDOW_SECONDS, ApiKeyCredentials, signature
+from zquant_kit.errors import InvalidArgument, Unauthenticated
+from zquant_kit.principal import Principal
 
 _BAD_LOGIN = "invalid username or password"
 

@@ -8,9 +8,9 @@ from google.protobuf import timestamp_pb2
 
 from zquant.common.v1 import revocation_pb2
 from zquant.identity.v1 import events_pb2
+from zquant_identity.domain.model import User
 from zquant_kit.events.model import Event
 from zquant_kit.revocation import TOKEN_REVOKED, Revocation
-from zquant_identity.domain.model import User
 
 USER_CREATED = "identity.user.created.v1"
 USER_DELETED = "identity.user.deleted.v1"

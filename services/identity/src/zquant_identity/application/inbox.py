@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 from zquant.common.v1 import audit_pb2
 from zquant.identity.v1 import events_pb2
+from zquant_identity.application.ports import AuditFilter, Clock, UnitOfWorkFactory
+from zquant_identity.domain.model import AuditEntry, Notification
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
 from zquant_kit.text import check_text, storable
-from zquant_identity.application.ports import AuditFilter, Clock, UnitOfWorkFactory
-from zquant_identity.domain.model import AuditEntry, Notification
 
 AUDIT_CONSUMER = "identity-audit-log"
 NOTIFICATION_CONSUMER = "identity-notifications"

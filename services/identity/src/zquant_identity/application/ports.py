@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
-from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_kit.events.model import Event
-from zquant_kit.revocation import Revocation
 from zquant_identity.domain.model import (
     ApiKey,
     AuditEntry,
@@ -19,6 +17,9 @@ from zquant_identity.domain.model import (
     User,
 )
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
+from zquant_kit.events.model import Event
+from zquant_kit.revocation import Revocation
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class IdentityUnitOfWork(Protocol):
     login_throttles: LoginThrottleRepository
     revocations: RevocationRepository
 
-    async def __aenter__(self) -> "IdentityUnitOfWork": ...
+    async def __aenter__(self) -> IdentityUnitOfWork: ...
     async def __aexit__(self, *exc_info) -> None: ...
     def emit(self, event: Event) -> None: ...
     async def claim(self, consumer: str, event_id: str) -> bool: ...

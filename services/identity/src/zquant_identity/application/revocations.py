@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
-from zquant_kit.revocation import RETENTION, Revocation, epoch_us
 from zquant_identity.application import events
 from zquant_identity.application.ports import Clock, IdentityUnitOfWork, UnitOfWorkFactory
+from zquant_kit.revocation import RETENTION, Revocation, epoch_us
 
 _RETENTION_US = RETENTION // dt.timedelta(microseconds=1)
 

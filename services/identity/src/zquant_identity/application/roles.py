@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from zquant_kit.principal import Principal
 from zquant_identity.application.admins import is_last_active_admin
 from zquant_identity.application.ports import Clock, UnitOfWorkFactory
 from zquant_identity.application.revocations import revoke_role, revoke_user
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import Permission, Role
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.principal import Principal
 
 SEEDED = frozenset(rules.SEED_ROLES)
 

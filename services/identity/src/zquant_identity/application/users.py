@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from zquant_kit.principal import Principal
 from zquant_identity.application import events
 from zquant_identity.application.admins import is_last_active_admin
-from zquant_identity.application.revocations import revoke_user
 from zquant_identity.application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
+from zquant_identity.application.revocations import revoke_user
 from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
 from zquant_identity.domain.throttling import throttle_key
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from zquant_kit.principal import Principal
 
 DEFAULT_ROLE = "researcher"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from zquant_kit.errors import InvalidArgument, PermissionDenied
 from zquant_kit.principal import Principal

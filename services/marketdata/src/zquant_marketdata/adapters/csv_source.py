@@ -54,5 +54,5 @@ class CsvDirectorySource(InMemoryMarketSource):
             stock_basic["list_status"] = "L"
         open_days = {day for frame in tables.values() for day in frame["trade_date"].dropna()}
         super().__init__(tables, stock_basic, open_days, strict=False)
-        self.datasets = ("stock_basic", "trade_cal", *(name for name in BAR_FILES + ("index_daily",) if name in tables))
+        self.datasets = ("stock_basic", "trade_cal", *(name for name in (*BAR_FILES, "index_daily") if name in tables))
         """What the directory can fill: the reference data and the datasets it has files for."""

@@ -167,8 +167,8 @@ class SampleMarketSource:
     about half a second), so wiring it costs nothing.
     """
 
-    def __init__(self, spec: sample_market.SampleSpec = sample_market.SampleSpec()) -> None:
-        self.spec = spec
+    def __init__(self, spec: sample_market.SampleSpec | None = None) -> None:
+        self.spec = spec or sample_market.SampleSpec()
         self._inner: InMemoryMarketSource | None = None
         self._lock = asyncio.Lock()
 

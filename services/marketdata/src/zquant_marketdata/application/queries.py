@@ -18,10 +18,16 @@ import numpy as np
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from zquant_kit.limits import HeavyReadBounds, HeavyReadLimiter
 from zquant_kit.text import check_text
-from zquant_marketdata.application.query_ports import BarRows, MarketQueryRepository, Stock, StockFilter, TradeDay
+from zquant_marketdata.application.query_ports import (
+    BarRows,
+    MarketQueryRepository,
+    Stock,
+    StockFilter,
+    TradeDay,
+)
 from zquant_marketdata.domain import adjust as adj
-from zquant_marketdata.domain import sync as dates
 from zquant_marketdata.domain import panel as pnl
+from zquant_marketdata.domain import sync as dates
 from zquant_marketdata.domain.adjust import AdjustMode
 
 BAR_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount")

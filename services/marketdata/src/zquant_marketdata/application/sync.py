@@ -107,7 +107,7 @@ class SyncUseCases:
         tasks = [h.task for h in handles if h.task is not None]
         if not tasks:
             return
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:
             task.cancel()
         if pending:

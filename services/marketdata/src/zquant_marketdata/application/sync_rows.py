@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 
-
 def _to_date(value: Any) -> dt.date | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None

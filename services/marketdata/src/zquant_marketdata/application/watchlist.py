@@ -7,7 +7,7 @@ NOT_FOUND, never PERMISSION_DENIED, so ids don't leak. Every call needs `data:re
 from __future__ import annotations
 
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated

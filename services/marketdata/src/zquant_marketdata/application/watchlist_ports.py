@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit.events.model import Event
@@ -65,7 +66,7 @@ class WatchlistUnitOfWork(Protocol):
     stocks: StockCatalog
     deleted_users: DeletedUsers
 
-    async def __aenter__(self) -> "WatchlistUnitOfWork": ...
+    async def __aenter__(self) -> WatchlistUnitOfWork: ...
     async def __aexit__(self, *exc_info) -> None: ...
     def emit(self, event: Event) -> None: ...
     async def claim(self, consumer: str, event_id: str) -> bool:

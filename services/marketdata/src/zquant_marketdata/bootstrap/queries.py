@@ -8,8 +8,8 @@ from zquant.marketdata.v1 import market_data_pb2_grpc
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.limits import process_limiter
 from zquant_kit.workers import WorkerProcesses
-from zquant_marketdata.adapters.sqlalchemy import sqlite_reads
 from zquant_marketdata.adapters.grpc.market_data_servicer import MarketDataServicer
+from zquant_marketdata.adapters.sqlalchemy import sqlite_reads
 from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
 from zquant_marketdata.application.queries import MarketQueries
 

@@ -32,13 +32,17 @@ from zquant_marketdata.adapters.grpc.sync_servicer import SERVICE_NAME, SyncServ
 from zquant_marketdata.adapters.sample_source import SampleMarketSource
 from zquant_marketdata.adapters.secrets import token_box
 from zquant_marketdata.adapters.sqlalchemy.sync_repository import SqlAlchemySyncRepository
-from zquant_marketdata.adapters.tushare.source import DEFAULT_BASE_URL, TushareMarketDataSource, TushareSettings
+from zquant_marketdata.adapters.tushare.source import (
+    DEFAULT_BASE_URL,
+    TushareMarketDataSource,
+    TushareSettings,
+)
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.source_config import SourceConfigUseCases
+from zquant_marketdata.application.source_selection import choose_kind, configured_kind, needs_token
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_engine import DEFAULT_START
 from zquant_marketdata.application.sync_ports import Clock, SourceChoice
-from zquant_marketdata.application.source_selection import choose_kind, configured_kind, needs_token
 from zquant_marketdata.application.validate import ValidateUseCases
 from zquant_marketdata.domain.sample_market import DEFAULT_SEED, SampleSpec
 from zquant_marketdata.domain.sync import parse_date

@@ -8,7 +8,10 @@ from zquant.marketdata.v1 import watchlist_pb2_grpc
 from zquant_kit.grpc.server import GrpcService
 from zquant_marketdata.adapters.grpc.watchlist_servicer import WatchlistServicer
 from zquant_marketdata.adapters.sqlalchemy import tables
-from zquant_marketdata.adapters.sqlalchemy.watchlist_repository import SqlAlchemyWatchlistUnitOfWork, map_watchlist
+from zquant_marketdata.adapters.sqlalchemy.watchlist_repository import (
+    SqlAlchemyWatchlistUnitOfWork,
+    map_watchlist,
+)
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED, WatchlistUseCases
 
 if TYPE_CHECKING:

@@ -139,6 +139,6 @@ def round_like_pro_bar(values: np.ndarray) -> np.ndarray:
     near_tie &= np.isfinite(values)
     if near_tie.any():
         flat_values = values[near_tie]
-        rounded[near_tie] = np.array([float("%.2f" % x) for x in flat_values.tolist()])
+        rounded[near_tie] = np.array([float(f"{x:.2f}") for x in flat_values.tolist()])
     return rounded
 

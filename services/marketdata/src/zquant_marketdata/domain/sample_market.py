@@ -300,7 +300,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
 
     index_daily = _indexes(out, traded, codes, day_array)
     stocks = []
-    for i, (number, suffix, market, exchange, limit) in enumerate(stocks_meta):
+    for i, (number, _suffix, market, exchange, limit) in enumerate(stocks_meta):
         stocks.append(
             SampleStock(
                 ts_code=codes[i],
@@ -349,7 +349,7 @@ def _indexes(out: dict[str, np.ndarray], traded: np.ndarray, codes: list[str], d
             weights = weight_base[mask, t] / weight_base[mask, t].sum()
             pre = out["pre_close"][mask, t]
 
-            def rel(name: str) -> float:
+            def rel(name: str, weights=weights, mask=mask, t=t, pre=pre) -> float:
                 return float(np.sum(weights * out[name][mask, t] / pre))
 
             pre_level = level

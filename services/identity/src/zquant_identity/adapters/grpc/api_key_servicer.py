@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc
-
-from zquant_kit import pagination, principal
-from zquant_kit.grpc.convert import from_timestamp
 from zquant_identity.adapters.grpc.messages import api_key_message
 from zquant_identity.adapters.grpc.page_keys import single_key
 from zquant_identity.application.api_keys import ApiKeyUseCases
+from zquant_kit import pagination, principal
+from zquant_kit.grpc.convert import from_timestamp
 
 
 class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import audit_pb2, audit_pb2_grpc
-
-from zquant_kit import pagination, principal
-from zquant_kit.grpc.convert import from_timestamp
 from zquant_identity.adapters.grpc.messages import audit_message, iso
 from zquant_identity.adapters.grpc.page_keys import pair_key
 from zquant_identity.application.inbox import AuditUseCases
 from zquant_identity.application.ports import AuditFilter
+from zquant_kit import pagination, principal
+from zquant_kit.grpc.convert import from_timestamp
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):

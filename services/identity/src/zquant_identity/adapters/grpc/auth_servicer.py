@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
-
-from zquant_kit import principal
-from zquant_kit.auth import ApiKeyCredentials, public_jwk
-from zquant_kit.errors import PermissionDenied
 from zquant_identity.adapters.grpc.messages import pair_message, revocation_message
 from zquant_identity.adapters.grpc.peer import client_address
 from zquant_identity.adapters.security import SigningKeyRing
 from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.revocations import RevocationQueries
+from zquant_kit import principal
+from zquant_kit.auth import ApiKeyCredentials, public_jwk
+from zquant_kit.errors import PermissionDenied
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):

@@ -7,12 +7,12 @@ import datetime as dt
 from google.protobuf import timestamp_pb2
 
 from zquant.identity.v1 import api_key_pb2, audit_pb2, auth_pb2, notification_pb2, role_pb2, user_pb2
-from zquant_kit.clock import as_utc
-from zquant_kit.grpc.convert import to_timestamp
-from zquant_kit.revocation import Revocation
 from zquant_identity.application.auth import TokenPair
 from zquant_identity.application.views import UserView
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
+from zquant_kit.clock import as_utc
+from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.revocation import Revocation
 
 
 def iso(value: dt.datetime) -> str:

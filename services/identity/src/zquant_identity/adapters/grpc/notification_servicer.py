@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import notification_pb2, notification_pb2_grpc
-
-from zquant_kit import pagination, principal
 from zquant_identity.adapters.grpc.messages import iso, notification_message
 from zquant_identity.adapters.grpc.page_keys import pair_key
 from zquant_identity.application.inbox import NotificationUseCases
+from zquant_kit import pagination, principal
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):

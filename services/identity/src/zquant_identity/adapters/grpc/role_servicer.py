@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
-
-from zquant_kit import pagination, principal
 from zquant_identity.adapters.grpc.messages import role_message
 from zquant_identity.adapters.grpc.page_keys import single_key
 from zquant_identity.application.roles import RoleUseCases
+from zquant_kit import pagination, principal
 
 
 class RoleServicer(role_pb2_grpc.RoleServiceServicer):

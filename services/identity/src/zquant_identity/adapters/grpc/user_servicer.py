@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import user_pb2, user_pb2_grpc
-
-from zquant_kit import pagination, principal
-from zquant_kit.errors import InvalidArgument
 from zquant_identity.adapters.grpc.messages import user_message
 from zquant_identity.adapters.grpc.page_keys import single_key
 from zquant_identity.application.ports import UserFilter
 from zquant_identity.application.users import UserUseCases
+from zquant_kit import pagination, principal
+from zquant_kit.errors import InvalidArgument
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,11 +11,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from zquant_kit.errors import AlreadyExists
-from zquant_kit.events.model import Event
-from zquant_kit.persistence.idempotency import claim_message
-from zquant_kit.persistence.like import icontains
-from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_identity.adapters.sqlalchemy import tables as t
 from zquant_identity.adapters.sqlalchemy.revocations import SqlAlchemyRevocationRepository
 from zquant_identity.application.ports import (
@@ -30,8 +25,21 @@ from zquant_identity.application.ports import (
     UserFilter,
     UserRepository,
 )
-from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, RefreshToken, Role, User
+from zquant_identity.domain.model import (
+    ApiKey,
+    AuditEntry,
+    Notification,
+    Permission,
+    RefreshToken,
+    Role,
+    User,
+)
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit.errors import AlreadyExists
+from zquant_kit.events.model import Event
+from zquant_kit.persistence.idempotency import claim_message
+from zquant_kit.persistence.like import icontains
+from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 
 def _insert(session: AsyncSession):

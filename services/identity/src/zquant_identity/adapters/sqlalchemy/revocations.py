@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from zquant_kit.revocation import Revocation
 from zquant_identity.adapters.sqlalchemy.tables import token_revocations as r
 from zquant_identity.application.ports import RevocationRepository
+from zquant_kit.revocation import Revocation
 
 
 class SqlAlchemyRevocationRepository(RevocationRepository):

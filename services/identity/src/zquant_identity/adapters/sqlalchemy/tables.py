@@ -18,8 +18,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
-from zquant_kit.persistence.idempotency import processed_messages_table
-from zquant_kit.persistence.outbox import outbox_table
 from zquant_identity.domain.model import (
     ApiKey,
     AuditEntry,
@@ -31,6 +29,8 @@ from zquant_identity.domain.model import (
     User,
 )
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit.persistence.idempotency import processed_messages_table
+from zquant_kit.persistence.outbox import outbox_table
 
 SCHEMA = "identity"
 metadata = MetaData(schema=SCHEMA)

@@ -6,7 +6,6 @@ a background task: a client that disconnects stops watching, not the run.
 
 from __future__ import annotations
 
-
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit import principal
 from zquant_kit.grpc.convert import to_timestamp

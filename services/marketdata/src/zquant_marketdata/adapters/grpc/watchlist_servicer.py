@@ -5,7 +5,6 @@ Every RPC acts for the authenticated caller on the caller's own rows and needs `
 
 from __future__ import annotations
 
-
 from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit import pagination, principal
 from zquant_kit.grpc.convert import to_timestamp

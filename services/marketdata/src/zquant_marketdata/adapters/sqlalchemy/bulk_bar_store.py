@@ -430,10 +430,9 @@ class PostgresBulkBarStore:
         ).format(quoted(names), sql.Identifier(SCHEMA, table.name), code_filter)
         params = ([list(ts_codes)] if ts_codes is not None else []) + [start, end]
         payload = io.BytesIO()
-        async with self._connection() as connection:
-            async with connection.cursor().copy(query, params) as copy:
-                async for block in copy:
-                    payload.write(block)
+        async with self._connection() as connection, connection.cursor().copy(query, params) as copy:
+            async for block in copy:
+                payload.write(block)
         if not payload.getbuffer().nbytes:
             return _empty_bars(table)
         payload.seek(0)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -58,7 +59,7 @@ def _year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date
     years = end.year - start.year + 1
     bounds = sorted({start.year + years * i // count for i in range(count)} | {end.year + 1})
     return [
-        (max(start, dt.date(a, 1, 1)), min(end, dt.date(b - 1, 12, 31))) for a, b in zip(bounds, bounds[1:], strict=False)
+        (max(start, dt.date(a, 1, 1)), min(end, dt.date(b - 1, 12, 31))) for a, b in itertools.pairwise(bounds)
     ]
 
 
