@@ -147,3 +147,13 @@ def test_many_buys_share_the_cash_and_never_overdraw(
     assert -fills.cash_flow.sum() <= 300_000.0
     assert set(fills.refusals.reason.tolist()) == {Reason.INSUFFICIENT_CASH}
     assert np.all(fills.qty % 100 == 0)
+
+
+def test_cash_left_by_lot_rounding_tops_up_the_cut_buys(
+    bars: Callable[..., DayBars], universe_of: UniverseOf
+) -> None:
+    # Both 1,000-share buys cut in proportion to 400 (4,005.04 each, 1,989.92 left); the first then takes one more
+    # lot (500 shares: 5,005.05) and 989.91 stay unspent, too little for another 100 shares (1,005.01).
+    fills = _fill(universe_of(["600000.SH", "600001.SH"]), [1_000, 1_000], bars(2), cash=10_000.0)
+    assert list(fills.qty) == [500, 400]
+    assert -fills.cash_flow.sum() == pytest.approx(5_005.05 + 4_005.04, abs=1e-9)

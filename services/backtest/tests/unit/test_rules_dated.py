@@ -116,6 +116,6 @@ def test_dividend_tax_regimes() -> None:
 
 
 def test_rules_version_and_start() -> None:
-    assert RULES_VERSION.startswith("a-share-2025-07-07-")
+    assert RULES_VERSION.startswith("a-share-2023-08-28-")
     with pytest.raises(ValueError, match="starts on"):
         rules_on(date(1990, 12, 19))

@@ -98,6 +98,8 @@ def fill_orders(
     settings: FillSettings,
 ) -> DayFills:
     """Fill ``orders`` (signed shares per code, decided the day before) on day ``on``'s bars."""
+    if not orders.any():
+        return _nothing(orders.size)
     rules = rules_on(on)
     limits = price_limits(
         rules, universe.boards, bars.pre_close, bars.is_st, bars.list_days, bars.up_limit, bars.down_limit
@@ -163,6 +165,13 @@ def fill_orders(
     )
 
 
+def _nothing(n: int) -> DayFills:
+    zeros, missing = np.zeros(n), np.full(n, np.nan)
+    return DayFills(
+        np.zeros(n, dtype=np.int64), missing, missing, zeros, zeros, zeros, zeros, zeros, _Cuts().refusals()
+    )
+
+
 def _sells(
     wanted: IntArray,
     tradable: BoolArray,
@@ -201,16 +210,37 @@ def _within_cash(
     minimum: IntArray,
     step: IntArray,
 ) -> IntArray:
-    """Buys scaled down, all in the same proportion of their full cost, to whole lots the budget pays for."""
+    """Buys scaled down, all in the same proportion of their full cost, to whole lots the budget pays for; what the
+    lot rounding leaves over then tops the cut orders up, one by one in universe order."""
     wanted = buys > 0
     if not wanted.any():
         return buys
-    full = order_costs(buys, price, wanted, universe.exchanges, rules, settings.commission)
-    cost = np.where(wanted, buys * np.nan_to_num(price) + full.total, 0.0)
+    safe_price = np.where(wanted, price, 1.0)
+
+    def cost_of(qty: IntArray, at: slice) -> FloatArray:
+        fees = order_costs(
+            qty, safe_price[at], wanted[at], universe.exchanges[at], rules, settings.commission
+        )
+        spent: FloatArray = np.where(qty > 0, qty * safe_price[at] + fees.total, 0.0)
+        return spent
+
+    def whole_lots(cash: FloatArray, at: slice) -> IntArray:
+        can_pay = affordable_shares(cash, safe_price[at], universe.exchanges[at], rules, settings.commission)
+        shares = np.minimum(buys[at], np.floor(can_pay + 1e-9).astype(np.int64))
+        return np.where(wanted[at], lot_floor(shares, minimum[at], step[at]), 0).astype(np.int64)
+
+    everything = slice(None)
+    cost = cost_of(buys, everything)
     if cost.sum() <= budget:
         return buys
-    share = np.where(wanted, np.maximum(budget, 0.0) * cost / cost.sum() - _CENT_ROUNDING_MARGIN, 0.0)
-    safe_price = np.where(wanted, price, 1.0)
-    can_pay = affordable_shares(share, safe_price, universe.exchanges, rules, settings.commission)
-    scaled = np.minimum(buys, np.floor(can_pay + 1e-9).astype(np.int64))
-    return np.where(wanted, lot_floor(scaled, minimum, step), 0).astype(np.int64)
+    share = np.where(wanted, max(budget, 0.0) * cost / cost.sum() - _CENT_ROUNDING_MARGIN, 0.0)
+    scaled = whole_lots(share, everything)
+    spent = cost_of(scaled, everything)
+    left = budget - float(spent.sum())
+    for index in np.flatnonzero(scaled < buys).tolist():
+        one = slice(index, index + 1)
+        more = whole_lots(spent[one] + left - _CENT_ROUNDING_MARGIN, one)
+        extra = float(cost_of(more, one)[0] - spent[index])
+        if more[0] > scaled[index] and extra <= left:
+            scaled[index], spent[index], left = more[0], spent[index] + extra, left - extra
+    return scaled

@@ -101,7 +101,9 @@ TRANSFER_FEE: tuple[TransferFee, ...] = (
     TransferFee(date(1991, 10, 10), Exchange.SSE, 0.0, 0.001, 1.0),
     # SZSE charged investors no separate transfer fee before the 2015 unification.
     TransferFee(date(1991, 10, 10), Exchange.SZSE, 0.0, 0.0, 0.0),
-    # CSDC 2012: SSE A-share transfer fee cut by 40% to 0.6 CNY per 1,000 shares (minimum 1 CNY), 2012-06-01.
+    # CSDC 2012: SSE A-share transfer fee cut by 40% to 0.6 CNY per 1,000 shares (minimum 1 CNY). The 0.6 rate is
+    # the one in force until 2015-08-01; the 2012-06-01 date (and the 1‰-of-par rate before it) are not yet checked
+    # against the CSDC notice itself.
     TransferFee(date(2012, 6, 1), Exchange.SSE, 0.0, 0.0006, 1.0),
     # CSDC 2015-07 notice: 0.02‰ of traded value on both sides, both exchanges, from 2015-08-01.
     TransferFee(date(2015, 8, 1), Exchange.SSE, 0.00002, 0.0, 0.0),
@@ -127,15 +129,16 @@ PRICE_LIMITS: tuple[PriceLimit, ...] = (
     PriceLimit(date(2020, 8, 24), Board.CHINEXT, 0.20, 0.20),
     # BSE trading rules: ±30% from its opening on 2021-11-15.
     PriceLimit(date(2021, 11, 15), Board.BSE, 0.30, 0.30),
-    # SSE/SZSE 2025-06-27 listing-rule revision: main-board risk-warning (ST) stocks ±10% from 2025-07-07.
-    PriceLimit(date(2025, 7, 7), Board.MAIN, 0.10, 0.10),
+    # Not yet in the table: SSE/SZSE's 2025-06-27 consultation draft (征求意见稿) to widen main-board risk-warning
+    # (ST) stocks to ±10%; add it with its confirmed effective date. Until then main-board ST stays ±5%.
 )
 
 NEW_LISTINGS: tuple[NewListing, ...] = (
     # First trading day without a price limit.
     NewListing(date(1991, 10, 10), Board.MAIN, 1),
     NewListing(date(2009, 10, 30), Board.CHINEXT, 1),
-    # SSE/SZSE 2013-12 IPO reform: first-day orders within 144% / 64% of the issue price from 2014-01-01 ("44%").
+    # SSE/SZSE 2013-12 notices on new-listing trading (IPO reform): first-day orders within 144% / 64% of the issue
+    # price ("44%"), applied here from 2014-01-01, before the reform's first listings (2014-01-17).
     NewListing(date(2014, 1, 1), Board.MAIN, 0, 0.44, 0.36),
     NewListing(date(2014, 1, 1), Board.CHINEXT, 0, 0.44, 0.36),
     # SSE STAR Market trading rules: no limit for the first 5 trading days.
