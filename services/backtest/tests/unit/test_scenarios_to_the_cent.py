@@ -73,6 +73,21 @@ def test_dividend_tax_on_a_sale_within_a_month(bars: Callable[..., DayBars], uni
     assert ledger.dividend_tax_paid == pytest.approx(100.0)
 
 
+def test_dividend_tax_withheld_on_payment_before_2013(bars: Callable[..., DayBars], universe_of: UniverseOf) -> None:
+    universe = universe_of(["600000.SH"])
+    event = Dividend(0, date(2010, 6, 8), date(2010, 6, 9), date(2010, 6, 9), 0.50, 0.0, date(2010, 6, 10))
+    ledger, schedule = Ledger(1, 100_000.0, dividend_tax=True), DividendSchedule([event])
+    # 2010: stamp duty 0.1% on sells only; SSE transfer fee 0.6 per 1,000 shares, minimum 1.00.
+    _day(date(2010, 6, 7), 1_000, bars(), universe, ledger, schedule)  # 10,000 + 5.00 + 1.00 → 89,994.00
+    _day(date(2010, 6, 8), 0, bars(), universe, ledger, schedule)
+    # 财税[2005]102号: 10% withheld on payment → 500.00 − 50.00 = 450.00 credited, nothing more on sale.
+    _day(date(2010, 6, 9), 0, bars(open=9.50, pre_close=9.50), universe, ledger, schedule)
+    assert round(ledger.cash, 2) == 90_444.00 and ledger.dividend_tax_paid == pytest.approx(50.0)
+    # Sell 1,000 at 9.50: 9,500 − 5.00 − 9.50 − 1.00 = 9,484.50 → 99,928.50.
+    _day(date(2010, 6, 10), -1_000, bars(open=9.50, pre_close=9.50), universe, ledger, schedule)
+    assert round(ledger.cash, 2) == 99_928.50 and ledger.dividend_tax_paid == pytest.approx(50.0)
+
+
 def test_minimum_and_proportional_commission(bars: Callable[..., DayBars], universe_of: UniverseOf) -> None:
     universe = universe_of(["600000.SH"])
     ledger = Ledger(1, 200_000.0)
