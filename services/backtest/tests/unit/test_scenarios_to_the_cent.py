@@ -73,7 +73,9 @@ def test_dividend_tax_on_a_sale_within_a_month(bars: Callable[..., DayBars], uni
     assert ledger.dividend_tax_paid == pytest.approx(100.0)
 
 
-def test_dividend_tax_withheld_on_payment_before_2013(bars: Callable[..., DayBars], universe_of: UniverseOf) -> None:
+def test_dividend_tax_withheld_on_payment_before_2013(
+    bars: Callable[..., DayBars], universe_of: UniverseOf
+) -> None:
     universe = universe_of(["600000.SH"])
     event = Dividend(0, date(2010, 6, 8), date(2010, 6, 9), date(2010, 6, 9), 0.50, 0.0, date(2010, 6, 10))
     ledger, schedule = Ledger(1, 100_000.0, dividend_tax=True), DividendSchedule([event])

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from enum import IntEnum
 
 import numpy as np
-import numpy.typing as npt
+
+from zquant_backtest.domain.arrays import CodeArray
 
 
 class Board(IntEnum):
@@ -51,10 +52,10 @@ def exchange_of(ts_code: str) -> Exchange:
     return {"SH": Exchange.SSE, "SZ": Exchange.SZSE, "BJ": Exchange.BSE}[suffix]
 
 
-def boards_of(codes: Sequence[str]) -> npt.NDArray[np.int8]:
+def boards_of(codes: Sequence[str]) -> CodeArray:
     """Vector of ``Board`` values, one per code, for the fill kernel."""
     return np.array([board_of(code) for code in codes], dtype=np.int8)
 
 
-def exchanges_of(codes: Sequence[str]) -> npt.NDArray[np.int8]:
+def exchanges_of(codes: Sequence[str]) -> CodeArray:
     return np.array([exchange_of(code) for code in codes], dtype=np.int8)

@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 
+from zquant_backtest.domain.arrays import FloatArray
 from zquant_backtest.domain.ledger import Ledger
 from zquant_backtest.domain.limits import round_half_up_cents
 from zquant_backtest.domain.rules import rules_on
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from zquant_backtest.domain.arrays import BoolArray, CodeArray, FloatArray, IntArray
 from zquant_backtest.domain.limits import round_half_up_cents
 from zquant_backtest.domain.rules import DayRules
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -36,8 +33,8 @@ class Costs:
 def order_costs(
     qty: IntArray,
     price: FloatArray,
-    is_buy: npt.NDArray[np.bool_],
-    exchanges: npt.NDArray[np.int8],
+    is_buy: BoolArray,
+    exchanges: CodeArray,
     rules: DayRules,
     commission: CommissionModel,
 ) -> Costs:
@@ -60,7 +57,7 @@ def order_costs(
 def affordable_shares(
     cash: FloatArray,
     price: FloatArray,
-    exchanges: npt.NDArray[np.int8],
+    exchanges: CodeArray,
     rules: DayRules,
     commission: CommissionModel,
 ) -> FloatArray:

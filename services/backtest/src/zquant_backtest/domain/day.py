@@ -6,15 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-import numpy.typing as npt
-
+from zquant_backtest.domain.arrays import FloatArray, IntArray
 from zquant_backtest.domain.corporate_actions import DividendSchedule, carry_by_adj_factor
 from zquant_backtest.domain.fills import Universe, fill_orders
 from zquant_backtest.domain.ledger import Ledger, NavPoint
 from zquant_backtest.domain.orders import DayBars, DayFills, FillSettings
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,7 +21,7 @@ class DayResult:
 
 def trade_day(
     on: date,
-    orders: npt.NDArray[np.int64],
+    orders: IntArray,
     bars: DayBars,
     universe: Universe,
     ledger: Ledger,

@@ -10,16 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 
+from zquant_backtest.domain.arrays import BoolArray, CodeArray, FloatArray, IntArray
 from zquant_backtest.domain.costs import affordable_shares, order_costs
 from zquant_backtest.domain.limits import Limits, price_limits
 from zquant_backtest.domain.orders import DayBars, DayFills, FillSettings, Reason, Refusals, Timing
 from zquant_backtest.domain.rules import DayRules, rules_on
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 _PRICE_TOLERANCE = 1e-6
 _CENT_ROUNDING_MARGIN = 0.02
@@ -28,8 +24,8 @@ _CENT_ROUNDING_MARGIN = 0.02
 
 @dataclass(frozen=True, eq=False)
 class Universe:
-    boards: npt.NDArray[np.int8]
-    exchanges: npt.NDArray[np.int8]
+    boards: CodeArray
+    exchanges: CodeArray
 
 
 @dataclass

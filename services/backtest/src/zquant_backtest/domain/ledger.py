@@ -7,16 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-import numpy.typing as npt
 
+from zquant_backtest.domain.arrays import BoolArray, FloatArray, IntArray
 from zquant_backtest.domain.limits import round_half_up_cents
 from zquant_backtest.domain.lots import LotBook
 from zquant_backtest.domain.orders import DayFills
 from zquant_backtest.domain.rules import rules_on
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from zquant_backtest.domain.arrays import BoolArray, CodeArray, FloatArray, IntArray
 from zquant_backtest.domain.rules import DayRules
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def to_cents(price: FloatArray) -> IntArray:
@@ -45,7 +41,7 @@ class Limits:
 
 def price_limits(
     rules: DayRules,
-    boards: npt.NDArray[np.int8],
+    boards: CodeArray,
     pre_close: FloatArray,
     is_st: BoolArray,
     list_days: IntArray,

@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-DateArray = npt.NDArray[np.datetime64]
+from zquant_backtest.domain.arrays import DateArray, FloatArray
 
 PERIODS_PER_YEAR = 252
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
-import numpy as np
-import numpy.typing as npt
-
+from zquant_backtest.domain.arrays import BoolArray, FloatArray, IntArray
 from zquant_backtest.domain.costs import CommissionModel
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 class Timing(Enum):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_backtest.domain import metrics
+from zquant_backtest.domain.arrays import DateArray, FloatArray
 from zquant_backtest.domain.ledger import Ledger
-from zquant_backtest.domain.metrics import DateArray, Drawdown, FloatArray, TradeStats
+from zquant_backtest.domain.metrics import Drawdown, TradeStats
 from zquant_backtest.domain.rules import RULES_VERSION
 
 

@@ -10,13 +10,10 @@ from functools import lru_cache
 from typing import Protocol, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
 from zquant_backtest.domain import rules_table as table
+from zquant_backtest.domain.arrays import FloatArray, IntArray
 from zquant_backtest.domain.boards import Board, Exchange
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 RULES_START = date(1991, 10, 10)
 
