@@ -83,6 +83,20 @@ def _volume_cap(bars: DayBars, settings: FillSettings) -> IntArray:
     return np.floor(bars.volume * 100.0 * settings.volume_cap + 1e-9).astype(np.int64)
 
 
+@dataclass(frozen=True, eq=False)
+class _Day:
+    """What every rule of one fill day looks at."""
+
+    bars: DayBars
+    base: FloatArray
+    tradable: BoolArray
+    limits: Limits
+    minimum: IntArray
+    step: IntArray
+    cap: IntArray
+    cuts: _Cuts
+
+
 def fill_orders(
     on: date,
     orders: IntArray,
@@ -101,63 +115,46 @@ def fill_orders(
         rules, universe.boards, bars.pre_close, bars.is_st, bars.list_days, bars.up_limit, bars.down_limit
     )
     base = base_price(bars, settings.timing)
-    tradable = bars.has_bar & (bars.volume > 0) & np.isfinite(base)
-    cuts = _Cuts()
-    minimum, step = rules.lot_minimum[universe.boards], rules.lot_step[universe.boards]
-    cap = _volume_cap(bars, settings)
+    day = _Day(
+        bars=bars,
+        base=base,
+        tradable=bars.has_bar & (bars.volume > 0) & np.isfinite(base),
+        limits=limits,
+        minimum=rules.lot_minimum[universe.boards],
+        step=rules.lot_step[universe.boards],
+        cap=_volume_cap(bars, settings),
+        cuts=_Cuts(),
+    )
     slip = settings.slippage_bps / 10_000.0
-
     sell_price = np.clip(base * (1.0 - slip), limits.down, limits.up)
-    sells = _sells(
-        np.maximum(-orders, 0),
-        tradable,
-        base,
-        bars,
-        limits,
-        total_qty,
-        sellable_qty,
-        minimum,
-        step,
-        cap,
-        cuts,
-    )
-    sell_costs = order_costs(
-        sells, sell_price, np.zeros(sells.shape, dtype=bool), universe.exchanges, rules, settings.commission
-    )
-    sell_flow = np.where(sells > 0, sells * sell_price - sell_costs.total, 0.0)
-
     buy_price = np.clip(base * (1.0 + slip), limits.down, limits.up)
-    buys = np.maximum(orders, 0)
-    buys = cuts.record(Reason.SUSPENDED, buys, np.where(tradable, buys, 0))
-    buys = cuts.record(Reason.LIMIT_UP_LOCKED, buys, np.where(_locked(base, bars, limits.up, True), 0, buys))
-    buys = cuts.record(Reason.LOT_SIZE, buys, lot_floor(buys, minimum, step))
-    buys = cuts.record(Reason.VOLUME_CAP, buys, lot_floor(np.minimum(buys, cap), minimum, step))
-    budget = cash + float(sell_flow.sum())
-    buys = cuts.record(
+
+    sells = _sells(day, np.maximum(-orders, 0), total_qty, sellable_qty)
+    no_buys = np.zeros(sells.shape, dtype=bool)
+    sell_costs = order_costs(sells, sell_price, no_buys, universe.exchanges, rules, settings.commission)
+    budget = cash + float(np.where(sells > 0, sells * sell_price - sell_costs.total, 0.0).sum())
+    buys = _buys(day, np.maximum(orders, 0))
+    buys = day.cuts.record(
         Reason.INSUFFICIENT_CASH,
         buys,
-        _within_cash(buys, buy_price, budget, universe, rules, settings, minimum, step),
-    )
-    buy_costs = order_costs(
-        buys, buy_price, np.ones(buys.shape, dtype=bool), universe.exchanges, rules, settings.commission
+        _within_cash(buys, buy_price, budget, universe, rules, settings, day.minimum, day.step),
     )
 
-    is_sell = sells > 0
-    qty = np.where(is_sell, -sells, buys).astype(np.int64)
-    price = np.where(is_sell, sell_price, np.where(buys > 0, buy_price, np.nan))
-    traded = qty != 0
+    qty = np.where(sells > 0, -sells, buys).astype(np.int64)
+    traded, is_buy = qty != 0, qty > 0
+    price = np.where(qty < 0, sell_price, np.where(is_buy, buy_price, np.nan))
+    costs = order_costs(np.abs(qty), price, is_buy, universe.exchanges, rules, settings.commission)
+    value = np.where(traded, np.abs(qty) * np.nan_to_num(price), 0.0)
     return DayFills(
         qty=qty,
         price=price,
         base_price=np.where(traded, base, np.nan),
-        commission=np.where(is_sell, sell_costs.commission, buy_costs.commission),
-        stamp_duty=np.where(is_sell, sell_costs.stamp_duty, buy_costs.stamp_duty),
-        transfer_fee=np.where(is_sell, sell_costs.transfer_fee, buy_costs.transfer_fee),
+        commission=costs.commission,
+        stamp_duty=costs.stamp_duty,
+        transfer_fee=costs.transfer_fee,
         slippage=np.where(traded, np.abs(qty) * np.abs(np.nan_to_num(price) - np.nan_to_num(base)), 0.0),
-        cash_flow=np.where(
-            is_sell, sell_flow, np.where(buys > 0, -(buys * buy_price + buy_costs.total), 0.0)
-        ),
-        refusals=cuts.refusals(),
+        cash_flow=np.where(is_buy, -value, value) - costs.total,
+        refusals=day.cuts.refusals(),
     )
 
 
@@ -168,32 +165,31 @@ def _nothing(n: int) -> DayFills:
     )
 
 
-def _sells(
-    wanted: IntArray,
-    tradable: BoolArray,
-    base: FloatArray,
-    bars: DayBars,
-    limits: Limits,
-    total_qty: IntArray,
-    sellable_qty: IntArray,
-    minimum: IntArray,
-    step: IntArray,
-    cap: IntArray,
-    cuts: _Cuts,
-) -> IntArray:
+def _sells(day: _Day, wanted: IntArray, total_qty: IntArray, sellable_qty: IntArray) -> IntArray:
     """Sell quantities after every rule; an odd lot passes only when it clears the whole position."""
-    sells = cuts.record(Reason.NO_POSITION, wanted, np.where(total_qty > 0, wanted, 0))
-    sells = cuts.record(Reason.SUSPENDED, sells, np.where(tradable, sells, 0))
-    sells = cuts.record(
-        Reason.LIMIT_DOWN_LOCKED, sells, np.where(_locked(base, bars, limits.down, False), 0, sells)
-    )
-    sells = cuts.record(Reason.T1_NOT_SELLABLE, sells, np.minimum(sells, sellable_qty))
 
     def whole(q: IntArray) -> IntArray:
-        return np.where((q >= total_qty) & (q > 0), total_qty, lot_floor(q, minimum, step)).astype(np.int64)
+        clears = (q >= total_qty) & (q > 0)
+        return np.where(clears, total_qty, lot_floor(q, day.minimum, day.step)).astype(np.int64)
 
+    locked = _locked(day.base, day.bars, day.limits.down, at_up=False)
+    cuts = day.cuts
+    sells = cuts.record(Reason.NO_POSITION, wanted, np.where(total_qty > 0, wanted, 0))
+    sells = cuts.record(Reason.SUSPENDED, sells, np.where(day.tradable, sells, 0))
+    sells = cuts.record(Reason.LIMIT_DOWN_LOCKED, sells, np.where(locked, 0, sells))
+    sells = cuts.record(Reason.T1_NOT_SELLABLE, sells, np.minimum(sells, sellable_qty))
     sells = cuts.record(Reason.LOT_SIZE, sells, whole(sells))
-    return cuts.record(Reason.VOLUME_CAP, sells, whole(np.minimum(sells, cap)))
+    return cuts.record(Reason.VOLUME_CAP, sells, whole(np.minimum(sells, day.cap)))
+
+
+def _buys(day: _Day, wanted: IntArray) -> IntArray:
+    """Buy quantities after every rule but the cash check."""
+    locked = _locked(day.base, day.bars, day.limits.up, at_up=True)
+    cuts = day.cuts
+    buys = cuts.record(Reason.SUSPENDED, wanted, np.where(day.tradable, wanted, 0))
+    buys = cuts.record(Reason.LIMIT_UP_LOCKED, buys, np.where(locked, 0, buys))
+    buys = cuts.record(Reason.LOT_SIZE, buys, lot_floor(buys, day.minimum, day.step))
+    return cuts.record(Reason.VOLUME_CAP, buys, lot_floor(np.minimum(buys, day.cap), day.minimum, day.step))
 
 
 def _within_cash(
