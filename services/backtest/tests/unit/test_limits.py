@@ -89,3 +89,16 @@ def test_published_limits_win_where_present() -> None:
         given_down=np.array([9.01, np.nan]),
     )
     assert list(limits.up) == [10.99, 11.0] and list(limits.down) == [9.01, 9.0]
+
+
+def test_star_and_bse_no_limit_listing_days() -> None:
+    codes = ["688001.SH", "688001.SH", "830799.BJ", "830799.BJ"]
+    limits = price_limits(
+        rules_on(date(2024, 6, 3)),
+        boards_of(codes),
+        pre_close=np.full(4, 20.0),
+        is_st=np.zeros(4, bool),
+        list_days=np.array([5, 6, 1, 2]),
+    )
+    assert list(limits.up) == [np.inf, 24.0, np.inf, 26.0]
+    assert list(limits.down) == [0.0, 16.0, 0.0, 14.0]
