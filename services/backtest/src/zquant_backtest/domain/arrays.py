@@ -1,0 +1,13 @@
+"""The numpy array types the domain passes around, one slot per code (or per day)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+CodeArray = npt.NDArray[np.int8]
+"""``Board`` or ``Exchange`` values per code."""
+DateArray = npt.NDArray[np.datetime64]
