@@ -26,7 +26,7 @@ class SortedRows:
 
 
 def sort_rows(values: FloatPanel) -> SortedRows:
-    order = np.argsort(values, axis=1, kind="stable")
+    order = np.argsort(values, axis=1)
     ordered = np.take_along_axis(values, order, axis=1)
     counts = np.count_nonzero(~np.isnan(values), axis=1)
     return SortedRows(order=order, values=ordered, counts=counts)
