@@ -36,15 +36,14 @@ def average_ranks(rows: SortedRows) -> FloatPanel:
     """1-based ranks per row, ties sharing their average rank (as `scipy.stats.rankdata`); NaN stays NaN."""
     ordered = rows.values
     width = ordered.shape[1]
-    position = np.arange(width)
-    starts_group = np.ones(ordered.shape, dtype=bool)
-    starts_group[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    first = np.maximum.accumulate(np.where(starts_group, position, 0), axis=1)
-    ends_group = np.ones(ordered.shape, dtype=bool)
-    ends_group[:, :-1] = starts_group[:, 1:]
-    last_reversed = np.where(ends_group, position, width - 1)[:, ::-1]
-    last = np.minimum.accumulate(last_reversed, axis=1)[:, ::-1]
-    sorted_ranks = (first + last) / 2.0 + 1.0
+    flat = ordered.ravel()
+    starts_group = np.ones(flat.shape, dtype=bool)
+    starts_group[1:] = flat[1:] != flat[:-1]
+    starts_group[::width] = True
+    group_start = np.flatnonzero(starts_group)
+    group_size = np.diff(np.append(group_start, flat.size))
+    group_rank = (group_start % width) + (group_size - 1) / 2.0 + 1.0
+    sorted_ranks = np.repeat(group_rank, group_size).reshape(ordered.shape)
     sorted_ranks[np.isnan(ordered)] = np.nan
     ranks = np.empty_like(sorted_ranks)
     np.put_along_axis(ranks, rows.order, sorted_ranks, axis=1)
