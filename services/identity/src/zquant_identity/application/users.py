@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from zquant_identity.application import events
@@ -16,6 +15,7 @@ from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
 from zquant_identity.domain.throttling import throttle_key
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
 DEFAULT_ROLE = "researcher"
@@ -116,11 +116,10 @@ class UserUseCases:
         self._cache.put(view)
         return view
 
-    async def list(self, filter: UserFilter, after: str | None, limit: int) -> tuple[Sequence[UserView], bool]:
+    async def list(self, filter: UserFilter, after: str | None, limit: int) -> Page[UserView]:
         async with self._uow() as uow:
-            users = await uow.users.list(filter, after, limit + 1)
-            views = [await self._view(uow, u) for u in users[:limit]]
-            return views, len(users) > limit
+            users = await fetch_page(lambda n: uow.users.list(filter, after, n), limit)
+            return Page([await self._view(uow, u) for u in users.items], users.more)
 
     async def update(self, actor: Principal, user_id: str, username: str | None, email: str | None) -> UserView:
         """Checks both fields before changing either, so no half-checked change is flushed early."""
