@@ -14,7 +14,7 @@ from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
 from zquant_identity.domain.throttling import throttle_key
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
@@ -106,8 +106,8 @@ class UserUseCases:
 
     async def get(self, actor: Principal, user_id: str) -> UserView:
         """Anyone may read themselves; reading others needs user:read."""
-        if user_id != actor.user_id and not actor.has("user:read"):
-            raise PermissionDenied("permission 'user:read' required", permission="user:read")
+        if user_id != actor.user_id:
+            actor.require("user:read")
         cached = self._cache.get(user_id)
         if cached is not None:
             return cached
