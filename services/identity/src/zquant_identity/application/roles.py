@@ -8,7 +8,7 @@ from zquant_identity.application.revocations import revoke_role, revoke_user
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import Permission, Role
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, found, required
 from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
@@ -22,12 +22,7 @@ class RoleUseCases:
         self._cache = cache
 
     async def _get(self, uow, name: str) -> Role:
-        if not name:
-            raise InvalidArgument("name", "required")
-        role = await uow.roles.get(name)
-        if role is None:
-            raise NotFound("role", name)
-        return role
+        return found(await uow.roles.get(required(name, "name")), "role", name)
 
     async def create(self, actor: Principal, name: str, description: str, permissions: list[str]) -> Role:
         rules.check_role_name(name)
@@ -113,9 +108,7 @@ class RoleUseCases:
             role = await uow.roles.get(role_name)
             if role is None:
                 raise NotFound("role", role_name) if role_name else InvalidArgument("role", "required")
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise NotFound("user", user_id)
+            user = found(await uow.users.get(user_id), "user", user_id)
             rules.require_admin_to_change(actor, user.role, "change the role of")
             rules.require_held(actor, role.permissions, f"assigning role {role_name!r}")
             if role_name != rules.ADMIN_ROLE and await is_last_active_admin(uow, user):

@@ -14,7 +14,7 @@ from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
 from zquant_identity.domain.throttling import throttle_key
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, found, required
 from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
@@ -42,12 +42,7 @@ class UserUseCases:
         return UserView(user, role.permissions if role else [])
 
     async def _get(self, uow, user_id: str) -> User:
-        if not user_id:
-            raise InvalidArgument("user_id", "required")
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound("user", user_id)
-        return user
+        return found(await uow.users.get(required(user_id, "user_id")), "user", user_id)
 
     async def create(self, actor: Principal, username: str, email: str, password: str, role: str) -> UserView:
         """Creating a user assigns a role, so the creator must hold every permission of that role."""

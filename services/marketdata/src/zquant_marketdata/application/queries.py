@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound, found, required
 from zquant_kit.limits import HeavyReadBounds, HeavyReadLimiter
 from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.text import check_text
@@ -164,12 +164,7 @@ class MarketQueries:
 
     async def get_stock(self, ts_code: str) -> Stock:
         code = check_text(ts_code.strip().upper(), "ts_code", max_length=MAX_CODE_LENGTH)
-        if not code:
-            raise InvalidArgument("ts_code", "required")
-        stock = await self._repo.get_stock(code)
-        if stock is None:
-            raise NotFound("stock", code)
-        return stock
+        return found(await self._repo.get_stock(required(code, "ts_code")), "stock", code)
 
     async def trade_calendar(self, exchange: str, start: str, end: str, open_only: bool) -> list[TradeDay]:
         exchange = (exchange or CALENDAR_EXCHANGE).upper()

@@ -13,7 +13,8 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from zquant_kit import pagination
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -49,6 +50,25 @@ TABLE_STATISTICS: Cursor[TableStatistic, tuple[str, dt.date]] = Cursor(
     key=lambda stat: (stat.dataset, stat.stat_date.isoformat()),
     parse=lambda key: (key[0], dt.date.fromisoformat(key[1])),
 )
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+async def _dataset_page(
+    cursor: Cursor[T, K],
+    fetch: Callable[[str | None, K | None, int], Awaitable[Sequence[T]]],
+    dataset: str,
+    page_size: int,
+    page_token: str,
+) -> tuple[list[T], str]:
+    """One page of a list kept per dataset ("" lists every dataset), and the token of the next page."""
+    if dataset and dataset not in DATASETS:
+        raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
+    after = cursor.after(page_token)
+    page = await fetch_page(lambda n: fetch(dataset or None, after, n), pagination.page_size(page_size))
+    return page.items, cursor.next_token(page)
+
 
 SWEEP_INTERVAL = dt.timedelta(seconds=5)
 """How often a process looks for runs whose lease lapsed (StartSync, GetSyncStatus and CancelSync also look)."""
@@ -233,20 +253,10 @@ class SyncUseCases:
         return statuses, running
 
     async def list_logs(self, dataset: str, page_size: int, page_token: str) -> tuple[list[SyncLogEntry], str]:
-        if dataset and dataset not in DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-        size = pagination.page_size(page_size)
-        after = SYNC_LOGS.after(page_token)
-        page = await fetch_page(lambda n: self._repo.list_logs(dataset or None, after, n), size)
-        return page.items, SYNC_LOGS.next_token(page)
+        return await _dataset_page(SYNC_LOGS, self._repo.list_logs, dataset, page_size, page_token)
 
     async def statistics(self, dataset: str, page_size: int, page_token: str) -> tuple[list[TableStatistic], str]:
-        if dataset and dataset not in DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-        size = pagination.page_size(page_size)
-        after = TABLE_STATISTICS.after(page_token)
-        page = await fetch_page(lambda n: self._repo.list_statistics(dataset or None, after, n), size)
-        return page.items, TABLE_STATISTICS.next_token(page)
+        return await _dataset_page(TABLE_STATISTICS, self._repo.list_statistics, dataset, page_size, page_token)
 
     def _ended(self, handle: RunHandle) -> None:
         """The engine's last step of a run: its datasets are free again for `start` here."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from zquant.identity.v1 import events_pb2
-from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated, found
 from zquant_kit.events.model import Event
 from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
@@ -163,10 +163,7 @@ class WatchlistUseCases:
 
     @staticmethod
     async def _own_favorite(uow: WatchlistUnitOfWork, actor: Principal, ts_code: str) -> Favorite:
-        found = await uow.favorites.get(actor.user_id, ts_code)
-        if found is None:
-            raise NotFound("favorite", ts_code)
-        return found
+        return found(await uow.favorites.get(actor.user_id, ts_code), "favorite", ts_code)
 
     @staticmethod
     async def _own_position(uow: WatchlistUnitOfWork, actor: Principal, position_id: str) -> Position:

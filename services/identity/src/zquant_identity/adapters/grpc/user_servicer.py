@@ -11,6 +11,15 @@ from zquant_kit import pagination, principal
 from zquant_kit.errors import InvalidArgument
 
 
+def _filter(request: user_pb2.ListUsersRequest) -> UserFilter:
+    return UserFilter(
+        username=request.username,
+        email=request.email,
+        role=request.role,
+        active=request.active if request.HasField("active") else None,
+    )
+
+
 class UserServicer(user_pb2_grpc.UserServiceServicer):
     def __init__(self, users: UserUseCases) -> None:
         self._users = users
@@ -29,17 +38,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     async def ListUsers(self, request, context):
         principal.require("user:read")
         limit = pagination.page_size(request.page_size)
-        after = USERS.after(request.page_token)
-        page = await self._users.list(
-            UserFilter(
-                username=request.username,
-                email=request.email,
-                role=request.role,
-                active=request.active if request.HasField("active") else None,
-            ),
-            after,
-            limit,
-        )
+        page = await self._users.list(_filter(request), USERS.after(request.page_token), limit)
         users = [user_message(v) for v in page.items]
         return user_pb2.ListUsersResponse(users=users, next_page_token=USERS.next_token(page))
 
