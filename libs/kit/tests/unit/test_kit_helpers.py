@@ -90,13 +90,8 @@ def test_principal_require_returns_the_principal_or_names_the_permission():
 
 
 _metadata = MetaData()
-_rows = Table(
-    "rows",
-    _metadata,
-    Column("key", String(10), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("note", String(10), nullable=False),
-)
+_columns = [Column("key", String(10), primary_key=True), Column("version", Integer), Column("note", String(10))]
+_rows = Table("rows", _metadata, *_columns)
 
 
 async def test_insert_or_ignore_and_upsert_on_sqlite(tmp_path):
