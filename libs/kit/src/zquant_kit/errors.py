@@ -7,6 +7,9 @@ Pure Python on purpose: domain code raises these, and the gRPC adapter
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class ZqError(Exception):
@@ -98,3 +101,17 @@ class ResourceExhausted(ZqError):
     """A per-process budget (e.g. concurrent heavy reads) is used up; retry after `retry_after` seconds."""
 
     reason = "RESOURCE_EXHAUSTED"
+
+
+def required(value: str, field: str) -> str:
+    """`value`, or INVALID_ARGUMENT "required" naming `field` when it is empty."""
+    if not value:
+        raise InvalidArgument(field, "required")
+    return value
+
+
+def found(value: T | None, resource_type: str, resource_name: str) -> T:
+    """What a lookup returned, or NOT_FOUND naming the resource when it returned None."""
+    if value is None:
+        raise NotFound(resource_type, resource_name)
+    return value

@@ -34,6 +34,13 @@ class Principal:
         resource = permission.split(":", 1)[0]
         return f"{resource}:*" in self.permissions
 
+    def require(self, permission: str) -> Principal:
+        """This principal, if it holds `permission`; PERMISSION_DENIED naming the permission otherwise.
+        The one permission check: RPCs call it through `require()`, use cases on their `actor`."""
+        if not self.has(permission):
+            raise PermissionDenied(f"permission {permission!r} required", permission=permission)
+        return self
+
 
 _current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("zq_principal", default=None)
 
@@ -49,11 +56,11 @@ def current_or_none() -> Principal | None:
     return _current.get()
 
 
-def bind(principal: Principal | None) -> contextvars.Token:
+def bind(principal: Principal | None) -> contextvars.Token[Principal | None]:
     return _current.set(principal)
 
 
-def reset(token: contextvars.Token) -> None:
+def reset(token: contextvars.Token[Principal | None]) -> None:
     _current.reset(token)
 
 
@@ -71,7 +78,4 @@ def require_service() -> Principal:
 
 def require(permission: str) -> Principal:
     """Every RPC calls this: the service re-checks, whatever the gateway did."""
-    principal = current()
-    if not principal.has(permission):
-        raise PermissionDenied(f"permission {permission!r} required", permission=permission)
-    return principal
+    return current().require(permission)

@@ -8,11 +8,11 @@ which must be migrated (`zquant db upgrade marketdata`).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import sys
 from pathlib import Path
 
 from zquant_kit.clock import SystemClock
+from zquant_kit.dates import parse_optional_yyyymmdd
 from zquant_kit.errors import ZqError
 from zquant_kit.persistence import migrations
 from zquant_kit.persistence.engine import create_engine, is_sqlite, session_factory
@@ -71,7 +71,7 @@ async def load_csv(directory: Path, settings: Settings, *, progress: bool = True
         print(f"load-csv: {exc}", file=sys.stderr)
         return 2
     first, last = source.first_day, source.last_day
-    choice = SourceChoice(source, f"csv:{directory}", dt.datetime.strptime(first, "%Y%m%d").date() if first else None)
+    choice = SourceChoice(source, f"csv:{directory}", parse_optional_yyyymmdd(first))
     datasets = list(source.datasets)
     return await _run(settings, choice, datasets, SyncMode.FULL, first or "", last or "", progress=progress)
 

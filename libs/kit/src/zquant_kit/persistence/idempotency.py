@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from zquant_kit.persistence.upsert import insert_or_ignore
 
 
 def processed_messages_table(metadata: MetaData) -> Table:
@@ -23,11 +23,7 @@ def processed_messages_table(metadata: MetaData) -> Table:
 
 async def claim_message(session: AsyncSession, table: Table, consumer: str, event_id: str) -> bool:
     """True the first time (consumer, event_id) is seen; False on a replay. Commits with the effect."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(table)
-        .values(consumer=consumer, event_id=event_id, processed_at=dt.datetime.now(dt.UTC))
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)  # rowcount is not reliable through an ORM session
-    )
+    statement = insert_or_ignore(
+        session, table, consumer=consumer, event_id=event_id, processed_at=dt.datetime.now(dt.UTC)
+    ).returning(table.c.event_id)  # rowcount is not reliable through an ORM session
     return (await session.execute(statement)).first() is not None

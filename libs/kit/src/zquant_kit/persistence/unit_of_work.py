@@ -1,18 +1,24 @@
-"""Unit of work: one transaction, the events it emits go to the outbox in that same transaction."""
+"""Unit of work on SQLAlchemy: one transaction, the events it emits go to the outbox in that same transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar, Self
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit.events.model import Event
+from zquant_kit.persistence.idempotency import claim_message
 from zquant_kit.persistence.outbox import outbox_row
+from zquant_kit.unit_of_work import UnitOfWork
 
 
-class SqlAlchemyUnitOfWork:
-    """Services subclass this to expose their repositories built on `self.session`."""
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """Services subclass this to expose their repositories built on `self.session`, and set
+    `processed_messages` to the table their idempotent consumers `claim` events in."""
+
+    processed_messages: ClassVar[Table | None] = None
 
     def __init__(
         self,
@@ -26,7 +32,7 @@ class SqlAlchemyUnitOfWork:
         self._events: list[Event] = []
         self.session: AsyncSession
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._events = []
         self._enter()
@@ -35,13 +41,18 @@ class SqlAlchemyUnitOfWork:
     def _enter(self) -> None:
         """Hook for subclasses to build repositories on the fresh session."""
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Closing rolls back anything uncommitted; loaded objects stay readable (detached, not expired)."""
         self._events = []
         await self.session.close()
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        if self.processed_messages is None:
+            raise TypeError(f"{type(self).__name__} sets no processed_messages table, so it cannot claim events")
+        return await claim_message(self.session, self.processed_messages, consumer, event_id)
 
     async def commit(self) -> None:
         published = bool(self._events)

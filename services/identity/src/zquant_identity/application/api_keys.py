@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Sequence
 
 from zquant_identity.application.ports import Clock, SecretBox, UnitOfWorkFactory
 from zquant_identity.domain.model import ApiKey
 from zquant_kit.auth import hmac_key
 from zquant_kit.errors import InvalidArgument, NotFound
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
 
@@ -41,10 +41,9 @@ class ApiKeyUseCases:
             await uow.commit()
         return key, secret
 
-    async def list(self, actor: Principal, after: str | None, limit: int) -> tuple[Sequence[ApiKey], bool]:
+    async def list(self, actor: Principal, after: str | None, limit: int) -> Page[ApiKey]:
         async with self._uow() as uow:
-            keys = await uow.api_keys.list_for_user(actor.user_id, after, limit + 1)
-            return keys[:limit], len(keys) > limit
+            return await fetch_page(lambda n: uow.api_keys.list_for_user(actor.user_id, after, n), limit)
 
     async def revoke(self, actor: Principal, key_id: str) -> None:
         """Another user's key is reported NOT_FOUND, so key ids don't leak across users."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 
 from zquant.common.v1 import audit_pb2
 from zquant.identity.v1 import events_pb2
@@ -12,6 +11,7 @@ from zquant_identity.application.ports import AuditFilter, Clock, UnitOfWorkFact
 from zquant_identity.domain.model import AuditEntry, Notification
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.events.model import Event
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 from zquant_kit.text import check_text, storable
 
@@ -35,10 +35,11 @@ class NotificationUseCases:
 
     async def list(
         self, actor: Principal, unread_only: bool, after: tuple[str, str] | None, limit: int
-    ) -> tuple[Sequence[Notification], bool]:
+    ) -> Page[Notification]:
         async with self._uow() as uow:
-            found = await uow.notifications.list_for_user(actor.user_id, unread_only, after, limit + 1)
-            return found[:limit], len(found) > limit
+            return await fetch_page(
+                lambda n: uow.notifications.list_for_user(actor.user_id, unread_only, after, n), limit
+            )
 
     async def mark_read(self, actor: Principal, notification_id: str) -> Notification:
         async with self._uow() as uow:
@@ -104,10 +105,9 @@ class AuditUseCases:
 
     async def list(
         self, filter: AuditFilter, after: tuple[str, str] | None, limit: int
-    ) -> tuple[Sequence[AuditEntry], bool]:
+    ) -> Page[AuditEntry]:
         async with self._uow() as uow:
-            found = await uow.audit.list(filter, after, limit + 1)
-            return found[:limit], len(found) > limit
+            return await fetch_page(lambda n: uow.audit.list(filter, after, n), limit)
 
     async def on_audit_recorded(self, event: Event) -> None:
         message = event.decode(audit_pb2.AuditRecordedEvent)

@@ -17,8 +17,8 @@ from zquant_identity.domain.model import (
     User,
 )
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit import unit_of_work as kit_uow
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_kit.events.model import Event
 from zquant_kit.revocation import Revocation
 
 
@@ -125,7 +125,7 @@ class RevocationRepository(Protocol):
     async def since(self, since_us: int) -> Sequence[Revocation]: ...
 
 
-class IdentityUnitOfWork(Protocol):
+class IdentityUnitOfWork(kit_uow.UnitOfWork, Protocol):
     users: UserRepository
     roles: RoleRepository
     refresh_tokens: RefreshTokenRepository
@@ -135,15 +135,8 @@ class IdentityUnitOfWork(Protocol):
     login_throttles: LoginThrottleRepository
     revocations: RevocationRepository
 
-    async def __aenter__(self) -> IdentityUnitOfWork: ...
-    async def __aexit__(self, *exc_info) -> None: ...
-    def emit(self, event: Event) -> None: ...
-    async def claim(self, consumer: str, event_id: str) -> bool: ...
-    async def commit(self) -> None: ...
 
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> IdentityUnitOfWork: ...
+UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[IdentityUnitOfWork]
 
 
 class PasswordHasher(Protocol):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from zquant_identity.application.admins import is_last_active_admin
 from zquant_identity.application.ports import Clock, UnitOfWorkFactory
 from zquant_identity.application.revocations import revoke_role, revoke_user
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import Permission, Role
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, found, required
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
 SEEDED = frozenset(rules.SEED_ROLES)
@@ -23,12 +22,7 @@ class RoleUseCases:
         self._cache = cache
 
     async def _get(self, uow, name: str) -> Role:
-        if not name:
-            raise InvalidArgument("name", "required")
-        role = await uow.roles.get(name)
-        if role is None:
-            raise NotFound("role", name)
-        return role
+        return found(await uow.roles.get(required(name, "name")), "role", name)
 
     async def create(self, actor: Principal, name: str, description: str, permissions: list[str]) -> Role:
         rules.check_role_name(name)
@@ -62,10 +56,9 @@ class RoleUseCases:
         async with self._uow() as uow:
             return await self._get(uow, name)
 
-    async def list(self, after: str | None, limit: int) -> tuple[Sequence[Role], bool]:
+    async def list(self, after: str | None, limit: int) -> Page[Role]:
         async with self._uow() as uow:
-            roles = await uow.roles.list(after, limit + 1)
-            return roles[:limit], len(roles) > limit
+            return await fetch_page(lambda n: uow.roles.list(after, n), limit)
 
     async def update(self, actor: Principal, name: str, description: str) -> Role:
         rules.check_role_description(description)
@@ -103,10 +96,9 @@ class RoleUseCases:
         self._cache.clear()
         return role
 
-    async def permissions(self, after: str | None, limit: int) -> tuple[Sequence[Permission], bool]:
+    async def permissions(self, after: str | None, limit: int) -> Page[Permission]:
         async with self._uow() as uow:
-            found = await uow.roles.permissions(after, limit + 1)
-            return found[:limit], len(found) > limit
+            return await fetch_page(lambda n: uow.roles.permissions(after, n), limit)
 
     async def assign(self, actor: Principal, user_id: str, role_name: str) -> None:
         """Assigning needs every permission of the new role; only an admin changes an admin's role."""
@@ -116,9 +108,7 @@ class RoleUseCases:
             role = await uow.roles.get(role_name)
             if role is None:
                 raise NotFound("role", role_name) if role_name else InvalidArgument("role", "required")
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise NotFound("user", user_id)
+            user = found(await uow.users.get(user_id), "user", user_id)
             rules.require_admin_to_change(actor, user.role, "change the role of")
             rules.require_held(actor, role.permissions, f"assigning role {role_name!r}")
             if role_name != rules.ADMIN_ROLE and await is_last_active_admin(uow, user):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from zquant_identity.application import events
@@ -15,7 +14,8 @@ from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
 from zquant_identity.domain.model import User
 from zquant_identity.domain.throttling import throttle_key
-from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, found, required
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 
 DEFAULT_ROLE = "researcher"
@@ -42,12 +42,7 @@ class UserUseCases:
         return UserView(user, role.permissions if role else [])
 
     async def _get(self, uow, user_id: str) -> User:
-        if not user_id:
-            raise InvalidArgument("user_id", "required")
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound("user", user_id)
-        return user
+        return found(await uow.users.get(required(user_id, "user_id")), "user", user_id)
 
     async def create(self, actor: Principal, username: str, email: str, password: str, role: str) -> UserView:
         """Creating a user assigns a role, so the creator must hold every permission of that role."""
@@ -106,8 +101,8 @@ class UserUseCases:
 
     async def get(self, actor: Principal, user_id: str) -> UserView:
         """Anyone may read themselves; reading others needs user:read."""
-        if user_id != actor.user_id and not actor.has("user:read"):
-            raise PermissionDenied("permission 'user:read' required", permission="user:read")
+        if user_id != actor.user_id:
+            actor.require("user:read")
         cached = self._cache.get(user_id)
         if cached is not None:
             return cached
@@ -116,11 +111,10 @@ class UserUseCases:
         self._cache.put(view)
         return view
 
-    async def list(self, filter: UserFilter, after: str | None, limit: int) -> tuple[Sequence[UserView], bool]:
+    async def list(self, filter: UserFilter, after: str | None, limit: int) -> Page[UserView]:
         async with self._uow() as uow:
-            users = await uow.users.list(filter, after, limit + 1)
-            views = [await self._view(uow, u) for u in users[:limit]]
-            return views, len(users) > limit
+            users = await fetch_page(lambda n: uow.users.list(filter, after, n), limit)
+            return Page([await self._view(uow, u) for u in users.items], users.more)
 
     async def update(self, actor: Principal, user_id: str, username: str | None, email: str | None) -> UserView:
         """Checks both fields before changing either, so no half-checked change is flushed early."""

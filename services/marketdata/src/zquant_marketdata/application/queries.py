@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound, found, required
 from zquant_kit.limits import HeavyReadBounds, HeavyReadLimiter
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.text import check_text
 from zquant_marketdata.application.query_ports import (
     BarRows,
@@ -156,20 +157,14 @@ class MarketQueries:
 
     # -- reference data ---------------------------------------------------------------------
 
-    async def list_stocks(self, filter: StockFilter, after: str | None, limit: int) -> tuple[list[Stock], bool]:
+    async def list_stocks(self, filter: StockFilter, after: str | None, limit: int) -> Page[Stock]:
         if filter.list_status and filter.list_status not in LIST_STATUSES:
             raise InvalidArgument("list_status", f"{filter.list_status!r} is not one of L, D, P (or empty for all)")
-        stocks = await self._repo.list_stocks(filter, after, limit + 1)
-        return stocks[:limit], len(stocks) > limit
+        return await fetch_page(lambda n: self._repo.list_stocks(filter, after, n), limit)
 
     async def get_stock(self, ts_code: str) -> Stock:
         code = check_text(ts_code.strip().upper(), "ts_code", max_length=MAX_CODE_LENGTH)
-        if not code:
-            raise InvalidArgument("ts_code", "required")
-        stock = await self._repo.get_stock(code)
-        if stock is None:
-            raise NotFound("stock", code)
-        return stock
+        return found(await self._repo.get_stock(required(code, "ts_code")), "stock", code)
 
     async def trade_calendar(self, exchange: str, start: str, end: str, open_only: bool) -> list[TradeDay]:
         exchange = (exchange or CALENDAR_EXCHANGE).upper()

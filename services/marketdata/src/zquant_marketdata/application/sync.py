@@ -13,10 +13,12 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from zquant_kit import pagination
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from zquant_kit.pagination import Cursor, fetch_page
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.sync_engine import DEFAULT_START, SyncEngine
 from zquant_marketdata.application.sync_ports import Clock, SourceProvider, SyncRepository
@@ -35,6 +37,38 @@ from zquant_marketdata.domain.sync import (
 )
 
 log = logging.getLogger(__name__)
+
+SYNC_LOGS: Cursor[SyncLogEntry, tuple[dt.datetime, str]] = Cursor(
+    "sync_logs",
+    2,
+    key=lambda entry: (entry.started_at.isoformat(), entry.id),
+    parse=lambda key: (dt.datetime.fromisoformat(key[0]), key[1]),
+)
+TABLE_STATISTICS: Cursor[TableStatistic, tuple[str, dt.date]] = Cursor(
+    "table_statistics",
+    2,
+    key=lambda stat: (stat.dataset, stat.stat_date.isoformat()),
+    parse=lambda key: (key[0], dt.date.fromisoformat(key[1])),
+)
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+async def _dataset_page(
+    cursor: Cursor[T, K],
+    fetch: Callable[[str | None, K | None, int], Awaitable[Sequence[T]]],
+    dataset: str,
+    page_size: int,
+    page_token: str,
+) -> tuple[list[T], str]:
+    """One page of a list kept per dataset ("" lists every dataset), and the token of the next page."""
+    if dataset and dataset not in DATASETS:
+        raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
+    after = cursor.after(page_token)
+    page = await fetch_page(lambda n: fetch(dataset or None, after, n), pagination.page_size(page_size))
+    return page.items, cursor.next_token(page)
+
 
 SWEEP_INTERVAL = dt.timedelta(seconds=5)
 """How often a process looks for runs whose lease lapsed (StartSync, GetSyncStatus and CancelSync also look)."""
@@ -219,40 +253,10 @@ class SyncUseCases:
         return statuses, running
 
     async def list_logs(self, dataset: str, page_size: int, page_token: str) -> tuple[list[SyncLogEntry], str]:
-        if dataset and dataset not in DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-        size = pagination.page_size(page_size)
-        key = pagination.decode_string_cursor("sync_logs", page_token, 2)
-        after = None
-        if key is not None:
-            try:
-                after = (dt.datetime.fromisoformat(key[0]), key[1])
-            except ValueError:
-                raise InvalidArgument("page_token", "invalid or expired page token") from None
-        entries = await self._repo.list_logs(dataset or None, after, size + 1)
-        token = ""
-        if len(entries) > size:
-            entries = entries[:size]
-            token = pagination.encode_cursor("sync_logs", [entries[-1].started_at.isoformat(), entries[-1].id])
-        return entries, token
+        return await _dataset_page(SYNC_LOGS, self._repo.list_logs, dataset, page_size, page_token)
 
     async def statistics(self, dataset: str, page_size: int, page_token: str) -> tuple[list[TableStatistic], str]:
-        if dataset and dataset not in DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-        size = pagination.page_size(page_size)
-        key = pagination.decode_string_cursor("table_statistics", page_token, 2)
-        after = None
-        if key is not None:
-            try:
-                after = (key[0], dt.date.fromisoformat(key[1]))
-            except ValueError:
-                raise InvalidArgument("page_token", "invalid or expired page token") from None
-        stats = await self._repo.list_statistics(dataset or None, after, size + 1)
-        token = ""
-        if len(stats) > size:
-            stats = stats[:size]
-            token = pagination.encode_cursor("table_statistics", [stats[-1].dataset, stats[-1].stat_date.isoformat()])
-        return stats, token
+        return await _dataset_page(TABLE_STATISTICS, self._repo.list_statistics, dataset, page_size, page_token)
 
     def _ended(self, handle: RunHandle) -> None:
         """The engine's last step of a run: its datasets are free again for `start` here."""

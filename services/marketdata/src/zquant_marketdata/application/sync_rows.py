@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from zquant_kit.dates import parse_yyyymmdd
+
 
 def _to_date(value: Any) -> dt.date | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
@@ -14,7 +16,7 @@ def _to_date(value: Any) -> dt.date | None:
     text = str(value).strip().replace("-", "")
     if not text or text.lower() in {"nan", "none", "nat"}:
         return None
-    return dt.datetime.strptime(text[:8], "%Y%m%d").date()
+    return parse_yyyymmdd(text[:8])
 
 
 def _text(value: Any) -> str | None:

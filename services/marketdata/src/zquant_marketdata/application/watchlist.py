@@ -7,11 +7,11 @@ NOT_FOUND, never PERMISSION_DENIED, so ids don't leak. Every call needs `data:re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from zquant.identity.v1 import events_pb2
-from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from zquant_kit.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated, found
 from zquant_kit.events.model import Event
+from zquant_kit.pagination import Page, fetch_page
 from zquant_kit.principal import Principal
 from zquant_marketdata.application.watchlist_ports import Clock, UnitOfWorkFactory, WatchlistUnitOfWork
 from zquant_marketdata.domain import watchlist as rules
@@ -22,12 +22,6 @@ USER_DELETED = "identity.user.deleted.v1"
 USER_CLEANUP_CONSUMER = "marketdata-user-cleanup"
 
 
-def authorize(actor: Principal) -> Principal:
-    if not actor.has(READ_PERMISSION):
-        raise PermissionDenied(f"permission {READ_PERMISSION!r} required", permission=READ_PERMISSION)
-    return actor
-
-
 class WatchlistUseCases:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -36,7 +30,7 @@ class WatchlistUseCases:
     # -- favorites ---------------------------------------------------------------------------
 
     async def add_favorite(self, actor: Principal, ts_code: str, comment: str) -> Favorite:
-        authorize(actor)
+        actor.require(READ_PERMISSION)
         ts_code = rules.check_ts_code(ts_code)
         comment = rules.check_comment(comment)
         async with self._uow() as uow:
@@ -52,14 +46,13 @@ class WatchlistUseCases:
 
     async def list_favorites(
         self, actor: Principal, after: str | None, limit: int
-    ) -> tuple[Sequence[Favorite], bool]:
-        authorize(actor)
+    ) -> Page[Favorite]:
+        actor.require(READ_PERMISSION)
         async with self._uow() as uow:
-            found = await uow.favorites.list_for_user(actor.user_id, after, limit + 1)
-            return found[:limit], len(found) > limit
+            return await fetch_page(lambda n: uow.favorites.list_for_user(actor.user_id, after, n), limit)
 
     async def update_favorite(self, actor: Principal, ts_code: str, comment: str) -> Favorite:
-        authorize(actor)
+        actor.require(READ_PERMISSION)
         ts_code = rules.check_ts_code(ts_code)
         comment = rules.check_comment(comment)
         async with self._uow() as uow:
@@ -70,7 +63,7 @@ class WatchlistUseCases:
             return favorite
 
     async def remove_favorite(self, actor: Principal, ts_code: str) -> None:
-        authorize(actor)
+        actor.require(READ_PERMISSION)
         ts_code = rules.check_ts_code(ts_code)
         async with self._uow() as uow:
             await uow.favorites.delete(await self._own_favorite(uow, actor, ts_code))
@@ -81,7 +74,7 @@ class WatchlistUseCases:
     async def add_position(
         self, actor: Principal, ts_code: str, quantity: float, average_cost: float, buy_date: str
     ) -> ValuedPosition:
-        authorize(actor)
+        actor.require(READ_PERMISSION)
         ts_code = rules.check_ts_code(ts_code)
         quantity = rules.check_quantity(quantity)
         average_cost = rules.check_average_cost(average_cost)
@@ -107,17 +100,16 @@ class WatchlistUseCases:
 
     async def list_positions(
         self, actor: Principal, after: tuple[str, str] | None, limit: int
-    ) -> tuple[Sequence[ValuedPosition], bool]:
-        authorize(actor)
+    ) -> Page[ValuedPosition]:
+        actor.require(READ_PERMISSION)
         async with self._uow() as uow:
-            found = await uow.positions.list_valued(actor.user_id, after, limit + 1)
-            return found[:limit], len(found) > limit
+            return await fetch_page(lambda n: uow.positions.list_valued(actor.user_id, after, n), limit)
 
     async def update_position(
         self, actor: Principal, position_id: str, quantity: float, average_cost: float, buy_date: str
     ) -> ValuedPosition:
         """Replaces quantity, average cost and buy date (the request has no field mask); the code stays."""
-        authorize(actor)
+        actor.require(READ_PERMISSION)
         if not position_id:
             raise InvalidArgument("position_id", "required")
         quantity = rules.check_quantity(quantity)
@@ -135,7 +127,7 @@ class WatchlistUseCases:
             return valued
 
     async def remove_position(self, actor: Principal, position_id: str) -> None:
-        authorize(actor)
+        actor.require(READ_PERMISSION)
         if not position_id:
             raise InvalidArgument("position_id", "required")
         async with self._uow() as uow:
@@ -171,10 +163,7 @@ class WatchlistUseCases:
 
     @staticmethod
     async def _own_favorite(uow: WatchlistUnitOfWork, actor: Principal, ts_code: str) -> Favorite:
-        found = await uow.favorites.get(actor.user_id, ts_code)
-        if found is None:
-            raise NotFound("favorite", ts_code)
-        return found
+        return found(await uow.favorites.get(actor.user_id, ts_code), "favorite", ts_code)
 
     @staticmethod
     async def _own_position(uow: WatchlistUnitOfWork, actor: Principal, position_id: str) -> Position:

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from zquant_kit import unit_of_work as kit_uow
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_kit.events.model import Event
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
 
 
@@ -60,21 +60,12 @@ class DeletedUsers(Protocol):
     async def contains(self, user_id: str) -> bool: ...
 
 
-class WatchlistUnitOfWork(Protocol):
+class WatchlistUnitOfWork(kit_uow.UnitOfWork, Protocol):
     favorites: FavoriteRepository
     positions: PositionRepository
     stocks: StockCatalog
     deleted_users: DeletedUsers
 
-    async def __aenter__(self) -> WatchlistUnitOfWork: ...
-    async def __aexit__(self, *exc_info) -> None: ...
-    def emit(self, event: Event) -> None: ...
-    async def claim(self, consumer: str, event_id: str) -> bool:
-        """True the first time this consumer sees the event; the mark commits with the effect."""
-        ...
-    async def commit(self) -> None: ...
 
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> WatchlistUnitOfWork: ...
+UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[WatchlistUnitOfWork]
 

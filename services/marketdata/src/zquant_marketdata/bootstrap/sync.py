@@ -16,7 +16,6 @@ Environment (all optional):
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant.marketdata.v1 import sync_pb2_grpc
+from zquant_kit.dates import parse_optional_yyyymmdd, parse_yyyymmdd
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.settings import Settings
@@ -79,7 +79,7 @@ class SourceSelector:
         if kind == "sample":
             if self._sample is None:
                 self._sample = SampleMarketSource(sample_spec(self._settings))
-            first = dt.datetime.strptime(self._sample.first_day, "%Y%m%d").date()
+            first = parse_yyyymmdd(self._sample.first_day)
             return SourceChoice(self._sample, "sample", first)
         if kind == "csv":
             if self._csv is None:
@@ -88,7 +88,7 @@ class SourceSelector:
                     raise FailedPrecondition("ZQUANT_MARKETDATA_SOURCE=csv needs ZQUANT_MARKETDATA_CSV_DIR")
                 self._csv = CsvDirectorySource(directory)
             first = self._csv.first_day
-            return SourceChoice(self._csv, "csv", dt.datetime.strptime(first, "%Y%m%d").date() if first else None)
+            return SourceChoice(self._csv, "csv", parse_optional_yyyymmdd(first))
         config = await self._config.get()
         fingerprint = hashlib.sha256(f"{token}\n{config.base_url}\n{config.calls_per_minute}".encode()).hexdigest()
         if self._tushare is None or self._tushare[0] != fingerprint:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeVar
 
+from zquant_kit.dates import format_yyyymmdd, is_yyyymmdd, parse_yyyymmdd
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.text import check_text
 
@@ -37,7 +37,6 @@ SECOND_CALENDAR_EXCHANGE = "SZSE"
 INDEX_WINDOW_DAYS = 5 * 366
 """index_daily is fetched by code and range; 5 years stay under Tushare's 8000 rows per call."""
 
-_DATE = re.compile(r"^\d{8}$")
 
 
 class SyncMode(StrEnum):
@@ -72,10 +71,10 @@ def parse_date(value: str, field_name: str) -> dt.date | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not _DATE.match(value):
+    if not is_yyyymmdd(value):
         raise InvalidArgument(field_name, f"expected a date as YYYYMMDD, got {value[:20]!r}")
     try:
-        day = dt.datetime.strptime(value, "%Y%m%d").date()
+        day = parse_yyyymmdd(value)
     except ValueError:
         raise InvalidArgument(field_name, f"not a calendar date: {value!r}") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -83,8 +82,7 @@ def parse_date(value: str, field_name: str) -> dt.date | None:
     return day
 
 
-def fmt_date(day: dt.date | None) -> str:
-    return day.strftime("%Y%m%d") if day else ""
+fmt_date = format_yyyymmdd
 
 
 def check_datasets(names: Iterable[str], field_name: str = "datasets") -> tuple[str, ...]:

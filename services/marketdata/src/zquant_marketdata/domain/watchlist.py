@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from zquant_kit.dates import parse_yyyymmdd
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.text import check_text
 from zquant_marketdata.domain.sync import FIRST_YEAR
@@ -24,7 +25,6 @@ CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 """The exchanges' calendar day: a buy date is "in the future" relative to Beijing time (no DST)."""
 
 _TS_CODE = re.compile(r"^[0-9]{6}\.(SH|SZ|BJ)$")
-_BUY_DATE = re.compile(r"^[0-9]{8}$")
 
 
 def check_ts_code(ts_code: str, field: str = "ts_code") -> str:
@@ -58,10 +58,8 @@ def parse_buy_date(text: str, now: dt.datetime, field: str = "buy_date") -> dt.d
     text = text.strip()
     if not text:
         return None
-    if not _BUY_DATE.match(text):
-        raise InvalidArgument(field, "must be a date as YYYYMMDD")
     try:
-        value = dt.datetime.strptime(text, "%Y%m%d").date()
+        value = parse_yyyymmdd(text)
     except ValueError:
         raise InvalidArgument(field, "must be a date as YYYYMMDD") from None
     if value > today_in_china(now):

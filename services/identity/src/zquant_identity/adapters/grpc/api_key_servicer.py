@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc
 from zquant_identity.adapters.grpc.messages import api_key_message
-from zquant_identity.adapters.grpc.page_keys import single_key
+from zquant_identity.adapters.grpc.page_keys import API_KEYS
 from zquant_identity.application.api_keys import ApiKeyUseCases
 from zquant_kit import pagination, principal
 from zquant_kit.grpc.convert import from_timestamp
@@ -23,9 +23,9 @@ class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
     async def ListApiKeys(self, request, context):
         actor = principal.require("apikey:read")
         limit = pagination.page_size(request.page_size)
-        keys, more = await self._keys.list(actor, single_key("api_keys", request.page_token), limit)
-        token = pagination.encode_cursor("api_keys", [keys[-1].id]) if more else ""
-        return api_key_pb2.ListApiKeysResponse(api_keys=[api_key_message(k) for k in keys], next_page_token=token)
+        page = await self._keys.list(actor, API_KEYS.after(request.page_token), limit)
+        keys = [api_key_message(k) for k in page.items]
+        return api_key_pb2.ListApiKeysResponse(api_keys=keys, next_page_token=API_KEYS.next_token(page))
 
     async def RevokeApiKey(self, request, context):
         actor = principal.require("apikey:revoke")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from zquant.identity.v1 import notification_pb2, notification_pb2_grpc
-from zquant_identity.adapters.grpc.messages import iso, notification_message
-from zquant_identity.adapters.grpc.page_keys import pair_key
+from zquant_identity.adapters.grpc.messages import notification_message
+from zquant_identity.adapters.grpc.page_keys import NOTIFICATIONS
 from zquant_identity.application.inbox import NotificationUseCases
 from zquant_kit import pagination, principal
 
@@ -16,12 +16,12 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
     async def ListNotifications(self, request, context):
         actor = principal.current()
         limit = pagination.page_size(request.page_size)
-        found, more = await self._notifications.list(
-            actor, request.unread_only, pair_key("notifications", request.page_token), limit
+        page = await self._notifications.list(
+            actor, request.unread_only, NOTIFICATIONS.after(request.page_token), limit
         )
-        token = pagination.encode_cursor("notifications", [iso(found[-1].created_at), found[-1].id]) if more else ""
         return notification_pb2.ListNotificationsResponse(
-            notifications=[notification_message(n) for n in found], next_page_token=token
+            notifications=[notification_message(n) for n in page.items],
+            next_page_token=NOTIFICATIONS.next_token(page),
         )
 
     async def MarkNotificationRead(self, request, context):

@@ -1,25 +1,22 @@
-"""Page-token keys of identity's list RPCs: one string, or (ISO time, id)."""
+"""Page tokens of identity's list RPCs: one string, or (ISO time, id) whose time must parse."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from zquant_kit import pagination
-from zquant_kit.errors import InvalidArgument
+from zquant_identity.adapters.grpc.messages import iso
+from zquant_identity.application.views import UserView
+from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Permission, Role
+from zquant_kit.pagination import Cursor, pair_cursor, single_cursor
 
-
-def single_key(kind: str, token: str) -> str | None:
-    key = pagination.decode_string_cursor(kind, token, 1)
-    return key[0] if key else None
-
-
-def pair_key(kind: str, token: str) -> tuple[str, str] | None:
-    """(ISO time, id) cursors; the time must parse, or the query would fail later."""
-    key = pagination.decode_string_cursor(kind, token, 2)
-    if key is None:
-        return None
-    try:
-        dt.datetime.fromisoformat(key[0])
-    except ValueError:
-        raise InvalidArgument("page_token", "invalid or expired page token") from None
-    return key
+USERS: Cursor[UserView, str] = single_cursor("users", lambda view: view.user.username)
+ROLES: Cursor[Role, str] = single_cursor("roles", lambda role: role.name)
+PERMISSIONS: Cursor[Permission, str] = single_cursor("permissions", lambda permission: permission.name)
+API_KEYS: Cursor[ApiKey, str] = single_cursor("api_keys", lambda key: key.id)
+# The time must parse here, or the query would fail later.
+NOTIFICATIONS: Cursor[Notification, tuple[str, str]] = pair_cursor(
+    "notifications", lambda n: (iso(n.created_at), n.id), dt.datetime.fromisoformat
+)
+AUDIT: Cursor[AuditEntry, tuple[str, str]] = pair_cursor(
+    "audit", lambda entry: (iso(entry.time), entry.id), dt.datetime.fromisoformat
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant_identity.adapters.grpc.messages import role_message
-from zquant_identity.adapters.grpc.page_keys import single_key
+from zquant_identity.adapters.grpc.page_keys import PERMISSIONS, ROLES
 from zquant_identity.application.roles import RoleUseCases
 from zquant_kit import pagination, principal
 
@@ -25,9 +25,9 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
     async def ListRoles(self, request, context):
         principal.require("role:read")
         limit = pagination.page_size(request.page_size)
-        roles, more = await self._roles.list(single_key("roles", request.page_token), limit)
-        token = pagination.encode_cursor("roles", [roles[-1].name]) if more else ""
-        return role_pb2.ListRolesResponse(roles=[role_message(r) for r in roles], next_page_token=token)
+        page = await self._roles.list(ROLES.after(request.page_token), limit)
+        roles = [role_message(r) for r in page.items]
+        return role_pb2.ListRolesResponse(roles=roles, next_page_token=ROLES.next_token(page))
 
     async def UpdateRole(self, request, context):
         actor = principal.require("role:write")
@@ -52,11 +52,10 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
     async def ListPermissions(self, request, context):
         principal.require("role:read")
         limit = pagination.page_size(request.page_size)
-        found, more = await self._roles.permissions(single_key("permissions", request.page_token), limit)
-        token = pagination.encode_cursor("permissions", [found[-1].name]) if more else ""
+        page = await self._roles.permissions(PERMISSIONS.after(request.page_token), limit)
         return role_pb2.ListPermissionsResponse(
-            permissions=[role_pb2.Permission(name=p.name, description=p.description) for p in found],
-            next_page_token=token,
+            permissions=[role_pb2.Permission(name=p.name, description=p.description) for p in page.items],
+            next_page_token=PERMISSIONS.next_token(page),
         )
 
     async def AssignUserRole(self, request, context):

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant_identity.adapters.grpc.messages import user_message
-from zquant_identity.adapters.grpc.page_keys import single_key
+from zquant_identity.adapters.grpc.page_keys import USERS
 from zquant_identity.application.ports import UserFilter
 from zquant_identity.application.users import UserUseCases
 from zquant_kit import pagination, principal
 from zquant_kit.errors import InvalidArgument
+
+
+def _filter(request: user_pb2.ListUsersRequest) -> UserFilter:
+    return UserFilter(
+        username=request.username,
+        email=request.email,
+        role=request.role,
+        active=request.active if request.HasField("active") else None,
+    )
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):
@@ -29,19 +38,9 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     async def ListUsers(self, request, context):
         principal.require("user:read")
         limit = pagination.page_size(request.page_size)
-        after = single_key("users", request.page_token)
-        views, more = await self._users.list(
-            UserFilter(
-                username=request.username,
-                email=request.email,
-                role=request.role,
-                active=request.active if request.HasField("active") else None,
-            ),
-            after,
-            limit,
-        )
-        token = pagination.encode_cursor("users", [views[-1].user.username]) if more else ""
-        return user_pb2.ListUsersResponse(users=[user_message(v) for v in views], next_page_token=token)
+        page = await self._users.list(_filter(request), USERS.after(request.page_token), limit)
+        users = [user_message(v) for v in page.items]
+        return user_pb2.ListUsersResponse(users=users, next_page_token=USERS.next_token(page))
 
     async def UpdateUser(self, request, context):
         actor = principal.require("user:update")

@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,13 +35,9 @@ from zquant_identity.domain.model import (
 from zquant_identity.domain.throttling import LoginThrottle
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
-from zquant_kit.persistence.idempotency import claim_message
 from zquant_kit.persistence.like import icontains
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+from zquant_kit.persistence.upsert import insert_or_ignore
 
 
 class SqlAlchemyUserRepository(UserRepository):
@@ -116,9 +110,7 @@ class SqlAlchemyLoginThrottleRepository(LoginThrottleRepository):
     async def lock(self, username: str, address: str) -> LoginThrottle:
         c = t.login_throttles.c
         await self._s.execute(
-            _insert(self._s)(t.login_throttles)
-            .values(username=username, address=address, failures=0)
-            .on_conflict_do_nothing()
+            insert_or_ignore(self._s, t.login_throttles, username=username, address=address, failures=0)
         )
         query = select(LoginThrottle).where(c.username == username, c.address == address).with_for_update()
         return (await self._s.execute(query)).scalar_one()
@@ -230,10 +222,7 @@ class SqlAlchemyApiKeyRepository(ApiKeyRepository):
         nonces = t.api_key_nonces
         await self._s.execute(delete(nonces).where(nonces.c.key_id == key_id, nonces.c.seen_at < now - keep))
         result = await self._s.execute(
-            _insert(self._s)(nonces)
-            .values(key_id=key_id, nonce=nonce, seen_at=now)
-            .on_conflict_do_nothing()
-            .returning(nonces.c.nonce)  # rowcount is not reliable through an ORM session
+            insert_or_ignore(self._s, nonces, key_id=key_id, nonce=nonce, seen_at=now).returning(nonces.c.nonce)  # rowcount is not reliable through an ORM session
         )
         return result.first() is not None
 
@@ -326,6 +315,8 @@ class SqlAlchemyAuditRepository(AuditRepository):
 class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork, IdentityUnitOfWork):
     """`on_events` sees each committed batch of events at once, before the relay publishes them."""
 
+    processed_messages = t.processed_messages
+
     def __init__(self, *args, on_events: Callable[[list[Event]], None] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._on_events = on_events
@@ -351,6 +342,3 @@ class SqlAlchemyIdentityUnitOfWork(SqlAlchemyUnitOfWork, IdentityUnitOfWork):
         self.audit = SqlAlchemyAuditRepository(self.session)
         self.login_throttles = SqlAlchemyLoginThrottleRepository(self.session)
         self.revocations = SqlAlchemyRevocationRepository(self.session)
-
-    async def claim(self, consumer: str, event_id: str) -> bool:
-        return await claim_message(self.session, t.processed_messages, consumer, event_id)

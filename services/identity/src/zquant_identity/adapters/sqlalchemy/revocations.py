@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_identity.adapters.sqlalchemy.tables import token_revocations as r
 from zquant_identity.application.ports import RevocationRepository
+from zquant_kit.persistence.upsert import upsert
 from zquant_kit.revocation import Revocation
 
 
@@ -20,17 +19,15 @@ class SqlAlchemyRevocationRepository(RevocationRepository):
 
     async def record(self, revocation: Revocation, forget_before_us: int) -> None:
         await self._s.execute(delete(r).where(r.c.not_before_us < forget_before_us))
-        insert = pg_insert if self._s.bind.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(r).values(
-            user_id=revocation.user_id, role=revocation.role, not_before_us=revocation.not_before_us
+        statement = upsert(
+            self._s,
+            r,
+            ["user_id", "role"],
+            ["not_before_us"],
+            values={"user_id": revocation.user_id, "role": revocation.role, "not_before_us": revocation.not_before_us},
+            where=lambda new: r.c.not_before_us < new.not_before_us,
         )
-        await self._s.execute(
-            statement.on_conflict_do_update(
-                index_elements=[r.c.user_id, r.c.role],
-                set_={"not_before_us": statement.excluded.not_before_us},
-                where=r.c.not_before_us < statement.excluded.not_before_us,
-            )
-        )
+        await self._s.execute(statement)
 
     async def since(self, since_us: int) -> Sequence[Revocation]:
         rows = await self._s.execute(

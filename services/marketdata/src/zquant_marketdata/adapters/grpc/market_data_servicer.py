@@ -9,6 +9,7 @@ import numpy as np
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 from zquant_kit import pagination, principal
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.pagination import Cursor, single_cursor
 from zquant_marketdata.adapters.grpc.panel_codec import encode_panel, format_days
 from zquant_marketdata.application.queries import (
     BAR_FIELDS,
@@ -23,7 +24,7 @@ from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilte
 from zquant_marketdata.domain.panel import codes_per_chunk
 
 PERMISSION = "data:read"
-_STOCKS_CURSOR = "stocks"
+_STOCKS: Cursor[Stock, str] = single_cursor("stocks", lambda stock: stock.ts_code)
 _ADJUST = {
     common_pb2.ADJUST_UNSPECIFIED: "none",
     common_pb2.ADJUST_NONE: "none",
@@ -132,8 +133,7 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
     async def ListStocks(self, request, context):
         principal.require(PERMISSION)
         limit = pagination.page_size(request.page_size)
-        after = pagination.decode_string_cursor(_STOCKS_CURSOR, request.page_token, 1)
-        stocks, more = await self._queries.list_stocks(
+        page = await self._queries.list_stocks(
             StockFilter(
                 exchange=request.exchange,
                 market=request.market,
@@ -141,11 +141,11 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
                 list_status=request.list_status,
                 query=request.query,
             ),
-            after[0] if after else None,
+            _STOCKS.after(request.page_token),
             limit,
         )
-        token = pagination.encode_cursor(_STOCKS_CURSOR, [stocks[-1].ts_code]) if more else ""
-        return market_data_pb2.ListStocksResponse(stocks=[_stock(s) for s in stocks], next_page_token=token)
+        stocks = [_stock(s) for s in page.items]
+        return market_data_pb2.ListStocksResponse(stocks=stocks, next_page_token=_STOCKS.next_token(page))
 
     async def GetStock(self, request, context):
         principal.require(PERMISSION)

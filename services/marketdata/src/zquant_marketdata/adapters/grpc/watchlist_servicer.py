@@ -8,12 +8,15 @@ from __future__ import annotations
 from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit import pagination, principal
 from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.pagination import Cursor, pair_cursor, single_cursor
 from zquant_marketdata.application.watchlist import READ_PERMISSION, WatchlistUseCases
 from zquant_marketdata.domain.sync import fmt_date
 from zquant_marketdata.domain.watchlist import Favorite, ValuedPosition
 
-FAVORITES_CURSOR = "watchlist.favorites"
-POSITIONS_CURSOR = "watchlist.positions"
+FAVORITES: Cursor[Favorite, str] = single_cursor("watchlist.favorites", lambda f: f.ts_code)
+POSITIONS: Cursor[ValuedPosition, tuple[str, str]] = pair_cursor(
+    "watchlist.positions", lambda v: (v.position.ts_code, v.position.id)
+)
 
 
 def _favorite(favorite: Favorite) -> watchlist_pb2.Favorite:
@@ -43,15 +46,6 @@ def _position(valued: ValuedPosition) -> watchlist_pb2.Position:
     )
 
 
-def _favorites_after(token: str) -> str | None:
-    key = pagination.decode_string_cursor(FAVORITES_CURSOR, token, 1)
-    return key[0] if key else None
-
-
-def _positions_after(token: str) -> tuple[str, str] | None:
-    return pagination.decode_string_cursor(POSITIONS_CURSOR, token, 2)
-
-
 class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
     def __init__(self, watchlist: WatchlistUseCases) -> None:
         self._watchlist = watchlist
@@ -64,9 +58,10 @@ class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
     async def ListFavorites(self, request, context):
         actor = principal.require(READ_PERMISSION)
         limit = pagination.page_size(request.page_size)
-        found, more = await self._watchlist.list_favorites(actor, _favorites_after(request.page_token), limit)
-        token = pagination.encode_cursor(FAVORITES_CURSOR, [found[-1].ts_code]) if more else ""
-        return watchlist_pb2.ListFavoritesResponse(favorites=[_favorite(f) for f in found], next_page_token=token)
+        page = await self._watchlist.list_favorites(actor, FAVORITES.after(request.page_token), limit)
+        return watchlist_pb2.ListFavoritesResponse(
+            favorites=[_favorite(f) for f in page.items], next_page_token=FAVORITES.next_token(page)
+        )
 
     async def UpdateFavorite(self, request, context):
         actor = principal.require(READ_PERMISSION)
@@ -88,10 +83,10 @@ class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
     async def ListPositions(self, request, context):
         actor = principal.require(READ_PERMISSION)
         limit = pagination.page_size(request.page_size)
-        found, more = await self._watchlist.list_positions(actor, _positions_after(request.page_token), limit)
-        last = found[-1].position if more else None
-        token = pagination.encode_cursor(POSITIONS_CURSOR, [last.ts_code, last.id]) if last else ""
-        return watchlist_pb2.ListPositionsResponse(positions=[_position(v) for v in found], next_page_token=token)
+        page = await self._watchlist.list_positions(actor, POSITIONS.after(request.page_token), limit)
+        return watchlist_pb2.ListPositionsResponse(
+            positions=[_position(v) for v in page.items], next_page_token=POSITIONS.next_token(page)
+        )
 
     async def UpdatePosition(self, request, context):
         actor = principal.require(READ_PERMISSION)

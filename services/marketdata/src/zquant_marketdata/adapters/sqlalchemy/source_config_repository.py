@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from zquant_kit.clock import as_utc
+from zquant_kit.persistence.upsert import upsert
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.sql_store import SqlStore
 from zquant_marketdata.application.sync_ports import SourceConfigRepository, StoredSourceConfig
@@ -29,10 +30,9 @@ class SqlAlchemySourceConfigRepository(SqlStore, SourceConfigRepository):
         values: dict[str, Any] = {"base_url": base_url, "calls_per_minute": calls_per_minute, "updated_at": now}
         if not keep_token:
             values["token_ciphertext"] = token_ciphertext
-        statement = self._insert(t).values(id=1, token_ciphertext=token_ciphertext, **{
-            k: v for k, v in values.items() if k != "token_ciphertext"
-        })
-        statement = statement.on_conflict_do_update(index_elements=[t.c.id], set_=values)
+        statement = upsert(
+            self._dialect, t, ["id"], values, values={**values, "id": 1, "token_ciphertext": token_ciphertext}
+        )
         async with self._sessions() as session:
             await session.execute(statement)
             await session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from zquant_kit.clock import as_utc
+from zquant_kit.persistence.upsert import upsert
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
 from zquant_marketdata.adapters.sqlalchemy.reference_repository import SqlAlchemyReferenceRepository
@@ -159,11 +160,13 @@ class SqlAlchemySyncRepository(
     async def advance_checkpoint(self, dataset: str, day: dt.date, run_id: str, now: dt.datetime) -> None:
         """Moves the checkpoint forward to `day`; never back (a full re-sync of old years keeps it)."""
         t = tables.sync_checkpoints
-        statement = self._insert(t).values(dataset=dataset, last_trade_date=day, run_id=run_id, updated_at=now)
-        statement = statement.on_conflict_do_update(
-            index_elements=[t.c.dataset],
-            set_={"last_trade_date": day, "run_id": run_id, "updated_at": now},
-            where=t.c.last_trade_date < day,
+        statement = upsert(
+            self._dialect,
+            t,
+            ["dataset"],
+            ["last_trade_date", "run_id", "updated_at"],
+            values={"dataset": dataset, "last_trade_date": day, "run_id": run_id, "updated_at": now},
+            where=lambda new: t.c.last_trade_date < new.last_trade_date,
         )
         async with self._sessions() as session:
             await session.execute(statement)
@@ -262,10 +265,8 @@ class SqlAlchemySyncRepository(
             }
             for s in stats
         ]
-        statement = self._insert(t)
-        statement = statement.on_conflict_do_update(
-            index_elements=[t.c.dataset, t.c.stat_date],
-            set_={name: statement.excluded[name] for name in ("total_rows", "rows_on_date", "inserted", "updated")},
+        statement = upsert(
+            self._dialect, t, ["dataset", "stat_date"], ["total_rows", "rows_on_date", "inserted", "updated"]
         )
         async with self._sessions() as session:
             await session.execute(statement, rows)

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from zquant_kit.errors import AlreadyExists
-from zquant_kit.persistence.idempotency import claim_message
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_marketdata.adapters.sqlalchemy import tables as t
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import daily
+from zquant_marketdata.application.watchlist_ports import WatchlistUnitOfWork
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
 
 mapper_registry = registry()
@@ -135,12 +135,11 @@ class SqlAlchemyDeletedUsers:
         return (await self._s.execute(query)).first() is not None
 
 
-class SqlAlchemyWatchlistUnitOfWork(SqlAlchemyUnitOfWork):
+class SqlAlchemyWatchlistUnitOfWork(SqlAlchemyUnitOfWork, WatchlistUnitOfWork):
+    processed_messages = t.processed_messages
+
     def _enter(self) -> None:
         self.favorites = SqlAlchemyFavoriteRepository(self.session)
         self.positions = SqlAlchemyPositionRepository(self.session)
         self.stocks = SqlAlchemyStockCatalog(self.session)
         self.deleted_users = SqlAlchemyDeletedUsers(self.session)
-
-    async def claim(self, consumer: str, event_id: str) -> bool:
-        return await claim_message(self.session, t.processed_messages, consumer, event_id)
