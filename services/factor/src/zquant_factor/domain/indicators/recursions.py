@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, check_period
+from zquant_factor.domain.indicators.kernels import smooth_kernel
 from zquant_factor.domain.indicators.ring import (
     moments_from_ring,
     moments_push,
@@ -67,21 +68,6 @@ def _like(result: Panel, x: NDArray[np.floating] | NDArray[np.integer]) -> Panel
     return result.reshape(-1) if np.ndim(x) == 1 else result
 
 
-@numba.njit(cache=True, nogil=True)
-def _smooth_kernel(x: Panel, alpha: float, last: NDArray[np.float64], out: Panel) -> None:  # pragma: no cover
-    rows, cols = x.shape
-    for i in range(rows):
-        for j in range(cols):
-            v = x[i, j]
-            if np.isnan(v):
-                out[i, j] = np.nan
-                continue
-            p = last[j]
-            p = v if np.isnan(p) else alpha * v + (1.0 - alpha) * p
-            last[j] = p
-            out[i, j] = p
-
-
 def smooth(
     x: NDArray[np.floating], alpha: float, last: NDArray[np.float64] | None = None
 ) -> tuple[Panel, NDArray[np.float64]]:
@@ -93,7 +79,7 @@ def smooth(
     if state.shape != (panel.shape[1],):
         raise InvalidIndicatorParameter("last", f"must hold one value per stock ({panel.shape[1]})")
     out = np.empty_like(panel)
-    _smooth_kernel(panel, float(alpha), state, out)
+    smooth_kernel(panel, float(alpha), state, out)
     return out, state
 
 
