@@ -12,29 +12,31 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.ring import (
+    FAST,
     moments_push,
     ring_avedev,
-    ring_max,
-    ring_min,
+    ring_extremes,
     ring_push,
+    track_max,
+    track_min,
 )
 
 F = NDArray[np.float64]
 I = NDArray[np.int64]  # noqa: E741
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def step(prev: float, v: float, alpha: float) -> float:  # pragma: no cover - compiled
     """One EMA/SMA step, seeded with the first value."""
     return v if np.isnan(prev) else alpha * v + (1.0 - alpha) * prev
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def ratio(num: float, den: float) -> float:  # pragma: no cover - compiled
     return num / den if den != 0.0 else 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def smooth_kernel(x: F, alpha: float, last: F, out: F) -> None:  # pragma: no cover - compiled
     rows, cols = x.shape
     for i in range(rows):
@@ -47,7 +49,7 @@ def smooth_kernel(x: F, alpha: float, last: F, out: F) -> None:  # pragma: no co
                 out[i, j] = last[j]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def macd_kernel(
     close: F, a_fast: float, a_slow: float, a_signal: float, fast: F, slow: F, dea: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -68,7 +70,7 @@ def macd_kernel(
             out[2, i, j] = 2.0 * (dif - dea[j])
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def kdj_kernel(
     high: F, low: F, close: F, a_k: float, a_d: float,
     hbuf: F, hpos: I, hcount: I, lbuf: F, lpos: I, lcount: I, k: F, d: F, out: F,
@@ -76,20 +78,20 @@ def kdj_kernel(
     """RSV over the last n valid bars (n = ring width), out[0] = K = SMA(RSV), out[1] = D = SMA(K), out[2] = 3K − 2D."""
     rows, cols = close.shape
     n = hbuf.shape[1]
+    hh = ring_extremes(hbuf)[0]
+    ll = ring_extremes(lbuf)[1]
     for i in range(rows):
         for j in range(cols):
             h, lo, c = high[i, j], low[i, j], close[i, j]
             if np.isnan(h) or np.isnan(lo) or np.isnan(c):
                 out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
                 continue
-            ring_push(hbuf, hpos, hcount, j, h)
-            ring_push(lbuf, lpos, lcount, j, lo)
+            track_max(hbuf, hh, j, h, ring_push(hbuf, hpos, hcount, j, h))
+            track_min(lbuf, ll, j, lo, ring_push(lbuf, lpos, lcount, j, lo))
             if hcount[j] < n:
                 out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
                 continue
-            hh = ring_max(hbuf, j)
-            ll = ring_min(lbuf, j)
-            rsv = ratio(c - ll, hh - ll) * 100.0
+            rsv = ratio(c - ll[j], hh[j] - ll[j]) * 100.0
             k[j] = step(k[j], rsv, a_k)
             d[j] = step(d[j], k[j], a_d)
             out[0, i, j] = k[j]
@@ -97,7 +99,7 @@ def kdj_kernel(
             out[2, i, j] = 3.0 * k[j] - 2.0 * d[j]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def rsi_kernel(
     close: F, alpha: float, prev: F, up: F, move: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -118,7 +120,7 @@ def rsi_kernel(
             out[i, j] = ratio(up[j], move[j]) * 100.0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def boll_kernel(
     close: F, width: float, ddof: int, buf: F, pos: I, count: I, acc: F, m2: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -144,7 +146,7 @@ def boll_kernel(
             out[2, i, j] = mid - band
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def cci_kernel(
     high: F, low: F, close: F, buf: F, pos: I, count: I, acc: F, m2: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -168,7 +170,7 @@ def cci_kernel(
             out[i, j] = ratio(tp - mean, 0.015 * ring_avedev(buf, j, mean))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def true_range_kernel(high: F, low: F, close: F, prev: F, out: F) -> None:  # pragma: no cover - compiled
     """TR = max(H − L, |H − C'|, |L − C'|) with C' the previous valid close; H − L on a stock's first bar."""
     rows, cols = close.shape
@@ -183,7 +185,7 @@ def true_range_kernel(high: F, low: F, close: F, prev: F, out: F) -> None:  # pr
             prev[j] = c
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def obv_kernel(close: F, volume: F, prev: F, total: F, out: F) -> None:  # pragma: no cover - compiled
     """OBV = Σ sign(C − C')·V over valid bars, starting from 0 on a stock's first bar (TDX `OBV`, in V's unit)."""
     rows, cols = close.shape

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, check_period
 from zquant_factor.domain.indicators.kernels import smooth_kernel
 from zquant_factor.domain.indicators.ring import (
+    FAST,
     moments_from_ring,
     moments_push,
     ring_avedev,
@@ -103,7 +104,7 @@ def sma(x: NDArray[np.floating], n: int, m: int) -> Panel:
     return _like(smooth(x, sma_alpha(n, m))[0], x)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def _rolling_kernel(x: Panel, n: int, stat: int, tail: Panel, out: Panel) -> None:  # pragma: no cover
     rows, cols = x.shape
     buf, pos, count = ring_from_tail(tail, n)

@@ -13,11 +13,13 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+# Reassociation lets LLVM vectorise the window reductions; NaN and inf semantics stay strict (no "nnan").
+FAST = {"reassoc", "contract", "nsz"}
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def ring_from_tail(tail: Floats, n: int) -> tuple[Floats, Ints, Ints]:  # pragma: no cover - compiled
     cols = tail.shape[1]
     buf = np.full((cols, n), np.nan)
@@ -31,7 +33,7 @@ def ring_from_tail(tail: Floats, n: int) -> tuple[Floats, Ints, Ints]:  # pragma
     return buf, pos, count
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def ring_push(buf: Floats, pos: Ints, count: Ints, j: int, v: float) -> float:  # pragma: no cover - compiled
     """Add stock j's next valid value; returns the value it evicted, NaN while the window is filling."""
     n = buf.shape[1]
@@ -45,7 +47,7 @@ def ring_push(buf: Floats, pos: Ints, count: Ints, j: int, v: float) -> float:  
     return float(old)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def moments_from_ring(buf: Floats, count: Ints) -> tuple[Floats, Floats]:  # pragma: no cover - compiled
     """Sum and sum of squared deviations of the values each ring holds (two passes, exact)."""
     cols, n = buf.shape
@@ -62,7 +64,7 @@ def moments_from_ring(buf: Floats, count: Ints) -> tuple[Floats, Floats]:  # pra
     return acc, m2
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def moments_push(
     acc: Floats, m2: Floats, j: int, v: float, old: float, c: int, inv_n: float
 ) -> None:  # pragma: no cover
@@ -77,25 +79,23 @@ def moments_push(
         m2[j] += (v - old) * (v - acc[j] * inv_n + old - old_mean)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def ring_max(buf: Floats, j: int) -> float:  # pragma: no cover - compiled
     best = buf[j, 0]
     for k in range(1, buf.shape[1]):
-        if buf[j, k] > best:
-            best = buf[j, k]
+        best = max(best, buf[j, k])
     return float(best)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def ring_min(buf: Floats, j: int) -> float:  # pragma: no cover - compiled
     best = buf[j, 0]
     for k in range(1, buf.shape[1]):
-        if buf[j, k] < best:
-            best = buf[j, k]
+        best = min(best, buf[j, k])
     return float(best)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
 def ring_avedev(buf: Floats, j: int, mean: float) -> float:  # pragma: no cover - compiled
     n = buf.shape[1]
     total = 0.0
@@ -104,7 +104,7 @@ def ring_avedev(buf: Floats, j: int, mean: float) -> float:  # pragma: no cover 
     return float(total / n)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
 def ring_tail(buf: Floats, pos: Ints, tail: Floats) -> None:  # pragma: no cover - compiled
     """Write the last N − 1 valid values per stock into `tail`, oldest first."""
     n = buf.shape[1]
@@ -112,3 +112,38 @@ def ring_tail(buf: Floats, pos: Ints, tail: Floats) -> None:  # pragma: no cover
         for k in range(n - 1):
             q = pos[j] + 1 + k
             tail[k, j] = buf[j, q - n if q >= n else q]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FAST)
+def ring_extremes(buf: Floats) -> tuple[Floats, Floats]:  # pragma: no cover - compiled
+    """Max and min of the valid values each ring holds (NaN for an empty ring), to start `track_max`/`track_min`."""
+    cols, n = buf.shape
+    hi = np.full(cols, np.nan)
+    lo = np.full(cols, np.nan)
+    for j in range(cols):
+        for k in range(n):
+            v = buf[j, k]
+            if not np.isnan(v):
+                hi[j] = v if np.isnan(hi[j]) else max(hi[j], v)
+                lo[j] = v if np.isnan(lo[j]) else min(lo[j], v)
+    return hi, lo
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def track_max(buf: Floats, best: Floats, j: int, v: float, old: float) -> None:  # pragma: no cover - compiled
+    """Keep best[j] = max of stock j's window after `ring_push` added v and evicted `old` (NaN if none).
+
+    Rescans the window only when the evicted value was the maximum and v does not replace it: O(1) amortised."""
+    if np.isnan(best[j]) or v >= best[j]:
+        best[j] = v
+    elif not np.isnan(old) and old >= best[j]:
+        best[j] = ring_max(buf, j)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def track_min(buf: Floats, best: Floats, j: int, v: float, old: float) -> None:  # pragma: no cover - compiled
+    """`track_max` for the minimum."""
+    if np.isnan(best[j]) or v <= best[j]:
+        best[j] = v
+    elif not np.isnan(old) and old <= best[j]:
+        best[j] = ring_min(buf, j)
