@@ -81,7 +81,7 @@ def ring(state: State | None, name: str, n: int, cols: int) -> Ring:
     return Ring(buf, pos, count)
 
 
-def computed(values: dict[str, Panel], state: State, *, like: object) -> Computed:
+def computed(values: dict[str, Panel], state: State, *, like: NDArray[np.floating]) -> Computed:
     """The result, with 1-D outputs when the input was one stock's 1-D series."""
     if np.ndim(like) == 1:
         values = {name: panel.reshape(-1) for name, panel in values.items()}
