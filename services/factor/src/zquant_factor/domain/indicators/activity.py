@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import check_period
 from zquant_factor.domain.indicators.oscillators import as_bars
-from zquant_factor.domain.indicators.recursions import Panel, rolling_mean, rolling_sum
+from zquant_factor.domain.indicators.recursions import Panel, rolling_mean, rolling_sum, shaped_like
 from zquant_factor.domain.indicators.state import Computed, computed
 
 SMALL_CROSS_RANGE = 0.03
@@ -46,14 +46,15 @@ def small_cross(
             & (np.abs(c - p) / p <= SMALL_CROSS_CHANGE)
             & (np.abs(c - o) / p <= SMALL_CROSS_BODY)
         )
-    return _flag(candle, valid)
+    return shaped_like(_flag(candle, valid), close)
 
 
 def active_turnover(turnover_rate: Panel, amount: Panel) -> Panel:
     """1.0 when turnover rate ≥ 10% and amount ≥ 10亿元 (amount in 千元), NaN when either is missing."""
     tr, amt = as_bars(turnover_rate=turnover_rate, amount=amount)
     with np.errstate(invalid="ignore"):
-        return _flag((tr >= ACTIVE_TURNOVER_PCT) & (amt >= ACTIVE_AMOUNT_QIAN), ~np.isnan(tr + amt))
+        flag = _flag((tr >= ACTIVE_TURNOVER_PCT) & (amt >= ACTIVE_AMOUNT_QIAN), ~np.isnan(tr + amt))
+    return shaped_like(flag, turnover_rate)
 
 
 def hyper_activity(

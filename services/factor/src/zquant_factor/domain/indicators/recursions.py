@@ -64,7 +64,7 @@ def as_panel(x: NDArray[np.floating] | NDArray[np.integer], *, name: str = "x") 
     return np.ascontiguousarray(arr)
 
 
-def _like(result: Panel, x: NDArray[np.floating] | NDArray[np.integer]) -> Panel:
+def shaped_like(result: Panel, x: NDArray[np.floating] | NDArray[np.integer]) -> Panel:
     """Give a 1-D input its 1-D shape back."""
     return result.reshape(-1) if np.ndim(x) == 1 else result
 
@@ -96,12 +96,12 @@ def sma_alpha(n: int, m: int, n_field: str = "n", m_field: str = "m") -> float:
 
 def ema(x: NDArray[np.floating], n: int) -> Panel:
     """TDX `EMA(X, N)`, α = 2/(N+1), seeded with the first valid value, NaN days skipped."""
-    return _like(smooth(x, ema_alpha(n))[0], x)
+    return shaped_like(smooth(x, ema_alpha(n))[0], x)
 
 
 def sma(x: NDArray[np.floating], n: int, m: int) -> Panel:
     """TDX `SMA(X, N, M)`, α = M/N (1 ≤ M ≤ N), seeded with the first valid value, NaN days skipped."""
-    return _like(smooth(x, sma_alpha(n, m))[0], x)
+    return shaped_like(smooth(x, sma_alpha(n, m))[0], x)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST)
@@ -158,7 +158,7 @@ def rolling(
 
 
 def _window(x: NDArray[np.floating], n: int, stat: Stat) -> Panel:
-    return _like(rolling(x, n, stat)[0], x)
+    return shaped_like(rolling(x, n, stat)[0], x)
 
 
 def rolling_sum(x: NDArray[np.floating], n: int) -> Panel:
