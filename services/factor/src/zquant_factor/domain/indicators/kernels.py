@@ -13,12 +13,11 @@ from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.ring import (
     FAST,
-    moments_push,
     ring_avedev,
     ring_extremes,
     ring_push,
-    track_max,
-    track_min,
+    track_extreme,
+    window_push,
 )
 
 F = NDArray[np.float64]
@@ -86,8 +85,8 @@ def kdj_kernel(
             if np.isnan(h) or np.isnan(lo) or np.isnan(c):
                 out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
                 continue
-            track_max(hbuf, hh, j, h, ring_push(hbuf, hpos, hcount, j, h))
-            track_min(lbuf, ll, j, lo, ring_push(lbuf, lpos, lcount, j, lo))
+            track_extreme(hbuf, hh, j, h, ring_push(hbuf, hpos, hcount, j, h), 1.0)
+            track_extreme(lbuf, ll, j, lo, ring_push(lbuf, lpos, lcount, j, lo), -1.0)
             if hcount[j] < n:
                 out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
                 continue
@@ -121,53 +120,29 @@ def rsi_kernel(
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST)
-def boll_kernel(
-    close: F, width: float, ddof: int, buf: F, pos: I, count: I, acc: F, m2: F, out: F
+def window_kernel(
+    x: F, cci: bool, width: float, ddof: int, buf: F, pos: I, count: I, acc: F, m2: F, out: F
 ) -> None:  # pragma: no cover - compiled
-    """out[0] = MA(C, n), out[1] = MA + width·STD, out[2] = MA − width·STD over the last n valid bars."""
-    rows, cols = close.shape
+    """Over the last n valid values of x: BOLL (out[0] = MA, out[1] = MA + width·STD, out[2] = MA − width·STD),
+    or with `cci` and x = TP = (H + L + C)/3, out[0] = (TP − MA) / (0.015 × AVEDEV)."""
+    rows, cols = x.shape
     n = buf.shape[1]
     inv_n = 1.0 / n
     for i in range(rows):
         for j in range(cols):
-            c = close[i, j]
-            if np.isnan(c):
-                out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
-                continue
-            old = ring_push(buf, pos, count, j, c)
-            moments_push(acc, m2, j, c, old, count[j], inv_n)
-            if count[j] < n:
-                out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
-                continue
-            mid = acc[j] * inv_n
-            band = width * np.sqrt(max(m2[j], 0.0) / (n - ddof))
-            out[0, i, j] = mid
-            out[1, i, j] = mid + band
-            out[2, i, j] = mid - band
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
-def cci_kernel(
-    high: F, low: F, close: F, buf: F, pos: I, count: I, acc: F, m2: F, out: F
-) -> None:  # pragma: no cover - compiled
-    """TP = (H + L + C)/3; CCI = (TP − MA(TP, n)) / (0.015 × AVEDEV(TP, n)) over the last n valid bars."""
-    rows, cols = close.shape
-    n = buf.shape[1]
-    inv_n = 1.0 / n
-    for i in range(rows):
-        for j in range(cols):
-            h, lo, c = high[i, j], low[i, j], close[i, j]
-            if np.isnan(h) or np.isnan(lo) or np.isnan(c):
-                out[i, j] = np.nan
-                continue
-            tp = (h + lo + c) / 3.0
-            old = ring_push(buf, pos, count, j, tp)
-            moments_push(acc, m2, j, tp, old, count[j], inv_n)
-            if count[j] < n:
-                out[i, j] = np.nan
+            v = x[i, j]
+            if np.isnan(v) or not window_push(buf, pos, count, acc, m2, j, v, inv_n):
+                for q in range(out.shape[0]):
+                    out[q, i, j] = np.nan
                 continue
             mean = acc[j] * inv_n
-            out[i, j] = ratio(tp - mean, 0.015 * ring_avedev(buf, j, mean))
+            if cci:
+                out[0, i, j] = ratio(v - mean, 0.015 * ring_avedev(buf, j, mean))
+                continue
+            band = width * np.sqrt(max(m2[j], 0.0) / (n - ddof))
+            out[0, i, j] = mean
+            out[1, i, j] = mean + band
+            out[2, i, j] = mean - band
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST)

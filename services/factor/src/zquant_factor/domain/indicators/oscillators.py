@@ -6,10 +6,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, check_period
-from zquant_factor.domain.indicators.kernels import cci_kernel, kdj_kernel, rsi_kernel
+from zquant_factor.domain.indicators.kernels import kdj_kernel, rsi_kernel, window_kernel
 from zquant_factor.domain.indicators.recursions import Panel, as_panel, sma_alpha
 from zquant_factor.domain.indicators.ring import moments_from_ring
 from zquant_factor.domain.indicators.state import Computed, State, computed, ring, vector
+
+Prices = NDArray[np.floating]
 
 
 def as_bars(**fields: NDArray[np.floating]) -> list[Panel]:
@@ -62,19 +64,15 @@ def rsi(close: NDArray[np.floating], *, n: int = 6, state: State | None = None) 
     return computed({"rsi": out}, {"prev_close": prev, "up": up, "move": move}, like=close)
 
 
-def cci(
-    high: NDArray[np.floating],
-    low: NDArray[np.floating],
-    close: NDArray[np.floating],
-    *,
-    n: int = 14,
-    state: State | None = None,
-) -> Computed:
+def cci(high: Prices, low: Prices, close: Prices, *, n: int = 14, state: State | None = None) -> Computed:
     """`CCI(14)`: TP = (H + L + C)/3, CCI = (TP − MA(TP, N)) / (0.015 × AVEDEV(TP, N)), 0 on a flat window."""
     n = check_period("n", n)
     h, lo, c = as_bars(high=high, low=low, close=close)
     window = ring(state, "tp_tail", n, c.shape[1])
     acc, m2 = moments_from_ring(window.buf, window.filled)
-    out = np.empty_like(c)
-    cci_kernel(h, lo, c, *window, acc, m2, out)
-    return computed({"cci": out}, {"tp_tail": window.tail()}, like=close)
+    tp = h + lo  # TP = (H + L + C)/3 in one temporary; NaN where any input is
+    tp += c
+    tp /= 3.0
+    out = np.empty((1, *c.shape))
+    window_kernel(tp, True, 0.0, 0, *window, acc, m2, out)
+    return computed({"cci": out[0]}, {"tp_tail": window.tail()}, like=close)

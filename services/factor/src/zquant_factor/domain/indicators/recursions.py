@@ -32,9 +32,8 @@ from zquant_factor.domain.indicators.ring import (
     moments_from_ring,
     moments_push,
     ring_avedev,
+    ring_extreme,
     ring_from_tail,
-    ring_max,
-    ring_min,
     ring_push,
     ring_tail,
 )
@@ -130,9 +129,9 @@ def _rolling_kernel(x: Panel, n: int, stat: int, tail: Panel, out: Panel) -> Non
             elif stat == 3:
                 out[i, j] = np.sqrt(max(m2[j], 0.0) / (n - 1))
             elif stat == 4:
-                out[i, j] = ring_max(buf, j)
+                out[i, j] = ring_extreme(buf, j, 1.0)
             elif stat == 5:
-                out[i, j] = ring_min(buf, j)
+                out[i, j] = ring_extreme(buf, j, -1.0)
             else:
                 out[i, j] = ring_avedev(buf, j, acc[j] * inv_n)
     ring_tail(buf, pos, tail)

@@ -80,19 +80,22 @@ def moments_push(
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
-def ring_max(buf: Floats, j: int) -> float:  # pragma: no cover - compiled
-    best = buf[j, 0]
-    for k in range(1, buf.shape[1]):
-        best = max(best, buf[j, k])
-    return float(best)
+def window_push(
+    buf: Floats, pos: Ints, count: Ints, acc: Floats, m2: Floats, j: int, v: float, inv_n: float
+) -> bool:  # pragma: no cover - compiled
+    """`ring_push` then `moments_push`; True once stock j's window is full."""
+    old = ring_push(buf, pos, count, j, v)
+    moments_push(acc, m2, j, v, old, count[j], inv_n)
+    return bool(count[j] == buf.shape[1])
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
-def ring_min(buf: Floats, j: int) -> float:  # pragma: no cover - compiled
-    best = buf[j, 0]
+def ring_extreme(buf: Floats, j: int, sign: float) -> float:  # pragma: no cover - compiled
+    """Max of stock j's window for sign = 1, min for sign = −1 (multiplying by ±1 is exact)."""
+    best = sign * buf[j, 0]
     for k in range(1, buf.shape[1]):
-        best = min(best, buf[j, k])
-    return float(best)
+        best = max(best, sign * buf[j, k])
+    return float(sign * best)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
@@ -116,7 +119,7 @@ def ring_tail(buf: Floats, pos: Ints, tail: Floats) -> None:  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST)
 def ring_extremes(buf: Floats) -> tuple[Floats, Floats]:  # pragma: no cover - compiled
-    """Max and min of the valid values each ring holds (NaN for an empty ring), to start `track_max`/`track_min`."""
+    """Max and min of the valid values each ring holds (NaN for an empty ring), to start `track_extreme`."""
     cols, n = buf.shape
     hi = np.full(cols, np.nan)
     lo = np.full(cols, np.nan)
@@ -130,20 +133,12 @@ def ring_extremes(buf: Floats) -> tuple[Floats, Floats]:  # pragma: no cover - c
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
-def track_max(buf: Floats, best: Floats, j: int, v: float, old: float) -> None:  # pragma: no cover - compiled
-    """Keep best[j] = max of stock j's window after `ring_push` added v and evicted `old` (NaN if none).
-
-    Rescans the window only when the evicted value was the maximum and v does not replace it: O(1) amortised."""
-    if np.isnan(best[j]) or v >= best[j]:
+def track_extreme(
+    buf: Floats, best: Floats, j: int, v: float, old: float, sign: float
+) -> None:  # pragma: no cover - compiled
+    """Keep best[j] = max (sign = 1) or min (sign = −1) of stock j's window after `ring_push` added v and evicted
+    `old` (NaN if none). Rescans only when the evicted value was the extreme and v does not replace it."""
+    if np.isnan(best[j]) or sign * v >= sign * best[j]:
         best[j] = v
-    elif not np.isnan(old) and old >= best[j]:
-        best[j] = ring_max(buf, j)
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
-def track_min(buf: Floats, best: Floats, j: int, v: float, old: float) -> None:  # pragma: no cover - compiled
-    """`track_max` for the minimum."""
-    if np.isnan(best[j]) or v <= best[j]:
-        best[j] = v
-    elif not np.isnan(old) and old <= best[j]:
-        best[j] = ring_min(buf, j)
+    elif not np.isnan(old) and sign * old >= sign * best[j]:
+        best[j] = ring_extreme(buf, j, sign)

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, check_period
-from zquant_factor.domain.indicators.kernels import boll_kernel, macd_kernel
+from zquant_factor.domain.indicators.kernels import macd_kernel, window_kernel
 from zquant_factor.domain.indicators.recursions import as_panel, ema_alpha, rolling_mean, smooth
 from zquant_factor.domain.indicators.ring import moments_from_ring
 from zquant_factor.domain.indicators.state import Computed, State, computed, ring, vector
@@ -60,7 +60,7 @@ def boll(
     window = ring(state, "close_tail", n, panel.shape[1])
     acc, m2 = moments_from_ring(window.buf, window.filled)
     out = np.empty((3, *panel.shape))
-    boll_kernel(panel, float(width), int(sample_std), window.buf, window.pos, window.filled, acc, m2, out)
+    window_kernel(panel, False, float(width), int(sample_std), *window, acc, m2, out)
     return computed(
         {"mid": out[0], "upper": out[1], "lower": out[2]}, {"close_tail": window.tail()}, like=close
     )

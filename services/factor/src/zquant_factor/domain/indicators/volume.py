@@ -7,19 +7,12 @@ from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import check_period
 from zquant_factor.domain.indicators.kernels import obv_kernel, true_range_kernel
-from zquant_factor.domain.indicators.oscillators import as_bars
+from zquant_factor.domain.indicators.oscillators import Prices, as_bars
 from zquant_factor.domain.indicators.recursions import Stat, as_panel, rolling, rolling_mean
 from zquant_factor.domain.indicators.state import Computed, State, computed, vector
 
 
-def atr(
-    high: NDArray[np.floating],
-    low: NDArray[np.floating],
-    close: NDArray[np.floating],
-    *,
-    n: int = 14,
-    state: State | None = None,
-) -> Computed:
+def atr(high: Prices, low: Prices, close: Prices, *, n: int = 14, state: State | None = None) -> Computed:
     """`ATR(N)` = MA(TR, N), TR = max(H − L, |H − C'|, |L − C'|) with C' the previous valid close (TDX/MyTT;
     TA-Lib's ATR is Wilder-smoothed instead)."""
     n = check_period("n", n)
