@@ -24,18 +24,18 @@ F = NDArray[np.float64]
 I = NDArray[np.int64]  # noqa: E741
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def step(prev: float, v: float, alpha: float) -> float:  # pragma: no cover - compiled
     """One EMA/SMA step, seeded with the first value."""
     return v if np.isnan(prev) else alpha * v + (1.0 - alpha) * prev
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def ratio(num: float, den: float) -> float:  # pragma: no cover - compiled
     return num / den if den != 0.0 else 0.0
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def smooth_kernel(x: F, alpha: float, last: F, out: F) -> None:  # pragma: no cover - compiled
     rows, cols = x.shape
     for i in range(rows):
@@ -48,7 +48,7 @@ def smooth_kernel(x: F, alpha: float, last: F, out: F) -> None:  # pragma: no co
                 out[i, j] = last[j]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def macd_kernel(
     close: F, a_fast: float, a_slow: float, a_signal: float, fast: F, slow: F, dea: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -69,7 +69,7 @@ def macd_kernel(
             out[2, i, j] = 2.0 * (dif - dea[j])
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def kdj_kernel(
     high: F, low: F, close: F, a_k: float, a_d: float,
     hbuf: F, hpos: I, hcount: I, lbuf: F, lpos: I, lcount: I, k: F, d: F, out: F,
@@ -98,7 +98,7 @@ def kdj_kernel(
             out[2, i, j] = 3.0 * k[j] - 2.0 * d[j]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def rsi_kernel(
     close: F, alpha: float, prev: F, up: F, move: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -119,7 +119,7 @@ def rsi_kernel(
             out[i, j] = ratio(up[j], move[j]) * 100.0
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def window_kernel(
     x: F, cci: bool, width: float, ddof: int, buf: F, pos: I, count: I, acc: F, m2: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -145,7 +145,7 @@ def window_kernel(
             out[2, i, j] = mean - band
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def true_range_kernel(high: F, low: F, close: F, prev: F, out: F) -> None:  # pragma: no cover - compiled
     """TR = max(H − L, |H − C'|, |L − C'|) with C' the previous valid close; H − L on a stock's first bar."""
     rows, cols = close.shape
@@ -160,7 +160,7 @@ def true_range_kernel(high: F, low: F, close: F, prev: F, out: F) -> None:  # pr
             prev[j] = c
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def obv_kernel(close: F, volume: F, prev: F, total: F, out: F) -> None:  # pragma: no cover - compiled
     """OBV = Σ sign(C − C')·V over valid bars, starting from 0 on a stock's first bar (TDX `OBV`, in V's unit)."""
     rows, cols = close.shape

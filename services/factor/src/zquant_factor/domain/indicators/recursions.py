@@ -103,7 +103,7 @@ def sma(x: NDArray[np.floating], n: int, m: int) -> Panel:
     return shaped_like(smooth(x, sma_alpha(n, m))[0], x)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def _rolling_kernel(x: Panel, n: int, stat: int, tail: Panel, out: Panel) -> None:  # pragma: no cover
     rows, cols = x.shape
     buf, pos, count = ring_from_tail(tail, n)

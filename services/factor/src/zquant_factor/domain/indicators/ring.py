@@ -19,7 +19,7 @@ Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def ring_from_tail(tail: Floats, n: int) -> tuple[Floats, Ints, Ints]:  # pragma: no cover - compiled
     cols = tail.shape[1]
     buf = np.full((cols, n), np.nan)
@@ -33,7 +33,7 @@ def ring_from_tail(tail: Floats, n: int) -> tuple[Floats, Ints, Ints]:  # pragma
     return buf, pos, count
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def ring_push(buf: Floats, pos: Ints, count: Ints, j: int, v: float) -> float:  # pragma: no cover - compiled
     """Add stock j's next valid value; returns the value it evicted, NaN while the window is filling."""
     n = buf.shape[1]
@@ -47,7 +47,7 @@ def ring_push(buf: Floats, pos: Ints, count: Ints, j: int, v: float) -> float:  
     return float(old)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def moments_from_ring(buf: Floats, count: Ints) -> tuple[Floats, Floats]:  # pragma: no cover - compiled
     """Sum and sum of squared deviations of the values each ring holds (two passes, exact)."""
     cols, n = buf.shape
@@ -64,7 +64,7 @@ def moments_from_ring(buf: Floats, count: Ints) -> tuple[Floats, Floats]:  # pra
     return acc, m2
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def moments_push(
     acc: Floats, m2: Floats, j: int, v: float, old: float, c: int, inv_n: float
 ) -> None:  # pragma: no cover
@@ -79,7 +79,7 @@ def moments_push(
         m2[j] += (v - old) * (v - acc[j] * inv_n + old - old_mean)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def window_push(
     buf: Floats, pos: Ints, count: Ints, acc: Floats, m2: Floats, j: int, v: float, inv_n: float
 ) -> bool:  # pragma: no cover - compiled
@@ -89,7 +89,7 @@ def window_push(
     return bool(count[j] == buf.shape[1])
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def ring_extreme(buf: Floats, j: int, sign: float) -> float:  # pragma: no cover - compiled
     """Max of stock j's window for sign = 1, min for sign = −1 (multiplying by ±1 is exact)."""
     best = sign * buf[j, 0]
@@ -98,7 +98,7 @@ def ring_extreme(buf: Floats, j: int, sign: float) -> float:  # pragma: no cover
     return float(sign * best)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def ring_avedev(buf: Floats, j: int, mean: float) -> float:  # pragma: no cover - compiled
     n = buf.shape[1]
     total = 0.0
@@ -107,7 +107,7 @@ def ring_avedev(buf: Floats, j: int, mean: float) -> float:  # pragma: no cover 
     return float(total / n)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def ring_tail(buf: Floats, pos: Ints, tail: Floats) -> None:  # pragma: no cover - compiled
     """Write the last N − 1 valid values per stock into `tail`, oldest first."""
     n = buf.shape[1]
@@ -117,7 +117,7 @@ def ring_tail(buf: Floats, pos: Ints, tail: Floats) -> None:  # pragma: no cover
             tail[k, j] = buf[j, q - n if q >= n else q]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST)
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def ring_extremes(buf: Floats) -> tuple[Floats, Floats]:  # pragma: no cover - compiled
     """Max and min of the valid values each ring holds (NaN for an empty ring), to start `track_extreme`."""
     cols, n = buf.shape
@@ -132,7 +132,7 @@ def ring_extremes(buf: Floats) -> tuple[Floats, Floats]:  # pragma: no cover - c
     return hi, lo
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def track_extreme(
     buf: Floats, best: Floats, j: int, v: float, old: float, sign: float
 ) -> None:  # pragma: no cover - compiled
