@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from services.factor.tests.unit.indicator_bars import panel
-from zquant_factor.domain.indicators import oscillators, trend
+from zquant_factor.domain.indicators import oscillators, trend, volume
 from zquant_factor.domain.indicators.state import Computed, State, state_from_bytes, state_to_bytes
 
 pytestmark = pytest.mark.unit
@@ -29,6 +29,8 @@ RUNS: dict[str, Run] = {
     "rsi24": lambda b, s: oscillators.rsi(b["close"], n=24, state=s),
     "boll": lambda b, s: trend.boll(b["close"], state=s),
     "cci": lambda b, s: oscillators.cci(b["high"], b["low"], b["close"], state=s),
+    "atr": lambda b, s: volume.atr(b["high"], b["low"], b["close"], state=s),
+    "obv": lambda b, s: volume.obv(b["close"], b["vol"], state=s),
 }
 
 

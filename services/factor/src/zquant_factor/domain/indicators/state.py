@@ -44,7 +44,7 @@ def vector(state: State | None, name: str, cols: int) -> NDArray[np.float64]:
     """A writable copy of the per-stock vector `name` (NaN = nothing seen yet when starting afresh)."""
     if state is None:
         return np.full(cols, np.nan)
-    arr = _get(state, name)
+    arr = entry(state, name)
     if arr.shape != (cols,):
         raise InvalidIndicatorParameter(
             "state", f"'{name}' must hold one value per stock ({cols}), got {arr.shape}"
@@ -52,7 +52,8 @@ def vector(state: State | None, name: str, cols: int) -> NDArray[np.float64]:
     return np.array(arr, dtype=np.float64, copy=True)
 
 
-def _get(state: State, name: str) -> NDArray[np.float64]:
+def entry(state: State, name: str) -> NDArray[np.float64]:
+    """The saved array `name`; a state missing it belongs to another indicator."""
     if name not in state:
         raise InvalidIndicatorParameter(
             "state", f"missing '{name}' (state of another indicator or parameters?)"
@@ -74,7 +75,7 @@ class Ring(NamedTuple):
 
 def ring(state: State | None, name: str, n: int, cols: int) -> Ring:
     """The window of width n named `name`, rebuilt from its saved tail (empty when starting afresh)."""
-    tail = np.full((n - 1, cols), np.nan) if state is None else _get(state, name)
+    tail = np.full((n - 1, cols), np.nan) if state is None else entry(state, name)
     if tail.shape != (n - 1, cols):
         raise InvalidIndicatorParameter("state", f"'{name}' must be ({n - 1} × {cols}), got {tail.shape}")
     buf, pos, count = ring_from_tail(np.ascontiguousarray(tail, dtype=np.float64), n)

@@ -9,7 +9,7 @@ from zquant_factor.domain.indicators.errors import check_period
 from zquant_factor.domain.indicators.kernels import obv_kernel, true_range_kernel
 from zquant_factor.domain.indicators.oscillators import Prices, as_bars
 from zquant_factor.domain.indicators.recursions import Stat, as_panel, rolling, rolling_mean
-from zquant_factor.domain.indicators.state import Computed, State, computed, vector
+from zquant_factor.domain.indicators.state import Computed, State, computed, entry, vector
 
 
 def atr(high: Prices, low: Prices, close: Prices, *, n: int = 14, state: State | None = None) -> Computed:
@@ -20,7 +20,7 @@ def atr(high: Prices, low: Prices, close: Prices, *, n: int = 14, state: State |
     prev = vector(state, "prev_close", c.shape[1])
     tr = np.empty_like(c)
     true_range_kernel(h, lo, c, prev, tr)
-    out, tail = rolling(tr, n, Stat.MEAN, None if state is None else state.get("tr_tail"))
+    out, tail = rolling(tr, n, Stat.MEAN, None if state is None else entry(state, "tr_tail"))
     return computed({"atr": out}, {"prev_close": prev, "tr_tail": tail}, like=close)
 
 
