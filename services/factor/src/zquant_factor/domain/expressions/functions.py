@@ -1,7 +1,8 @@
 """The registry of functions an expression may call: what each takes, how far back it looks, what computes it.
 
 A name not in `FUNCTIONS` cannot be called. Time-series functions end with an integer constant (a lag or a
-window, in bars of the stock: suspended days are skipped, not counted); the others take panels only.
+window, in bars of the stock: suspended days are skipped, not counted); the others take panels only. Windows and
+the EMA are the indicator engine's kernels, so `ma(close, 20)` here is the MA indicator's number.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from zquant_factor.domain.expressions import cross_section, elementwise, timeseries
+from zquant_factor.domain.expressions import cross_section, elementwise, timeseries, windows
 from zquant_factor.domain.expressions.panel import Panel
+from zquant_factor.domain.indicators import recursions
 
 
 class WindowKind(Enum):
@@ -57,16 +59,16 @@ def _series(name: str, kernel: Callable[..., Panel], window: WindowKind, min_win
 FUNCTIONS: dict[str, Signature] = {
     signature.name: signature
     for signature in (
-        _series("ref", timeseries.ref, WindowKind.LAG),
+        _series("ref", windows.lag, WindowKind.LAG),
         _series("delta", timeseries.delta, WindowKind.LAG),
-        _series("ma", timeseries.ma, WindowKind.WINDOW),
-        _series("ema", timeseries.ema, WindowKind.WINDOW, recursive=True),
-        _series("std", timeseries.std, WindowKind.WINDOW, min_window=2),
-        _series("sum", timeseries.total, WindowKind.WINDOW),
-        _series("max", timeseries.highest, WindowKind.WINDOW),
-        _series("min", timeseries.lowest, WindowKind.WINDOW),
-        _series("ts_rank", timeseries.ts_rank, WindowKind.WINDOW),
-        _series("ts_corr", timeseries.ts_corr, WindowKind.WINDOW, min_window=2, params=("x", "y")),
+        _series("ma", recursions.rolling_mean, WindowKind.WINDOW),
+        _series("ema", recursions.ema, WindowKind.WINDOW, recursive=True),
+        _series("std", timeseries.sample_std, WindowKind.WINDOW, min_window=2),
+        _series("sum", recursions.rolling_sum, WindowKind.WINDOW),
+        _series("max", recursions.rolling_max, WindowKind.WINDOW),
+        _series("min", recursions.rolling_min, WindowKind.WINDOW),
+        _series("ts_rank", windows.rolling_rank, WindowKind.WINDOW),
+        _series("ts_corr", windows.rolling_corr, WindowKind.WINDOW, min_window=2, params=("x", "y")),
         Signature("rank", ("x",), cross_section.rank, family="cross-sectional"),
         Signature("zscore", ("x",), cross_section.zscore, family="cross-sectional"),
         Signature("demean", ("x",), cross_section.demean, family="cross-sectional"),
