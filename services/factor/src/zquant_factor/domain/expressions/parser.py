@@ -69,7 +69,7 @@ def parse_tree(source: str) -> Node:
         raise ExpressionError(f"too complex: nested deeper than {limits.MAX_DEPTH} levels") from None
     root = _Builder(text, lead).node(parsed.body, depth=1)
     if not fields(root):
-        raise ExpressionError(f"no field: {text.strip()} names no field, so it is the same for every stock and day")
+        raise ExpressionError(f"no field: {text.strip()} uses no field, so it is one constant for every stock and day")
     return root
 
 
