@@ -31,6 +31,8 @@ class Constant:
 
 @dataclass(frozen=True, slots=True)
 class Negate:
+    """Unary minus; a unary plus is dropped by the parser, so it has no node."""
+
     operand: Node
 
 

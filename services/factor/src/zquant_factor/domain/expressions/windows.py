@@ -18,8 +18,23 @@ _FLAT = 1e-12
 """A window whose spread is below this fraction of its mean counts as constant: its correlation is NaN."""
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _rank_in_ring(buf: Panel, j: int, v: float) -> float:  # pragma: no cover - compiled
+    """Average rank of v among stock j's full window (v included), over the window length."""
+    n = buf.shape[1]
+    below = 0
+    equal = 0
+    for k in range(n):
+        if buf[j, k] < v:
+            below += 1
+        elif buf[j, k] == v:
+            equal += 1
+    return (below + (equal + 1) / 2.0) / n
+
+
 @numba.njit(cache=True, nogil=True)
-def _lag_kernel(x: Panel, n: int, out: Panel) -> None:  # pragma: no cover - compiled
+def _ring_kernel(x: Panel, n: int, rank: bool, out: Panel) -> None:  # pragma: no cover - compiled
+    """A lag (the value the push evicts, NaN while the ring fills) or, with `rank`, today's rolling rank."""
     buf, pos, count = ring_from_tail(np.full((n - 1, x.shape[1]), np.nan), n)
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -27,32 +42,11 @@ def _lag_kernel(x: Panel, n: int, out: Panel) -> None:  # pragma: no cover - com
             if np.isnan(v):
                 out[i, j] = np.nan
                 continue
-            full = count[j] == n
             evicted = ring_push(buf, pos, count, j, v)
-            out[i, j] = evicted if full else np.nan
-
-
-@numba.njit(cache=True, nogil=True)
-def _rank_kernel(x: Panel, n: int, out: Panel) -> None:  # pragma: no cover - compiled
-    buf, pos, count = ring_from_tail(np.full((n - 1, x.shape[1]), np.nan), n)
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            v = x[i, j]
-            if np.isnan(v):
-                out[i, j] = np.nan
-                continue
-            ring_push(buf, pos, count, j, v)
-            if count[j] < n:
-                out[i, j] = np.nan
-                continue
-            below = 0
-            equal = 0
-            for k in range(n):
-                if buf[j, k] < v:
-                    below += 1
-                elif buf[j, k] == v:
-                    equal += 1
-            out[i, j] = (below + (equal + 1) / 2.0) / n
+            if not rank:
+                out[i, j] = evicted
+            else:
+                out[i, j] = _rank_in_ring(buf, j, v) if count[j] == n else np.nan
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -94,14 +88,14 @@ def _corr_kernel(x: Panel, y: Panel, n: int, out: Panel) -> None:  # pragma: no 
 def lag(x: Panel, n: int) -> Panel:
     """The stock's value n valid bars before each valid bar."""
     out = np.empty_like(x)
-    _lag_kernel(np.ascontiguousarray(x), n, out)
+    _ring_kernel(np.ascontiguousarray(x), n, False, out)
     return out
 
 
 def rolling_rank(x: Panel, n: int) -> Panel:
     """Each valid bar's average rank among the stock's last n valid values (itself included), over n: (0, 1]."""
     out = np.empty_like(x)
-    _rank_kernel(np.ascontiguousarray(x), n, out)
+    _ring_kernel(np.ascontiguousarray(x), n, True, out)
     return out
 
 
