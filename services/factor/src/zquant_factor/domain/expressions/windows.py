@@ -29,7 +29,7 @@ def _rank_in_ring(buf: Panel, j: int, v: float) -> float:  # pragma: no cover - 
             below += 1
         elif buf[j, k] == v:
             equal += 1
-    return (below + (equal + 1) / 2.0) / n
+    return float((below + (equal + 1) / 2.0) / n)
 
 
 @numba.njit(cache=True, nogil=True)
