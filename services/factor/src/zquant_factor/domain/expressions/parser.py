@@ -62,15 +62,20 @@ def parse_tree(source: str) -> Node:
         parsed = ast.parse(text[lead:], mode="eval")
     except SyntaxError as error:
         column = lead + max((error.offset or 1) - 1, 0)
+        fragment = text[column:column + 20]
         raise ExpressionError(
-            f"syntax error: {error.msg} at column {column}", column=column, fragment=text[column:column + 20]
+            f"syntax error: {fragment} at column {column} ({error.msg})", column=column, fragment=fragment
         ) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(f"too complex: nested deeper than {limits.MAX_DEPTH} levels") from None
     root = _Builder(text, lead).node(parsed.body, depth=1)
     if not fields(root):
-        raise ExpressionError(f"no field: {text.strip()} uses no field, so it is one constant for every stock and day")
+        raise ExpressionError(f"no field: {_quoted(text.strip())} is one constant for every stock and day")
     return root
+
+
+def _quoted(fragment: str) -> str:
+    return fragment if len(fragment) <= _QUOTED else fragment[: _QUOTED - 1] + "…"
 
 
 def _screened(source: str) -> str:
@@ -187,5 +192,4 @@ class _Builder:
         column = self._lead + getattr(node, "col_offset", 0)
         end = self._lead + (getattr(node, "end_col_offset", None) or column + 1)
         fragment = self._text[column:end]
-        quoted = fragment if len(fragment) <= _QUOTED else fragment[: _QUOTED - 1] + "…"
-        return ExpressionError(f"{label}: {quoted} at column {column} {why}", column=column, fragment=fragment)
+        return ExpressionError(f"{label}: {_quoted(fragment)} at column {column} {why}", column=column, fragment=fragment)
