@@ -20,8 +20,9 @@ from zquant_marketdata.application.source_port import MarketDataSource
 from zquant_marketdata.application.sync_ports import Clock, ReferenceDataRepository, SourceProvider
 from zquant_marketdata.application.sync_rows import calendar_rows
 from zquant_marketdata.domain import quality
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.errors import SourceError
-from zquant_marketdata.domain.quality import BarRows, Issue
+from zquant_marketdata.domain.quality import Issue
 from zquant_marketdata.domain.sync import (
     BAR_DATASETS,
     CALENDAR_EXCHANGE,
@@ -58,7 +59,7 @@ def bar_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> BarRo
         dates = pd.to_datetime(dates.astype(str), format="ISO8601")
     names = [c for c in (columns or frame.columns) if c not in ("ts_code", "trade_date") and c in frame.columns]
     values = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) for name in names}
-    return BarRows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
+    return BarRows.of_rows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
 
 
 class ValidateUseCases:
