@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zquant_marketdata.domain.panel import RunPart
+
 
 @dataclass(frozen=True, slots=True)
 class BarRows:
@@ -85,3 +87,22 @@ def concat_rows(parts: Sequence[BarRows]) -> BarRows:
             for name in parts[0].values
         },
     )
+
+
+def rows_of_runs(parts: Sequence[RunPart], columns: Sequence[str]) -> BarRows:
+    """`BarRows` (codes sorted) of run parts; a code may have runs in several parts."""
+    if not parts:
+        return BarRows.empty(columns)
+    codes = sorted({code for part in parts for code in part.codes})
+    position = {code: index for index, code in enumerate(codes)}
+    code_index = np.concatenate([
+        np.repeat(np.fromiter((position[code] for code in part.codes), dtype=np.int64, count=len(part.codes)),
+                  part.lengths)
+        for part in parts
+    ])
+    days = np.concatenate([part.days for part in parts]).astype("datetime64[D]")
+    values = {
+        name: np.concatenate([part.values[offset] for part in parts]).astype(np.float64)
+        for offset, name in enumerate(columns)
+    }
+    return BarRows(codes=codes, code_index=code_index, days=days, values=values)
