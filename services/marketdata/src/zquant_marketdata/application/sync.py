@@ -15,11 +15,17 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from zquant_kit import pagination
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.sync_engine import DEFAULT_START, SyncEngine
-from zquant_marketdata.application.sync_ports import Clock, SourceProvider, SyncRepository
+from zquant_marketdata.application.sync_ports import (
+    Clock,
+    LogCursor,
+    SourceProvider,
+    StatisticCursor,
+    SyncControlRepository,
+    SyncRepository,
+)
 from zquant_marketdata.application.sync_runs import LEASE_TTL, RunHandle
 from zquant_marketdata.domain.sync import (
     DATASETS,
@@ -63,7 +69,7 @@ class SyncUseCases:
             default_start=default_start,
             index_codes=index_codes,
         )
-        self._repo = repo
+        self._repo: SyncControlRepository = repo
         self._sources = sources
         self._clock = clock
         self._active: dict[str, RunHandle] = {}
@@ -204,8 +210,8 @@ class SyncUseCases:
             DatasetStatus(
                 dataset=name,
                 last_trade_date=checkpoints.get(name),
-                last_run_state=results.get(name, ("", None))[0],
-                last_run_time=results.get(name, ("", None))[1],
+                last_run_state=results[name].result if name in results else "",
+                last_run_time=results[name].ended_at if name in results else None,
             )
             for name in DATASETS
         ]
@@ -218,42 +224,27 @@ class SyncUseCases:
         ]
         return statuses, running
 
-    async def list_logs(self, dataset: str, page_size: int, page_token: str) -> tuple[list[SyncLogEntry], str]:
-        if dataset and dataset not in DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-        size = pagination.page_size(page_size)
-        key = pagination.decode_string_cursor("sync_logs", page_token, 2)
-        after = None
-        if key is not None:
-            try:
-                after = (dt.datetime.fromisoformat(key[0]), key[1])
-            except ValueError:
-                raise InvalidArgument("page_token", "invalid or expired page token") from None
-        entries = await self._repo.list_logs(dataset or None, after, size + 1)
-        token = ""
-        if len(entries) > size:
-            entries = entries[:size]
-            token = pagination.encode_cursor("sync_logs", [entries[-1].started_at.isoformat(), entries[-1].id])
-        return entries, token
+    async def list_logs(
+        self, dataset: str, after: LogCursor | None, page_size: int
+    ) -> tuple[list[SyncLogEntry], bool]:
+        """Up to `page_size` logs newest first, after the cursor; and whether more follow."""
+        _check_dataset(dataset)
+        entries = await self._repo.list_logs(dataset or None, after, page_size + 1)
+        return entries[:page_size], len(entries) > page_size
 
-    async def statistics(self, dataset: str, page_size: int, page_token: str) -> tuple[list[TableStatistic], str]:
-        if dataset and dataset not in DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-        size = pagination.page_size(page_size)
-        key = pagination.decode_string_cursor("table_statistics", page_token, 2)
-        after = None
-        if key is not None:
-            try:
-                after = (key[0], dt.date.fromisoformat(key[1]))
-            except ValueError:
-                raise InvalidArgument("page_token", "invalid or expired page token") from None
-        stats = await self._repo.list_statistics(dataset or None, after, size + 1)
-        token = ""
-        if len(stats) > size:
-            stats = stats[:size]
-            token = pagination.encode_cursor("table_statistics", [stats[-1].dataset, stats[-1].stat_date.isoformat()])
-        return stats, token
+    async def statistics(
+        self, dataset: str, after: StatisticCursor | None, page_size: int
+    ) -> tuple[list[TableStatistic], bool]:
+        """Up to `page_size` statistics after the cursor; and whether more follow."""
+        _check_dataset(dataset)
+        stats = await self._repo.list_statistics(dataset or None, after, page_size + 1)
+        return stats[:page_size], len(stats) > page_size
 
     def _ended(self, handle: RunHandle) -> None:
         """The engine's last step of a run: its datasets are free again for `start` here."""
         self._active.pop(handle.run.id, None)
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset and dataset not in DATASETS:
+        raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")

@@ -6,15 +6,25 @@ a background task: a client that disconnects stops watching, not the run.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
-from zquant_kit import principal
+from zquant_kit import pagination, principal
+from zquant_kit.errors import InvalidArgument
 from zquant_kit.grpc.convert import to_timestamp
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.sync import SyncUseCases
+from zquant_marketdata.application.sync_ports import LogCursor, StatisticCursor
 from zquant_marketdata.application.validate import ValidateUseCases
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
 
 SERVICE_NAME = "zquant.marketdata.v1.SyncService"
+LOGS_CURSOR = "sync_logs"
+STATISTICS_CURSOR = "table_statistics"
+
+T = TypeVar("T")
 
 _MODES = {
     sync_pb2.SYNC_MODE_UNSPECIFIED: SyncMode.INCREMENTAL,
@@ -70,6 +80,25 @@ def _statistic(stat: TableStatistic) -> sync_pb2.TableStatistics:
     )
 
 
+def _cursor(kind: str, page_token: str, build: Callable[[str, str], T]) -> T | None:
+    """The page token's (two-string) key as the use case's cursor; INVALID_ARGUMENT when it is not one."""
+    key = pagination.decode_string_cursor(kind, page_token, 2)
+    if key is None:
+        return None
+    try:
+        return build(*key)
+    except ValueError:
+        raise InvalidArgument("page_token", "invalid or expired page token") from None
+
+
+def _log_cursor(started_at: str, log_id: str) -> LogCursor:
+    return LogCursor(dt.datetime.fromisoformat(started_at), log_id)
+
+
+def _statistic_cursor(dataset: str, stat_date: str) -> StatisticCursor:
+    return StatisticCursor(dataset, dt.date.fromisoformat(stat_date))
+
+
 class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     def __init__(self, sync: SyncUseCases, validate: ValidateUseCases, config: SourceConfigUseCases) -> None:
         self._sync = sync
@@ -108,12 +137,18 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     async def ListSyncLogs(self, request, context):
         principal.require("data:read")
-        entries, token = await self._sync.list_logs(request.dataset, request.page_size, request.page_token)
+        after = _cursor(LOGS_CURSOR, request.page_token, _log_cursor)
+        entries, more = await self._sync.list_logs(request.dataset, after, pagination.page_size(request.page_size))
+        last = entries[-1] if more else None
+        token = pagination.encode_cursor(LOGS_CURSOR, [last.started_at.isoformat(), last.id]) if last else ""
         return sync_pb2.ListSyncLogsResponse(logs=[_log(e) for e in entries], next_page_token=token)
 
     async def GetTableStatistics(self, request, context):
         principal.require("data:read")
-        stats, token = await self._sync.statistics(request.dataset, request.page_size, request.page_token)
+        after = _cursor(STATISTICS_CURSOR, request.page_token, _statistic_cursor)
+        stats, more = await self._sync.statistics(request.dataset, after, pagination.page_size(request.page_size))
+        end = stats[-1] if more else None
+        token = pagination.encode_cursor(STATISTICS_CURSOR, [end.dataset, end.stat_date.isoformat()]) if end else ""
         return sync_pb2.GetTableStatisticsResponse(statistics=[_statistic(s) for s in stats], next_page_token=token)
 
     async def ValidateData(self, request, context):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import asdict
 
 from sqlalchemy import select
 
@@ -12,13 +12,15 @@ from zquant_kit.persistence.params import in_values
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.sql_store import SqlStore
 from zquant_marketdata.application.bar_store_port import WriteCounts
-from zquant_marketdata.application.sync_ports import ReferenceDataRepository
+from zquant_marketdata.application.source_port import CalendarDay, StockRecord
+from zquant_marketdata.application.sync_ports import ReferenceDataReader, ReferenceDataWriter, StockLife
 
 _STOCK_FIELDS = ("symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date")
 
 
-class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataRepository):
-    async def upsert_stock_basic(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> WriteCounts:
+class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataWriter, ReferenceDataReader):
+    async def upsert_stock_basic(self, records: Sequence[StockRecord], now: dt.datetime) -> WriteCounts:
+        rows = [asdict(record) for record in records]
         t = tables.stock_basic
         inserted = updated = unchanged = 0
         async with self._sessions() as session:
@@ -46,7 +48,8 @@ class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataRepository):
             await session.commit()
         return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
 
-    async def upsert_trade_cal(self, rows: Sequence[dict[str, Any]]) -> WriteCounts:
+    async def upsert_trade_cal(self, records: Sequence[CalendarDay]) -> WriteCounts:
+        rows = [asdict(record) for record in records]
         if not rows:
             return WriteCounts(0, 0, 0)
         t = tables.trade_cal
@@ -94,10 +97,10 @@ class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataRepository):
             )
             return list(result.scalars())
 
-    async def stock_lives(self, codes: Iterable[str] | None) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    async def stock_lives(self, codes: Iterable[str] | None) -> dict[str, StockLife]:
         t = tables.stock_basic
         query = select(t.c.ts_code, t.c.list_date, t.c.delist_date)
         if codes is not None:
             query = query.where(in_values(t.c.ts_code, list(codes), self._dialect))
         async with self._sessions() as session:
-            return {row.ts_code: (row.list_date, row.delist_date) for row in (await session.execute(query)).all()}
+            return {row.ts_code: StockLife(row.list_date, row.delist_date) for row in (await session.execute(query)).all()}
