@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,7 +175,7 @@ class PanelReads:
                 grids, part, drop = jobs[index]
                 pnl.place_parts(grids, [part], rows, positions, drop_off_axis=drop)
 
-        await asyncio.gather(*(self._offload.run(size, lambda lane=lane: place(lane)) for lane in lanes if lane))
+        await asyncio.gather(*(self._offload.run(size, functools.partial(place, lane)) for lane in lanes if lane))
         if factor is not None:
             filled = factor
             factor = await self._offload.run(size, lambda: pnl.forward_fill_inplace(filled))

@@ -19,7 +19,6 @@ from zquant_kit.limits import HeavyReadBounds, HeavyReadLimiter
 from zquant_kit.text import check_text
 from zquant_marketdata.application.panel_query import BAR_FIELDS, Panel, PanelReads, PanelRequest
 from zquant_marketdata.application.query_ports import (
-    BarRows,
     MarketQueryRepository,
     Stock,
     StockFilter,
@@ -29,7 +28,7 @@ from zquant_marketdata.application.query_support import Offloader, fail_missing_
 from zquant_marketdata.domain import sync as dates
 from zquant_marketdata.domain.adjust import AdjustMode
 from zquant_marketdata.domain.bar_adjustment import AdjustedRows, adjust_rows
-from zquant_marketdata.domain.bar_rows import concat_rows
+from zquant_marketdata.domain.bar_rows import BarRows, concat_rows
 
 INDEX_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount")
 DAILY_BASIC_FIELDS = ("turnover_rate", "total_mv", "pe", "pb", "circ_mv")
@@ -62,6 +61,7 @@ format_date = dates.fmt_date
 def _range(start: str, end: str) -> tuple[dt.date, dt.date]:
     first = parse_date("start_date", start)
     last = parse_date("end_date", end)
+    assert first is not None and last is not None  # required dates: parse_date raised otherwise
     dates.check_range(first, last)
     return first, last
 
@@ -130,7 +130,8 @@ class MarketQueries:
     def heavy_read(self, what: str) -> contextlib.AbstractAsyncContextManager[None]:
         """A slot of the process's heavy-read limiter; GetPanel holds one while it reads and streams
         (RESOURCE_EXHAUSTED with a retry hint when none comes free in time)."""
-        return self.limiter.slot(what)
+        slot: contextlib.AbstractAsyncContextManager[None] = self.limiter.slot(what)
+        return slot
 
     @contextlib.asynccontextmanager
     async def _slot_if_heavy(self, what: str, codes: list[str], start: dt.date, end: dt.date) -> AsyncIterator[None]:

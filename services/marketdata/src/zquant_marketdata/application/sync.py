@@ -73,7 +73,7 @@ class SyncUseCases:
         self._sources = sources
         self._clock = clock
         self._active: dict[str, RunHandle] = {}
-        self._sweeper: asyncio.Task | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -171,7 +171,9 @@ class SyncUseCases:
         )
         return handle
 
-    async def run(self, requested_by: str, datasets: Sequence[str], mode: SyncMode, start_date="", end_date=""):
+    async def run(
+        self, requested_by: str, datasets: Sequence[str], mode: SyncMode, start_date: str = "", end_date: str = ""
+    ) -> SyncProgress:
         """Start and wait: the CLI's way."""
         handle = await self.start(requested_by, datasets, mode, start_date, end_date)
         return await handle.wait()

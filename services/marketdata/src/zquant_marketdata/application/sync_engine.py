@@ -84,7 +84,8 @@ class SyncEngine:
 
     def default_end(self) -> dt.date:
         local = self._clock.now().astimezone(CHINA)
-        return local.date() if local.hour >= DATA_READY_HOUR else local.date() - dt.timedelta(days=1)
+        today: dt.date = local.date()
+        return today if local.hour >= DATA_READY_HOUR else today - dt.timedelta(days=1)
 
     async def execute(
         self, handle: RunHandle, request: SyncRequest, choice: SourceChoice, on_end: Callable[[RunHandle], None]
@@ -179,7 +180,9 @@ class SyncEngine:
             else:
                 await self._date_driven(ctx, name, windows[name], open_days)
 
-    def _log_entry(self, ctx: RunContext, dataset: str, api_name: str, start, end) -> SyncLogEntry:
+    def _log_entry(
+        self, ctx: RunContext, dataset: str, api_name: str, start: dt.date | None, end: dt.date | None
+    ) -> SyncLogEntry:
         return SyncLogEntry(
             id=str(uuid.uuid4()),
             run_id=ctx.handle.run.id,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_marketdata.application.bar_store_port import WriteCounts
+from zquant_kit.persistence.blocks.counts import WriteCounts
 from zquant_marketdata.application.source_port import CalendarDay, MarketDataSource, StockRecord
 from zquant_marketdata.domain.sync import RunState, SyncLogEntry, SyncRun, TableStatistic
 

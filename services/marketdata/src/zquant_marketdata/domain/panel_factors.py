@@ -44,7 +44,8 @@ def base_on_axis(factor: np.ndarray, axis: np.ndarray, base_day: dt.date, end: d
 def traded_rows(factor: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Per row of `rows`: whether it has any factor at all in the range (a stock without a bar in
     the range has none after filling, and needs no base)."""
-    return ~np.isnan(factor[rows]).all(axis=1)
+    traded: np.ndarray = ~np.isnan(factor[rows]).all(axis=1)
+    return traded
 
 
 def balance(weights: Sequence[int], lane_count: int) -> list[list[int]]:

@@ -40,11 +40,12 @@ class Issue:
 
 
 def _day(value: np.datetime64) -> dt.date:
-    return value.astype("datetime64[D]").item()
+    day: dt.date = value.astype("datetime64[D]").item()
+    return day
 
 
 def _row_index(rows: BarRows) -> dict[tuple[str, dt.date], int]:
-    return {(rows.code_of(i), _day(day)): i for i, day in enumerate(rows.days)}
+    return {(rows.code_of(int(i)), _day(day)): i for i, day in enumerate(rows.days)}
 
 
 def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
@@ -63,7 +64,7 @@ def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
             issues.append(
                 Issue(
                     "ohlc_insane",
-                    rows.code_of(i),
+                    rows.code_of(int(i)),
                     _day(rows.days[i]),
                     f"open={o[i]:g} high={h[i]:g} low={lo[i]:g} close={c[i]:g}",
                 )
@@ -72,7 +73,7 @@ def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
         with np.errstate(invalid="ignore"):
             negative = v["vol"] < 0
         for i in np.flatnonzero(negative):
-            issues.append(Issue("negative_volume", rows.code_of(i), _day(rows.days[i]), f"vol={v['vol'][i]:g}"))
+            issues.append(Issue("negative_volume", rows.code_of(int(i)), _day(rows.days[i]), f"vol={v['vol'][i]:g}"))
     return issues
 
 
@@ -113,7 +114,7 @@ def adj_gap_issues(
         issues.append(
             Issue(
                 "adj_factor_without_gap",
-                rows.code_of(k + 1),
+                rows.code_of(int(k) + 1),
                 day,
                 f"{what}: adj_factor {prev_adj[k]:g} -> {cur_adj[k]:g} (x{adj_ratio[k]:.6f}), "
                 f"previous close {prev_close[k]:g}, pre_close {cur_pre[k]:g} (expected {expected_pre_close[k]:.4f})",
