@@ -95,7 +95,7 @@ def _trade_dates(dataset: str, column: pd.Series) -> np.ndarray:
         raise ValueError(f"{dataset}.trade_date: not a date ({str(exc).splitlines()[0]})") from None
     if stamps.dt.tz is not None:
         raise ValueError(f"{dataset}.trade_date: timezone-aware datetimes are ambiguous, pass dates")
-    days = stamps.to_numpy().astype("datetime64[D]")
+    days: np.ndarray = stamps.to_numpy().astype("datetime64[D]")
     if (days != stamps.to_numpy()).any():
         raise ValueError(f"{dataset}.trade_date: has a time of day; pass dates")
     return days

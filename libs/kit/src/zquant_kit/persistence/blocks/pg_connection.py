@@ -20,4 +20,7 @@ async def pg_connection(source: PgSource) -> AsyncIterator[psycopg.AsyncConnecti
         return
     async with source.connect() as connection:
         raw = await connection.get_raw_connection()
-        yield raw.driver_connection
+        driver = raw.driver_connection
+        if not isinstance(driver, psycopg.AsyncConnection):
+            raise TypeError(f"a block store needs the psycopg driver, not {type(driver).__name__}")
+        yield driver
