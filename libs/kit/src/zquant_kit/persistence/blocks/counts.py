@@ -16,3 +16,6 @@ class WriteCounts:
     @property
     def total(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+
+NOTHING_WRITTEN = WriteCounts(inserted=0, updated=0, unchanged=0)

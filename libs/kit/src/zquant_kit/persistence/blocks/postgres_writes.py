@@ -18,7 +18,7 @@ from psycopg import sql
 
 from zquant_kit.persistence.blocks.batch import KeyedBatch, prepare_batch
 from zquant_kit.persistence.blocks.copy_encode import copy_binary_chunks
-from zquant_kit.persistence.blocks.counts import WriteCounts
+from zquant_kit.persistence.blocks.counts import NOTHING_WRITTEN, WriteCounts
 from zquant_kit.persistence.blocks.layout import BlockLayout
 from zquant_kit.persistence.blocks.pg_binary import packed_aggregates, quoted
 from zquant_kit.persistence.blocks.pg_connection import PgSource, pg_connection
@@ -55,15 +55,14 @@ class PostgresBlockWriter:
 
     async def write(self, dataset: str, frame: pd.DataFrame) -> WriteCounts:
         """Upserts the frame's rows in one transaction: all of them or none (see `prepare_batch`)."""
-        table = self._layout.table(dataset)
-        batch = prepare_batch(table, frame)
+        batch = prepare_batch(self._layout.table(dataset), frame)
         if batch.size == 0:
-            return WriteCounts(inserted=0, updated=0, unchanged=0)
+            return NOTHING_WRITTEN
         async with pg_connection(self._source) as connection, connection.transaction():
             if not await self._holds_rows_in_range(connection, batch):
                 try:
                     async with connection.transaction():
-                        await self._copy(connection, sql.Identifier(self._layout.schema, table.name), batch)
+                        await self._copy(connection, sql.Identifier(self._layout.schema, batch.table.name), batch)
                         await _mark_years_stale(connection, self._layout, dataset, batch.years())
                     _log.debug("%s: %d rows copied straight into an empty range", dataset, batch.size)
                     return WriteCounts(inserted=batch.size, updated=0, unchanged=0)

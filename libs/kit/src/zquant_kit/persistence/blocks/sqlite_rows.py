@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zquant_kit.persistence.blocks.batch import KeyedBatch, empty_frame, finish_frame, prepare_batch
-from zquant_kit.persistence.blocks.counts import WriteCounts
+from zquant_kit.persistence.blocks.counts import NOTHING_WRITTEN, WriteCounts
 from zquant_kit.persistence.blocks.layout import BlockLayout
 from zquant_kit.persistence.params import in_values
 
@@ -29,10 +29,10 @@ class SqliteRowStore:
         self._layout = layout
 
     async def write(self, dataset: str, frame: pd.DataFrame) -> WriteCounts:
-        table = self._layout.table(dataset)
-        batch = prepare_batch(table, frame)
+        batch = prepare_batch(self._layout.table(dataset), frame)
         if batch.size == 0:
-            return WriteCounts(inserted=0, updated=0, unchanged=0)
+            return NOTHING_WRITTEN
+        table = batch.table
         names = batch.columns
         columns = ", ".join(f'"{name}"' for name in names)
         key_match = "stored.ts_code = staged.ts_code AND stored.trade_date = staged.trade_date"
