@@ -13,7 +13,7 @@ from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from zquant_kit.grpc.panel_codec import decode_panel
 from zquant_marketdata.adapters.grpc.panel_codec import encode_panel
 from zquant_marketdata.application.queries import BarsQuery, MarketQueries, PanelQuery
-from zquant_marketdata.application.query_ports import BarRows
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.panel import runs_from_rows
 
 pytestmark = pytest.mark.unit

@@ -4,14 +4,14 @@ A panel stream is a header (code axis, date axis, fields, "float64-le") followed
 holding `code_count` codes × all dates of one field as packed little-endian float64, code-major.
 Chunks may come in any order; every (field, code) must arrive once. A service's response message
 wraps the parts in a `oneof part { PanelHeader header; PanelChunk chunk; }` (GetPanel does, and so
-does any RPC that serves "the same codec as GetPanel"); `encode_panel` yields the bare parts and
-the decoder reads such responses.
+does any RPC that serves "the same codec as GetPanel"); `encode_panel` yields the bare parts,
+`encode_panel_responses` the wrapped ones, and the decoder reads such responses.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -58,6 +58,22 @@ def encode_panel(
         for name in fields:
             block = little[name][offset : offset + codes_per_chunk]
             yield PanelChunk(field=name, code_offset=offset, code_count=block.shape[0], values=block.tobytes())
+
+
+R = TypeVar("R")
+
+
+def encode_panel_responses(
+    response: Callable[..., R],
+    codes: Sequence[str],
+    days: np.ndarray,
+    fields: Sequence[str],
+    values: Mapping[str, np.ndarray],
+    codes_per_chunk: int,
+) -> Iterator[R]:
+    """`encode_panel` wrapped in a service's response message (`response(header=...)`, `response(chunk=...)`)."""
+    for part in encode_panel(codes, days, fields, values, codes_per_chunk):
+        yield response(header=part) if isinstance(part, PanelHeader) else response(chunk=part)
 
 
 class PanelDecoder:

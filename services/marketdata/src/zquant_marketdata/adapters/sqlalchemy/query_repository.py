@@ -29,8 +29,8 @@ from zquant_kit.persistence.params import in_values
 from zquant_kit.workers import WorkerProcesses
 from zquant_marketdata.adapters.sqlalchemy import sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_BLOCKS, SCHEMA, bar_table, value_columns
-from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
-from zquant_marketdata.domain.bar_rows import rows_of_runs
+from zquant_marketdata.application.query_ports import Stock, StockFilter, TradeDay
+from zquant_marketdata.domain.bar_rows import BarRows, rows_of_runs
 from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
 
 _ASSEMBLE_IN_THREAD_ROWS = 100_000
