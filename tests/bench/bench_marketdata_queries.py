@@ -28,10 +28,10 @@ from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer
+from zquant_kit.grpc.panel_codec import read_panel
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-from zquant_marketdata.adapters.grpc.panel_codec import read_panel
 from zquant_marketdata.adapters.sqlalchemy import tables
 
 ADMIN_DSN = os.environ.get("ZQUANT_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")

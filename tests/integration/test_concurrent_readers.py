@@ -20,10 +20,10 @@ from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc, sync_pb2, sync_pb2_grpc
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer
+from zquant_kit.grpc.panel_codec import read_panel
 from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-from zquant_marketdata.adapters.grpc.panel_codec import read_panel
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from sqlalchemy import insert
 
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2
+from zquant_kit.grpc.panel_codec import read_panel
 from zquant_kit.testing import SHARED_DATA, detail
-from zquant_marketdata.adapters.grpc.panel_codec import read_panel
 from zquant_marketdata.adapters.sqlalchemy import tables
 
 pytestmark = pytest.mark.contract

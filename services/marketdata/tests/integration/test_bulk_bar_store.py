@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from zquant_kit.persistence.blocks import postgres_writes
 from zquant_kit.testing import SHARED_DATA, conninfo
-from zquant_marketdata.adapters.sqlalchemy import bulk_bar_store
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BAR_TABLES,
     BLOCK_STALENESS,
@@ -281,7 +281,7 @@ async def test_postgres_first_load_copies_straight_into_the_table(
     async with await psycopg.AsyncConnection.connect(postgres_bar_tables, autocommit=True) as connection:
         await connection.execute("TRUNCATE marketdata.daily")
         store = PostgresBulkBarStore(connection)
-        caplog.set_level(logging.DEBUG, logger=bulk_bar_store.__name__)
+        caplog.set_level(logging.DEBUG, logger=postgres_writes.__name__)
         codes = daily_rows["ts_code"].unique()
         first_codes = daily_rows[daily_rows["ts_code"].isin(codes[:2])]
         other_codes = daily_rows[~daily_rows["ts_code"].isin(codes[:2])]
@@ -299,7 +299,7 @@ async def test_postgres_first_load_copies_straight_into_the_table(
 
 
 def _store_log(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.name == bulk_bar_store.__name__]
+    return [record.getMessage() for record in caplog.records if record.name == postgres_writes.__name__]
 
 
 async def test_postgres_range_check_race_falls_back_to_merging(

@@ -108,7 +108,7 @@ def _daily_calls(server) -> list[str]:
 
 
 async def _logs(components, run_id: str):
-    entries, _ = await components.sync.list_logs("", 1000, "")
+    entries, _ = await components.sync.list_logs("", None, 1000)
     return [e for e in entries if e.run_id == run_id]
 
 
@@ -139,7 +139,7 @@ async def test_full_sync_then_resync_reports_unchanged(env, server, open_days) -
         )
     assert calendars == {"SSE": days, "SZSE": days}  # both exchanges' calendars are kept
 
-    stats, _ = await components.sync.statistics("daily", 1000, "")
+    stats, _ = await components.sync.statistics("daily", None, 1000)
     assert [s.stat_date.strftime("%Y%m%d") for s in stats] == sorted(open_days, reverse=True)
     assert all(s.rows_on_date == BANKS and s.inserted == BANKS and s.updated == 0 for s in stats)
     assert stats[0].total_rows == BANKS * days
@@ -150,7 +150,7 @@ async def test_full_sync_then_resync_reports_unchanged(env, server, open_days) -
     for entry in await _logs(components, again.run_id):
         if entry.dataset in ("daily", "adj_factor", "daily_basic"):
             assert (entry.inserted, entry.updated, entry.unchanged) == (0, 0, BANKS * days)
-    stats, _ = await components.sync.statistics("daily", 1000, "")
+    stats, _ = await components.sync.statistics("daily", None, 1000)
     assert all(s.inserted == 0 and s.updated == 0 and s.rows_on_date == BANKS for s in stats)
     assert _count(url, "daily") == BANKS * days
 
@@ -221,7 +221,7 @@ async def test_a_failure_mid_sync_keeps_the_last_good_batch_and_resume_completes
     assert _daily_calls(server) == open_days[20:]
     assert (resumed.inserted, resumed.unchanged) == (BANKS * (len(open_days) - 20), 0)
     assert _count(url, "daily") == BANKS * len(open_days)
-    stats, _ = await components.sync.statistics("daily", 1000, "")
+    stats, _ = await components.sync.statistics("daily", None, 1000)
     assert sum(s.inserted for s in stats) == BANKS * len(open_days)
     assert stats[0].total_rows == BANKS * len(open_days)
 
@@ -311,7 +311,7 @@ async def test_load_csv_imports_shared_data_through_the_sync_path(env, capsys) -
     assert "succeeded" in out
     assert (_count(url, "daily"), _count(url, "adj_factor"), _count(url, "daily_basic")) == (4528, 4528, 4528)
     assert (_count(url, "index_daily"), _count(url, "stock_basic")) == (8455, 4)
-    stats, _ = await components.sync.statistics("daily", 1, "")
+    stats, _ = await components.sync.statistics("daily", None, 1)
     assert stats[0].total_rows == 4528 and stats[0].stat_date == dt.date(2023, 8, 29)
     report = await components.validate.validate("daily", "20190101", "20230829", [], False)
     assert report.rows_checked == 4528 and report.issues == []

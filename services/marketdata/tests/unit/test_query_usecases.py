@@ -7,11 +7,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from zquant.common.v1 import panel_pb2
 from zquant.marketdata.v1 import market_data_pb2
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
-from zquant_marketdata.adapters.grpc.panel_codec import decode_panel, encode_panel
+from zquant_kit.grpc.panel_codec import decode_panel
+from zquant_marketdata.adapters.grpc.panel_codec import encode_panel
 from zquant_marketdata.application.queries import BarsQuery, MarketQueries, PanelQuery
-from zquant_marketdata.application.query_ports import BarRows
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.panel import runs_from_rows
 
 pytestmark = pytest.mark.unit
@@ -191,9 +193,9 @@ async def test_panel_of_the_whole_market_is_bounded_before_reading(repo):
 
 
 def test_panel_decoder_rejects_a_chunk_that_does_not_fit():
-    header = market_data_pb2.GetPanelResponse(header=market_data_pb2.PanelHeader(
+    header = market_data_pb2.GetPanelResponse(header=panel_pb2.PanelHeader(
         ts_codes=["A"], trade_dates=["20230103"], fields=["close"], encoding="float64-le"))
-    chunk = market_data_pb2.GetPanelResponse(chunk=market_data_pb2.PanelChunk(
+    chunk = market_data_pb2.GetPanelResponse(chunk=panel_pb2.PanelChunk(
         field="close", code_offset=0, code_count=1, values=np.zeros(2).tobytes()))
     with pytest.raises(ValueError, match="does not fit"):
         decode_panel([header, chunk])

@@ -57,7 +57,7 @@ def test_ex_rights_days_keep_the_adjustment_identity_and_factors_move_only_there
     moved = same & ~np.isclose(adj_ratio, 1.0, rtol=1e-9)
     moved_keys = {(c, d.item()) for c, d in zip(bars["ts_code"][1:][moved], bars["trade_date"][1:][moved])}
     assert moved_keys == set(market.ex_rights) and moved_keys
-    rows = quality.BarRows(bars["ts_code"], bars["trade_date"], {k: bars[k] for k in ("close", "pre_close", "adj_factor")})
+    rows = quality.BarRows.of_rows(bars["ts_code"], bars["trade_date"], {k: bars[k] for k in ("close", "pre_close", "adj_factor")})
     assert quality.adj_gap_issues(rows) == []
 
 
@@ -70,7 +70,7 @@ def test_prices_are_clipped_at_the_daily_limit_and_some_days_hit_it(market) -> N
         assert (d[name] <= up + 1e-9).all() and (d[name] >= down - 1e-9).all(), name
     assert (np.abs(d["close"] - up) < 1e-9).sum() > 0
     assert (np.abs(d["close"] - down) < 1e-9).sum() > 0
-    rows = quality.BarRows(d["ts_code"], d["trade_date"], {k: d[k] for k in ("open", "high", "low", "close", "vol")})
+    rows = quality.BarRows.of_rows(d["ts_code"], d["trade_date"], {k: d[k] for k in ("open", "high", "low", "close", "vol")})
     assert quality.ohlc_issues(rows) == []
 
 
@@ -101,7 +101,7 @@ def test_listing_states_and_indexes(market) -> None:
     index = market.index_daily
     assert set(index["ts_code"]) == {"000001.SH", "000300.SH"}
     assert (index["trade_date"][index["ts_code"] == "000001.SH"].size) == len(market.open_days)
-    rows = quality.BarRows(index["ts_code"], index["trade_date"], {k: index[k] for k in ("open", "high", "low", "close")})
+    rows = quality.BarRows.of_rows(index["ts_code"], index["trade_date"], {k: index[k] for k in ("open", "high", "low", "close")})
     assert quality.ohlc_issues(rows) == []
 
 

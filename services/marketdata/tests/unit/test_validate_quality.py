@@ -11,7 +11,7 @@ import pytest
 from zquant_kit.testing import SHARED_DATA
 from zquant_marketdata.application.validate import bar_rows
 from zquant_marketdata.domain import quality
-from zquant_marketdata.domain.quality import BarRows
+from zquant_marketdata.domain.bar_rows import BarRows
 
 pytestmark = pytest.mark.unit
 
@@ -82,9 +82,9 @@ def test_missing_runs_inside_the_listed_life_and_their_classes() -> None:
 
 
 def test_compare_rows_reports_both_sides_and_differences() -> None:
-    local = BarRows(["A", "A", "B"], np.array(["2024-01-02", "2024-01-03", "2024-01-02"], dtype="datetime64[D]"),
+    local = BarRows.of_rows(["A", "A", "B"], np.array(["2024-01-02", "2024-01-03", "2024-01-02"], dtype="datetime64[D]"),
                     {"close": [1.0, 2.0, np.nan], "vol": [1.0, 1.0, 1.0]})  # fmt: skip
-    remote = BarRows(["A", "B", "C"], np.array(["2024-01-02", "2024-01-02", "2024-01-02"], dtype="datetime64[D]"),
+    remote = BarRows.of_rows(["A", "B", "C"], np.array(["2024-01-02", "2024-01-02", "2024-01-02"], dtype="datetime64[D]"),
                      {"close": [1.0, np.nan, 3.0], "vol": [1.5, 1.0, 1.0]})  # fmt: skip
     issues = {(i.kind, i.ts_code, i.trade_date.isoformat()) for i in quality.compare_rows(local, remote)}
     assert issues == {

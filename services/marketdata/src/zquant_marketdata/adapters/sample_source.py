@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
 from zquant_marketdata.application.source_port import ListStatus
 from zquant_marketdata.domain import sample_market
 from zquant_marketdata.domain.errors import SourceUnavailableError
@@ -57,7 +58,7 @@ class _Table:
         return frame.reset_index(drop=True)
 
 
-class InMemoryMarketSource:
+class InMemoryMarketSource(TushareFrameRecords):
     """Serves Tushare-shaped frames; the trade calendar is open on exactly `open_days`.
 
     `strict=True` keeps the port's rule that an empty answer where rows were expected is
@@ -160,7 +161,7 @@ def market_frames(market: sample_market.SampleMarket) -> tuple[dict[str, pd.Data
     return tables, stock_basic
 
 
-class SampleMarketSource:
+class SampleMarketSource(TushareFrameRecords):
     """The deterministic sample market behind the `MarketDataSource` port.
 
     The market is generated on first use (in a worker thread: 300 stocks x 5 years takes

@@ -10,24 +10,12 @@ happens on read, from `adj_factor`. Writes are idempotent upserts keyed by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 import pandas as pd
 
-
-@dataclass(frozen=True, slots=True)
-class WriteCounts:
-    """What one write did to the stored rows; the three add up to the rows written."""
-
-    inserted: int
-    updated: int
-    unchanged: int
-
-    @property
-    def total(self) -> int:
-        return self.inserted + self.updated + self.unchanged
+from zquant_kit.persistence.blocks.counts import WriteCounts
 
 
 class BarStore(Protocol):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 import numpy as np
 
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.panel import CodeRuns
 
 
@@ -39,33 +40,6 @@ class TradeDay:
     cal_date: date
     is_open: bool
     pretrade_date: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class BarRows:
-    """Rows of one bar dataset as columns, in no particular order.
-
-    ``codes`` is sorted and unique; ``code_index`` points into it per row; ``days`` is
-    datetime64[D]; ``values`` holds float64 per column with NaN for NULL.
-    """
-
-    codes: list[str]
-    code_index: np.ndarray
-    days: np.ndarray
-    values: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def size(self) -> int:
-        return int(self.code_index.size)
-
-    @staticmethod
-    def empty(columns: Sequence[str]) -> BarRows:
-        return BarRows(
-            codes=[],
-            code_index=np.empty(0, dtype=np.int64),
-            days=np.empty(0, dtype="datetime64[D]"),
-            values={name: np.empty(0) for name in columns},
-        )
 
 
 class MarketQueryRepository(Protocol):

@@ -14,6 +14,8 @@ empty frame too. With `expect_rows=False` an empty frame means "no data", e.g.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import pandas as pd
@@ -22,10 +24,44 @@ ListStatus = Literal["L", "D", "P"]
 """Listed, delisted, paused (Tushare's `list_status`)."""
 
 
+@dataclass(frozen=True, slots=True)
+class StockRecord:
+    """One security of the stock list, cleaned: text trimmed (None when blank), dates parsed."""
+
+    ts_code: str
+    symbol: str
+    name: str
+    area: str | None
+    industry: str | None
+    market: str | None
+    exchange: str | None
+    list_status: str
+    list_date: dt.date | None
+    delist_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """One day of an exchange's trade calendar, cleaned."""
+
+    exchange: str
+    cal_date: dt.date
+    is_open: bool
+    pretrade_date: dt.date | None
+
+
 class MarketDataSource(Protocol):
     async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
         """Securities with that listing status: ts_code, symbol, name, area, industry,
         market, exchange, list_status, list_date, delist_date."""
+        ...
+
+    async def stocks(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> list[StockRecord]:
+        """`stock_basic` cleaned into records, one per ts_code (rows without a code dropped)."""
+        ...
+
+    async def calendar(self, exchange: str, start_date: str, end_date: str) -> list[CalendarDay]:
+        """`trade_cal` cleaned into records, one per day, in date order."""
         ...
 
     async def trade_cal(self, exchange: str, start_date: str, end_date: str) -> pd.DataFrame:

@@ -13,15 +13,20 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
-from zquant_kit import pagination
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
-from zquant_kit.pagination import Cursor, fetch_page
+from zquant_kit.pagination import Page, fetch_page
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.sync_engine import DEFAULT_START, SyncEngine
-from zquant_marketdata.application.sync_ports import Clock, SourceProvider, SyncRepository
+from zquant_marketdata.application.sync_ports import (
+    Clock,
+    LogCursor,
+    SourceProvider,
+    StatisticCursor,
+    SyncControlRepository,
+    SyncRepository,
+)
 from zquant_marketdata.application.sync_runs import LEASE_TTL, RunHandle
 from zquant_marketdata.domain.sync import (
     DATASETS,
@@ -37,38 +42,6 @@ from zquant_marketdata.domain.sync import (
 )
 
 log = logging.getLogger(__name__)
-
-SYNC_LOGS: Cursor[SyncLogEntry, tuple[dt.datetime, str]] = Cursor(
-    "sync_logs",
-    2,
-    key=lambda entry: (entry.started_at.isoformat(), entry.id),
-    parse=lambda key: (dt.datetime.fromisoformat(key[0]), key[1]),
-)
-TABLE_STATISTICS: Cursor[TableStatistic, tuple[str, dt.date]] = Cursor(
-    "table_statistics",
-    2,
-    key=lambda stat: (stat.dataset, stat.stat_date.isoformat()),
-    parse=lambda key: (key[0], dt.date.fromisoformat(key[1])),
-)
-
-T = TypeVar("T")
-K = TypeVar("K")
-
-
-async def _dataset_page(
-    cursor: Cursor[T, K],
-    fetch: Callable[[str | None, K | None, int], Awaitable[Sequence[T]]],
-    dataset: str,
-    page_size: int,
-    page_token: str,
-) -> tuple[list[T], str]:
-    """One page of a list kept per dataset ("" lists every dataset), and the token of the next page."""
-    if dataset and dataset not in DATASETS:
-        raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")
-    after = cursor.after(page_token)
-    page = await fetch_page(lambda n: fetch(dataset or None, after, n), pagination.page_size(page_size))
-    return page.items, cursor.next_token(page)
-
 
 SWEEP_INTERVAL = dt.timedelta(seconds=5)
 """How often a process looks for runs whose lease lapsed (StartSync, GetSyncStatus and CancelSync also look)."""
@@ -97,11 +70,11 @@ class SyncUseCases:
             default_start=default_start,
             index_codes=index_codes,
         )
-        self._repo = repo
+        self._repo: SyncControlRepository = repo
         self._sources = sources
         self._clock = clock
         self._active: dict[str, RunHandle] = {}
-        self._sweeper: asyncio.Task | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -199,7 +172,9 @@ class SyncUseCases:
         )
         return handle
 
-    async def run(self, requested_by: str, datasets: Sequence[str], mode: SyncMode, start_date="", end_date=""):
+    async def run(
+        self, requested_by: str, datasets: Sequence[str], mode: SyncMode, start_date: str = "", end_date: str = ""
+    ) -> SyncProgress:
         """Start and wait: the CLI's way."""
         handle = await self.start(requested_by, datasets, mode, start_date, end_date)
         return await handle.wait()
@@ -238,8 +213,8 @@ class SyncUseCases:
             DatasetStatus(
                 dataset=name,
                 last_trade_date=checkpoints.get(name),
-                last_run_state=results.get(name, ("", None))[0],
-                last_run_time=results.get(name, ("", None))[1],
+                last_run_state=results[name].result if name in results else "",
+                last_run_time=results[name].ended_at if name in results else None,
             )
             for name in DATASETS
         ]
@@ -252,12 +227,23 @@ class SyncUseCases:
         ]
         return statuses, running
 
-    async def list_logs(self, dataset: str, page_size: int, page_token: str) -> tuple[list[SyncLogEntry], str]:
-        return await _dataset_page(SYNC_LOGS, self._repo.list_logs, dataset, page_size, page_token)
+    async def list_logs(self, dataset: str, after: LogCursor | None, page_size: int) -> Page[SyncLogEntry]:
+        """Up to `page_size` logs newest first, after the cursor; and whether more follow."""
+        _check_dataset(dataset)
+        return await fetch_page(lambda n: self._repo.list_logs(dataset or None, after, n), page_size)
 
-    async def statistics(self, dataset: str, page_size: int, page_token: str) -> tuple[list[TableStatistic], str]:
-        return await _dataset_page(TABLE_STATISTICS, self._repo.list_statistics, dataset, page_size, page_token)
+    async def statistics(
+        self, dataset: str, after: StatisticCursor | None, page_size: int
+    ) -> Page[TableStatistic]:
+        """Up to `page_size` statistics after the cursor; and whether more follow."""
+        _check_dataset(dataset)
+        return await fetch_page(lambda n: self._repo.list_statistics(dataset or None, after, n), page_size)
 
     def _ended(self, handle: RunHandle) -> None:
         """The engine's last step of a run: its datasets are free again for `start` here."""
         self._active.pop(handle.run.id, None)
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset and dataset not in DATASETS:
+        raise InvalidArgument("dataset", f"unknown dataset {dataset!r}")

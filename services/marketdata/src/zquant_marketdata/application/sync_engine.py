@@ -20,15 +20,14 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from zquant_kit.errors import ZqError
 from zquant_marketdata.application.bar_store_port import BarStore
-from zquant_marketdata.application.sync_ports import Clock, SourceChoice, SyncRepository
-from zquant_marketdata.application.sync_rows import calendar_rows, stock_rows
+from zquant_marketdata.application.source_port import CalendarDay
+from zquant_marketdata.application.sync_ports import Clock, SourceChoice, SyncEngineRepository
 from zquant_marketdata.application.sync_runs import LEASE_TTL, RunCancelled, RunContext, RunHandle
 from zquant_marketdata.application.sync_statistics import per_date_statistics
 from zquant_marketdata.domain.errors import SourceAuthError, SourceError
@@ -64,7 +63,7 @@ class SyncEngine:
 
     def __init__(
         self,
-        repo: SyncRepository,
+        repo: SyncEngineRepository,
         bar_store: BarStore,
         clock: Clock,
         *,
@@ -85,7 +84,8 @@ class SyncEngine:
 
     def default_end(self) -> dt.date:
         local = self._clock.now().astimezone(CHINA)
-        return local.date() if local.hour >= DATA_READY_HOUR else local.date() - dt.timedelta(days=1)
+        today: dt.date = local.date()
+        return today if local.hour >= DATA_READY_HOUR else today - dt.timedelta(days=1)
 
     async def execute(
         self, handle: RunHandle, request: SyncRequest, choice: SourceChoice, on_end: Callable[[RunHandle], None]
@@ -144,16 +144,15 @@ class SyncEngine:
         }
         log.info("sync run %s from %s: %s", handle.run.id, choice.name, windows)
 
-        calendar: list[dict[str, Any]] = []
+        calendar: list[CalendarDay] = []
         open_days: list[dt.date] = []
         dated = [w for name, w in windows.items() if (name in DATE_DRIVEN or name == "trade_cal") and not w.empty]
         calendar_window = None
         if dated:
             calendar_window = DatasetWindow("trade_cal", min(w.start for w in dated), end)
             ctx.check_cancel()
-            frame = await ctx.source.trade_cal(CALENDAR_EXCHANGE, fmt_date(calendar_window.start), fmt_date(end))
-            calendar = calendar_rows(frame, CALENDAR_EXCHANGE)
-            open_days = [row["cal_date"] for row in calendar if row["is_open"]]
+            calendar = await ctx.source.calendar(CALENDAR_EXCHANGE, fmt_date(calendar_window.start), fmt_date(end))
+            open_days = [day.cal_date for day in calendar if day.is_open]
 
         units = {}
         for name, window in windows.items():
@@ -181,7 +180,9 @@ class SyncEngine:
             else:
                 await self._date_driven(ctx, name, windows[name], open_days)
 
-    def _log_entry(self, ctx: RunContext, dataset: str, api_name: str, start, end) -> SyncLogEntry:
+    def _log_entry(
+        self, ctx: RunContext, dataset: str, api_name: str, start: dt.date | None, end: dt.date | None
+    ) -> SyncLogEntry:
         return SyncLogEntry(
             id=str(uuid.uuid4()),
             run_id=ctx.handle.run.id,
@@ -221,12 +222,12 @@ class SyncEngine:
         entry = self._log_entry(ctx, "stock_basic", "stock_basic", None, end)
 
         async def body() -> None:
-            frames = [await ctx.source.stock_basic("L", expect_rows=True)]
+            records = await ctx.source.stocks("L", expect_rows=True)
             for status in ("D", "P"):
                 ctx.check_cancel()
-                frames.append(await ctx.source.stock_basic(status, expect_rows=False))
-            non_empty = [f for f in frames if not f.empty]
-            rows = stock_rows(pd.concat(non_empty, ignore_index=True)) if non_empty else []
+                records += await ctx.source.stocks(status, expect_rows=False)
+            # One row per code: a later status list wins, as on Tushare's own merged list.
+            rows = list({record.ts_code: record for record in records}.values())
             counts = await self._repo.upsert_stock_basic(rows, self._clock.now())
             ctx.count(entry, len(rows), counts)
             total = await self._repo.count_rows("stock_basic")
@@ -238,16 +239,14 @@ class SyncEngine:
 
         await self._logged(entry, body)
 
-    async def _trade_cal(self, ctx: RunContext, window: DatasetWindow, calendar: list[dict[str, Any]]) -> None:
+    async def _trade_cal(self, ctx: RunContext, window: DatasetWindow, calendar: list[CalendarDay]) -> None:
         entry = self._log_entry(ctx, "trade_cal", "trade_cal", window.start, window.end)
 
         async def body() -> None:
             if calendar:
                 # The run is driven by the SSE calendar (fetched above); SZSE is kept too for GetTradeCalendar.
-                szse = await ctx.source.trade_cal(
-                    SECOND_CALENDAR_EXCHANGE, fmt_date(window.start), fmt_date(window.end)
-                )
-                rows = [*calendar, *calendar_rows(szse, SECOND_CALENDAR_EXCHANGE)]
+                szse = await ctx.source.calendar(SECOND_CALENDAR_EXCHANGE, fmt_date(window.start), fmt_date(window.end))
+                rows = [*calendar, *szse]
                 counts = await self._repo.upsert_trade_cal(rows)
                 ctx.count(entry, len(rows), counts)
                 total = await self._repo.count_rows("trade_cal")

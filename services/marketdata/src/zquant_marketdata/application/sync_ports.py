@@ -5,30 +5,64 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_marketdata.application.bar_store_port import WriteCounts
-from zquant_marketdata.application.source_port import MarketDataSource
+from zquant_kit.persistence.blocks.counts import WriteCounts
+from zquant_marketdata.application.source_port import CalendarDay, MarketDataSource, StockRecord
 from zquant_marketdata.domain.sync import RunState, SyncLogEntry, SyncRun, TableStatistic
 
 
-class ReferenceDataRepository(Protocol):
-    """The stock list and the trade calendar, written by sync and read by validation."""
+@dataclass(frozen=True, slots=True)
+class StockLife:
+    """When a stock was listed and delisted, as stock_basic knows it (None: unknown / still listed)."""
 
-    async def upsert_stock_basic(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> WriteCounts: ...
-    async def upsert_trade_cal(self, rows: Sequence[dict[str, Any]]) -> WriteCounts: ...
+    list_date: dt.date | None
+    delist_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class LastResult:
+    """A dataset's most recent sync log: its result and when that run step ended."""
+
+    result: str
+    ended_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LogCursor:
+    """Where a page of sync logs (newest first) resumes: after this entry."""
+
+    started_at: dt.datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticCursor:
+    """Where a page of table statistics resumes: after this (dataset, date)."""
+
+    dataset: str
+    stat_date: dt.date
+
+
+class ReferenceDataWriter(Protocol):
+    """The stock list and the trade calendar as a sync writes them."""
+
+    async def upsert_stock_basic(self, rows: Sequence[StockRecord], now: dt.datetime) -> WriteCounts: ...
+    async def upsert_trade_cal(self, rows: Sequence[CalendarDay]) -> WriteCounts: ...
+
+
+class ReferenceDataReader(Protocol):
+    """The stock list and the trade calendar as validation reads them."""
+
     async def open_days(self, exchange: str, start: dt.date, end: dt.date) -> list[dt.date]: ...
-    async def stock_lives(
-        self, codes: Iterable[str] | None
-    ) -> dict[str, tuple[dt.date | None, dt.date | None]]: ...
+    async def stock_lives(self, codes: Iterable[str] | None) -> dict[str, StockLife]: ...
 
 
-class SyncRunRepository(Protocol):
-    """The record of each run."""
+class RunRecords(Protocol):
+    """The record of each run, as the use cases start, look up and sweep them."""
 
     async def create_run(self, run: SyncRun) -> None: ...
-    async def finish_run(self, run_id: str, state: RunState, error: str | None, finished_at: dt.datetime) -> None: ...
     async def get_run(self, run_id: str) -> SyncRun | None: ...
     async def fail_stale_runs(self, now: dt.datetime, reason: str) -> int:
         """Fails `running` runs that hold no live lease: whoever ran them is gone."""
@@ -36,6 +70,10 @@ class SyncRunRepository(Protocol):
     async def leased_runs(self, now: dt.datetime) -> list[SyncRun]:
         """`running` runs holding a live lease: executing here or in another process."""
         ...
+
+
+class RunFinisher(Protocol):
+    async def finish_run(self, run_id: str, state: RunState, error: str | None, finished_at: dt.datetime) -> None: ...
 
 
 class LeaseRepository(Protocol):
@@ -57,36 +95,54 @@ class CheckpointRepository(Protocol):
     async def advance_checkpoint(self, dataset: str, day: dt.date, run_id: str, now: dt.datetime) -> None: ...
 
 
-class SyncLogRepository(Protocol):
+class SyncLogWriter(Protocol):
     """One `sync_logs` row per dataset and run."""
 
     async def add_log(self, entry: SyncLogEntry) -> None: ...
+
+
+class SyncLogReader(Protocol):
     async def list_logs(
-        self, dataset: str | None, after: tuple[dt.datetime, str] | None, limit: int, run_id: str | None = None
-    ) -> list[SyncLogEntry]: ...
-    async def last_results(self) -> dict[str, tuple[str, dt.datetime]]: ...
+        self, dataset: str | None, after: LogCursor | None, limit: int, run_id: str | None = None
+    ) -> list[SyncLogEntry]:
+        """Up to `limit` entries, newest first, after the cursor."""
+        ...
+    async def last_results(self) -> dict[str, LastResult]: ...
 
 
-class StatisticsRepository(Protocol):
-    """Per-date table statistics and row counts."""
+class StatisticsWriter(Protocol):
+    """Per-date table statistics and row counts, as a run records them."""
 
     async def count_rows(self, dataset: str) -> int: ...
     async def upsert_statistics(self, stats: Sequence[TableStatistic]) -> None: ...
+
+
+class StatisticsReader(Protocol):
     async def list_statistics(
-        self, dataset: str | None, after: tuple[str, dt.date] | None, limit: int
+        self, dataset: str | None, after: StatisticCursor | None, limit: int
     ) -> list[TableStatistic]: ...
 
 
-class SyncRepository(
-    ReferenceDataRepository,
-    SyncRunRepository,
+class SyncEngineRepository(
+    ReferenceDataWriter,
+    RunFinisher,
     LeaseRepository,
     CheckpointRepository,
-    SyncLogRepository,
-    StatisticsRepository,
+    SyncLogWriter,
+    StatisticsWriter,
     Protocol,
 ):
-    """Everything a sync run touches."""
+    """What the engine writes while it executes a run."""
+
+
+class SyncControlRepository(
+    RunRecords, LeaseRepository, CheckpointRepository, SyncLogReader, StatisticsReader, Protocol
+):
+    """What the sync use cases read and record around the runs they start."""
+
+
+class SyncRepository(SyncControlRepository, SyncEngineRepository, Protocol):
+    """The use cases and the engine they start, together: the one adapter `SyncUseCases` is given."""
 
 
 @dataclass(frozen=True)

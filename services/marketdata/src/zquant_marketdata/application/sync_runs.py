@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from zquant_marketdata.application.bar_store_port import WriteCounts
+from zquant_kit.persistence.blocks.counts import WriteCounts
 from zquant_marketdata.application.source_port import MarketDataSource
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncProgress, SyncRun, fmt_date
 
@@ -25,7 +25,7 @@ class RunHandle:
 
     run: SyncRun
     progress: SyncProgress
-    task: asyncio.Task | None = None
+    task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 

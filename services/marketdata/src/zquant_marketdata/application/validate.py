@@ -17,11 +17,11 @@ import pandas as pd
 from zquant_kit.errors import InvalidArgument
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.source_port import MarketDataSource
-from zquant_marketdata.application.sync_ports import Clock, ReferenceDataRepository, SourceProvider
-from zquant_marketdata.application.sync_rows import calendar_rows
+from zquant_marketdata.application.sync_ports import Clock, ReferenceDataReader, SourceProvider, StockLife
 from zquant_marketdata.domain import quality
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.errors import SourceError
-from zquant_marketdata.domain.quality import BarRows, Issue
+from zquant_marketdata.domain.quality import Issue
 from zquant_marketdata.domain.sync import (
     BAR_DATASETS,
     CALENDAR_EXCHANGE,
@@ -58,13 +58,13 @@ def bar_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> BarRo
         dates = pd.to_datetime(dates.astype(str), format="ISO8601")
     names = [c for c in (columns or frame.columns) if c not in ("ts_code", "trade_date") and c in frame.columns]
     values = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) for name in names}
-    return BarRows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
+    return BarRows.of_rows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
 
 
 class ValidateUseCases:
     def __init__(
         self,
-        repo: ReferenceDataRepository,
+        repo: ReferenceDataReader,
         bar_store: BarStore,
         sources: SourceProvider,
         clock: Clock,
@@ -137,8 +137,8 @@ class ValidateUseCases:
         days = await self._repo.open_days(CALENDAR_EXCHANGE, start, end)
         if days or source is None:
             return days
-        frame = await source.trade_cal(CALENDAR_EXCHANGE, fmt_date(start), fmt_date(end))
-        return [row["cal_date"] for row in calendar_rows(frame, CALENDAR_EXCHANGE) if row["is_open"]]
+        calendar = await source.calendar(CALENDAR_EXCHANGE, fmt_date(start), fmt_date(end))
+        return [day.cal_date for day in calendar if day.is_open]
 
     async def _fetch_remote(
         self, source: MarketDataSource, dataset: str, codes: list[str] | None, start: dt.date, end: dt.date
@@ -191,7 +191,8 @@ class ValidateUseCases:
         probes = 0
         for code in universe:
             days = present.get(code, set())
-            listed, delisted = lives.get(code, (None, None))
+            life = lives.get(code, StockLife(None, None))
+            listed, delisted = life.list_date, life.delist_date
             if code in lives:
                 life_start = max(start, listed) if listed else (min(days) if days else start)
                 life_end = min(end, delisted - dt.timedelta(days=1)) if delisted else end

@@ -97,7 +97,8 @@ class PositionTable:
     def of(self, days: np.ndarray) -> np.ndarray:
         offsets = days - self._first
         if offsets.size == 0 or (offsets.min() >= 0 and offsets.max() < self._table.size):
-            return self._table[offsets]
+            found: np.ndarray = self._table[offsets]
+            return found
         inside = (offsets >= 0) & (offsets < self._table.size)
         return np.where(inside, self._table[np.clip(offsets, 0, self._table.size - 1)], -1)
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.sync import fmt_date
 
 ADJ_GAP_TOLERANCE = 0.005
@@ -38,35 +39,13 @@ class Issue:
     detail: str
 
 
-@dataclass(frozen=True)
-class BarRows:
-    """Rows as columns: codes (str), dates (datetime64[D]) and float64 values (NaN = missing)."""
-
-    codes: np.ndarray
-    dates: np.ndarray
-    values: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "codes", np.asarray(self.codes, dtype=str))
-        object.__setattr__(self, "dates", np.asarray(self.dates, dtype="datetime64[D]"))
-        object.__setattr__(
-            self, "values", {name: np.asarray(column, dtype="float64") for name, column in self.values.items()}
-        )
-        for name, column in self.values.items():
-            if len(column) != len(self.codes):
-                raise ValueError(f"column {name!r} has {len(column)} values for {len(self.codes)} rows")
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def sorted(self) -> BarRows:
-        """Ordered by ts_code, then trade_date."""
-        order = np.lexsort((self.dates, self.codes))
-        return BarRows(self.codes[order], self.dates[order], {n: v[order] for n, v in self.values.items()})
-
-
 def _day(value: np.datetime64) -> dt.date:
-    return value.astype("datetime64[D]").item()
+    day: dt.date = value.astype("datetime64[D]").item()
+    return day
+
+
+def _row_index(rows: BarRows) -> dict[tuple[str, dt.date], int]:
+    return {(rows.code_of(int(i)), _day(day)): i for i, day in enumerate(rows.days)}
 
 
 def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
@@ -85,8 +64,8 @@ def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
             issues.append(
                 Issue(
                     "ohlc_insane",
-                    str(rows.codes[i]),
-                    _day(rows.dates[i]),
+                    rows.code_of(int(i)),
+                    _day(rows.days[i]),
                     f"open={o[i]:g} high={h[i]:g} low={lo[i]:g} close={c[i]:g}",
                 )
             )
@@ -94,7 +73,7 @@ def ohlc_issues(rows: BarRows, *, tolerance: float = 1e-9) -> list[Issue]:
         with np.errstate(invalid="ignore"):
             negative = v["vol"] < 0
         for i in np.flatnonzero(negative):
-            issues.append(Issue("negative_volume", str(rows.codes[i]), _day(rows.dates[i]), f"vol={v['vol'][i]:g}"))
+            issues.append(Issue("negative_volume", rows.code_of(int(i)), _day(rows.days[i]), f"vol={v['vol'][i]:g}"))
     return issues
 
 
@@ -115,7 +94,7 @@ def adj_gap_issues(
         return []
     rows = rows.sorted()
     close, pre_close, adj = rows.values["close"], rows.values["pre_close"], rows.values["adj_factor"]
-    same_stock = rows.codes[1:] == rows.codes[:-1]
+    same_stock = rows.code_index[1:] == rows.code_index[:-1]
     prev_close, prev_adj = close[:-1], adj[:-1]
     cur_pre, cur_adj = pre_close[1:], adj[1:]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -127,7 +106,7 @@ def adj_gap_issues(
         bad = valid & (deviation > allowed)
     issues = []
     for k in np.flatnonzero(bad):
-        day = _day(rows.dates[k + 1])
+        day = _day(rows.days[k + 1])
         if report_from is not None and day < report_from:
             continue
         moved = not math.isclose(adj_ratio[k], 1.0, rel_tol=1e-6)
@@ -135,7 +114,7 @@ def adj_gap_issues(
         issues.append(
             Issue(
                 "adj_factor_without_gap",
-                str(rows.codes[k + 1]),
+                rows.code_of(int(k) + 1),
                 day,
                 f"{what}: adj_factor {prev_adj[k]:g} -> {cur_adj[k]:g} (x{adj_ratio[k]:.6f}), "
                 f"previous close {prev_close[k]:g}, pre_close {cur_pre[k]:g} (expected {expected_pre_close[k]:.4f})",
@@ -198,8 +177,8 @@ def compare_rows(
 ) -> list[Issue]:
     """Rows missing on either side, and rows whose values differ (NaN equals NaN)."""
     names = [n for n in (columns or list(local.values)) if n in local.values and n in remote.values]
-    local_index = {(str(c), _day(d)): i for i, (c, d) in enumerate(zip(local.codes, local.dates))}
-    remote_index = {(str(c), _day(d)): i for i, (c, d) in enumerate(zip(remote.codes, remote.dates))}
+    local_index = _row_index(local)
+    remote_index = _row_index(remote)
     issues: list[Issue] = []
     for key, i in sorted(local_index.items()):
         j = remote_index.get(key)

@@ -189,7 +189,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
     suspend_draw = rng.random(n) < 0.08
     if n >= 5 and not suspend_draw.any():
         suspend_draw[int(rng.integers(0, n))] = True
-    for i in np.flatnonzero(suspend_draw):
+    for i in np.flatnonzero(suspend_draw).tolist():
         for _ in range(int(rng.integers(1, 3))):
             length = int(rng.integers(1, 16))
             lo, hi = first_idx[i] + 2, last_idx[i] - length - 1
@@ -335,7 +335,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
 def _indexes(out: dict[str, np.ndarray], traded: np.ndarray, codes: list[str], day_array: np.ndarray) -> dict[str, np.ndarray]:
     """Cap-weighted (by the day's pre-close market value) relative moves of the members."""
     is_sh = np.array([code.endswith(".SH") for code in codes])
-    columns: dict[str, list] = {name: [] for name in (
+    columns: dict[str, list[object]] = {name: [] for name in (
         "ts_code", "trade_date", "open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount",
     )}  # fmt: skip
     weight_base = np.nan_to_num(out["pre_close"] * out["total_share"])
@@ -349,7 +349,9 @@ def _indexes(out: dict[str, np.ndarray], traded: np.ndarray, codes: list[str], d
             weights = weight_base[mask, t] / weight_base[mask, t].sum()
             pre = out["pre_close"][mask, t]
 
-            def rel(name: str, weights=weights, mask=mask, t=t, pre=pre) -> float:
+            def rel(
+                name: str, weights: np.ndarray = weights, mask: np.ndarray = mask, t: int = t, pre: np.ndarray = pre
+            ) -> float:
                 return float(np.sum(weights * out[name][mask, t] / pre))
 
             pre_level = level

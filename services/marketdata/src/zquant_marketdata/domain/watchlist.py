@@ -38,7 +38,8 @@ def check_ts_code(ts_code: str, field: str = "ts_code") -> str:
 
 
 def check_comment(comment: str, field: str = "comment") -> str:
-    return check_text(comment, field, max_length=MAX_COMMENT_LENGTH)
+    checked: str = check_text(comment, field, max_length=MAX_COMMENT_LENGTH)
+    return checked
 
 
 def check_quantity(quantity: float, field: str = "quantity") -> float:

@@ -9,8 +9,9 @@ import numpy as np
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 from zquant_kit import pagination, principal
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.grpc.panel_codec import format_days
 from zquant_kit.pagination import Cursor, single_cursor
-from zquant_marketdata.adapters.grpc.panel_codec import encode_panel, format_days
+from zquant_marketdata.adapters.grpc.panel_codec import encode_panel
 from zquant_marketdata.application.queries import (
     BAR_FIELDS,
     DAILY_BASIC_FIELDS,

@@ -6,11 +6,15 @@ a background task: a client that disconnects stops watching, not the run.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
-from zquant_kit import principal
+from zquant_kit import pagination, principal
 from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.pagination import Cursor
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.sync import SyncUseCases
+from zquant_marketdata.application.sync_ports import LogCursor, StatisticCursor
 from zquant_marketdata.application.validate import ValidateUseCases
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
 
@@ -70,6 +74,20 @@ def _statistic(stat: TableStatistic) -> sync_pb2.TableStatistics:
     )
 
 
+LOGS: Cursor[SyncLogEntry, LogCursor] = Cursor(
+    "sync_logs",
+    2,
+    key=lambda entry: (entry.started_at.isoformat(), entry.id),
+    parse=lambda key: LogCursor(dt.datetime.fromisoformat(key[0]), key[1]),
+)
+STATISTICS: Cursor[TableStatistic, StatisticCursor] = Cursor(
+    "table_statistics",
+    2,
+    key=lambda stat: (stat.dataset, stat.stat_date.isoformat()),
+    parse=lambda key: StatisticCursor(key[0], dt.date.fromisoformat(key[1])),
+)
+
+
 class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     def __init__(self, sync: SyncUseCases, validate: ValidateUseCases, config: SourceConfigUseCases) -> None:
         self._sync = sync
@@ -108,13 +126,17 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     async def ListSyncLogs(self, request, context):
         principal.require("data:read")
-        entries, token = await self._sync.list_logs(request.dataset, request.page_size, request.page_token)
-        return sync_pb2.ListSyncLogsResponse(logs=[_log(e) for e in entries], next_page_token=token)
+        after = LOGS.after(request.page_token)
+        page = await self._sync.list_logs(request.dataset, after, pagination.page_size(request.page_size))
+        return sync_pb2.ListSyncLogsResponse(logs=[_log(e) for e in page.items], next_page_token=LOGS.next_token(page))
 
     async def GetTableStatistics(self, request, context):
         principal.require("data:read")
-        stats, token = await self._sync.statistics(request.dataset, request.page_size, request.page_token)
-        return sync_pb2.GetTableStatisticsResponse(statistics=[_statistic(s) for s in stats], next_page_token=token)
+        after = STATISTICS.after(request.page_token)
+        page = await self._sync.statistics(request.dataset, after, pagination.page_size(request.page_size))
+        return sync_pb2.GetTableStatisticsResponse(
+            statistics=[_statistic(s) for s in page.items], next_page_token=STATISTICS.next_token(page)
+        )
 
     async def ValidateData(self, request, context):
         caller = principal.require("data:read")

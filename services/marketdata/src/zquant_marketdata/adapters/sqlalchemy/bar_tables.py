@@ -15,8 +15,9 @@ from sqlalchemy import Column, Connection, Date, Double, MetaData, Table, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
+from zquant_kit.persistence.blocks.layout import BlockLayout
+
 SCHEMA = "marketdata"
-KEY_COLUMNS = ("ts_code", "trade_date")
 SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 FIRST_PARTITION_YEAR = 1990
 LAST_PARTITION_YEAR = 2035
@@ -79,12 +80,16 @@ BAR_TABLES: dict[str, Table] = {
 }
 
 
+BLOCK_STALENESS = "bar_block_staleness"
+"""(dataset, year) pairs written since their blocks were last built: readers take those years from the rows."""
+
+BAR_BLOCKS = BlockLayout(schema=SCHEMA, tables=BAR_TABLES, staleness=BLOCK_STALENESS, noun="bar")
+"""The bar tables in the kit's per-(code, year) block design (`zquant_kit.persistence.blocks`)."""
+
+
 def bar_table(dataset: str) -> Table:
     """The table of a dataset; `ValueError` for a name the store does not know."""
-    try:
-        return BAR_TABLES[dataset]
-    except KeyError:
-        raise ValueError(f"unknown bar dataset {dataset!r}; expected one of {sorted(BAR_TABLES)}") from None
+    return BAR_BLOCKS.table(dataset)
 
 
 def postgres_partitions_ddl(first_year: int, last_year: int) -> list[str]:
@@ -127,52 +132,25 @@ def postgres_drop_ddl() -> list[str]:
     return [f"DROP TABLE IF EXISTS {SCHEMA}.{table.name} CASCADE" for table in BAR_TABLES.values()]
 
 
-BLOCK_STALENESS = "bar_block_staleness"
-"""(dataset, year) pairs written since their blocks were last built: readers take those years from the rows."""
-
-
 def block_table_name(dataset: str) -> str:
-    return f"{bar_table(dataset).name}_blocks"
+    return BAR_BLOCKS.block_table_name(dataset)
 
 
 def value_columns(dataset: str) -> list[str]:
     """The dataset's value columns in table order (everything but the key)."""
-    return [column.name for column in bar_table(dataset).columns if column.name not in KEY_COLUMNS]
+    return BAR_BLOCKS.value_columns(dataset)
 
 
 def postgres_blocks_create_ddl() -> list[str]:
-    """Read-optimised copies of the bar tables on PostgreSQL: one row per (code, year) holding
-    that year's trade dates (packed big-endian `date`s) and each value column (packed big-endian
-    float8, NaN for NULL, in the dates' order) as `bytea`.
-
-    A whole-market read then costs PostgreSQL a few bytes copied per value instead of a function
-    call per value, which is where the row-wise read spent its time. The values are stored
-    uncompressed (`STORAGE EXTERNAL`): floats barely compress and every read would pay to
-    decompress. The blocks are derived data: every write marks its years in `bar_block_staleness`
-    in the same transaction, readers take those years from the rows, and a refresh rebuilds them.
-    """
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{BLOCK_STALENESS} (dataset text NOT NULL, year smallint NOT NULL, "
-        "version bigint NOT NULL DEFAULT 1, PRIMARY KEY (dataset, year))"
-    ]
-    for dataset in BAR_TABLES:
-        columns = [f'"{name}"' for name in ("trade_dates", *value_columns(dataset))]
-        table = f"{SCHEMA}.{block_table_name(dataset)}"
-        packed = ", ".join(f"{name} bytea NOT NULL" for name in columns)
-        statements.append(
-            f'CREATE TABLE IF NOT EXISTS {table} (ts_code text COLLATE "C" NOT NULL, year smallint NOT NULL, '
-            f"{packed}, PRIMARY KEY (ts_code, year))"
-        )
-        storage = ", ".join(f"ALTER COLUMN {name} SET STORAGE EXTERNAL" for name in columns)
-        statements.append(f"ALTER TABLE {table} {storage}")
-    return statements
+    """Read-optimised copies of the bar tables on PostgreSQL, one row per (code, year) (see
+    `BlockLayout.blocks_create_ddl`). The blocks are derived data: every write marks its years in
+    `bar_block_staleness` in the same transaction, readers take those years from the rows, and a
+    refresh rebuilds them."""
+    return BAR_BLOCKS.blocks_create_ddl()
 
 
 def postgres_blocks_drop_ddl() -> list[str]:
-    return [
-        *(f"DROP TABLE IF EXISTS {SCHEMA}.{block_table_name(dataset)}" for dataset in BAR_TABLES),
-        f"DROP TABLE IF EXISTS {SCHEMA}.{BLOCK_STALENESS}",
-    ]
+    return BAR_BLOCKS.blocks_drop_ddl()
 
 
 def create_sqlite_bar_tables(connection: Connection) -> None:

@@ -1,13 +1,10 @@
 """Read side of the market data store (`MarketQueryRepository`) on PostgreSQL and SQLite.
 
 Reference data (stocks, calendar) goes through SQLAlchemy Core on both. Bar rows on PostgreSQL
-take a fast path: tuples of (code, packed big-endian dates, packed big-endian columns) streamed
-with binary ``COPY ... TO STDOUT``, one per code and year. Years whose blocks are current come
-straight from the block tables (PostgreSQL copies bytes); years written since their last refresh
-are aggregated from the rows on the fly (``string_agg(float8send(col), '')``). The server then
-concatenates up to `_RUNS_PER_PART` code-years into one COPY message, so the client handles a few
-dozen messages for the whole market instead of one per bar,
-and numpy reads each column with a single ``frombuffer``. SQLite (all-in-one mode) reads rows; a
+take the kit's block path (`zquant_kit.persistence.blocks.postgres_reads`): per-(code, year) runs
+packed big-endian, streamed with binary ``COPY ... TO STDOUT`` a few large messages at a time,
+each column read by numpy with a single ``frombuffer``; big reads as year slices on parallel
+connections. SQLite (all-in-one mode) reads rows; a
 big read is decoded in a worker process (`sqlite_reads`), so its Python row loop never holds the
 event loop's GIL. Every read runs as a read transaction (`reader`): on SQLite it takes no lock.
 A list of codes is always one parameter (an array, or JSON on SQLite), however long.
@@ -17,50 +14,30 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 import numpy as np
-import psycopg
 from psycopg import sql
 from sqlalchemy import Select, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from zquant_kit.persistence.blocks.pg_connection import pg_connection
+from zquant_kit.persistence.blocks.postgres_reads import PostgresBlockReader, year_slices
 from zquant_kit.persistence.engine import reader
 from zquant_kit.persistence.like import icontains
 from zquant_kit.persistence.params import in_values
 from zquant_kit.workers import WorkerProcesses
 from zquant_marketdata.adapters.sqlalchemy import sqlite_reads, tables
-from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
-    BLOCK_STALENESS,
-    SCHEMA,
-    bar_table,
-    block_table_name,
-    value_columns,
-)
-from zquant_marketdata.adapters.sqlalchemy.pg_binary import packed_aggregates, pg_day, quoted
-from zquant_marketdata.adapters.sqlalchemy.pg_copy_parts import CopyTupleParser, assemble, run_part
-from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter, TradeDay
+from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_BLOCKS, SCHEMA, bar_table, value_columns
+from zquant_marketdata.application.query_ports import Stock, StockFilter, TradeDay
+from zquant_marketdata.domain.bar_rows import BarRows, rows_of_runs
 from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
 
 _ASSEMBLE_IN_THREAD_ROWS = 100_000
-_RUNS_PER_PART = 1024
-"""(code, year) runs per streamed part: ~10 MB of daily bars, a few dozen COPY messages a market."""
 _PARALLEL_SLICES = 2
 _PARALLEL_MIN_CODES = 200
 WORKER_MIN_ROWS = 20_000
 """Estimated rows (codes × weekdays) from which a SQLite read is decoded in a worker process."""
-
-
-def _year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
-    """[start, end] cut at year boundaries into at most `count` consecutive, non-overlapping
-    ranges (a block holds one year, so no slice reads another's blocks)."""
-    years = end.year - start.year + 1
-    bounds = sorted({start.year + years * i // count for i in range(count)} | {end.year + 1})
-    return [
-        (max(start, dt.date(a, 1, 1)), min(end, dt.date(b - 1, 12, 31))) for a, b in itertools.pairwise(bounds)
-    ]
 
 
 def _check_columns(dataset: str, columns: Sequence[str]) -> Table:
@@ -101,6 +78,7 @@ class SqlMarketQueryRepository:
         # An in-memory database is private to this process: it cannot be read from a worker.
         self._path = database if database and database != ":memory:" and not self._postgres else None
         self._workers = workers
+        self._blocks = PostgresBlockReader(self._engine, BAR_BLOCKS)
 
     # -- reference data ---------------------------------------------------------------------
 
@@ -190,7 +168,7 @@ class SqlMarketQueryRepository:
                 "CROSS JOIN LATERAL (SELECT a.trade_date, a.adj_factor FROM {} AS a "
                 "WHERE a.ts_code = c.ts_code AND a.trade_date <= %s ORDER BY a.trade_date DESC LIMIT 1) AS f"
             ).format(sql.Identifier(SCHEMA, "adj_factor"))
-            async with self._raw() as connection:
+            async with pg_connection(self._engine) as connection:
                 cursor = await connection.execute(statement, (codes, day))
                 rows = await cursor.fetchall()
         else:
@@ -277,7 +255,7 @@ class SqlMarketQueryRepository:
         """Big reads (many codes over years) run as year slices on parallel connections: a
         backend is one core, so slices use more of them."""
         big = (ts_codes is None or len(ts_codes) >= _PARALLEL_MIN_CODES) and end.year - start.year >= 2
-        slices = _year_slices(start, end, _PARALLEL_SLICES if big else 1)
+        slices = year_slices(start, end, _PARALLEL_SLICES if big else 1)
         parts = await asyncio.gather(*(self._copy_parts(dataset, ts_codes, a, b, columns) for a, b in slices))
         return [part for group in parts for part in group]
 
@@ -286,81 +264,15 @@ class SqlMarketQueryRepository:
     ) -> BarRows:
         parts = await self._read_parts(dataset, ts_codes, start, end, columns)
         if sum(part.days.size for part in parts) >= _ASSEMBLE_IN_THREAD_ROWS:
-            return await asyncio.to_thread(assemble, parts, columns)
-        return assemble(parts, columns)
+            return await asyncio.to_thread(rows_of_runs, parts, columns)
+        return rows_of_runs(parts, columns)
 
     async def _copy_parts(
         self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
     ) -> list[RunPart]:
-        """The rows of [start, end] as parts of up to `_RUNS_PER_PART` (code, year) runs each. A run
-        comes from the year's block when it is current, else from the year's rows aggregated per
-        code on the fly; the server then concatenates runs into parts, so the client handles a few
-        large messages instead of one per run. One repeatable-read transaction: the staleness read
-        first is the one the blocks and rows match."""
-        table = bar_table(dataset)
-        codes = [list(ts_codes)] if ts_codes is not None else []
-        code_filter = sql.SQL("ts_code = ANY(%s::text[]) AND ") if ts_codes is not None else sql.SQL("")
-        async with self._raw() as connection:
-            # Parts are numbered as runs stream by, then sorted on that number: a hash aggregate
-            # would keep every part's state at once and spill the runs to disk.
-            await connection.execute(
-                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
-                "SET LOCAL enable_hashagg = off; SET LOCAL work_mem = '256MB'"
-            )
-            cursor = await connection.execute(
-                sql.SQL("SELECT year FROM {} WHERE dataset = %s AND year BETWEEN %s AND %s").format(
-                    sql.Identifier(SCHEMA, BLOCK_STALENESS)
-                ),
-                (dataset, start.year, end.year),
-            )
-            stale = sorted(year for (year,) in await cursor.fetchall())
-            fresh = [year for year in range(start.year, end.year + 1) if year not in stale]
-            runs: list[sql.Composable] = []
-            params: list = []
-            if fresh:
-                runs.append(
-                    sql.SQL("SELECT ts_code, trade_dates, {} FROM {} WHERE {}year = ANY(%s::smallint[])").format(
-                        quoted(columns), sql.Identifier(SCHEMA, block_table_name(dataset)), code_filter
-                    )
-                )
-                params += [*codes, fresh]
-            packed = packed_aggregates(table, columns)
-            for year in stale:
-                runs.append(
-                    sql.SQL("SELECT ts_code, {} FROM {} WHERE {}trade_date BETWEEN %s AND %s GROUP BY ts_code").format(
-                        packed, sql.Identifier(SCHEMA, dataset), code_filter
-                    )
-                )
-                params += [*codes, max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))]
-            if not runs:
-                return []
-            statement = sql.SQL(
-                "COPY (SELECT string_agg(convert_to(ts_code, 'UTF8'), ''), string_agg(int4send(octet_length(ts_code)), ''), "
-                "string_agg(int4send(length(trade_dates) / 4), ''), string_agg(trade_dates, ''), {columns} "
-                "FROM (SELECT runs.*, (row_number() OVER () - 1) / {per_part} AS part FROM ({runs}) AS runs "
-                "(ts_code, trade_dates, {names})) AS numbered GROUP BY part) TO STDOUT (FORMAT BINARY)"
-            ).format(
-                columns=sql.SQL(", ").join(sql.SQL("string_agg({}, '')").format(sql.Identifier(n)) for n in columns),
-                per_part=sql.Literal(_RUNS_PER_PART),
-                runs=sql.SQL(" UNION ALL ").join(runs),
-                names=quoted(columns),
-            )
-            first, last = pg_day(start), pg_day(end)
-            parts: list[RunPart] = []
-            async with connection.cursor().copy(statement, params) as copy:
-                parser = CopyTupleParser()
-                async for message in copy:
-                    for fields in parser.feed(message):
-                        part = run_part(fields, first, last)
-                        if part is not None:
-                            parts.append(part)
-        return parts
-
-    @asynccontextmanager
-    async def _raw(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        async with self._engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            yield raw.driver_connection
+        """The rows of [start, end] as parts of (code, year) runs, from the blocks where current."""
+        packed = await self._blocks.read_runs(dataset, ts_codes, start, end, columns)
+        return [RunPart(codes=part.codes, lengths=part.lengths, days=part.days, values=part.values) for part in packed]
 
 
 def _rows_from_tuples(rows, columns: Sequence[str]) -> BarRows:

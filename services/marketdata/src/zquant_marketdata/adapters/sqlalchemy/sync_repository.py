@@ -19,11 +19,10 @@ from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
 from zquant_marketdata.adapters.sqlalchemy.reference_repository import SqlAlchemyReferenceRepository
 from zquant_marketdata.adapters.sqlalchemy.source_config_repository import SqlAlchemySourceConfigRepository
 from zquant_marketdata.application.sync_ports import (
-    CheckpointRepository,
-    LeaseRepository,
-    StatisticsRepository,
-    SyncLogRepository,
-    SyncRunRepository,
+    LastResult,
+    LogCursor,
+    StatisticCursor,
+    SyncRepository,
 )
 from zquant_marketdata.domain.sync import (
     LogResult,
@@ -38,11 +37,7 @@ from zquant_marketdata.domain.sync import (
 class SqlAlchemySyncRepository(
     SqlAlchemyReferenceRepository,
     SqlAlchemySourceConfigRepository,
-    SyncRunRepository,
-    LeaseRepository,
-    CheckpointRepository,
-    SyncLogRepository,
-    StatisticsRepository,
+    SyncRepository,
 ):
     """Every sync port on one engine; the reference tables and the source configuration live in their own adapters."""
 
@@ -199,7 +194,7 @@ class SqlAlchemySyncRepository(
             await session.commit()
 
     async def list_logs(
-        self, dataset: str | None, after: tuple[dt.datetime, str] | None, limit: int, run_id: str | None = None
+        self, dataset: str | None, after: LogCursor | None, limit: int, run_id: str | None = None
     ) -> list[SyncLogEntry]:
         """Newest first, keyset-paginated on (started_at, id)."""
         t = tables.sync_logs
@@ -209,7 +204,7 @@ class SqlAlchemySyncRepository(
         if run_id:
             query = query.where(t.c.run_id == run_id)
         if after is not None:
-            started, log_id = after
+            started, log_id = after.started_at, after.id
             query = query.where(or_(t.c.started_at < started, and_(t.c.started_at == started, t.c.id < log_id)))
         query = query.order_by(t.c.started_at.desc(), t.c.id.desc()).limit(limit)
         async with self._sessions() as session:
@@ -235,7 +230,7 @@ class SqlAlchemySyncRepository(
             for row in rows
         ]
 
-    async def last_results(self) -> dict[str, tuple[str, dt.datetime]]:
+    async def last_results(self) -> dict[str, LastResult]:
         """Per dataset: the result and end time of its newest log row."""
         t = tables.sync_logs
         newest = (
@@ -246,7 +241,7 @@ class SqlAlchemySyncRepository(
         )
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
-        return {row.dataset: (row.result, as_utc(row.ended_at)) for row in rows}
+        return {row.dataset: LastResult(row.result, as_utc(row.ended_at)) for row in rows}
 
     # --- statistics -----------------------------------------------------------------------------
 
@@ -273,7 +268,7 @@ class SqlAlchemySyncRepository(
             await session.commit()
 
     async def list_statistics(
-        self, dataset: str | None, after: tuple[str, dt.date] | None, limit: int
+        self, dataset: str | None, after: StatisticCursor | None, limit: int
     ) -> list[TableStatistic]:
         """Ordered by dataset, newest date first; keyset on (dataset, stat_date)."""
         t = tables.table_statistics
@@ -281,7 +276,7 @@ class SqlAlchemySyncRepository(
         if dataset:
             query = query.where(t.c.dataset == dataset)
         if after is not None:
-            name, day = after
+            name, day = after.dataset, after.stat_date
             query = query.where(or_(t.c.dataset > name, and_(t.c.dataset == name, t.c.stat_date < day)))
         query = query.order_by(t.c.dataset, t.c.stat_date.desc()).limit(limit)
         async with self._sessions() as session:

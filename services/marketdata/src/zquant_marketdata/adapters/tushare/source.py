@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 import requests
 
+from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
 from zquant_marketdata.application.source_port import ListStatus
 from zquant_marketdata.domain.errors import (
     SourceAuthError,
@@ -150,7 +151,7 @@ def _error_from_message(api_name: str, message: str) -> SourceError:
     return SourceError(api_name, f"Tushare error: {message}")
 
 
-class TushareMarketDataSource:
+class TushareMarketDataSource(TushareFrameRecords):
     """`MarketDataSource` over Tushare Pro with per-API pacing and retries.
 
     Rate-limit answers and unavailability (network, HTTP, malformed or

@@ -1,4 +1,4 @@
-"""PostgreSQL's binary formats as the bar store reads and writes them: the COPY header, days
+"""PostgreSQL's binary formats as the block stores read and write them: the COPY header, days
 since its epoch, identifier lists, and columns packed server-side into big-endian byte strings."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PostgreSQL's side of bar reads: binary COPY tuples of packed runs → `RunPart`s → `BarRows`.
+"""Block reads on the client: binary COPY tuples of packed runs → `PackedRuns`.
 
 Each COPY tuple is one part: (codes, their byte lengths, run lengths, dates, columns), all packed
 big-endian by the server; numpy reads each field with one ``frombuffer``, without a copy.
@@ -8,27 +8,38 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_marketdata.adapters.sqlalchemy.pg_binary import COPY_SIGNATURE, UNIX_DAYS_AT_PG_EPOCH
-from zquant_marketdata.application.query_ports import BarRows
-from zquant_marketdata.domain.panel import RunPart
+from zquant_kit.persistence.blocks.pg_binary import COPY_SIGNATURE, UNIX_DAYS_AT_PG_EPOCH
 
 _HEADER_FIXED = len(COPY_SIGNATURE) + 8
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
 
 
-def run_part(fields: list, first: int, last: int) -> RunPart | None:
-    """A part from its tuple (codes, their byte lengths, run lengths, dates, columns), cut to the
+@dataclass(frozen=True, slots=True)
+class PackedRuns:
+    """Consecutive runs of rows: run ``i`` is ``codes[i]`` with ``lengths[i]`` rows; ``days``
+    (int64 days since 1970-01-01) and each of ``values`` (big-endian float64 views onto the COPY
+    message) hold the runs one after the other, in the read's column order."""
+
+    codes: list[str]
+    lengths: np.ndarray
+    days: np.ndarray
+    values: list[np.ndarray]
+
+
+def packed_runs(fields: Sequence[memoryview | bytes | None], first: int, last: int) -> PackedRuns | None:
+    """The runs of one tuple (codes, their byte lengths, run lengths, dates, columns), cut to the
     days in [first, last] (PostgreSQL day numbers; a block spans its whole year); None if empty."""
-    code_ends = np.cumsum(np.frombuffer(fields[1], dtype=">i4")).tolist()
-    blob = bytes(fields[0])
+    code_ends = np.cumsum(np.frombuffer(_field(fields[1]), dtype=">i4")).tolist()
+    blob = bytes(_field(fields[0]))
     codes = [blob[a:b].decode() for a, b in zip([0, *code_ends], code_ends, strict=False)]
-    lengths = np.frombuffer(fields[2], dtype=">i4").astype(np.int64)
-    days = np.frombuffer(fields[3], dtype=">i4")
-    values = [np.frombuffer(field, dtype=">f8") for field in fields[4:]]
+    lengths = np.frombuffer(_field(fields[2]), dtype=">i4").astype(np.int64)
+    days = np.frombuffer(_field(fields[3]), dtype=">i4")
+    values = [np.frombuffer(_field(field), dtype=">f8") for field in fields[4:]]
     inside = (days >= first) & (days <= last)
     if not inside.all():
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -40,7 +51,13 @@ def run_part(fields: list, first: int, last: int) -> RunPart | None:
         values = [column[inside] for column in values]
     if not codes:
         return None
-    return RunPart(codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values)
+    return PackedRuns(codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values)
+
+
+def _field(field: memoryview | bytes | None) -> memoryview | bytes:
+    if field is None:
+        raise ValueError("a packed run field is NULL")
+    return field
 
 
 class CopyTupleParser:
@@ -50,7 +67,7 @@ class CopyTupleParser:
     def __init__(self) -> None:
         self._header_seen = False
 
-    def feed(self, message) -> list[list[bytes | None]]:
+    def feed(self, message: bytes | bytearray | memoryview) -> list[list[memoryview | None]]:
         data = memoryview(message).cast("B")
         position = 0
         if not self._header_seen:
@@ -65,7 +82,7 @@ class CopyTupleParser:
             position += 2
             if count == -1:
                 break
-            fields: list[bytes | None] = []
+            fields: list[memoryview | None] = []
             for _ in range(count):
                 (length,) = _INT32.unpack_from(data, position)
                 position += 4
@@ -76,22 +93,3 @@ class CopyTupleParser:
                     position += length
             out.append(fields)
         return out
-
-
-def assemble(parts: list[RunPart], columns: Sequence[str]) -> BarRows:
-    """BarRows (codes sorted) of run parts; a code may have runs in several parts."""
-    if not parts:
-        return BarRows.empty(columns)
-    codes = sorted({code for part in parts for code in part.codes})
-    position = {code: index for index, code in enumerate(codes)}
-    code_index = np.concatenate([
-        np.repeat(np.fromiter((position[code] for code in part.codes), dtype=np.int64, count=len(part.codes)),
-                  part.lengths)
-        for part in parts
-    ])
-    days = np.concatenate([part.days for part in parts]).astype("datetime64[D]")
-    values = {
-        name: np.concatenate([part.values[offset] for part in parts]).astype(np.float64)
-        for offset, name in enumerate(columns)
-    }
-    return BarRows(codes=codes, code_index=code_index, days=days, values=values)
