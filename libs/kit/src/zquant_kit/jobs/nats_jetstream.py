@@ -179,6 +179,9 @@ class NatsJetStreamJobQueue(JobQueue):
             # Jobs running here are not acked: JetStream gives them to another worker after ack_wait.
             for task in list(jobs):
                 await cancel_and_wait(task)
+            # Ends the interest of a cancelled fetch, so the server does not deliver a job to it; one it
+            # sent just before is redelivered after ack_wait, as from a lost worker (it uses an attempt).
+            await _unsubscribe(subscription)
 
     async def _fetch_one(self, subscription: JetStreamContext.PullSubscription) -> Msg | None:
         try:
@@ -268,3 +271,10 @@ class NatsJetStreamJobQueue(JobQueue):
     async def _publish(self, update: JobUpdate) -> None:
         nc = self._client()
         await nc.publish(f"{self._prefix}.updates.{update.kind}.{update.job_id}", update.encode())
+
+
+async def _unsubscribe(subscription: JetStreamContext.PullSubscription) -> None:
+    try:
+        await subscription.unsubscribe()
+    except nats.errors.Error as exc:
+        log.debug("job subscription already gone: %r", exc)
