@@ -106,15 +106,12 @@ async def test_a_job_of_a_dead_worker_is_redelivered_to_another_and_succeeds(con
 
 
 async def test_attempts_are_bounded_then_a_failed_update_carries_the_reason(connect):
-    submitter, worker, other_worker = await connect(), await connect(), await connect()
+    submitter, worker = await connect(), await connect()
     attempts: list[int] = []
 
     async def handler(job: Job, progress: ProgressReporter) -> None:
         attempts.append(job.attempt)
         raise RuntimeError(f"crash {job.attempt}")
-
-    async def refuses(job: Job, progress: ProgressReporter) -> None:
-        raise JobFailed("no such universe")
 
     updates = await submitter.watch("calc")
     serving = await _serve(worker, handler)
@@ -127,7 +124,16 @@ async def test_attempts_are_bounded_then_a_failed_update_carries_the_reason(conn
         2,
         "RuntimeError: crash 2",
     )
-    serving = await _serve(other_worker, refuses)
+
+
+async def test_job_failed_fails_at_once_without_a_retry(connect):
+    submitter, worker = await connect(), await connect()
+
+    async def refuses(job: Job, progress: ProgressReporter) -> None:
+        raise JobFailed("no such universe")
+
+    updates = await submitter.watch("calc")
+    serving = await _serve(worker, refuses)
     await submitter.submit("calc", b"", job_id="j2", max_attempts=5)
     seen = await updates.until_final(["j2"], timeout=5.0)
     await cancel_and_wait(serving)

@@ -210,3 +210,25 @@ async def test_bad_submissions_and_progress_are_refused(queue):
 def test_an_update_survives_its_wire_encoding():
     update = JobUpdate("j1", "calc", JobState.RUNNING, attempt=2, percent=12.5, message="步骤 1", reason="")
     assert JobUpdate.decode(update.encode()) == update
+
+
+async def test_a_job_cancelled_while_waiting_for_its_retry_does_not_run_again():
+    queue = InProcessJobQueue(retry_delay_seconds=0.2)
+    attempts: list[int] = []
+
+    async def handler(job: Job, progress: ProgressReporter) -> None:
+        attempts.append(job.attempt)
+        raise ConnectionError("flaky")
+
+    updates = await queue.watch("calc")
+    worker = asyncio.create_task(queue.serve("calc", handler))
+    await queue.submit("calc", b"", job_id="j1", max_attempts=3)
+    retry = await updates.next(timeout=1.0)
+    while retry.state is not JobState.QUEUED or retry.attempt != 1:
+        retry = await updates.next(timeout=1.0)
+    await queue.cancel("j1")
+    seen = await updates.until_final(["j1"], timeout=2.0)
+    await cancel_and_wait(worker)
+    await queue.close()
+    assert attempts == [1]
+    assert (seen["j1"][-1].state, seen["j1"][-1].attempt) == (JobState.CANCELLED, 2)

@@ -45,6 +45,7 @@ _JOB_ID = "Zq-Job-Id"
 _MAX_ATTEMPTS = "Zq-Max-Attempts"
 _DEADLINE = "Zq-Deadline"
 _CANCEL_MEMORY_SECONDS = 24 * 3600.0
+_FETCH_SECONDS = 1.0
 
 
 class NatsJetStreamJobQueue(JobQueue):
@@ -171,7 +172,7 @@ class NatsJetStreamJobQueue(JobQueue):
                 if message is None:
                     slots.release()
                     continue
-                task = asyncio.create_task(self._process(kind, message, handler), name=f"job:{kind}")
+                task = asyncio.create_task(self._process_logged(kind, message, handler), name=f"job:{kind}")
                 jobs.add(task)
                 task.add_done_callback(jobs.discard)
                 task.add_done_callback(lambda _: slots.release())
@@ -179,13 +180,13 @@ class NatsJetStreamJobQueue(JobQueue):
             # Jobs running here are not acked: JetStream gives them to another worker after ack_wait.
             for task in list(jobs):
                 await cancel_and_wait(task)
-            # Ends the interest of a cancelled fetch, so the server does not deliver a job to it; one it
-            # sent just before is redelivered after ack_wait, as from a lost worker (it uses an attempt).
+            # The server may still hand a job to the cancelled fetch until that pull request expires
+            # (`_FETCH_SECONDS`); such a job is redelivered after ack_wait, as from a lost worker.
             await _unsubscribe(subscription)
 
     async def _fetch_one(self, subscription: JetStreamContext.PullSubscription) -> Msg | None:
         try:
-            messages = await subscription.fetch(batch=1, timeout=1.0)
+            messages = await subscription.fetch(batch=1, timeout=_FETCH_SECONDS)
         except nats.errors.TimeoutError:
             return None
         except nats.errors.Error as exc:
@@ -193,6 +194,13 @@ class NatsJetStreamJobQueue(JobQueue):
             await asyncio.sleep(0.5)
             return None
         return messages[0] if messages else None
+
+    async def _process_logged(self, kind: str, message: Msg, handler: JobHandler) -> None:
+        """A broker error while acking or publishing leaves the job unacked: JetStream redelivers it."""
+        try:
+            await self._process(kind, message, handler)
+        except nats.errors.Error as exc:
+            log.warning("job on %s left for redelivery: %r", message.subject, exc)
 
     async def _process(self, kind: str, message: Msg, handler: JobHandler) -> None:
         try:
