@@ -232,3 +232,27 @@ async def test_a_job_cancelled_while_waiting_for_its_retry_does_not_run_again():
     await queue.close()
     assert attempts == [1]
     assert (seen["j1"][-1].state, seen["j1"][-1].attempt) == (JobState.CANCELLED, 2)
+
+
+async def test_a_job_whose_deadline_passed_before_it_started_never_runs(queue):
+    ran: list[str] = []
+
+    async def handler(job: Job, progress: ProgressReporter) -> None:
+        ran.append(job.id)
+
+    updates = await queue.watch("calc")
+    worker = asyncio.create_task(queue.serve("calc", handler))
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    await queue.submit("calc", b"", job_id="late", deadline=past)
+    seen = await updates.until_final(["late"], timeout=2.0)
+    await cancel_and_wait(worker)
+    assert ran == []
+    assert _states(seen["late"]) == [(JobState.QUEUED, 0), (JobState.FAILED, 1)]
+    assert seen["late"][-1].reason == "deadline passed before the job started"
+
+
+async def test_closing_the_queue_ends_its_update_streams():
+    queue = InProcessJobQueue()
+    updates = await queue.watch("calc")
+    await queue.close()
+    assert [update async for update in updates] == []

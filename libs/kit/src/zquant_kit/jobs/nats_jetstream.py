@@ -15,6 +15,7 @@ delivery count, so a lost worker uses up an attempt too; a delivery past `max_at
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 
@@ -71,6 +72,7 @@ class NatsJetStreamJobQueue(JobQueue):
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._cancels: Subscription | None = None
+        self._watchers: list[JobUpdates] = []
 
     @property
     def _cancel_stream(self) -> str:
@@ -110,6 +112,8 @@ class NatsJetStreamJobQueue(JobQueue):
             await js.add_stream(config)
 
     async def close(self) -> None:
+        for updates in list(self._watchers):
+            await updates.close()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
         self._nc = self._js = self._cancels = None
@@ -210,7 +214,7 @@ class NatsJetStreamJobQueue(JobQueue):
             await message.term()
             return
         if job.attempt > job.max_attempts:
-            last = Job(job.id, job.kind, job.payload, job.max_attempts, job.max_attempts, job.deadline)
+            last = dataclasses.replace(job, attempt=job.max_attempts)
             reason = f"worker lost during the last of {job.max_attempts} attempts"
             await self._publish(update_of(last, JobState.FAILED, reason))
             await message.term()
@@ -267,13 +271,20 @@ class NatsJetStreamJobQueue(JobQueue):
     async def watch(self, kind: str) -> JobUpdates:
         check_kind(kind)
         nc = self._client()
+        subscription: Subscription | None = None
+
+        async def forget() -> None:
+            self._watchers.remove(updates)
+            if subscription is not None and not nc.is_closed:
+                await subscription.unsubscribe()
 
         async def deliver(message: Msg) -> None:
             updates.push(JobUpdate.decode(message.data))
 
+        updates = JobUpdates(on_close=forget)
+        self._watchers.append(updates)
         subscription = await nc.subscribe(f"{self._prefix}.updates.{kind}.*", cb=deliver)
         await nc.flush()
-        updates = JobUpdates(on_close=subscription.unsubscribe)
         return updates
 
     async def _publish(self, update: JobUpdate) -> None:

@@ -94,6 +94,9 @@ class RunningJobs:
         self._tasks[job.id] = task
         scope = asyncio.timeout_at(_loop_time(job.deadline))
         try:
+            deadline = scope.when()
+            if deadline is not None and deadline <= asyncio.get_running_loop().time():
+                return Outcome(JobState.FAILED, "deadline passed before the job started")
             await publish(update_of(job, JobState.RUNNING))
             async with scope:
                 await handler(job, Progress(job, publish))
