@@ -1,0 +1,42 @@
+"""The job-queue port: services submit, serve, cancel and watch jobs without knowing the transport."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from zquant_kit.jobs.model import JobHandler
+from zquant_kit.jobs.updates import JobUpdates
+
+
+class JobQueue(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def submit(
+        self,
+        kind: str,
+        payload: bytes,
+        *,
+        job_id: str,
+        max_attempts: int = 3,
+        deadline: dt.datetime | None = None,
+    ) -> None:
+        """Queues a job. `job_id` is the caller's idempotency key: the same id submitted again queues once."""
+        ...
+
+    async def serve(self, kind: str, handler: JobHandler, *, concurrency: int = 1) -> None:
+        """Runs jobs of `kind` through `handler`, at most `concurrency` at a time, until cancelled.
+
+        Success acks the job; `JobFailed` fails it at once; any other exception retries it until
+        `max_attempts`, then fails it with that exception as the reason."""
+        ...
+
+    async def cancel(self, job_id: str) -> None:
+        """A running handler of the job is cancelled (asyncio) wherever it runs; a queued one never starts."""
+        ...
+
+    async def watch(self, kind: str) -> JobUpdates:
+        """Updates of every job of `kind` from now on; open it before submitting to miss none."""
+        ...
