@@ -7,11 +7,21 @@ not from imports of one conftest into another.
 from zquant_kit.testing.clock import FakeClock
 from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, throwaway_database
 from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error
+from zquant_kit.testing.fake_uow import FakeDatabase, FakeStore, FakeUnitOfWork
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
-from zquant_kit.testing.users import ADMIN_PASSWORD, USER_PASSWORD
+from zquant_kit.testing.stacks import StackClient, running_stack, services
+from zquant_kit.testing.users import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    Metadata,
+    admin_metadata,
+    create_user,
+    login,
+    sign_in,
+)
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -21,15 +31,26 @@ __all__ = [
     "USER_PASSWORD",
     "ErrorDetails",
     "FakeClock",
+    "FakeDatabase",
+    "FakeStore",
+    "FakeUnitOfWork",
+    "Metadata",
     "OwnNatsServer",
+    "StackClient",
+    "admin_metadata",
     "conninfo",
+    "create_user",
     "detail",
     "error_details",
     "eventually",
     "expect_error",
     "free_port",
+    "login",
     "pg_url",
     "root_principal",
+    "running_stack",
+    "services",
+    "sign_in",
     "throwaway_database",
     "wait_serving",
 ]

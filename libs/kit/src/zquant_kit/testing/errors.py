@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 import pytest
@@ -29,7 +29,7 @@ class ErrorDetails:
 
 def error_details(error: grpc.aio.AioRpcError) -> ErrorDetails:
     """Decodes ErrorInfo, BadRequest and ResourceInfo from a failed call's status."""
-    status = rpc_status.from_call(error)
+    status = rpc_status.from_call(cast(grpc.Call, error))
     info = error_details_pb2.ErrorInfo()
     bad_request = error_details_pb2.BadRequest()
     resource = error_details_pb2.ResourceInfo()
@@ -60,7 +60,7 @@ async def expect_error(call: Any, code: grpc.StatusCode) -> ErrorDetails:
 
 def detail(error: grpc.aio.AioRpcError, kind: type[M]) -> M:
     """The first packed detail of type `kind`; fails the test when there is none."""
-    status = rpc_status.from_call(error)
+    status = rpc_status.from_call(cast(grpc.Call, error))
     for packed in status.details if status is not None else ():
         if packed.Is(kind.DESCRIPTOR):
             message = kind()
