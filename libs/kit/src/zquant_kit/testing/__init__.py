@@ -8,7 +8,7 @@ from zquant_kit.testing.clock import FakeClock
 from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, throwaway_database
 from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error
 from zquant_kit.testing.fake_uow import FakeDatabase, FakeStore, FakeUnitOfWork
-from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port
+from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_settings
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
@@ -46,6 +46,7 @@ __all__ = [
     "expect_error",
     "free_port",
     "login",
+    "nats_settings",
     "pg_url",
     "root_principal",
     "running_stack",
