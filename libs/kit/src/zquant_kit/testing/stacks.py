@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -25,11 +25,12 @@ class StackClient:
     """A running stack plus one lazily opened channel per service; `running_stack` closes them."""
 
     stack: RunningStack
+    channel_options: Sequence[tuple[str, int]] = ()
     _channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     def channel(self, name: str) -> grpc.aio.Channel:
         if name not in self._channels:
-            self._channels[name] = grpc.aio.insecure_channel(self.stack.address(name))
+            self._channels[name] = grpc.aio.insecure_channel(self.stack.address(name), options=self.channel_options)
         return self._channels[name]
 
     def app(self, name: str) -> ServiceApp:
@@ -43,12 +44,19 @@ class StackClient:
 
 @asynccontextmanager
 async def running_stack(
-    definitions: list[ServiceDefinition], settings: Settings, *, bus: EventBus | None = None
+    definitions: list[ServiceDefinition],
+    settings: Settings,
+    *,
+    bus: EventBus | None = None,
+    channel_options: Sequence[tuple[str, int]] = (),
 ) -> AsyncIterator[StackClient]:
-    """Migrates, starts `definitions` on ephemeral ports, and stops them (no grace) afterwards."""
+    """Migrates, starts `definitions` on ephemeral ports, and stops them (no grace) afterwards.
+
+    Without `bus` the stack builds the one its settings name; `channel_options` apply to every client channel.
+    """
     await upgrade_all(definitions, settings)
     stack = await start_stack(definitions, settings, bus=bus, ephemeral_ports=True)
-    client = StackClient(stack)
+    client = StackClient(stack, channel_options)
     try:
         yield client
     finally:
