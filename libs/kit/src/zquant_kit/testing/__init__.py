@@ -12,6 +12,7 @@ from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_set
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
+from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, serving, upgrade_databases
 from zquant_kit.testing.stacks import StackClient, running_stack, services
 from zquant_kit.testing.users import (
     ADMIN_PASSWORD,
@@ -29,6 +30,7 @@ __all__ = [
     "PG_ADMIN_DSN",
     "SHARED_DATA",
     "USER_PASSWORD",
+    "ZQUANT_CLI",
     "ErrorDetails",
     "FakeClock",
     "FakeDatabase",
@@ -38,6 +40,7 @@ __all__ = [
     "OwnNatsServer",
     "StackClient",
     "admin_metadata",
+    "clean_env",
     "conninfo",
     "create_user",
     "detail",
@@ -50,8 +53,11 @@ __all__ = [
     "pg_url",
     "root_principal",
     "running_stack",
+    "serve",
     "services",
+    "serving",
     "sign_in",
     "throwaway_database",
+    "upgrade_databases",
     "wait_serving",
 ]
