@@ -28,11 +28,12 @@ from zquant_identity.domain.model import (
     Role,
     User,
 )
+from zquant_identity.domain.rules import PERMISSIONS
 from zquant_identity.domain.throttling import LoginThrottle
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.principal import Principal
 from zquant_kit.revocation import Revocation
-from zquant_kit.testing import FakeClock, FakeDatabase
+from zquant_kit.testing import USER_PASSWORD, FakeClock, FakeDatabase, root_principal
 from zquant_kit.testing import FakeUnitOfWork as TransactionalFakeUnitOfWork
 
 
@@ -339,6 +340,11 @@ class FakeIdentity:
     @property
     def store(self) -> Store:
         return self.uow.store
+
+    async def make_user(self, username: str, role: str = "researcher", password: str = USER_PASSWORD) -> User:
+        """Creates `username` (email `<username>@example.com`) as an all-powerful admin would."""
+        created = await self.users.create(root_principal(PERMISSIONS), username, f"{username}@example.com", password, role)
+        return created.user
 
     async def principal(self, user: User) -> Principal:
         """The caller as the auth interceptor would see it, with the role's current permissions."""
