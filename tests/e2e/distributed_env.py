@@ -1,17 +1,15 @@
 """The environment of identity + marketdata started as separate `zquant serve <name>` processes on PostgreSQL + NATS."""
 
-from zquant_kit.testing import ADMIN_PASSWORD, clean_env, free_port, nats_settings
+from zquant_kit.testing import free_port, nats_settings, served_env
 
 
 def distributed_env(pg_database: str, nats_namespace: dict, data_dir: str, **extra: str) -> tuple[dict, dict]:
     """Free ports per service and a clean environment (no inherited ZQUANT_*), plus `extra` settings."""
     ports = {"identity": free_port(), "marketdata": free_port()}
-    env = clean_env(
+    env = served_env(
+        ports,
         ZQUANT_IDENTITY_DATABASE_URL=pg_database,
         ZQUANT_MARKETDATA_DATABASE_URL=pg_database,
-        ZQUANT_IDENTITY_PORT=str(ports["identity"]),
-        ZQUANT_MARKETDATA_PORT=str(ports["marketdata"]),
-        ZQUANT_ADMIN_PASSWORD=ADMIN_PASSWORD,
         ZQUANT_MARKETDATA_SOURCE="sample",
         ZQUANT_SAMPLE_STOCKS="10",
         ZQUANT_SAMPLE_DAYS="30",

@@ -15,15 +15,14 @@ from zquant.identity.v1 import (
 )
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
 from zquant_kit.testing import (
-    ADMIN_PASSWORD,
     ZQUANT_CLI,
     admin_metadata,
-    clean_env,
     create_user,
     eventually,
     free_port,
     nats_settings,
     serve,
+    served_env,
     wait_serving,
 )
 
@@ -32,12 +31,7 @@ pytestmark = pytest.mark.e2e
 
 async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespace):
     port = free_port()
-    env = clean_env(
-        ZQUANT_IDENTITY_DATABASE_URL=pg_database,
-        ZQUANT_IDENTITY_PORT=str(port),
-        ZQUANT_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        **nats_settings(nats_namespace),
-    )
+    env = served_env({"identity": port}, ZQUANT_IDENTITY_DATABASE_URL=pg_database, **nats_settings(nats_namespace))
     refused = subprocess.run([*ZQUANT_CLI, "serve", "identity"], env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "zquant db upgrade identity" in refused.stderr
     subprocess.run([*ZQUANT_CLI, "db", "upgrade", "identity"], env=env, check=True, timeout=60)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from zquant_kit.testing import ADMIN_PASSWORD, ZQUANT_CLI, clean_env, free_port, upgrade_databases
+from zquant_kit.testing import ADMIN_PASSWORD, ZQUANT_CLI, free_port, served_env, upgrade_databases
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +28,9 @@ def _blocks(language: str) -> list[str]:
 def served(tmp_path_factory):
     data = tmp_path_factory.mktemp("readme")
     ports = {"identity": free_port(), "marketdata": free_port()}
-    env = clean_env(
+    env = served_env(
+        ports,
         ZQUANT_DATA_DIR=str(data),
-        ZQUANT_IDENTITY_PORT=str(ports["identity"]),
-        ZQUANT_MARKETDATA_PORT=str(ports["marketdata"]),
-        ZQUANT_ADMIN_PASSWORD=ADMIN_PASSWORD,
         ZQUANT_SAMPLE_STOCKS="20",
         ZQUANT_READINESS_GRACE_SECONDS="0",
     )

@@ -16,13 +16,12 @@ from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
 from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit.testing import (
-    ADMIN_PASSWORD,
     SHARED_DATA,
     admin_metadata,
-    clean_env,
     detail,
     free_port,
     serve,
+    served_env,
     upgrade_databases,
     wait_serving,
 )
@@ -41,11 +40,9 @@ async def _status(health, service: str) -> int:
 async def test_sigterm_turns_health_not_serving_serves_through_the_grace_and_ends_streams(tmp_path):
     ports = {name: free_port() for name in SERVICES}
     with FakeTushareServer.from_data_dir(SHARED_DATA, token=TOKEN) as tushare:
-        env = clean_env(
+        env = served_env(
+            ports,
             ZQUANT_DATA_DIR=str(tmp_path),
-            ZQUANT_IDENTITY_PORT=str(ports["identity"]),
-            ZQUANT_MARKETDATA_PORT=str(ports["marketdata"]),
-            ZQUANT_ADMIN_PASSWORD=ADMIN_PASSWORD,
             ZQUANT_MARKETDATA_SOURCE="tushare",
             TUSHARE_TOKEN=TOKEN,
             ZQUANT_TUSHARE_BASE_URL=tushare.url,

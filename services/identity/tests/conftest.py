@@ -19,17 +19,9 @@ from zquant.identity.v1 import (
     user_pb2_grpc,
 )
 from zquant_identity.bootstrap import SERVICE
+from zquant_kit import testing
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.settings import Settings
-from zquant_kit.testing import (
-    ADMIN_PASSWORD,
-    USER_PASSWORD,
-    Metadata,
-    admin_metadata,
-    create_user,
-    login,
-    running_stack,
-)
 
 
 @dataclass
@@ -45,16 +37,16 @@ class IdentityClient:
     address: str
 
     async def login(self, username: str, password: str) -> auth_pb2.TokenPair:
-        return await login(self.channel, username, password)
+        return await testing.login(self.channel, username, password)
 
-    async def admin_metadata(self) -> Metadata:
-        return await admin_metadata(self.channel)
+    async def admin_metadata(self) -> testing.Metadata:
+        return await testing.admin_metadata(self.channel)
 
     async def create_user(
-        self, username: str, role: str = "researcher", password: str = USER_PASSWORD
-    ) -> tuple[user_pb2.User, Metadata]:
+        self, username: str, role: str = "researcher", password: str = testing.USER_PASSWORD
+    ) -> tuple[user_pb2.User, testing.Metadata]:
         """Creates a user as admin and returns (user, bearer metadata of that user)."""
-        return await create_user(self.channel, username, role=role, password=password)
+        return await testing.create_user(self.channel, username, role=role, password=password)
 
 
 @pytest.fixture
@@ -63,7 +55,7 @@ def identity_settings(pg_database, tmp_path):
         {
             "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
             "ZQUANT_DATA_DIR": str(tmp_path / "data"),
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ZQUANT_ADMIN_PASSWORD": testing.ADMIN_PASSWORD,
             "ZQUANT_EVENT_BUS": "inprocess",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
             "ZQUANT_SECRET_KEY": Fernet.generate_key().decode(),
@@ -73,7 +65,7 @@ def identity_settings(pg_database, tmp_path):
 
 @pytest.fixture
 async def identity(identity_settings):
-    async with running_stack([SERVICE], identity_settings, bus=InProcessEventBus()) as stack:
+    async with testing.running_stack([SERVICE], identity_settings, bus=InProcessEventBus()) as stack:
         channel = stack.channel("identity")
         yield IdentityClient(
             channel=channel,

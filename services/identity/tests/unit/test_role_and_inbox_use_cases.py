@@ -8,12 +8,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_identity.application.ports import AuditFilter
 from zquant_identity.domain.rules import PERMISSIONS
 from zquant_kit.audit import AuditRecord, to_event
-from zquant_kit.errors import (
-    AlreadyExists,
-    FailedPrecondition,
-    NotFound,
-    PermissionDenied,
-)
+from zquant_kit.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
 from zquant_kit.testing import root_principal

@@ -12,7 +12,7 @@ from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_set
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
-from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, serving, upgrade_databases
+from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, served_env, serving, upgrade_databases
 from zquant_kit.testing.stacks import StackClient, running_stack, services
 from zquant_kit.testing.users import (
     ADMIN_PASSWORD,
@@ -54,6 +54,7 @@ __all__ = [
     "root_principal",
     "running_stack",
     "serve",
+    "served_env",
     "services",
     "serving",
     "sign_in",

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from zquant_kit.testing.polling import wait_serving
+from zquant_kit.testing.users import ADMIN_PASSWORD
 
 ZQUANT_CLI = [sys.executable, "-m", "zquant_kit.cli"]
 
@@ -18,6 +19,13 @@ def clean_env(**settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ZQUANT_")}
     env.update(settings)
     return env
+
+
+def served_env(ports: dict[str, int], **settings: str) -> dict[str, str]:
+    """A clean environment for `zquant serve`: the seeded admin's password, `ZQUANT_<NAME>_PORT` per service
+    in `ports`, and `settings`."""
+    listen = {f"ZQUANT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
+    return clean_env(ZQUANT_ADMIN_PASSWORD=ADMIN_PASSWORD, **listen, **settings)
 
 
 def upgrade_databases(env: dict[str, str]) -> None:
