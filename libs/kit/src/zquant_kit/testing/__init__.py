@@ -6,7 +6,7 @@ not from imports of one conftest into another.
 
 from zquant_kit.testing.clock import FakeClock
 from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, throwaway_database
-from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error
+from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error, status_detail
 from zquant_kit.testing.fake_uow import FakeDatabase, FakeStore, FakeUnitOfWork
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_settings
 from zquant_kit.testing.paths import SHARED_DATA
@@ -58,6 +58,7 @@ __all__ = [
     "services",
     "serving",
     "sign_in",
+    "status_detail",
     "throwaway_database",
     "upgrade_databases",
     "wait_serving",
