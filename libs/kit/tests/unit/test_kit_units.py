@@ -39,10 +39,12 @@ def test_permission_wildcards():
     assert Principal("a", "a", "admin", frozenset({"*"})).has("anything:at_all")
 
 
-def test_require_needs_a_bound_principal_and_the_permission():
+@pytest.mark.parametrize(("unbound_ask", "username"), [("data:read", "n"), ("user:read", "vic")])
+def test_require_needs_a_bound_principal_and_the_permission(unbound_ask, username):
+    """Also what identity relies on: PermissionDenied names the permission, no caller is Unauthenticated."""
     with pytest.raises(Unauthenticated):
-        principal.require("data:read")
-    token = principal.bind(Principal("u", "n", "viewer", frozenset({"data:read"})))
+        principal.require(unbound_ask)
+    token = principal.bind(Principal("u", username, "viewer", frozenset({"data:read"})))
     try:
         assert principal.require("data:read").user_id == "u"
         with pytest.raises(PermissionDenied) as caught:

@@ -14,6 +14,7 @@ from services.marketdata.tests.contract.bank_market import (
 )
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import market_data_pb2
+from zquant_kit.testing import walk_pages
 
 pytestmark = pytest.mark.contract
 
@@ -60,14 +61,12 @@ async def test_every_rpc_requires_data_read(market):
 
 async def test_list_stocks_filters_and_pagination_walk(market):
     m, md = market.market, market.viewer
-    seen, token = [], ""
-    while True:
-        page = await m.ListStocks(market_data_pb2.ListStocksRequest(page_size=2, page_token=token), metadata=md)
-        assert len(page.stocks) <= 2
-        seen += [s.ts_code for s in page.stocks]
-        token = page.next_page_token
-        if not token:
-            break
+    stocks, _ = await walk_pages(
+        lambda token: m.ListStocks(market_data_pb2.ListStocksRequest(page_size=2, page_token=token), metadata=md),
+        lambda page: page.stocks,
+        2,
+    )
+    seen = [s.ts_code for s in stocks]
     assert seen == sorted([*BANKS, NO_FACTORS])
 
     async def codes(**filters):

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 
+from services.marketdata.tests.fakes.gated_source import GatedSource
 from zquant.marketdata.v1 import sync_pb2
 from zquant_kit.pagination import encode_cursor
 from zquant_kit.testing import ADMIN_PASSWORD, conninfo, error_details
@@ -149,31 +150,11 @@ async def test_other_error_codes(stack) -> None:
             assert _field(error.value) == field
 
 
-class _SlowSource:
-    """The sample source with a gate before the n-th daily call."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-        self.calls = 0
-        self.blocked = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    async def daily(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == 30:
-            self.blocked.set()
-            await self.release.wait()
-        return await self._inner.daily(*args, **kwargs)
-
-
 async def test_cancel_a_running_sync_and_refuse_a_second_one(stack) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     selector = stack.app.sync_components.sources
     choice = await selector.current()
-    slow = _SlowSource(choice.source)
+    slow = GatedSource(choice.source, block_at=30)
 
     async def current() -> SourceChoice:
         return SourceChoice(slow, "slow", choice.default_start)

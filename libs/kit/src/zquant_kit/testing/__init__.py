@@ -5,10 +5,11 @@ not from imports of one conftest into another.
 """
 
 from zquant_kit.testing.clock import FakeClock
-from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, throwaway_database
+from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, psycopg_engine, throwaway_database
 from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error, status_detail
 from zquant_kit.testing.fake_uow import FakeDatabase, FakeStore, FakeUnitOfWork
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_settings
+from zquant_kit.testing.pages import walk_pages
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
@@ -51,6 +52,7 @@ __all__ = [
     "login",
     "nats_settings",
     "pg_url",
+    "psycopg_engine",
     "root_principal",
     "running_stack",
     "serve",
@@ -62,4 +64,5 @@ __all__ = [
     "throwaway_database",
     "upgrade_databases",
     "wait_serving",
+    "walk_pages",
 ]
