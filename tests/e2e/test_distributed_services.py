@@ -19,6 +19,8 @@ from zquant_kit.testing import admin_metadata, conninfo, create_user, eventually
 
 pytestmark = pytest.mark.e2e
 
+LIST_FAVORITES = "/zquant.marketdata.v1.WatchlistService/ListFavorites"
+
 
 async def _favorites_of(pg_database: str, user_id: str) -> int:
     async with await psycopg.AsyncConnection.connect(conninfo(pg_database)) as db:
@@ -48,13 +50,8 @@ async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_n
         key = await api_key_pb2_grpc.ApiKeyServiceStub(idc).CreateApiKey(
             api_key_pb2.CreateApiKeyRequest(name="script"), metadata=erin
         )
-        listed = await call_with_api_key(
-            watchlist.ListFavorites,
-            watchlist_pb2.ListFavoritesRequest(),
-            key_id=key.api_key.id,
-            secret=key.secret,
-            method="/zquant.marketdata.v1.WatchlistService/ListFavorites",
-        )
+        signed = {"key_id": key.api_key.id, "secret": key.secret, "method": LIST_FAVORITES}
+        listed = await call_with_api_key(watchlist.ListFavorites, watchlist_pb2.ListFavoritesRequest(), **signed)
         assert [f.ts_code for f in listed.favorites] == ["000001.SZ"]
 
         with pytest.raises(grpc.aio.AioRpcError) as denied:
