@@ -1,30 +1,21 @@
 """The environment of identity + marketdata started as separate `zquant serve <name>` processes on PostgreSQL + NATS."""
 
-import os
-
-from zquant_kit.testing import ADMIN_PASSWORD, free_port
+from zquant_kit.testing import free_port, nats_settings, served_env
 
 
 def distributed_env(pg_database: str, nats_namespace: dict, data_dir: str, **extra: str) -> tuple[dict, dict]:
     """Free ports per service and a clean environment (no inherited ZQUANT_*), plus `extra` settings."""
     ports = {"identity": free_port(), "marketdata": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env.update(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
-            "ZQUANT_IDENTITY_PORT": str(ports["identity"]),
-            "ZQUANT_MARKETDATA_PORT": str(ports["marketdata"]),
-            "ZQUANT_NATS_URL": nats_namespace["url"],
-            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
-            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_MARKETDATA_SOURCE": "sample",
-            "ZQUANT_SAMPLE_STOCKS": "10",
-            "ZQUANT_SAMPLE_DAYS": "30",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            "ZQUANT_DATA_DIR": data_dir,
-            **extra,
-        }
+    env = served_env(
+        ports,
+        ZQUANT_IDENTITY_DATABASE_URL=pg_database,
+        ZQUANT_MARKETDATA_DATABASE_URL=pg_database,
+        ZQUANT_MARKETDATA_SOURCE="sample",
+        ZQUANT_SAMPLE_STOCKS="10",
+        ZQUANT_SAMPLE_DAYS="30",
+        ZQUANT_OUTBOX_POLL_SECONDS="0.2",
+        ZQUANT_DATA_DIR=data_dir,
+        **nats_settings(nats_namespace),
+        **extra,
     )
     return ports, env

@@ -1,9 +1,6 @@
 """Distributed mode: `zquant serve identity` as its own process on PostgreSQL + NATS JetStream."""
 
-import asyncio
-import os
 import subprocess
-import sys
 
 import grpc
 import pytest
@@ -12,35 +9,32 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from zquant.identity.v1 import (
     audit_pb2,
     audit_pb2_grpc,
-    auth_pb2,
-    auth_pb2_grpc,
     events_pb2,
     user_pb2,
     user_pb2_grpc,
 )
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
-from zquant_kit.testing import ADMIN_PASSWORD, free_port, wait_serving
+from zquant_kit.testing import (
+    ZQUANT_CLI,
+    admin_metadata,
+    create_user,
+    eventually,
+    free_port,
+    nats_settings,
+    serve,
+    served_env,
+    wait_serving,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespace):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env.update(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_IDENTITY_PORT": str(port),
-            "ZQUANT_NATS_URL": nats_namespace["url"],
-            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
-            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        }
-    )
-    zquant = [sys.executable, "-m", "zquant_kit.cli"]
-    refused = subprocess.run([*zquant, "serve", "identity"], env=env, capture_output=True, text=True, timeout=60)
+    env = served_env({"identity": port}, ZQUANT_IDENTITY_DATABASE_URL=pg_database, **nats_settings(nats_namespace))
+    refused = subprocess.run([*ZQUANT_CLI, "serve", "identity"], env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "zquant db upgrade identity" in refused.stderr
-    subprocess.run([*zquant, "db", "upgrade", "identity"], env=env, check=True, timeout=60)
+    subprocess.run([*ZQUANT_CLI, "db", "upgrade", "identity"], env=env, check=True, timeout=60)
 
     deleted: list[str] = []
     bus = NatsJetStreamBus(nats_namespace["url"], stream=nats_namespace["stream"], prefix=nats_namespace["prefix"])
@@ -50,9 +44,7 @@ async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespa
         deleted.append(event.decode(events_pb2.UserDeletedEvent).user_id)
 
     await bus.subscribe("e2e-marketdata-standin", "identity.user.deleted.v1", on_deleted)
-    process = subprocess.Popen(
-        [*zquant, "serve", "identity"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    process = serve("identity", env)
     address = f"127.0.0.1:{port}"
     try:
         await wait_serving(address, process, attempts=150)
@@ -62,30 +54,24 @@ async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespa
             names = [s.name async for r in responses for s in r.list_services_response.service]
             assert "zquant.identity.v1.UserService" in names and "grpc.health.v1.Health" in names
 
-            auth = auth_pb2_grpc.AuthServiceStub(channel)
             users = user_pb2_grpc.UserServiceStub(channel)
-            admin = (await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
-            metadata = [("authorization", f"Bearer {admin.access_token}")]
-            created = await users.CreateUser(
-                user_pb2.CreateUserRequest(username="dave", email="dave@example.com", password="Dave-pass-12"),
-                metadata=metadata,
-            )
-            await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.user.id), metadata=metadata)
-            for _ in range(100):
-                if deleted:
-                    break
-                await asyncio.sleep(0.1)
-            assert deleted == [created.user.id]
+            metadata = await admin_metadata(channel)
+            created, _ = await create_user(channel, "dave", password="Dave-pass-12", admin=metadata)
+            await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.id), metadata=metadata)
+
+            async def deleted_ids() -> list[str]:
+                return deleted
+
+            assert await eventually(deleted_ids, timeout=10.0, interval=0.1) == [created.id]
 
             # Audit events cross NATS too: identity consumes its own *.audit.recorded.v1 from the stream.
             audit = audit_pb2_grpc.AuditServiceStub(channel)
-            methods: list[str] = []
-            for _ in range(100):
+
+            async def audited_methods() -> list[str]:
                 entries = await audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(), metadata=metadata)
-                methods = [e.method.rsplit("/", 1)[-1] for e in entries.entries]
-                if "DeleteUser" in methods:
-                    break
-                await asyncio.sleep(0.1)
+                return [e.method.rsplit("/", 1)[-1] for e in entries.entries]
+
+            methods = await eventually(audited_methods, lambda found: "DeleteUser" in found, timeout=10.0, interval=0.1)
             assert {"Login", "CreateUser", "DeleteUser"} <= set(methods)
     finally:
         process.terminate()

@@ -6,95 +6,67 @@ favorites when identity.user.deleted.v1 arrives over JetStream.
 """
 
 import asyncio
-import subprocess
-import sys
 
 import grpc
 import psycopg
 import pytest
 
 from tests.e2e.distributed_env import distributed_env
-from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
-from zquant_kit.grpc.client import bearer, call_with_api_key
-from zquant_kit.testing import ADMIN_PASSWORD, wait_serving
+from zquant_kit.grpc.client import call_with_api_key
+from zquant_kit.testing import admin_metadata, conninfo, create_user, eventually, serving
 
 pytestmark = pytest.mark.e2e
 
+LIST_FAVORITES = "/zquant.marketdata.v1.WatchlistService/ListFavorites"
+
 
 async def _favorites_of(pg_database: str, user_id: str) -> int:
-    async with await psycopg.AsyncConnection.connect(pg_database.replace("postgresql+psycopg://", "postgresql://")) as db:
+    async with await psycopg.AsyncConnection.connect(conninfo(pg_database)) as db:
         cursor = await db.execute("SELECT count(*) FROM marketdata.favorites WHERE user_id = %s", (user_id,))
         return (await cursor.fetchone())[0]
 
 
 async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace, tmp_path):
     ports, env = distributed_env(pg_database, nats_namespace, str(tmp_path / "data"))
-    zquant = [sys.executable, "-m", "zquant_kit.cli"]
-    subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
-    processes = {
-        name: subprocess.Popen(
-            [*zquant, "serve", name], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    async with (
+        serving(env, ports) as addresses,
+        grpc.aio.insecure_channel(addresses["identity"]) as idc,
+        grpc.aio.insecure_channel(addresses["marketdata"]) as mdc,
+    ):
+        users = user_pb2_grpc.UserServiceStub(idc)
+        admin = await admin_metadata(idc)
+        sync = sync_pb2_grpc.SyncServiceStub(mdc)
+        last = None
+        async for reply in sync.StartSync(sync_pb2.StartSyncRequest(datasets=["stock_basic"]), metadata=admin):
+            last = reply.progress
+        assert last.state == "succeeded"
+
+        created, erin = await create_user(idc, "erin", password="Erin-pass-123", admin=admin)
+        watchlist = watchlist_pb2_grpc.WatchlistServiceStub(mdc)
+        await watchlist.AddFavorite(watchlist_pb2.AddFavoriteRequest(ts_code="000001.SZ"), metadata=erin)
+
+        key = await api_key_pb2_grpc.ApiKeyServiceStub(idc).CreateApiKey(
+            api_key_pb2.CreateApiKeyRequest(name="script"), metadata=erin
         )
-        for name in ("identity", "marketdata")
-    }
-    identity_address = f"127.0.0.1:{ports['identity']}"
-    marketdata_address = f"127.0.0.1:{ports['marketdata']}"
-    try:
-        await wait_serving(identity_address, processes["identity"])
-        await wait_serving(marketdata_address, processes["marketdata"])
-        async with grpc.aio.insecure_channel(identity_address) as idc, grpc.aio.insecure_channel(
-            marketdata_address
-        ) as mdc:
-            auth = auth_pb2_grpc.AuthServiceStub(idc)
-            users = user_pb2_grpc.UserServiceStub(idc)
-            admin = bearer((await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens.access_token)
-            sync = sync_pb2_grpc.SyncServiceStub(mdc)
-            last = None
-            async for reply in sync.StartSync(sync_pb2.StartSyncRequest(datasets=["stock_basic"]), metadata=admin):
-                last = reply.progress
-            assert last.state == "succeeded"
+        signed = {"key_id": key.api_key.id, "secret": key.secret, "method": LIST_FAVORITES}
+        listed = await call_with_api_key(watchlist.ListFavorites, watchlist_pb2.ListFavoritesRequest(), **signed)
+        assert [f.ts_code for f in listed.favorites] == ["000001.SZ"]
 
-            created = await users.CreateUser(
-                user_pb2.CreateUserRequest(username="erin", email="erin@example.com", password="Erin-pass-123"),
-                metadata=admin,
-            )
-            erin = bearer((await auth.Login(auth_pb2.LoginRequest(username="erin", password="Erin-pass-123"))).tokens.access_token)
-            watchlist = watchlist_pb2_grpc.WatchlistServiceStub(mdc)
-            await watchlist.AddFavorite(watchlist_pb2.AddFavoriteRequest(ts_code="000001.SZ"), metadata=erin)
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            await sync.StartSync(sync_pb2.StartSyncRequest(), metadata=erin).read()
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
-            key = await api_key_pb2_grpc.ApiKeyServiceStub(idc).CreateApiKey(
-                api_key_pb2.CreateApiKeyRequest(name="script"), metadata=erin
-            )
-            listed = await call_with_api_key(
-                watchlist.ListFavorites,
-                watchlist_pb2.ListFavoritesRequest(),
-                key_id=key.api_key.id,
-                secret=key.secret,
-                method="/zquant.marketdata.v1.WatchlistService/ListFavorites",
-            )
-            assert [f.ts_code for f in listed.favorites] == ["000001.SZ"]
-
-            with pytest.raises(grpc.aio.AioRpcError) as denied:
-                await sync.StartSync(sync_pb2.StartSyncRequest(), metadata=erin).read()
-            assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
-
-            await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.user.id), metadata=admin)
-            # Erin's access token is refused at once, and her favorites go when the event arrives.
-            with pytest.raises(grpc.aio.AioRpcError) as gone:
-                for _ in range(20):
-                    await watchlist.ListFavorites(watchlist_pb2.ListFavoritesRequest(), metadata=erin)
-                    await asyncio.sleep(0.1)
-            assert gone.value.code() == grpc.StatusCode.UNAUTHENTICATED
-            for _ in range(100):
-                remaining = await _favorites_of(pg_database, created.user.id)
-                if not remaining:
-                    break
+        await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.id), metadata=admin)
+        # Erin's access token is refused at once, and her favorites go when the event arrives.
+        with pytest.raises(grpc.aio.AioRpcError) as gone:
+            for _ in range(20):
+                await watchlist.ListFavorites(watchlist_pb2.ListFavoritesRequest(), metadata=erin)
                 await asyncio.sleep(0.1)
-            assert not remaining
-    finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            process.wait(timeout=20)
-    assert all(p.returncode == 0 for p in processes.values()), "SIGTERM must shut every service down cleanly"
+        assert gone.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        remaining = await eventually(
+            lambda: _favorites_of(pg_database, created.id), lambda count: not count, timeout=10.0, interval=0.1
+        )
+        assert not remaining
+

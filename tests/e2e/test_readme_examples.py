@@ -2,7 +2,6 @@
 `zquant serve all` on the sample market, and an API key signs a `zquant call`."""
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from zquant_kit.testing import ADMIN_PASSWORD, free_port
+from zquant_kit.testing import ADMIN_PASSWORD, ZQUANT_CLI, free_port, served_env, upgrade_databases
 
 pytestmark = pytest.mark.e2e
 
@@ -29,22 +28,16 @@ def _blocks(language: str) -> list[str]:
 def served(tmp_path_factory):
     data = tmp_path_factory.mktemp("readme")
     ports = {"identity": free_port(), "marketdata": free_port()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env.update(
-        {
-            "ZQUANT_DATA_DIR": str(data),
-            "ZQUANT_IDENTITY_PORT": str(ports["identity"]),
-            "ZQUANT_MARKETDATA_PORT": str(ports["marketdata"]),
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_SAMPLE_STOCKS": "20",
-            "ZQUANT_READINESS_GRACE_SECONDS": "0",
-        }
+    env = served_env(
+        ports,
+        ZQUANT_DATA_DIR=str(data),
+        ZQUANT_SAMPLE_STOCKS="20",
+        ZQUANT_READINESS_GRACE_SECONDS="0",
     )
-    zquant = [sys.executable, "-m", "zquant_kit.cli"]
-    subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
+    upgrade_databases(env)
     log = data / "serve.log"
     with log.open("w") as out:
-        process = subprocess.Popen([*zquant, "serve", "all"], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen([*ZQUANT_CLI, "serve", "all"], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(600):  # the addresses are printed once every server listens
             if "marketdata  grpc" in log.read_text() or process.poll() is not None:

@@ -3,23 +3,28 @@ once, calls are still served through the readiness grace, a response stream stil
 drain ends UNAVAILABLE with a RetryInfo, and the process exits 0."""
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 
 from services.marketdata.tests.fakes.fake_tushare import FakeTushareServer
-from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
-from zquant_kit.grpc.client import bearer
-from zquant_kit.testing import ADMIN_PASSWORD, SHARED_DATA, free_port
+from zquant_kit.testing import (
+    SHARED_DATA,
+    admin_metadata,
+    detail,
+    free_port,
+    serve,
+    served_env,
+    upgrade_databases,
+    wait_serving,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,24 +40,18 @@ async def _status(health, service: str) -> int:
 async def test_sigterm_turns_health_not_serving_serves_through_the_grace_and_ends_streams(tmp_path):
     ports = {name: free_port() for name in SERVICES}
     with FakeTushareServer.from_data_dir(SHARED_DATA, token=TOKEN) as tushare:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-        env.update(
-            {
-                "ZQUANT_DATA_DIR": str(tmp_path),
-                "ZQUANT_IDENTITY_PORT": str(ports["identity"]),
-                "ZQUANT_MARKETDATA_PORT": str(ports["marketdata"]),
-                "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                "ZQUANT_MARKETDATA_SOURCE": "tushare",
-                "TUSHARE_TOKEN": TOKEN,
-                "ZQUANT_TUSHARE_BASE_URL": tushare.url,
-                "ZQUANT_TUSHARE_CALLS_PER_MINUTE": "20",  # a sync that outlives the shutdown: its stream must end
-                "ZQUANT_READINESS_GRACE_SECONDS": str(READINESS_GRACE),
-                "ZQUANT_SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE),
-            }
+        env = served_env(
+            ports,
+            ZQUANT_DATA_DIR=str(tmp_path),
+            ZQUANT_MARKETDATA_SOURCE="tushare",
+            TUSHARE_TOKEN=TOKEN,
+            ZQUANT_TUSHARE_BASE_URL=tushare.url,
+            ZQUANT_TUSHARE_CALLS_PER_MINUTE="20",  # a sync that outlives the shutdown: its stream must end
+            ZQUANT_READINESS_GRACE_SECONDS=str(READINESS_GRACE),
+            ZQUANT_SHUTDOWN_GRACE_SECONDS=str(SHUTDOWN_GRACE),
         )
-        zquant = [sys.executable, "-m", "zquant_kit.cli"]
-        subprocess.run([*zquant, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
-        process = subprocess.Popen([*zquant, "serve", "all"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        upgrade_databases(env)
+        process = serve("all", env)
         try:
             await _exercise(process, ports)
             assert process.wait(timeout=20) == 0, process.stdout.read()
@@ -66,18 +65,10 @@ async def _exercise(process: subprocess.Popen, ports: dict[str, int]) -> None:
     channels = {name: grpc.aio.insecure_channel(f"127.0.0.1:{port}") for name, port in ports.items()}
     try:
         health = {name: health_pb2_grpc.HealthStub(channel) for name, channel in channels.items()}
-        for _ in range(300):
-            assert process.poll() is None, process.stdout.read()
-            try:
-                if all([await _status(health[name], "") == health_pb2.HealthCheckResponse.SERVING for name in SERVICES]):
-                    break
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.1)
-        auth = auth_pb2_grpc.AuthServiceStub(channels["identity"])
+        for port in ports.values():
+            await wait_serving(f"127.0.0.1:{port}", process, attempts=300)
         users = user_pb2_grpc.UserServiceStub(channels["identity"])
-        tokens = (await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
-        admin = bearer(tokens.access_token)
+        admin = await admin_metadata(channels["identity"])
         sync = sync_pb2_grpc.SyncServiceStub(channels["marketdata"])
         stream = sync.StartSync(
             sync_pb2.StartSyncRequest(datasets=["daily"], start_date="20230601", end_date="20230829"), metadata=admin
@@ -109,11 +100,7 @@ async def _exercise(process: subprocess.Popen, ports: dict[str, int]) -> None:
         elapsed = time.monotonic() - signalled
         assert ended.value.code() == grpc.StatusCode.UNAVAILABLE, ended.value
         assert READINESS_GRACE <= elapsed < READINESS_GRACE + SHUTDOWN_GRACE + 1.0, elapsed
-        details = rpc_status.from_call(ended.value).details
-        retry = [d for d in details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
-        assert retry, details
-        info = error_details_pb2.RetryInfo()
-        retry[0].Unpack(info)
+        info = detail(ended.value, error_details_pb2.RetryInfo)
         assert info.retry_delay.ToTimedelta().total_seconds() > 0
     finally:
         for channel in channels.values():

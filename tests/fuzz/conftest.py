@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from zquant_kit.runner import start_stack, upgrade_all
-from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-from zquant_kit.testing import ADMIN_PASSWORD
+from zquant_kit.testing import ADMIN_PASSWORD, nats_settings, running_stack, services
 
 # A tiny sample market so that a fuzzed StartSync finishes (or is cancelled) quickly.
 _COMMON = {
@@ -30,13 +28,7 @@ def _all_in_one(tmp_path) -> dict[str, str]:
 
 
 def _distributed(pg_database: str, nats_namespace: dict, definitions) -> dict[str, str]:
-    env = {
-        **_COMMON,
-        "ZQUANT_EVENT_BUS": "nats",
-        "ZQUANT_NATS_URL": nats_namespace["url"],
-        "ZQUANT_NATS_STREAM": nats_namespace["stream"],
-        "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
-    }
+    env = {**_COMMON, **nats_settings(nats_namespace)}
     for definition in definitions:
         env[f"ZQUANT_{definition.name.upper()}_DATABASE_URL"] = pg_database
     return env
@@ -45,17 +37,12 @@ def _distributed(pg_database: str, nats_namespace: dict, definitions) -> dict[st
 @pytest.fixture(params=["all-in-one", "distributed"])
 async def fuzz_stack(request, tmp_path):
     """Every service found through the `zquant.services` entry points, started on port 0."""
-    definitions = list(discover().values())
+    definitions = services()
     if request.param == "all-in-one":
         env = _all_in_one(tmp_path)
     else:
         env = _distributed(
             request.getfixturevalue("pg_database"), request.getfixturevalue("nats_namespace"), definitions
         )
-    settings = Settings(env)
-    await upgrade_all(definitions, settings)
-    stack = await start_stack(definitions, settings, ephemeral_ports=True)
-    try:
-        yield request.param, stack
-    finally:
-        await stack.stop(0)
+    async with running_stack(definitions, Settings(env)) as client:
+        yield request.param, client.stack

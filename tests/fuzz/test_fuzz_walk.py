@@ -12,9 +12,8 @@ import grpc
 import pytest
 
 from tests.fuzz.fuzz_walk import FuzzWalker, WalkReport, zquant_services
-from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
-from zquant_kit.grpc.client import bearer
-from zquant_kit.testing import ADMIN_PASSWORD
+from zquant.identity.v1 import user_pb2, user_pb2_grpc
+from zquant_kit.testing import ADMIN_PASSWORD, create_user, sign_in
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(300)]
 
@@ -35,7 +34,6 @@ def _channels(stack, services) -> dict[str, grpc.aio.Channel]:
 
 def _session(identity: grpc.aio.Channel, username: str, password: str):
     """A `relogin(metadata)` that keeps the caller's metadata while GetMe accepts it, else logs in again."""
-    auth = auth_pb2_grpc.AuthServiceStub(identity)
     users = user_pb2_grpc.UserServiceStub(identity)
 
     async def relogin(metadata):
@@ -45,8 +43,7 @@ def _session(identity: grpc.aio.Channel, username: str, password: str):
                 return metadata
             except grpc.aio.AioRpcError:
                 pass
-        reply = await auth.Login(auth_pb2.LoginRequest(username=username, password=password), timeout=5)
-        return bearer(reply.tokens.access_token)
+        return await sign_in(identity, username, password)
 
     return relogin
 
@@ -59,12 +56,7 @@ async def test_fuzz_walk_every_rpc(fuzz_stack, caplog):
     identity = channels["zquant.identity.v1.AuthService"]
     try:
         admin = await _session(identity, "admin", ADMIN_PASSWORD)([])
-        await user_pb2_grpc.UserServiceStub(identity).CreateUser(
-            user_pb2.CreateUserRequest(
-                username="fuzz_viewer", email="fuzz_viewer@example.com", password=VIEWER_PASSWORD, role="viewer"
-            ),
-            metadata=admin,
-        )
+        await create_user(identity, "fuzz_viewer", role="viewer", password=VIEWER_PASSWORD, admin=admin)
         summaries, failures = [], []
         for caller, password, skip in (("admin", ADMIN_PASSWORD, ()), ("fuzz_viewer", VIEWER_PASSWORD, VIEWER_SKIPS)):
             walker = FuzzWalker(channels, _session(identity, caller, password), skip)

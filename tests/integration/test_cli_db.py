@@ -33,23 +33,17 @@ def test_upgrade_current_and_online_backup(tmp_path):
 
 
 def test_upgrade_creates_a_missing_postgresql_database():
-    import uuid
-
     import psycopg
 
-    from zquant_kit.testing import PG_ADMIN_DSN, pg_url
+    from zquant_kit.testing import clean_env, conninfo, throwaway_database
 
-    name = f"zq_test_{uuid.uuid4().hex[:12]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZQUANT_")}
-    env["ZQUANT_IDENTITY_DATABASE_URL"] = pg_url(name)
-    try:
+    with throwaway_database(create=False) as url:
+        name = url.rsplit("/", 1)[1]
+        env = clean_env(ZQUANT_IDENTITY_DATABASE_URL=url)
         result = _zquant("db", "upgrade", "identity", env=env)
         assert result.returncode == 0, result.stderr
         assert f"created PostgreSQL database {name}" in result.stdout
-        with psycopg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}") as connection:
+        with psycopg.connect(conninfo(url)) as connection:
             assert connection.execute("SELECT version_num FROM identity.alembic_version").fetchone()[0]
         again = _zquant("db", "upgrade", "identity", env=env)
         assert again.returncode == 0 and "created" not in again.stdout
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

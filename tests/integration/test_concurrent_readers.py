@@ -14,31 +14,26 @@ import time
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
-from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc, sync_pb2, sync_pb2_grpc
 from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.grpc.client import bearer
 from zquant_kit.grpc.panel_codec import read_panel
-from zquant_kit.runner import start_stack, upgrade_all
-from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import ADMIN_PASSWORD, admin_metadata, detail, running_stack, services
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "Admin-Passw0rd!"
 STOCKS = 100
 
 
 @contextlib.asynccontextmanager
 async def _all_in_one(tmp_path, **extra: str):
-    known = discover()
-    definitions = [known["identity"], known["marketdata"]]
+    definitions = services("identity", "marketdata")
     settings = Settings(
         {
             "ZQUANT_DATA_DIR": str(tmp_path),
-            "ZQUANT_ADMIN_PASSWORD": PASSWORD,
+            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_EVENT_BUS": "inprocess",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
             "ZQUANT_MARKETDATA_SOURCE": "sample",
@@ -47,19 +42,10 @@ async def _all_in_one(tmp_path, **extra: str):
             **extra,
         }
     )
-    await upgrade_all(definitions, settings)
-    stack = await start_stack(definitions, settings, bus=InProcessEventBus(), ephemeral_ports=True)
-    identity = grpc.aio.insecure_channel(stack.address("identity"))
-    marketdata = grpc.aio.insecure_channel(stack.address("marketdata"), options=[
-        ("grpc.max_receive_message_length", 64 << 20)])
-    try:
-        tokens = (await auth_pb2_grpc.AuthServiceStub(identity).Login(
-            auth_pb2.LoginRequest(username="admin", password=PASSWORD))).tokens
-        yield stack, identity, marketdata, bearer(tokens.access_token)
-    finally:
-        await identity.close()
-        await marketdata.close()
-        await stack.stop(0)
+    options = [("grpc.max_receive_message_length", 64 << 20)]
+    async with running_stack(definitions, settings, bus=InProcessEventBus(), channel_options=options) as client:
+        admin = await admin_metadata(client.channel("identity"))
+        yield client.stack, client.channel("identity"), client.channel("marketdata"), admin
 
 
 async def _sync(marketdata, admin, **request) -> None:
@@ -113,14 +99,8 @@ async def test_sixteen_readers_and_a_sync_on_sqlite_all_succeed(tmp_path) -> Non
         assert stack.apps["marketdata"].market_queries.limiter.active == 0
 
 
-def _retry_delay(error: grpc.aio.AioRpcError) -> float | None:
-    status = rpc_status.from_call(error)
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-            info = error_details_pb2.RetryInfo()
-            detail.Unpack(info)
-            return info.retry_delay.ToNanoseconds() / 1e9
-    return None
+def _retry_delay(error: grpc.aio.AioRpcError) -> float:
+    return detail(error, error_details_pb2.RetryInfo).retry_delay.ToNanoseconds() / 1e9
 
 
 async def test_past_the_heavy_read_limit_resource_exhausted_with_a_retry_hint(tmp_path) -> None:

@@ -13,16 +13,15 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
+from zquant_kit import testing
 from zquant_kit.auth import hmac_key
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer, call_with_api_key
-from zquant_kit.runner import start_stack, upgrade_all
-from zquant_kit.service import discover
 from zquant_kit.settings import Settings
+from zquant_kit.testing import ADMIN_PASSWORD, running_stack, services
 
 pytestmark = pytest.mark.integration
 
-ADMIN_PASSWORD = "Admin-Passw0rd!-log"
 ALICE_PASSWORD = "Alice-first-pass-1"
 ALICE_NEW_PASSWORD = "Alice-second-pass-2"
 WRONG_PASSWORD = "Wrong-guess-pass-3"
@@ -56,8 +55,6 @@ def debug_everywhere():
 async def test_real_flows_at_debug_leave_no_secret_in_any_output(tmp_path, caplog, capfd, debug_everywhere):
     caplog.set_level(logging.DEBUG)
     kek = Fernet.generate_key().decode()
-    known = discover()
-    definitions = [known["identity"], known["marketdata"]]
     settings = Settings(
         {
             "ZQUANT_DATA_DIR": str(tmp_path / "data"),
@@ -69,18 +66,15 @@ async def test_real_flows_at_debug_leave_no_secret_in_any_output(tmp_path, caplo
             "ZQUANT_SAMPLE_DAYS": "20",
         }
     )
-    await upgrade_all(definitions, settings)
-    stack = await start_stack(definitions, settings, bus=InProcessEventBus(), ephemeral_ports=True)
-    identity = grpc.aio.insecure_channel(stack.address("identity"))
-    marketdata = grpc.aio.insecure_channel(stack.address("marketdata"))
     secrets = [ADMIN_PASSWORD, ALICE_PASSWORD, ALICE_NEW_PASSWORD, WRONG_PASSWORD, TUSHARE_TOKEN, kek]
-    try:
+    async with running_stack(services("identity", "marketdata"), settings, bus=InProcessEventBus()) as client:
+        identity, marketdata = client.channel("identity"), client.channel("marketdata")
         auth = auth_pb2_grpc.AuthServiceStub(identity)
         users = user_pb2_grpc.UserServiceStub(identity)
         keys = api_key_pb2_grpc.ApiKeyServiceStub(identity)
 
         async def login(username: str, password: str) -> auth_pb2.TokenPair:
-            tokens = (await auth.Login(auth_pb2.LoginRequest(username=username, password=password))).tokens
+            tokens = await testing.login(identity, username, password)
             secrets.extend([tokens.access_token, tokens.refresh_token])
             return tokens
 
@@ -120,7 +114,7 @@ async def test_real_flows_at_debug_leave_no_secret_in_any_output(tmp_path, caplo
         )
         await login("alice", ALICE_NEW_PASSWORD)
 
-        ring = stack.apps["identity"].ring
+        ring = client.app("identity").ring
         for key in ring._private.values():
             pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
             secrets.append(pem.splitlines()[1])  # the base64 body of the PEM
@@ -128,10 +122,6 @@ async def test_real_flows_at_debug_leave_no_secret_in_any_output(tmp_path, caplo
         with sqlite3.connect(tmp_path / "data" / "identity.db") as connection:  # password hashes are secrets too
             secrets.extend(row[0] for row in connection.execute("SELECT password_hash FROM users"))
         connection.close()
-    finally:
-        await identity.close()
-        await marketdata.close()
-        await stack.stop(0)
 
     captured = capfd.readouterr()
     records = "\n".join(

@@ -12,29 +12,19 @@ pytestmark = pytest.mark.integration
 SCRIPT = textwrap.dedent(
     """
     import asyncio, tempfile
-    import grpc
-    from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
     from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
     from zquant_kit.events.inprocess import InProcessEventBus
-    from zquant_kit.grpc.client import bearer
-    from zquant_kit.runner import start_stack, upgrade_all
-    from zquant_kit.service import discover
     from zquant_kit.settings import Settings
+    from zquant_kit.testing import ADMIN_PASSWORD, admin_metadata, running_stack, services
 
     async def main():
-        settings = Settings({"ZQUANT_DATA_DIR": tempfile.mkdtemp(), "ZQUANT_ADMIN_PASSWORD": "Admin-Passw0rd!",
+        settings = Settings({"ZQUANT_DATA_DIR": tempfile.mkdtemp(), "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
                              "ZQUANT_OTEL_EXPORTER": "console"})
-        services = list(discover().values())
-        await upgrade_all(services, settings)
-        stack = await start_stack(services, settings, bus=InProcessEventBus(), ephemeral_ports=True)
-        async with grpc.aio.insecure_channel(stack.address("identity")) as channel:
-            login = auth_pb2.LoginRequest(username="admin", password="Admin-Passw0rd!")
-            token = (await auth_pb2_grpc.AuthServiceStub(channel).Login(login)).tokens.access_token
-        async with grpc.aio.insecure_channel(stack.address("marketdata")) as channel:
-            await sync_pb2_grpc.SyncServiceStub(channel).GetSyncStatus(
-                sync_pb2.GetSyncStatusRequest(), metadata=bearer(token))
-        await asyncio.sleep(0.5)
-        await stack.stop(0)
+        async with running_stack(services(), settings, bus=InProcessEventBus()) as client:
+            admin = await admin_metadata(client.channel("identity"))
+            await sync_pb2_grpc.SyncServiceStub(client.channel("marketdata")).GetSyncStatus(
+                sync_pb2.GetSyncStatusRequest(), metadata=admin)
+            await asyncio.sleep(0.5)
 
     asyncio.run(main())
     """

@@ -10,9 +10,9 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 
 from zquant_kit.grpc.server import GrpcServer
+from zquant_kit.testing import detail
 
 pytestmark = pytest.mark.contract
 
@@ -37,7 +37,6 @@ async def test_stop_says_not_serving_serves_through_the_readiness_grace_then_end
             await watch.read()
         elapsed = time.monotonic() - started
         assert ended.value.code() == grpc.StatusCode.UNAVAILABLE and 0.5 <= elapsed < 1.5, (ended.value, elapsed)
-        details = rpc_status.from_call(ended.value).details
-        info = error_details_pb2.RetryInfo()
-        assert [d for d in details if d.Unpack(info)] and info.retry_delay.ToTimedelta().total_seconds() == 1.0
+        info = detail(ended.value, error_details_pb2.RetryInfo)
+        assert info.retry_delay.ToTimedelta().total_seconds() == 1.0
         await stopping

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from zquant_kit.persistence.errors import client_error
+from zquant_kit.testing import conninfo
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,7 @@ async def test_postgres_errors_map_to_client_errors(pg_database):
 
 
 def test_raw_psycopg_unique_violation_maps_too(pg_database):
-    with psycopg.connect(pg_database.replace("postgresql+psycopg://", "postgresql://")) as connection:
+    with psycopg.connect(conninfo(pg_database)) as connection:
         connection.execute("CREATE TABLE t (k text PRIMARY KEY)")
         connection.execute("INSERT INTO t VALUES ('a')")
         with pytest.raises(psycopg.Error) as caught:

@@ -20,6 +20,7 @@ from zquant_kit.persistence.engine import (
     reader,
     session_factory,
 )
+from zquant_kit.testing import status_detail
 
 pytestmark = pytest.mark.unit
 
@@ -101,10 +102,8 @@ def test_retry_after_maps_to_retry_info_on_any_error():
     ):
         status = status_for(error, "test.zquant")
         assert status.code == code
-        infos = [d for d in status.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
-        assert len(infos) == 1
-        info = error_details_pb2.RetryInfo()
-        infos[0].Unpack(info)
+        assert len([d for d in status.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]) == 1
+        info = status_detail(status, error_details_pb2.RetryInfo)
         assert info.retry_delay.ToNanoseconds() / 1e9 == error.retry_after
     plain = status_for(Unavailable("down"), "test.zquant")
-    assert not [d for d in plain.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
+    assert status_detail(plain, error_details_pb2.RetryInfo) is None

@@ -10,6 +10,7 @@ from zquant_kit.events.model import subject_matches
 from zquant_kit.grpc.status import status_for
 from zquant_kit.principal import Principal
 from zquant_kit.settings import Settings
+from zquant_kit.testing import status_detail
 
 pytestmark = pytest.mark.unit
 
@@ -38,10 +39,12 @@ def test_permission_wildcards():
     assert Principal("a", "a", "admin", frozenset({"*"})).has("anything:at_all")
 
 
-def test_require_needs_a_bound_principal_and_the_permission():
+@pytest.mark.parametrize(("unbound_ask", "username"), [("data:read", "n"), ("user:read", "vic")])
+def test_require_needs_a_bound_principal_and_the_permission(unbound_ask, username):
+    """Also what identity relies on: PermissionDenied names the permission, no caller is Unauthenticated."""
     with pytest.raises(Unauthenticated):
-        principal.require("data:read")
-    token = principal.bind(Principal("u", "n", "viewer", frozenset({"data:read"})))
+        principal.require(unbound_ask)
+    token = principal.bind(Principal("u", username, "viewer", frozenset({"data:read"})))
     try:
         assert principal.require("data:read").user_id == "u"
         with pytest.raises(PermissionDenied) as caught:
@@ -66,23 +69,14 @@ def test_mutating_methods_by_aip_verb():
     assert not is_mutating("/zquant.identity.v1.UserService/ListUsers")
 
 
-def _unpack(status, message_type):
-    for detail in status.details:
-        if detail.Is(message_type.DESCRIPTOR):
-            message = message_type()
-            detail.Unpack(message)
-            return message
-    return None
-
-
 def test_status_details_name_field_resource_and_reason():
     status = status_for(InvalidArgument("email", "not a valid email address"), "identity.zquant")
     assert status.code == code_pb2.INVALID_ARGUMENT
-    assert _unpack(status, error_details_pb2.BadRequest).field_violations[0].field == "email"
-    assert _unpack(status, error_details_pb2.ErrorInfo).domain == "identity.zquant"
+    assert status_detail(status, error_details_pb2.BadRequest).field_violations[0].field == "email"
+    assert status_detail(status, error_details_pb2.ErrorInfo).domain == "identity.zquant"
     status = status_for(NotFound("user", "42"), "identity.zquant")
     assert status.code == code_pb2.NOT_FOUND
-    assert _unpack(status, error_details_pb2.ResourceInfo).resource_name == "42"
+    assert status_detail(status, error_details_pb2.ResourceInfo).resource_name == "42"
     assert status_for(AlreadyExists("user", "bob", "username"), "d").code == code_pb2.ALREADY_EXISTS
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from zquant.identity.v1 import user_pb2
-from zquant_kit.grpc.client import bearer
 from zquant_kit.service_credential import load_service_secret, service_metadata
-from zquant_kit.testing import USER_PASSWORD
+from zquant_kit.testing import USER_PASSWORD, create_user
 
 
 @pytest.fixture
@@ -31,13 +29,7 @@ def make_user(identity, admin):
     """`await make_user("alice", "viewer")` → (User, bearer metadata); reuses the admin's login."""
 
     async def make(username: str, role: str = "researcher", password: str = USER_PASSWORD):
-        created = await identity.users.CreateUser(
-            user_pb2.CreateUserRequest(
-                username=username, email=f"{username}@example.com", password=password, role=role
-            ),
-            metadata=admin,
-        )
-        return created.user, bearer((await identity.login(username, password)).access_token)
+        return await create_user(identity.channel, username, role=role, password=password, admin=admin)
 
     return make
 

@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2
 
 from zquant.identity.v1 import api_key_pb2
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import walk_pages
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -77,16 +78,13 @@ async def test_list_api_keys_walks_every_page_once(identity, admin, expect_error
         )
         created.add(response.api_key.id)
 
-    seen, pages, token = [], 0, ""
-    while True:
-        page = await identity.api_keys.ListApiKeys(
+    keys, pages = await walk_pages(
+        lambda token: identity.api_keys.ListApiKeys(
             api_key_pb2.ListApiKeysRequest(page_size=2, page_token=token), metadata=admin
-        )
-        seen += [k.id for k in page.api_keys]
-        pages += 1
-        token = page.next_page_token
-        if not token:
-            break
+        ),
+        lambda page: page.api_keys,
+    )
+    seen = [k.id for k in keys]
     assert len(seen) == len(set(seen)) == 5 and set(seen) == created
     assert pages == 3
 

@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2
 
 from zquant.identity.v1 import audit_pb2, user_pb2
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import walk_pages
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -53,14 +54,12 @@ async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin,
     assert await entries_of(identity, admin, end_time=long_ago)() == []
     assert len(await entries_of(identity, admin, start_time=long_ago)()) == len(entries)
 
-    seen, token = [], ""
-    while True:
-        request = audit_pb2.ListAuditEntriesRequest(page_size=2, page_token=token, service="identity")
-        page = await identity.audit.ListAuditEntries(request, metadata=admin)
-        seen += list(page.entries)
-        token = page.next_page_token
-        if not token:
-            break
+    seen, _ = await walk_pages(
+        lambda token: identity.audit.ListAuditEntries(
+            audit_pb2.ListAuditEntriesRequest(page_size=2, page_token=token, service="identity"), metadata=admin
+        ),
+        lambda page: page.entries,
+    )
     assert [e.id for e in seen] == [e.id for e in entries]  # every entry once, newest first
     assert [e.time.ToDatetime() for e in seen] == sorted((e.time.ToDatetime() for e in seen), reverse=True)
 

@@ -13,6 +13,7 @@ import pytest
 from zquant.identity.v1 import api_key_pb2, auth_pb2, user_pb2
 from zquant_kit.auth import hmac_key, public_key_from_jwk, request_digest, signature
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -40,7 +41,7 @@ async def test_login_returns_a_bearer_token_pair(identity):
     before = dt.datetime.now(dt.UTC)
     # Auth RPCs are public: credentials, even garbage ones, are not looked at.
     response = await identity.auth.Login(
-        auth_pb2.LoginRequest(username="admin", password="Admin-Passw0rd!"), metadata=bearer("garbage")
+        auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD), metadata=bearer("garbage")
     )
     tokens = response.tokens
     assert tokens.token_type == "Bearer"
@@ -55,7 +56,7 @@ async def test_login_returns_a_bearer_token_pair(identity):
 
 
 async def test_login_rejects_missing_fields_and_bad_credentials(identity, expect_error):
-    for username, password, field in (("", "Admin-Passw0rd!", "username"), ("admin", "", "password")):
+    for username, password, field in (("", ADMIN_PASSWORD, "username"), ("admin", "", "password")):
         found = await expect_error(
             identity.auth.Login(auth_pb2.LoginRequest(username=username, password=password)), C.INVALID_ARGUMENT
         )
@@ -72,7 +73,7 @@ async def test_login_rejects_missing_fields_and_bad_credentials(identity, expect
 
 
 async def test_refresh_rotates_the_token_pair(identity, expect_error):
-    first = await identity.login("admin", "Admin-Passw0rd!")
+    first = await identity.login("admin", ADMIN_PASSWORD)
     second = (await identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=first.refresh_token))).tokens
     assert second.token_type == "Bearer"
     assert second.refresh_token != first.refresh_token and second.access_token != first.access_token
@@ -92,7 +93,7 @@ async def test_refresh_rotates_the_token_pair(identity, expect_error):
 
 
 async def test_logout_validates_the_refresh_token(identity, expect_error):
-    tokens = await identity.login("admin", "Admin-Passw0rd!")
+    tokens = await identity.login("admin", ADMIN_PASSWORD)
     assert (
         await identity.auth.Logout(auth_pb2.LogoutRequest(refresh_token=tokens.refresh_token))
         == auth_pb2.LogoutResponse()
@@ -113,7 +114,7 @@ async def test_get_public_keys_verify_issued_access_tokens(identity):
     for key in response.keys:
         assert (key.kty, key.crv, key.alg) == ("OKP", "Ed25519", "EdDSA") and key.kid and key.x
 
-    token = (await identity.login("admin", "Admin-Passw0rd!")).access_token
+    token = (await identity.login("admin", ADMIN_PASSWORD)).access_token
     kid = jwt.get_unverified_header(token)["kid"]
     (jwk,) = [k for k in response.keys if k.kid == kid]
     claims = jwt.decode(

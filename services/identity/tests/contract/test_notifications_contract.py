@@ -9,6 +9,7 @@ from zquant.identity.v1 import notification_pb2 as pb
 from zquant.identity.v1 import user_pb2
 from zquant_kit.grpc.client import bearer
 from zquant_kit.pagination import encode_cursor
+from zquant_kit.testing import walk_pages
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -73,16 +74,13 @@ async def test_list_notifications_newest_first_across_pages(identity, admin, exp
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
     sent = [await send(identity, admin, me.id, f"n{index}") for index in range(5)]
 
-    seen, pages, token = [], 0, ""
-    while True:
-        page = await identity.notifications.ListNotifications(
+    titles, pages = await walk_pages(
+        lambda token: identity.notifications.ListNotifications(
             pb.ListNotificationsRequest(page_size=2, page_token=token), metadata=admin
-        )
-        seen += [n.title for n in page.notifications]
-        pages += 1
-        token = page.next_page_token
-        if not token:
-            break
+        ),
+        lambda page: page.notifications,
+    )
+    seen = [n.title for n in titles]
     assert seen == ["n4", "n3", "n2", "n1", "n0"] and pages == 3
 
     await identity.notifications.MarkNotificationRead(

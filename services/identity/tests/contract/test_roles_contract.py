@@ -8,6 +8,7 @@ import pytest
 from zquant.identity.v1 import api_key_pb2, role_pb2, user_pb2
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import walk_pages
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -84,14 +85,12 @@ async def test_list_roles_and_permissions_walk_every_page_once(identity, admin, 
         await identity.roles.CreateRole(role_pb2.CreateRoleRequest(name=name), metadata=admin)
 
     async def walk(rpc, request_type, items: str, page_size: int):
-        seen, token = [], ""
-        while True:
-            page = await rpc(request_type(page_size=page_size, page_token=token), metadata=admin)
-            assert len(getattr(page, items)) <= page_size
-            seen += list(getattr(page, items))
-            token = page.next_page_token
-            if not token:
-                return seen
+        seen, _ = await walk_pages(
+            lambda token: rpc(request_type(page_size=page_size, page_token=token), metadata=admin),
+            lambda page: getattr(page, items),
+            page_size,
+        )
+        return seen
 
     roles = await walk(identity.roles.ListRoles, role_pb2.ListRolesRequest, "roles", 2)
     assert [r.name for r in roles] == ["admin", "auditor", "quant", "researcher", "viewer"]

@@ -7,9 +7,10 @@ import os
 import shutil
 import sqlite3
 import stat
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-import grpc
 import jwt
 import pytest
 import sqlalchemy as sa
@@ -29,9 +30,9 @@ from zquant_kit.errors import FailedPrecondition, Unauthenticated
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.grpc.client import bearer, call_with_api_key
 from zquant_kit.persistence import migrations
-from zquant_kit.runner import start_stack, upgrade_all
+from zquant_kit.runner import upgrade_all
 from zquant_kit.settings import Settings
-from zquant_kit.testing import ADMIN_PASSWORD
+from zquant_kit.testing import ADMIN_PASSWORD, StackClient, login, running_stack
 
 pytestmark = pytest.mark.contract
 
@@ -54,28 +55,24 @@ def settings_for(data_dir: Path, **extra: str) -> Settings:
 
 
 class Running:
-    def __init__(self, stack) -> None:
-        self.stack = stack
-        self.app = stack.apps["identity"]
-        self.channel = grpc.aio.insecure_channel(stack.address("identity"))
+    def __init__(self, client: StackClient) -> None:
+        self.app = client.app("identity")
+        self.channel = client.channel("identity")
         self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
         self.users = user_pb2_grpc.UserServiceStub(self.channel)
         self.api_keys = api_key_pb2_grpc.ApiKeyServiceStub(self.channel)
 
     async def login(self) -> auth_pb2.TokenPair:
-        return (await self.auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
+        return await login(self.channel, "admin", ADMIN_PASSWORD)
 
     async def kids(self) -> set[str]:
         return {key.kid for key in (await self.auth.GetPublicKeys(auth_pb2.GetPublicKeysRequest())).keys}
 
-    async def close(self) -> None:
-        await self.channel.close()
-        await self.stack.stop(0)
 
-
-async def start(settings: Settings) -> Running:
-    await upgrade_all([SERVICE], settings)
-    return Running(await start_stack([SERVICE], settings, bus=InProcessEventBus(), ephemeral_ports=True))
+@asynccontextmanager
+async def started(settings: Settings) -> AsyncIterator[Running]:
+    async with running_stack([SERVICE], settings, bus=InProcessEventBus()) as client:
+        yield Running(client)
 
 
 @pytest.fixture
@@ -88,8 +85,7 @@ def loose_umask():
 
 async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, loose_umask, monkeypatch):
     data = tmp_path / "data"
-    running = await start(settings_for(data))
-    try:
+    async with started(settings_for(data)) as running:
         await running.login()
         db = data / "identity.db"
         assert mode(data) == 0o700
@@ -100,8 +96,6 @@ async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, l
         monkeypatch.setenv("ZQUANT_DATA_DIR", str(data))
         zquant(["db", "backup", "identity", str(tmp_path / "backups")])
         assert mode(tmp_path / "backups") == 0o700 and mode(tmp_path / "backups" / "identity.db") == 0o600
-    finally:
-        await running.close()
 
 
 async def test_existing_files_with_wider_modes_are_tightened_at_start(tmp_path, loose_umask):
@@ -112,25 +106,19 @@ async def test_existing_files_with_wider_modes_are_tightened_at_start(tmp_path, 
     for path in (data, data / "identity.db", data / "identity.key"):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
-    running = await start(settings_for(data))
-    try:
+    async with started(settings_for(data)) as running:
         await running.login()
         assert (mode(data), mode(data / "identity.db"), mode(data / "identity.key")) == (0o700, 0o600, 0o600)
-    finally:
-        await running.close()
 
 
 async def test_a_stolen_database_holds_no_usable_signing_or_hmac_key(tmp_path):
     data, kek = tmp_path / "data", Fernet.generate_key().decode()
-    running = await start(settings_for(data, ZQUANT_SECRET_KEY=kek))
-    try:
+    async with started(settings_for(data, ZQUANT_SECRET_KEY=kek)) as running:
         admin = bearer((await running.login()).access_token)
         created = await running.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=admin)
         pem = running.app.ring._private[running.app.ring.current_kid].private_bytes(
             Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
         )
-    finally:
-        await running.close()
     stolen = tmp_path / "stolen"
     stolen.mkdir()
     for name in ("identity.db", "identity.db-wal", "identity.db-shm"):
@@ -154,7 +142,8 @@ async def test_a_stolen_database_holds_no_usable_signing_or_hmac_key(tmp_path):
 
     # Started on the copy without the KEK, identity refuses to run rather than mint with unreadable keys.
     with pytest.raises(FailedPrecondition) as refused:
-        await start(settings_for(stolen))
+        async with started(settings_for(stolen)):
+            pass
     assert refused.value.reason == "SECRET_UNREADABLE"
 
 
@@ -170,8 +159,7 @@ async def test_plaintext_rows_of_an_older_version_are_encrypted_at_start_and_kee
             "INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES ('oldkid', ?, '2026-01-01 00:00:00')",
             (pem,),
         )
-    running = await start(settings)
-    try:
+    async with started(settings) as running:
         admin = bearer((await running.login()).access_token)
         admin_id = (await running.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user.id
         async with running.app.sessions() as session, session.begin():  # a key made by the older version
@@ -199,15 +187,12 @@ async def test_plaintext_rows_of_an_older_version_are_encrypted_at_start_and_kee
             method=GET_ME,
         )
         assert me.user.id == admin_id
-    finally:
-        await running.close()
 
 
 async def test_rotation_adds_a_kid_old_tokens_verify_until_the_old_kid_expires(tmp_path):
     data = tmp_path / "data"
     settings = settings_for(data, ZQUANT_SECRET_KEY=Fernet.generate_key().decode())
-    running = await start(settings)
-    try:
+    async with started(settings) as running:
         before = (await running.login()).access_token
         old_kid = jwt.get_unverified_header(before)["kid"]
         assert await running.kids() == {old_kid}
@@ -232,5 +217,3 @@ async def test_rotation_adds_a_kid_old_tokens_verify_until_the_old_kid_expires(t
         await fresh.verify(after)
         with pytest.raises(Unauthenticated):
             await fresh.verify(before)
-    finally:
-        await running.close()

@@ -22,6 +22,7 @@ from zquant_identity.adapters.sqlalchemy import tables
 from zquant_identity.application.events import USER_DELETED
 from zquant_kit.auth import sign_access_token, signed_metadata
 from zquant_kit.grpc.client import call_with_api_key
+from zquant_kit.testing import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -106,8 +107,8 @@ async def test_forged_and_malformed_access_tokens_are_rejected(identity, admin, 
 
 
 async def test_refresh_token_reuse_revokes_the_whole_family(identity, expect_error):
-    other_session = await identity.login("admin", "Admin-Passw0rd!")
-    first = await identity.login("admin", "Admin-Passw0rd!")
+    other_session = await identity.login("admin", ADMIN_PASSWORD)
+    first = await identity.login("admin", ADMIN_PASSWORD)
     second = (await identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=first.refresh_token))).tokens
 
     found = await expect_error(
@@ -124,8 +125,8 @@ async def test_refresh_token_reuse_revokes_the_whole_family(identity, expect_err
 
 
 async def test_logout_revokes_every_refresh_token_of_the_session(identity, expect_error):
-    other_session = await identity.login("admin", "Admin-Passw0rd!")
-    first = await identity.login("admin", "Admin-Passw0rd!")
+    other_session = await identity.login("admin", ADMIN_PASSWORD)
+    first = await identity.login("admin", ADMIN_PASSWORD)
     second = (await identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=first.refresh_token))).tokens
 
     await identity.auth.Logout(auth_pb2.LogoutRequest(refresh_token=second.refresh_token))
@@ -163,7 +164,7 @@ async def test_failed_logins_throttle_the_account_from_that_address_in_the_datab
     found = await expect_error(login("Secret-pass-1"), C.UNAUTHENTICATED)  # the right password waits too
     assert found.reason == "LOGIN_RATE_LIMITED"
     assert "retry in" in found.message
-    assert (await identity.login("admin", "Admin-Passw0rd!")).access_token  # other accounts are unaffected
+    assert (await identity.login("admin", ADMIN_PASSWORD)).access_token  # other accounts are unaffected
 
     async with identity.app.sessions() as session, session.begin():
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)

@@ -9,6 +9,7 @@ from google.protobuf import field_mask_pb2
 from zquant.identity.v1 import auth_pb2, role_pb2, user_pb2
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing import walk_pages
 
 pytestmark = pytest.mark.contract
 C = grpc.StatusCode
@@ -125,16 +126,14 @@ async def test_list_users_walks_every_page_once_and_filters(identity, admin):
     await identity.users.DeactivateUser(user_pb2.DeactivateUserRequest(user_id=carol.id), metadata=admin)
 
     async def walk(page_size: int, **filters) -> tuple[list[str], int]:
-        seen, pages, token = [], 0, ""
-        while True:
-            request = user_pb2.ListUsersRequest(page_size=page_size, page_token=token, **filters)
-            page = await identity.users.ListUsers(request, metadata=admin)
-            assert len(page.users) <= page_size
-            seen += [u.username for u in page.users]
-            pages += 1
-            token = page.next_page_token
-            if not token:
-                return seen, pages
+        users, pages = await walk_pages(
+            lambda token: identity.users.ListUsers(
+                user_pb2.ListUsersRequest(page_size=page_size, page_token=token, **filters), metadata=admin
+            ),
+            lambda page: page.users,
+            page_size,
+        )
+        return [u.username for u in users], pages
 
     usernames, pages = await walk(2)
     assert usernames == ["admin", "alice", "alina", "bob", "carol"]  # ordered, each exactly once

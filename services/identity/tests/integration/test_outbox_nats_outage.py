@@ -2,20 +2,18 @@
 
 import asyncio
 
-import grpc
 import pytest
 from sqlalchemy import MetaData, select
 
-from zquant.identity.v1 import events_pb2, user_pb2
+from zquant.identity.v1 import events_pb2, user_pb2, user_pb2_grpc
 from zquant_identity.adapters.sqlalchemy.tables import outbox
 from zquant_identity.bootstrap import SERVICE
 from zquant_kit.events.model import Event
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.idempotency import claim_message, processed_messages_table
-from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.settings import Settings
-from zquant_kit.testing import ADMIN_PASSWORD, eventually
+from zquant_kit.testing import ADMIN_PASSWORD, admin_metadata, create_user, eventually, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -32,82 +30,71 @@ async def test_user_deleted_survives_a_broker_outage(pg_database, own_nats, tmp_
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
         }
     )
-    await upgrade_all([SERVICE], settings)
-    stack = await start_stack([SERVICE], settings, ephemeral_ports=True)
+    async with running_stack([SERVICE], settings) as client:
+        # A durable, idempotent consumer standing in for another service, with its own database.
+        consumer_metadata = MetaData()
+        processed = processed_messages_table(consumer_metadata)
+        consumer_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'consumer.db'}", "consumer")
+        async with consumer_engine.begin() as connection:
+            await connection.run_sync(consumer_metadata.create_all)
+        consumer_sessions = session_factory(consumer_engine)
+        effects: list[str] = []
 
-    # A durable, idempotent consumer standing in for another service, with its own database.
-    consumer_metadata = MetaData()
-    processed = processed_messages_table(consumer_metadata)
-    consumer_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'consumer.db'}", "consumer")
-    async with consumer_engine.begin() as connection:
-        await connection.run_sync(consumer_metadata.create_all)
-    consumer_sessions = session_factory(consumer_engine)
-    effects: list[str] = []
+        async def on_user_deleted(event: Event) -> None:
+            async with consumer_sessions() as session, session.begin():
+                if await claim_message(session, processed, "test-consumer", event.id):
+                    effects.append(event.decode(events_pb2.UserDeletedEvent).user_id)
 
-    async def on_user_deleted(event: Event) -> None:
-        async with consumer_sessions() as session, session.begin():
-            if await claim_message(session, processed, "test-consumer", event.id):
-                effects.append(event.decode(events_pb2.UserDeletedEvent).user_id)
+        consumer_bus = NatsJetStreamBus(own_nats.url, stream="ZQ_OUTAGE", prefix="zqo")
+        await consumer_bus.start()
+        await consumer_bus.subscribe("test-consumer", "identity.user.deleted.v1", on_user_deleted)
+        try:
+            channel = client.channel("identity")
+            users = user_pb2_grpc.UserServiceStub(channel)
+            metadata = await admin_metadata(channel)
+            created, _ = await create_user(channel, "carol", password="Carol-pass-1", admin=metadata)
 
-    consumer_bus = NatsJetStreamBus(own_nats.url, stream="ZQ_OUTAGE", prefix="zqo")
-    await consumer_bus.start()
-    await consumer_bus.subscribe("test-consumer", "identity.user.deleted.v1", on_user_deleted)
-    channel = grpc.aio.insecure_channel(stack.address("identity"))
-    try:
-        from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2_grpc
+            own_nats.stop()
+            await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.id), metadata=metadata)
+            app = client.app("identity")
 
-        auth = auth_pb2_grpc.AuthServiceStub(channel)
-        users = user_pb2_grpc.UserServiceStub(channel)
-        admin = (await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
-        metadata = [("authorization", f"Bearer {admin.access_token}")]
-        created = await users.CreateUser(
-            user_pb2.CreateUserRequest(username="carol", email="carol@example.com", password="Carol-pass-1"),
-            metadata=metadata,
-        )
+            async def pending_delete():
+                async with app.sessions() as session:
+                    rows = (
+                        await session.execute(
+                            select(outbox.c.published_at).where(outbox.c.event_type == "identity.user.deleted.v1")
+                        )
+                    ).all()
+                return rows
 
-        own_nats.stop()
-        await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.user.id), metadata=metadata)
-        app = stack.apps["identity"]
+            rows = await pending_delete()
+            assert len(rows) == 1 and rows[0].published_at is None, "the event waits in the outbox while NATS is down"
+            await asyncio.sleep(1.0)
+            assert effects == []
 
-        async def pending_delete():
+            own_nats.start()
+
+            async def delivered():
+                return effects == [created.id]
+
+            assert await eventually(delivered, timeout=30.0, interval=0.1), f"not delivered after NATS came back: {effects}"
+            assert await eventually(lambda: _published(pending_delete), timeout=30.0, interval=0.1)
+
+            # Replays are no-ops: the same message again through the consumer, and a duplicate publish.
             async with app.sessions() as session:
-                rows = (
-                    await session.execute(
-                        select(outbox.c.published_at).where(outbox.c.event_type == "identity.user.deleted.v1")
-                    )
-                ).all()
-            return rows
-
-        rows = await pending_delete()
-        assert len(rows) == 1 and rows[0].published_at is None, "the event waits in the outbox while NATS is down"
-        await asyncio.sleep(1.0)
-        assert effects == []
-
-        own_nats.start()
-
-        async def delivered():
-            return effects == [created.user.id]
-
-        assert await eventually(delivered, timeout=30.0, interval=0.1), f"not delivered after NATS came back: {effects}"
-        assert await eventually(lambda: _published(pending_delete), timeout=30.0, interval=0.1)
-
-        # Replays are no-ops: the same message again through the consumer, and a duplicate publish.
-        async with app.sessions() as session:
-            row = (
-                await session.execute(select(outbox).where(outbox.c.event_type == "identity.user.deleted.v1"))
-            ).mappings().one()
-        replay = Event(
-            id=row["event_id"], type=row["event_type"], payload=row["payload"], occurred_at=row["created_at"]
-        )
-        await on_user_deleted(replay)
-        await consumer_bus.publish(replay)
-        await asyncio.sleep(1.5)
-        assert effects == [created.user.id]
-    finally:
-        await channel.close()
-        await consumer_bus.close()
-        await stack.stop(0)
-        await consumer_engine.dispose()
+                row = (
+                    await session.execute(select(outbox).where(outbox.c.event_type == "identity.user.deleted.v1"))
+                ).mappings().one()
+            replay = Event(
+                id=row["event_id"], type=row["event_type"], payload=row["payload"], occurred_at=row["created_at"]
+            )
+            await on_user_deleted(replay)
+            await consumer_bus.publish(replay)
+            await asyncio.sleep(1.5)
+            assert effects == [created.id]
+        finally:
+            await consumer_bus.close()
+            await consumer_engine.dispose()
 
 
 async def _published(pending_delete) -> bool:

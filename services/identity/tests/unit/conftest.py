@@ -1,12 +1,11 @@
 """In-memory fakes of identity's outbound ports (application/ports.py) and the use cases wired to them.
 
-A unit of work works on a deep copy of the store; `commit()` makes that copy the store, so a use case
-that raises before committing leaves no trace, as with a real transaction.
+A unit of work works on a deep copy of the store (the kit's `FakeUnitOfWork`); `commit()` makes that copy
+the store, so a use case that raises before committing leaves no trace, as with a real transaction.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -29,12 +28,13 @@ from zquant_identity.domain.model import (
     Role,
     User,
 )
+from zquant_identity.domain.rules import PERMISSIONS
 from zquant_identity.domain.throttling import LoginThrottle
 from zquant_kit.errors import AlreadyExists
-from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
 from zquant_kit.revocation import Revocation
-from zquant_kit.testing import FakeClock
+from zquant_kit.testing import USER_PASSWORD, FakeClock, FakeDatabase, root_principal
+from zquant_kit.testing import FakeUnitOfWork as TransactionalFakeUnitOfWork
 
 
 @dataclass
@@ -272,57 +272,29 @@ class FakeRevocations:
         return sorted(found, key=lambda revocation: revocation.not_before_us)
 
 
-class FakeUnitOfWork:
-    def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
-        self._factory = factory
-        self._pending: list[Event] = []
+class FakeUnitOfWork(TransactionalFakeUnitOfWork[Store]):
+    """identity's unit of work over the fake repositories, transactional through the kit's base."""
 
-    def _open(self, data: Store) -> None:
-        self._data = data
-        self.users = FakeUsers(data)
-        self.roles = FakeRoles(data)
-        self.refresh_tokens = FakeRefreshTokens(data)
-        self.api_keys = FakeApiKeys(data)
-        self.notifications = FakeNotifications(data)
-        self.audit = FakeAudit(data)
-        self.login_throttles = FakeLoginThrottles(data)
-        self.revocations = FakeRevocations(data)
-
-    async def __aenter__(self) -> FakeUnitOfWork:
-        self._open(copy.deepcopy(self._factory.store))
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        self._pending = []
-
-    def emit(self, event: Event) -> None:
-        self._pending.append(event)
-
-    async def claim(self, consumer: str, event_id: str) -> bool:
-        if (consumer, event_id) in self._data.processed:
-            return False
-        self._data.processed.add((consumer, event_id))
-        return True
-
-    async def commit(self) -> None:
-        self._factory.store = self._data
-        self._factory.events += self._pending
-        self._pending = []
-        self._open(copy.deepcopy(self._data))
+    def _bind(self, work: Store) -> None:
+        super()._bind(work)
+        self.users = FakeUsers(work)
+        self.roles = FakeRoles(work)
+        self.refresh_tokens = FakeRefreshTokens(work)
+        self.api_keys = FakeApiKeys(work)
+        self.notifications = FakeNotifications(work)
+        self.audit = FakeAudit(work)
+        self.login_throttles = FakeLoginThrottles(work)
+        self.revocations = FakeRevocations(work)
 
 
-class FakeUnitOfWorkFactory:
+class FakeUnitOfWorkFactory(FakeDatabase[Store]):
     """The UnitOfWorkFactory port: `store` is the committed state, `events` the committed outbox."""
 
     def __init__(self) -> None:
-        self.store = Store()
-        self.events: list[Event] = []
+        super().__init__(Store())
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
-
-    def events_of(self, event_type: str) -> list[Event]:
-        return [e for e in self.events if e.type == event_type]
 
 
 class FakePasswordHasher:
@@ -368,6 +340,11 @@ class FakeIdentity:
     @property
     def store(self) -> Store:
         return self.uow.store
+
+    async def make_user(self, username: str, role: str = "researcher", password: str = USER_PASSWORD) -> User:
+        """Creates `username` (email `<username>@example.com`) as an all-powerful admin would."""
+        created = await self.users.create(root_principal(PERMISSIONS), username, f"{username}@example.com", password, role)
+        return created.user
 
     async def principal(self, user: User) -> Principal:
         """The caller as the auth interceptor would see it, with the role's current permissions."""

@@ -9,16 +9,15 @@ from zquant.identity.v1 import events_pb2
 from zquant_identity.domain import rules
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.events.model import Event
-from zquant_kit.testing import root_principal
+from zquant_kit.testing import USER_PASSWORD, root_principal
 
 pytestmark = pytest.mark.unit
 
-PASSWORD = "Secret-pass-1"
 ROOT = root_principal(rules.PERMISSIONS, user_id="root-id")
 
 
 async def test_notification_title_and_body_refuse_nul(app):
-    user = (await app.users.create(ROOT, "alice", "alice@example.com", PASSWORD, "researcher")).user
+    user = (await app.users.create(ROOT, "alice", "alice@example.com", USER_PASSWORD, "researcher")).user
     for title, body, field in (("a\x00b", "", "title"), ("hi", "x\x00", "body"), ("hi", "x" * 10_001, "body")):
         with pytest.raises(InvalidArgument) as raised:
             await app.notifications.send(user.id, title, body)
@@ -42,7 +41,7 @@ def test_email_with_nul_is_invalid():
 
 
 async def test_notification_event_with_nul_is_delivered_cleaned(app):
-    user = (await app.users.create(ROOT, "bob", "bob@example.com", PASSWORD, "researcher")).user
+    user = (await app.users.create(ROOT, "bob", "bob@example.com", USER_PASSWORD, "researcher")).user
     message = events_pb2.NotificationRequestedEvent(notification_id="n-1", user_id=user.id, title="a\x00b", body="c\x00")
     await app.notifications.on_notification_requested(Event.create("x.notification.requested.v1", message))
     (delivered,) = app.store.notifications.values()

@@ -6,42 +6,35 @@ import pytest
 
 from zquant_identity.domain.rules import PERMISSIONS
 from zquant_kit.errors import Unauthenticated
-from zquant_kit.principal import Principal
-from zquant_kit.testing import root_principal
+from zquant_kit.testing import USER_PASSWORD, root_principal
 
 pytestmark = pytest.mark.unit
-PASSWORD = "Secret-pass-1"
 
 
-def admin_principal() -> Principal:
-    return root_principal(PERMISSIONS)
-
-
-async def make_user(app, username: str, role: str = "researcher"):
-    return (await app.users.create(admin_principal(), username, f"{username}@example.com", PASSWORD, role)).user
+ROOT = root_principal(PERMISSIONS)
 
 
 async def test_five_failed_logins_throttle_that_address_for_that_account_only(app):
-    await make_user(app, "alice")
-    await make_user(app, "bob")
+    await app.make_user("alice")
+    await app.make_user("bob")
     for _ in range(5):
         with pytest.raises(Unauthenticated) as raised:
             await app.auth.login("alice", "Wrong-pass-1", "10.0.0.9")
         assert raised.value.reason == "BAD_CREDENTIALS"
     with pytest.raises(Unauthenticated) as raised:
-        await app.auth.login("ALICE", PASSWORD, "10.0.0.9")  # the right password, any case, is still refused
+        await app.auth.login("ALICE", USER_PASSWORD, "10.0.0.9")  # the right password, any case, is still refused
     assert raised.value.reason == "LOGIN_RATE_LIMITED"
     assert "retry in 1 s" in str(raised.value)
 
-    assert (await app.auth.login("alice", PASSWORD, "10.0.0.7")).access_token  # another address is unaffected
-    assert (await app.auth.login("bob", PASSWORD, "10.0.0.9")).access_token  # and so is another account
+    assert (await app.auth.login("alice", USER_PASSWORD, "10.0.0.7")).access_token  # another address is unaffected
+    assert (await app.auth.login("bob", USER_PASSWORD, "10.0.0.9")).access_token  # and so is another account
     app.clock.advance(seconds=1)
-    assert (await app.auth.login("alice", PASSWORD, "10.0.0.9")).access_token
+    assert (await app.auth.login("alice", USER_PASSWORD, "10.0.0.9")).access_token
     assert app.store.login_throttles == {}  # a success forgets the pair's failures
 
 
 async def test_backoff_doubles_from_one_second_up_to_fifteen_minutes(app):
-    await make_user(app, "alice")
+    await app.make_user("alice")
     waits = []
     for _ in range(16):
         with pytest.raises(Unauthenticated):
@@ -55,19 +48,19 @@ async def test_backoff_doubles_from_one_second_up_to_fifteen_minutes(app):
 
 
 async def test_failures_from_one_address_across_accounts_are_rate_limited_per_minute(app):
-    await make_user(app, "alice")
+    await app.make_user("alice")
     for index in range(20):
         with pytest.raises(Unauthenticated) as raised:
             await app.auth.login(f"guess{index}", "Wrong-pass-1", "10.0.0.9")
         assert raised.value.reason == "BAD_CREDENTIALS"
     with pytest.raises(Unauthenticated) as raised:
-        await app.auth.login("alice", PASSWORD, "10.0.0.9")
+        await app.auth.login("alice", USER_PASSWORD, "10.0.0.9")
     assert raised.value.reason == "LOGIN_RATE_LIMITED"
     assert "retry in 60 s" in str(raised.value)
-    assert (await app.auth.login("alice", PASSWORD, "10.0.0.7")).access_token
+    assert (await app.auth.login("alice", USER_PASSWORD, "10.0.0.7")).access_token
 
     app.clock.advance(seconds=60)
-    assert (await app.auth.login("alice", PASSWORD, "10.0.0.9")).access_token
+    assert (await app.auth.login("alice", USER_PASSWORD, "10.0.0.9")).access_token
 
 
 async def test_unknown_usernames_are_throttled_like_real_ones(app):
@@ -81,7 +74,7 @@ async def test_unknown_usernames_are_throttled_like_real_ones(app):
 
 
 async def test_stale_failures_are_forgotten_after_a_day(app):
-    await make_user(app, "alice")
+    await app.make_user("alice")
     for _ in range(4):
         with pytest.raises(Unauthenticated):
             await app.auth.login("nobody", "Wrong-pass-1", "10.0.0.9")
@@ -92,10 +85,10 @@ async def test_stale_failures_are_forgotten_after_a_day(app):
 
 
 async def test_a_deactivated_account_answers_as_a_wrong_password_does(app):
-    alice = await make_user(app, "alice")
-    await app.users.set_active(admin_principal(), alice.id, False)
+    alice = await app.make_user("alice")
+    await app.users.set_active(ROOT, alice.id, False)
     answers = []
-    for password in (PASSWORD, "Wrong-pass-1"):
+    for password in (USER_PASSWORD, "Wrong-pass-1"):
         with pytest.raises(Unauthenticated) as raised:
             await app.auth.login("alice", password, "10.0.0.9")
         answers.append((raised.value.reason, str(raised.value)))
@@ -105,5 +98,5 @@ async def test_a_deactivated_account_answers_as_a_wrong_password_does(app):
 
 
 async def test_login_ignores_the_case_of_the_username(app):
-    await make_user(app, "Alice")
-    assert (await app.auth.login("aLICE", PASSWORD)).access_token
+    await app.make_user("Alice")
+    assert (await app.auth.login("aLICE", USER_PASSWORD)).access_token

@@ -7,20 +7,14 @@ import pytest
 from zquant_identity.domain.rules import PERMISSIONS, SEED_ROLES
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied
 from zquant_kit.principal import Principal
-from zquant_kit.testing import root_principal
+from zquant_kit.testing import USER_PASSWORD, root_principal
 
 pytestmark = pytest.mark.unit
-PASSWORD = "Secret-pass-1"
 ROLE_ADMIN = Principal("ra-id", "ops", "ops", frozenset({"role:write", "role:read", "data:read"}))
 USER_ADMIN = Principal("ua-id", "helpdesk", "helpdesk", frozenset({"user:create", "user:update", "user:delete"}))
 
 
-def admin_principal() -> Principal:
-    return root_principal(PERMISSIONS)
-
-
-async def make_user(app, username: str, role: str = "researcher"):
-    return (await app.users.create(admin_principal(), username, f"{username}@example.com", PASSWORD, role)).user
+ROOT = root_principal(PERMISSIONS)
 
 
 def assert_not_held(raised, *missing: str) -> None:
@@ -70,7 +64,7 @@ async def test_a_role_writer_cannot_grant_what_it_lacks_nor_change_a_role_carryi
 
 
 async def test_a_role_writer_cannot_make_itself_or_anyone_admin(app):
-    ops = await make_user(app, "ops")
+    ops = await app.make_user("ops")
     with pytest.raises(PermissionDenied) as raised:
         await app.roles.assign(ROLE_ADMIN, ops.id, "admin")
     assert_not_held(raised, *(p for p in PERMISSIONS if p not in ROLE_ADMIN.permissions))
@@ -85,15 +79,15 @@ async def test_a_role_writer_cannot_make_itself_or_anyone_admin(app):
 
 async def test_a_user_creator_cannot_create_a_user_with_a_role_it_lacks(app):
     with pytest.raises(PermissionDenied) as raised:
-        await app.users.create(USER_ADMIN, "mallory", "m@example.com", PASSWORD, "admin")
+        await app.users.create(USER_ADMIN, "mallory", "m@example.com", USER_PASSWORD, "admin")
     assert raised.value.reason == "PERMISSION_NOT_HELD"
     with pytest.raises(PermissionDenied):
-        await app.users.create(USER_ADMIN, "mallory", "m@example.com", PASSWORD, "")  # the default researcher
+        await app.users.create(USER_ADMIN, "mallory", "m@example.com", USER_PASSWORD, "")  # the default researcher
     assert app.store.users == {}
 
 
 async def test_the_first_admin_is_created_without_a_caller(app):
-    view = await app.users.create_first_admin("admin", "admin@example.com", PASSWORD)
+    view = await app.users.create_first_admin("admin", "admin@example.com", USER_PASSWORD)
     assert (view.user.role, view.permissions) == ("admin", sorted(PERMISSIONS))
 
 
@@ -113,7 +107,7 @@ ADMIN_CHANGES = [
 
 @pytest.mark.parametrize("change", ADMIN_CHANGES)
 async def test_only_an_admin_may_change_an_admin(app, change):
-    root, _ = await make_user(app, "root", "admin"), await make_user(app, "root2", "admin")
+    root, _ = await app.make_user("root", "admin"), await app.make_user("root2", "admin")
     before = (root.username, root.email, root.active, root.password_hash, root.role)
     with pytest.raises(PermissionDenied) as raised:
         await change(app, root)
@@ -124,12 +118,12 @@ async def test_only_an_admin_may_change_an_admin(app, change):
 
 
 async def test_the_last_active_admin_cannot_be_deactivated_deleted_or_demoted(app):
-    root, spare = await make_user(app, "root", "admin"), await make_user(app, "spare", "admin")
-    await app.users.set_active(admin_principal(), spare.id, False)  # an inactive admin does not count
+    root, spare = await app.make_user("root", "admin"), await app.make_user("spare", "admin")
+    await app.users.set_active(ROOT, spare.id, False)  # an inactive admin does not count
     for change in (
-        lambda: app.users.set_active(admin_principal(), root.id, False),
-        lambda: app.users.delete(admin_principal(), root.id),
-        lambda: app.roles.assign(admin_principal(), root.id, "viewer"),
+        lambda: app.users.set_active(ROOT, root.id, False),
+        lambda: app.users.delete(ROOT, root.id),
+        lambda: app.roles.assign(ROOT, root.id, "viewer"),
     ):
         with pytest.raises(FailedPrecondition) as raised:
             await change()
@@ -137,10 +131,10 @@ async def test_the_last_active_admin_cannot_be_deactivated_deleted_or_demoted(ap
     stored = app.store.users[root.id]
     assert (stored.role, stored.active) == ("admin", True)
 
-    await app.roles.assign(admin_principal(), spare.id, "viewer")  # demoting an inactive admin leaves root
-    await app.users.set_active(admin_principal(), spare.id, True)
-    await app.roles.assign(admin_principal(), spare.id, "admin")
-    await app.users.set_active(admin_principal(), root.id, False)  # no longer the last
+    await app.roles.assign(ROOT, spare.id, "viewer")  # demoting an inactive admin leaves root
+    await app.users.set_active(ROOT, spare.id, True)
+    await app.roles.assign(ROOT, spare.id, "admin")
+    await app.users.set_active(ROOT, root.id, False)  # no longer the last
     assert app.store.users[root.id].active is False
 
 
@@ -148,11 +142,11 @@ async def test_the_last_active_admin_cannot_be_deactivated_deleted_or_demoted(ap
 
 
 async def test_usernames_and_emails_are_unique_ignoring_case(app):
-    await make_user(app, "admin", "admin")
-    mallory = await make_user(app, "mallory")
+    await app.make_user("admin", "admin")
+    mallory = await app.make_user("mallory")
     for username in ("Admin", "ADMIN"):
         with pytest.raises(AlreadyExists) as raised:
-            await app.users.create(admin_principal(), username, "x@example.com", PASSWORD, "")
+            await app.users.create(ROOT, username, "x@example.com", USER_PASSWORD, "")
         assert (raised.value.resource_name, raised.value.field) == (username, "username")
         with pytest.raises(AlreadyExists):
             await app.users.update(USER_ADMIN, mallory.id, username, None)
@@ -166,8 +160,8 @@ async def test_usernames_and_emails_are_unique_ignoring_case(app):
 
 
 async def test_a_name_taken_between_check_and_write_is_already_exists(app, monkeypatch):
-    await make_user(app, "alice")
-    bob = await make_user(app, "bob")
+    await app.make_user("alice")
+    bob = await app.make_user("bob")
 
     async def nobody(self, name):
         return None  # as if the other transaction had not committed yet when we checked
@@ -177,9 +171,9 @@ async def test_a_name_taken_between_check_and_write_is_already_exists(app, monke
     monkeypatch.setattr(fake_users, "by_username", nobody)
     monkeypatch.setattr(fake_users, "by_email", nobody)
     with pytest.raises(AlreadyExists) as raised:
-        await app.users.create(admin_principal(), "ALICE", "new@example.com", PASSWORD, "")
+        await app.users.create(ROOT, "ALICE", "new@example.com", USER_PASSWORD, "")
     assert (raised.value.resource_name, raised.value.field) == ("ALICE", "username")
     with pytest.raises(AlreadyExists) as raised:
-        await app.users.update(admin_principal(), bob.id, None, "alice@example.com")
+        await app.users.update(ROOT, bob.id, None, "alice@example.com")
     assert raised.value.field == "email"
     assert sorted(u.username for u in app.store.users.values()) == ["alice", "bob"]

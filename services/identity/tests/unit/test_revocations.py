@@ -9,10 +9,9 @@ from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.domain.rules import PERMISSIONS
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.revocation import TOKEN_REVOKED, Revocation, epoch_us
-from zquant_kit.testing import root_principal
+from zquant_kit.testing import USER_PASSWORD, root_principal
 
 pytestmark = pytest.mark.unit
-PASSWORD = "Secret-pass-1"
 ROOT = root_principal(PERMISSIONS, user_id="root-id")
 
 
@@ -23,8 +22,8 @@ def revoked(app) -> list[tuple[str, str, str]]:
 
 
 async def test_every_rights_change_revokes_the_users_tokens(app):
-    admin = await app.principal((await app.users.create(ROOT, "boss", "boss@example.com", PASSWORD, "admin")).user)
-    rita = (await app.users.create(ROOT, "rita", "rita@example.com", PASSWORD, "researcher")).user
+    admin = await app.principal((await app.users.create(ROOT, "boss", "boss@example.com", USER_PASSWORD, "admin")).user)
+    rita = (await app.users.create(ROOT, "rita", "rita@example.com", USER_PASSWORD, "researcher")).user
     await app.roles.assign(ROOT, rita.id, "viewer")
     await app.roles.assign(ROOT, rita.id, "viewer")  # no change, no revocation
     await app.users.set_active(admin, rita.id, False)
@@ -49,8 +48,8 @@ async def test_role_permission_changes_revoke_the_role_and_failures_revoke_nothi
 
 
 async def test_revocations_in_force_keep_the_latest_and_skip_expired_ones(app):
-    rita = (await app.users.create(ROOT, "rita", "rita@example.com", PASSWORD, "researcher")).user
-    admin = await app.principal((await app.users.create(ROOT, "boss", "boss@example.com", PASSWORD, "admin")).user)
+    rita = (await app.users.create(ROOT, "rita", "rita@example.com", USER_PASSWORD, "researcher")).user
+    admin = await app.principal((await app.users.create(ROOT, "boss", "boss@example.com", USER_PASSWORD, "admin")).user)
     await app.users.set_active(admin, rita.id, False)
     first = epoch_us(app.clock.now())
     app.clock.advance(seconds=3)

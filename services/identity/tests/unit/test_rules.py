@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zquant_identity.domain import rules
-from zquant_kit import principal as principal_ctx
-from zquant_kit.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from zquant_kit.errors import InvalidArgument, PermissionDenied
 from zquant_kit.principal import Principal
 
 pytestmark = pytest.mark.unit
@@ -131,19 +130,6 @@ def test_seeded_roles_use_only_catalogue_permissions():
 )
 def test_principal_permission_check(granted, asked, allowed):
     assert Principal("u1", "alice", "custom", frozenset(granted)).has(asked) is allowed
-
-
-def test_require_raises_permission_denied_naming_the_permission_or_unauthenticated_without_caller():
-    with pytest.raises(Unauthenticated):
-        principal_ctx.require("user:read")
-    token = principal_ctx.bind(Principal("u1", "vic", "viewer", frozenset({"data:read"})))
-    try:
-        assert principal_ctx.require("data:read").user_id == "u1"
-        with pytest.raises(PermissionDenied) as raised:
-            principal_ctx.require("user:create")
-        assert raised.value.permission == "user:create"
-    finally:
-        principal_ctx.reset(token)
 
 
 def test_require_held_names_every_missing_permission_and_honours_wildcards():

@@ -8,9 +8,9 @@ import math
 import grpc
 import pytest
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from zquant.marketdata.v1 import market_data_pb2, sync_pb2, watchlist_pb2
+from zquant_kit.testing import detail
 
 pytestmark = pytest.mark.contract
 
@@ -24,9 +24,7 @@ async def refused(call) -> dict[str, str]:
     error = caught.value
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.details()
     assert len(error.details()) <= 200
-    status = rpc_status.from_call(error)
-    bad_request = error_details_pb2.BadRequest()
-    assert any(detail.Unpack(bad_request) for detail in status.details if detail.Is(bad_request.DESCRIPTOR))
+    bad_request = detail(error, error_details_pb2.BadRequest)
     found = {v.field: v.description for v in bad_request.field_violations}
     assert len(found) == len(bad_request.field_violations), "one violation per field"
     assert all(len(text) <= 120 for text in found.values())

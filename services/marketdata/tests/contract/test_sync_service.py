@@ -8,18 +8,11 @@ import grpc
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
-from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
-from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
-from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.grpc.client import bearer
+from services.marketdata.tests.fakes.gated_source import GatedSource
+from zquant.marketdata.v1 import sync_pb2
 from zquant_kit.pagination import encode_cursor
-from zquant_kit.runner import start_stack, upgrade_all
-from zquant_kit.service import discover
-from zquant_kit.settings import Settings
-from zquant_kit.testing import ADMIN_PASSWORD
+from zquant_kit.testing import ADMIN_PASSWORD, conninfo, error_details
 from zquant_marketdata.application.sync_ports import SourceChoice
 
 pytestmark = pytest.mark.contract
@@ -27,74 +20,26 @@ pytestmark = pytest.mark.contract
 TOKEN = "tushare-secret-token-abcdef0123456789"
 
 
-class Stack:
-    def __init__(self, stack, channel, identity_channel, url: str) -> None:
-        self.stack = stack
-        self.url = url.replace("postgresql+psycopg://", "postgresql://")
-        self.sync = sync_pb2_grpc.SyncServiceStub(channel)
-        self._identity = identity_channel
-
-    @property
-    def app(self):
-        return self.stack.apps["marketdata"]
-
-    async def login(self, username: str, password: str):
-        tokens = (
-            await auth_pb2_grpc.AuthServiceStub(self._identity).Login(
-                auth_pb2.LoginRequest(username=username, password=password)
-            )
-        ).tokens
-        return bearer(tokens.access_token)
-
-    async def user(self, username: str, role: str):
-        users = user_pb2_grpc.UserServiceStub(self._identity)
-        await users.CreateUser(
-            user_pb2.CreateUserRequest(username=username, email=f"{username}@example.com", password="Secret-pass-1", role=role),
-            metadata=await self.login("admin", ADMIN_PASSWORD),
-        )
-        return await self.login(username, "Secret-pass-1")
+@pytest.fixture
+def marketdata_extra_settings(tmp_path) -> dict[str, str]:
+    return {
+        "ZQUANT_DATA_DIR": str(tmp_path),
+        "ZQUANT_SAMPLE_STOCKS": "20",
+        "ZQUANT_SAMPLE_DAYS": "60",
+        "ZQUANT_MARKETDATA_SECRET_KEY": Fernet.generate_key().decode(),
+    }
 
 
 @pytest.fixture
-async def stack(pg_database, tmp_path):
-    known = discover()
-    definitions = [known["identity"], known["marketdata"]]
-    settings = Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            "ZQUANT_DATA_DIR": str(tmp_path),
-            "ZQUANT_SAMPLE_STOCKS": "20",
-            "ZQUANT_SAMPLE_DAYS": "60",
-            "ZQUANT_MARKETDATA_SECRET_KEY": Fernet.generate_key().decode(),
-        }
-    )
-    await upgrade_all(definitions, settings)
-    running = await start_stack(definitions, settings, bus=InProcessEventBus(), ephemeral_ports=True)
-    channel = grpc.aio.insecure_channel(running.address("marketdata"))
-    identity_channel = grpc.aio.insecure_channel(running.address("identity"))
-    try:
-        yield Stack(running, channel, identity_channel, pg_database)
-    finally:
-        await channel.close()
-        await identity_channel.close()
-        await running.stop(0)
+def stack(marketdata):
+    return marketdata
 
 
 def _field(error: grpc.aio.AioRpcError) -> str:
-    status = rpc_status.from_call(error)
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return bad.field_violations[0].field
-    return ""
+    return error_details(error).fields[0]
 
 
-async def test_start_sync_streams_progress_to_completion(stack: Stack) -> None:
+async def test_start_sync_streams_progress_to_completion(stack) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     messages = [m.progress async for m in stack.sync.StartSync(sync_pb2.StartSyncRequest(), metadata=admin)]
     assert len(messages) >= 2
@@ -138,9 +83,9 @@ async def test_start_sync_streams_progress_to_completion(stack: Stack) -> None:
     assert {issue.kind for issue in report.issues} <= {"suspension"}  # the sample's suspensions, nothing else
 
 
-async def test_permissions(stack: Stack) -> None:
-    researcher = await stack.user("rita", "researcher")
-    viewer = await stack.user("victor", "viewer")
+async def test_permissions(stack) -> None:
+    _, researcher = await stack.user("rita", "researcher")
+    _, viewer = await stack.user("victor", "viewer")
     with pytest.raises(grpc.aio.AioRpcError) as denied:
         async for _ in stack.sync.StartSync(sync_pb2.StartSyncRequest(), metadata=researcher):
             pass
@@ -169,7 +114,7 @@ BAD_REQUESTS = [
 ]
 
 
-async def test_bad_sync_requests_name_the_field_and_write_nothing(stack: Stack) -> None:
+async def test_bad_sync_requests_name_the_field_and_write_nothing(stack, pg_database) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     for request, field in BAD_REQUESTS:
         with pytest.raises(grpc.aio.AioRpcError) as error:
@@ -180,11 +125,11 @@ async def test_bad_sync_requests_name_the_field_and_write_nothing(stack: Stack) 
     assert list(logs.logs) == []
     status = await stack.sync.GetSyncStatus(sync_pb2.GetSyncStatusRequest(), metadata=admin)
     assert all(not d.last_trade_date for d in status.datasets)
-    with psycopg.connect(stack.url) as connection:
+    with psycopg.connect(conninfo(pg_database)) as connection:
         assert connection.execute("SELECT count(*) FROM marketdata.sync_runs").fetchone()[0] == 0
 
 
-async def test_other_error_codes(stack: Stack) -> None:
+async def test_other_error_codes(stack) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     cases = [
         (stack.sync.CancelSync(sync_pb2.CancelSyncRequest(run_id="no-such-run"), metadata=admin), grpc.StatusCode.NOT_FOUND, ""),
@@ -205,31 +150,11 @@ async def test_other_error_codes(stack: Stack) -> None:
             assert _field(error.value) == field
 
 
-class _SlowSource:
-    """The sample source with a gate before the n-th daily call."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-        self.calls = 0
-        self.blocked = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    async def daily(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == 30:
-            self.blocked.set()
-            await self.release.wait()
-        return await self._inner.daily(*args, **kwargs)
-
-
-async def test_cancel_a_running_sync_and_refuse_a_second_one(stack: Stack) -> None:
+async def test_cancel_a_running_sync_and_refuse_a_second_one(stack) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     selector = stack.app.sync_components.sources
     choice = await selector.current()
-    slow = _SlowSource(choice.source)
+    slow = GatedSource(choice.source, block_at=30)
 
     async def current() -> SourceChoice:
         return SourceChoice(slow, "slow", choice.default_start)
@@ -258,7 +183,7 @@ async def test_cancel_a_running_sync_and_refuse_a_second_one(stack: Stack) -> No
     assert list(status.running) == []
 
 
-async def test_source_config_token_is_encrypted_and_never_returned(stack: Stack, pg_database) -> None:
+async def test_source_config_token_is_encrypted_and_never_returned(stack, pg_database) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     before = await stack.sync.GetSourceConfig(sync_pb2.GetSourceConfigRequest(), metadata=admin)
     assert not before.token_set and before.base_url.startswith("http") and before.calls_per_minute == 200
@@ -274,7 +199,7 @@ async def test_source_config_token_is_encrypted_and_never_returned(stack: Stack,
     await stack.sync.SetSourceConfig(sync_pb2.SetSourceConfigRequest(calls_per_minute=60), metadata=admin)
     assert (await stack.sync.GetSourceConfig(sync_pb2.GetSourceConfigRequest(), metadata=admin)).token_set
 
-    with psycopg.connect(pg_database.replace("postgresql+psycopg://", "postgresql://")) as connection:
+    with psycopg.connect(conninfo(pg_database)) as connection:
         (ciphertext,) = connection.execute("SELECT token_ciphertext FROM marketdata.source_config").fetchone()
     assert ciphertext and TOKEN.encode() not in bytes(ciphertext)
     assert await stack.app.sync_components.config.token() == TOKEN

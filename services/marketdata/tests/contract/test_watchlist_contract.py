@@ -14,7 +14,7 @@ from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import watchlist_pb2 as pb
 from zquant_kit.grpc.client import bearer
 from zquant_kit.pagination import encode_cursor
-from zquant_kit.testing import ErrorDetails, expect_error
+from zquant_kit.testing import ErrorDetails, expect_error, walk_pages
 from zquant_marketdata.adapters.sqlalchemy import tables
 
 pytestmark = pytest.mark.contract
@@ -131,14 +131,11 @@ async def test_list_favorites_pages_and_isolation(wl):
         await stub.AddFavorite(pb.AddFavoriteRequest(ts_code=code, comment=f"bob {code}"), metadata=bob)
     await stub.AddFavorite(pb.AddFavoriteRequest(ts_code="600000.SH", comment="alice"), metadata=alice)
 
-    seen, token, pages = [], "", 0
-    while True:
-        page = await stub.ListFavorites(pb.ListFavoritesRequest(page_size=3, page_token=token), metadata=bob)
-        seen += [(f.ts_code, f.comment) for f in page.favorites]
-        pages += 1
-        token = page.next_page_token
-        if not token:
-            break
+    favorites, pages = await walk_pages(
+        lambda token: stub.ListFavorites(pb.ListFavoritesRequest(page_size=3, page_token=token), metadata=bob),
+        lambda page: page.favorites,
+    )
+    seen = [(f.ts_code, f.comment) for f in favorites]
     assert pages == 2
     assert seen == [(code, f"bob {code}") for code in sorted(STOCKS)]
 
@@ -290,14 +287,12 @@ async def test_list_positions_pages_and_isolation(wl):
         mine.add(added.position.id)
     await stub.AddPosition(pb.AddPositionRequest(ts_code="600000.SH", quantity=1, average_cost=1), metadata=alice)
 
-    seen, token = [], ""
-    while True:
-        page = await stub.ListPositions(pb.ListPositionsRequest(page_size=2, page_token=token), metadata=bob)
-        assert len(page.positions) <= 2
-        seen += [(p.ts_code, p.id) for p in page.positions]
-        token = page.next_page_token
-        if not token:
-            break
+    positions, _ = await walk_pages(
+        lambda token: stub.ListPositions(pb.ListPositionsRequest(page_size=2, page_token=token), metadata=bob),
+        lambda page: page.positions,
+        2,
+    )
+    seen = [(p.ts_code, p.id) for p in positions]
     assert seen == sorted(seen) and {i for _, i in seen} == mine
     theirs = await stub.ListPositions(pb.ListPositionsRequest(), metadata=alice)
     assert [p.quantity for p in theirs.positions] == [1.0]

@@ -15,7 +15,7 @@ from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.runner import upgrade_all
 from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-from zquant_kit.testing import FakeClock
+from zquant_kit.testing import FakeClock, eventually
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.application.sync import ABANDONED, LEASE_TTL
@@ -115,8 +115,7 @@ async def test_the_sweeper_started_with_the_service_fails_it_without_any_call(en
     await components.sync.keep_sweeping()
     assert (await components.repository.get_run(dead)).state is RunState.RUNNING  # its lease still lives
     clock.current += LEASE_TTL + dt.timedelta(seconds=1)
-    for _ in range(200):
-        if (await components.repository.get_run(dead)).state is RunState.FAILED:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(
+        lambda: components.repository.get_run(dead), lambda run: run.state is RunState.FAILED, timeout=4.0, interval=0.02
+    )
     assert (await components.repository.get_run(dead)).error == ABANDONED

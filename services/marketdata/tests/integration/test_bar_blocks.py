@@ -13,14 +13,14 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.marketdata.tests.integration.bar_schema import fresh_bar_tables
+from zquant_kit import testing
 from zquant_kit.persistence import migrations
 from zquant_kit.service import discover
-from zquant_kit.testing import SHARED_DATA, conninfo
+from zquant_kit.testing import SHARED_DATA, conninfo, psycopg_engine
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BLOCK_STALENESS,
     SCHEMA,
-    postgres_blocks_create_ddl,
-    postgres_create_ddl,
 )
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
 from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
@@ -35,13 +35,8 @@ COLUMNS = ["open", "close", "vol"]
 @pytest.fixture
 async def stack(module_pg_database):
     postgres_database = conninfo(module_pg_database)
-    with psycopg.connect(postgres_database, autocommit=True) as connection:
-        connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
-            connection.execute(statement)
-    engine = create_async_engine(
-        "postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(postgres_database)
-    )
+    fresh_bar_tables(postgres_database)
+    engine = psycopg_engine(postgres_database)
     yield postgres_database, PostgresBulkBarStore(engine), SqlMarketQueryRepository(engine)
     await engine.dispose()
 
@@ -149,7 +144,7 @@ async def test_reads_cut_blocks_to_the_range_and_the_codes_asked_for(stack):
 async def test_migration_0004_marks_the_years_already_stored_stale(pg_database):
     definition = discover()["marketdata"]
     await migrations.upgrade(definition.migrations, pg_database, definition.schema, "0003")
-    conninfo = pg_database.replace("postgresql+psycopg://", "postgresql://", 1)
+    conninfo = testing.conninfo(pg_database)
     with psycopg.connect(conninfo, autocommit=True) as connection:
         connection.execute(
             f"INSERT INTO {SCHEMA}.daily (ts_code, trade_date, open, high, low, close, pre_close, change, pct_chg, vol) "

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.marketdata.tests.integration.bar_schema import fresh_bar_tables
 from zquant_kit.persistence.blocks import postgres_writes
-from zquant_kit.testing import SHARED_DATA, conninfo
+from zquant_kit.testing import SHARED_DATA, conninfo, psycopg_engine
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     BAR_TABLES,
     BLOCK_STALENESS,
@@ -50,16 +51,8 @@ def daily_rows() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def postgres_bar_tables(module_pg_database: str) -> str:
     postgres_database = conninfo(module_pg_database)
-    with psycopg.connect(postgres_database, autocommit=True) as connection:
-        for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
-            connection.execute(statement)
+    fresh_bar_tables(postgres_database)
     return postgres_database
-
-
-def _postgres_engine(conninfo: str) -> AsyncEngine:
-    return create_async_engine(
-        "postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(conninfo)
-    )
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -73,7 +66,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
                 + [f"marketdata.{BLOCK_STALENESS}"]
             )
             await connection.execute(f"TRUNCATE {names}")
-        engine = _postgres_engine(conninfo)
+        engine = psycopg_engine(conninfo)
         yield PostgresBulkBarStore(engine)
     else:
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'bars.db'}")

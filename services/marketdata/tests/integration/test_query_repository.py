@@ -8,20 +8,17 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.marketdata.tests.integration.bar_schema import fresh_bar_tables
 from zquant_kit.persistence.engine import create_engine
-from zquant_kit.testing import SHARED_DATA, conninfo
+from zquant_kit.testing import SHARED_DATA, conninfo, psycopg_engine
 from zquant_kit.workers import WorkerProcesses
 from zquant_marketdata.adapters.sqlalchemy import query_repository, sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import (
     SCHEMA,
     create_sqlite_bar_tables,
-    postgres_blocks_create_ddl,
-    postgres_create_ddl,
 )
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
@@ -51,13 +48,8 @@ async def _fill(engine, store):
 
 async def _repository(kind: str, postgres_database, tmp_path, monkeypatch):
     if kind.startswith("postgres"):
-        with psycopg.connect(postgres_database, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-            for statement in [*postgres_create_ddl(), *postgres_blocks_create_ddl()]:
-                connection.execute(statement)
-        engine = create_async_engine(
-            "postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(postgres_database)
-        )
+        fresh_bar_tables(postgres_database)
+        engine = psycopg_engine(postgres_database)
         async with engine.begin() as connection:
             await connection.run_sync(lambda c: tables.stock_basic.create(c))
         store = PostgresBulkBarStore(engine)

@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
+from services.marketdata.tests.fakes.gated_source import GatedSource
 from zquant_kit.clock import SystemClock
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.persistence.engine import create_engine, session_factory
@@ -226,27 +227,6 @@ async def test_a_failure_mid_sync_keeps_the_last_good_batch_and_resume_completes
     assert stats[0].total_rows == BANKS * len(open_days)
 
 
-class _GatedSource:
-    """Delegates to a real source; the daily call number `block_at` waits until released."""
-
-    def __init__(self, inner, block_at: int) -> None:
-        self._inner = inner
-        self._block_at = block_at
-        self.calls = 0
-        self.blocked = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    async def daily(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self._block_at:
-            self.blocked.set()
-            await self.release.wait()
-        return await self._inner.daily(*args, **kwargs)
-
-
 class _Provider:
     def __init__(self, choice: SourceChoice) -> None:
         self.choice = choice
@@ -258,7 +238,7 @@ class _Provider:
 async def test_cancel_stops_between_batches_and_a_second_run_is_refused(env, open_days) -> None:
     _, components, store, url = env
     real = (await components.sources.current()).source
-    gated = _GatedSource(real, block_at=25)
+    gated = GatedSource(real, block_at=25)
     sync = SyncUseCases(components.repository, store, _Provider(SourceChoice(gated, "gated")), SystemClock())
     handle = await sync.start("tester", ["daily", "adj_factor"], SyncMode.FULL, START, END)
     await asyncio.wait_for(gated.blocked.wait(), 10)
@@ -285,7 +265,7 @@ async def test_one_run_per_dataset_across_replicas(env) -> None:
     """Two replicas share the database: the lease, not process memory, decides who syncs a dataset."""
     _, components, store, _ = env
     real = (await components.sources.current()).source
-    gated = _GatedSource(real, block_at=5)
+    gated = GatedSource(real, block_at=5)
     first = SyncUseCases(components.repository, store, _Provider(SourceChoice(gated, "gated")), SystemClock())
     second = SyncUseCases(components.repository, store, _Provider(SourceChoice(real, "tushare")), SystemClock())
     handle = await first.start("tester", ["daily"], SyncMode.FULL, START, END)

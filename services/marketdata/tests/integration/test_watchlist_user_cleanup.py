@@ -5,26 +5,39 @@ from __future__ import annotations
 
 import datetime as dt
 
-import grpc
 import pytest
 from sqlalchemy import MetaData, func, select
 
-from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import watchlist_pb2 as pb
 from zquant.marketdata.v1 import watchlist_pb2_grpc
 from zquant_kit.events.model import Event
-from zquant_kit.grpc.client import bearer
 from zquant_kit.persistence.outbox import outbox_table
-from zquant_kit.runner import start_stack, upgrade_all
-from zquant_kit.service import discover
 from zquant_kit.settings import Settings
-from zquant_kit.testing import ADMIN_PASSWORD, eventually
+from zquant_kit.testing import (
+    ADMIN_PASSWORD,
+    admin_metadata,
+    create_user,
+    eventually,
+    nats_settings,
+    running_stack,
+    services,
+)
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
 
 CODES = ("600000.SH", "000001.SZ")
 
 pytestmark = pytest.mark.e2e
+
+
+async def _favorite_again(app, user_id: str) -> None:
+    """A favorite for `user_id` written straight to the table, as if it appeared after the deletion."""
+    async with app.engine.begin() as connection:
+        now = dt.datetime.now(dt.UTC)
+        await connection.execute(
+            tables.favorites.insert().values(user_id=user_id, ts_code="600000.SH", comment="", created_at=now, updated_at=now)
+        )
 
 
 async def _seed_stocks(app) -> None:
@@ -86,11 +99,7 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
 
     # Redelivery of the same event (say the relay crashed before marking it sent) changes nothing,
     # not even rows that appeared for that user id since.
-    async with app.engine.begin() as connection:
-        now = dt.datetime.now(dt.UTC)
-        await connection.execute(
-            tables.favorites.insert().values(user_id=bob_id, ts_code="600000.SH", comment="", created_at=now, updated_at=now)
-        )
+    await _favorite_again(app, bob_id)
     await marketdata.stack.bus.publish(delivered[0])
     assert await _rows(app, bob_id) == (1, 0)
     assert await _processed(app) == [delivered[0].id]
@@ -98,40 +107,25 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
 
 
 async def test_user_deleted_crosses_nats_jetstream(pg_database, nats_namespace):
-    known = discover()
-    definitions = [known["identity"], known["marketdata"]]
     settings = Settings(
         {
             "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
             "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "nats",
-            "ZQUANT_NATS_URL": nats_namespace["url"],
-            "ZQUANT_NATS_STREAM": nats_namespace["stream"],
-            "ZQUANT_EVENT_SUBJECT_PREFIX": nats_namespace["prefix"],
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+            **nats_settings(nats_namespace),
         }
     )
-    await upgrade_all(definitions, settings)
-    stack = await start_stack(definitions, settings, ephemeral_ports=True)  # the NATS bus from settings
-    identity_channel = grpc.aio.insecure_channel(stack.address("identity"))
-    channel = grpc.aio.insecure_channel(stack.address("marketdata"))
-    try:
-        app = stack.apps["marketdata"]
-        assert type(stack.bus).__name__ == "NatsJetStreamBus"
+    async with running_stack(services("identity", "marketdata"), settings) as client:  # the NATS bus from settings
+        app = client.app("marketdata")
+        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
         await _seed_stocks(app)
-        auth = auth_pb2_grpc.AuthServiceStub(identity_channel)
-        users = user_pb2_grpc.UserServiceStub(identity_channel)
-        admin_token = (await auth.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
-        admin = bearer(admin_token.access_token)
-        created = await users.CreateUser(
-            user_pb2.CreateUserRequest(username="nadia", email="nadia@example.com", password="Nadia-pass-1"),
-            metadata=admin,
-        )
-        tokens = (await auth.Login(auth_pb2.LoginRequest(username="nadia", password="Nadia-pass-1"))).tokens
-        watchlist = watchlist_pb2_grpc.WatchlistServiceStub(channel)
-        await _fill(watchlist, bearer(tokens.access_token))
-        user_id = created.user.id
+        users = user_pb2_grpc.UserServiceStub(client.channel("identity"))
+        admin = await admin_metadata(client.channel("identity"))
+        created, nadia = await create_user(client.channel("identity"), "nadia", password="Nadia-pass-1", admin=admin)
+        watchlist = watchlist_pb2_grpc.WatchlistServiceStub(client.channel("marketdata"))
+        await _fill(watchlist, nadia)
+        user_id = created.id
         assert await _rows(app, user_id) == (2, 2)
 
         await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin)
@@ -140,13 +134,7 @@ async def test_user_deleted_crosses_nats_jetstream(pg_database, nats_namespace):
         assert len(processed) == 1
 
         # Replaying that very event (as JetStream would after a lost ack) is a no-op.
-        async with app.engine.begin() as connection:
-            now = dt.datetime.now(dt.UTC)
-            await connection.execute(
-                tables.favorites.insert().values(
-                    user_id=user_id, ts_code="600000.SH", comment="", created_at=now, updated_at=now
-                )
-            )
+        await _favorite_again(app, user_id)
         # The event exactly as identity stored it in its outbox, same id as on the wire.
         identity_outbox = outbox_table(MetaData(schema="identity"))
         async with app.engine.connect() as connection:
@@ -162,7 +150,3 @@ async def test_user_deleted_crosses_nats_jetstream(pg_database, nats_namespace):
         await app.watchlist.on_user_deleted(replayed)
         assert await _rows(app, user_id) == (1, 0)
         assert await _processed(app) == processed
-    finally:
-        await channel.close()
-        await identity_channel.close()
-        await stack.stop(0)

@@ -5,13 +5,25 @@ not from imports of one conftest into another.
 """
 
 from zquant_kit.testing.clock import FakeClock
-from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, throwaway_database
-from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error
-from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port
+from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, psycopg_engine, throwaway_database
+from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error, status_detail
+from zquant_kit.testing.fake_uow import FakeDatabase, FakeStore, FakeUnitOfWork
+from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_settings
+from zquant_kit.testing.pages import walk_pages
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
-from zquant_kit.testing.users import ADMIN_PASSWORD, USER_PASSWORD
+from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, served_env, serving, upgrade_databases
+from zquant_kit.testing.stacks import StackClient, running_stack, services
+from zquant_kit.testing.users import (
+    ADMIN_PASSWORD,
+    USER_PASSWORD,
+    Metadata,
+    admin_metadata,
+    create_user,
+    login,
+    sign_in,
+)
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -19,17 +31,38 @@ __all__ = [
     "PG_ADMIN_DSN",
     "SHARED_DATA",
     "USER_PASSWORD",
+    "ZQUANT_CLI",
     "ErrorDetails",
     "FakeClock",
+    "FakeDatabase",
+    "FakeStore",
+    "FakeUnitOfWork",
+    "Metadata",
     "OwnNatsServer",
+    "StackClient",
+    "admin_metadata",
+    "clean_env",
     "conninfo",
+    "create_user",
     "detail",
     "error_details",
     "eventually",
     "expect_error",
     "free_port",
+    "login",
+    "nats_settings",
     "pg_url",
+    "psycopg_engine",
     "root_principal",
+    "running_stack",
+    "serve",
+    "served_env",
+    "services",
+    "serving",
+    "sign_in",
+    "status_detail",
     "throwaway_database",
+    "upgrade_databases",
     "wait_serving",
+    "walk_pages",
 ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 import pytest
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 M = TypeVar("M", bound=Message)
@@ -29,7 +29,7 @@ class ErrorDetails:
 
 def error_details(error: grpc.aio.AioRpcError) -> ErrorDetails:
     """Decodes ErrorInfo, BadRequest and ResourceInfo from a failed call's status."""
-    status = rpc_status.from_call(error)
+    status = rpc_status.from_call(cast(grpc.Call, error))
     info = error_details_pb2.ErrorInfo()
     bad_request = error_details_pb2.BadRequest()
     resource = error_details_pb2.ResourceInfo()
@@ -58,12 +58,19 @@ async def expect_error(call: Any, code: grpc.StatusCode) -> ErrorDetails:
     return found
 
 
-def detail(error: grpc.aio.AioRpcError, kind: type[M]) -> M:
-    """The first packed detail of type `kind`; fails the test when there is none."""
-    status = rpc_status.from_call(error)
+def status_detail(status: status_pb2.Status | None, kind: type[M]) -> M | None:
+    """The first detail of type `kind` packed in a google.rpc.Status, or None."""
     for packed in status.details if status is not None else ():
         if packed.Is(kind.DESCRIPTOR):
             message = kind()
             packed.Unpack(message)
             return message
-    raise AssertionError(f"no {kind.__name__} in {error}")
+    return None
+
+
+def detail(error: grpc.aio.AioRpcError, kind: type[M]) -> M:
+    """The first packed detail of type `kind` of a failed call; fails the test when there is none."""
+    found = status_detail(rpc_status.from_call(cast(grpc.Call, error)), kind)
+    if found is None:
+        raise AssertionError(f"no {kind.__name__} in {error}")
+    return found

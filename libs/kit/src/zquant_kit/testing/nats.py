@@ -12,6 +12,16 @@ from pathlib import Path
 NATS_URL = os.environ.get("ZQUANT_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
+def nats_settings(namespace: dict[str, str]) -> dict[str, str]:
+    """The settings that put a stack's event bus on a `nats_namespace` (its URL, stream and subject prefix)."""
+    return {
+        "ZQUANT_EVENT_BUS": "nats",
+        "ZQUANT_NATS_URL": namespace["url"],
+        "ZQUANT_NATS_STREAM": namespace["stream"],
+        "ZQUANT_EVENT_SUBJECT_PREFIX": namespace["prefix"],
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from zquant_identity.application.ports import (
     AccessTokenIssuer,
     Clock,
+    IdentityUnitOfWork,
     PasswordHasher,
     SecretBox,
     UnitOfWorkFactory,
@@ -61,7 +62,7 @@ class AuthUseCases:
         self._dummy_hash: str | None = None
         self._address_limit = AddressFailureLimit()
 
-    async def _pair(self, uow, user: User, family_id: str, now: dt.datetime) -> TokenPair:
+    async def _pair(self, uow: IdentityUnitOfWork, user: User, family_id: str, now: dt.datetime) -> TokenPair:
         role = await uow.roles.get(user.role)
         permissions = role.permissions if role else []
         refresh = "zqrt_" + secrets.token_urlsafe(32)
@@ -111,7 +112,7 @@ class AuthUseCases:
             if wait is not None:
                 raise _rate_limited(wait, "for this account from this address")
             user = await uow.users.by_username(username)
-            if not await self._password_matches(user, password) or not user.active:
+            if not await self._password_matches(user, password) or user is None or not user.active:
                 answered = self._clock.now()  # the backoff runs from the answer, not from the request
                 throttle.record_failure(answered)
                 await uow.login_throttles.forget_before(answered - FAILURE_MEMORY)

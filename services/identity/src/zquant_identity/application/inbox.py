@@ -7,7 +7,7 @@ import uuid
 
 from zquant.common.v1 import audit_pb2
 from zquant.identity.v1 import events_pb2
-from zquant_identity.application.ports import AuditFilter, Clock, UnitOfWorkFactory
+from zquant_identity.application.ports import AuditFilter, Clock, IdentityUnitOfWork, UnitOfWorkFactory
 from zquant_identity.domain.model import AuditEntry, Notification
 from zquant_kit.errors import InvalidArgument, NotFound
 from zquant_kit.events.model import Event
@@ -24,7 +24,7 @@ class NotificationUseCases:
         self._uow = uow
         self._clock = clock
 
-    async def _own(self, uow, actor: Principal, notification_id: str) -> Notification:
+    async def _own(self, uow: IdentityUnitOfWork, actor: Principal, notification_id: str) -> Notification:
         """Someone else's notification is NOT_FOUND, not PERMISSION_DENIED: ids don't leak."""
         if not notification_id:
             raise InvalidArgument("notification_id", "required")
@@ -80,7 +80,7 @@ class NotificationUseCases:
             return notification
 
     async def on_notification_requested(self, event: Event) -> None:
-        message = event.decode(events_pb2.NotificationRequestedEvent)
+        message: events_pb2.NotificationRequestedEvent = event.decode(events_pb2.NotificationRequestedEvent)
         async with self._uow() as uow:
             if not await uow.claim(NOTIFICATION_CONSUMER, event.id):
                 return
@@ -110,7 +110,7 @@ class AuditUseCases:
             return await fetch_page(lambda n: uow.audit.list(filter, after, n), limit)
 
     async def on_audit_recorded(self, event: Event) -> None:
-        message = event.decode(audit_pb2.AuditRecordedEvent)
+        message: audit_pb2.AuditRecordedEvent = event.decode(audit_pb2.AuditRecordedEvent)
         async with self._uow() as uow:
             if not await uow.claim(AUDIT_CONSUMER, event.id):
                 return

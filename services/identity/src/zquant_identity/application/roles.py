@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+
 from zquant_identity.application.admins import is_last_active_admin
-from zquant_identity.application.ports import Clock, UnitOfWorkFactory
+from zquant_identity.application.ports import Clock, IdentityUnitOfWork, UnitOfWorkFactory
 from zquant_identity.application.revocations import revoke_role, revoke_user
 from zquant_identity.application.views import ProfileCache
 from zquant_identity.domain import rules
@@ -21,7 +23,7 @@ class RoleUseCases:
         self._clock = clock
         self._cache = cache
 
-    async def _get(self, uow, name: str) -> Role:
+    async def _get(self, uow: IdentityUnitOfWork, name: str) -> Role:
         return found(await uow.roles.get(required(name, "name")), "role", name)
 
     async def create(self, actor: Principal, name: str, description: str, permissions: list[str]) -> Role:
@@ -80,7 +82,7 @@ class RoleUseCases:
             await uow.roles.delete(role)
             await uow.commit()
 
-    async def change_permissions(self, actor: Principal, name: str, permissions: list[str], *, grant: bool) -> Role:
+    async def change_permissions(self, actor: Principal, name: str, permissions: builtins.list[str], *, grant: bool) -> Role:
         """The caller must hold what the role carries before and after: revoking only shrinks it."""
         if not permissions:
             raise InvalidArgument("permissions", "at least one permission required")

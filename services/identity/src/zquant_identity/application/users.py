@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from zquant_identity.application import events
 from zquant_identity.application.admins import is_last_active_admin
-from zquant_identity.application.ports import Clock, PasswordHasher, UnitOfWorkFactory, UserFilter
+from zquant_identity.application.ports import (
+    Clock,
+    IdentityUnitOfWork,
+    PasswordHasher,
+    UnitOfWorkFactory,
+    UserFilter,
+)
 from zquant_identity.application.revocations import revoke_user
 from zquant_identity.application.views import ProfileCache, UserView
 from zquant_identity.domain import rules
@@ -37,11 +43,11 @@ class UserUseCases:
         self._clock = clock
         self._cache = cache
 
-    async def _view(self, uow, user: User) -> UserView:
+    async def _view(self, uow: IdentityUnitOfWork, user: User) -> UserView:
         role = await uow.roles.get(user.role)
         return UserView(user, role.permissions if role else [])
 
-    async def _get(self, uow, user_id: str) -> User:
+    async def _get(self, uow: IdentityUnitOfWork, user_id: str) -> User:
         return found(await uow.users.get(required(user_id, "user_id")), "user", user_id)
 
     async def create(self, actor: Principal, username: str, email: str, password: str, role: str) -> UserView:

@@ -73,7 +73,8 @@ class RefreshToken:
         return self.used_at is not None or self.revoked_at is not None
 
     def is_expired(self, now: dt.datetime) -> bool:
-        return as_utc(self.expires_at) <= now
+        expired: bool = as_utc(self.expires_at) <= now
+        return expired
 
 
 @dataclass(eq=False)

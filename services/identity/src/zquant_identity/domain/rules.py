@@ -99,7 +99,8 @@ def check_role_name(name: str, field: str = "name") -> str:
 
 
 def check_role_description(description: str, field: str = "description") -> str:
-    return check_text(description, field, max_length=MAX_ROLE_DESCRIPTION_LENGTH)
+    checked: str = check_text(description, field, max_length=MAX_ROLE_DESCRIPTION_LENGTH)
+    return checked
 
 
 def check_permissions(permissions: list[str], catalogue: set[str], field: str = "permissions") -> list[str]:

@@ -41,7 +41,8 @@ class LoginThrottle:
         """How long this pair must still wait, or None when it may try now."""
         if self.blocked_until is None or as_utc(self.blocked_until) <= now:
             return None
-        return as_utc(self.blocked_until) - now
+        wait: dt.timedelta = as_utc(self.blocked_until) - now
+        return wait
 
     def record_failure(self, now: dt.datetime) -> None:
         """From the fifth failure on, each one blocks the pair for twice as long as the last (1 s … 15 min)."""
