@@ -17,7 +17,13 @@ from zquant_factor.application.definition_events import (
 )
 from zquant_factor.application.definition_ports import Clock, ExpressionChecker, UnitOfWorkFactory
 from zquant_factor.domain.definitions import fields, ownership
-from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorKind, Visibility
+from zquant_factor.domain.definitions.records import (
+    DefinitionFields,
+    FactorConfig,
+    FactorDefinition,
+    FactorKind,
+    Visibility,
+)
 from zquant_kit import pagination
 from zquant_kit.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from zquant_kit.events.model import Event
@@ -27,17 +33,8 @@ USER_DELETED = "identity.user.deleted.v1"
 USER_CLEANUP_CONSUMER = "factor-user-cleanup"
 
 
-@dataclass(frozen=True)
-class NewDefinition:
-    factor_name: str
-    cn_name: str
-    en_name: str
-    column_name: str
-    description: str
-    kind: FactorKind
-    expression: str | None = None
-    enabled: bool = True
-    visibility: Visibility = Visibility.PRIVATE
+NewDefinition = DefinitionFields
+"""A create request: the author's fields, checked by `create_definition`."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 
 from zquant_factor.application import definition_access as access
 from zquant_factor.application.definition_ports import (
@@ -87,9 +88,7 @@ class FactorModelUseCases:
         enabled: bool | None = None,
     ) -> FactorModel:
         """New parameters (checked against the model's calculator) and/or the enabled flag; None keeps it."""
-        access.authorize(actor, access.WRITE_PERMISSION)
-        async with self._uow() as uow:
-            model = await self._own_model(uow, actor, model_id)
+        async with self._changing(actor, model_id) as (uow, model):
             if params is not None:
                 model.params = self._checked_params(model.model_code, params)
             if enabled is False and model.enabled:
@@ -99,35 +98,28 @@ class FactorModelUseCases:
             if enabled is not None:
                 model.enabled = enabled
             model.updated_at = self._clock.now()
-            await uow.commit()
-            return model
+        return model
 
     async def set_default_model(self, actor: Principal, model_id: str) -> FactorModel:
-        access.authorize(actor, access.WRITE_PERMISSION)
-        async with self._uow() as uow:
-            model = await self._own_model(uow, actor, model_id)
+        """The model becomes its factor's one default; the old default is unset in the same unit of work."""
+        async with self._changing(actor, model_id) as (uow, model):
             _default_must_be_enabled(model.id, model.enabled)
             now = self._clock.now()
-            _unset_defaults(
-                [m for m in await uow.models.list_for_factor(model.factor_id) if m.id != model.id], now
-            )
+            siblings = await uow.models.list_for_factor(model.factor_id)
+            _unset_defaults([m for m in siblings if m.id != model.id], now)
             if not model.is_default:
                 model.is_default, model.updated_at = True, now
-            await uow.commit()
-            return model
+        return model
 
     async def delete_model(self, actor: Principal, model_id: str) -> None:
         """Refused for the default model while the factor has others, and for a model a mapping uses."""
-        access.authorize(actor, access.WRITE_PERMISSION)
-        async with self._uow() as uow:
-            model = await self._own_model(uow, actor, model_id)
+        async with self._changing(actor, model_id) as (uow, model):
             if model.is_default and len(await uow.models.list_for_factor(model.factor_id)) > 1:
                 raise FailedPrecondition(
                     f"model {model.id!r} is the factor's default; make another model default first"
                 )
             await _refuse_mapped(uow, model, "delete")
             await uow.models.delete(model)
-            await uow.commit()
 
     # -- config ------------------------------------------------------------------------------
 
@@ -162,17 +154,24 @@ class FactorModelUseCases:
             raise InvalidArgument("model_code", f"no calculator is registered as {model_code!r}")
         return check_params(schema, params)
 
-    @staticmethod
-    async def _own_model(uow: DefinitionUnitOfWork, actor: Principal, model_id: str) -> FactorModel:
-        """A model of a factor the caller cannot see is NOT_FOUND, like the factor itself."""
-        model = await uow.models.get(access.required_id(model_id, "model_id"))
-        if model is None:
-            raise NotFound("model", model_id)
-        try:
-            await access.changeable_definition(uow, actor, model.factor_id)
-        except NotFound:
-            raise NotFound("model", model_id) from None
-        return model
+    @asynccontextmanager
+    async def _changing(
+        self, actor: Principal, model_id: str
+    ) -> AsyncIterator[tuple[DefinitionUnitOfWork, FactorModel]]:
+        """A model of a factor the caller may change, committed when the block ends without raising.
+
+        A model of a factor the caller cannot see is NOT_FOUND, like the factor itself."""
+        access.authorize(actor, access.WRITE_PERMISSION)
+        async with self._uow() as uow:
+            model = await uow.models.get(access.required_id(model_id, "model_id"))
+            if model is None:
+                raise NotFound("model", model_id)
+            try:
+                await access.changeable_definition(uow, actor, model.factor_id)
+            except NotFound:
+                raise NotFound("model", model_id) from None
+            yield uow, model
+            await uow.commit()
 
 
 def _unset_defaults(models: Sequence[FactorModel], now: dt.datetime) -> None:

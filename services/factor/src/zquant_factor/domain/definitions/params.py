@@ -14,6 +14,8 @@ from zquant_kit.errors import InvalidArgument
 class ParamType(enum.Enum):
     INT = "int"
     FLOAT = "float"
+    BOOL = "bool"
+    """A switch, e.g. BOLL's sample-std option; bounds do not apply."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class ParamSpec:
 
 def _problem(spec: ParamSpec, value: object) -> str | None:
     """Why `value` does not fit `spec`, or None when it does."""
+    if spec.type is ParamType.BOOL:
+        return None if isinstance(value, bool) else "must be true or false"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"must be {'an integer' if spec.type is ParamType.INT else 'a number'}"
     if not math.isfinite(value):
@@ -40,6 +44,12 @@ def _problem(spec: ParamSpec, value: object) -> str | None:
         bounds = f"from {low if low is not None else '-inf'} to {high if high is not None else 'inf'}"
         return f"must be {bounds}"
     return None
+
+
+def _typed(kind: ParamType, value: ParamValue) -> ParamValue:
+    if kind is ParamType.BOOL:
+        return bool(value)
+    return int(value) if kind is ParamType.INT else float(value)
 
 
 def check_params(schema: Sequence[ParamSpec], params: Mapping[str, object], field: str = "params") -> Params:
@@ -56,7 +66,7 @@ def check_params(schema: Sequence[ParamSpec], params: Mapping[str, object], fiel
             violations.append((f"{field}.{name}", problem))
             continue
         assert isinstance(value, int | float)
-        checked[name] = int(value) if spec.type is ParamType.INT else float(value)
+        checked[name] = _typed(spec.type, value)
     if violations:
         raise InvalidArgument.of(violations)
     return checked

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-ParamValue: TypeAlias = int | float
+ParamValue: TypeAlias = int | float | bool
 Params: TypeAlias = dict[str, ParamValue]
 
 
@@ -25,22 +25,29 @@ class Visibility(enum.Enum):
     SHARED = "shared"
 
 
-@dataclass(eq=False)
-class FactorDefinition:
-    """`owner_id` None is a system-owned (built-in) factor; `owner_deleted` keeps a shared factor whose owner
-    identity deleted, attributed to a deleted user. `expression` is set for CUSTOM_EXPRESSION only."""
+@dataclass(kw_only=True, eq=False)
+class DefinitionFields:
+    """What a factor's author chooses. A create request carries these unchecked; a `FactorDefinition` has them
+    checked. `expression` is set for CUSTOM_EXPRESSION only."""
 
-    id: str
     factor_name: str
     cn_name: str
     en_name: str
     column_name: str
     description: str
     kind: FactorKind
-    expression: str | None
-    enabled: bool
+    expression: str | None = None
+    enabled: bool = True
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(kw_only=True, eq=False)
+class FactorDefinition(DefinitionFields):
+    """`owner_id` None is a system-owned (built-in) factor; `owner_deleted` keeps a shared factor whose owner
+    identity deleted, attributed to a deleted user."""
+
+    id: str
     owner_id: str | None
-    visibility: Visibility
     created_at: dt.datetime
     updated_at: dt.datetime
     owner_deleted: bool = False
