@@ -19,7 +19,13 @@ from zquant_factor.application.definition_ports import (
 )
 from zquant_factor.domain.definitions.mappings import check_mappings
 from zquant_factor.domain.definitions.params import check_params
-from zquant_factor.domain.definitions.records import FactorConfig, FactorModel, ModelMapping, Params
+from zquant_factor.domain.definitions.records import (
+    FactorConfig,
+    FactorKind,
+    FactorModel,
+    ModelMapping,
+    Params,
+)
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from zquant_kit.principal import Principal
 
@@ -44,12 +50,17 @@ class FactorModelUseCases:
         is_default: bool = False,
         enabled: bool = True,
     ) -> FactorModel:
-        """A factor's first model is its default whatever `is_default` says; a later default replaces the old
+        """Built-in indicator factors only. A factor's first model is its default whatever `is_default` says; a later default replaces the old
         one in the same unit of work."""
         access.authorize(actor, access.WRITE_PERMISSION)
         checked = self._checked_params(model_code, params)
         async with self._uow() as uow:
             definition = await access.changeable_definition(uow, actor, factor_id)
+            if definition.kind is FactorKind.CUSTOM_EXPRESSION:
+                raise FailedPrecondition(
+                    f"factor {definition.factor_name!r} is a custom expression: it is computed from its expression"
+                    " and has no calculator models"
+                )
             siblings = await uow.models.list_for_factor(definition.id)
             if len(siblings) >= MAX_MODELS_PER_FACTOR:
                 raise FailedPrecondition(

@@ -203,8 +203,8 @@ class World(FakeDatabase[Store]):
         values.update(overrides)
         return NewDefinition(**values)  # type: ignore[arg-type]
 
-    def builtin(self, name: str = "macd") -> NewDefinition:
-        return self.new_definition(name, kind=FactorKind.BUILTIN_INDICATOR, expression=None)
+    def builtin(self, name: str = "macd", **overrides: object) -> NewDefinition:
+        return self.new_definition(name, kind=FactorKind.BUILTIN_INDICATOR, expression=None, **overrides)
 
     @staticmethod
     def user_deleted(user_id: str, event_id: str = "evt-1") -> Event:

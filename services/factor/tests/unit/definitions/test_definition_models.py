@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 async def factor(world, bob):
-    return await world.definitions.create_definition(bob, world.new_definition())
+    return await world.definitions.create_definition(bob, world.builtin())
 
 
 def _defaults(world, factor_id):
@@ -133,7 +133,7 @@ async def test_put_config_normalises_codes_and_replaces_the_config(world, bob, f
 
 
 async def test_a_mapping_model_must_belong_to_the_factor(world, bob, factor):
-    other = await world.definitions.create_definition(bob, world.new_definition("other"))
+    other = await world.definitions.create_definition(bob, world.builtin("other"))
     foreign = await world.models.create_model(bob, other.id, "macd", {})
     for model_id, message in ((foreign.id, "not a model of this factor"), ("", "required")):
         with pytest.raises(InvalidArgument) as raised:
@@ -184,3 +184,11 @@ async def test_the_number_of_mappings_is_bounded(world, bob, factor):
     with pytest.raises(InvalidArgument) as raised:
         await world.models.put_config(bob, factor.id, True, too_many)
     assert raised.value.field == "mappings"
+
+
+async def test_a_custom_expression_factor_has_no_models(world, bob):
+    custom = await world.definitions.create_definition(bob, world.new_definition())
+    with pytest.raises(FailedPrecondition, match="custom expression"):
+        await world.models.create_model(bob, custom.id, "macd", {})
+    with pytest.raises(FailedPrecondition, match="custom expression"):
+        await world.resolution.plan(custom.id, ["600000.SH"])

@@ -86,6 +86,15 @@ async def test_builtins_are_system_owned_shared_and_need_factor_admin(world, bob
     with pytest.raises(InvalidArgument) as raised:
         await world.definitions.update_definition(admin, made.id, DefinitionChanges(visibility=Visibility.PRIVATE))
     assert raised.value.field == "visibility"
+    for call in (
+        world.definitions.update_definition(bob, made.id, DefinitionChanges(description="mine")),
+        world.definitions.delete_definition(bob, made.id),
+        world.models.create_model(bob, made.id, "macd", {}),
+    ):
+        with pytest.raises(PermissionDenied):
+            await call
+    updated = await world.definitions.update_definition(admin, made.id, DefinitionChanges(description="MACD"))
+    assert updated.description == "MACD" and (await world.definitions.get_definition(bob, made.id)).is_system
 
 
 async def test_reads_need_factor_read_and_writes_factor_write(world, bob):
@@ -135,7 +144,7 @@ async def test_list_pages_by_factor_name_with_a_next_key(world, bob):
 
 async def test_another_users_private_factor_is_not_found_by_id_everywhere(world, bob, alice):
     """Ids taken from another user behave like ids that never existed: nothing leaks, nothing changes."""
-    secret = await world.definitions.create_definition(alice, world.new_definition("alice_secret"))
+    secret = await world.definitions.create_definition(alice, world.builtin("alice_secret"))
     model = await world.models.create_model(alice, secret.id, "macd", {})
     before = world.commits
     calls = [
@@ -204,8 +213,8 @@ async def test_update_checks_fields_and_refuses_an_expression_on_a_builtin(world
 
 
 async def test_delete_removes_models_config_and_values_in_one_unit_of_work(world, bob):
-    made = await world.definitions.create_definition(bob, world.new_definition())
-    keep = await world.definitions.create_definition(bob, world.new_definition("kept"))
+    made = await world.definitions.create_definition(bob, world.builtin())
+    keep = await world.definitions.create_definition(bob, world.builtin("kept"))
     model = await world.models.create_model(bob, made.id, "macd", {})
     await world.models.put_config(bob, made.id, True, [ModelMapping(model.id, ("600000.SH",))])
     kept_model = await world.models.create_model(bob, keep.id, "boll", {})

@@ -23,7 +23,7 @@ async def owned(world, bob, alice):
         ("bob_shared", bob, Visibility.SHARED),
         ("alice_private", alice, Visibility.PRIVATE),
     ):
-        factor = await world.definitions.create_definition(owner, world.new_definition(name, visibility=visibility))
+        factor = await world.definitions.create_definition(owner, world.builtin(name, visibility=visibility))
         model = await world.models.create_model(owner, factor.id, "macd", {})
         await world.models.put_config(owner, factor.id, True, [ModelMapping(model.id, ("600000.SH",))])
         world.store.values.add(factor.id)

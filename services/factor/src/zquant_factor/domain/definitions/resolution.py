@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel
+from zquant_factor.domain.definitions.records import (
+    FactorConfig,
+    FactorDefinition,
+    FactorKind,
+    FactorModel,
+)
 from zquant_kit.errors import FailedPrecondition
 
 
@@ -19,6 +24,10 @@ class _Resolver:
         self, definition: FactorDefinition, models: Sequence[FactorModel], config: FactorConfig | None
     ):
         self.factor = definition.factor_name
+        if definition.kind is FactorKind.CUSTOM_EXPRESSION:
+            raise FailedPrecondition(
+                f"factor {self.factor!r} is a custom expression: it has no models to resolve"
+            )
         self.enabled = {m.id for m in models if m.factor_id == definition.id and m.enabled}
         defaults = [m.id for m in models if m.factor_id == definition.id and m.enabled and m.is_default]
         if len(defaults) > 1:
