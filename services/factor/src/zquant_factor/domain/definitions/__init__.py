@@ -1,0 +1,1 @@
+"""Factor definitions, their calculator models and configs, with the seed's rules enforced."""
