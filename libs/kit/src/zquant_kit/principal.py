@@ -49,11 +49,11 @@ def current_or_none() -> Principal | None:
     return _current.get()
 
 
-def bind(principal: Principal | None) -> contextvars.Token:
+def bind(principal: Principal | None) -> contextvars.Token[Principal | None]:
     return _current.set(principal)
 
 
-def reset(token: contextvars.Token) -> None:
+def reset(token: contextvars.Token[Principal | None]) -> None:
     _current.reset(token)
 
 

@@ -9,16 +9,23 @@ from pathlib import Path
 from typing import Protocol
 
 from zquant_kit.events.model import EventBus
+from zquant_kit.grpc.handlers import ServerInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.settings import Settings
 
 
 class ServiceApp(Protocol):
-    """A wired service: its gRPC servicers plus the background work (relay, consumers)."""
+    """A wired service: its gRPC servicers plus the background work (relay, consumers). Each service's
+    bootstrap returns a dataclass of its own with these fields, over the kit's `Infrastructure`."""
 
-    name: str
-    grpc_services: Sequence[GrpcService]
-    interceptors: Sequence
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def grpc_services(self) -> Sequence[GrpcService]: ...
+
+    @property
+    def interceptors(self) -> Sequence[ServerInterceptor]: ...
 
     async def start(self) -> None: ...
 
