@@ -97,6 +97,24 @@ class Infrastructure:
         await self.relay.stop()
         await self.engine.dispose()
 
-    async def dispose(self) -> None:
-        """For a command that used only the engine (no relay, no hooks started)."""
-        await self.engine.dispose()
+
+
+class OnInfrastructure:
+    """Base of a service's app dataclass that has an `infra` field: the engine and sessions it exposes, and
+    the `start`/`stop` the runner calls, are its infrastructure's."""
+
+    infra: Infrastructure
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.infra.engine
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.infra.sessions
+
+    async def start(self) -> None:
+        await self.infra.start()
+
+    async def stop(self) -> None:
+        await self.infra.stop()

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from zquant_identity.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
 from zquant_identity.adapters.security import Argon2PasswordHasher, JwtAccessTokenIssuer, SigningKeyRing
 from zquant_identity.adapters.sqlalchemy import tables
@@ -39,7 +37,7 @@ from zquant_kit.events.model import Event, EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.grpc.wiring import CallerChecks, auth_interceptor
-from zquant_kit.infrastructure import Infrastructure
+from zquant_kit.infrastructure import Infrastructure, OnInfrastructure
 from zquant_kit.principal import Principal
 from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from_event
 from zquant_kit.secretbox import FernetSecretBox
@@ -52,7 +50,7 @@ __all__ = ["SERVICE", "IdentityApp", "IdentityConfig", "bootstrap", "build"]
 
 
 @dataclass
-class IdentityApp:
+class IdentityApp(OnInfrastructure):
     """What `build` returns: the runner serves `grpc_services` behind `interceptors` and starts and stops
     `infra`; tests reach the use cases and stores through these same fields."""
 
@@ -71,20 +69,6 @@ class IdentityApp:
     grpc_services: list[GrpcService] = field(default_factory=list)
     interceptors: list[AuthInterceptor] = field(default_factory=list)
     name: str = NAME
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self.infra.engine
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]:
-        return self.infra.sessions
-
-    async def start(self) -> None:
-        await self.infra.start()
-
-    async def stop(self) -> None:
-        await self.infra.stop()
 
 
 class LocalApiKeyAuthenticator(ApiKeyAuthenticator):

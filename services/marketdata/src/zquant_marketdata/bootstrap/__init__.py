@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from zquant_kit.clock import SystemClock
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.grpc.wiring import auth_interceptor, remote_caller_checks
-from zquant_kit.infrastructure import Infrastructure
+from zquant_kit.infrastructure import Infrastructure, OnInfrastructure
 from zquant_kit.service import ServiceDefinition
 from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
@@ -35,7 +33,7 @@ __all__ = ["SERVICE", "MarketDataApp", "MarketDataConfig", "bootstrap", "build"]
 
 
 @dataclass
-class MarketDataApp:
+class MarketDataApp(OnInfrastructure):
     """What `build` returns: the runner serves `grpc_services` behind `interceptors` and starts and stops
     `infra`; tests use these same fields."""
 
@@ -51,22 +49,8 @@ class MarketDataApp:
     name: str = NAME
 
     @property
-    def engine(self) -> AsyncEngine:
-        return self.infra.engine
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]:
-        return self.infra.sessions
-
-    @property
     def sync(self) -> SyncUseCases:
         return self.sync_components.sync
-
-    async def start(self) -> None:
-        await self.infra.start()
-
-    async def stop(self) -> None:
-        await self.infra.stop()
 
 
 def build(config: MarketDataConfig, bus: EventBus) -> MarketDataApp:
