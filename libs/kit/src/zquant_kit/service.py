@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.handlers import ServerInterceptor
@@ -32,12 +32,32 @@ class ServiceApp(Protocol):
     async def stop(self) -> None: ...
 
 
+Config = TypeVar("Config")
+App = TypeVar("App", bound=ServiceApp)
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str
     schema: str
     migrations: Path
     bootstrap: Callable[[Settings, EventBus], Awaitable[ServiceApp]]
+
+    @classmethod
+    def composed(
+        cls,
+        name: str,
+        schema: str,
+        migrations: Path,
+        parse: Callable[[Settings], Config],
+        build: Callable[[Config, EventBus], App],
+    ) -> ServiceDefinition:
+        """The usual shape: `bootstrap` parses the service's own typed config once, then calls its `build`."""
+
+        async def bootstrap(settings: Settings, bus: EventBus) -> ServiceApp:
+            return build(parse(settings), bus)
+
+        return cls(name=name, schema=schema, migrations=migrations, bootstrap=bootstrap)
 
 
 def discover() -> dict[str, ServiceDefinition]:

@@ -42,11 +42,10 @@ from zquant_kit.principal import Principal
 from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync, revocation_from_event
 from zquant_kit.secretbox import FernetSecretBox
 from zquant_kit.service import ServiceDefinition
-from zquant_kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SERVICE", "IdentityApp", "IdentityConfig", "bootstrap", "build"]
+__all__ = ["SERVICE", "IdentityApp", "IdentityConfig", "build"]
 
 
 @dataclass
@@ -185,13 +184,6 @@ def _add_start_and_stop(app: IdentityApp) -> None:
     app.infra.on_stop(app.ring.stop_reloading)
 
 
-async def bootstrap(settings: Settings, bus: EventBus) -> IdentityApp:
-    return build(IdentityConfig.from_settings(settings), bus)
-
-
-SERVICE = ServiceDefinition(
-    name=NAME,
-    schema=tables.SCHEMA,
-    migrations=Path(__file__).resolve().parent.parent / "migrations",
-    bootstrap=bootstrap,
+SERVICE = ServiceDefinition.composed(
+    NAME, tables.SCHEMA, Path(__file__).resolve().parent.parent / "migrations", IdentityConfig.from_settings, build
 )

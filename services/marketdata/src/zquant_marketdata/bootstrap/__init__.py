@@ -17,7 +17,6 @@ from zquant_kit.grpc.server import GrpcService
 from zquant_kit.grpc.wiring import auth_interceptor, remote_caller_checks
 from zquant_kit.infrastructure import Infrastructure, OnInfrastructure
 from zquant_kit.service import ServiceDefinition
-from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
@@ -29,7 +28,7 @@ from zquant_marketdata.bootstrap import queries, sync, watchlist
 from zquant_marketdata.bootstrap.config import NAME, MarketDataConfig
 from zquant_marketdata.bootstrap.sync import SyncComponents
 
-__all__ = ["SERVICE", "MarketDataApp", "MarketDataConfig", "bootstrap", "build"]
+__all__ = ["SERVICE", "MarketDataApp", "MarketDataConfig", "build"]
 
 
 @dataclass
@@ -74,13 +73,6 @@ def build(config: MarketDataConfig, bus: EventBus) -> MarketDataApp:
     )
 
 
-async def bootstrap(settings: Settings, bus: EventBus) -> MarketDataApp:
-    return build(MarketDataConfig.from_settings(settings), bus)
-
-
-SERVICE = ServiceDefinition(
-    name=NAME,
-    schema=tables.SCHEMA,
-    migrations=Path(__file__).resolve().parent.parent / "migrations",
-    bootstrap=bootstrap,
+SERVICE = ServiceDefinition.composed(
+    NAME, tables.SCHEMA, Path(__file__).resolve().parent.parent / "migrations", MarketDataConfig.from_settings, build
 )
