@@ -12,8 +12,8 @@ pytestmark = pytest.mark.unit
 TWINS = [
     (common.GetVerificationKeysRequest, identity.GetPublicKeysRequest),
     (common.GetVerificationKeysResponse, identity.GetPublicKeysResponse),
-    (common.VerifyApiKeyRequest, identity.AuthenticateApiKeyRequest),
-    (common.VerifyApiKeyResponse, identity.AuthenticateApiKeyResponse),
+    (common.AuthenticateApiKeyRequest, identity.AuthenticateApiKeyRequest),
+    (common.AuthenticateApiKeyResponse, identity.AuthenticateApiKeyResponse),
     (common.ListTokenRevocationsRequest, identity.ListTokenRevocationsRequest),
     (common.ListTokenRevocationsResponse, identity.ListTokenRevocationsResponse),
 ]
@@ -35,6 +35,6 @@ def test_each_shared_message_has_the_wire_shape_of_its_identity_twin(shared, own
 
 def test_a_reply_read_across_contracts_keeps_every_value():
     reply = identity.AuthenticateApiKeyResponse(user_id="u1", role="researcher", permissions=["a", "b"], username="x")
-    assert common.VerifyApiKeyResponse.FromString(reply.SerializeToString()) == common.VerifyApiKeyResponse(
+    assert common.AuthenticateApiKeyResponse.FromString(reply.SerializeToString()) == common.AuthenticateApiKeyResponse(
         user_id="u1", role="researcher", permissions=["a", "b"], username="x"
     )

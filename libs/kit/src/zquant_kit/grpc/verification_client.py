@@ -1,6 +1,10 @@
 """How services other than identity authenticate callers, over the shared `zquant.common.v1`
 TokenVerificationService that identity implements: verification keys (public), API keys and token
-revocations (service-only, called with the service credential)."""
+revocations (service-only, called with the service credential).
+
+Every call waits for the channel to be ready, within its deadline: a service started before identity has
+seen a refused connection, and its channel backs off before reconnecting; without waiting, the first calls
+after identity comes up would fail at once instead of reaching it."""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ from zquant_kit.principal import Principal
 from zquant_kit.revocation import Revocation
 from zquant_kit.service_credential import service_metadata
 
+RECONNECT_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 1000)]
+"""Channel options: identity restarted or started late is reached again within a second."""
+
 
 class GrpcPublicKeySource:
     """Fetches identity's verification keys once, and again when a token names an unknown key id."""
@@ -36,7 +43,9 @@ class GrpcPublicKeySource:
             stale = not self._keys or (refresh and time.monotonic() - self._fetched_at > self._min_refresh)
             if stale:
                 try:
-                    reply = await self._stub.GetVerificationKeys(pb.GetVerificationKeysRequest(), timeout=5)
+                    reply = await self._stub.GetVerificationKeys(
+                        pb.GetVerificationKeysRequest(), timeout=5, wait_for_ready=True
+                    )
                 except grpc.aio.AioRpcError as exc:
                     raise Unavailable(f"identity service unreachable for key fetch: {exc.code().name}") from None
                 self._keys = {
@@ -55,8 +64,8 @@ class GrpcApiKeyAuthenticator:
 
     async def authenticate(self, credentials: ApiKeyCredentials) -> Principal:
         try:
-            reply = await self._stub.VerifyApiKey(
-                pb.VerifyApiKeyRequest(
+            reply = await self._stub.AuthenticateApiKey(
+                pb.AuthenticateApiKeyRequest(
                     key_id=credentials.key_id,
                     timestamp=credentials.timestamp,
                     nonce=credentials.nonce,
@@ -66,6 +75,7 @@ class GrpcApiKeyAuthenticator:
                 ),
                 metadata=self._metadata,
                 timeout=5,
+                wait_for_ready=True,
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
@@ -93,7 +103,9 @@ class GrpcRevocationSource:
         if since_us is not None:
             request.since_time.FromMicroseconds(max(since_us, 0))
         try:
-            reply = await self._stub.ListTokenRevocations(request, metadata=self._metadata, timeout=self._timeout)
+            reply = await self._stub.ListTokenRevocations(
+                request, metadata=self._metadata, timeout=self._timeout, wait_for_ready=True
+            )
         except grpc.aio.AioRpcError as exc:
             raise Unavailable(f"identity service unreachable for token revocations: {exc.code().name}") from None
         return [

@@ -18,6 +18,7 @@ from zquant_kit.audit import OutboxAuditSink
 from zquant_kit.auth import ApiKeyAuthenticator, PublicKeySource, TokenVerifier
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.verification_client import (
+    RECONNECT_OPTIONS,
     GrpcApiKeyAuthenticator,
     GrpcPublicKeySource,
     GrpcRevocationSource,
@@ -44,7 +45,7 @@ def remote_caller_checks(infra: Infrastructure) -> CallerChecks:
     """Checks over identity's TokenVerificationService; the channel closes after the revocation sync stops."""
     config = infra.config
     channel = grpc.aio.insecure_channel(
-        config.identity_address, interceptors=telemetry.client_interceptors(config.tracing)
+        config.identity_address, options=RECONNECT_OPTIONS, interceptors=telemetry.client_interceptors(config.tracing)
     )
 
     async def close() -> None:

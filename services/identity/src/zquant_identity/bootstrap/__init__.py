@@ -71,7 +71,7 @@ class IdentityApp(OnInfrastructure):
 
 
 class LocalApiKeyAuthenticator(ApiKeyAuthenticator):
-    """Inside identity the interceptor checks API keys directly; other services call VerifyApiKey."""
+    """Inside identity the interceptor checks API keys directly; other services call AuthenticateApiKey."""
 
     def __init__(self, auth: AuthUseCases) -> None:
         self._auth = auth

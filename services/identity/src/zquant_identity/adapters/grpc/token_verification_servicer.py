@@ -42,11 +42,11 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
         reply = await self._auth.GetPublicKeys(_same_wire(request, auth_pb2.GetPublicKeysRequest), context)
         return _same_wire(reply, pb.GetVerificationKeysResponse)
 
-    async def VerifyApiKey(
-        self, request: pb.VerifyApiKeyRequest, context: _Context
-    ) -> pb.VerifyApiKeyResponse:
+    async def AuthenticateApiKey(
+        self, request: pb.AuthenticateApiKeyRequest, context: _Context
+    ) -> pb.AuthenticateApiKeyResponse:
         reply = await self._auth.AuthenticateApiKey(_same_wire(request, auth_pb2.AuthenticateApiKeyRequest), context)
-        return _same_wire(reply, pb.VerifyApiKeyResponse)
+        return _same_wire(reply, pb.AuthenticateApiKeyResponse)
 
     async def ListTokenRevocations(
         self, request: pb.ListTokenRevocationsRequest, context: _Context
