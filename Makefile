@@ -29,13 +29,15 @@ proto: .venv/.synced $(PROTO_OUT)/.generated
 $(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
 	rm -rf $(PROTO_OUT)/zquant $(PROTO_OUT)/buf && mkdir -p $(PROTO_OUT)
 	$(PY) -m grpc_tools.protoc -Iproto \
-		--python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) \
+		--plugin=protoc-gen-mypy=.venv/bin/protoc-gen-mypy --plugin=protoc-gen-mypy_grpc=.venv/bin/protoc-gen-mypy_grpc \
+		--python_out=$(PROTO_OUT) --mypy_out=quiet:$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) \
 		$(PROTO_FILES)
 	touch $@
 
 lint: install
 	.venv/bin/buf lint proto
 	.venv/bin/ruff check .
+	.venv/bin/mypy
 	.venv/bin/lint-imports
 
 services:

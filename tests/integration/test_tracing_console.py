@@ -38,6 +38,6 @@ def test_console_exporter_traces_rpcs_sql_and_events():
     out = result.stdout
     assert '"name": "/zquant.identity.v1.AuthService/Login"' in out
     assert '"name": "/zquant.marketdata.v1.SyncService/GetSyncStatus"' in out
-    assert out.count('"name": "/zquant.identity.v1.AuthService/GetPublicKeys"') == 2  # client + server span
+    assert out.count('"name": "/zquant.common.v1.TokenVerificationService/GetVerificationKeys"') == 2  # client + server span
     assert "identity.db" in out and "marketdata.db" in out  # SQL spans from both engines
     assert '"name": "consume identity.audit.recorded.v1"' in out

@@ -78,7 +78,7 @@ async def _market_data_tour(address: str, admin: list, *, alice_key) -> None:
         source = await sync.GetSourceConfig(sync_pb2.GetSourceConfigRequest(), metadata=admin)
         _step(f"admin syncs market data ({'Tushare' if source.token_set else 'deterministic sample market, no token needed'})")
         last = None
-        shown = (None, -10.0)
+        shown: tuple[str | None, float] = (None, -10.0)
         live = sys.stdout.isatty()
         async for reply in sync.StartSync(sync_pb2.StartSyncRequest(mode=sync_pb2.SYNC_MODE_FULL), metadata=admin):
             last = reply.progress

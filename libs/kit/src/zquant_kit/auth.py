@@ -14,7 +14,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -51,7 +51,7 @@ def public_key_from_jwk(jwk: dict[str, str]) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk["x"]))
 
 
-def sign_access_token(key: Ed25519PrivateKey, kid: str, claims: dict) -> str:
+def sign_access_token(key: Ed25519PrivateKey, kid: str, claims: dict[str, Any]) -> str:
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 

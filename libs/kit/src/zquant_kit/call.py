@@ -16,6 +16,7 @@ import json
 import os
 import pkgutil
 import sys
+from typing import TextIO
 
 import grpc
 from google.protobuf import descriptor_pool, json_format, message_factory
@@ -75,8 +76,8 @@ def default_address(service: str, settings: Settings) -> str:
     return settings.address(name if name and known else "identity")
 
 
-def _metadata(args, method_path: str, body: bytes) -> list[tuple[str, str]]:
-    metadata = []
+def _metadata(args: argparse.Namespace, method_path: str, body: bytes) -> tuple[tuple[str, str], ...]:
+    metadata: list[tuple[str, str]] = []
     for header in args.header:
         name, sep, value = header.partition(":")
         if not sep or not name.strip():
@@ -87,16 +88,16 @@ def _metadata(args, method_path: str, body: bytes) -> list[tuple[str, str]]:
         secret = os.environ.get("ZQUANT_API_SECRET", "")
         if not secret:
             raise CallError("--api-key needs its secret in ZQUANT_API_SECRET")
-        return metadata + signed_metadata(key_id, secret, method_path, body)
+        return (*metadata, *signed_metadata(key_id, secret, method_path, body))
     token = args.token or os.environ.get("ZQUANT_TOKEN", "")
     if token:
         metadata.append(("authorization", f"Bearer {token}"))
-    return metadata
+    return tuple(metadata)
 
 
 def _print_error(error: grpc.RpcError) -> None:
     print(f"ERROR {error.code().name}: {error.details()}", file=sys.stderr)
-    status = rpc_status.from_call(error)
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]  # a failed call's RpcError is a grpc.Call
     for detail in status.details if status is not None else ():
         try:
             print(json.dumps(json_format.MessageToDict(detail)), file=sys.stderr)
@@ -104,7 +105,7 @@ def _print_error(error: grpc.RpcError) -> None:
             print(json.dumps({"@type": detail.type_url}), file=sys.stderr)
 
 
-def invoke(args, settings: Settings, out=None) -> int:
+def invoke(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     """Runs one call; returns the process exit status (0, 1 for an RPC error, 2 for a usage error)."""
     out = out or sys.stdout
     service, method = _split(args.method)
@@ -138,7 +139,7 @@ def invoke(args, settings: Settings, out=None) -> int:
     return 0
 
 
-def call_command(args, settings: Settings) -> None:
+def call_command(args: argparse.Namespace, settings: Settings) -> None:
     try:
         raise SystemExit(invoke(args, settings))
     except CallError as exc:
@@ -149,7 +150,7 @@ def call_command(args, settings: Settings) -> None:
         raise SystemExit(0) from None
 
 
-def login_command(args, settings: Settings) -> None:
+def login_command(args: argparse.Namespace, settings: Settings) -> None:
     """Prints only the access token, so `export ZQUANT_TOKEN=$(zquant login admin)` works."""
     password = os.environ.get("ZQUANT_PASSWORD") or (
         getpass.getpass(f"password for {args.username}: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
@@ -170,7 +171,7 @@ def login_command(args, settings: Settings) -> None:
     print(json.loads(captured.getvalue())["tokens"]["accessToken"])
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     call = sub.add_parser(
         "call",
         help="call an RPC: JSON in, JSON out (streams: one JSON line per message)",

@@ -33,7 +33,7 @@ def _pick(names: str, known: dict[str, ServiceDefinition]) -> list[ServiceDefini
     return chosen
 
 
-def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+def _db(args: argparse.Namespace, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
     from zquant_kit.persistence import migrations
 
     for definition in _pick(args.service, known):
@@ -54,7 +54,7 @@ def _db(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
             print(f"{definition.name}: {have or 'empty'} {state}")
 
 
-def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
+def _backup(args: argparse.Namespace, settings: Settings, known: dict[str, ServiceDefinition]) -> None:
     """SQLite online backup API: consistent while services keep writing. Backups are 0600 in a 0700 folder."""
     from sqlalchemy.engine import make_url
 
@@ -66,7 +66,7 @@ def _backup(args, settings: Settings, known: dict[str, ServiceDefinition]) -> No
         if not is_sqlite(url):
             print(f"{definition.name}: PostgreSQL — use pg_dump -n {definition.schema}", file=sys.stderr)
             continue
-        source = sqlite3.connect(make_url(url).database)
+        source = sqlite3.connect(make_url(url).database or ":memory:")
         destination = sqlite3.connect(private_file(target / f"{definition.name}.db"))
         with destination:
             source.backup(destination)

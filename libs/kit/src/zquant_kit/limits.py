@@ -109,11 +109,11 @@ class HeavyReadLimiter:
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeavyReadLimiter] = weakref.WeakKeyDictionary()
 
 
-def process_limiter(settings: Settings) -> HeavyReadLimiter:
+def process_limiter(bounds: HeavyReadBounds) -> HeavyReadLimiter:
     """The limiter every service of this process (one event loop) shares; the first caller's
-    settings size it."""
+    bounds size it."""
     loop = asyncio.get_running_loop()
     limiter = _per_loop.get(loop)
     if limiter is None:
-        limiter = _per_loop[loop] = HeavyReadLimiter(HeavyReadBounds.from_settings(settings))
+        limiter = _per_loop[loop] = HeavyReadLimiter(bounds)
     return limiter

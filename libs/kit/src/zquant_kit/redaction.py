@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from typing import Any
 
 MASK = "[REDACTED]"
 
@@ -60,10 +61,10 @@ def install() -> None:
     if getattr(current, "zquant_redacting", False):
         return
 
-    def factory(*args, **kwargs) -> logging.LogRecord:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = current(*args, **kwargs)
         _redact_record(record)
         return record
 
-    factory.zquant_redacting = True
+    factory.zquant_redacting = True  # type: ignore[attr-defined]  # the mark `install` looks for
     logging.setLogRecordFactory(factory)

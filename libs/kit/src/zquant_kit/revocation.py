@@ -113,7 +113,7 @@ class RevocationSync:
         self._retention = retention
         self._cursor_us: int | None = None
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._failing = False
 
     @property

@@ -6,23 +6,34 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from zquant_kit.events.model import EventBus
+from zquant_kit.grpc.handlers import ServerInterceptor
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.settings import Settings
 
 
 class ServiceApp(Protocol):
-    """A wired service: its gRPC servicers plus the background work (relay, consumers)."""
+    """A wired service: its gRPC servicers plus the background work (relay, consumers). Each service's
+    bootstrap returns a dataclass of its own with these fields, over the kit's `Infrastructure`."""
 
-    name: str
-    grpc_services: Sequence[GrpcService]
-    interceptors: Sequence
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def grpc_services(self) -> Sequence[GrpcService]: ...
+
+    @property
+    def interceptors(self) -> Sequence[ServerInterceptor]: ...
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+Config = TypeVar("Config")
+App = TypeVar("App", bound=ServiceApp)
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,22 @@ class ServiceDefinition:
     schema: str
     migrations: Path
     bootstrap: Callable[[Settings, EventBus], Awaitable[ServiceApp]]
+
+    @classmethod
+    def composed(
+        cls,
+        name: str,
+        schema: str,
+        migrations: Path,
+        parse: Callable[[Settings], Config],
+        build: Callable[[Config, EventBus], App],
+    ) -> ServiceDefinition:
+        """The usual shape: `bootstrap` parses the service's own typed config once, then calls its `build`."""
+
+        async def bootstrap(settings: Settings, bus: EventBus) -> ServiceApp:
+            return build(parse(settings), bus)
+
+        return cls(name=name, schema=schema, migrations=migrations, bootstrap=bootstrap)
 
 
 def discover() -> dict[str, ServiceDefinition]:

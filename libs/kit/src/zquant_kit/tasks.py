@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 
 def raise_if_cancelled() -> None:
@@ -14,7 +15,7 @@ def raise_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-async def cancel_and_wait(task: asyncio.Task | None) -> None:
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
     """Stops a background loop and waits until it has really ended (its own cancel is not an error)."""
     if task is None:
         return

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 if TYPE_CHECKING:
-    from zquant_kit.events.model import Event
+    import grpc
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from sqlalchemy import Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 _configured = False
 _tracer = trace.get_tracer("zquant")
@@ -27,6 +30,7 @@ def configure(service_name: str, exporter: str) -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
+    span_exporter: SpanExporter
     if exporter == "console":
         span_exporter = ConsoleSpanExporter()
     elif exporter == "otlp":
@@ -42,26 +46,26 @@ def configure(service_name: str, exporter: str) -> bool:
     return True
 
 
-def server_interceptors(enabled: bool) -> list:
+def server_interceptors(enabled: bool) -> list[grpc.aio.ServerInterceptor[Any, Any]]:
     if not enabled:
         return []
     from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-    return [aio_server_interceptor()]
+    return [aio_server_interceptor()]  # type: ignore[no-untyped-call]
 
 
-def client_interceptors(enabled: bool) -> list:
+def client_interceptors(enabled: bool) -> list[grpc.aio.ClientInterceptor]:
     if not enabled:
         return []
     from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
-    return list(aio_client_interceptors())
+    return list(aio_client_interceptors())  # type: ignore[no-untyped-call]
 
 
-_engines: list = []
+_engines: list[Engine] = []
 
 
-def instrument_engine(engine, enabled: bool) -> None:
+def instrument_engine(engine: AsyncEngine, enabled: bool) -> None:
     """The instrumentor is a process-wide singleton that takes its engines at once: in all-in-one mode
     every service's engine is added, so the set is re-instrumented as a whole."""
     if not enabled:
@@ -82,17 +86,18 @@ def inject_context(headers: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def consumer_span(consumer: str, event: Event) -> Iterator[None]:
+def consumer_span(consumer: str, event_type: str, event_id: str, headers: Mapping[str, str]) -> Iterator[None]:
+    """A CONSUMER span for handling one event, child of the trace its headers carry (events know no tracing)."""
     if not _configured:
         yield
         return
-    parent = propagate.extract(event.headers)
+    parent = propagate.extract(headers)
     token = otel_context.attach(parent)
     try:
         with _tracer.start_as_current_span(
-            f"consume {event.type}",
+            f"consume {event_type}",
             kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "nats", "messaging.consumer": consumer, "messaging.message.id": event.id},
+            attributes={"messaging.system": "nats", "messaging.consumer": consumer, "messaging.message.id": event_id},
         ):
             yield
     finally:

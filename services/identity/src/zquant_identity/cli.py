@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from zquant_identity.adapters.security import RETIRED_KEY_GRACE, SigningKeyRing
-from zquant_identity.adapters.sqlalchemy import tables
+from zquant_identity.adapters.security import RETIRED_KEY_GRACE
 from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
 from zquant_kit.errors import ZqError
+from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.persistence import migrations
-from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.settings import Settings
-
-NAME = "identity"
 
 
 def register(subparsers) -> None:
@@ -35,28 +32,26 @@ def rotate_signing_key_command(args, settings: Settings) -> None:
 
 
 async def rotate_signing_key(settings: Settings) -> int:
-    from zquant_identity.bootstrap import SERVICE, secret_box
+    from zquant_identity.bootstrap import SERVICE, IdentityConfig, build
 
-    url = settings.database_url(NAME)
+    config = IdentityConfig.from_settings(settings)
     try:
-        await migrations.ensure_current(NAME, SERVICE.migrations, url, SERVICE.schema)
+        await migrations.ensure_current(SERVICE.name, SERVICE.migrations, config.kit.database_url, SERVICE.schema)
     except ZqError as exc:
         print(f"zquant identity: {exc.message}", file=sys.stderr)
         return 2
-    engine = create_engine(url, tables.SCHEMA)
+    # The same wiring as the server's; nothing of it is started but the key ring's one load.
+    app = build(config, InProcessEventBus())
     try:
-        sessions = session_factory(engine)
-        box = secret_box(settings)
-        await encrypt_plaintext_rows(sessions, box)
-        ring = SigningKeyRing(sessions, box)
-        await ring.load()
-        retired = ring.current_kid
-        kid = await ring.rotate()
+        await encrypt_plaintext_rows(app.sessions, app.box)
+        await app.ring.load()
+        retired = app.ring.current_kid
+        kid = await app.ring.rotate()
     except ZqError as exc:
         print(f"zquant identity: {exc.message}", file=sys.stderr)
         return 2
     finally:
-        await engine.dispose()
+        await app.stop()
     minutes = int(RETIRED_KEY_GRACE.total_seconds() // 60)
     print(f"signing key {kid} signs from now; {retired} keeps verifying for {minutes} minutes, then is dropped")
     return 0

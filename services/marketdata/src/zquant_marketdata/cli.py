@@ -11,21 +11,17 @@ import asyncio
 import sys
 from pathlib import Path
 
-from zquant_kit.clock import SystemClock
 from zquant_kit.dates import parse_optional_yyyymmdd
 from zquant_kit.errors import ZqError
+from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.persistence import migrations
-from zquant_kit.persistence.engine import create_engine, is_sqlite, session_factory
 from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.csv_source import CsvDirectorySource
-from zquant_marketdata.adapters.sqlalchemy import tables
-from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_ports import SourceChoice
 from zquant_marketdata.application.sync_runs import RunHandle
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncLogEntry, SyncMode
 
-NAME = "marketdata"
 CLI_USER = "cli"
 
 
@@ -92,23 +88,23 @@ async def _run(
     *,
     progress: bool,
 ) -> int:
-    from zquant_marketdata.bootstrap import SERVICE
-    from zquant_marketdata.bootstrap.sync import build
+    from zquant_marketdata.bootstrap import SERVICE, MarketDataConfig, build
 
-    url = settings.database_url(NAME)
+    config = MarketDataConfig.from_settings(settings)
     try:
-        await migrations.ensure_current(NAME, SERVICE.migrations, url, SERVICE.schema)
+        await migrations.ensure_current(SERVICE.name, SERVICE.migrations, config.kit.database_url, SERVICE.schema)
     except ZqError as exc:
         print(f"zquant data: {exc.message}", file=sys.stderr)
         return 2
-    engine = create_engine(url, tables.SCHEMA)
+    # The same wiring as the server's; only the sync use case runs (nothing is served, no relay starts).
+    app = build(config, InProcessEventBus())
     try:
-        store = SqliteBulkBarStore(engine) if is_sqlite(url) else PostgresBulkBarStore(engine)
-        clock = SystemClock()
-        components = build(settings, engine, session_factory(engine), store, clock)
+        components = app.sync_components
         use_cases = components.sync
         if choice is not None:
-            use_cases = SyncUseCases(components.repository, store, _FixedSource(choice), clock, batch_days=120)
+            use_cases = SyncUseCases(
+                components.repository, app.bar_store, _FixedSource(choice), app.clock, batch_days=120
+            )
         try:
             handle = await use_cases.start(CLI_USER, datasets, mode, start, end)
         except ZqError as exc:
@@ -129,7 +125,7 @@ async def _run(
         )
         return 0 if final.state is RunState.SUCCEEDED else 1
     finally:
-        await engine.dispose()
+        await app.stop()
 
 
 def summary_rows(entries: list[SyncLogEntry]) -> list[tuple[SyncLogEntry, str]]:

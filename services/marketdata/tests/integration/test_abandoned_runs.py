@@ -19,6 +19,7 @@ from zquant_kit.testing import FakeClock, eventually
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.application.sync import ABANDONED, LEASE_TTL
+from zquant_marketdata.bootstrap.config import MarketDataConfig
 from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import RunState, SyncMode, SyncRun
 
@@ -43,7 +44,7 @@ async def env(request, tmp_path):
     engine = create_engine(settings.database_url("marketdata"), tables.SCHEMA)
     store = SqliteBulkBarStore(engine) if request.param == "sqlite" else PostgresBulkBarStore(engine)
     clock = FakeClock(dt.datetime.now(dt.UTC))
-    components = build(settings, engine, session_factory(engine), store, clock)
+    components = build(MarketDataConfig.from_settings(settings), engine, session_factory(engine), store, clock)
     yield components, clock
     await components.sync.shutdown()
     await engine.dispose()

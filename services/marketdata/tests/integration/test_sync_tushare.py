@@ -26,6 +26,7 @@ from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_ports import SourceChoice
+from zquant_marketdata.bootstrap.config import MarketDataConfig
 from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncMode
 
@@ -80,7 +81,7 @@ async def env(migrated_database, server):
     )
     engine = create_engine(pg_database, tables.SCHEMA)
     store = PostgresBulkBarStore(engine)
-    components = build(settings, engine, session_factory(engine), store, SystemClock())
+    components = build(MarketDataConfig.from_settings(settings), engine, session_factory(engine), store, SystemClock())
     components.engine = engine
     yield settings, components, store, pg_database
     await components.sync.shutdown()
@@ -300,7 +301,7 @@ async def test_load_csv_imports_shared_data_through_the_sync_path(env, capsys) -
 async def test_tushare_without_a_token_fails_the_call_and_starts_no_run(env) -> None:
     settings, components, store, url = env
     unconfigured = build(
-        settings.with_overrides(TUSHARE_TOKEN=""), components.engine, session_factory(components.engine), store,
+        MarketDataConfig.from_settings(settings.with_overrides(TUSHARE_TOKEN="")), components.engine, session_factory(components.engine), store,
         SystemClock(),
     )
     with pytest.raises(FailedPrecondition) as error:

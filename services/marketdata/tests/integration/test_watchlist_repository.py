@@ -19,7 +19,7 @@ from zquant_kit.runner import upgrade_all
 from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
-from zquant_marketdata.bootstrap import SERVICE, MarketDataApp
+from zquant_marketdata.bootstrap import SERVICE, MarketDataConfig, build
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ async def app(request, tmp_path):
         url = f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
     settings = Settings({"ZQUANT_MARKETDATA_DATABASE_URL": url, "ZQUANT_EVENT_BUS": "inprocess"})
     await upgrade_all([SERVICE], settings)
-    app = MarketDataApp(settings, InProcessEventBus())
+    app = build(MarketDataConfig.from_settings(settings), InProcessEventBus())
     now = dt.datetime.now(dt.UTC)
     async with app.engine.begin() as connection:
         await connection.execute(

@@ -40,7 +40,7 @@ class InProcessEventBus:
             key = (consumer, event.id)
             if self._failures.get(key, 0) >= self._max_deliver:
                 continue
-            with telemetry.consumer_span(consumer, event):
+            with telemetry.consumer_span(consumer, event.type, event.id, event.headers):
                 try:
                     await handler(event)
                     self._failures.pop(key, None)

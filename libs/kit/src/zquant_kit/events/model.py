@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,7 +32,7 @@ class Event:
             occurred_at=dt.datetime.now(dt.UTC),
         )
 
-    def decode(self, message_type: type[M]) -> M:
+    def decode(self, message_type: builtins.type[M]) -> M:
         message = message_type()
         try:
             message.ParseFromString(self.payload)

@@ -8,7 +8,8 @@ import logging
 
 import nats
 from nats.aio.client import Client
-from nats.js import api
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
 from zquant_kit import telemetry
@@ -41,10 +42,10 @@ class NatsJetStreamBus:
         self._duplicate_window = duplicate_window_seconds
         self._publish_timeout = publish_timeout_seconds
         self._nc: Client | None = None
-        self._js = None
+        self._js: JetStreamContext | None = None
         self._stream_ready = False
         self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
     async def start(self) -> None:
@@ -54,7 +55,7 @@ class NatsJetStreamBus:
         except Exception as exc:
             log.warning("NATS at %s not reachable yet: %s", self._url, exc)
 
-    async def _ensure_connected(self):
+    async def _ensure_connected(self) -> JetStreamContext:
         async with self._lock:
             if self._nc is None or self._nc.is_closed:
                 self._nc = await nats.connect(
@@ -66,6 +67,8 @@ class NatsJetStreamBus:
                 )
                 self._js = self._nc.jetstream()
                 self._stream_ready = False
+            js = self._js
+            assert js is not None  # set with the connection above
             if not self._stream_ready:
                 config = api.StreamConfig(
                     name=self._stream,
@@ -74,11 +77,11 @@ class NatsJetStreamBus:
                     storage=api.StorageType.FILE,
                 )
                 try:
-                    await self._js.stream_info(self._stream)
+                    await js.stream_info(self._stream)
                 except NotFoundError:
-                    await self._js.add_stream(config)
+                    await js.add_stream(config)
                 self._stream_ready = True
-            return self._js
+            return js
 
     def subject(self, event_type: str) -> str:
         return f"{self._prefix}.{event_type}"
@@ -130,7 +133,7 @@ class NatsJetStreamBus:
                 subscription = None
                 await asyncio.sleep(0.5)
 
-    async def _dispatch(self, consumer: str, message, handler: EventHandler) -> None:
+    async def _dispatch(self, consumer: str, message: Msg, handler: EventHandler) -> None:
         headers = dict(message.headers or {})
         occurred = headers.get("Zq-Occurred-At")
         event = Event(
@@ -140,7 +143,7 @@ class NatsJetStreamBus:
             occurred_at=dt.datetime.fromisoformat(occurred) if occurred else dt.datetime.now(dt.UTC),
             headers={k: v for k, v in headers.items() if k not in _RESERVED},
         )
-        with telemetry.consumer_span(consumer, event):
+        with telemetry.consumer_span(consumer, event.type, event.id, event.headers):
             try:
                 if not event.id:
                     raise PoisonMessage("message has no Nats-Msg-Id")

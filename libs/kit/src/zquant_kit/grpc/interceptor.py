@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
 
 import grpc
 
@@ -23,6 +24,7 @@ from zquant_kit.auth import (
     request_digest,
 )
 from zquant_kit.errors import Unauthenticated, ZqError
+from zquant_kit.grpc.handlers import Behavior, Context, Continuation, Handler, ServerInterceptor
 from zquant_kit.grpc.status import internal_status, to_grpc_status
 from zquant_kit.grpc.validation import RequestValidator
 from zquant_kit.persistence import errors as database_errors
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 _EXEMPT_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
-def _target_of(request, fields: Sequence[str]) -> str:
+def _target_of(request: Any, fields: Sequence[str]) -> str:
     """A short description of what the call acted on: the first set field among those the service names."""
     for field in fields:
         value = getattr(request, field, None)
@@ -44,7 +46,7 @@ def _target_of(request, fields: Sequence[str]) -> str:
     return ""
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):
+class AuthInterceptor(ServerInterceptor):
     def __init__(
         self,
         service: str,
@@ -66,7 +68,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._public = frozenset(public_methods)
         self._bounds = RequestValidator()
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(_EXEMPT_PREFIXES):
@@ -83,9 +87,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return None  # no zquant contract streams from the client: never serve one unauthenticated
+        return None  # type: ignore[return-value]  # no zquant contract streams from the client: never serve one unauthenticated
 
-    async def _principal(self, method: str, request, context) -> Principal | None:
+    async def _principal(self, method: str, request: Any, context: Context) -> Principal | None:
         if method in self._public:
             return None
         metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
@@ -116,7 +120,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return await self._api_keys.authenticate(credentials)
         raise Unauthenticated("missing credentials: send 'authorization: Bearer <token>' or an API-key signature")
 
-    async def _fail(self, context, error: Exception) -> None:
+    async def _fail(self, context: Context, error: Exception) -> None:
         if isinstance(error, ZqError):
             status = to_grpc_status(error, self._domain)
         else:
@@ -124,7 +128,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             status = internal_status()
         await context.abort(status.code, status.details, status.trailing_metadata)
 
-    async def _record(self, method, request, context, principal: Principal | None, code: grpc.StatusCode) -> None:
+    async def _record(
+        self, method: str, request: Any, context: Context, principal: Principal | None, code: grpc.StatusCode
+    ) -> None:
         if self._audit is None or not is_mutating(method):
             return
         try:
@@ -143,9 +149,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             log.exception("audit record failed for %s", method)
 
     @contextlib.asynccontextmanager
-    async def _guard(self, method: str, request, context):
+    async def _guard(self, method: str, request: Any, context: Context) -> AsyncIterator[None]:
         """Around every call: authenticate and bind the caller, map errors to statuses, audit mutations."""
-        principal = None
+        principal: Principal | None = None
         code = grpc.StatusCode.OK
         try:
             principal = await self._principal(method, request, context)
@@ -170,15 +176,15 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         finally:
             await self._record(method, request, context, principal, code)
 
-    def _wrap_unary(self, method: str, behavior):
-        async def wrapped(request, context):
+    def _wrap_unary(self, method: str, behavior: Behavior) -> Behavior:
+        async def wrapped(request: Any, context: Context) -> Any:
             async with self._guard(method, request, context):
                 return await behavior(request, context)
 
         return wrapped
 
-    def _wrap_stream(self, method: str, behavior):
-        async def wrapped(request, context):
+    def _wrap_stream(self, method: str, behavior: Behavior) -> Behavior:
+        async def wrapped(request: Any, context: Context) -> AsyncIterator[Any]:
             async with self._guard(method, request, context):
                 async for item in behavior(request, context):
                     yield item

@@ -8,10 +8,13 @@ it begins deferred and never takes (or waits for) the write lock. Installed inne
 from __future__ import annotations
 
 import functools
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool
 
+from zquant_kit.grpc.handlers import Behavior, Context, Continuation, Handler, ServerInterceptor
 from zquant_kit.persistence.engine import read_only_scope
 
 
@@ -25,15 +28,17 @@ def has_no_side_effects(method: str) -> bool:
     return found.GetOptions().idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
 
 
-class ReadOnlyCallInterceptor(grpc.aio.ServerInterceptor):
-    async def intercept_service(self, continuation, handler_call_details):
+class ReadOnlyCallInterceptor(ServerInterceptor):
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler:
         handler = await continuation(handler_call_details)
         if handler is None or not has_no_side_effects(handler_call_details.method):
             return handler
         if handler.unary_unary is not None:
-            behavior = handler.unary_unary
+            behavior: Behavior = handler.unary_unary
 
-            async def unary(request, context):
+            async def unary(request: Any, context: Context) -> Any:
                 with read_only_scope():
                     return await behavior(request, context)
 
@@ -43,9 +48,9 @@ class ReadOnlyCallInterceptor(grpc.aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
-            stream_behavior = handler.unary_stream
+            stream_behavior: Behavior = handler.unary_stream
 
-            async def stream(request, context):
+            async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
                 with read_only_scope():
                     async for item in stream_behavior(request, context):
                         yield item

@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from zquant_kit.grpc.draining import StreamDrainInterceptor
+from zquant_kit.grpc.handlers import ServerInterceptor
 from zquant_kit.grpc.read_only import ReadOnlyCallInterceptor
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class GrpcServer:
         self,
         services: Sequence[GrpcService],
         *,
-        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        interceptors: Sequence[ServerInterceptor] = (),
         reflection_enabled: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -52,7 +53,7 @@ class GrpcServer:
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024)],
         )
-        self._health = health.aio.HealthServicer()
+        self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         for service in self._services:
             service.register(service.servicer, self._server)
@@ -76,7 +77,7 @@ class GrpcServer:
         wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
         return _join(wildcard.get(self.host, self.host), self.port)
 
-    async def _set_all(self, status) -> None:
+    async def _set_all(self, status: int) -> None:
         await self._health.set("", status)
         for service in self._services:
             await self._health.set(service.full_name, status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -36,7 +37,7 @@ _CODES: list[tuple[type[ZqError], int]] = [
 ]
 
 
-def _pack(message) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     container = any_pb2.Any()
     container.Pack(message)
     return container
@@ -85,11 +86,11 @@ class ErrorInfoReader:
 
     @staticmethod
     def reason(error: grpc.aio.AioRpcError, default: str = "UNAUTHENTICATED") -> str:
-        status = rpc_status.from_call(error)
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]  # an AioRpcError is a grpc.Call
         if status is not None:
             for detail in status.details:
                 if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                     info = error_details_pb2.ErrorInfo()
                     detail.Unpack(info)
-                    return info.reason
+                    return str(info.reason)
         return default

@@ -13,8 +13,9 @@ and a request with many list items reports its first rule violation only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
+from typing import Any
 
 import protovalidate
 from buf.validate import validate_pb2
@@ -50,13 +51,15 @@ class RequestValidator:
         items = self._count_items(request, "", found)
         if not found:  # an oversized list is refused before its items are looked at
             for violation in self._rules.collect_violations(request, fail_fast=items > MANY_ITEMS):
-                found.setdefault(_path(violation.proto.field.elements), []).append(violation.proto.message)
-            if self._needs_walk(request.DESCRIPTOR):
+                found.setdefault(_path(violation.proto.field.elements), []).append(  # type: ignore[union-attr]
+                    violation.proto.message
+                )
+            if self._needs_walk(_descriptor(request)):
                 for path, description in islice(_generic_violations(request, ""), MAX_VIOLATIONS):
                     found.setdefault(path, []).append(description)
         if found:
-            order = {field.name: index for index, field in enumerate(request.DESCRIPTOR.fields)}
-            paths = sorted(found, key=lambda path: order.get(_FIRST_NAME.match(path).group(), len(order)))
+            order = {field.name: index for index, field in enumerate(_descriptor(request).fields)}
+            paths = sorted(found, key=lambda path: order.get(_first_name(path), len(order)))
             violations = [(path, "; ".join(dict.fromkeys(found[path]))) for path in paths]
             raise InvalidArgument.of(violations[:MAX_VIOLATIONS], hidden=len(violations) - MAX_VIOLATIONS)
 
@@ -88,6 +91,18 @@ class RequestValidator:
         return known
 
 
+def _descriptor(message: Message) -> Descriptor:
+    """The message's descriptor (the stubs also admit upb's own class, which has the same interface)."""
+    descriptor: Descriptor = message.DESCRIPTOR  # type: ignore[assignment]
+    return descriptor
+
+
+def _first_name(path: str) -> str:
+    """The top-level field a violation path starts with (`a.b[0]` → `a`)."""
+    found = _FIRST_NAME.match(path)
+    return found.group() if found else path
+
+
 def _can_hold_checked(descriptor: Descriptor, seen: set[str]) -> bool:
     if descriptor.full_name == _TIMESTAMP:
         return True
@@ -101,7 +116,7 @@ def _can_hold_checked(descriptor: Descriptor, seen: set[str]) -> bool:
     return False
 
 
-def _path(elements) -> str:
+def _path(elements: Iterable[Any]) -> str:
     parts: list[str] = []
     for element in elements:
         text = element.field_name
@@ -114,7 +129,8 @@ def _path(elements) -> str:
 
 def _generic_violations(message: Message, prefix: str) -> Iterator[tuple[str, str]]:
     if message.DESCRIPTOR.full_name == _TIMESTAMP:
-        if not _MIN_SECONDS <= message.seconds <= _MAX_SECONDS or not 0 <= message.nanos <= _MAX_NANOS:
+        seconds, nanos = getattr(message, "seconds"), getattr(message, "nanos")  # noqa: B009 (any Message here)
+        if not _MIN_SECONDS <= seconds <= _MAX_SECONDS or not 0 <= nanos <= _MAX_NANOS:
             yield prefix.rstrip("."), "not a valid Timestamp"
         return
     for field, value in message.ListFields():
@@ -128,14 +144,16 @@ def _generic_violations(message: Message, prefix: str) -> Iterator[tuple[str, st
             yield from _value_violations(field, value, name)
 
 
-def _map_violations(field: FieldDescriptor, entries, name: str) -> Iterator[tuple[str, str]]:
-    key_field, value_field = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
+def _map_violations(field: FieldDescriptor, entries: Mapping[Any, Any], name: str) -> Iterator[tuple[str, str]]:
+    entry = field.message_type
+    assert entry is not None  # a map field's entry type
+    key_field, value_field = entry.fields_by_name["key"], entry.fields_by_name["value"]
     for key, value in entries.items():
         yield from _value_violations(key_field, key, f"{name}[{key!r}]")
         yield from _value_violations(value_field, value, f"{name}[{key!r}]")
 
 
-def _value_violations(field: FieldDescriptor, value, path: str) -> Iterator[tuple[str, str]]:
+def _value_violations(field: FieldDescriptor, value: Any, path: str) -> Iterator[tuple[str, str]]:
     if field.type == FieldDescriptor.TYPE_STRING:
         if "\x00" in value:
             yield path, "must not contain a NUL character"

@@ -1,23 +1,30 @@
-"""The auth/audit interceptor every non-identity service uses, wired the same way in each bootstrap."""
+"""The one way every service wires its auth/audit interceptor.
+
+`CallerChecks` says where callers are verified: identity fills it from its own key ring, revocation table and
+API-key use case; every other service from identity's TokenVerificationService (`remote_caller_checks`). Then
+`auth_interceptor` builds the interceptor the same way for all of them, audits into the service's outbox and
+keeps the revocation map current from the bus.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import grpc
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit import telemetry
 from zquant_kit.audit import OutboxAuditSink
-from zquant_kit.auth import TokenVerifier
-from zquant_kit.events.model import EventSubscriber
-from zquant_kit.grpc.identity_client import GrpcApiKeyAuthenticator, GrpcPublicKeySource, GrpcRevocationSource
+from zquant_kit.auth import ApiKeyAuthenticator, PublicKeySource, TokenVerifier
 from zquant_kit.grpc.interceptor import AuthInterceptor
+from zquant_kit.grpc.verification_client import (
+    RECONNECT_OPTIONS,
+    GrpcApiKeyAuthenticator,
+    GrpcPublicKeySource,
+    GrpcRevocationSource,
+)
+from zquant_kit.infrastructure import Infrastructure
 from zquant_kit.revocation import TOKEN_REVOKED, RevocationSync
-from zquant_kit.service_credential import load_service_secret
-from zquant_kit.settings import Settings
 
 
 def revocation_consumer(service: str) -> str:
@@ -25,51 +32,58 @@ def revocation_consumer(service: str) -> str:
     return f"{service}-token-revocations"
 
 
-@dataclass
-class IdentityBackedAuth:
-    """The interceptor, the identity channel it calls and the revocation sync: start and stop with the app."""
+@dataclass(frozen=True)
+class CallerChecks:
+    """What the interceptor verifies callers with: token keys, the revocations in force, API keys."""
 
-    interceptor: AuthInterceptor
-    channel: grpc.aio.Channel
+    keys: PublicKeySource
     revocations: RevocationSync
-    service: str
-
-    async def start(self, bus: EventSubscriber) -> None:
-        await bus.subscribe(revocation_consumer(self.service), TOKEN_REVOKED, self.revocations.on_event)
-        self.revocations.start()
-
-    async def stop(self) -> None:
-        await self.revocations.stop()
-        await self.channel.close()
+    api_keys: ApiKeyAuthenticator
 
 
-def identity_backed_auth(
-    service: str,
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    outbox: Table,
-    wake: Callable[[], None],
+def remote_caller_checks(infra: Infrastructure) -> CallerChecks:
+    """Checks over identity's TokenVerificationService; the channel closes after the revocation sync stops."""
+    config = infra.config
+    channel = grpc.aio.insecure_channel(
+        config.identity_address, options=RECONNECT_OPTIONS, interceptors=telemetry.client_interceptors(config.tracing)
+    )
+
+    async def close() -> None:
+        await channel.close(None)
+
+    infra.on_stop(close)
+    return CallerChecks(
+        keys=GrpcPublicKeySource(channel),
+        revocations=RevocationSync(GrpcRevocationSource(channel, config.service_secret)),
+        api_keys=GrpcApiKeyAuthenticator(channel, config.service_secret),
+    )
+
+
+def auth_interceptor(
+    infra: Infrastructure,
+    checks: CallerChecks,
+    *,
     public_methods: Iterable[str] = (),
     audit_target_fields: Sequence[str] = (),
-) -> IdentityBackedAuth:
-    tracing = settings.otel_exporter != "none"
-    channel = grpc.aio.insecure_channel(
-        settings.address("identity"), interceptors=telemetry.client_interceptors(tracing)
-    )
-    secret = load_service_secret(settings)
-    revocations = RevocationSync(GrpcRevocationSource(channel, secret))
-    interceptor = AuthInterceptor(
-        service,
+) -> AuthInterceptor:
+    """At start the service subscribes to token revocations and starts the periodic resync; it stops it first."""
+    config = infra.config
+    revocations = checks.revocations
+    infra.subscribe(revocation_consumer(config.name), TOKEN_REVOKED, revocations.on_event)
+
+    async def start_resync() -> None:
+        revocations.start()
+
+    infra.on_start(start_resync)
+    infra.on_stop(revocations.stop)
+    return AuthInterceptor(
+        config.name,
         TokenVerifier(
-            GrpcPublicKeySource(channel),
-            revocations=revocations,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
+            checks.keys, revocations=revocations, issuer=config.jwt_issuer, audience=config.jwt_audience
         ),
-        GrpcApiKeyAuthenticator(channel, secret),
-        OutboxAuditSink(sessions, outbox, wake),
+        checks.api_keys,
+        OutboxAuditSink(infra.sessions, infra.outbox, infra.relay.wake),
         public_methods=public_methods,
-        service_secret=secret,
+        service_secret=config.service_secret,
         audit_target_fields=audit_target_fields,
     )
-    return IdentityBackedAuth(interceptor, channel, revocations, service)

@@ -7,13 +7,15 @@ stored tokens unreadable: set the token again.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from zquant_kit.secretbox import FernetSecretBox
-from zquant_kit.settings import Settings
 
 KEY_ENV = "ZQUANT_MARKETDATA_SECRET_KEY"
 KEY_FILE = "marketdata.key"
 UNREADABLE = "the stored Tushare token cannot be decrypted with the current key; set it again"
 
 
-def token_box(settings: Settings) -> FernetSecretBox:
-    return FernetSecretBox.from_settings(settings, KEY_ENV, KEY_FILE, UNREADABLE)
+def token_box(data_dir: Path, key: str) -> FernetSecretBox:
+    """`key`: the value of KEY_ENV ("" when unset: the key file in `data_dir`)."""
+    return FernetSecretBox(KEY_ENV, data_dir / KEY_FILE, env_value=key, unreadable=UNREADABLE)

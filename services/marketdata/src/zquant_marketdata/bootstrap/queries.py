@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from zquant.marketdata.v1 import market_data_pb2_grpc
 from zquant_kit.grpc.server import GrpcService
-from zquant_kit.limits import process_limiter
+from zquant_kit.infrastructure import Infrastructure
+from zquant_kit.limits import HeavyReadBounds, process_limiter
 from zquant_kit.workers import WorkerProcesses
 from zquant_marketdata.adapters.grpc.market_data_servicer import MarketDataServicer
 from zquant_marketdata.adapters.sqlalchemy import sqlite_reads
 from zquant_marketdata.adapters.sqlalchemy.query_repository import SqlMarketQueryRepository
 from zquant_marketdata.application.queries import MarketQueries
 
-if TYPE_CHECKING:
-    from zquant_marketdata.bootstrap import MarketDataApp
 
-
-def wire(app: MarketDataApp) -> MarketQueries:
-    limiter = process_limiter(app.settings)
+def wire(infra: Infrastructure, heavy_reads: HeavyReadBounds, services: list[GrpcService]) -> MarketQueries:
+    limiter = process_limiter(heavy_reads)
     # SQLite reads decode their rows in worker processes, one per heavy read that may run at once.
     workers = WorkerProcesses(limiter.bounds.concurrent, preload=[sqlite_reads.__name__])
-    app.on_stop(workers.close)
-    market_queries = MarketQueries(SqlMarketQueryRepository(app.engine, workers), limiter=limiter)
-    app.grpc_services.append(
+    infra.on_stop(workers.close)
+    market_queries = MarketQueries(SqlMarketQueryRepository(infra.engine, workers), limiter=limiter)
+    services.append(
         GrpcService(
             "zquant.marketdata.v1.MarketDataService",
             MarketDataServicer(market_queries),

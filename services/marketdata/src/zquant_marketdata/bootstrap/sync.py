@@ -1,24 +1,9 @@
-"""sync area wiring: which source a run uses, the secrets box, the SyncService servicer.
-
-Environment (all optional):
-
-| variable | meaning |
-|---|---|
-| `ZQUANT_MARKETDATA_SOURCE` | `tushare`, `sample` or `csv`; default `tushare` when a token is configured (SetSourceConfig or `TUSHARE_TOKEN`), else `sample` |
-| `TUSHARE_TOKEN` | Tushare token used when none was set through SetSourceConfig |
-| `ZQUANT_TUSHARE_BASE_URL` / `ZQUANT_TUSHARE_CALLS_PER_MINUTE` | defaults of the source configuration |
-| `ZQUANT_SAMPLE_STOCKS` / `ZQUANT_SAMPLE_YEARS` / `ZQUANT_SAMPLE_DAYS` / `ZQUANT_SAMPLE_SEED` | size of the sample market (300 stocks, 5 years ending 2024-12-31) |
-| `ZQUANT_MARKETDATA_CSV_DIR` | directory of Tushare-schema CSVs for the `csv` source |
-| `ZQUANT_MARKETDATA_SECRET_KEY` | Fernet key encrypting the token at rest; else `<ZQUANT_DATA_DIR>/marketdata.key` (0600) |
-| `ZQUANT_SYNC_START_DATE` | where a first sync without start_date begins for Tushare (YYYYMMDD, default 20190101) |
-| `ZQUANT_SYNC_BATCH_DAYS` | trade days per store write (default 20) |
-"""
+"""sync area wiring: which source a run uses, the secrets box, the SyncService servicer (environment: `config`)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -26,17 +11,13 @@ from zquant.marketdata.v1 import sync_pb2_grpc
 from zquant_kit.dates import parse_optional_yyyymmdd, parse_yyyymmdd
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.grpc.server import GrpcService
-from zquant_kit.settings import Settings
+from zquant_kit.infrastructure import Infrastructure
 from zquant_marketdata.adapters.csv_source import CsvDirectorySource
 from zquant_marketdata.adapters.grpc.sync_servicer import SERVICE_NAME, SyncServicer
 from zquant_marketdata.adapters.sample_source import SampleMarketSource
 from zquant_marketdata.adapters.secrets import token_box
 from zquant_marketdata.adapters.sqlalchemy.sync_repository import SqlAlchemySyncRepository
-from zquant_marketdata.adapters.tushare.source import (
-    DEFAULT_BASE_URL,
-    TushareMarketDataSource,
-    TushareSettings,
-)
+from zquant_marketdata.adapters.tushare.source import TushareMarketDataSource, TushareSettings
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.source_selection import choose_kind, configured_kind, needs_token
@@ -44,46 +25,33 @@ from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_engine import DEFAULT_START
 from zquant_marketdata.application.sync_ports import Clock, SourceChoice
 from zquant_marketdata.application.validate import ValidateUseCases
-from zquant_marketdata.domain.sample_market import DEFAULT_SEED, SampleSpec
+from zquant_marketdata.bootstrap.config import MarketDataConfig
 from zquant_marketdata.domain.sync import parse_date
-
-if TYPE_CHECKING:
-    from zquant_marketdata.bootstrap import MarketDataApp
-
-
-def sample_spec(settings: Settings) -> SampleSpec:
-    days = settings.get("ZQUANT_SAMPLE_DAYS")
-    return SampleSpec(
-        stocks=int(settings.get("ZQUANT_SAMPLE_STOCKS") or 300),
-        years=float(settings.get("ZQUANT_SAMPLE_YEARS") or 5),
-        days=int(days) if days else None,
-        seed=int(settings.get("ZQUANT_SAMPLE_SEED") or DEFAULT_SEED),
-    )
 
 
 class SourceSelector:
     """`SourceProvider`: resolves the source at the start of each run, so SetSourceConfig takes
     effect without a restart. Sources are cached per configuration (the sample is generated once)."""
 
-    def __init__(self, settings: Settings, config: SourceConfigUseCases) -> None:
-        self._settings = settings
+    def __init__(self, app_config: MarketDataConfig, config: SourceConfigUseCases) -> None:
+        self._app_config = app_config
         self._config = config
         self._sample: SampleMarketSource | None = None
         self._csv: CsvDirectorySource | None = None
         self._tushare: tuple[str, TushareMarketDataSource] | None = None
-        self._kind = configured_kind(settings.get("ZQUANT_MARKETDATA_SOURCE"))
+        self._kind = configured_kind(app_config.source)
 
     async def current(self) -> SourceChoice:
         token = await self._config.token() if needs_token(self._kind) else ""
         kind = choose_kind(self._kind, token)
         if kind == "sample":
             if self._sample is None:
-                self._sample = SampleMarketSource(sample_spec(self._settings))
+                self._sample = SampleMarketSource(self._app_config.sample)
             first = parse_yyyymmdd(self._sample.first_day)
             return SourceChoice(self._sample, "sample", first)
         if kind == "csv":
             if self._csv is None:
-                directory = self._settings.get("ZQUANT_MARKETDATA_CSV_DIR")
+                directory = self._app_config.csv_dir
                 if not directory:
                     raise FailedPrecondition("ZQUANT_MARKETDATA_SOURCE=csv needs ZQUANT_MARKETDATA_CSV_DIR")
                 self._csv = CsvDirectorySource(directory)
@@ -96,8 +64,8 @@ class SourceSelector:
                 TushareSettings(token=token, base_url=config.base_url, calls_per_minute=config.calls_per_minute)
             )
             self._tushare = (fingerprint, source)
-        start = parse_date(self._settings.get("ZQUANT_SYNC_START_DATE"), "ZQUANT_SYNC_START_DATE") or DEFAULT_START
-        return SourceChoice(self._tushare[1], "tushare", start)
+        tushare_start = parse_date(self._app_config.sync_start_date, "ZQUANT_SYNC_START_DATE") or DEFAULT_START
+        return SourceChoice(self._tushare[1], "tushare", tushare_start)
 
 
 @dataclass
@@ -110,39 +78,41 @@ class SyncComponents:
 
 
 def build(
-    settings: Settings,
+    config: MarketDataConfig,
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     bar_store: BarStore,
     clock: Clock,
 ) -> SyncComponents:
     repository = SqlAlchemySyncRepository(engine, sessions)
-    config = SourceConfigUseCases(
+    source_config = SourceConfigUseCases(
         repository,
-        token_box(settings),
+        token_box(config.kit.data_dir, config.token_key),
         clock,
-        default_base_url=settings.get("ZQUANT_TUSHARE_BASE_URL") or DEFAULT_BASE_URL,
-        default_calls_per_minute=float(settings.get("ZQUANT_TUSHARE_CALLS_PER_MINUTE") or 200.0),
-        env_token=settings.get("TUSHARE_TOKEN"),
+        default_base_url=config.tushare.base_url,
+        default_calls_per_minute=config.tushare.calls_per_minute,
+        env_token=config.tushare.token,
     )
-    sources = SourceSelector(settings, config)
+    sources = SourceSelector(config, source_config)
     sync = SyncUseCases(
-        repository, bar_store, sources, clock, batch_days=int(settings.get("ZQUANT_SYNC_BATCH_DAYS") or 20)
+        repository, bar_store, sources, clock, batch_days=config.sync_batch_days
     )
     validate = ValidateUseCases(repository, bar_store, sources, clock)
-    return SyncComponents(repository, config, sources, sync, validate)
+    return SyncComponents(repository, source_config, sources, sync, validate)
 
 
-def wire(app: MarketDataApp) -> SyncComponents:
-    components = build(app.settings, app.engine, app.sessions, app.bar_store, app.clock)
-    app.grpc_services.append(
+def wire(
+    infra: Infrastructure, config: MarketDataConfig, bar_store: BarStore, clock: Clock, services: list[GrpcService]
+) -> SyncComponents:
+    components = build(config, infra.engine, infra.sessions, bar_store, clock)
+    services.append(
         GrpcService(
             SERVICE_NAME,
             SyncServicer(components.sync, components.validate, components.config),
             sync_pb2_grpc.add_SyncServiceServicer_to_server,
         )
     )
-    app.on_start(components.sync.recover)
-    app.on_start(components.sync.keep_sweeping)
-    app.on_stop(components.sync.shutdown)
+    infra.on_start(components.sync.recover)
+    infra.on_start(components.sync.keep_sweeping)
+    infra.on_stop(components.sync.shutdown)
     return components
