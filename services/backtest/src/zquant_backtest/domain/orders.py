@@ -28,6 +28,8 @@ class Reason(IntEnum):
     INSUFFICIENT_CASH = 6
     VOLUME_CAP = 7
     NO_POSITION = 8
+    NOT_IN_UNIVERSE = 9
+    """A buy of a code outside the day's universe, refused when it was placed (recorded on the decision day)."""
 
 
 @dataclass(frozen=True, eq=False)
