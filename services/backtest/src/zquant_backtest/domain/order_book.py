@@ -6,6 +6,7 @@ and may be cancelled until then. Several orders on one code net into the kernel'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -13,7 +14,7 @@ from enum import Enum
 import numpy as np
 
 from zquant_backtest.domain.arrays import BoolArray, FloatArray, IntArray
-from zquant_backtest.domain.targets import shares_for_value, target_weight_orders
+from zquant_backtest.domain.targets import shares_for_one, target_weight_orders
 
 
 class OrderKind(Enum):
@@ -68,16 +69,11 @@ class OrderBook:
             if request.kind is OrderKind.CANCEL:
                 cancelled = self.pending.pop(request.cancels, None)
                 if cancelled is not None:
-                    np.subtract.at(self._planned, cancelled[0], cancelled[1])
-                continue
-            codes, shares = self._resolve(request, state)
-            if self.eligible is not None:
-                refused = (shares > 0) & ~self.eligible[codes]
-                self.outside.extend(zip(codes[refused].tolist(), shares[refused].tolist(), strict=True))
-                codes, shares = codes[~refused], shares[~refused]
-            if codes.size:
-                self.pending[request.id] = (codes, shares)
-                np.add.at(self._planned, codes, shares)
+                    self._planned[cancelled[0]] -= cancelled[1]
+            elif request.kind is OrderKind.TARGET_WEIGHTS:
+                self._place_weights(request, state)
+            else:
+                self._place_one(request, state)
 
     def take(self) -> IntArray:
         """The netted orders for the next fill; the book is empty afterwards."""
@@ -86,28 +82,42 @@ class OrderBook:
         self.pending.clear()
         return orders
 
-    def _resolve(self, request: OrderRequest, state: PortfolioState) -> tuple[IntArray, IntArray]:
-        if request.kind is OrderKind.TARGET_WEIGHTS:
-            if request.weights is None or request.weights.shape != (self.n,):
-                raise ValueError("target weights need one weight per code")
-            held = state.qty + self._planned
-            orders = target_weight_orders(request.weights, state.total_value, state.price, held)
-            codes = np.flatnonzero(orders)
-            return codes, orders[codes]
-        if not 0 <= request.code < self.n:
-            raise ValueError(f"order {request.id}: no code at column {request.code}")
+    def _place_weights(self, request: OrderRequest, state: PortfolioState) -> None:
+        if request.weights is None or request.weights.shape != (self.n,):
+            raise ValueError("target weights need one weight per code")
+        held = state.qty + self._planned
+        orders = target_weight_orders(request.weights, state.total_value, state.price, held)
+        codes = np.flatnonzero(orders)
+        shares = orders[codes]
+        if self.eligible is not None:
+            refused = (shares > 0) & ~self.eligible[codes]
+            self.outside.extend(zip(codes[refused].tolist(), shares[refused].tolist(), strict=True))
+            codes, shares = codes[~refused], shares[~refused]
+        if codes.size:
+            self.pending[request.id] = (codes, shares)
+            self._planned[codes] += shares
+
+    def _place_one(self, request: OrderRequest, state: PortfolioState) -> None:
         at = request.code
-        price, held_here = state.price[at : at + 1], int(state.qty[at] + self._planned[at])
+        if not 0 <= at < self.n:
+            raise ValueError(f"order {request.id}: no code at column {at}")
+        delta = self._one_code(request, float(state.price[at]), int(state.qty[at] + self._planned[at]), state)
+        if delta > 0 and self.eligible is not None and not self.eligible[at]:
+            self.outside.append((at, delta))
+        elif delta:
+            self.pending[request.id] = (np.array([at], dtype=np.int64), np.array([delta], dtype=np.int64))
+            self._planned[at] += delta
+
+    @staticmethod
+    def _one_code(request: OrderRequest, price: float, held: int, state: PortfolioState) -> int:
+        """The shares one single-code request adds, by the same conversion as ``targets`` (scalar fast path)."""
         kind, amount = request.kind, request.amount
         if kind is OrderKind.SHARES:
-            delta = int(amount)
-        elif kind is OrderKind.VALUE:
-            delta = int(shares_for_value(np.array([amount]), price)[0])
-        elif kind is OrderKind.TARGET_SHARES:
-            delta = int(amount) - held_here
-        else:
-            value = amount * state.total_value if kind is OrderKind.TARGET_PERCENT else amount
-            one = np.array([held_here], dtype=np.int64)
-            delta = int(target_weight_orders(np.array([value]), 1.0, price, one)[0])
-        codes = np.array([at] if delta else [], dtype=np.int64)
-        return codes, np.array([delta] if delta else [], dtype=np.int64)
+            return int(amount)
+        if kind is OrderKind.TARGET_SHARES:
+            return int(amount) - held
+        value = amount * state.total_value if kind is OrderKind.TARGET_PERCENT else amount
+        shares = shares_for_one(value, price)
+        if kind is OrderKind.VALUE:
+            return shares
+        return -held if value == 0 else (shares - held if math.isfinite(price) and price > 0 else 0)

@@ -4,6 +4,8 @@ dated board rules and records the cut."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from zquant_backtest.domain.arrays import FloatArray, IntArray
@@ -15,6 +17,13 @@ def shares_for_value(value: FloatArray, price: FloatArray) -> IntArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = np.where(usable, np.trunc(value / np.where(usable, price, 1.0) + 1e-9 * np.sign(value)), 0.0)
     return shares.astype(np.int64)
+
+
+def shares_for_one(value: float, price: float) -> int:
+    """``shares_for_value`` for one code, in plain floats (the same IEEE arithmetic, so the same shares)."""
+    if not (math.isfinite(price) and price > 0):
+        return 0
+    return math.trunc(value / price + 1e-9 * ((value > 0) - (value < 0)))
 
 
 def target_orders(target_shares: IntArray, held: IntArray) -> IntArray:
