@@ -104,7 +104,9 @@ def test_positions_are_stored_sparse_and_add_up(runs: tuple[BacktestResult, Back
     assert positions.qty.size < held.size
 
 
-def test_a_rerun_is_bit_identical(bank_panel: MarketPanel, runs: tuple[BacktestResult, BacktestResult]) -> None:
+def test_a_rerun_is_bit_identical(
+    bank_panel: MarketPanel, runs: tuple[BacktestResult, BacktestResult]
+) -> None:
     weights, rebalance = _momentum_weights(bank_panel)
     again = EventEngine(bank_panel, InProcessStrategy(WeightsFollower(weights, rebalance)), SETTINGS).run()
     assert _fields(again) == _fields(runs[0])
@@ -122,6 +124,11 @@ def test_the_fingerprint_follows_params_data_and_settings(
     close = bank_panel.close.copy()
     close[-1, 0] += 0.01
     other_data = EventEngine(dataclasses.replace(bank_panel, close=close), strategy, SETTINGS).run()
-    prints = {runs[0].fingerprint, other_params.fingerprint, other_settings.fingerprint, other_data.fingerprint}
+    prints = {
+        runs[0].fingerprint,
+        other_params.fingerprint,
+        other_settings.fingerprint,
+        other_data.fingerprint,
+    }
     assert len(prints) == 4
     assert runs[1].fingerprint != runs[0].fingerprint  # another strategy
