@@ -21,9 +21,10 @@ def shares_for_value(value: FloatArray, price: FloatArray) -> IntArray:
 
 def shares_for_one(value: float, price: float) -> int:
     """``shares_for_value`` for one code, in plain floats (the same IEEE arithmetic, so the same shares)."""
+    value, price = float(value), float(price)
     if not (math.isfinite(price) and price > 0):
         return 0
-    return math.trunc(value / price + 1e-9 * ((value > 0) - (value < 0)))
+    return math.trunc(value / price + 1e-9 * math.copysign(1.0, value) * (value != 0))
 
 
 def target_orders(target_shares: IntArray, held: IntArray) -> IntArray:
