@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from zquant_backtest.domain.arrays import FloatArray, IntArray
+from zquant_backtest.domain.arrays import FloatArray, IntArray, zero_nan
 
 
 def shares_for_value(value: FloatArray, price: FloatArray) -> IntArray:
@@ -37,7 +37,7 @@ def target_weight_orders(
 ) -> IntArray:
     """Orders taking every code to ``weight × total_value`` at ``price``; a weight of 0 (or NaN) sells the whole
     position even when the price is unknown, a code with another weight and no price is left alone."""
-    clean = np.nan_to_num(weights, nan=0.0)
+    clean = zero_nan(weights)
     target = np.where(clean == 0.0, 0, shares_for_value(clean * total_value, price))
     priced = np.isfinite(price) & (price > 0)
     orders: IntArray = np.where(priced | (clean == 0.0), target_orders(target, held), 0).astype(np.int64)
