@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from zquant_backtest.domain.boards import boards_of, exchanges_of
-from zquant_backtest.domain.compact_fills import fill_ordered_codes
 from zquant_backtest.domain.fills import Universe, fill_orders
 from zquant_backtest.domain.orders import DayBars, FillSettings
 
@@ -49,8 +48,10 @@ def test_compact_fills_equal_the_whole_universe_kernel(seed: int) -> None:
     bars, universe, held, sellable, orders = _wide_day(400, seed)
     settings = FillSettings(slippage_bps=3.0, volume_cap=0.05)
     for cash in (50_000.0, 5_000_000.0):
-        whole = fill_orders(date(2023, 9, 1), orders, bars, universe, held, sellable, cash, settings)
-        compact = fill_ordered_codes(date(2023, 9, 1), orders, bars, universe, held, sellable, cash, settings)
+        whole = fill_orders(
+            date(2023, 9, 1), orders, bars, universe, held, sellable, cash, settings, compact=False
+        )
+        compact = fill_orders(date(2023, 9, 1), orders, bars, universe, held, sellable, cash, settings)
         assert whole.refusals.index.size > 10 and np.count_nonzero(whole.qty) > 5
         for item in dataclasses.fields(whole):
             mine, theirs = getattr(compact, item.name), getattr(whole, item.name)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from zquant_backtest.domain.arrays import FloatArray, IntArray
-from zquant_backtest.domain.compact_fills import fill_ordered_codes
 from zquant_backtest.domain.corporate_actions import DividendSchedule, carry_by_adj_factor
-from zquant_backtest.domain.fills import Universe
+from zquant_backtest.domain.fills import Universe, fill_orders
 from zquant_backtest.domain.ledger import Ledger, NavPoint
 from zquant_backtest.domain.orders import DayBars, DayFills, FillSettings
 
@@ -37,7 +36,7 @@ def trade_day(
     elif adj_ratio is not None:
         carry_by_adj_factor(ledger, adj_ratio)
     ledger.open_day(on)
-    fills = fill_ordered_codes(on, orders, bars, universe, ledger.qty, ledger.sellable, ledger.cash, settings)
+    fills = fill_orders(on, orders, bars, universe, ledger.qty, ledger.sellable, ledger.cash, settings)
     ledger.book(on, fills)
     if dividends is not None:
         dividends.close_day(ledger, on)

@@ -75,9 +75,9 @@ class Refusals:
 
 
 @dataclass(frozen=True, eq=False)
-class DayFills:
-    """Fills of one day: ``qty`` signed (buys positive), prices after slippage, costs per order in CNY and the
-    signed cash flow per code (sale proceeds net of costs, buys negative with their costs)."""
+class FillColumns:
+    """What every fill records: ``qty`` signed (buys positive), the price paid or received (slippage included),
+    the fill day's open / close / VWAP before slippage, and the costs and slippage in CNY."""
 
     qty: IntArray
     price: FloatArray
@@ -86,9 +86,16 @@ class DayFills:
     stamp_duty: FloatArray
     transfer_fee: FloatArray
     slippage: FloatArray
-    cash_flow: FloatArray
-    refusals: Refusals
 
     @property
     def costs(self) -> FloatArray:
         return self.commission + self.stamp_duty + self.transfer_fee
+
+
+@dataclass(frozen=True, eq=False)
+class DayFills(FillColumns):
+    """Fills of one day, one slot per code, with the signed cash flow per code (sale proceeds net of costs, buys
+    negative with their costs)."""
+
+    cash_flow: FloatArray
+    refusals: Refusals

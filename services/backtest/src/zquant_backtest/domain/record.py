@@ -10,21 +10,15 @@ import numpy as np
 from zquant_backtest.domain.arrays import FloatArray, IntArray
 from zquant_backtest.domain.day import DayResult
 from zquant_backtest.domain.ledger import Ledger
-from zquant_backtest.domain.orders import Reason
+from zquant_backtest.domain.orders import FillColumns, Reason
 
 
 @dataclass(frozen=True, eq=False)
-class FillRows:
+class FillRows(FillColumns):
+    """Every fill of the run, one row each, on day index ``day`` for code index ``code``."""
+
     day: IntArray
     code: IntArray
-    qty: IntArray
-    """Signed: buys positive."""
-    price: FloatArray
-    base_price: FloatArray
-    commission: FloatArray
-    stamp_duty: FloatArray
-    transfer_fee: FloatArray
-    slippage: FloatArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,12 +86,9 @@ class Recorder:
 
     def fills(self) -> FillRows:
         rows = _rows(self._fills, _FILL_FIELDS)
-        return FillRows(
-            rows["day"].astype(np.int64),
-            rows["code"].astype(np.int64),
-            rows["qty"].astype(np.int64),
-            *(rows[name].astype(np.float64) for name in _FILL_FIELDS[1:]),
-        )
+        columns = {name: rows[name].astype(np.float64) for name in _FILL_FIELDS[1:]}
+        day, code, qty = (rows[name].astype(np.int64) for name in ("day", "code", "qty"))
+        return FillRows(qty=qty, **columns, day=day, code=code)
 
     def refusals(self) -> RefusalRows:
         rows = _rows(self._refusals, _REFUSAL_FIELDS[1:])
