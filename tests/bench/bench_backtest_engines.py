@@ -26,6 +26,7 @@ from zquant_backtest.adapters.in_process_strategy import InProcessStrategy
 from zquant_backtest.application.event_engine import EventEngine
 from zquant_backtest.application.strategy_api import Bars, Context, Strategy
 from zquant_backtest.application.vector_engine import VectorEngine, top_n_weights
+from zquant_backtest.domain.boards import boards_of
 from zquant_backtest.domain.calendar import period_starts
 from zquant_backtest.domain.limits import price_limits
 from zquant_backtest.domain.market import MarketPanel
@@ -74,23 +75,15 @@ def synthetic_market(dates: int, stocks: int, seed: int = 20261201) -> MarketPan
     days = np.busday_offset(np.datetime64("2014-01-02"), np.arange(dates), roll="forward").astype(
         "datetime64[D]"
     )
-    panel = MarketPanel(
-        dates=days,
-        codes=codes,
-        **{name: np.zeros((dates, stocks)) for name in _FLOATS},
-        is_st=np.zeros((dates, stocks), dtype=bool),
-        is_suspended=rng.random((dates, stocks)) < 0.01,
-        list_days=np.zeros((dates, stocks), dtype=np.int64),
-    )
-    st_spells = (rng.random(stocks) < 0.05)[None, :] & (np.arange(dates)[:, None] % 400 < 120)
-    panel.is_st[:] = st_spells
-    panel.list_days[:] = np.arange(1, dates + 1)[:, None] + rng.integers(-200, 2000, stocks)[None, :]
-    panel.adj_factor[:] = 1.0
+    shape = (dates, stocks)
+    bars = {name: np.zeros(shape) for name in _FLOATS}
+    suspended = rng.random(shape) < 0.01
+    is_st = (rng.random(stocks) < 0.05)[None, :] & (np.arange(dates)[:, None] % 400 < 120)
+    list_days = np.arange(1, dates + 1)[:, None] + rng.integers(-200, 2000, stocks)[None, :]
+    boards, calendar = boards_of(codes), days.tolist()
     close = np.round(rng.uniform(5.0, 50.0, stocks), 2)
     for t in range(dates):
-        limits = price_limits(
-            rules_on(panel.days[t]), panel.universe.boards, close, panel.is_st[t], panel.list_days[t]
-        )
+        limits = price_limits(rules_on(calendar[t]), boards, close, is_st[t], list_days[t])
         move = close * (1.0 + rng.normal(0.0003, 0.025, stocks))
         locked = rng.random(stocks) < 0.004
         new_close = np.round(np.clip(move, limits.down + 0.01, np.minimum(limits.up, close * 3.0)), 2)
@@ -98,17 +91,25 @@ def synthetic_market(dates: int, stocks: int, seed: int = 20261201) -> MarketPan
         open_ = np.round(np.clip(close * (1.0 + rng.normal(0.0, 0.01, stocks)), limits.down, limits.up), 2)
         open_ = np.where(locked, new_close, open_)
         spread = np.abs(rng.normal(0.0, 0.01, stocks)) * close
-        panel.open[t], panel.close[t], panel.pre_close[t] = open_, new_close, close
-        panel.high[t] = np.where(locked, new_close, np.round(np.maximum(open_, new_close) + spread, 2))
-        panel.low[t] = np.where(locked, new_close, np.round(np.minimum(open_, new_close) - spread, 2))
-        close = np.where(panel.is_suspended[t], close, new_close)
-    panel.volume[:] = np.where(panel.is_suspended, 0.0, rng.uniform(1e4, 1e6, (dates, stocks)))
-    panel.amount[:] = panel.volume * (panel.open + panel.close) / 2.0 / 10.0
-    panel.up_limit[:] = np.nan
-    panel.down_limit[:] = np.nan
+        bars["open"][t], bars["close"][t], bars["pre_close"][t] = open_, new_close, close
+        bars["high"][t] = np.where(locked, new_close, np.round(np.maximum(open_, new_close) + spread, 2))
+        bars["low"][t] = np.where(locked, new_close, np.round(np.minimum(open_, new_close) - spread, 2))
+        close = np.where(suspended[t], close, new_close)
+    bars["volume"] = np.where(suspended, 0.0, rng.uniform(1e4, 1e6, shape))
+    bars["amount"] = bars["volume"] * (bars["open"] + bars["close"]) / 2.0 / 10.0
+    bars["adj_factor"][:] = 1.0
+    bars["up_limit"][:] = np.nan
+    bars["down_limit"][:] = np.nan
     for field in ("open", "high", "low", "close"):
-        getattr(panel, field)[panel.is_suspended | (panel.list_days <= 0)] = np.nan
-    return panel
+        bars[field][suspended | (list_days <= 0)] = np.nan
+    return MarketPanel(
+        dates=days,
+        codes=codes,
+        **bars,
+        is_st=is_st,
+        is_suspended=suspended,
+        list_days=list_days.astype(np.int64),
+    )
 
 
 _FLOATS = (

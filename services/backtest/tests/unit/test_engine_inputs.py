@@ -36,7 +36,7 @@ def test_the_panel_checks_its_shapes_and_dates(panel_of: PanelFactory) -> None:
     bars = panel.day(1)
     assert bars.has_bar.tolist() == [True, False, True, True] and bars.volume[1] == 0.0
     assert panel.adj_ratio(1) == pytest.approx([1.0, 1.0, 1.1, 1.0])
-    assert panel.adj_ratio(2).tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert panel.adj_ratio(2) is None and panel.adj_ratio(0) is None  # no ex-rights move: nothing to carry
     assert panel.column("300750.SZ") == 2
     with pytest.raises(KeyError):
         panel.column("600001.SH")

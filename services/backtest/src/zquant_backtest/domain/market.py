@@ -3,11 +3,13 @@
 The next issue fills it from marketdata's ``GetPanel``; tests build it from real bars or small hand-made arrays.
 Units are Tushare's (``volume`` in 手, ``amount`` in 千元). ``up_limit`` / ``down_limit`` are ``stk_limit``'s, NaN
 where not synced (the rules compute them then). A suspended code has ``is_suspended`` set and no fill that day.
+The arrays are made read-only on construction: the derived ones (tradable days, ex-rights ratios) are computed
+once, and no strategy or engine can change the input it is fingerprinted by.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import numpy as np
@@ -50,6 +52,9 @@ class MarketPanel:
     days: tuple[date, ...] = field(init=False)
     universe: Universe = field(init=False)
     columns: dict[str, int] = field(init=False)
+    _has_bar: BoolArray = field(init=False, repr=False)
+    _adj_ratio: FloatArray = field(init=False, repr=False)
+    _adj_moves: BoolArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         shape = (len(self.dates), len(self.codes))
@@ -65,6 +70,19 @@ class MarketPanel:
         object.__setattr__(self, "days", tuple(self.dates.astype("datetime64[D]").tolist()))
         object.__setattr__(self, "universe", Universe(boards_of(self.codes), exchanges_of(self.codes)))
         object.__setattr__(self, "columns", {code: i for i, code in enumerate(self.codes)})
+        for item in fields(self):
+            values = getattr(self, item.name, None)
+            if isinstance(values, np.ndarray):
+                values.setflags(
+                    write=False
+                )  # the derived arrays below stay true; nobody writes into the input
+        has_bar = ~self.is_suspended & np.isfinite(self.close) & (self.list_days > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = self.adj_factor[1:] / self.adj_factor[:-1]
+        ratio = np.vstack([np.ones((1, shape[1])), np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)])
+        object.__setattr__(self, "_has_bar", has_bar)
+        object.__setattr__(self, "_adj_ratio", ratio)
+        object.__setattr__(self, "_adj_moves", (ratio != 1.0).any(axis=1))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -72,12 +90,12 @@ class MarketPanel:
 
     @property
     def has_bar(self) -> BoolArray:
-        has: BoolArray = ~self.is_suspended & np.isfinite(self.close) & (self.list_days > 0)
-        return has
+        """Not suspended, listed, with a close: the days a code can trade."""
+        return self._has_bar
 
     def day(self, t: int) -> DayBars:
         """Day ``t``'s bars for the fill kernel (row views, nothing copied)."""
-        has_bar = ~self.is_suspended[t] & np.isfinite(self.close[t]) & (self.list_days[t] > 0)
+        has_bar = self._has_bar[t]
         return DayBars(
             open=self.open[t],
             high=self.high[t],
@@ -93,13 +111,10 @@ class MarketPanel:
             down_limit=self.down_limit[t],
         )
 
-    def adj_ratio(self, t: int) -> FloatArray:
-        """adj[t] / adj[t−1] per code, 1 on the first day and wherever a factor is missing."""
-        if t == 0:
-            return np.ones(len(self.codes))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = self.adj_factor[t] / self.adj_factor[t - 1]
-        return np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
+    def adj_ratio(self, t: int) -> FloatArray | None:
+        """adj[t] / adj[t−1] per code (1 on the first day and wherever a factor is missing); None on a day
+        without any ex-rights move, when carrying positions across would change nothing."""
+        return self._adj_ratio[t] if self._adj_moves[t] else None
 
     def column(self, code: str) -> int:
         if code not in self.columns:
