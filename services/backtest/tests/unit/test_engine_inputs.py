@@ -15,6 +15,7 @@ from zquant_backtest.domain.calendar import every_n_days, period_starts
 from zquant_backtest.domain.corporate_actions import Dividend
 from zquant_backtest.domain.market import MarketPanel
 from zquant_backtest.domain.order_book import OrderBook, OrderKind, OrderRequest, PortfolioState
+from zquant_backtest.domain.orders import Reason
 from zquant_backtest.domain.selection import UniverseSelection
 from zquant_backtest.domain.targets import shares_for_one, shares_for_value, target_weight_orders
 
@@ -111,11 +112,18 @@ def test_the_order_book_nets_cancels_and_resolves_at_placement() -> None:
         ],
         _state([100, 200]),
     )
-    assert sorted(book.pending) == [1, 2, 4] and book.outside == [(1, 100)]
+    assert sorted(book.pending) == [1, 2, 4] and book.refused == [(1, 100, Reason.NOT_IN_UNIVERSE)]
     assert book.take().tolist() == [900, -100]  # 3 cancelled after 4 was resolved against it
     assert book.take().tolist() == [0, 0] and not book.pending
     book.place([OrderRequest(7, OrderKind.TARGET_VALUE, 0, 5_000)], _state([100, 0]))
     assert book.take().tolist() == [400, 0]
+    unpriced = PortfolioState(
+        qty=np.zeros(2, dtype=np.int64), price=np.array([np.nan, 20.0]), total_value=1e5
+    )
+    book.place(
+        [OrderRequest(8, OrderKind.VALUE, 0, 5_000), OrderRequest(9, OrderKind.SHARES, 0, 100)], unpriced
+    )
+    assert book.refused[-1] == (0, 0, Reason.NO_PRICE) and book.take().tolist() == [100, 0]
     with pytest.raises(ValueError, match="no code"):
         book.place([OrderRequest(8, OrderKind.SHARES, 5, 100)], _state([0, 0]))
 

@@ -90,8 +90,8 @@ class EventEngine:
         )
         book.eligible = eligible
         book.place(self.strategy.decide(view), state)
-        simulation.recorder.refuse_outside(t, book.outside)
-        book.outside.clear()
+        simulation.recorder.refuse_at_placement(t, book.refused)
+        book.refused.clear()
 
     def _factor(self, name: str, on: date) -> FloatArray:
         if self.factors is None:

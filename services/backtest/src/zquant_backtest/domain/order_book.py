@@ -14,6 +14,7 @@ from enum import Enum
 import numpy as np
 
 from zquant_backtest.domain.arrays import BoolArray, FloatArray, IntArray
+from zquant_backtest.domain.orders import Reason
 from zquant_backtest.domain.targets import shares_for_one, target_weight_orders
 
 
@@ -40,6 +41,10 @@ class OrderRequest:
     cancels: int = -1
 
 
+_PRICED = (OrderKind.VALUE, OrderKind.TARGET_VALUE, OrderKind.TARGET_PERCENT)
+"""Single-code orders that need a price to become shares."""
+
+
 @dataclass(frozen=True)
 class PortfolioState:
     """What the resolution needs: held shares, a price per code (last close) and the total value."""
@@ -51,14 +56,15 @@ class PortfolioState:
 
 @dataclass
 class OrderBook:
-    """``eligible`` (set by the engine each decision) is the day's universe: buys outside it are refused and kept
-    in ``outside`` as (code, requested shares); sells are always allowed, so a code that left stays sellable."""
+    """``eligible`` (set by the engine each decision) is the day's universe: buys outside it are refused; sells
+    are always allowed, so a code that left stays sellable. Orders refused at placement are kept in ``refused`` as
+    (code, requested shares, reason) for the record."""
 
     n: int
     eligible: BoolArray | None = None
     pending: dict[int, tuple[IntArray, IntArray]] = field(default_factory=dict)
     """Order id → (codes, signed shares)."""
-    outside: list[tuple[int, int]] = field(default_factory=list)
+    refused: list[tuple[int, int, Reason]] = field(default_factory=list)
     _planned: IntArray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,7 +97,8 @@ class OrderBook:
         shares = orders[codes]
         if self.eligible is not None:
             refused = (shares > 0) & ~self.eligible[codes]
-            self.outside.extend(zip(codes[refused].tolist(), shares[refused].tolist(), strict=True))
+            for code, shares_refused in zip(codes[refused].tolist(), shares[refused].tolist(), strict=True):
+                self.refused.append((code, shares_refused, Reason.NOT_IN_UNIVERSE))
             codes, shares = codes[~refused], shares[~refused]
         if codes.size:
             self.pending[request.id] = (codes, shares)
@@ -101,9 +108,17 @@ class OrderBook:
         at = request.code
         if not 0 <= at < self.n:
             raise ValueError(f"order {request.id}: no code at column {at}")
-        delta = self._one_code(request, float(state.price[at]), int(state.qty[at] + self._planned[at]), state)
+        price = float(state.price[at])
+        delta = self._one_code(request, price, int(state.qty[at] + self._planned[at]), state)
+        if (
+            not delta
+            and request.kind in _PRICED
+            and request.amount
+            and not (math.isfinite(price) and price > 0)
+        ):
+            self.refused.append((at, 0, Reason.NO_PRICE))
         if delta > 0 and self.eligible is not None and not self.eligible[at]:
-            self.outside.append((at, delta))
+            self.refused.append((at, delta, Reason.NOT_IN_UNIVERSE))
         elif delta:
             self.pending[request.id] = (np.array([at], dtype=np.int64), np.array([delta], dtype=np.int64))
             self._planned[at] += delta

@@ -30,6 +30,8 @@ class Reason(IntEnum):
     NO_POSITION = 8
     NOT_IN_UNIVERSE = 9
     """A buy of a code outside the day's universe, refused when it was placed (recorded on the decision day)."""
+    NO_PRICE = 10
+    """A value, percent or weight order on a code with no close yet to turn it into shares (decision day)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -75,12 +75,11 @@ class Recorder:
             _add(self._positions, t, held, {"qty": ledger.qty[held]})
         self._nav.append((result.nav.nav, result.nav.cash, result.nav.market_value))
 
-    def refuse_outside(self, t: int, outside: list[tuple[int, int]]) -> None:
-        """Buys refused at placement on day ``t`` because the code was not in that day's universe."""
-        if not outside:
+    def refuse_at_placement(self, t: int, refused: list[tuple[int, int, Reason]]) -> None:
+        """Orders refused when they were placed on day ``t`` (outside the universe, no price)."""
+        if not refused:
             return
-        codes, requested = (np.array(column, dtype=np.int64) for column in zip(*outside, strict=True))
-        reason = np.full(codes.size, int(Reason.NOT_IN_UNIVERSE), dtype=np.int64)
+        codes, requested, reason = (np.array(column, dtype=np.int64) for column in zip(*refused, strict=True))
         columns = {"reason": reason, "requested": requested, "remaining": np.zeros_like(codes)}
         _add(self._refusals, t, codes, dict(columns))
 
