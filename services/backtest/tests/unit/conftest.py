@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from zquant_backtest.domain.boards import boards_of, exchanges_of
 from zquant_backtest.domain.fills import Universe
+from zquant_backtest.domain.market import MarketPanel
 from zquant_backtest.domain.orders import DayBars
+from zquant_kit.testing.paths import SHARED_DATA
 
 BarsFactory = Callable[..., DayBars]
 
@@ -46,3 +49,80 @@ def bars() -> BarsFactory:
 @pytest.fixture
 def universe_of() -> Callable[[Sequence[str]], Universe]:
     return lambda codes: Universe(boards=boards_of(codes), exchanges=exchanges_of(codes))
+
+
+PanelFactory = Callable[..., MarketPanel]
+
+
+def _panel(codes: Sequence[str] = ("600000.SH",), days: int = 3, **given: object) -> MarketPanel:
+    """A hand-made panel: every field broadcast to days × codes from a scalar, a row or a full array. Defaults as
+    ``_bars``, trading days from 2024-01-02 on (weekdays), long listed, nothing suspended, no stk_limit."""
+    shape = (days, len(codes))
+
+    def full(name: str, default: object, dtype: type) -> np.ndarray:
+        return np.broadcast_to(np.asarray(given.get(name, default), dtype=dtype), shape).copy()
+
+    dates = np.busday_offset(np.datetime64("2024-01-02"), np.arange(days), roll="forward")
+    prices = {"open": 10.0, "high": 10.2, "low": 9.9, "close": 10.0, "pre_close": 10.0}
+    return MarketPanel(
+        dates=dates.astype("datetime64[D]"),
+        codes=tuple(codes),
+        **{name: full(name, default, np.float64) for name, default in prices.items()},
+        volume=full("volume", 1_000.0, np.float64),
+        amount=full("amount", 1_000.0, np.float64),
+        adj_factor=full("adj_factor", 1.0, np.float64),
+        up_limit=full("up_limit", np.nan, np.float64),
+        down_limit=full("down_limit", np.nan, np.float64),
+        is_st=full("is_st", False, bool),
+        is_suspended=full("is_suspended", False, bool),
+        list_days=full("list_days", 1_000, np.int64),
+        members=None if "members" not in given else full("members", True, bool),
+        industries=given.get("industries"),  # type: ignore[arg-type]
+        benchmark_close=given.get("benchmark_close"),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def panel_of() -> PanelFactory:
+    return _panel
+
+
+@pytest.fixture(scope="session")
+def bank_panel() -> MarketPanel:
+    """The four real SSE banks, 2019-01 … 2023-08, unadjusted, with their adj_factor and 000001.SH as benchmark.
+    ``list_days`` counts SSE trading days (from the index's own calendar) since each bank's listing date."""
+    root = SHARED_DATA
+    daily = pd.read_csv(root / "a_share" / "daily.csv", dtype={"trade_date": str})
+    adj = pd.read_csv(root / "a_share" / "adj_factor.csv", dtype={"trade_date": str})
+    basic = pd.read_csv(root / "a_share" / "stock_basic.csv", dtype={"list_date": str}).set_index("ts_code")
+    index = pd.read_csv(root / "index" / "000001.SH.csv", dtype={"trade_date": str}).set_index("trade_date")
+    rows = daily.merge(adj, on=["ts_code", "trade_date"])
+    wide = {
+        name: rows.pivot(index="trade_date", columns="ts_code", values=name).sort_index()
+        for name in ("open", "high", "low", "close", "pre_close", "vol", "adj_factor")
+    }
+    dates, codes = wide["close"].index, tuple(wide["close"].columns)
+    calendar = index.index.to_numpy()
+    listed = np.array([np.searchsorted(calendar, basic.loc[c, "list_date"]) for c in codes])
+    list_days = np.searchsorted(calendar, dates.to_numpy())[:, None] - listed[None, :] + 1
+    values = {name: frame.to_numpy(dtype=np.float64) for name, frame in wide.items()}
+    missing = np.isnan(values["close"])
+    return MarketPanel(
+        dates=pd.to_datetime(dates).to_numpy().astype("datetime64[D]"),
+        codes=codes,
+        open=values["open"],
+        high=values["high"],
+        low=values["low"],
+        close=values["close"],
+        pre_close=values["pre_close"],
+        volume=np.nan_to_num(values["vol"]),
+        amount=values["close"] * values["vol"] / 10.0,  # no amount in the file: close × 手 in 千元
+        adj_factor=values["adj_factor"],
+        up_limit=np.full(missing.shape, np.nan),
+        down_limit=np.full(missing.shape, np.nan),
+        is_st=np.zeros(missing.shape, dtype=bool),
+        is_suspended=missing,
+        list_days=list_days.astype(np.int64),
+        industries=tuple(basic.loc[c, "industry"] for c in codes),
+        benchmark_close=index.loc[dates, "close"].to_numpy(dtype=np.float64),
+    )

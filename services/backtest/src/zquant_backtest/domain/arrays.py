@@ -11,3 +11,9 @@ BoolArray = npt.NDArray[np.bool_]
 CodeArray = npt.NDArray[np.int8]
 """``Board`` or ``Exchange`` values per code."""
 DateArray = npt.NDArray[np.datetime64]
+
+
+def zero_nan(values: FloatArray) -> FloatArray:
+    """NaN → 0, leaving every other value as it is (``np.nan_to_num`` is several times slower on hot paths)."""
+    cleaned: FloatArray = np.where(np.isnan(values), 0.0, values)
+    return cleaned

@@ -8,7 +8,7 @@ from datetime import date
 
 import numpy as np
 
-from zquant_backtest.domain.arrays import BoolArray, FloatArray, IntArray
+from zquant_backtest.domain.arrays import BoolArray, FloatArray, IntArray, zero_nan
 from zquant_backtest.domain.limits import round_half_up_cents
 from zquant_backtest.domain.lots import LotBook
 from zquant_backtest.domain.orders import DayFills
@@ -58,7 +58,7 @@ class Ledger:
             return np.where(self.qty > 0, basis / self.qty, np.nan)
 
     def market_value(self) -> FloatArray:
-        return np.where(self.qty > 0, self.qty * np.nan_to_num(self.last_price), 0.0)
+        return np.where(self.qty > 0, self.qty * zero_nan(self.last_price), 0.0)
 
     def open_day(self, on: date) -> None:
         """Everything held at the open is sellable (T+1), except bonus shares not yet listed."""

@@ -52,8 +52,10 @@ def downside_risk(returns: FloatArray, required_return: float = 0.0) -> float:
 
 
 def sortino_ratio(returns: FloatArray, required_return: float = 0.0) -> float:
-    mean_annual = float(np.nanmean(returns - required_return)) * PERIODS_PER_YEAR
-    return mean_annual / downside_risk(returns, required_return)
+    """With no day below ``required_return``: +inf (NaN on a flat curve), as empyrical's numpy division gives."""
+    mean_annual = np.float64(np.nanmean(returns - required_return) * PERIODS_PER_YEAR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(mean_annual / np.float64(downside_risk(returns, required_return)))
 
 
 @dataclass(frozen=True)

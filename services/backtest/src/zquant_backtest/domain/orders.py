@@ -28,6 +28,10 @@ class Reason(IntEnum):
     INSUFFICIENT_CASH = 6
     VOLUME_CAP = 7
     NO_POSITION = 8
+    NOT_IN_UNIVERSE = 9
+    """A buy of a code outside the day's universe, refused when it was placed (recorded on the decision day)."""
+    NO_PRICE = 10
+    """A value, percent or weight order on a code with no close yet to turn it into shares (decision day)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,9 +77,9 @@ class Refusals:
 
 
 @dataclass(frozen=True, eq=False)
-class DayFills:
-    """Fills of one day: ``qty`` signed (buys positive), prices after slippage, costs per order in CNY and the
-    signed cash flow per code (sale proceeds net of costs, buys negative with their costs)."""
+class FillColumns:
+    """What every fill records: ``qty`` signed (buys positive), the price paid or received (slippage included),
+    the fill day's open / close / VWAP before slippage, and the costs and slippage in CNY."""
 
     qty: IntArray
     price: FloatArray
@@ -84,9 +88,16 @@ class DayFills:
     stamp_duty: FloatArray
     transfer_fee: FloatArray
     slippage: FloatArray
-    cash_flow: FloatArray
-    refusals: Refusals
 
     @property
     def costs(self) -> FloatArray:
         return self.commission + self.stamp_duty + self.transfer_fee
+
+
+@dataclass(frozen=True, eq=False)
+class DayFills(FillColumns):
+    """Fills of one day, one slot per code, with the signed cash flow per code (sale proceeds net of costs, buys
+    negative with their costs)."""
+
+    cash_flow: FloatArray
+    refusals: Refusals
