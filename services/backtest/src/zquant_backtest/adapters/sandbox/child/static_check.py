@@ -21,11 +21,12 @@ ENTRY_POINTS = ("initialize", "handle_bar")
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding, 1-based line and 0-based column as Python reports them."""
+    """One finding, 1-based line and 0-based column as Python reports them (0, 0 for a param)."""
 
     line: int
     column: int
     message: str
+    field: str = ""
 
 
 def check_source(code: str) -> list[Problem]:
