@@ -22,13 +22,13 @@ ORDER_KINDS = ("shares", "value", "target_shares", "target_percent")
 
 def encode_down(header: dict[str, Any], payload: bytes = b"") -> bytes:
     """One parent -> child frame."""
-    head = msgpack.packb(header, use_bin_type=True)
+    head = bytes(msgpack.packb(header, use_bin_type=True))
     return DOWN_PREFIX.pack(len(head), len(payload)) + head + payload
 
 
 def encode_up(message: dict[str, Any]) -> bytes:
     """One child -> parent frame; the child truncates nothing, the parent enforces the cap."""
-    body = msgpack.packb(message, use_bin_type=True)
+    body = bytes(msgpack.packb(message, use_bin_type=True))
     return UP_PREFIX.pack(len(body)) + body
 
 

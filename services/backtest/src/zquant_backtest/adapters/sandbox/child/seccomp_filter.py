@@ -11,9 +11,16 @@ import ctypes.util
 import errno
 import os
 
-# pyseccomp resolves its libraries at import through find_library, which forks ldconfig: not possible
-# under RLIMIT_NPROC=0, so name them directly.
-ctypes.util.find_library = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}.get
+_SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}
+
+
+def _soname(name: str) -> str | None:
+    """pyseccomp resolves its libraries at import through find_library, which forks ldconfig: not
+    possible under RLIMIT_NPROC=0, so the sonames are named directly."""
+    return _SONAMES.get(name)
+
+
+ctypes.util.find_library = _soname
 
 import pyseccomp as seccomp  # noqa: E402
 
