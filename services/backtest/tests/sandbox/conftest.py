@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from zquant_backtest.adapters.sandbox.strategy import SandboxLimits, SandboxStra
 CODES = ["000001.SZ", "600000.SH", "300750.SZ"]
 FIELDS = ["open", "high", "low", "close", "volume", "amount"]
 # The escape suite turns the AST check off: what is tested is the OS layers, not the friendly check.
-FAST = SandboxLimits(memory_bytes=1 << 30, cpu_seconds=20, start_deadline_s=30.0, day_deadline_s=1.5,
+FAST = SandboxLimits(memory_bytes=1 << 30, cpu_seconds=20, start_deadline_s=30.0, day_deadline_s=3.0,
                      total_deadline_s=40.0, static_check=False)
 
 Runner = Callable[..., Awaitable[list[list[SandboxOrder]]]]
@@ -43,6 +44,23 @@ async def failure_of(code: str, **kwargs: Any) -> str:
     with pytest.raises(SandboxRunFailed) as caught:
         await run_strategy(code, **kwargs)
     return caught.value.reason
+
+
+async def mismatches(cases: dict[str, tuple[str, str]], concurrency: int = 4) -> dict[str, str]:
+    """Run every (code, expected fragment of the reason) case, a few children at a time; return the
+    cases whose run did not fail with the expected reason (name -> what happened)."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(code: str, expected: str) -> str | None:
+        async with gate:
+            try:
+                await run_strategy(code)
+            except SandboxRunFailed as failed:
+                return None if expected in failed.reason else failed.reason
+            return "the run succeeded"
+
+    outcomes = await asyncio.gather(*(one(code, expected) for code, expected in cases.values()))
+    return {name: what for name, what in zip(cases, outcomes, strict=True) if what is not None}
 
 
 @pytest.fixture

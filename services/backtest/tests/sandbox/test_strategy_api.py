@@ -45,10 +45,12 @@ async def test_history_never_serves_an_unseen_day() -> None:
     assert [d[5].amount for d in days] == [2.0, 102.0]  # the max seen so far is today's last code
 
 
-async def test_positions_map_codes_to_shares() -> None:
+async def test_positions_and_total_value() -> None:
     code = ("def handle_bar(context, bars):\n"
-            "    order_shares(context.universe[0], len(context.portfolio.positions))\n")
-    assert (await run_strategy(code, days=1))[0][0].amount == 0.0
+            "    order_shares(context.universe[0], len(context.portfolio.positions))\n"
+            "    order_value(context.universe[0], context.portfolio.total_value)\n")
+    orders = (await run_strategy(code, days=1))[0]
+    assert [o.amount for o in orders] == [0.0, 1_000_000.0]
 
 
 async def test_unknown_code_fails_with_the_user_line() -> None:

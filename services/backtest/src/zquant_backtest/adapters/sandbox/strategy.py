@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -108,9 +108,8 @@ class SandboxStrategy:
             await self._fail(f"invalid reply from sandbox: {exc}")
         except SandboxRunFailed as exc:
             await self._fail(exc.reason)
-        raise AssertionError("unreachable")
 
-    async def _fail(self, reason: str) -> None:
+    async def _fail(self, reason: str) -> NoReturn:
         await self.close()
         raise SandboxRunFailed(reason)
 

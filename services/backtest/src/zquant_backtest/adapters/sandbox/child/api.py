@@ -21,7 +21,12 @@ class Portfolio:
         self._codes = codes
         self.cash = 0.0
         self.shares = np.zeros(len(codes))
-        self.total_value = 0.0
+        self.prices = np.zeros(len(codes))
+
+    @property
+    def total_value(self) -> float:
+        """Cash plus shares at the day's close (a missing close counts as 0); computed on demand."""
+        return self.cash + float(np.nansum(self.prices * self.shares))
 
     @property
     def positions(self) -> dict[str, float]:
@@ -78,9 +83,7 @@ class Runtime:
         self.dates.append(date)
         self.orders = []
         folio = self.context.portfolio
-        folio.cash, folio.shares = cash, shares
-        prices = np.nan_to_num(bars[:, self.close_col])
-        folio.total_value = cash + float(prices @ shares)
+        folio.cash, folio.shares, folio.prices = cash, shares, bars[:, self.close_col]
         self.context.current_dt = date
         return Bars(self.index, self.fields, bars)
 

@@ -46,7 +46,7 @@ def decode_map(body: bytes, max_len: int) -> dict[str, Any]:
     return value
 
 
-def read_exact(stream: io.RawIOBase, size: int) -> bytes:
+def read_exact(stream: io.RawIOBase, size: int) -> bytearray:
     """Blocking exact read for the child side; EOFError when the parent went away."""
     buf = bytearray(size)
     view = memoryview(buf)
@@ -56,4 +56,4 @@ def read_exact(stream: io.RawIOBase, size: int) -> bytes:
         if not n:
             raise EOFError("pipe closed")
         got += n
-    return bytes(buf)
+    return buf

@@ -78,10 +78,10 @@ class Child:
         os.close(devnull)
         sys.stdout = sys.stderr = CappedSink()
 
-    def receive(self) -> tuple[dict[str, Any], bytes]:
+    def receive(self) -> tuple[dict[str, Any], bytearray]:
         head_len, payload_len = DOWN_PREFIX.unpack(read_exact(self.inbound, DOWN_PREFIX.size))
-        header = decode_map(read_exact(self.inbound, head_len), MAX_HEADER_BYTES)
-        return header, read_exact(self.inbound, payload_len) if payload_len else b""
+        header = decode_map(bytes(read_exact(self.inbound, head_len)), MAX_HEADER_BYTES)
+        return header, read_exact(self.inbound, payload_len) if payload_len else bytearray()
 
     def send(self, message: dict[str, Any]) -> None:
         self.outbound.write(encode_up(message))
