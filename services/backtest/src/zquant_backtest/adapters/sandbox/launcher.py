@@ -82,7 +82,10 @@ def _sandbox_ids() -> tuple[int, int] | None:
     """(uid, gid) to drop to, or None when the service is already unprivileged (the pod is the boundary)."""
     if os.geteuid() != 0:
         return None
-    entry = pwd.getpwnam(SANDBOX_USER)  # KeyError: run `make sandbox-prereqs`
+    try:
+        entry = pwd.getpwnam(SANDBOX_USER)
+    except KeyError:
+        raise RuntimeError(f"no '{SANDBOX_USER}' user to run strategies as: run `make sandbox-prereqs`") from None
     return entry.pw_uid, entry.pw_gid
 
 
