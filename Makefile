@@ -7,7 +7,7 @@ PY := .venv/bin/python
 PROTO_OUT := libs/proto/src
 PROTO_FILES := $(shell find proto -name '*.proto')
 
-.PHONY: help install proto lint test bench demo up up-dist services clean
+.PHONY: help install sandbox-prereqs proto lint test bench demo up up-dist services clean
 
 help:
 	@echo "make demo      run the main flow on the embedded (all-in-one, SQLite) default"
@@ -22,7 +22,20 @@ help:
 	$(UV) sync --frozen
 	touch $@
 
-install: .venv/.synced proto
+install: .venv/.synced proto sandbox-prereqs
+
+# Backtest sandbox OS layers: bubblewrap, libseccomp (used through PyPI pyseccomp) and a dedicated
+# unprivileged uid. Root only: a non-root service is already unprivileged (the pod is the boundary).
+# A no-op once done.
+sandbox-prereqs:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  if ! command -v bwrap >/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/libseccomp.so.2 ]; then \
+	    (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2 >/dev/null) \
+	      || echo "sandbox-prereqs: apt failed, the sandbox runs without the missing layers" >&2; \
+	  fi; \
+	  id -u zquant-sandbox >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin zquant-sandbox; \
+	fi
 
 proto: .venv/.synced $(PROTO_OUT)/.generated
 
