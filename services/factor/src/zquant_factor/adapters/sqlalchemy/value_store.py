@@ -37,15 +37,18 @@ def _checked_panel(
     return days, panel
 
 
-def _panel_of(frame: pd.DataFrame, series: list[str]) -> tuple[np.ndarray, np.ndarray]:
+StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(series code per row, datetime64[D] date per row, float64 value per row) of a read, in any order."""
+
+
+def _panel_of(rows: StoredRows, series: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(dates, values dates × series) from stored rows, NaN where a series has no row on a date."""
-    if frame.empty:
+    codes, days, values = rows
+    if days.size == 0:
         return np.array([], dtype="datetime64[D]"), np.empty((0, len(series)))
-    days = frame["trade_date"].to_numpy().astype("datetime64[D]")
     dates = np.unique(days)
     panel = np.full((dates.size, len(series)), np.nan)
-    columns = pd.Index(series).get_indexer(frame["ts_code"])
-    panel[np.searchsorted(dates, days), columns] = frame["value"].to_numpy(dtype=np.float64)
+    panel[np.searchsorted(dates, days), pd.Index(series).get_indexer(codes)] = values
     return dates, panel
 
 
@@ -59,7 +62,7 @@ class _BlockValueStore(FactorValueStore):
     async def _write_rows(self, frame: pd.DataFrame) -> WriteCounts: ...
 
     @abstractmethod
-    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> pd.DataFrame: ...
+    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows: ...
 
     async def write(
         self, factor_id: str, column: str, codes: Sequence[str], dates: np.ndarray, values: np.ndarray
@@ -119,8 +122,16 @@ class PostgresFactorValueStore(_BlockValueStore):
     async def _write_rows(self, frame: pd.DataFrame) -> WriteCounts:
         return await self._writer.write(DATASET, frame)
 
-    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
-        return await self._reader.read_frame(DATASET, series, start, end)
+    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows:
+        """From the blocks of years packed since their last write, from the rows of the others."""
+        parts = await self._reader.read_runs(DATASET, series, start, end, ["value"])
+        if not parts:
+            return np.array([], dtype=object), np.array([], dtype="datetime64[D]"), np.array([])
+        return (
+            np.concatenate([np.repeat(np.array(part.codes, dtype=object), part.lengths) for part in parts]),
+            np.concatenate([part.days for part in parts]).astype("datetime64[D]"),
+            np.concatenate([part.values[0] for part in parts]).astype(np.float64),
+        )
 
     async def refresh_blocks(self) -> int:
         """Packs the years written since the last refresh into blocks; reads are correct either way."""
@@ -135,8 +146,13 @@ class SqliteFactorValueStore(_BlockValueStore):
     async def _write_rows(self, frame: pd.DataFrame) -> WriteCounts:
         return await self._rows.write(DATASET, frame)
 
-    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> pd.DataFrame:
-        return await self._rows.read_frame(DATASET, series, start, end)
+    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows:
+        frame = await self._rows.read_frame(DATASET, series, start, end)
+        return (
+            frame["ts_code"].to_numpy(dtype=object),
+            frame["trade_date"].to_numpy().astype("datetime64[D]"),
+            frame["value"].to_numpy(dtype=np.float64),
+        )
 
     async def refresh_blocks(self) -> int:
         """SQLite keeps no blocks."""
