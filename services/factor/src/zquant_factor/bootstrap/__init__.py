@@ -7,6 +7,7 @@ cases and servicers in `bootstrap/<area>.py`. `AREAS` lists them in wiring order
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -81,6 +82,7 @@ class FactorApp(ServiceApp):
         self.grpc_services = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._running = contextlib.AsyncExitStack()
         for wire in AREAS if areas is None else areas:
             wire(self)
 
@@ -91,17 +93,21 @@ class FactorApp(ServiceApp):
         self._on_stop.append(hook)
 
     async def start(self) -> None:
+        """Identity auth, then the areas' hooks, then the relay; `stop` undoes whatever of it ran, in reverse."""
         await self.identity_auth.start(self.bus)
+        self._running.push_async_callback(self.identity_auth.stop)
+        for stop in self._on_stop:
+            self._running.push_async_callback(stop)
         for hook in self._on_start:
             await hook()
         self.relay.start()
+        self._running.push_async_callback(self.relay.stop)
 
     async def stop(self) -> None:
-        for hook in reversed(self._on_stop):
-            await hook()
-        await self.relay.stop()
-        await self.identity_auth.stop()
-        await self.engine.dispose()
+        try:
+            await self._running.aclose()
+        finally:
+            await self.engine.dispose()
 
 
 async def bootstrap(settings: Settings, bus: EventBus) -> FactorApp:
