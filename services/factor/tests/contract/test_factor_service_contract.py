@@ -6,7 +6,10 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from zquant.factor.v1 import events_pb2
 from zquant.factor.v1 import factor_pb2 as pb
+from zquant_factor.application.definition_events import DEFINITION_CREATED, DEFINITION_DELETED
+from zquant_kit.events.model import Event
 from zquant_kit.testing import ErrorDetails, expect_error, walk_pages
 
 pytestmark = pytest.mark.contract
@@ -211,3 +214,23 @@ async def test_calculators_list_their_param_schemas(factor):
     assert specs["n"].type == "int" and specs["n"].default_value.int_value == 20
     assert specs["width"].default_value.double_value == 2.0 and specs["width"].maximum == 10.0
     assert not specs["sample_std"].HasField("minimum")
+
+
+async def test_definition_changes_leave_through_the_outbox(factor, eventually):
+    seen: list[tuple[str, str]] = []
+
+    async def capture(event: Event) -> None:
+        seen.append((event.type, event.decode(events_pb2.FactorDefinitionChangedEvent).factor_name))
+
+    await factor.client.stack.bus.subscribe("test-capture", "factor.definition.>", capture)
+    _, alice = await factor.user("alice")
+    made = (await factor.factors.CreateFactorDefinition(builtin("evt", "evt"), metadata=alice)).definition
+    await factor.factors.DeleteFactorDefinition(
+        pb.DeleteFactorDefinitionRequest(factor_id=made.id), metadata=alice
+    )
+
+    async def both_published() -> bool:
+        return len(seen) == 2
+
+    assert await eventually(both_published, timeout=5.0), seen
+    assert seen == [(DEFINITION_CREATED, "evt"), (DEFINITION_DELETED, "evt")]
