@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from zquant_factor.adapters.sqlalchemy.tables import indicator_state
+from zquant_factor.adapters.sqlalchemy.tables import SCHEMA, indicator_state
 from zquant_factor.adapters.sqlalchemy.value_tables import (
     VALUE_BLOCKS,
     factor_values,
@@ -39,10 +39,27 @@ async def delete_factor_values(bind: Bind, factor_id: str) -> None:
     await bind.execute(delete(indicator_state).where(indicator_state.c.factor_id == factor_id))
 
 
-async def record_series(
-    bind: AsyncConnection, factor_id: str, column: str, codes: Sequence[str], last_date: dt.date
-) -> None:
-    """Each code's series now reaches at least `last_date`; a write of older dates never moves it back."""
+@dataclass(frozen=True)
+class SeriesWritten:
+    """A write's entry in `value_series`: each code's series now reaches at least `last_date`."""
+
+    factor_id: str
+    column: str
+    codes: list[str]
+    last_date: dt.date
+
+
+RECORD_SERIES_PG = (
+    f"INSERT INTO {SCHEMA}.{value_series.name} AS stored (factor_id, column_name, ts_code, last_date) "
+    "SELECT %s, %s, code, %s FROM unnest(%s::text[]) AS code "
+    "ON CONFLICT (factor_id, column_name, ts_code) DO UPDATE SET last_date = excluded.last_date "
+    "WHERE excluded.last_date > stored.last_date"
+)
+"""`record_series` in one statement on a psycopg connection (the PostgreSQL writer's transaction)."""
+
+
+async def record_series(bind: AsyncConnection, series: SeriesWritten) -> None:
+    """A write of older dates never moves a series' last date back."""
     statement = upsert(
         dialect_name(bind.engine),
         value_series,
@@ -51,8 +68,13 @@ async def record_series(
         where=lambda new: new.last_date > value_series.c.last_date,
     )
     rows = [
-        {"factor_id": factor_id, "column_name": column, "ts_code": code, "last_date": last_date}
-        for code in codes
+        {
+            "factor_id": series.factor_id,
+            "column_name": series.column,
+            "ts_code": code,
+            "last_date": series.last_date,
+        }
+        for code in series.codes
     ]
     await bind.execute(statement, rows)
 

@@ -13,10 +13,16 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from zquant_factor.adapters.sqlalchemy.value_rows import delete_factor_values, record_series
+from zquant_factor.adapters.sqlalchemy.value_rows import (
+    RECORD_SERIES_PG,
+    SeriesWritten,
+    delete_factor_values,
+    record_series,
+)
 from zquant_factor.adapters.sqlalchemy.value_tables import DATASET, VALUE_BLOCKS, series_code, value_series
 from zquant_factor.application.value_ports import FactorValueStore
 from zquant_kit.persistence.blocks.counts import WriteCounts
+from zquant_kit.persistence.blocks.pg_connection import pg_connection
 from zquant_kit.persistence.blocks.postgres_reads import PostgresBlockReader
 from zquant_kit.persistence.blocks.postgres_writes import PostgresBlockWriter
 from zquant_kit.persistence.blocks.sqlite_rows import SqliteRowStore
@@ -59,7 +65,8 @@ class _BlockValueStore(FactorValueStore):
         self._engine = engine
 
     @abstractmethod
-    async def _write_rows(self, frame: pd.DataFrame) -> WriteCounts: ...
+    async def _write_rows(self, frame: pd.DataFrame, series: SeriesWritten) -> WriteCounts:
+        """The rows, and `series` recorded in `value_series`."""
 
     @abstractmethod
     async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows: ...
@@ -78,11 +85,7 @@ class _BlockValueStore(FactorValueStore):
                 "value": panel.ravel(),
             }
         )
-        counts = await self._write_rows(frame)
-        # After the rows: a failure here leaves the list behind the values (an incremental run then
-        # recomputes a little more), never ahead of them.
-        async with self._engine.begin() as connection:
-            await record_series(connection, factor_id, column, list(codes), days[-1].item())
+        counts = await self._write_rows(frame, SeriesWritten(factor_id, column, list(codes), days[-1].item()))
         return counts.total
 
     async def read(
@@ -117,10 +120,17 @@ class PostgresFactorValueStore(_BlockValueStore):
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
         self._writer = PostgresBlockWriter(engine, VALUE_BLOCKS)
+        """Refreshes only; writes take a writer on their own connection."""
         self._reader = PostgresBlockReader(engine, VALUE_BLOCKS)
 
-    async def _write_rows(self, frame: pd.DataFrame) -> WriteCounts:
-        return await self._writer.write(DATASET, frame)
+    async def _write_rows(self, frame: pd.DataFrame, series: SeriesWritten) -> WriteCounts:
+        """One transaction: the kit's writer joins it as a savepoint, so the rows and the list commit together."""
+        async with pg_connection(self._engine) as connection, connection.transaction():
+            counts = await PostgresBlockWriter(connection, VALUE_BLOCKS).write(DATASET, frame)
+            await connection.execute(
+                RECORD_SERIES_PG, (series.factor_id, series.column, series.last_date, series.codes)
+            )
+        return counts
 
     async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows:
         """From the blocks of years packed since their last write, from the rows of the others."""
@@ -143,8 +153,13 @@ class SqliteFactorValueStore(_BlockValueStore):
         super().__init__(engine)
         self._rows = SqliteRowStore(engine, VALUE_BLOCKS)
 
-    async def _write_rows(self, frame: pd.DataFrame) -> WriteCounts:
-        return await self._rows.write(DATASET, frame)
+    async def _write_rows(self, frame: pd.DataFrame, series: SeriesWritten) -> WriteCounts:
+        """The kit's SQLite writer commits on its own; the list follows it, so a failure in between leaves
+        the list behind the rows (an incremental run recomputes a little more), never ahead of them."""
+        counts = await self._rows.write(DATASET, frame)
+        async with self._engine.begin() as connection:
+            await record_series(connection, series)
+        return counts
 
     async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows:
         frame = await self._rows.read_frame(DATASET, series, start, end)
