@@ -1,0 +1,108 @@
+"""Deleting a user in identity removes their private factors (with values) in the factor service, through
+identity's outbox and real NATS JetStream, once: a replay of the very event identity stored is a no-op."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import MetaData, func, select
+
+from zquant.factor.v1 import factor_pb2 as pb
+from zquant.factor.v1 import factor_pb2_grpc
+from zquant.identity.v1 import user_pb2, user_pb2_grpc
+from zquant_factor.adapters.sqlalchemy import tables
+from zquant_factor.application.definitions import USER_CLEANUP_CONSUMER, USER_DELETED
+from zquant_kit.events.model import Event
+from zquant_kit.persistence.outbox import outbox_table
+from zquant_kit.settings import Settings
+from zquant_kit.testing import (
+    ADMIN_PASSWORD,
+    admin_metadata,
+    create_user,
+    eventually,
+    nats_settings,
+    running_stack,
+    services,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def definition(name: str, visibility: int) -> pb.CreateFactorDefinitionRequest:
+    return pb.CreateFactorDefinitionRequest(
+        factor_name=name, cn_name=name, en_name=name, column_name=name, description="",
+        kind=pb.FACTOR_KIND_BUILTIN_INDICATOR, visibility=visibility,
+    )  # fmt: skip
+
+
+async def owned_by(app, user_id: str) -> int:
+    async with app.engine.connect() as connection:
+        query = (
+            select(func.count())
+            .select_from(tables.definitions)
+            .where(tables.definitions.c.owner_id == user_id)
+        )
+        return int(await connection.scalar(query))
+
+
+async def test_user_deleted_crosses_nats_jetstream_once(pg_database, nats_namespace):
+    settings = Settings(
+        {
+            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_FACTOR_DATABASE_URL": pg_database,
+            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+            **nats_settings(nats_namespace),
+        }
+    )
+    async with running_stack(services("identity", "factor"), settings) as client:
+        app = client.app("factor")
+        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
+        admin = await admin_metadata(client.channel("identity"))
+        created, nadia = await create_user(
+            client.channel("identity"), "nadia", password="Nadia-pass-1", admin=admin
+        )
+        factors = factor_pb2_grpc.FactorServiceStub(client.channel("factor"))
+        private = (
+            await factors.CreateFactorDefinition(definition("mine", pb.VISIBILITY_PRIVATE), metadata=nadia)
+        ).definition
+        await factors.CreateFactorDefinition(definition("ours", pb.VISIBILITY_SHARED), metadata=nadia)
+        days = np.array(["2024-01-02"], dtype="datetime64[D]")
+        await app.values.write(private.id, "mine", ["600000.SH"], days, np.ones((1, 1)))
+
+        users = user_pb2_grpc.UserServiceStub(client.channel("identity"))
+        await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.id), metadata=admin)
+
+        async def private_gone() -> bool:
+            return await owned_by(app, created.id) == 1
+
+        assert await eventually(private_gone, timeout=5.0), "the event did not arrive over NATS within 5 s"
+        assert await app.values.last_date(private.id, "mine") is None
+        async with app.engine.connect() as connection:
+            processed = (
+                (
+                    await connection.execute(
+                        select(tables.processed_messages.c.event_id).where(
+                            tables.processed_messages.c.consumer == USER_CLEANUP_CONSUMER
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            identity_outbox = outbox_table(MetaData(schema="identity"))
+            row = (
+                await connection.execute(
+                    select(identity_outbox).where(identity_outbox.c.event_id == processed[0])
+                )
+            ).one()
+        assert row.event_type == USER_DELETED and len(processed) == 1
+        replayed = Event(
+            id=row.event_id,
+            type=row.event_type,
+            payload=row.payload,
+            occurred_at=row.created_at,
+            headers=row.headers,
+        )
+        await app.definitions.on_user_deleted(replayed)
+        assert await owned_by(app, created.id) == 1, "the shared factor stays, attributed to a deleted user"
