@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from zquant_factor.application.value_ports import FactorValueStore
 from zquant_factor.domain.definitions.params import ParamSpec
 from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
@@ -61,12 +62,6 @@ class ConfigRepository(Protocol):
         ...
 
     async def delete(self, factor_id: str) -> None: ...
-
-
-class FactorValueStore(Protocol):
-    """The calculated values (packed blocks); only what the definition use cases need of it."""
-
-    async def delete_factor(self, factor_id: str) -> None: ...
 
 
 class CalculatorRegistry(Protocol):
