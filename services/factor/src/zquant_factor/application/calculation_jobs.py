@@ -27,13 +27,14 @@ from zquant_factor.application.definition_ports import Clock, UnitOfWorkFactory
 from zquant_factor.application.market_ports import Credentials, MarketDataReader
 from zquant_factor.application.model_resolution import ModelResolution
 from zquant_factor.domain.definitions.fields import check_ts_code
-from zquant_kit.errors import InvalidArgument, NotFound
+from zquant_kit.errors import InvalidArgument, ZqError
 from zquant_kit.jobs import Job, JobFailed, JobQueue, JobState, ProgressReporter
 from zquant_kit.principal import Principal
 
 JOB_KIND = "factor_calculation"
 CALCULATE_PERMISSION = "factor:calculate"
 MAX_FACTORS = 64
+SYSTEM_OWNER = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +100,33 @@ class CalculationJobs:
         async with self._definitions() as defs:
             for factor_id in factor_ids:
                 names.append((await visible_definition(defs, actor, factor_id)).factor_name)
+        return await self._queued(
+            actor.user_id, request.mode, (factor_ids, codes, start, end), names, credentials
+        )
+
+    async def submit_for_system(self, request: CalculationRequest) -> CalculationRecord:
+        """A job the service itself starts (auto-update of stale factors), owned by SYSTEM_OWNER and run
+        with the service credential (`Credentials("")`)."""
+        factor_ids, codes, start, end = _checked(request)
+        async with self._definitions() as defs:
+            found = [await defs.definitions.get(factor_id) for factor_id in factor_ids]
+        names = [definition.factor_name for definition in found if definition is not None]
+        return await self._queued(
+            SYSTEM_OWNER, request.mode, (factor_ids, codes, start, end), names, Credentials("")
+        )
+
+    async def _queued(
+        self,
+        owner_id: str,
+        mode: RunMode,
+        checked: tuple[tuple[str, ...], tuple[str, ...], dt.date, dt.date],
+        names: Sequence[str],
+        credentials: Credentials,
+    ) -> CalculationRecord:
+        factor_ids, codes, start, end = checked
         record = CalculationRecord(
-            id=self._new_id(), owner_id=actor.user_id, factor_ids=factor_ids, codes=codes, start=start,
-            end=end, mode=request.mode, created_at=self._clock.now(), factor_names=tuple(names),
+            id=self._new_id(), owner_id=owner_id, factor_ids=factor_ids, codes=codes, start=start,
+            end=end, mode=mode, created_at=self._clock.now(), factor_names=tuple(names),
         )  # fmt: skip
         async with self._uow() as uow:
             await uow.calculations.add(record)
@@ -119,11 +144,12 @@ class CalculationJobs:
         try:
             written = await self._run(record, Credentials(payload.bearer_token), progress)
         except Exception as exc:
-            final = job.last_attempt or isinstance(exc, JobFailed | NotFound)
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            await self._update(record.id, JobState.FAILED if final else JobState.QUEUED, error=str(reason))
+            # A refusal (bad mapping, missing factor, marketdata saying no) will not change on a retry.
+            final = job.last_attempt or isinstance(exc, JobFailed | ZqError)
+            reason = exc.reason if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
+            await self._update(record.id, JobState.FAILED if final else JobState.QUEUED, error=reason)
             if final:
-                raise JobFailed(str(reason)) from exc
+                raise JobFailed(reason) from exc
             raise
         await self._finish(record.id, written)
 

@@ -25,7 +25,10 @@ class Adjust(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """The user's bearer token, forwarded as is; never logged, never stored in a record."""
+    """The user's bearer token, forwarded as is; never logged, never stored in a record. Empty: the service
+    credential (`x-zq-service-token`), for jobs the service starts itself; marketdata's reads require
+    `data:read`, which the service principal does not hold today, so those jobs fail PERMISSION_DENIED until
+    marketdata grants service principals its read RPCs."""
 
     bearer: str
 
