@@ -6,14 +6,14 @@ Codes reach models through `ModelResolution.plan` only, the one rule of every ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from zquant_factor.application.market_ports import PANEL_FIELDS
 from zquant_factor.application.model_resolution import ModelResolution
 from zquant_factor.domain.definitions.records import FactorDefinition, FactorKind, FactorModel
 from zquant_factor.domain.expressions.expression import CheckedExpression
-from zquant_factor.domain.indicators.registry import calculator
+from zquant_factor.domain.indicators.registry import Calculator, calculator
 from zquant_kit.jobs import JobFailed
 
 RECURSIVE_WARMUP = 250
@@ -43,14 +43,20 @@ def _served(factor: str, inputs: Sequence[str]) -> tuple[str, ...]:
     return tuple(inputs)
 
 
+def calculator_warmup(calc: Calculator, params: Mapping[str, object]) -> int:
+    """Trading days read before the first computed day: recursions long enough to forget their seed,
+    windows twice their length (stored and on-the-fly values therefore agree)."""
+    periods = [int(v) for v in params.values() if isinstance(v, int) and not isinstance(v, bool)]
+    longest = max(periods, default=1)
+    if calc.resumable:
+        return max(RECURSIVE_WARMUP, RECURSIVE_WARMUP_PER_PERIOD * longest)
+    return 2 * longest + 10
+
+
 def model_unit(definition: FactorDefinition, model: FactorModel, codes: tuple[str, ...]) -> Unit:
     calc = calculator(model.model_code)
     params = dict(calc.validate(model.params))
-    periods = [int(v) for v in params.values() if isinstance(v, int) and not isinstance(v, bool)]
-    longest = max(periods, default=1)
-    warmup = (
-        max(RECURSIVE_WARMUP, RECURSIVE_WARMUP_PER_PERIOD * longest) if calc.resumable else 2 * longest + 10
-    )
+    warmup = calculator_warmup(calc, params)
     return Unit(
         state_key=model.id,
         codes=codes,

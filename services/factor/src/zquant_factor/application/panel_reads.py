@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_factor.application.calculation_compute import run_calculator
-from zquant_factor.application.calculation_plan import value_columns
+from zquant_factor.application.calculation_plan import calculator_warmup, value_columns
 from zquant_factor.application.calculation_ports import ComputePool
 from zquant_factor.application.definition_access import READ_PERMISSION, visible_definition
 from zquant_factor.application.definition_ports import UnitOfWorkFactory
@@ -27,7 +27,6 @@ from zquant_factor.domain.indicators.registry import Calculator, calculator
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.principal import Principal
 
-ON_THE_FLY_WARMUP = 250
 MAX_ON_THE_FLY_CODES = 500
 
 
@@ -131,7 +130,8 @@ class PanelReads:
             }
             checked.append((calc, calc.validate(raw)))
         inputs = sorted({name for calc, _ in checked for name in calc.inputs})
-        origin = await warmup_start(self._market, start, ON_THE_FLY_WARMUP, credentials)
+        warmup = max(calculator_warmup(calc, params) for calc, params in checked)
+        origin = await warmup_start(self._market, start, warmup, credentials)
         source = Adjust.NONE if adjust is Adjust.NONE else Adjust.HFQ
         bars = await self._market.panel(chosen, origin, end, inputs, source, credentials)
         first = int(np.searchsorted(bars.dates, np.datetime64(start, "D")))
