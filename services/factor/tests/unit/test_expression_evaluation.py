@@ -105,8 +105,13 @@ def test_arithmetic_broadcasts_constants_and_division_by_zero_is_nan() -> None:
 
 
 def test_no_infinity_ever_comes_out() -> None:
-    for source in ["close / (close - 20)", "log(close - 10)", "close * 1e12 * 1e12 * 1e12 * 1e12 * 1e12 * 1e12 * 1e12",
-                   "1 / zscore(close)", "ts_corr(close, close, 2) / 0"]:
+    for source in [
+        "close / (close - 20)",
+        "log(close - 10)",
+        "close * 1e12 * 1e12 * 1e12 * 1e12 * 1e12 * 1e12 * 1e12",
+        "1 / zscore(close)",
+        "ts_corr(close, close, 2) / 0",
+    ]:
         assert not np.isinf(values(source)).any(), source
 
 
@@ -154,6 +159,8 @@ def test_integer_inputs_and_extra_fields_are_accepted() -> None:
         ({"close": CLOSE[0], "vol": VOL[0]}, "dates × stocks"),
     ],
 )
-def test_a_panel_that_does_not_fit_the_expression_is_a_caller_error(panel: dict[str, np.ndarray], words: str) -> None:
+def test_a_panel_that_does_not_fit_the_expression_is_a_caller_error(
+    panel: dict[str, np.ndarray], words: str
+) -> None:
     with pytest.raises(ValueError, match=re.escape(words)):
         CheckedExpression.parse("close + vol").evaluate(panel)

@@ -36,7 +36,9 @@ def test_the_issue_examples_parse_into_checked_trees() -> None:
         ("where(close > ref(close, 2), ma(vol, 3), -vol)", 2),
     ],
 )
-def test_lookback_adds_up_along_nested_windows_and_takes_the_max_across_branches(source: str, lookback: int) -> None:
+def test_lookback_adds_up_along_nested_windows_and_takes_the_max_across_branches(
+    source: str, lookback: int
+) -> None:
     assert CheckedExpression.parse(source).lookback == lookback
 
 
@@ -51,17 +53,31 @@ def test_only_an_ema_makes_an_expression_recursive() -> None:
 
 
 def test_canonical_text_ignores_spacing_brackets_int_vs_float_and_unary_plus() -> None:
-    variants = ["rank(close/ma(close,20))", "  rank( ( close ) / ma(close , 20) )", "rank(+close / ma(close, 20))",
-                "rank(close\n/\tma(close, 20))"]
+    variants = [
+        "rank(close/ma(close,20))",
+        "  rank( ( close ) / ma(close , 20) )",
+        "rank(+close / ma(close, 20))",
+        "rank(close\n/\tma(close, 20))",
+    ]
     canon = {CheckedExpression.parse(source).canonical for source in variants}
     assert canon == {"rank((close/ma(close,20)))"}
     assert CheckedExpression.parse("close * 2").canonical == CheckedExpression.parse("close*2.0").canonical
-    assert CheckedExpression.parse("close * 2").fingerprint == CheckedExpression.parse("(close)*(2.0)").fingerprint
+    assert (
+        CheckedExpression.parse("close * 2").fingerprint
+        == CheckedExpression.parse("(close)*(2.0)").fingerprint
+    )
 
 
 def test_canonical_text_keeps_meaning_apart_and_parses_back_to_itself() -> None:
-    sources = ["close - open - vol", "close - (open - vol)", "-close * 2", "-(close * 2)", "close / -1",
-               "where(close >= open, 1, -1) + abs(log(vol))", "ts_rank(ref(close, 2), 5) != sign(delta(close, 1))"]
+    sources = [
+        "close - open - vol",
+        "close - (open - vol)",
+        "-close * 2",
+        "-(close * 2)",
+        "close / -1",
+        "where(close >= open, 1, -1) + abs(log(vol))",
+        "ts_rank(ref(close, 2), 5) != sign(delta(close, 1))",
+    ]
     exprs = [CheckedExpression.parse(source) for source in sources]
     assert len({expr.canonical for expr in exprs}) == len(sources)
     for expr in exprs:
@@ -71,7 +87,9 @@ def test_canonical_text_keeps_meaning_apart_and_parses_back_to_itself() -> None:
 
 
 def test_minus_constant_is_a_negate_around_a_positive_constant() -> None:
-    assert CheckedExpression.parse("close * -1.5").root == Binary("*", FieldRef("close"), Negate(Constant(1.5)))
+    assert CheckedExpression.parse("close * -1.5").root == Binary(
+        "*", FieldRef("close"), Negate(Constant(1.5))
+    )
 
 
 def test_every_registered_function_parses_with_its_usage() -> None:

@@ -98,7 +98,7 @@ def test_random_expressions_need_exactly_their_reported_warm_up() -> None:
         start = 79 - expr.lookback - 5  # the last 6 values, from exactly the warm-up before them
         tail = expr.evaluate({name: values[start:] for name, values in data.items()})
         np.testing.assert_allclose(tail[-6:], full[-6:], rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=source)
-        shorter = expr.evaluate({name: values[start + 1:] for name, values in data.items()})
+        shorter = expr.evaluate({name: values[start + 1 :] for name, values in data.items()})
         if expr.lookback > 0:  # one bar less and the first value is still warming up: the warm-up is tight
             assert np.isnan(shorter[0]).all(), source
         checked += 1

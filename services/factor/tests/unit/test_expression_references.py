@@ -60,8 +60,12 @@ def evaluate(source: str, panel: dict[str, np.ndarray]) -> np.ndarray:
     return CheckedExpression.parse(source).evaluate(panel)
 
 
-@pytest.mark.parametrize(("source", "reference"), SERIES_REFERENCES, ids=[case[0] for case in SERIES_REFERENCES])
-def test_time_series_functions_equal_pandas_on_each_stocks_valid_bars(source: str, reference: Reference) -> None:
+@pytest.mark.parametrize(
+    ("source", "reference"), SERIES_REFERENCES, ids=[case[0] for case in SERIES_REFERENCES]
+)
+def test_time_series_functions_equal_pandas_on_each_stocks_valid_bars(
+    source: str, reference: Reference
+) -> None:
     panel = random_panel()
     np.testing.assert_allclose(
         evaluate(source, panel), per_stock(panel["close"], reference), rtol=1e-12, atol=1e-12, equal_nan=True
@@ -86,7 +90,9 @@ def two_pass_corr(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
         xs, ys = sliding_window_view(x[pair, j], n), sliding_window_view(y[pair, j], n)
         dx, dy = xs - xs.mean(axis=1, keepdims=True), ys - ys.mean(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[pair[n - 1:], j] = (dx * dy).sum(axis=1) / np.sqrt((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
+            out[pair[n - 1 :], j] = (dx * dy).sum(axis=1) / np.sqrt(
+                (dx * dx).sum(axis=1) * (dy * dy).sum(axis=1)
+            )
     return out
 
 
@@ -94,9 +100,12 @@ def two_pass_corr(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
 def test_ts_corr_equals_pandas_rolling_corr_over_the_days_both_are_valid(n: int) -> None:
     panel = random_panel()
     ours = evaluate(f"ts_corr(close, vol, {n})", panel)
-    np.testing.assert_allclose(ours, pandas_corr(panel["close"], panel["vol"], n), rtol=0, atol=1e-9, equal_nan=True)
-    np.testing.assert_allclose(ours, two_pass_corr(panel["close"], panel["vol"], n), rtol=0, atol=1e-13,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        ours, pandas_corr(panel["close"], panel["vol"], n), rtol=0, atol=1e-9, equal_nan=True
+    )
+    np.testing.assert_allclose(
+        ours, two_pass_corr(panel["close"], panel["vol"], n), rtol=0, atol=1e-13, equal_nan=True
+    )
 
 
 def test_cross_sectional_functions_equal_scipy_per_date() -> None:
@@ -116,7 +125,9 @@ def test_the_issue_example_equals_its_pandas_composition() -> None:
     panel = random_panel()
     ratio = panel["close"] / per_stock(panel["close"], lambda s: s.rolling(20).mean())
     expected = pd.DataFrame(ratio).rank(axis=1, pct=True).to_numpy()
-    np.testing.assert_allclose(evaluate("rank(close / ma(close, 20))", panel), expected, atol=1e-15, equal_nan=True)
+    np.testing.assert_allclose(
+        evaluate("rank(close / ma(close, 20))", panel), expected, atol=1e-15, equal_nan=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -141,13 +152,19 @@ def test_real_series_time_series_functions_equal_pandas(real_panel: dict[str, np
     for source, reference in SERIES_REFERENCES:
         tolerance = REAL_TOLERANCE.get(source, 1e-11)
         np.testing.assert_allclose(
-            evaluate(source, real_panel), per_stock(real_panel["close"], reference), rtol=0, atol=tolerance,
-            equal_nan=True, err_msg=source,
+            evaluate(source, real_panel),
+            per_stock(real_panel["close"], reference),
+            rtol=0,
+            atol=tolerance,
+            equal_nan=True,
+            err_msg=source,
         )
 
 
 @pytest.mark.parametrize("n", [3, 10, 60])
-def test_real_series_ts_corr_is_exact_and_within_pandas_rounding(real_panel: dict[str, np.ndarray], n: int) -> None:
+def test_real_series_ts_corr_is_exact_and_within_pandas_rounding(
+    real_panel: dict[str, np.ndarray], n: int
+) -> None:
     close, vol = real_panel["close"], real_panel["vol"]
     ours = evaluate(f"ts_corr(close, vol, {n})", real_panel)
     exact = two_pass_corr(close, vol, n)

@@ -14,8 +14,11 @@ pytestmark = pytest.mark.unit
 ADVERSARIAL = [
     # (source, words the message must contain, fragment quoted)
     ("close.__class__", "attribute access", "close.__class__"),
-    ("close.__class__.__bases__[0].__subclasses__()", "not a function name",
-     "close.__class__.__bases__[0].__subclasses__"),
+    (
+        "close.__class__.__bases__[0].__subclasses__()",
+        "not a function name",
+        "close.__class__.__bases__[0].__subclasses__",
+    ),
     ("close[0]", "subscript", "close[0]"),
     ("close[::-1]", "subscript", "close[::-1]"),
     ("(lambda: 1)()", "not a function name", "lambda: 1"),
@@ -66,14 +69,18 @@ ADVERSARIAL = [
 ]
 
 
-@pytest.mark.parametrize(("source", "words", "fragment"), ADVERSARIAL, ids=[case[0][:40] for case in ADVERSARIAL])
-def test_adversarial_input_is_refused_naming_the_offending_fragment(source: str, words: str, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "words", "fragment"), ADVERSARIAL, ids=[case[0][:40] for case in ADVERSARIAL]
+)
+def test_adversarial_input_is_refused_naming_the_offending_fragment(
+    source: str, words: str, fragment: str
+) -> None:
     with pytest.raises(ExpressionError) as caught:
         CheckedExpression.parse(source)
     error = caught.value
     assert words in error.description
     assert error.fragment == fragment
-    assert source[error.column:].startswith(fragment)
+    assert source[error.column :].startswith(fragment)
     assert f"{fragment} at column {error.column}" in error.description
 
 
@@ -148,7 +155,9 @@ def test_malformed_text_is_refused_as_a_syntax_or_character_error(source: str, w
 def test_ten_thousand_characters_are_refused_before_parsing() -> None:
     source = "+".join(["close"] * 1667)
     assert len(source) > 10_000 - 5
-    with pytest.raises(ExpressionError, match=f"too long: {len(source)} characters, at most {limits.MAX_LENGTH}"):
+    with pytest.raises(
+        ExpressionError, match=f"too long: {len(source)} characters, at most {limits.MAX_LENGTH}"
+    ):
         CheckedExpression.parse(source)
 
 

@@ -7,14 +7,16 @@ A bearer token goes as `authorization: Bearer …`; an empty one means the servi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import grpc
 import numpy as np
 
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
 from zquant_factor.application.market_ports import Adjust, BarPanel, Credentials, MarketDataReader
+from zquant_kit.errors import FailedPrecondition, PermissionDenied, Unauthenticated, ZqError
 from zquant_kit.grpc.client import bearer
 from zquant_kit.grpc.panel_codec import parse_days, read_panel
 from zquant_kit.service_credential import service_metadata
@@ -27,6 +29,30 @@ _ADJUST = {
 _PAGE = 1000
 MAX_CODES_PER_CALL = 10_000
 """GetPanel's bound on ts_codes; the calculation reads in smaller chunks anyway."""
+
+
+_REFUSALS: dict[grpc.StatusCode, Callable[[str], ZqError]] = {
+    grpc.StatusCode.NOT_FOUND: lambda text: FailedPrecondition(f"marketdata: {text}"),
+    grpc.StatusCode.INVALID_ARGUMENT: lambda text: FailedPrecondition(f"marketdata: {text}"),
+    grpc.StatusCode.FAILED_PRECONDITION: lambda text: FailedPrecondition(f"marketdata: {text}"),
+    grpc.StatusCode.PERMISSION_DENIED: lambda text: PermissionDenied(
+        f"marketdata: {text}", permission="data:read"
+    ),
+    grpc.StatusCode.UNAUTHENTICATED: lambda text: Unauthenticated(f"marketdata: {text}"),
+}
+
+
+@contextlib.contextmanager
+def _refusals_as_errors() -> Iterator[None]:
+    """marketdata's refusals as the kit's errors (the job fails at once, an RPC answers with the same code);
+    anything else (UNAVAILABLE, DEADLINE_EXCEEDED) stays an RpcError, which a job retries."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        refusal = _REFUSALS.get(error.code())
+        if refusal is None:
+            raise
+        raise refusal(error.details() or error.code().name) from None
 
 
 def _text(day: dt.date) -> str:
@@ -50,9 +76,10 @@ class GrpcMarketDataReader(MarketDataReader):
         request = market_data_pb2.GetTradeCalendarRequest(
             start_date=_text(start), end_date=_text(end), open_only=True
         )
-        response = await self._stub.GetTradeCalendar(
-            request, metadata=self._metadata(credentials), timeout=self._timeout
-        )
+        with _refusals_as_errors():
+            response = await self._stub.GetTradeCalendar(
+                request, metadata=self._metadata(credentials), timeout=self._timeout
+            )
         return np.sort(parse_days([day.cal_date for day in response.days if day.is_open]))
 
     async def panel(
@@ -74,7 +101,8 @@ class GrpcMarketDataReader(MarketDataReader):
             adjust=_ADJUST[adjust],
         )
         stream = self._stub.GetPanel(request, metadata=self._metadata(credentials), timeout=self._timeout)
-        got_codes, days, values = await read_panel(stream)
+        with _refusals_as_errors():
+            got_codes, days, values = await read_panel(stream)
         position = {code: i for i, code in enumerate(got_codes)}
         order = np.array([position.get(code, -1) for code in codes], dtype=np.int64)
         panels = {}

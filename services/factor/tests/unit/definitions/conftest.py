@@ -65,7 +65,9 @@ class FakeDefinitions:
                 return "column_name"
         return None
 
-    async def list_visible(self, user_id: str | None, after: str | None, limit: int) -> list[FactorDefinition]:
+    async def list_visible(
+        self, user_id: str | None, after: str | None, limit: int
+    ) -> list[FactorDefinition]:
         rows = sorted(self._s.definitions.values(), key=lambda d: d.factor_name)
         seen = [
             d
@@ -231,4 +233,6 @@ def alice() -> Principal:
 
 @pytest.fixture
 def admin() -> Principal:
-    return Principal("admin-id", "root", "admin", frozenset({READ_PERMISSION, WRITE_PERMISSION, ADMIN_PERMISSION}))
+    return Principal(
+        "admin-id", "root", "admin", frozenset({READ_PERMISSION, WRITE_PERMISSION, ADMIN_PERMISSION})
+    )

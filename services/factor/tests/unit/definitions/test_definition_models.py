@@ -138,14 +138,19 @@ async def test_a_mapping_model_must_belong_to_the_factor(world, bob, factor):
     for model_id, message in ((foreign.id, "not a model of this factor"), ("", "required")):
         with pytest.raises(InvalidArgument) as raised:
             await world.models.put_config(bob, factor.id, True, [ModelMapping(model_id, None)])
-        assert (raised.value.field, raised.value.description.endswith(message)) == ("mappings[0].model_id", True)
+        assert (raised.value.field, raised.value.description.endswith(message)) == (
+            "mappings[0].model_id",
+            True,
+        )
 
 
 async def test_at_most_one_default_mapping(world, bob, factor):
     a = await world.models.create_model(bob, factor.id, "macd", {})
     b = await world.models.create_model(bob, factor.id, "boll", {})
     with pytest.raises(InvalidArgument) as raised:
-        await world.models.put_config(bob, factor.id, True, [ModelMapping(a.id, None), ModelMapping(b.id, ())])
+        await world.models.put_config(
+            bob, factor.id, True, [ModelMapping(a.id, None), ModelMapping(b.id, ())]
+        )
     assert raised.value.field == "mappings[1].codes"
     assert "mappings[0]" in raised.value.description
 
@@ -153,7 +158,10 @@ async def test_at_most_one_default_mapping(world, bob, factor):
 async def test_a_code_appears_in_at_most_one_mapping(world, bob, factor):
     a = await world.models.create_model(bob, factor.id, "macd", {})
     b = await world.models.create_model(bob, factor.id, "boll", {})
-    mappings = [ModelMapping(a.id, ("600000.SH", "000001.SZ")), ModelMapping(b.id, ("430047.BJ", "600000.sh"))]
+    mappings = [
+        ModelMapping(a.id, ("600000.SH", "000001.SZ")),
+        ModelMapping(b.id, ("430047.BJ", "600000.sh")),
+    ]
     with pytest.raises(InvalidArgument) as raised:
         await world.models.put_config(bob, factor.id, True, mappings)
     assert raised.value.field == "mappings[1].codes[1]"
@@ -166,7 +174,9 @@ async def test_a_code_appears_in_at_most_one_mapping(world, bob, factor):
 async def test_mapped_codes_are_checked_and_every_bad_one_is_named(world, bob, factor):
     a = await world.models.create_model(bob, factor.id, "macd", {})
     with pytest.raises(InvalidArgument) as raised:
-        await world.models.put_config(bob, factor.id, True, [ModelMapping(a.id, ("600000.SH", "600000", "60000.HK"))])
+        await world.models.put_config(
+            bob, factor.id, True, [ModelMapping(a.id, ("600000.SH", "600000", "60000.HK"))]
+        )
     assert [field for field, _ in raised.value.violations] == ["mappings[0].codes[1]", "mappings[0].codes[2]"]
     assert world.store.configs[factor.id].mappings == ()
 

@@ -16,10 +16,21 @@ pytestmark = pytest.mark.unit
 T0 = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
 
 
-def _definition(owner_id: str | None, visibility: Visibility, *, owner_deleted: bool = False) -> FactorDefinition:
+def _definition(
+    owner_id: str | None, visibility: Visibility, *, owner_deleted: bool = False
+) -> FactorDefinition:
     return FactorDefinition(
-        id="f1", factor_name="f", cn_name="因子", en_name="factor", column_name="f", description="",
-        kind=FactorKind.BUILTIN_INDICATOR, owner_id=owner_id, visibility=visibility, created_at=T0, updated_at=T0,
+        id="f1",
+        factor_name="f",
+        cn_name="因子",
+        en_name="factor",
+        column_name="f",
+        description="",
+        kind=FactorKind.BUILTIN_INDICATOR,
+        owner_id=owner_id,
+        visibility=visibility,
+        created_at=T0,
+        updated_at=T0,
         owner_deleted=owner_deleted,
     )
 
@@ -29,7 +40,9 @@ def test_a_ts_code_is_normalised(code):
     assert fields.check_ts_code(code) == code.strip().upper()
 
 
-@pytest.mark.parametrize("code", ["", "600000", "60000.SH", "600000.HK", "6000001.SH", "abcdef.SZ", "600000.SH\x00"])
+@pytest.mark.parametrize(
+    "code", ["", "600000", "60000.SH", "600000.HK", "6000001.SH", "abcdef.SZ", "600000.SH\x00"]
+)
 def test_a_malformed_ts_code_names_its_field(code):
     with pytest.raises(InvalidArgument) as raised:
         fields.check_ts_code(code, "codes[2]")

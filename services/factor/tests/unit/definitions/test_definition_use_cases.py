@@ -24,7 +24,10 @@ pytestmark = pytest.mark.unit
 async def test_create_stamps_owner_times_and_an_empty_enabled_config(world, bob):
     made = await world.definitions.create_definition(bob, world.new_definition())
     assert (made.owner_id, made.visibility, made.kind, made.enabled) == (
-        "bob-id", Visibility.PRIVATE, FactorKind.CUSTOM_EXPRESSION, True,
+        "bob-id",
+        Visibility.PRIVATE,
+        FactorKind.CUSTOM_EXPRESSION,
+        True,
     )
     assert made.created_at == made.updated_at == world.clock.now()
     config = world.store.configs[made.id]
@@ -81,10 +84,15 @@ async def test_builtins_are_system_owned_shared_and_need_factor_admin(world, bob
         admin, dataclasses.replace(world.builtin(), visibility=Visibility.PRIVATE), system=True
     )
     assert (made.owner_id, made.visibility, made.is_system, made.owner_display) == (
-        None, Visibility.SHARED, True, "system",
+        None,
+        Visibility.SHARED,
+        True,
+        "system",
     )
     with pytest.raises(InvalidArgument) as raised:
-        await world.definitions.update_definition(admin, made.id, DefinitionChanges(visibility=Visibility.PRIVATE))
+        await world.definitions.update_definition(
+            admin, made.id, DefinitionChanges(visibility=Visibility.PRIVATE)
+        )
     assert raised.value.field == "visibility"
     for call in (
         world.definitions.update_definition(bob, made.id, DefinitionChanges(description="mine")),
@@ -120,7 +128,9 @@ async def test_reads_need_factor_read_and_writes_factor_write(world, bob):
 async def test_a_user_sees_builtins_shared_and_own_private_factors_only(world, bob, alice, admin):
     await world.definitions.create_definition(admin, world.builtin("b_macd"), system=True)
     await world.definitions.create_definition(bob, world.new_definition("bob_private"))
-    await world.definitions.create_definition(bob, world.new_definition("bob_shared", visibility=Visibility.SHARED))
+    await world.definitions.create_definition(
+        bob, world.new_definition("bob_shared", visibility=Visibility.SHARED)
+    )
     await world.definitions.create_definition(alice, world.new_definition("alice_private"))
     page, next_key = await world.definitions.list_definitions(alice, None, 10)
     assert [d.factor_name for d in page] == ["alice_private", "b_macd", "bob_shared"] and next_key is None
@@ -191,9 +201,14 @@ async def test_update_replaces_given_fields_and_a_new_expression_drops_stored_va
     made = await world.definitions.create_definition(bob, world.new_definition())
     world.store.values.add(made.id)
     world.clock.advance(seconds=60)
-    same = await world.definitions.update_definition(bob, made.id, DefinitionChanges(cn_name="动量", enabled=False))
+    same = await world.definitions.update_definition(
+        bob, made.id, DefinitionChanges(cn_name="动量", enabled=False)
+    )
     assert (same.cn_name, same.en_name, same.enabled, same.updated_at) == (
-        "动量", "20-day momentum", False, world.clock.now(),
+        "动量",
+        "20-day momentum",
+        False,
+        world.clock.now(),
     )
     assert made.id in world.store.values
     await world.definitions.update_definition(bob, made.id, DefinitionChanges(expression="rank(close)"))

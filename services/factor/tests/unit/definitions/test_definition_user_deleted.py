@@ -36,7 +36,10 @@ def _snapshot(world):
     s = world.store
     return (
         {k: (d.owner_id, d.owner_deleted, d.updated_at) for k, d in s.definitions.items()},
-        set(s.models), set(s.configs), set(s.values), len(world.published),
+        set(s.models),
+        set(s.configs),
+        set(s.values),
+        len(world.published),
     )
 
 
@@ -83,7 +86,9 @@ async def test_the_deleted_users_live_token_creates_and_changes_nothing(world, o
     with pytest.raises(Unauthenticated):
         await world.definitions.create_definition(bob, world.new_definition("again"))
     with pytest.raises(PermissionDenied):
-        await world.definitions.update_definition(bob, owned["bob_shared"].id, DefinitionChanges(enabled=False))
+        await world.definitions.update_definition(
+            bob, owned["bob_shared"].id, DefinitionChanges(enabled=False)
+        )
 
 
 async def test_other_users_are_untouched_and_an_empty_user_id_only_claims(world, owned):
@@ -93,6 +98,8 @@ async def test_other_users_are_untouched_and_an_empty_user_id_only_claims(world,
 
 
 async def test_an_undecodable_event_is_poison(world):
-    bad = Event(id="evt-x", type="identity.user.deleted.v1", payload=b"\xff\xff", occurred_at=world.clock.now())
+    bad = Event(
+        id="evt-x", type="identity.user.deleted.v1", payload=b"\xff\xff", occurred_at=world.clock.now()
+    )
     with pytest.raises(PoisonMessage):
         await world.definitions.on_user_deleted(bad)

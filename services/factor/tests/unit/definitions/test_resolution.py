@@ -26,8 +26,17 @@ pytestmark = pytest.mark.unit
 
 T0 = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
 FACTOR = FactorDefinition(
-    id="f1", factor_name="macd", cn_name="指数平滑异同", en_name="MACD", column_name="macd", description="",
-    kind=FactorKind.BUILTIN_INDICATOR, owner_id=None, visibility=Visibility.SHARED, created_at=T0, updated_at=T0,
+    id="f1",
+    factor_name="macd",
+    cn_name="指数平滑异同",
+    en_name="MACD",
+    column_name="macd",
+    description="",
+    kind=FactorKind.BUILTIN_INDICATOR,
+    owner_id=None,
+    visibility=Visibility.SHARED,
+    created_at=T0,
+    updated_at=T0,
 )
 DAYS = {
     "20240102": ["600000.SH", "000001.SZ", "430047.BJ", "600519.SH"],
@@ -36,11 +45,18 @@ DAYS = {
 }
 
 
-def _model(model_id: str, *, default: bool = False, enabled: bool = True, factor_id: str = "f1") -> FactorModel:
+def _model(
+    model_id: str, *, default: bool = False, enabled: bool = True, factor_id: str = "f1"
+) -> FactorModel:
     return FactorModel(model_id, factor_id, "macd", {}, default, enabled, T0, T0)
 
 
-MODELS = [_model("m-default", default=True), _model("m-banks"), _model("m-rest"), _model("m-other", factor_id="f2")]
+MODELS = [
+    _model("m-default", default=True),
+    _model("m-banks"),
+    _model("m-rest"),
+    _model("m-other", factor_id="f2"),
+]
 CONFIG = FactorConfig(
     "f1", True, (ModelMapping("m-banks", ("600000.SH", "000001.SZ")), ModelMapping("m-rest", None))
 )
