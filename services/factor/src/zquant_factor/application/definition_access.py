@@ -17,13 +17,6 @@ ADMIN_PERMISSION = "factor:admin"
 """Built-ins are changed, and any definition deleted, by holders of this one."""
 
 
-def authorize(actor: Principal, permission: str) -> Principal:
-    """The caller's current permission, re-checked by the use case whatever the adapter did."""
-    if not actor.has(permission):
-        raise PermissionDenied(f"permission {permission!r} required", permission=permission)
-    return actor
-
-
 def is_admin(actor: Principal) -> bool:
     return bool(actor.has(ADMIN_PERMISSION))
 

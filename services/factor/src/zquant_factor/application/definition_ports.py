@@ -10,11 +10,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from zquant_factor.application.value_ports import FactorValueStore
+from zquant_factor.application.value_ports import FactorValueDeletion
 from zquant_factor.domain.definitions.params import ParamSpec
 from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel
+from zquant_kit import unit_of_work as kit_uow
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_kit.events.model import Event
+from zquant_kit.unit_of_work import UnitOfWork
 
 
 class DefinitionRepository(Protocol):
@@ -85,22 +86,17 @@ class DeletedUsers(Protocol):
     async def contains(self, user_id: str) -> bool: ...
 
 
-class DefinitionUnitOfWork(Protocol):
+class DefinitionUnitOfWork(UnitOfWork, Protocol):  # type: ignore[misc]  # the kit ships no py.typed
+    """The kit's unit of work with the definition repositories; `__aenter__` restated so the type survives
+    a checker that sees the kit as untyped."""
+
     definitions: DefinitionRepository
     models: ModelRepository
     configs: ConfigRepository
-    values: FactorValueStore
+    values: FactorValueDeletion
     deleted_users: DeletedUsers
 
     async def __aenter__(self) -> DefinitionUnitOfWork: ...
-    async def __aexit__(self, *exc_info: object) -> None: ...
-    def emit(self, event: Event) -> None: ...
-    async def claim(self, consumer: str, event_id: str) -> bool:
-        """True the first time this consumer sees the event; the mark commits with the effect."""
-        ...
-
-    async def commit(self) -> None: ...
 
 
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> DefinitionUnitOfWork: ...
+UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[DefinitionUnitOfWork]

@@ -60,9 +60,9 @@ class DefinitionUseCases:
         self, actor: Principal, new: NewDefinition, *, system: bool = False
     ) -> FactorDefinition:
         """`system` creates a built-in: owned by nobody, shared, and only with `factor:admin`."""
-        access.authorize(actor, access.WRITE_PERMISSION)
+        actor.require(access.WRITE_PERMISSION)
         if system:
-            access.authorize(actor, access.ADMIN_PERMISSION)
+            actor.require(access.ADMIN_PERMISSION)
         now = self._clock.now()
         definition = FactorDefinition(
             id=str(uuid.uuid4()),
@@ -91,7 +91,7 @@ class DefinitionUseCases:
             return definition
 
     async def get_definition(self, actor: Principal, factor_id: str) -> FactorDefinition:
-        access.authorize(actor, access.READ_PERMISSION)
+        actor.require(access.READ_PERMISSION)
         async with self._uow() as uow:
             return await access.visible_definition(uow, actor, factor_id)
 
@@ -99,7 +99,7 @@ class DefinitionUseCases:
         self, actor: Principal, after: str | None, page_size: int
     ) -> tuple[Sequence[FactorDefinition], str | None]:
         """One page by factor_name and the key of the next page (None on the last page)."""
-        access.authorize(actor, access.READ_PERMISSION)
+        actor.require(access.READ_PERMISSION)
         limit = pagination.page_size(page_size)
         viewer = None if access.is_admin(actor) else actor.user_id
         async with self._uow() as uow:
@@ -111,7 +111,7 @@ class DefinitionUseCases:
         self, actor: Principal, factor_id: str, changes: DefinitionChanges
     ) -> FactorDefinition:
         """A new expression drops the values stored for the old one, in the same unit of work."""
-        access.authorize(actor, access.WRITE_PERMISSION)
+        actor.require(access.WRITE_PERMISSION)
         async with self._uow() as uow:
             definition = await access.changeable_definition(uow, actor, factor_id)
             if changes.cn_name is not None:
@@ -138,7 +138,7 @@ class DefinitionUseCases:
 
     async def delete_definition(self, actor: Principal, factor_id: str) -> None:
         """The owner, or an admin, deletes a factor with its models, config and stored values."""
-        access.authorize(actor, access.WRITE_PERMISSION)
+        actor.require(access.WRITE_PERMISSION)
         async with self._uow() as uow:
             definition = await access.visible_definition(uow, actor, factor_id)
             if not ownership.can_delete(definition, actor.user_id, admin=access.is_admin(actor)):

@@ -52,7 +52,7 @@ class FactorModelUseCases:
     ) -> FactorModel:
         """Built-in indicator factors only. A factor's first model is its default whatever `is_default` says; a later default replaces the old
         one in the same unit of work."""
-        access.authorize(actor, access.WRITE_PERMISSION)
+        actor.require(access.WRITE_PERMISSION)
         checked = self._checked_params(model_code, params)
         async with self._uow() as uow:
             definition = await access.changeable_definition(uow, actor, factor_id)
@@ -85,7 +85,7 @@ class FactorModelUseCases:
             return model
 
     async def list_models(self, actor: Principal, factor_id: str) -> Sequence[FactorModel]:
-        access.authorize(actor, access.READ_PERMISSION)
+        actor.require(access.READ_PERMISSION)
         async with self._uow() as uow:
             definition = await access.visible_definition(uow, actor, factor_id)
             return await uow.models.list_for_factor(definition.id)
@@ -135,7 +135,7 @@ class FactorModelUseCases:
     # -- config ------------------------------------------------------------------------------
 
     async def get_config(self, actor: Principal, factor_id: str) -> FactorConfig:
-        access.authorize(actor, access.READ_PERMISSION)
+        actor.require(access.READ_PERMISSION)
         async with self._uow() as uow:
             definition = await access.visible_definition(uow, actor, factor_id)
             found = await uow.configs.get(definition.id)
@@ -145,7 +145,7 @@ class FactorModelUseCases:
         self, actor: Principal, factor_id: str, enabled: bool, mappings: Sequence[ModelMapping]
     ) -> FactorConfig:
         """Replaces the factor's config after checking every mapping rule (`domain.definitions.mappings`)."""
-        access.authorize(actor, access.WRITE_PERMISSION)
+        actor.require(access.WRITE_PERMISSION)
         async with self._uow() as uow:
             definition = await access.changeable_definition(uow, actor, factor_id)
             models = await uow.models.list_for_factor(definition.id)
@@ -172,7 +172,7 @@ class FactorModelUseCases:
         """A model of a factor the caller may change, committed when the block ends without raising.
 
         A model of a factor the caller cannot see is NOT_FOUND, like the factor itself."""
-        access.authorize(actor, access.WRITE_PERMISSION)
+        actor.require(access.WRITE_PERMISSION)
         async with self._uow() as uow:
             model = await uow.models.get(access.required_id(model_id, "model_id"))
             if model is None:

@@ -14,7 +14,15 @@ from typing import Protocol
 import numpy as np
 
 
-class FactorValueStore(Protocol):
+class FactorValueDeletion(Protocol):
+    """What the definition use cases need of the values: dropping a factor's, inside their unit of work."""
+
+    async def delete_factor(self, factor_id: str) -> None:
+        """Every column's values of the factor, and its indicator state (which only continues those values)."""
+        ...
+
+
+class FactorValueStore(FactorValueDeletion, Protocol):
     async def write(
         self, factor_id: str, column: str, codes: Sequence[str], dates: np.ndarray, values: np.ndarray
     ) -> int:
@@ -33,10 +41,6 @@ class FactorValueStore(Protocol):
 
     async def last_date(self, factor_id: str, column: str) -> dt.date | None:
         """The latest date with a stored value of this column, or None when nothing is stored."""
-        ...
-
-    async def delete_factor(self, factor_id: str) -> None:
-        """Every column's values of the factor, and its indicator state (which only continues those values)."""
         ...
 
 

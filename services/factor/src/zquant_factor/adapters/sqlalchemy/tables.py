@@ -1,0 +1,124 @@
+"""The factor service's tables in schema `factor` (SQLite, in the all-in-one mode, drops the schema).
+
+Definitions, models and configs are small row tables mapped onto the domain records; a model's parameters
+and a config's mappings are JSON. The values live in `value_tables` (packed blocks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import JSON, TypeDecorator
+
+from zquant_factor.domain.definitions.records import FactorKind, ModelMapping, Visibility
+from zquant_kit.persistence.idempotency import processed_messages_table
+from zquant_kit.persistence.outbox import outbox_table
+
+SCHEMA = "factor"
+SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
+TS = DateTime(timezone=True)
+ID = String(36)
+
+metadata = MetaData(schema=SCHEMA)
+
+
+def _byte_order(length: int) -> String:
+    """Collation "C": pages ordered by bytes on PostgreSQL, the same order as SQLite's BINARY."""
+    return String(length, collation="C").with_variant(String(length), "sqlite")
+
+
+def _enum(kind: type[FactorKind] | type[Visibility]) -> Enum:
+    """Stored as the enum's value (not its Python name) in a plain string column."""
+    return Enum(kind, native_enum=False, create_constraint=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class MappingsJson(TypeDecorator[tuple[ModelMapping, ...]]):
+    """A config's mappings as a JSON list of `{"model_id", "codes"}`; codes null is the default mapping."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[dict[str, Any]]:
+        return [
+            {"model_id": m.model_id, "codes": None if m.codes is None else list(m.codes)} for m in value or ()
+        ]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[ModelMapping, ...]:
+        return tuple(
+            ModelMapping(m["model_id"], None if m["codes"] is None else tuple(m["codes"])) for m in value or ()
+        )
+
+
+definitions = Table(
+    "definitions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("factor_name", _byte_order(100), nullable=False, unique=True),
+    Column("cn_name", String(100), nullable=False),
+    Column("en_name", String(100), nullable=False),
+    Column("column_name", String(63), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("kind", _enum(FactorKind), nullable=False),
+    Column("expression", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("visibility", _enum(Visibility), nullable=False),
+    Column("owner_id", ID, nullable=True, index=True),
+    Column("owner_deleted", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+models = Table(
+    "models",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("factor_id", ID, ForeignKey(definitions.c.id, ondelete="CASCADE"), nullable=False),
+    Column("model_code", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_models_factor_created", "factor_id", "created_at", "id"),
+)
+configs = Table(
+    "configs",
+    metadata,
+    Column("factor_id", ID, ForeignKey(definitions.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("mappings", MappingsJson, nullable=False),
+    Column("updated_at", TS, nullable=True),
+)
+indicator_state = Table(
+    "indicator_state",
+    metadata,
+    Column("factor_id", ID, primary_key=True),
+    Column("model_id", ID, primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("state", LargeBinary, nullable=False),
+)
+deleted_users = Table(
+    "deleted_users",
+    metadata,
+    Column("user_id", ID, primary_key=True),
+    Column("deleted_at", TS, nullable=False),
+)
+outbox = outbox_table(metadata)
+processed_messages = processed_messages_table(metadata)
+
+PLAIN_TABLES = [definitions, models, configs, indicator_state, deleted_users, outbox, processed_messages]
+"""Every table but the values, in creation order."""
