@@ -13,7 +13,6 @@ from typing import Protocol
 from zquant_factor.application.value_ports import FactorValueDeletion
 from zquant_factor.domain.definitions.params import ParamSpec
 from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel
-from zquant_kit import unit_of_work as kit_uow
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit.unit_of_work import UnitOfWork
 
@@ -99,4 +98,7 @@ class DefinitionUnitOfWork(UnitOfWork, Protocol):  # type: ignore[misc]  # the k
     async def __aenter__(self) -> DefinitionUnitOfWork: ...
 
 
-UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[DefinitionUnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """`zquant_kit.unit_of_work.UnitOfWorkFactory[DefinitionUnitOfWork]`, spelled out for the same reason."""
+
+    def __call__(self) -> DefinitionUnitOfWork: ...
