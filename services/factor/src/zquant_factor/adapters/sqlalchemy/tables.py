@@ -44,7 +44,13 @@ def _byte_order(length: int) -> String:
 
 def _enum(kind: type[FactorKind] | type[Visibility]) -> Enum:
     """Stored as the enum's value (not its Python name) in a plain string column."""
-    return Enum(kind, native_enum=False, create_constraint=False, length=32, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class MappingsJson(TypeDecorator[tuple[ModelMapping, ...]]):
@@ -60,7 +66,8 @@ class MappingsJson(TypeDecorator[tuple[ModelMapping, ...]]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> tuple[ModelMapping, ...]:
         return tuple(
-            ModelMapping(m["model_id"], None if m["codes"] is None else tuple(m["codes"])) for m in value or ()
+            ModelMapping(m["model_id"], None if m["codes"] is None else tuple(m["codes"]))
+            for m in value or ()
         )
 
 

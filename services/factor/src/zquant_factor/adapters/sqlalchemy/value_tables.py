@@ -64,7 +64,9 @@ def prefix_end(prefix: str) -> str:
     return prefix[:-1] + chr(ord(SEPARATOR) + 1)
 
 
-def postgres_create_ddl(first_year: int = FIRST_PARTITION_YEAR, last_year: int = LAST_PARTITION_YEAR) -> list[str]:
+def postgres_create_ddl(
+    first_year: int = FIRST_PARTITION_YEAR, last_year: int = LAST_PARTITION_YEAR
+) -> list[str]:
     """The partitioned value table (a partition a year, a default one for odd dates), then its blocks."""
     name = f"{SCHEMA}.{DATASET}"
     partitions = [
