@@ -101,6 +101,7 @@ async def test_get_list_and_cancel_are_the_owners() -> None:
     with pytest.raises(NotFound):
         await world.queries.get(ALICE, done.id)
     writes = world.values.writes
+    world.definitions.clock.advance(minutes=1)  # newest first
     queued = await world.jobs.submit(
         BOB, CalculationRequest([factor_id], BANKS, _day("20230103"), _day("20230110"), RunMode.FULL), TOKEN
     )
