@@ -17,7 +17,7 @@ from services.factor.tests.unit.calculation.fakes import (
 )
 from services.factor.tests.unit.definitions.conftest import NOW, World
 from zquant_factor.application.calculation_jobs import JOB_KIND, CalculationJobs, CalculationRequest
-from zquant_factor.application.calculation_ports import CalculationRecord, RunMode
+from zquant_factor.application.calculation_ports import CalculationRecord, ComputePool, RunMode
 from zquant_factor.application.calculation_queries import CalculationQueries
 from zquant_factor.application.calculation_run import FactorCalculation
 from zquant_factor.application.market_ports import Credentials
@@ -40,11 +40,14 @@ class CalcWorld:
     states: MemoryStates = field(default_factory=MemoryStates)
     queue: InProcessJobQueue = field(default_factory=InProcessJobQueue)
     codes_per_chunk: int = 3
+    pool: ComputePool = field(default_factory=InlinePool)
+    wait_steps: int = 2000
+    credentials: Credentials = TOKEN
 
     @property
     def jobs(self) -> CalculationJobs:
         calculation = FactorCalculation(
-            self.market, self.values, self.states, InlinePool(), self.codes_per_chunk
+            self.market, self.values, self.states, self.pool, self.codes_per_chunk
         )
         return CalculationJobs(
             lambda: CalculationTransaction(self.records),
@@ -91,8 +94,8 @@ class CalcWorld:
         jobs = self.jobs
         server = asyncio.create_task(self.queue.serve(JOB_KIND, jobs.handle))
         try:
-            record = await jobs.submit(BOB, request, TOKEN)
-            for _ in range(2000):
+            record = await jobs.submit(BOB, request, self.credentials)
+            for _ in range(self.wait_steps):
                 current = self.records.store.calculations[record.id]
                 if current.state.final:
                     return current
