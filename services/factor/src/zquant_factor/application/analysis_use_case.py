@@ -13,12 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_factor.application.calculation_plan import value_columns
-from zquant_factor.application.calculation_ports import ComputePool
 from zquant_factor.application.definition_access import READ_PERMISSION, visible_definition
-from zquant_factor.application.definition_ports import UnitOfWorkFactory
-from zquant_factor.application.market_ports import Adjust, Credentials, MarketDataReader
-from zquant_factor.application.panel_reads import checked_codes, checked_range
-from zquant_factor.application.value_ports import FactorValueStore
+from zquant_factor.application.market_ports import Adjust, Credentials
+from zquant_factor.application.panel_reads import ValueReader, checked_codes, checked_range
 from zquant_factor.domain.analysis.analyse import AnalysisSettings, analyse_factor
 from zquant_factor.domain.analysis.results import FactorAnalysis
 from zquant_kit.errors import FailedPrecondition, InvalidArgument
@@ -69,19 +66,7 @@ def industry_labels(codes: Sequence[str], industries: dict[str, str]) -> np.ndar
     return np.array([index.get(industries.get(code, ""), -1) for code in codes], dtype=np.int64)
 
 
-class FactorAnalysisUseCase:
-    def __init__(
-        self,
-        definitions: UnitOfWorkFactory,
-        market: MarketDataReader,
-        values: FactorValueStore,
-        pool: ComputePool,
-    ) -> None:
-        self._definitions = definitions
-        self._market = market
-        self._values = values
-        self._pool = pool
-
+class FactorAnalysisUseCase(ValueReader):
     async def analyse(self, actor: Principal, ask: AnalysisAsk, credentials: Credentials) -> AnalysisResult:
         actor.require(READ_PERMISSION)
         codes = checked_codes(ask.codes)

@@ -87,7 +87,9 @@ async def base_adj_factor(
     return latest
 
 
-class PanelReads:
+class ValueReader:
+    """What the read use cases share: definitions (visibility), market data, stored values, the worker pool."""
+
     def __init__(
         self,
         definitions: UnitOfWorkFactory,
@@ -100,6 +102,8 @@ class PanelReads:
         self._values = values
         self._pool = pool
 
+
+class PanelReads(ValueReader):
     async def compute_indicators(
         self,
         actor: Principal,
