@@ -61,14 +61,19 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
                 update = await updates.next(PROGRESS_TIMEOUT_SECONDS)
                 if update.job_id != record.id:
                     continue
-                yield pb.CalculateFactorsResponse(
-                    job_id=record.id,
-                    state=update.state.value,
-                    percent=update.percent or 0.0,
-                    message=update.reason or update.message,
-                )
-                if update.state.final:
+                if (
+                    update.state.final
+                ):  # the record's outcome (a job cancelled before it ran ends "succeeded" in the queue)
+                    final = await self._queries.get(actor, record.id)
+                    yield pb.CalculateFactorsResponse(
+                        job_id=record.id, state=final.state.value, percent=final.percent,
+                        message=final.error or final.message,
+                    )  # fmt: skip
                     return
+                yield pb.CalculateFactorsResponse(
+                    job_id=record.id, state=update.state.value, percent=update.percent or 0.0,
+                    message=update.reason or update.message,
+                )  # fmt: skip
         finally:
             await updates.close()
 
