@@ -61,9 +61,8 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
                 update = await updates.next(PROGRESS_TIMEOUT_SECONDS)
                 if update.job_id != record.id:
                     continue
-                if (
-                    update.state.final
-                ):  # the record's outcome (a job cancelled before it ran ends "succeeded" in the queue)
+                # The last message is the record's outcome: a job cancelled before it ran ends "succeeded" in the queue.
+                if update.state.final:
                     final = await self._queries.get(actor, record.id)
                     yield pb.CalculateFactorsResponse(
                         job_id=record.id, state=final.state.value, percent=final.percent,
