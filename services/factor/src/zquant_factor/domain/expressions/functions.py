@@ -51,8 +51,14 @@ class Signature:
         return n if self.window is WindowKind.LAG else n - 1
 
 
-def _series(name: str, kernel: Callable[..., Panel], window: WindowKind, min_window: int = 1,
-            params: tuple[str, ...] = ("x",), recursive: bool = False) -> Signature:
+def _series(
+    name: str,
+    kernel: Callable[..., Panel],
+    window: WindowKind,
+    min_window: int = 1,
+    params: tuple[str, ...] = ("x",),
+    recursive: bool = False,
+) -> Signature:
     return Signature(name, params, kernel, window, min_window, recursive, "time-series")
 
 

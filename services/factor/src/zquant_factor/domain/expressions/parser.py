@@ -27,7 +27,12 @@ from zquant_factor.domain.expressions.tree import (
 
 _ARITHMETIC: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _COMPARISONS: dict[type[ast.cmpop], str] = {
-    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
 }
 _WHAT: dict[type[ast.AST], str] = {
     ast.Attribute: "an attribute access",
@@ -62,7 +67,7 @@ def parse_tree(source: str) -> Node:
         parsed = ast.parse(text[lead:], mode="eval")
     except SyntaxError as error:
         column = lead + max((error.offset or 1) - 1, 0)
-        fragment = text[column:column + 20]
+        fragment = text[column : column + 20]
         raise ExpressionError(
             f"syntax error: {fragment} at column {column} ({error.msg})", column=column, fragment=fragment
         ) from None
@@ -89,7 +94,8 @@ def _screened(source: str) -> str:
         if not " " <= char <= "~":
             raise ExpressionError(
                 f"bad character: {char!r} at column {column}; only printable ASCII is accepted",
-                column=column, fragment=char,
+                column=column,
+                fragment=char,
             )
     return text
 
@@ -160,17 +166,23 @@ class _Builder:
         window = self._window(node, signature) if signature.window is not WindowKind.NONE else None
         call = Call(signature, tuple(self.node(arg, depth + 1) for arg in panels), window)
         if lookback(call) > limits.MAX_LOOKBACK:
-            raise self._error(node, "look-back too long", f"needs more than {limits.MAX_LOOKBACK} bars of history")
+            raise self._error(
+                node, "look-back too long", f"needs more than {limits.MAX_LOOKBACK} bars of history"
+            )
         return call
 
     def _window(self, node: ast.Call, signature: Signature) -> int:
         """The integer constant closing a time-series call; a negative one would read the future."""
         arg = node.args[-1]
         negative = isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub)
-        literal = arg.operand if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub | ast.UAdd) else arg
+        literal = (
+            arg.operand if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub | ast.UAdd) else arg
+        )
         label = "lag" if signature.window is WindowKind.LAG else "window"
-        if not isinstance(literal, ast.Constant) or isinstance(literal.value, bool) or not isinstance(
-            literal.value, int
+        if (
+            not isinstance(literal, ast.Constant)
+            or isinstance(literal.value, bool)
+            or not isinstance(literal.value, int)
         ):
             raise self._error(node, f"bad {label}", f"needs n as an integer constant, in {signature.usage}")
         value = -literal.value if negative else literal.value
@@ -179,7 +191,9 @@ class _Builder:
             raise self._error(node, "look-ahead", shifts)
         if not signature.min_window <= value <= limits.MAX_WINDOW:
             raise self._error(
-                node, f"bad {label}", f"needs n from {signature.min_window} to {limits.MAX_WINDOW}, got {value}"
+                node,
+                f"bad {label}",
+                f"needs n from {signature.min_window} to {limits.MAX_WINDOW}, got {value}",
             )
         return int(value)
 
@@ -192,4 +206,6 @@ class _Builder:
         column = self._lead + getattr(node, "col_offset", 0)
         end = self._lead + (getattr(node, "end_col_offset", None) or column + 1)
         fragment = self._text[column:end]
-        return ExpressionError(f"{label}: {_quoted(fragment)} at column {column} {why}", column=column, fragment=fragment)
+        return ExpressionError(
+            f"{label}: {_quoted(fragment)} at column {column} {why}", column=column, fragment=fragment
+        )

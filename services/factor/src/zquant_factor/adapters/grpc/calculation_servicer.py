@@ -1,0 +1,141 @@
+"""gRPC inbound adapter of FactorCalculationService: proto ↔ the calculation, read and analysis use cases.
+
+Every RPC re-checks its permission through the use case (`factor:read`, `factor:calculate`). Panels are
+streamed in the kit's panel codec (codes × dates on the wire; the use cases hold dates × codes).
+"""
+
+from __future__ import annotations
+
+from zquant.factor.v1 import calculation_pb2 as pb
+from zquant.factor.v1 import calculation_pb2_grpc
+from zquant_factor.adapters.grpc import calculation_messages as msg
+from zquant_factor.application.analysis_use_case import AnalysisAsk, FactorAnalysisUseCase
+from zquant_factor.application.calculation_jobs import JOB_KIND, CalculationJobs, CalculationRequest
+from zquant_factor.application.calculation_queries import CalculationQueries
+from zquant_factor.application.panel_reads import IndicatorAsk, PanelReads, ValuePanel
+from zquant_kit import principal
+from zquant_kit.grpc.panel_codec import encode_panel_responses
+from zquant_kit.jobs import JobQueue
+
+DEFAULT_HORIZONS = (1, 5, 10, 20)
+CODES_PER_CHUNK = 500
+PROGRESS_TIMEOUT_SECONDS = 3600.0
+
+
+def _stream(response: type, panel: ValuePanel, requested: int):  # type: ignore[no-untyped-def]
+    wire = {name: values.T for name, values in panel.fields.items()}
+    per_chunk = requested or CODES_PER_CHUNK
+    return encode_panel_responses(response, panel.codes, panel.dates, list(wire), wire, per_chunk)
+
+
+class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceServicer):
+    def __init__(
+        self,
+        jobs: CalculationJobs,
+        queries: CalculationQueries,
+        reads: PanelReads,
+        analysis: FactorAnalysisUseCase,
+        queue: JobQueue,
+    ) -> None:
+        self._jobs = jobs
+        self._queries = queries
+        self._reads = reads
+        self._analysis = analysis
+        self._queue = queue
+
+    async def CalculateFactors(self, request, context):
+        actor = principal.current()
+        credentials = msg.caller_credentials(context)
+        job = CalculationRequest(
+            factor_ids=list(request.factor_ids),
+            codes=list(request.ts_codes),
+            start=msg.optional_day(request.start_date, "start_date"),
+            end=msg.optional_day(request.end_date, "end_date"),
+            mode=msg.MODES[request.mode],
+        )
+        updates = await self._queue.watch(JOB_KIND)
+        try:
+            record = await self._jobs.submit(actor, job, credentials)
+            yield pb.CalculateFactorsResponse(job_id=record.id, state=record.state.value, message="queued")
+            while True:
+                update = await updates.next(PROGRESS_TIMEOUT_SECONDS)
+                if update.job_id != record.id:
+                    continue
+                # The last message is the record's outcome: a job cancelled before it ran ends "succeeded" in the queue.
+                if update.state.final:
+                    final = await self._queries.get(actor, record.id)
+                    yield pb.CalculateFactorsResponse(
+                        job_id=record.id, state=final.state.value, percent=final.percent,
+                        message=final.error or final.message,
+                    )  # fmt: skip
+                    return
+                yield pb.CalculateFactorsResponse(
+                    job_id=record.id, state=update.state.value, percent=update.percent or 0.0,
+                    message=update.reason or update.message,
+                )  # fmt: skip
+        finally:
+            await updates.close()
+
+    async def GetCalculation(self, request, context):
+        record = await self._queries.get(principal.current(), request.job_id)
+        return pb.GetCalculationResponse(calculation=msg.calculation(record))
+
+    async def ListCalculations(self, request, context):
+        page, token = await self._queries.list(principal.current(), request.page_size, request.page_token)
+        return pb.ListCalculationsResponse(
+            calculations=[msg.calculation(record) for record in page.items], next_page_token=token
+        )
+
+    async def CancelCalculation(self, request, context):
+        record = await self._queries.cancel(principal.current(), request.job_id)
+        return pb.CancelCalculationResponse(calculation=msg.calculation(record))
+
+    async def GetFactorValues(self, request, context):
+        panel = await self._reads.factor_values(
+            principal.current(),
+            request.factor_id,
+            list(request.ts_codes),
+            (
+                msg.optional_day(request.start_date, "start_date"),
+                msg.optional_day(request.end_date, "end_date"),
+            ),
+            msg.ADJUSTS[request.adjust],
+            msg.caller_credentials(context),
+        )
+        for response in _stream(pb.GetFactorValuesResponse, panel, request.codes_per_chunk):
+            yield response
+
+    async def ComputeIndicators(self, request, context):
+        asks = [
+            IndicatorAsk(item.indicator, {param.name: param.value for param in item.params})
+            for item in request.indicators
+        ]
+        panel = await self._reads.compute_indicators(
+            principal.current(),
+            list(request.ts_codes),
+            (
+                msg.optional_day(request.start_date, "start_date"),
+                msg.optional_day(request.end_date, "end_date"),
+            ),
+            asks,
+            msg.ADJUSTS[request.adjust],
+            msg.caller_credentials(context),
+        )
+        for response in _stream(pb.ComputeIndicatorsResponse, panel, request.codes_per_chunk):
+            yield response
+
+    async def AnalyzeFactor(self, request, context):
+        ask = AnalysisAsk(
+            factor_id=request.factor_id,
+            column=request.column,
+            codes=list(request.ts_codes),
+            start=msg.optional_day(request.start_date, "start_date"),
+            end=msg.optional_day(request.end_date, "end_date"),
+            horizons=tuple(request.horizons) or DEFAULT_HORIZONS,
+            quantiles=request.quantiles or 5,
+            winsorise=request.winsorise,
+            zscore=request.zscore,
+            industry_neutral=request.industry_neutral,
+        )
+        result = await self._analysis.analyse(principal.current(), ask, msg.caller_credentials(context))
+        return msg.analysis_response(result.analysis, len(result.codes), int(result.dates.size))

@@ -1,0 +1,159 @@
+"""End-to-end factor calculation: bars read through marketdata's GetPanel RPC, computed in worker processes,
+stored in the factor value store (PostgreSQL packed blocks), through the CalculateFactors job use case.
+
+Targets (issue 9): the full calculation of the indicator set (MACD, KDJ, RSI 6/12/24, BOLL, CCI) for
+ZQUANT_BENCH_STOCKS × ZQUANT_BENCH_DAYS (default 5000 × 2500) broken into read, compute and write, with
+compute + write ≤ 2× read; and the incremental daily update (one new day, every stock) ≤ 2 s end to end.
+
+What runs: identity + marketdata in-process over a throw-away database `zq_bench_<uuid>` with seeded random
+bars (the marketdata query bench's loader), the factor schema migrated into the same database, the job through
+the kit's in-process queue, `WorkerProcesses(2)` for compute. Not yet the factor service's own gRPC server
+(CalculateFactors is called on its use case): the definitions are the unit tests' in-memory fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import grpc
+import psycopg
+
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[2])
+)  # `make bench` runs scripts: the repo root for imports
+
+import zquant_factor
+from services.factor.tests.unit.calculation.world import CalcWorld
+from tests.bench.bench_marketdata_queries import ADMIN_DSN, DAYS, PASSWORD, STOCKS, _codes, _days, _load
+from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
+from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
+from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
+from zquant_factor.adapters.sqlalchemy.tables import SCHEMA
+from zquant_factor.adapters.sqlalchemy.value_store import factor_value_store
+from zquant_factor.application.calculation_ports import RunMode
+from zquant_factor.application.market_ports import Credentials
+from zquant_kit.events.inprocess import InProcessEventBus
+from zquant_kit.jobs import JobState
+from zquant_kit.persistence import migrations
+from zquant_kit.persistence.engine import create_engine
+from zquant_kit.runner import start_stack, upgrade_all
+from zquant_kit.service import discover
+from zquant_kit.settings import Settings
+from zquant_kit.workers import WorkerProcesses
+
+INDICATOR_SET = {
+    "macd": ("macd", {}), "kdj": ("kdj", {}), "rsi6": ("rsi", {"n": 6}), "rsi12": ("rsi", {"n": 12}),
+    "rsi24": ("rsi", {"n": 24}), "boll": ("boll", {}), "cci": ("cci", {}),
+}  # fmt: skip
+
+
+class Timed:
+    """Adds the wall time of each awaited method call of `inner` to `totals[label]`."""
+
+    def __init__(self, inner: Any, label: str, totals: dict[str, float]) -> None:
+        self._inner, self._label, self._totals = inner, label, totals
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self._totals[self._label] += time.perf_counter() - began
+
+        return timed
+
+
+async def _token(address: str) -> str:
+    async with grpc.aio.insecure_channel(address) as channel:
+        login = auth_pb2.LoginRequest(username="admin", password=PASSWORD)
+        return (await auth_pb2_grpc.AuthServiceStub(channel).Login(login)).tokens.access_token
+
+
+async def main() -> None:
+    name = f"zq_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    known = discover()
+    definitions = [known["identity"], known["marketdata"]]
+    settings = Settings({
+        "ZQUANT_IDENTITY_DATABASE_URL": url, "ZQUANT_MARKETDATA_DATABASE_URL": url,
+        "ZQUANT_ADMIN_PASSWORD": PASSWORD, "ZQUANT_EVENT_BUS": "inprocess",
+    })  # fmt: skip
+    stack, engine, pool = None, None, WorkerProcesses(2, ["zquant_factor.application.calculation_compute"])
+    try:
+        await upgrade_all(definitions, settings)
+        await migrations.upgrade(Path(zquant_factor.__file__).parent / "migrations", url, SCHEMA)
+        stack = await start_stack(definitions, settings, bus=InProcessEventBus(), ephemeral_ports=True)
+        codes, days = _codes(), _days()
+        await _load(stack.apps["marketdata"], codes, days)
+        await stack.apps["marketdata"].bar_store.refresh_blocks()
+        engine = create_engine(url, SCHEMA)
+        totals: dict[str, float] = defaultdict(float)
+        options = [("grpc.max_receive_message_length", 64 << 20)]
+        async with grpc.aio.insecure_channel(stack.address("marketdata"), options=options) as channel:
+            reader = GrpcMarketDataReader(channel, service_secret="")
+            world = CalcWorld(
+                market=Timed(reader, "read", totals),
+                values=Timed(factor_value_store(engine, url), "write", totals),
+                states=SqlAlchemyIndicatorStateStore(engine),
+                pool=Timed(pool, "compute", totals),
+                codes_per_chunk=1000,
+                wait_steps=10**7,
+                credentials=Credentials(await _token(stack.address("identity"))),
+            )
+            ids = [
+                world.add_factor(label, (f"m-{label}", code, params))
+                for label, (code, params) in INDICATOR_SET.items()
+            ]
+            first, before_last, last = (
+                day.item().strftime("%Y%m%d") for day in (days[0], days[-2], days[-1])
+            )
+            await pool.run(sum, [0])  # the fork server starts outside the timings
+            began = time.perf_counter()
+            record = await world.calculate(ids, first, before_last, codes=tuple(codes))
+            wall = time.perf_counter() - began
+            assert record.state is JobState.SUCCEEDED, record.error
+            full = dict(totals)
+            totals.clear()
+            began = time.perf_counter()
+            daily = await world.calculate(ids, first, last, RunMode.INCREMENTAL, codes=tuple(codes))
+            update = time.perf_counter() - began
+            assert daily.state is JobState.SUCCEEDED and daily.values_written > 0, daily.error
+    finally:
+        await pool.close()
+        if engine is not None:
+            await engine.dispose()
+        if stack is not None:
+            await stack.stop(0)
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    read, compute, write = full["read"], full["compute"], full["write"]
+    ratio = (compute + write) / read
+    print(
+        f"scale                      {STOCKS} stocks × {DAYS} days, {len(INDICATOR_SET)} indicators "
+        f"({record.values_written:,} values stored)"
+    )
+    print(
+        f"full calculation           {wall:.1f} s wall: read {read:.1f} s (GetPanel, with warm-up), "
+        f"compute {compute:.1f} s (2 worker processes), write {write:.1f} s (value store)"
+    )
+    print(f"(compute + write) / read   {ratio:.2f}x  ({'meets' if ratio <= 2 else 'misses'} the ≤ 2x target)")
+    print(
+        f"incremental daily update   {update:.2f} s for 1 day × {STOCKS} stocks × {len(INDICATOR_SET)} "
+        f"indicators ({'meets' if update <= 2 else 'misses'} the ≤ 2 s target)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
