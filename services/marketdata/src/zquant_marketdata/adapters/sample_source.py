@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from zquant_marketdata.adapters.rule_rows import select_rows
 from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
 from zquant_marketdata.application.source_port import ListStatus
 from zquant_marketdata.domain import sample_market
@@ -72,13 +73,16 @@ class InMemoryMarketSource(TushareFrameRecords):
         open_days: Iterable[str],
         *,
         strict: bool = True,
+        records: Mapping[str, pd.DataFrame] | None = None,
     ) -> None:
+        """`tables` are bar-like (ts_code, trade_date); `records` the rule datasets' frames by API name."""
         self._tables = {name: _Table(frame) for name, frame in tables.items()}
         self._stock_basic = stock_basic.reindex(columns=STOCK_BASIC_COLUMNS)
         self._open_days = sorted(set(open_days))
         self._open_set = frozenset(self._open_days)
         self._strict = strict
         self._no_table: dict[str, pd.DataFrame] = {}
+        self._records = {name: frame for name, frame in (records or {}).items()}
 
     @property
     def first_day(self) -> str | None:
@@ -121,6 +125,13 @@ class InMemoryMarketSource(TushareFrameRecords):
 
     async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
         return self._select("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def stk_limit(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
+        frame = select_rows(api_name, self._records.get(api_name), params)
+        return self._checked(api_name, frame, expect_rows)
 
     def _select(self, api_name, trade_date, ts_code, start_date, end_date, expect_rows) -> pd.DataFrame:
         table = self._tables.get(api_name)
@@ -213,3 +224,10 @@ class SampleMarketSource(TushareFrameRecords):
     async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
         source = await self._source()
         return await source.stk_factor(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def stk_limit(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        source = await self._source()
+        return await source.stk_limit(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
+        return await (await self._source()).fetch_table(api_name, params, expect_rows=expect_rows)

@@ -17,6 +17,7 @@ Environment (all optional):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,8 +116,9 @@ def build(
     sessions: async_sessionmaker[AsyncSession],
     bar_store: BarStore,
     clock: Clock,
+    wake_outbox: Callable[[], None] | None = None,
 ) -> SyncComponents:
-    repository = SqlAlchemySyncRepository(engine, sessions)
+    repository = SqlAlchemySyncRepository(engine, sessions, wake_outbox)
     config = SourceConfigUseCases(
         repository,
         token_box(settings),
@@ -134,7 +136,7 @@ def build(
 
 
 def wire(app: MarketDataApp) -> SyncComponents:
-    components = build(app.settings, app.engine, app.sessions, app.bar_store, app.clock)
+    components = build(app.settings, app.engine, app.sessions, app.bar_store, app.clock, app.relay.wake)
     app.grpc_services.append(
         GrpcService(
             SERVICE_NAME,
