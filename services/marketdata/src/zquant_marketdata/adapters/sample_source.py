@@ -16,8 +16,9 @@ import pandas as pd
 from zquant_marketdata.adapters.rule_rows import select_rows
 from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
 from zquant_marketdata.application.source_port import ListStatus
-from zquant_marketdata.domain import sample_market
+from zquant_marketdata.domain import sample_market, sample_rules
 from zquant_marketdata.domain.errors import SourceUnavailableError
+from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS, RULE_DATASETS
 
 STOCK_BASIC_COLUMNS = [
     "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date",
@@ -150,11 +151,29 @@ class InMemoryMarketSource(TushareFrameRecords):
         return frame
 
 
-def market_frames(market: sample_market.SampleMarket) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The sample market as Tushare frames (bar tables, stock_basic)."""
+def _record_frame(rows: list[dict], api_name: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(RULE_DATASETS[api_name].columns))
+    for name in RULE_DATASETS[api_name].date_columns:
+        frame[name] = [day.strftime("%Y%m%d") if day else None for day in frame[name]]
+    return frame
+
+
+def rule_frames(rules: sample_rules.SampleRules) -> dict[str, pd.DataFrame]:
+    """The sample's rule datasets as Tushare frames by API name (stk_limit is bar-shaped)."""
+    frames = {name: _record_frame(getattr(rules, name), name) for name in RECORD_DATASETS}
+    limits = dict(rules.stk_limit)
+    limits["trade_date"] = _yyyymmdd(limits["trade_date"])
+    frames["stk_limit"] = pd.DataFrame(limits)
+    return frames
+
+
+def market_frames(
+    market: sample_market.SampleMarket, daily: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The sample market as Tushare frames (bar tables, stock_basic); `daily` replaces its bars."""
     tables = {}
     for name in ("daily", "adj_factor", "daily_basic", "index_daily"):
-        columns = dict(getattr(market, name))
+        columns = dict(daily if name == "daily" and daily is not None else getattr(market, name))
         columns["trade_date"] = _yyyymmdd(columns["trade_date"])
         tables[name] = pd.DataFrame(columns)
     stock_basic = pd.DataFrame(
@@ -197,9 +216,12 @@ class SampleMarketSource(TushareFrameRecords):
 
     def _build(self) -> InMemoryMarketSource:
         market = sample_market.generate(self.spec)
-        tables, stock_basic = market_frames(market)
+        rules = sample_rules.derive(market)
+        tables, stock_basic = market_frames(market, rules.daily)
+        records = rule_frames(rules)
+        tables["stk_limit"] = records.pop("stk_limit")
         open_days = [day.strftime("%Y%m%d") for day in market.open_days]
-        return InMemoryMarketSource(tables, stock_basic, open_days, strict=True)
+        return InMemoryMarketSource(tables, stock_basic, open_days, strict=True, records=records)
 
     async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
         return await (await self._source()).stock_basic(list_status, expect_rows=expect_rows)
