@@ -28,7 +28,7 @@ from zquant_marketdata.domain.sync import SYNC_COMPLETED_EVENT, LogResult, RunSt
 pytestmark = pytest.mark.integration
 
 TOKEN = "fake-token-rules-0123"
-RULES = ["stk_limit", "suspend_d", "namechange", "dividend", "index_weight"]
+RULES = ["stk_limit", "namechange", "index_weight", "suspend_d", "dividend"]
 DAYS = ["20240102", "20240103", "20240104", "20240105", "20240108"]
 CODES = ["000001.SZ", "600000.SH"]
 

@@ -19,7 +19,7 @@ from zquant_marketdata.domain.rule_datasets import RULE_DATASETS, FetchPlan
 
 DATASETS: tuple[str, ...] = (
     "stock_basic", "trade_cal", "daily", "adj_factor", "daily_basic", "index_daily", "stk_factor",
-    "stk_limit", "suspend_d", "namechange", "dividend", "index_weight",
+    "stk_limit", "namechange", "index_weight", "suspend_d", "dividend",
 )  # fmt: skip
 """Every dataset a sync knows, in the order a run processes them."""
 
