@@ -30,16 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zquant_marketdata.adapters.csv_source import STRING_COLUMNS
 from zquant_marketdata.adapters.rule_rows import select_rows
 from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS
-
-STRING_COLUMNS = frozenset(
-    {
-        "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status",
-        "list_date", "delist_date", "trade_date", "cal_date", "pretrade_date",
-    }
-)
-"""Read as text: codes like 000001 and YYYYMMDD dates must not become numbers."""
 
 TRADE_CAL_FIELDS = ["exchange", "cal_date", "is_open", "pretrade_date"]
 
@@ -72,7 +65,7 @@ class RecordedCall:
 def load_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     """Tables keyed by API name from a directory laid out like shared/data; absent files are skipped."""
     tables: dict[str, pd.DataFrame] = {}
-    for api_name in ("daily", "adj_factor", "daily_basic", "stock_basic"):
+    for api_name in ("daily", "adj_factor", "daily_basic", "stock_basic", "stk_limit", *RECORD_DATASETS):
         path = data_dir / "a_share" / f"{api_name}.csv"
         if path.exists():
             tables[api_name] = _read_csv(path)
