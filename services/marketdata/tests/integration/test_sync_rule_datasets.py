@@ -12,17 +12,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
+from services.marketdata.tests.integration.sync_env import database_url, sync_components
 from zquant.marketdata.v1 import events_pb2
 from zquant_kit.clock import SystemClock
-from zquant_kit.persistence.engine import create_engine, session_factory
-from zquant_kit.runner import upgrade_all
-from zquant_kit.service import discover
-from zquant_kit.settings import Settings
+from zquant_kit.persistence.engine import session_factory
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
-from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.adapters.sqlalchemy.rule_tables import RECORD_TABLES
-from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import SYNC_COMPLETED_EVENT, LogResult, RunState, SyncMode
 
 pytestmark = pytest.mark.integration
@@ -80,27 +76,17 @@ def server():
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def env(request, tmp_path, server):
     server.reset()
-    url = f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_database")
-    settings = Settings(
-        {
-            "ZQUANT_DATA_DIR": str(tmp_path),
-            "ZQUANT_MARKETDATA_DATABASE_URL": url,
-            "ZQUANT_MARKETDATA_SOURCE": "tushare",
-            "TUSHARE_TOKEN": TOKEN,
-            "ZQUANT_TUSHARE_BASE_URL": server.url,
-            "ZQUANT_TUSHARE_CALLS_PER_MINUTE": "1000000",
-            "ZQUANT_MARKETDATA_SECRET_KEY": Fernet.generate_key().decode(),
-        }
-    )
-    await upgrade_all([discover()["marketdata"]], settings)
-    engine = create_engine(settings.database_url("marketdata"), tables.SCHEMA)
-    store = SqliteBulkBarStore(engine) if request.param == "sqlite" else PostgresBulkBarStore(engine)
-    components = build(settings, engine, session_factory(engine), store, SystemClock())
-    yield components, engine
-    await components.sync.shutdown()
-    await engine.dispose()
+    settings = {
+        "ZQUANT_DATA_DIR": str(tmp_path),
+        "ZQUANT_MARKETDATA_DATABASE_URL": database_url(request, tmp_path),
+        "ZQUANT_MARKETDATA_SOURCE": "tushare",
+        "TUSHARE_TOKEN": TOKEN,
+        "ZQUANT_TUSHARE_BASE_URL": server.url,
+        "ZQUANT_TUSHARE_CALLS_PER_MINUTE": "1000000",
+        "ZQUANT_MARKETDATA_SECRET_KEY": Fernet.generate_key().decode(),
+    }
+    async with sync_components(settings, SystemClock()) as components_and_engine:
+        yield components_and_engine
 
 
 async def _count(engine, table) -> int:
