@@ -129,6 +129,11 @@ async def test_each_rule_dataset_syncs_with_tushares_calls_and_counts(env, serve
     assert (again.inserted, again.updated) == (0, 0)
     assert again.unchanged == len(DAYS) * len(CODES) + sum(expected.values())
 
+    server.reset()
+    resumed = await components.sync.run("tester", RULES, SyncMode.INCREMENTAL, "", "20240108")
+    assert resumed.state is RunState.SUCCEEDED, resumed.error
+    assert {c.api_name for c in server.calls} <= {"trade_cal"}  # every checkpoint is at the end already
+
 
 async def test_a_finished_run_puts_its_completion_event_in_the_outbox(env) -> None:
     components, engine = env
