@@ -84,7 +84,7 @@ def parse_date(value: str, field_name: str) -> dt.date | None:
     if not is_yyyymmdd(value):
         raise InvalidArgument(field_name, f"expected a date as YYYYMMDD, got {value[:20]!r}")
     try:
-        day = parse_yyyymmdd(value)
+        day: dt.date = parse_yyyymmdd(value)
     except ValueError:
         raise InvalidArgument(field_name, f"not a calendar date: {value!r}") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
