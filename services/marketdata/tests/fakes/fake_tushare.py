@@ -7,8 +7,10 @@ rows newest-first as Tushare sends them. Errors come back the way Tushare
 sends them (HTTP 200 with a non-zero code) and can be injected on demand.
 
 Served APIs: one table per API name (`daily`, `adj_factor`, `daily_basic`,
-`stock_basic`, `index_daily`, or any other name given in memory), plus
-`trade_cal`, derived from the union of trade dates in the tables.
+`stock_basic`, `index_daily`, `stk_limit`, or any other name given in memory), plus
+`trade_cal`, derived from the union of trade dates in the tables. The rule datasets
+(`suspend_d`, `namechange`, `dividend`, `index_weight`) are filtered as Tushare does
+(`adapters.rule_rows`): start_date / end_date bound e.g. namechange's ann_date.
 """
 
 from __future__ import annotations
@@ -28,13 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-STRING_COLUMNS = frozenset(
-    {
-        "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status",
-        "list_date", "delist_date", "trade_date", "cal_date", "pretrade_date",
-    }
-)
-"""Read as text: codes like 000001 and YYYYMMDD dates must not become numbers."""
+from zquant_marketdata.adapters.csv_source import STRING_COLUMNS
+from zquant_marketdata.adapters.rule_rows import select_rows
+from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS
 
 TRADE_CAL_FIELDS = ["exchange", "cal_date", "is_open", "pretrade_date"]
 
@@ -67,7 +65,7 @@ class RecordedCall:
 def load_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     """Tables keyed by API name from a directory laid out like shared/data; absent files are skipped."""
     tables: dict[str, pd.DataFrame] = {}
-    for api_name in ("daily", "adj_factor", "daily_basic", "stock_basic"):
+    for api_name in ("daily", "adj_factor", "daily_basic", "stock_basic", "stk_limit", *RECORD_DATASETS):
         path = data_dir / "a_share" / f"{api_name}.csv"
         if path.exists():
             tables[api_name] = _read_csv(path)
@@ -215,6 +213,9 @@ class FakeTushareServer:
         return failure
 
     def _select(self, api_name: str, params: dict[str, Any], fields: str) -> pd.DataFrame:
+        if api_name in RECORD_DATASETS:
+            table = select_rows(api_name, self._tables[api_name], params)
+            return table.reindex(columns=[name.strip() for name in fields.split(",") if name.strip()] or table.columns)
         table = self._calendar(params) if api_name == "trade_cal" else self._tables[api_name]
         if api_name == "stock_basic":
             params = {"list_status": "L", **params}  # Tushare's default

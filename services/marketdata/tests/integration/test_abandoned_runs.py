@@ -10,17 +10,10 @@ import uuid
 
 import pytest
 
+from services.marketdata.tests.integration.sync_env import database_url, sync_components
 from zquant_kit.errors import FailedPrecondition
-from zquant_kit.persistence.engine import create_engine, session_factory
-from zquant_kit.runner import upgrade_all
-from zquant_kit.service import discover
-from zquant_kit.settings import Settings
 from zquant_kit.testing import FakeClock, eventually
-from zquant_marketdata.adapters.sqlalchemy import tables
-from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.application.sync import ABANDONED, LEASE_TTL
-from zquant_marketdata.bootstrap.config import MarketDataConfig
-from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import RunState, SyncMode, SyncRun
 
 pytestmark = pytest.mark.integration
@@ -28,26 +21,16 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def env(request, tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
-    if request.param == "postgresql":
-        url = request.getfixturevalue("pg_database")
-    settings = Settings(
-        {
-            "ZQUANT_DATA_DIR": str(tmp_path),
-            "ZQUANT_MARKETDATA_DATABASE_URL": url,
-            "ZQUANT_MARKETDATA_SOURCE": "sample",
-            "ZQUANT_SAMPLE_STOCKS": "5",
-            "ZQUANT_SAMPLE_DAYS": "30",
-        }
-    )
-    await upgrade_all([discover()["marketdata"]], settings)
-    engine = create_engine(settings.database_url("marketdata"), tables.SCHEMA)
-    store = SqliteBulkBarStore(engine) if request.param == "sqlite" else PostgresBulkBarStore(engine)
+    settings = {
+        "ZQUANT_DATA_DIR": str(tmp_path),
+        "ZQUANT_MARKETDATA_DATABASE_URL": database_url(request, tmp_path),
+        "ZQUANT_MARKETDATA_SOURCE": "sample",
+        "ZQUANT_SAMPLE_STOCKS": "5",
+        "ZQUANT_SAMPLE_DAYS": "30",
+    }
     clock = FakeClock(dt.datetime.now(dt.UTC))
-    components = build(MarketDataConfig.from_settings(settings), engine, session_factory(engine), store, clock)
-    yield components, clock
-    await components.sync.shutdown()
-    await engine.dispose()
+    async with sync_components(settings, clock) as (components, _engine):
+        yield components, clock
 
 
 async def _dead_run(components, clock: FakeClock, datasets: tuple[str, ...]) -> str:

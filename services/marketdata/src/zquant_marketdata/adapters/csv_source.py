@@ -2,6 +2,7 @@
 
     a_share/daily.csv  a_share/adj_factor.csv  a_share/daily_basic.csv  a_share/stock_basic.csv
     a_share/stk_factor.csv (optional)          index/<ts_code>.csv (index_daily, one file per index)
+    a_share/{stk_limit,suspend_d,namechange,dividend,index_weight}.csv (optional: the rule datasets)
 
 Missing files are empty datasets. The trade calendar is open on every date present in any
 file. `long/` (bars without pre_close or adjustment factors) is not a Tushare dataset and is
@@ -15,21 +16,28 @@ from pathlib import Path
 import pandas as pd
 
 from zquant_marketdata.adapters.sample_source import STOCK_BASIC_COLUMNS, InMemoryMarketSource
+from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS, RULE_DATASETS
 
 STRING_COLUMNS = frozenset(
     {
         "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status",
         "list_date", "delist_date", "trade_date", "cal_date", "pretrade_date",
+        *(name for d in RULE_DATASETS.values() for name in (*d.date_columns, *d.text_columns)),
     }
 )  # fmt: skip
-BAR_FILES = ("daily", "adj_factor", "daily_basic", "stk_factor")
+"""Read as text: codes like 000001 and YYYYMMDD dates must not become numbers."""
+BAR_FILES = ("daily", "adj_factor", "daily_basic", "stk_factor", "stk_limit")
+
+
+DATE_COLUMNS = frozenset(
+    {"trade_date", "list_date", "delist_date", *(name for d in RULE_DATASETS.values() for name in d.date_columns)}
+)
 
 
 def _read(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype={column: str for column in STRING_COLUMNS})
-    for column in ("trade_date", "list_date", "delist_date"):
-        if column in frame.columns:
-            frame[column] = frame[column].str.replace("-", "", regex=False)
+    for column in DATE_COLUMNS & set(frame.columns):
+        frame[column] = frame[column].str.replace("-", "", regex=False)
     return frame
 
 
@@ -53,6 +61,9 @@ class CsvDirectorySource(InMemoryMarketSource):
         if "list_status" not in stock_basic.columns or stock_basic["list_status"].isna().all():
             stock_basic["list_status"] = "L"
         open_days = {day for frame in tables.values() for day in frame["trade_date"].dropna()}
-        super().__init__(tables, stock_basic, open_days, strict=False)
-        self.datasets = ("stock_basic", "trade_cal", *(name for name in (*BAR_FILES, "index_daily") if name in tables))
+        paths = {name: directory / "a_share" / f"{name}.csv" for name in RECORD_DATASETS}
+        records = {name: _read(path) for name, path in paths.items() if path.exists()}
+        super().__init__(tables, stock_basic, open_days, strict=False, records=records)
+        present = (*BAR_FILES, "index_daily", *RECORD_DATASETS)
+        self.datasets = ("stock_basic", "trade_cal", *(name for name in present if name in tables or name in records))
         """What the directory can fill: the reference data and the datasets it has files for."""

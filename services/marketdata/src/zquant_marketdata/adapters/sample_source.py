@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from zquant_marketdata.adapters.rule_rows import select_rows
 from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
 from zquant_marketdata.application.source_port import ListStatus
-from zquant_marketdata.domain import sample_market
+from zquant_marketdata.domain import sample_market, sample_rules
 from zquant_marketdata.domain.errors import SourceUnavailableError
+from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS, RULE_DATASETS
 
 STOCK_BASIC_COLUMNS = [
     "ts_code", "symbol", "name", "area", "industry", "market", "exchange", "list_status", "list_date", "delist_date",
@@ -72,13 +74,16 @@ class InMemoryMarketSource(TushareFrameRecords):
         open_days: Iterable[str],
         *,
         strict: bool = True,
+        records: Mapping[str, pd.DataFrame] | None = None,
     ) -> None:
+        """`tables` are bar-like (ts_code, trade_date); `records` the rule datasets' frames by API name."""
         self._tables = {name: _Table(frame) for name, frame in tables.items()}
         self._stock_basic = stock_basic.reindex(columns=STOCK_BASIC_COLUMNS)
         self._open_days = sorted(set(open_days))
         self._open_set = frozenset(self._open_days)
         self._strict = strict
         self._no_table: dict[str, pd.DataFrame] = {}
+        self._records = {name: frame for name, frame in (records or {}).items()}
 
     @property
     def first_day(self) -> str | None:
@@ -122,6 +127,13 @@ class InMemoryMarketSource(TushareFrameRecords):
     async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
         return self._select("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows)
 
+    async def stk_limit(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        return self._select("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
+        frame = select_rows(api_name, self._records.get(api_name), params)
+        return self._checked(api_name, frame, expect_rows)
+
     def _select(self, api_name, trade_date, ts_code, start_date, end_date, expect_rows) -> pd.DataFrame:
         table = self._tables.get(api_name)
         if table is None:
@@ -139,11 +151,29 @@ class InMemoryMarketSource(TushareFrameRecords):
         return frame
 
 
-def market_frames(market: sample_market.SampleMarket) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The sample market as Tushare frames (bar tables, stock_basic)."""
+def _record_frame(rows: list[dict], api_name: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(RULE_DATASETS[api_name].columns))
+    for name in RULE_DATASETS[api_name].date_columns:
+        frame[name] = [day.strftime("%Y%m%d") if day else None for day in frame[name]]
+    return frame
+
+
+def rule_frames(rules: sample_rules.SampleRules) -> dict[str, pd.DataFrame]:
+    """The sample's rule datasets as Tushare frames by API name (stk_limit is bar-shaped)."""
+    frames = {name: _record_frame(getattr(rules, name), name) for name in RECORD_DATASETS}
+    limits = dict(rules.stk_limit)
+    limits["trade_date"] = _yyyymmdd(limits["trade_date"])
+    frames["stk_limit"] = pd.DataFrame(limits)
+    return frames
+
+
+def market_frames(
+    market: sample_market.SampleMarket, daily: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The sample market as Tushare frames (bar tables, stock_basic); `daily` replaces its bars."""
     tables = {}
     for name in ("daily", "adj_factor", "daily_basic", "index_daily"):
-        columns = dict(getattr(market, name))
+        columns = dict(daily if name == "daily" and daily is not None else getattr(market, name))
         columns["trade_date"] = _yyyymmdd(columns["trade_date"])
         tables[name] = pd.DataFrame(columns)
     stock_basic = pd.DataFrame(
@@ -186,9 +216,12 @@ class SampleMarketSource(TushareFrameRecords):
 
     def _build(self) -> InMemoryMarketSource:
         market = sample_market.generate(self.spec)
-        tables, stock_basic = market_frames(market)
+        rules = sample_rules.derive(market)
+        tables, stock_basic = market_frames(market, rules.daily)
+        records = rule_frames(rules)
+        tables["stk_limit"] = records.pop("stk_limit")
         open_days = [day.strftime("%Y%m%d") for day in market.open_days]
-        return InMemoryMarketSource(tables, stock_basic, open_days, strict=True)
+        return InMemoryMarketSource(tables, stock_basic, open_days, strict=True, records=records)
 
     async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
         return await (await self._source()).stock_basic(list_status, expect_rows=expect_rows)
@@ -213,3 +246,10 @@ class SampleMarketSource(TushareFrameRecords):
     async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
         source = await self._source()
         return await source.stk_factor(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def stk_limit(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
+        source = await self._source()
+        return await source.stk_limit(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+
+    async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
+        return await (await self._source()).fetch_table(api_name, params, expect_rows=expect_rows)

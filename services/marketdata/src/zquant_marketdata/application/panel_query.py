@@ -16,16 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_kit.errors import InvalidArgument
+from zquant_marketdata.application.panel_rule_fields import RuleFieldReads
 from zquant_marketdata.application.query_ports import MarketQueryRepository
 from zquant_marketdata.application.query_support import Offloader, fail_missing_factors, require_known
 from zquant_marketdata.domain import adjust as adj
 from zquant_marketdata.domain import panel as pnl
 from zquant_marketdata.domain import panel_factors as pf
 from zquant_marketdata.domain.adjust import AdjustMode
+from zquant_marketdata.domain.panel_rules import LIMIT_FIELDS, RULE_FIELDS
 from zquant_marketdata.domain.sync import CALENDAR_EXCHANGE
 
 BAR_FIELDS = ("open", "high", "low", "close", "pre_close", "change", "pct_chg", "vol", "amount")
-PANEL_FIELDS = (*BAR_FIELDS, "adj_factor")
+PANEL_FIELDS = (*BAR_FIELDS, "adj_factor", *RULE_FIELDS)
 DEFAULT_PANEL_FIELDS = ("open", "high", "low", "close", "vol")
 SCATTER_THREADS = max(1, min(4, os.cpu_count() or 1))
 """Worker threads placing a big panel's values: one per core, up to four."""
@@ -65,6 +67,12 @@ def _fields(asked: Sequence[str]) -> list[str]:
     return fields
 
 
+def _check_limits(fields: list[str], mode: AdjustMode) -> None:
+    asked = [name for name in fields if name in LIMIT_FIELDS]
+    if asked and mode is not AdjustMode.NONE:
+        raise InvalidArgument("fields", f"{', '.join(asked)} are raw prices: ask them of an unadjusted panel")
+
+
 def _bar_fields(fields: list[str], mode: AdjustMode) -> list[str]:
     """The daily columns to read: the fields asked, what adjusting change / pct_chg needs, and at
     least one column as the bar mask (where a stock traded)."""
@@ -79,6 +87,7 @@ class PanelReads:
         self._repo = repository
         self._offload = offloader
         self._max_panel_values = max_panel_values
+        self._rules = RuleFieldReads(repository)
 
     async def _check_bound(self, codes: list[str], start: dt.date, end: dt.date, field_count: int) -> None:
         weekdays = int(np.busday_count(start, end + _ONE_DAY))
@@ -98,6 +107,7 @@ class PanelReads:
     async def read(self, request: PanelRequest) -> Panel:
         codes, start, end, mode = request.codes, request.start, request.end, request.mode
         fields = _fields(request.fields)
+        _check_limits(fields, mode)
         await self._check_bound(codes, start, end, len(fields))
         bar_fields = _bar_fields(fields, mode)
         needs_factor = mode is not AdjustMode.NONE or "adj_factor" in fields
@@ -116,6 +126,7 @@ class PanelReads:
             # The factor grid is not needed any more: mask it where there is no bar, in place.
             mask = adjusted[bar_fields[0]]
             adjusted["adj_factor"] = await self._offload.run(size, lambda: pnl.mask_like(factor, mask))
+        adjusted.update(await self._rules.grids(fields, universe, axis, adjusted[bar_fields[0]]))
         return Panel(codes=list(universe), days=axis, fields=fields, values={name: adjusted[name] for name in fields})
 
     async def _placed(

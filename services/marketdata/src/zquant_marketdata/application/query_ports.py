@@ -42,7 +42,23 @@ class TradeDay:
     pretrade_date: date | None
 
 
-class MarketQueryRepository(Protocol):
+class RuleFieldRepository(Protocol):
+    """What GetPanel's trading-rule fields read besides bar runs."""
+
+    async def stock_lives(self, ts_codes: Sequence[str]) -> dict[str, tuple[date | None, date | None]]:
+        """(list_date, delist_date) per code that stock_basic knows."""
+        ...
+
+    async def suspended_days(self, ts_codes: Sequence[str], start: date, end: date) -> list[tuple[str, date]]:
+        """(ts_code, trade_date) of suspend_d's suspension rows (suspend_type S) in [start, end]."""
+        ...
+
+    async def name_spans(self, ts_codes: Sequence[str], start: date, end: date) -> list[tuple[str, date, date | None, str]]:
+        """namechange rows (ts_code, start_date, end_date, name) whose period overlaps [start, end]."""
+        ...
+
+
+class MarketQueryRepository(RuleFieldRepository, Protocol):
     async def list_stocks(self, filter: StockFilter, after: str | None, limit: int) -> list[Stock]:
         """Up to `limit` stocks with ts_code > after, ordered by ts_code."""
         ...
@@ -82,3 +98,4 @@ class MarketQueryRepository(Protocol):
     async def factors_on_or_before(self, ts_codes: Sequence[str], day: date) -> BarRows:
         """Per code, its latest adj_factor row with trade_date ≤ day (codes without one are absent)."""
         ...
+

@@ -15,6 +15,7 @@ empty frame too. With `expect_rows=False` an empty frame means "no data", e.g.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -128,4 +129,22 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Tushare's precomputed technical factors per stock and day."""
+        ...
+
+    async def stk_limit(
+        self,
+        trade_date: str | None = None,
+        ts_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        """Daily up / down limit prices: ts_code, trade_date, pre_close, up_limit, down_limit (CNY)."""
+        ...
+
+    async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
+        """One call of an API of `domain.rule_datasets` (suspend_d, namechange, dividend, index_weight)
+        with Tushare's params, e.g. `{"ex_date": "20240618"}` or `{"index_code": ..., "start_date": ...}`;
+        the frame has Tushare's columns for it."""
         ...

@@ -18,25 +18,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from zquant_kit.errors import ZqError
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.source_port import CalendarDay
+from zquant_marketdata.application.sync_logging import RunLogger, client_safe_error, skippable
 from zquant_marketdata.application.sync_ports import Clock, SourceChoice, SyncEngineRepository
+from zquant_marketdata.application.sync_rule_records import RuleRecordSync
 from zquant_marketdata.application.sync_runs import LEASE_TTL, RunCancelled, RunContext, RunHandle
 from zquant_marketdata.application.sync_statistics import per_date_statistics
 from zquant_marketdata.domain.errors import SourceAuthError, SourceError
+from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS
 from zquant_marketdata.domain.sync import (
     CALENDAR_EXCHANGE,
     DATE_DRIVEN,
     EXPECTS_ROWS,
     INDEX_CODES,
-    OPTIONAL_DATASETS,
     SECOND_CALENDAR_EXCHANGE,
     DatasetWindow,
     LogResult,
@@ -45,8 +45,10 @@ from zquant_marketdata.domain.sync import (
     SyncMode,
     SyncRequest,
     TableStatistic,
+    completed_of,
     date_windows,
     fmt_date,
+    needs_calendar,
     window_for,
 )
 
@@ -81,6 +83,8 @@ class SyncEngine:
         self._max_days = max(batch_days, max_days_per_batch)
         self._default_start = default_start
         self._index_codes = tuple(index_codes)
+        self._logs = RunLogger(repo, clock)
+        self._records = RuleRecordSync(repo, self._logs, clock, self._index_codes, batch_days)
 
     def default_end(self) -> dt.date:
         local = self._clock.now().astimezone(CHINA)
@@ -93,9 +97,10 @@ class SyncEngine:
         """Runs every requested dataset, then records how the run ended; `on_end` runs just before the
         last notification, so a watcher woken by it finds the run's datasets free."""
         state, error, stopping = RunState.FAILED, None, False
+        ctx = RunContext(handle, choice.source)
         heartbeat = asyncio.create_task(self._keep_leases(handle.run.id), name=f"sync-lease-{handle.run.id}")
         try:
-            await self._run_datasets(handle, request, choice)
+            await self._run_datasets(ctx, request, choice)
             state = RunState.SUCCEEDED
         except RunCancelled:
             state = RunState.CANCELLED
@@ -119,7 +124,8 @@ class SyncEngine:
                 progress.percent = 100.0
             heartbeat.cancel()
             try:
-                await asyncio.shield(self._repo.finish_run(handle.run.id, state, error, self._clock.now()))
+                completed = completed_of(handle.run.id, state, ctx.written)
+                await asyncio.shield(self._repo.finish_run(handle.run.id, state, error, self._clock.now(), completed))
                 await asyncio.shield(self._repo.release_leases(handle.run.id))
             except Exception:
                 log.exception("could not record the end of sync run %s", handle.run.id)
@@ -133,8 +139,8 @@ class SyncEngine:
         except Exception:
             log.exception("sync run %s: could not refresh the bar blocks; reads use the rows until the next run", run_id)
 
-    async def _run_datasets(self, handle: RunHandle, request: SyncRequest, choice: SourceChoice) -> None:
-        ctx = RunContext(handle, choice.source)
+    async def _run_datasets(self, ctx: RunContext, request: SyncRequest, choice: SourceChoice) -> None:
+        handle = ctx.handle
         end = request.end or self.default_end()
         default_start = choice.default_start or self._default_start
         checkpoints = await self._repo.checkpoints() if request.mode is SyncMode.INCREMENTAL else {}
@@ -146,7 +152,7 @@ class SyncEngine:
 
         calendar: list[CalendarDay] = []
         open_days: list[dt.date] = []
-        dated = [w for name, w in windows.items() if (name in DATE_DRIVEN or name == "trade_cal") and not w.empty]
+        dated = [w for name, w in windows.items() if needs_calendar(name) and not w.empty]
         calendar_window = None
         if dated:
             calendar_window = DatasetWindow("trade_cal", min(w.start for w in dated), end)
@@ -160,6 +166,8 @@ class SyncEngine:
                 units[name] = sum(1 for d in open_days if window.start <= d <= window.end)
             elif name == "index_daily":
                 units[name] = 0 if window.empty else len(date_windows(window.start, window.end)) * len(self._index_codes)
+            elif name in RECORD_DATASETS:
+                units[name] = sum(map(len, self._records.calls(name, window, open_days)))
             else:
                 units[name] = 1
         ctx.total_units = max(1, sum(units.values()))
@@ -177,49 +185,13 @@ class SyncEngine:
                 await self._trade_cal(ctx, calendar_window or windows[name], calendar)
             elif name == "index_daily":
                 await self._index_daily(ctx, windows[name])
+            elif name in RECORD_DATASETS:
+                await self._records.sync(ctx, name, windows[name], open_days)
             else:
                 await self._date_driven(ctx, name, windows[name], open_days)
 
-    def _log_entry(
-        self, ctx: RunContext, dataset: str, api_name: str, start: dt.date | None, end: dt.date | None
-    ) -> SyncLogEntry:
-        return SyncLogEntry(
-            id=str(uuid.uuid4()),
-            run_id=ctx.handle.run.id,
-            dataset=dataset,
-            api_name=api_name,
-            start=start,
-            end=end,
-            started_at=self._clock.now(),
-        )
-
-    async def _finish_log(
-        self, entry: SyncLogEntry, result: LogResult, error: BaseException | str | None = None
-    ) -> None:
-        entry.result = result
-        if isinstance(error, BaseException):
-            entry.error = client_safe_error(error, entry.run_id)
-        elif error is not None:
-            entry.error = error
-        entry.ended_at = self._clock.now()
-        await asyncio.shield(self._repo.add_log(entry))
-
-    async def _logged(self, entry: SyncLogEntry, body: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await body()
-        except RunCancelled:
-            await self._finish_log(entry, LogResult.CANCELLED, "cancelled")
-            raise
-        except asyncio.CancelledError:
-            await self._finish_log(entry, LogResult.CANCELLED, "stopped with the service")
-            raise
-        except Exception as exc:
-            await self._finish_log(entry, LogResult.FAILED, exc)
-            raise
-        await self._finish_log(entry, entry.result, entry.error)
-
     async def _stock_basic(self, ctx: RunContext, end: dt.date) -> None:
-        entry = self._log_entry(ctx, "stock_basic", "stock_basic", None, end)
+        entry = self._logs.entry(ctx, "stock_basic", "stock_basic", None, end)
 
         async def body() -> None:
             records = await ctx.source.stocks("L", expect_rows=True)
@@ -235,12 +207,13 @@ class SyncEngine:
                 [TableStatistic("stock_basic", end, total, len(rows), counts.inserted, counts.updated)]
             )
             await self._repo.advance_checkpoint("stock_basic", end, ctx.handle.run.id, self._clock.now())
+            ctx.wrote("stock_basic", end, end)
             ctx.advance(1)
 
-        await self._logged(entry, body)
+        await self._logs.logged(entry, body)
 
     async def _trade_cal(self, ctx: RunContext, window: DatasetWindow, calendar: list[CalendarDay]) -> None:
-        entry = self._log_entry(ctx, "trade_cal", "trade_cal", window.start, window.end)
+        entry = self._logs.entry(ctx, "trade_cal", "trade_cal", window.start, window.end)
 
         async def body() -> None:
             if calendar:
@@ -254,9 +227,10 @@ class SyncEngine:
                     [TableStatistic("trade_cal", window.end, total, len(rows), counts.inserted, counts.updated)]
                 )
                 await self._repo.advance_checkpoint("trade_cal", window.end, ctx.handle.run.id, self._clock.now())
+                ctx.wrote("trade_cal", window.start, window.end)
             ctx.advance(1, current_date=window.end)
 
-        await self._logged(entry, body)
+        await self._logs.logged(entry, body)
 
     async def _write(
         self, ctx: RunContext, entry: SyncLogEntry, dataset: str, frames: list[pd.DataFrame], first: dt.date,
@@ -271,11 +245,12 @@ class SyncEngine:
             stats, total = per_date_statistics(dataset, frame, stored, total)
             await self._repo.upsert_statistics(stats)
             ctx.count(entry, 0, counts)
+            ctx.wrote(dataset, first, last)
         await self._repo.advance_checkpoint(dataset, last, ctx.handle.run.id, self._clock.now())
         return total
 
     async def _date_driven(self, ctx: RunContext, dataset: str, window: DatasetWindow, open_days: list[dt.date]) -> None:
-        entry = self._log_entry(ctx, dataset, dataset, window.start if not window.empty else None, window.end)
+        entry = self._logs.entry(ctx, dataset, dataset, window.start if not window.empty else None, window.end)
         days = [d for d in open_days if window.start <= d <= window.end]
         fetch = getattr(ctx.source, dataset)
         expect = dataset in EXPECTS_ROWS
@@ -292,7 +267,7 @@ class SyncEngine:
                 try:
                     frame = await fetch(trade_date=fmt_date(day), expect_rows=expect)
                 except SourceError as exc:
-                    if not _skippable(dataset, exc):
+                    if not skippable(dataset, exc):
                         raise
                     log.warning("%s skipped: the source cannot serve it (%s)", dataset, exc)
                     entry.result, entry.error = LogResult.SKIPPED, f"source cannot serve {dataset}: {exc}"
@@ -313,10 +288,10 @@ class SyncEngine:
                 await self._write(ctx, entry, dataset, pending, pending_days[0], pending_days[-1], total)
                 ctx.handle.notify()
 
-        await self._logged(entry, body)
+        await self._logs.logged(entry, body)
 
     async def _index_daily(self, ctx: RunContext, window: DatasetWindow) -> None:
-        entry = self._log_entry(ctx, "index_daily", "index_daily", window.start, window.end)
+        entry = self._logs.entry(ctx, "index_daily", "index_daily", window.start, window.end)
         unavailable: dict[str, str] = {}
         rows_per_code = dict.fromkeys(self._index_codes, 0)
 
@@ -346,15 +321,15 @@ class SyncEngine:
                 total = await self._write(ctx, entry, "index_daily", frames, first, last, total)
                 ctx.handle.notify()
 
-        await self._logged(entry, body)
+        await self._logs.logged(entry, body)
         for code in self._index_codes:
             if window.empty:
                 break
             if code in unavailable or rows_per_code[code] == 0:
                 reason = unavailable.get(code, "the source has no rows for it in the range")
                 log.info("index_daily %s skipped: %s", code, reason)
-                skipped = self._log_entry(ctx, "index_daily", "index_daily", window.start, window.end)
-                await self._finish_log(skipped, LogResult.SKIPPED, f"{code} skipped: {reason}")
+                skipped = self._logs.entry(ctx, "index_daily", "index_daily", window.start, window.end)
+                await self._logs.finish(skipped, LogResult.SKIPPED, f"{code} skipped: {reason}")
 
     async def _keep_leases(self, run_id: str) -> None:
         """Heartbeat: a run's leases outlive it by at most LEASE_TTL if its process dies."""
@@ -365,15 +340,3 @@ class SyncEngine:
             except Exception:
                 log.warning("could not renew the leases of sync run %s", run_id, exc_info=True)
 
-
-def _skippable(dataset: str, error: SourceError) -> bool:
-    """An optional dataset the source lacks (no such API, no permission) is skipped, not fatal."""
-    return dataset in OPTIONAL_DATASETS and not error.retryable and not isinstance(error, SourceAuthError)
-
-
-def client_safe_error(error: BaseException, run_id: str) -> str:
-    """What clients may read about a failure: source and domain messages as they are; anything else could
-    carry SQL or internals, so it is logged in full and reported by reference."""
-    if isinstance(error, (SourceError, ZqError)):
-        return str(error) or type(error).__name__
-    return f"internal error (see the marketdata log for run {run_id})"

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import pandas as pd
+
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
 from zquant_kit.persistence.blocks.counts import WriteCounts
 from zquant_marketdata.application.source_port import CalendarDay, MarketDataSource, StockRecord
-from zquant_marketdata.domain.sync import RunState, SyncLogEntry, SyncRun, TableStatistic
+from zquant_marketdata.domain.sync import RunState, SyncCompleted, SyncLogEntry, SyncRun, TableStatistic
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,25 @@ class RunRecords(Protocol):
 
 
 class RunFinisher(Protocol):
-    async def finish_run(self, run_id: str, state: RunState, error: str | None, finished_at: dt.datetime) -> None: ...
+    async def finish_run(
+        self,
+        run_id: str,
+        state: RunState,
+        error: str | None,
+        finished_at: dt.datetime,
+        completed: SyncCompleted | None = None,
+    ) -> None:
+        """Records the run's end; with `completed`, its `marketdata.sync.completed.v1` event goes to the
+        outbox in the same transaction."""
+        ...
+
+
+class RuleRecordWriter(Protocol):
+    """The plain tables of the rule datasets (`domain.rule_datasets.RECORD_DATASETS`)."""
+
+    async def upsert_records(self, dataset: str, frame: pd.DataFrame) -> WriteCounts:
+        """Upserts Tushare's rows by the dataset's key in one transaction, with exact counts."""
+        ...
 
 
 class LeaseRepository(Protocol):
@@ -125,6 +145,7 @@ class StatisticsReader(Protocol):
 
 class SyncEngineRepository(
     ReferenceDataWriter,
+    RuleRecordWriter,
     RunFinisher,
     LeaseRepository,
     CheckpointRepository,

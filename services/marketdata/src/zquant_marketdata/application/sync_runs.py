@@ -56,6 +56,12 @@ class RunContext:
     source: MarketDataSource
     total_units: int = 1
     done_units: int = 0
+    written: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    """Per dataset, the first and last day of what the run wrote so far."""
+
+    def wrote(self, dataset: str, first: dt.date, last: dt.date) -> None:
+        before = self.written.get(dataset)
+        self.written[dataset] = (min(first, before[0]), max(last, before[1])) if before else (first, last)
 
     def check_cancel(self) -> None:
         if self.handle.cancel_requested:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -83,8 +84,9 @@ def build(
     sessions: async_sessionmaker[AsyncSession],
     bar_store: BarStore,
     clock: Clock,
+    wake_outbox: Callable[[], None] | None = None,
 ) -> SyncComponents:
-    repository = SqlAlchemySyncRepository(engine, sessions)
+    repository = SqlAlchemySyncRepository(engine, sessions, wake_outbox)
     source_config = SourceConfigUseCases(
         repository,
         token_box(config.kit.data_dir, config.token_key),
@@ -104,7 +106,7 @@ def build(
 def wire(
     infra: Infrastructure, config: MarketDataConfig, bar_store: BarStore, clock: Clock, services: list[GrpcService]
 ) -> SyncComponents:
-    components = build(config, infra.engine, infra.sessions, bar_store, clock)
+    components = build(config, infra.engine, infra.sessions, bar_store, clock, infra.relay.wake)
     services.append(
         GrpcService(
             SERVICE_NAME,

@@ -127,6 +127,8 @@ class SampleMarket:
     index_daily: dict[str, np.ndarray]
     ex_rights: list[tuple[str, dt.date]] = field(default_factory=list)
     suspended: dict[str, list[dt.date]] = field(default_factory=dict)
+    distributions: list[tuple[str, dt.date, float, float]] = field(default_factory=list)
+    """(ts_code, ex_date, cash dividend per share before tax, bonus shares per share) of each ex-rights day."""
 
     @property
     def start(self) -> dt.date:
@@ -137,7 +139,7 @@ class SampleMarket:
         return self.open_days[-1]
 
 
-def _round2(values: np.ndarray) -> np.ndarray:
+def round2(values: np.ndarray) -> np.ndarray:
     """Half-up to the cent, as exchanges round limit prices (np.round is half-even)."""
     return np.floor(values * 100.0 + 0.5 + 1e-9) / 100.0
 
@@ -214,7 +216,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
     # --- prices -----------------------------------------------------------------------------
     beta = rng.uniform(0.6, 1.4, n)
     sigma = rng.uniform(0.012, 0.03, n) * np.where(limits > 0.15, 1.4, 1.0)
-    last_close = _round2(np.exp(rng.uniform(np.log(3.0), np.log(80.0), n)))
+    last_close = round2(np.exp(rng.uniform(np.log(3.0), np.log(80.0), n)))
     adj = np.round(np.where(ipo, 1.0, rng.uniform(1.0, 6.0, n)), 6)
     total_share = np.round(np.exp(rng.uniform(np.log(5e3), np.log(5e6), n)), 2)  # 万股
     float_share = np.round(total_share * rng.uniform(0.3, 1.0, n), 2)
@@ -228,6 +230,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
         "turnover_rate", "total_share", "float_share", "volume_ratio",
     )}  # fmt: skip
     ex_rights: list[tuple[str, dt.date]] = []
+    distributions: list[tuple[str, dt.date, float, float]] = []
     codes = [f"{meta[0]}{meta[1]}" for meta in stocks_meta]
     for t in range(t_count):
         market_ret = rng.normal(0.0003, 0.011)
@@ -240,20 +243,22 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
         if todays_ex.any():
             dividend = pre_close[todays_ex] * rng.uniform(0.005, 0.04, todays_ex.sum())
             bonus = np.where(rng.random(todays_ex.sum()) < 0.25, rng.choice([0.1, 0.2, 0.3, 0.5], todays_ex.sum()), 0.0)
-            ex_price = _round2((pre_close[todays_ex] - dividend) / (1.0 + bonus))
+            ex_price = round2((pre_close[todays_ex] - dividend) / (1.0 + bonus))
             ex_price = np.maximum(ex_price, 0.01)
             adj[todays_ex] = np.round(adj[todays_ex] * pre_close[todays_ex] / ex_price, 6)
             total_share[todays_ex] = np.round(total_share[todays_ex] * (1.0 + bonus), 2)
             float_share[todays_ex] = np.round(float_share[todays_ex] * (1.0 + bonus), 2)
             pre_close[todays_ex] = ex_price
             ex_rights.extend((codes[i], days[t]) for i in np.flatnonzero(todays_ex))
+            paid = zip(np.flatnonzero(todays_ex).tolist(), dividend.tolist(), bonus.tolist(), strict=True)
+            distributions.extend((codes[i], days[t], cash, shares) for i, cash, shares in paid)
         # Newly listed stocks open around their issue price.
-        up = _round2(pre_close * (1.0 + limits))
-        down = np.maximum(_round2(pre_close * (1.0 - limits)), 0.01)
-        close = np.clip(_round2(pre_close * (1.0 + ret)), down, up)
-        open_ = np.clip(_round2(pre_close * (1.0 + 0.3 * ret + rng.normal(0.0, 0.006, n))), down, up)
-        high = np.clip(_round2(np.fmax(open_, close) * (1.0 + np.abs(rng.normal(0.0, 0.008, n)))), None, up)
-        low = np.clip(_round2(np.fmin(open_, close) * (1.0 - np.abs(rng.normal(0.0, 0.008, n)))), down, None)
+        up = round2(pre_close * (1.0 + limits))
+        down = np.maximum(round2(pre_close * (1.0 - limits)), 0.01)
+        close = np.clip(round2(pre_close * (1.0 + ret)), down, up)
+        open_ = np.clip(round2(pre_close * (1.0 + 0.3 * ret + rng.normal(0.0, 0.006, n))), down, up)
+        high = np.clip(round2(np.fmax(open_, close) * (1.0 + np.abs(rng.normal(0.0, 0.008, n)))), None, up)
+        low = np.clip(round2(np.fmin(open_, close) * (1.0 - np.abs(rng.normal(0.0, 0.008, n)))), down, None)
         high = np.fmax(high, np.fmax(open_, close))
         low = np.fmin(low, np.fmin(open_, close))
         turnover = base_turnover * np.exp(rng.normal(0.0, 0.35, n)) * (1.0 + 8.0 * np.abs(ret))
@@ -329,6 +334,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> SampleMarket:
         index_daily=index_daily,
         ex_rights=sorted(ex_rights, key=lambda item: (item[1], item[0])),
         suspended=suspended_days,
+        distributions=sorted(distributions, key=lambda item: (item[1], item[0])),
     )
 
 

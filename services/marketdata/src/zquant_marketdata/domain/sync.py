@@ -15,20 +15,24 @@ from typing import TypeVar
 from zquant_kit.dates import format_yyyymmdd, is_yyyymmdd, parse_yyyymmdd
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.text import check_text
+from zquant_marketdata.domain.rule_datasets import RULE_DATASETS, FetchPlan
 
 DATASETS: tuple[str, ...] = (
     "stock_basic", "trade_cal", "daily", "adj_factor", "daily_basic", "index_daily", "stk_factor",
+    "stk_limit", "namechange", "index_weight", "suspend_d", "dividend",
 )  # fmt: skip
 """Every dataset a sync knows, in the order a run processes them."""
 
-BAR_DATASETS: tuple[str, ...] = ("daily", "adj_factor", "daily_basic", "index_daily", "stk_factor")
-DATE_DRIVEN: tuple[str, ...] = ("daily", "adj_factor", "daily_basic", "stk_factor")
+BAR_DATASETS: tuple[str, ...] = ("daily", "adj_factor", "daily_basic", "index_daily", "stk_factor", "stk_limit")
+DATE_DRIVEN: tuple[str, ...] = ("daily", "adj_factor", "daily_basic", "stk_factor", "stk_limit")
 """Fetched one trade date at a time for the whole market."""
 
 EXPECTS_ROWS: frozenset[str] = frozenset({"daily", "adj_factor", "daily_basic"})
 """On an open day the source must answer rows for these; stk_factor may legitimately be empty."""
 
-OPTIONAL_DATASETS: frozenset[str] = frozenset({"stk_factor"})
+OPTIONAL_DATASETS: frozenset[str] = frozenset(
+    {"stk_factor", "stk_limit", "suspend_d", "namechange", "dividend", "index_weight"}
+)
 """A source that lacks these (no permission, no such API) makes the dataset skipped, not the run failed."""
 
 INDEX_CODES: tuple[str, ...] = ("000001.SH", "000300.SH", "000905.SH", "399006.SZ")
@@ -37,6 +41,12 @@ SECOND_CALENDAR_EXCHANGE = "SZSE"
 INDEX_WINDOW_DAYS = 5 * 366
 """index_daily is fetched by code and range; 5 years stay under Tushare's 8000 rows per call."""
 
+
+
+def needs_calendar(dataset: str) -> bool:
+    """Whether a sync of the dataset is driven by open trade days (so the calendar is fetched first)."""
+    rule = RULE_DATASETS.get(dataset)
+    return dataset in DATE_DRIVEN or dataset == "trade_cal" or (rule is not None and rule.plan is FetchPlan.PER_OPEN_DAY)
 
 
 class SyncMode(StrEnum):
@@ -74,7 +84,7 @@ def parse_date(value: str, field_name: str) -> dt.date | None:
     if not is_yyyymmdd(value):
         raise InvalidArgument(field_name, f"expected a date as YYYYMMDD, got {value[:20]!r}")
     try:
-        day = parse_yyyymmdd(value)
+        day: dt.date = parse_yyyymmdd(value)
     except ValueError:
         raise InvalidArgument(field_name, f"not a calendar date: {value!r}") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
@@ -201,6 +211,31 @@ class SyncRun:
     created_at: dt.datetime
     error: str | None = None
     finished_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCompleted:
+    """What a finished run wrote, for `marketdata.sync.completed.v1`: datasets in processing order and
+    the trade-date range they cover together (None for datasets without dates, e.g. stock_basic alone)."""
+
+    run_id: str
+    datasets: tuple[str, ...]
+    start: dt.date | None
+    end: dt.date | None
+    state: RunState
+
+
+SYNC_COMPLETED_EVENT = "marketdata.sync.completed.v1"
+
+
+def completed_of(run_id: str, state: RunState, written: dict[str, tuple[dt.date, dt.date]]) -> SyncCompleted | None:
+    """The completion record of a run that ended succeeded, or failed / cancelled after writing something."""
+    if state is RunState.RUNNING or (state is not RunState.SUCCEEDED and not written):
+        return None
+    names = tuple(name for name in DATASETS if name in written)
+    starts = [written[name][0] for name in names]
+    ends = [written[name][1] for name in names]
+    return SyncCompleted(run_id, names, min(starts) if starts else None, max(ends) if ends else None, state)
 
 
 @dataclass(slots=True)

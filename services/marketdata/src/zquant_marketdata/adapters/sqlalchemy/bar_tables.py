@@ -11,6 +11,8 @@ schema.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, Connection, Date, Double, MetaData, Table, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
@@ -75,9 +77,13 @@ STK_FACTOR_FIELDS = (
 )
 stk_factor = _bar_table("stk_factor", *map(_optional, STK_FACTOR_FIELDS))
 
+stk_limit = _bar_table("stk_limit", _optional("pre_close"), _required("up_limit"), _required("down_limit"))
+
 BAR_TABLES: dict[str, Table] = {
-    table.name: table for table in (daily, adj_factor, daily_basic, index_daily, stk_factor)
+    table.name: table for table in (daily, adj_factor, daily_basic, index_daily, stk_factor, stk_limit)
 }
+FIRST_BAR_DATASETS = ("daily", "adj_factor", "daily_basic", "index_daily", "stk_factor")
+"""The bar tables revisions 0001-0004 created; later ones add theirs (0005: stk_limit)."""
 
 
 BLOCK_STALENESS = "bar_block_staleness"
@@ -92,7 +98,7 @@ def bar_table(dataset: str) -> Table:
     return BAR_BLOCKS.table(dataset)
 
 
-def postgres_partitions_ddl(first_year: int, last_year: int) -> list[str]:
+def postgres_partitions_ddl(first_year: int, last_year: int, datasets: Sequence[str] | None = None) -> list[str]:
     """Yearly partitions [first_year, last_year] of every bar table, skipping existing ones.
 
     A later migration extends the range with this; the years must not yet hold
@@ -101,13 +107,17 @@ def postgres_partitions_ddl(first_year: int, last_year: int) -> list[str]:
     return [
         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table.name}_y{year} PARTITION OF {SCHEMA}.{table.name} "
         f"FOR VALUES FROM ('{year}-01-01') TO ('{year + 1}-01-01')"
-        for table in BAR_TABLES.values()
+        for table in _tables(datasets)
         for year in range(first_year, last_year + 1)
     ]
 
 
+def _tables(datasets: Sequence[str] | None) -> list[Table]:
+    return [BAR_TABLES[name] for name in datasets] if datasets is not None else list(BAR_TABLES.values())
+
+
 def postgres_create_ddl(
-    first_year: int = FIRST_PARTITION_YEAR, last_year: int = LAST_PARTITION_YEAR
+    first_year: int = FIRST_PARTITION_YEAR, last_year: int = LAST_PARTITION_YEAR, datasets: Sequence[str] | None = None
 ) -> list[str]:
     """Statements creating the partitioned bar tables, for an Alembic `op.execute` each.
 
@@ -117,19 +127,19 @@ def postgres_create_ddl(
     dialect = postgresql.dialect()
     return [
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
-        *(str(CreateTable(table).compile(dialect=dialect)).strip() for table in BAR_TABLES.values()),
-        *postgres_partitions_ddl(first_year, last_year),
+        *(str(CreateTable(table).compile(dialect=dialect)).strip() for table in _tables(datasets)),
+        *postgres_partitions_ddl(first_year, last_year, datasets),
         *(
             f"CREATE TABLE {SCHEMA}.{table.name}_default PARTITION OF {SCHEMA}.{table.name} DEFAULT"
-            for table in BAR_TABLES.values()
+            for table in _tables(datasets)
         ),
     ]
 
 
-def postgres_drop_ddl() -> list[str]:
+def postgres_drop_ddl(datasets: Sequence[str] | None = None) -> list[str]:
     """Statements dropping the bar tables with their partitions; the schema stays,
     as other market-data tables may share it."""
-    return [f"DROP TABLE IF EXISTS {SCHEMA}.{table.name} CASCADE" for table in BAR_TABLES.values()]
+    return [f"DROP TABLE IF EXISTS {SCHEMA}.{table.name} CASCADE" for table in _tables(datasets)]
 
 
 def block_table_name(dataset: str) -> str:

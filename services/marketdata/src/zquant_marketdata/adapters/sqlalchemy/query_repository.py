@@ -29,6 +29,7 @@ from zquant_kit.persistence.params import in_values
 from zquant_kit.workers import WorkerProcesses
 from zquant_marketdata.adapters.sqlalchemy import sqlite_reads, tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_BLOCKS, SCHEMA, bar_table, value_columns
+from zquant_marketdata.adapters.sqlalchemy.rule_field_reads import SqlRuleFieldReads
 from zquant_marketdata.application.query_ports import Stock, StockFilter, TradeDay
 from zquant_marketdata.domain.bar_rows import BarRows, rows_of_runs
 from zquant_marketdata.domain.panel import CodeRuns, RunPart, runs_from_rows
@@ -67,7 +68,7 @@ def _like_any(query: str):
     return icontains(query, "query", s.ts_code, s.symbol, s.name)
 
 
-class SqlMarketQueryRepository:
+class SqlMarketQueryRepository(SqlRuleFieldReads):
     """`MarketQueryRepository` over the service's engine; picks the bar-row reader by dialect."""
 
     def __init__(self, engine: AsyncEngine, workers: WorkerProcesses | None = None) -> None:

@@ -28,7 +28,7 @@ class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataWriter, ReferenceData
                 row.ts_code: row
                 for row in (await session.execute(select(t).where(t.c.ts_code.in_([r["ts_code"] for r in rows])))).all()
             }
-            new, changed, unchanged = _sort_out(
+            new, changed, unchanged = sort_out(
                 rows,
                 lambda row: existing.get(row["ts_code"]),
                 lambda stored, row: any(getattr(stored, name) != row.get(name) for name in _STOCK_FIELDS),
@@ -58,7 +58,7 @@ class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataWriter, ReferenceData
                     )
                 ).all()
             }
-            new, changed, unchanged = _sort_out(
+            new, changed, unchanged = sort_out(
                 rows,
                 lambda row: existing.get((row["exchange"], row["cal_date"])),
                 lambda stored, row: stored.is_open != row["is_open"] or stored.pretrade_date != row["pretrade_date"],
@@ -96,7 +96,7 @@ class SqlAlchemyReferenceRepository(SqlStore, ReferenceDataWriter, ReferenceData
 Row = dict[str, Any]
 
 
-def _sort_out(
+def sort_out(
     rows: Sequence[Row], stored_of: Callable[[Row], Any], differs: Callable[[Any, Row], bool]
 ) -> tuple[list[Row], list[Row], int]:
     """The rows the table lacks, those whose stored copy differs, and how many match theirs."""

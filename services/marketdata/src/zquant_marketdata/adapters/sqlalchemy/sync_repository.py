@@ -7,17 +7,22 @@ Works on PostgreSQL and SQLite alike (the engine translates the schema away on S
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant_kit.clock import as_utc
+from zquant_kit.persistence.outbox import outbox_row
 from zquant_kit.persistence.upsert import upsert
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
+from zquant_marketdata.adapters.sqlalchemy.record_repository import SqlAlchemyRecordRepository
 from zquant_marketdata.adapters.sqlalchemy.reference_repository import SqlAlchemyReferenceRepository
+from zquant_marketdata.adapters.sqlalchemy.rule_tables import RECORD_TABLES
 from zquant_marketdata.adapters.sqlalchemy.source_config_repository import SqlAlchemySourceConfigRepository
+from zquant_marketdata.adapters.sync_events import completed_event
 from zquant_marketdata.application.sync_ports import (
     LastResult,
     LogCursor,
@@ -27,6 +32,7 @@ from zquant_marketdata.application.sync_ports import (
 from zquant_marketdata.domain.sync import (
     LogResult,
     RunState,
+    SyncCompleted,
     SyncLogEntry,
     SyncMode,
     SyncRun,
@@ -36,13 +42,23 @@ from zquant_marketdata.domain.sync import (
 
 class SqlAlchemySyncRepository(
     SqlAlchemyReferenceRepository,
+    SqlAlchemyRecordRepository,
     SqlAlchemySourceConfigRepository,
     SyncRepository,
 ):
     """Every sync port on one engine; the reference tables and the source configuration live in their own adapters."""
 
+    def __init__(
+        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], wake_outbox: Callable[[], None] | None = None
+    ) -> None:
+        """`wake_outbox`: the outbox relay's wake-up, called after a run's completion event is committed."""
+        super().__init__(engine, sessions)
+        self._wake_outbox = wake_outbox
+
     async def count_rows(self, dataset: str) -> int:
-        table = BAR_TABLES[dataset] if dataset in BAR_TABLES else getattr(tables, dataset)
+        table = {**BAR_TABLES, **RECORD_TABLES}.get(dataset)
+        if table is None:
+            table = getattr(tables, dataset)
         async with self._sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
@@ -66,13 +82,24 @@ class SqlAlchemySyncRepository(
             )
             await session.commit()
 
-    async def finish_run(self, run_id: str, state: RunState, error: str | None, finished_at: dt.datetime) -> None:
+    async def finish_run(
+        self,
+        run_id: str,
+        state: RunState,
+        error: str | None,
+        finished_at: dt.datetime,
+        completed: SyncCompleted | None = None,
+    ) -> None:
         t = tables.sync_runs
         async with self._sessions() as session:
             await session.execute(
                 t.update().where(t.c.id == run_id).values(state=state.value, error=error, finished_at=finished_at)
             )
+            if completed is not None:
+                await session.execute(tables.outbox.insert().values(outbox_row(completed_event(completed))))
             await session.commit()
+        if completed is not None and self._wake_outbox is not None:
+            self._wake_outbox()
 
     async def get_run(self, run_id: str) -> SyncRun | None:
         t = tables.sync_runs

@@ -20,6 +20,9 @@ from sqlalchemy import (
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import SCHEMA, metadata
+from zquant_marketdata.adapters.sqlalchemy.rule_tables import (
+    RECORD_TABLES as RECORD_TABLES,  # on `metadata` too
+)
 
 TS = DateTime(timezone=True)
 

@@ -12,7 +12,7 @@ from zquant_kit.dates import parse_yyyymmdd
 from zquant_marketdata.application.source_port import CalendarDay, ListStatus, StockRecord
 
 
-def _to_date(value: Any) -> dt.date | None:
+def to_date(value: Any) -> dt.date | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
     text = str(value).strip().replace("-", "")
@@ -21,7 +21,7 @@ def _to_date(value: Any) -> dt.date | None:
     return parse_yyyymmdd(text[:8])
 
 
-def _text(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
     text = str(value).strip()
@@ -31,20 +31,20 @@ def _text(value: Any) -> str | None:
 def stock_records(frame: pd.DataFrame) -> list[StockRecord]:
     rows: dict[str, StockRecord] = {}
     for record in frame.to_dict("records"):
-        code = _text(record.get("ts_code"))
+        code = text_or_none(record.get("ts_code"))
         if not code:
             continue
         rows[code] = StockRecord(
             ts_code=code,
-            symbol=_text(record.get("symbol")) or code.split(".")[0],
-            name=_text(record.get("name")) or code,
-            area=_text(record.get("area")),
-            industry=_text(record.get("industry")),
-            market=_text(record.get("market")),
-            exchange=_text(record.get("exchange")),
-            list_status=_text(record.get("list_status")) or "L",
-            list_date=_to_date(record.get("list_date")),
-            delist_date=_to_date(record.get("delist_date")),
+            symbol=text_or_none(record.get("symbol")) or code.split(".")[0],
+            name=text_or_none(record.get("name")) or code,
+            area=text_or_none(record.get("area")),
+            industry=text_or_none(record.get("industry")),
+            market=text_or_none(record.get("market")),
+            exchange=text_or_none(record.get("exchange")),
+            list_status=text_or_none(record.get("list_status")) or "L",
+            list_date=to_date(record.get("list_date")),
+            delist_date=to_date(record.get("delist_date")),
         )
     return list(rows.values())
 
@@ -52,14 +52,14 @@ def stock_records(frame: pd.DataFrame) -> list[StockRecord]:
 def calendar_days(frame: pd.DataFrame, exchange: str) -> list[CalendarDay]:
     rows: dict[dt.date, CalendarDay] = {}
     for record in frame.to_dict("records"):
-        day = _to_date(record.get("cal_date"))
+        day = to_date(record.get("cal_date"))
         if day is None:
             continue
         rows[day] = CalendarDay(
-            exchange=_text(record.get("exchange")) or exchange,
+            exchange=text_or_none(record.get("exchange")) or exchange,
             cal_date=day,
             is_open=str(record.get("is_open")).strip() in {"1", "1.0", "True", "true"},
-            pretrade_date=_to_date(record.get("pretrade_date")),
+            pretrade_date=to_date(record.get("pretrade_date")),
         )
     return [rows[day] for day in sorted(rows)]
 

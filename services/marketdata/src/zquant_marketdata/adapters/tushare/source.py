@@ -28,7 +28,7 @@ import random
 import sys
 import time
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ from zquant_marketdata.domain.errors import (
     SourceRateLimitError,
     SourceUnavailableError,
 )
+from zquant_marketdata.domain.rule_datasets import RULE_DATASETS
 
 
 def _import_tushare() -> types.ModuleType:
@@ -228,6 +229,21 @@ class TushareMarketDataSource(TushareFrameRecords):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         return await self._query_bars("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def stk_limit(
+        self,
+        trade_date: str | None = None,
+        ts_code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        *,
+        expect_rows: bool = False,
+    ) -> pd.DataFrame:
+        return await self._query_bars("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows)
+
+    async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
+        dataset = RULE_DATASETS[api_name]
+        return await self._query(api_name, dict(params), fields=",".join(dataset.columns), expect_rows=expect_rows)
 
     async def _query_bars(
         self,

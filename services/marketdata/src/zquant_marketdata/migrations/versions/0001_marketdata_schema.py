@@ -30,15 +30,17 @@ _PLAIN = [
     tables.processed_messages,
 ]
 
+_BARS = [bar_tables.BAR_TABLES[name] for name in bar_tables.FIRST_BAR_DATASETS]
+
 
 def upgrade() -> None:
     bind = op.get_bind()
     if target_schema() is None:
         sqlite = bind.execution_options(schema_translate_map={bar_tables.SCHEMA: None})
-        for table in [*bar_tables.BAR_TABLES.values(), *_PLAIN]:
+        for table in [*_BARS, *_PLAIN]:
             table.create(sqlite)
         return
-    for statement in bar_tables.postgres_create_ddl():
+    for statement in bar_tables.postgres_create_ddl(datasets=bar_tables.FIRST_BAR_DATASETS):
         op.execute(statement)
     for table in _PLAIN:
         table.create(bind)
@@ -50,8 +52,8 @@ def downgrade() -> None:
     for table in reversed(_PLAIN):
         table.drop(bind.execution_options(schema_translate_map=translate))
     if target_schema() is None:
-        for table in reversed(list(bar_tables.BAR_TABLES.values())):
+        for table in reversed(_BARS):
             table.drop(bind.execution_options(schema_translate_map=translate))
         return
-    for statement in bar_tables.postgres_drop_ddl():
+    for statement in bar_tables.postgres_drop_ddl(bar_tables.FIRST_BAR_DATASETS):
         op.execute(statement)

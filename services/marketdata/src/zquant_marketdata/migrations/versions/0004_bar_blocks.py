@@ -24,7 +24,7 @@ def upgrade() -> None:
         return
     for statement in bar_tables.postgres_blocks_create_ddl():
         op.execute(statement)
-    for dataset in bar_tables.BAR_TABLES:
+    for dataset in bar_tables.FIRST_BAR_DATASETS:
         op.execute(
             f"INSERT INTO {bar_tables.SCHEMA}.{bar_tables.BLOCK_STALENESS} (dataset, year) "
             f"SELECT DISTINCT '{dataset}', date_part('year', trade_date)::smallint "
