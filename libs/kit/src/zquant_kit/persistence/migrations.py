@@ -6,13 +6,14 @@ for the schema to use (None on SQLite, which has no schemas).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.persistence.engine import create_engine, is_sqlite, normalize_url
@@ -44,7 +45,7 @@ def run_env() -> None:
         context.run_migrations()
 
 
-async def _run(script_location: Path, url: str, schema: str, action) -> None:
+async def _run(script_location: Path, url: str, schema: str, action: Callable[[Config], None]) -> None:
     url = normalize_url(url)
     config = _config(script_location, url, schema)
     engine = create_engine(url, schema)
@@ -53,7 +54,7 @@ async def _run(script_location: Path, url: str, schema: str, action) -> None:
             if not is_sqlite(url):
                 await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
-            def run(sync_connection):
+            def run(sync_connection: Connection) -> None:
                 config.attributes["connection"] = sync_connection
                 action(config)
 

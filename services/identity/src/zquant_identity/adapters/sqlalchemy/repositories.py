@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -269,7 +271,7 @@ class SqlAlchemyNotificationRepository(NotificationRepository):
             .values(read=True)
             .execution_options(synchronize_session="fetch")
         )
-        return result.rowcount
+        return cast("CursorResult[Any]", result).rowcount
 
     async def delete(self, notification: Notification) -> None:
         await self._s.delete(notification)
