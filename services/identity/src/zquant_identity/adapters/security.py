@@ -70,7 +70,7 @@ class SigningKeyRing(PublicKeySource):
 
     Private keys are stored encrypted under the key-encryption key (`box`), so a copy of the database
     alone cannot mint tokens. `rotate()` retires the signing key: from then on a new `kid` signs, and
-    the retired one is dropped (from GetPublicKeys and the table) once `RETIRED_KEY_GRACE` has passed.
+    the retired one is dropped (from GetVerificationKeys and the table) once `RETIRED_KEY_GRACE` has passed.
     Every replica reloads the ring every `RELOAD_SECONDS`, so a rotation made by another process
     (`zquant identity rotate-signing-key`) takes over there too.
     """
@@ -107,7 +107,7 @@ class SigningKeyRing(PublicKeySource):
         await self._read()
 
     async def _read(self) -> None:
-        """Only reads: a refresh inside a read-only RPC (GetPublicKeys, a token with an unknown kid) writes nothing."""
+        """Only reads: a refresh inside a read-only RPC (GetVerificationKeys, a token with an unknown kid) writes nothing."""
         now = dt.datetime.now(dt.UTC)
         query = select(signing_keys.c.kid, signing_keys.c.private_key_encrypted, signing_keys.c.retired_at)
         async with self._sessions() as session, session.begin():

@@ -6,6 +6,7 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 
+from zquant.common.v1 import token_verification_pb2
 from zquant.identity.v1 import api_key_pb2, audit_pb2, auth_pb2, notification_pb2, role_pb2, user_pb2
 from zquant_identity.application.auth import TokenPair
 from zquant_identity.application.views import UserView
@@ -79,7 +80,7 @@ def pair_message(pair: TokenPair) -> auth_pb2.TokenPair:
     )
 
 
-def revocation_message(revocation: Revocation) -> auth_pb2.TokenRevocation:
+def revocation_message(revocation: Revocation) -> token_verification_pb2.TokenRevocation:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromMicroseconds(revocation.not_before_us)
-    return auth_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)
+    return token_verification_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)
