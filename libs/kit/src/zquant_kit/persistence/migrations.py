@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, MetaData, Table, text
 
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.persistence.engine import create_engine, is_sqlite, normalize_url
@@ -28,6 +28,16 @@ def _config(script_location: Path, url: str, schema: str) -> Config:
 
 def target_schema() -> str | None:
     return context.config.attributes.get("schema")
+
+
+def create_tables(*definitions: Callable[[MetaData], Table]) -> None:
+    """Inside a migration: creates tables the kit defines (`outbox_table`, `processed_messages_table`) in the
+    migration's schema, with their indexes, so a service's migration does not restate the kit's columns.
+    Indexes are named `ix_<table>_<column>` whatever the schema, as `op.create_index` names them."""
+    metadata = MetaData(schema=target_schema(), naming_convention={"ix": "ix_%(table_name)s_%(column_0_name)s"})
+    bind = op.get_bind()
+    for definition in definitions:
+        definition(metadata).create(bind)
 
 
 def run_env() -> None:
