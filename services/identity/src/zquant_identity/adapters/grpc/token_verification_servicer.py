@@ -3,6 +3,7 @@ callers (verification keys, the API-key check, the revocations in force). Identi
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import grpc
@@ -50,16 +51,9 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
         self, request: pb.AuthenticateApiKeyRequest, context: _Context
     ) -> pb.AuthenticateApiKeyResponse:
         principal.require_service()
-        found = await self._auth.authenticate_api_key(
-            ApiKeyCredentials(
-                key_id=request.key_id,
-                timestamp=request.timestamp,
-                nonce=request.nonce,
-                method=request.method,
-                body_sha256=request.body_sha256,
-                signature=request.signature,
-            )
-        )
+        # The request's fields are the credentials' own, name for name.
+        credentials = ApiKeyCredentials(**{field.name: getattr(request, field.name) for field in fields(ApiKeyCredentials)})
+        found = await self._auth.authenticate_api_key(credentials)
         return pb.AuthenticateApiKeyResponse(
             user_id=found.user_id, role=found.role, permissions=sorted(found.permissions), username=found.username
         )
