@@ -14,8 +14,6 @@ from zquant_kit.persistence.outbox import outbox_table
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
