@@ -6,6 +6,8 @@ UV := $(if $(UV_BIN),$(UV_BIN),python3 -m uv)
 PY := .venv/bin/python
 PROTO_OUT := libs/proto/src
 PROTO_FILES := $(shell find proto -name '*.proto')
+# Vendored third-party protos keep their own import paths (`buf/validate/validate.proto`): proto/vendor is a root.
+PROTO_VENDOR := proto/vendor
 
 .PHONY: help install sandbox-prereqs proto lint test bench demo up up-dist services clean
 
@@ -41,7 +43,7 @@ proto: .venv/.synced $(PROTO_OUT)/.generated
 
 $(PROTO_OUT)/.generated: $(PROTO_FILES) .venv/.synced
 	rm -rf $(PROTO_OUT)/zquant $(PROTO_OUT)/buf && mkdir -p $(PROTO_OUT)
-	$(PY) -m grpc_tools.protoc -Iproto \
+	$(PY) -m grpc_tools.protoc -I$(PROTO_VENDOR) -Iproto \
 		--plugin=protoc-gen-mypy=.venv/bin/protoc-gen-mypy --plugin=protoc-gen-mypy_grpc=.venv/bin/protoc-gen-mypy_grpc \
 		--python_out=$(PROTO_OUT) --mypy_out=quiet:$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) --mypy_grpc_out=quiet:$(PROTO_OUT) \
 		$(PROTO_FILES)

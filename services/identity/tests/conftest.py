@@ -8,6 +8,7 @@ import grpc
 import pytest
 from cryptography.fernet import Fernet
 
+from zquant.common.v1 import token_verification_pb2_grpc
 from zquant.identity.v1 import (
     api_key_pb2_grpc,
     audit_pb2_grpc,
@@ -34,6 +35,7 @@ class IdentityClient:
     api_keys: api_key_pb2_grpc.ApiKeyServiceStub
     notifications: notification_pb2_grpc.NotificationServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    verification: token_verification_pb2_grpc.TokenVerificationServiceStub
     address: str
 
     async def login(self, username: str, password: str) -> auth_pb2.TokenPair:
@@ -76,5 +78,6 @@ async def identity(identity_settings):
             api_keys=api_key_pb2_grpc.ApiKeyServiceStub(channel),
             notifications=notification_pb2_grpc.NotificationServiceStub(channel),
             audit=audit_pb2_grpc.AuditServiceStub(channel),
+            verification=token_verification_pb2_grpc.TokenVerificationServiceStub(channel),
             address=stack.stack.address("identity"),
         )

@@ -1,7 +1,7 @@
 """Authentication primitives shared by all services.
 
 Access tokens are EdDSA (Ed25519) JWTs signed by identity and verified locally everywhere with the
-keys from `AuthService.GetPublicKeys`. API-key requests carry an HMAC-SHA256 signature over
+keys from `TokenVerificationService.GetVerificationKeys`. API-key requests carry an HMAC-SHA256 signature over
 timestamp, nonce, RPC method and request digest; identity checks them (nonces are global).
 """
 

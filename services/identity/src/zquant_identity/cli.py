@@ -1,7 +1,7 @@
 """`zquant identity ...`: operator commands on identity's database (which must be migrated).
 
 `rotate-signing-key` adds a new signing key (a new `kid`) that signs from then on; the old key keeps
-verifying until its last token has expired, then leaves GetPublicKeys. Running services pick the
+verifying until its last token has expired, then leaves GetVerificationKeys. Running services pick the
 new key up within a reload period; other services refetch keys when a token names an unknown kid.
 """
 

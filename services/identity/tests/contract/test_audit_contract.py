@@ -8,6 +8,7 @@ import grpc
 import pytest
 from google.protobuf import timestamp_pb2
 
+from zquant.common.v1 import audit_pb2 as common_audit_pb2
 from zquant.identity.v1 import audit_pb2, user_pb2
 from zquant_kit.grpc.client import bearer
 from zquant_kit.testing import walk_pages
@@ -18,7 +19,7 @@ USERS = "/zquant.identity.v1.UserService"
 
 
 def entries_of(identity, admin, **filters):
-    async def fetch() -> list[audit_pb2.AuditEntry]:
+    async def fetch() -> list[common_audit_pb2.AuditRecordedEvent]:
         request = audit_pb2.ListAuditEntriesRequest(page_size=1000, **filters)
         return list((await identity.audit.ListAuditEntries(request, metadata=admin)).entries)
 
@@ -44,7 +45,7 @@ async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin,
     assert (f"{USERS}/DeleteUser", "", "UNAUTHENTICATED", "user_id=ghost") in calls
     assert not [e for e in entries if e.method.endswith(("/GetMe", "/ListAuditEntries"))], "reads are not audited"
     created = next(e for e in entries if e.method == f"{USERS}/CreateUser" and e.result_code == "OK")
-    assert created.id and created.service == "identity" and created.client_address
+    assert created.entry_id and created.service == "identity" and created.client_address
     assert abs(created.time.ToDatetime(tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
 
     assert [e.method for e in await entries_of(identity, admin, result_code="NOT_FOUND")()] == [f"{USERS}/DeleteUser"]
@@ -60,7 +61,7 @@ async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin,
         ),
         lambda page: page.entries,
     )
-    assert [e.id for e in seen] == [e.id for e in entries]  # every entry once, newest first
+    assert [e.entry_id for e in seen] == [e.entry_id for e in entries]  # every entry once, newest first
     assert [e.time.ToDatetime() for e in seen] == sorted((e.time.ToDatetime() for e in seen), reverse=True)
 
 

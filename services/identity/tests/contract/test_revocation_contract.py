@@ -8,6 +8,7 @@ import asyncio
 import grpc
 import pytest
 
+from zquant.common.v1 import token_verification_pb2 as verification_pb2
 from zquant.identity.v1 import api_key_pb2, auth_pb2, role_pb2, user_pb2
 from zquant_identity.adapters.sqlalchemy import tables
 from zquant_kit.grpc.client import bearer
@@ -146,8 +147,10 @@ async def test_service_only_rpcs_refuse_anonymous_users_and_wrong_secrets(
     _, researcher = await make_user("rita")
     wrong = [(SERVICE_TOKEN_HEADER, "x" * 64)]
     calls = (
-        lambda md: identity.auth.AuthenticateApiKey(auth_pb2.AuthenticateApiKeyRequest(key_id="zqak_x"), metadata=md),
-        lambda md: identity.auth.ListTokenRevocations(auth_pb2.ListTokenRevocationsRequest(), metadata=md),
+        lambda md: identity.verification.AuthenticateApiKey(
+            verification_pb2.AuthenticateApiKeyRequest(key_id="zqak_x"), metadata=md
+        ),
+        lambda md: identity.verification.ListTokenRevocations(verification_pb2.ListTokenRevocationsRequest(), metadata=md),
     )
     for call in calls:
         found = await expect_error(call(None), C.UNAUTHENTICATED)
@@ -160,12 +163,14 @@ async def test_service_only_rpcs_refuse_anonymous_users_and_wrong_secrets(
 
     rita = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=researcher)).user
     await identity.users.DeactivateUser(user_pb2.DeactivateUserRequest(user_id=rita.id), metadata=admin)
-    listed = await identity.auth.ListTokenRevocations(auth_pb2.ListTokenRevocationsRequest(), metadata=service)
+    listed = await identity.verification.ListTokenRevocations(
+        verification_pb2.ListTokenRevocationsRequest(), metadata=service
+    )
     assert rita.id in {r.user_id for r in listed.revocations}
     since = listed.revocations[-1].not_before_time
-    later = await identity.auth.ListTokenRevocations(
-        auth_pb2.ListTokenRevocationsRequest(since_time=since), metadata=service
+    later = await identity.verification.ListTokenRevocations(
+        verification_pb2.ListTokenRevocationsRequest(since_time=since), metadata=service
     )
     assert [r.user_id for r in later.revocations] == [rita.id]
-    # A public key is public: GetPublicKeys needs no credential.
-    assert (await identity.auth.GetPublicKeys(auth_pb2.GetPublicKeysRequest())).keys
+    # A public key is public: GetVerificationKeys needs no credential.
+    assert (await identity.verification.GetVerificationKeys(verification_pb2.GetVerificationKeysRequest())).keys

@@ -18,7 +18,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
+from zquant.common.v1 import token_verification_pb2, token_verification_pb2_grpc
+from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, auth_pb2, user_pb2, user_pb2_grpc
 from zquant_identity.adapters.security import RETIRED_KEY_GRACE
 from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
 from zquant_identity.adapters.sqlalchemy.tables import api_keys, signing_keys
@@ -58,7 +59,7 @@ class Running:
     def __init__(self, client: StackClient) -> None:
         self.app = client.app("identity")
         self.channel = client.channel("identity")
-        self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
+        self.verification = token_verification_pb2_grpc.TokenVerificationServiceStub(self.channel)
         self.users = user_pb2_grpc.UserServiceStub(self.channel)
         self.api_keys = api_key_pb2_grpc.ApiKeyServiceStub(self.channel)
 
@@ -66,7 +67,8 @@ class Running:
         return await login(self.channel, "admin", ADMIN_PASSWORD)
 
     async def kids(self) -> set[str]:
-        return {key.kid for key in (await self.auth.GetPublicKeys(auth_pb2.GetPublicKeysRequest())).keys}
+        keys = await self.verification.GetVerificationKeys(token_verification_pb2.GetVerificationKeysRequest())
+        return {key.kid for key in keys.keys}
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from sqlalchemy import select, update
 
+from zquant.common.v1 import token_verification_pb2
 from zquant.identity.v1 import api_key_pb2, auth_pb2, events_pb2, notification_pb2, user_pb2
 from zquant_identity.adapters.sqlalchemy import tables
 from zquant_identity.application.events import USER_DELETED
@@ -44,7 +45,7 @@ def b64url_json(value: dict) -> str:
 
 async def test_forged_and_malformed_access_tokens_are_rejected(identity, admin, make_user, expect_error):
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
-    keys = await identity.auth.GetPublicKeys(auth_pb2.GetPublicKeysRequest())
+    keys = await identity.verification.GetVerificationKeys(token_verification_pb2.GetVerificationKeysRequest())
     kid = jwt.get_unverified_header(admin[0][1].removeprefix("Bearer "))["kid"]
     now = int(time.time())
 

@@ -52,10 +52,14 @@ class Store:
     revocations: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-class FakeUsers:
+class _OverStore:
+    """A fake repository over the one in-memory store of a fake unit of work."""
+
     def __init__(self, store: Store) -> None:
         self._s = store
 
+
+class FakeUsers(_OverStore):
     def _unique(self, user: User) -> None:
         """Stands in for the unique indexes on lower(username) and lower(email)."""
         for other in self._s.users.values():
@@ -101,10 +105,7 @@ class FakeUsers:
         return sum(u.role == role and u.active for u in self._s.users.values())
 
 
-class FakeLoginThrottles:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeLoginThrottles(_OverStore):
     async def lock(self, username: str, address: str) -> LoginThrottle:
         return self._s.login_throttles.setdefault((username, address), LoginThrottle(username, address))
 
@@ -122,10 +123,7 @@ class FakeLoginThrottles:
         }
 
 
-class FakeRoles:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeRoles(_OverStore):
     async def add(self, role: Role) -> None:
         self._s.roles[role.name] = role
 
@@ -149,10 +147,7 @@ class FakeRoles:
             self._s.permissions.setdefault(name, Permission(name, description))
 
 
-class FakeRefreshTokens:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeRefreshTokens(_OverStore):
     async def add(self, token: RefreshToken) -> None:
         self._s.refresh_tokens[token.id] = token
 
@@ -168,10 +163,7 @@ class FakeRefreshTokens:
         self._s.refresh_tokens = {k: t for k, t in self._s.refresh_tokens.items() if t.user_id != user_id}
 
 
-class FakeApiKeys:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeApiKeys(_OverStore):
     async def add(self, key: ApiKey) -> None:
         self._s.api_keys[key.id] = key
 
@@ -195,10 +187,7 @@ class FakeApiKeys:
         self._s.nonces = {k: v for k, v in self._s.nonces.items() if k[0] not in gone}
 
 
-class FakeNotifications:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeNotifications(_OverStore):
     async def add(self, notification: Notification) -> None:
         self._s.notifications[notification.id] = notification
 
@@ -233,10 +222,7 @@ class FakeNotifications:
         self._s.notifications = {k: n for k, n in self._s.notifications.items() if n.user_id != user_id}
 
 
-class FakeAudit:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeAudit(_OverStore):
     async def add(self, entry: AuditEntry) -> None:
         self._s.audit[entry.id] = entry
 
@@ -258,10 +244,7 @@ class FakeAudit:
         return found[:limit]
 
 
-class FakeRevocations:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
+class FakeRevocations(_OverStore):
     async def record(self, revocation: Revocation, forget_before_us: int) -> None:
         self._s.revocations = {k: v for k, v in self._s.revocations.items() if v >= forget_before_us}
         key = (revocation.user_id, revocation.role)

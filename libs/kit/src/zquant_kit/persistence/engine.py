@@ -14,8 +14,9 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -67,7 +68,7 @@ def in_read_only_scope() -> bool:
     return _read_only_scope.get()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     # Let SQLAlchemy's "begin" hook issue BEGIN / BEGIN IMMEDIATE (below) instead of pysqlite's own BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -78,7 +79,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin(connection) -> None:
+def _begin(connection: Connection) -> None:
     """A read begins deferred: in WAL mode it takes no lock and sees one snapshot. Anything else
     takes the write lock up front (waiting behind busy_timeout): a deferred transaction that
     reads, then writes after another connection committed, would fail at once with
@@ -88,7 +89,9 @@ def _begin(connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _refuse_writes_in_reads(connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+def _refuse_writes_in_reads(
+    connection: Connection, _cursor: object, statement: str, _parameters: object, _context: object, _executemany: bool
+) -> None:
     if (
         connection.info.get(_READ_ONLY_INFO)
         and connection.in_transaction()
@@ -97,7 +100,7 @@ def _refuse_writes_in_reads(connection, _cursor, statement: str, _parameters, _c
         raise WriteInReadOnlyTransaction(f"a write in a read-only transaction: {statement[:60]!r}")
 
 
-def _end(connection) -> None:
+def _end(connection: Connection) -> None:
     connection.info[_READ_ONLY_INFO] = False
 
 

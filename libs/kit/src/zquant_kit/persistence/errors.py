@@ -47,7 +47,7 @@ def _unique_target(orig: BaseException) -> tuple[str, str]:
 def _is_unique(orig: BaseException) -> bool:
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate:
-        return sqlstate == _UNIQUE
+        return bool(sqlstate == _UNIQUE)
     text = str(orig)
     return "UNIQUE constraint failed" in text or _SQLITE_PRIMARY_KEY in text
 

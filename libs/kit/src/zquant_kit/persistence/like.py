@@ -6,6 +6,8 @@ SQLite ("LIKE or GLOB pattern too complex") and keeps PostgreSQL busy for minute
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, or_
 
 from zquant_kit.text import check_text
@@ -25,7 +27,7 @@ def contains_pattern(value: str, field: str, *, max_length: int = MAX_SEARCH_LEN
     return f"%{escaped}%"
 
 
-def icontains(value: str, field: str, *columns, max_length: int = MAX_SEARCH_LENGTH) -> ColumnElement[bool]:
+def icontains(value: str, field: str, *columns: ColumnElement[Any], max_length: int = MAX_SEARCH_LENGTH) -> ColumnElement[bool]:
     """Case-insensitive "any of `columns` contains `value`" as a SQL expression."""
     pattern = contains_pattern(value, field, max_length=max_length)
     return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))

@@ -6,13 +6,14 @@ for the schema to use (None on SQLite, which has no schemas).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, MetaData, Table, text
 
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.persistence.engine import create_engine, is_sqlite, normalize_url
@@ -27,6 +28,16 @@ def _config(script_location: Path, url: str, schema: str) -> Config:
 
 def target_schema() -> str | None:
     return context.config.attributes.get("schema")
+
+
+def create_tables(*definitions: Callable[[MetaData], Table]) -> None:
+    """Inside a migration: creates tables the kit defines (`outbox_table`, `processed_messages_table`) in the
+    migration's schema, with their indexes, so a service's migration does not restate the kit's columns.
+    Indexes are named `ix_<table>_<column>` whatever the schema, as `op.create_index` names them."""
+    metadata = MetaData(schema=target_schema(), naming_convention={"ix": "ix_%(table_name)s_%(column_0_name)s"})
+    bind = op.get_bind()
+    for definition in definitions:
+        definition(metadata).create(bind)
 
 
 def run_env() -> None:
@@ -44,7 +55,7 @@ def run_env() -> None:
         context.run_migrations()
 
 
-async def _run(script_location: Path, url: str, schema: str, action) -> None:
+async def _run(script_location: Path, url: str, schema: str, action: Callable[[Config], None]) -> None:
     url = normalize_url(url)
     config = _config(script_location, url, schema)
     engine = create_engine(url, schema)
@@ -53,7 +64,7 @@ async def _run(script_location: Path, url: str, schema: str, action) -> None:
             if not is_sqlite(url):
                 await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
-            def run(sync_connection):
+            def run(sync_connection: Connection) -> None:
                 config.attributes["connection"] = sync_connection
                 action(config)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +49,7 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-def outbox_row(event: Event) -> dict:
+def outbox_row(event: Event) -> dict[str, Any]:
     """The one outbox row shape. The trace context is stamped here, where the event is written,
     so one trace spans RPC → outbox → consumer."""
     headers = dict(event.headers)
@@ -83,7 +84,7 @@ class OutboxRelay:
         self._batch = batch_size
         self._max_backoff = max_backoff_seconds
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,7 +124,7 @@ class OutboxRelay:
                 await self._mark(row["seq"], published_at=dt.datetime.now(dt.UTC))
                 sent += 1
 
-    async def _mark(self, seq: int, **values) -> None:
+    async def _mark(self, seq: int, **values: Any) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(update(self._table).where(self._table.c.seq == seq).values(**values))
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
-def in_values(column, values: Sequence[str], dialect: str) -> ColumnElement[bool]:
+def in_values(column: ColumnElement[Any], values: Sequence[str], dialect: str) -> ColumnElement[bool]:
     """PostgreSQL: ``column = ANY(:text[])``; SQLite: ``column IN (SELECT value FROM json_each(:json))``."""
     if dialect == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(Text)))

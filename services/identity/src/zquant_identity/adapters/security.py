@@ -70,7 +70,7 @@ class SigningKeyRing(PublicKeySource):
 
     Private keys are stored encrypted under the key-encryption key (`box`), so a copy of the database
     alone cannot mint tokens. `rotate()` retires the signing key: from then on a new `kid` signs, and
-    the retired one is dropped (from GetPublicKeys and the table) once `RETIRED_KEY_GRACE` has passed.
+    the retired one is dropped (from GetVerificationKeys and the table) once `RETIRED_KEY_GRACE` has passed.
     Every replica reloads the ring every `RELOAD_SECONDS`, so a rotation made by another process
     (`zquant identity rotate-signing-key`) takes over there too.
     """
@@ -107,15 +107,13 @@ class SigningKeyRing(PublicKeySource):
         await self._read()
 
     async def _read(self) -> None:
-        """Only reads: a refresh inside a read-only RPC (GetPublicKeys, a token with an unknown kid) writes nothing."""
+        """Only reads: a refresh inside a read-only RPC (GetVerificationKeys, a token with an unknown kid) writes nothing."""
         now = dt.datetime.now(dt.UTC)
         query = select(signing_keys.c.kid, signing_keys.c.private_key_encrypted, signing_keys.c.retired_at)
         async with self._sessions() as session, session.begin():
             rows = (await session.execute(query.order_by(signing_keys.c.created_at))).all()
         rows = [row for row in rows if row[2] is None or as_utc(row[2]) >= now - RETIRED_KEY_GRACE]
-        self._private = {
-            kid: load_pem_private_key(self._box.decrypt(sealed).encode(), None) for kid, sealed, _ in rows
-        }
+        self._private = {kid: _ed25519(self._box.decrypt(sealed)) for kid, sealed, _ in rows}
         self._current = [kid for kid, _, retired in rows if retired is None][-1]
         self._loaded_at = time.monotonic()
 
@@ -186,3 +184,11 @@ class JwtAccessTokenIssuer(AccessTokenIssuer):
                 "typ": "access",
             }
         )
+
+
+def _ed25519(pem: str) -> Ed25519PrivateKey:
+    """A stored signing key: only Ed25519 keys are ever written (`_new_key_values`)."""
+    key = load_pem_private_key(pem.encode(), None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise TypeError(f"a signing key is {type(key).__name__}, not Ed25519")
+    return key

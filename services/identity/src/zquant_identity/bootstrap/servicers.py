@@ -47,9 +47,10 @@ def grpc_services(
     notifications: NotificationUseCases,
     audit: AuditUseCases,
 ) -> list[GrpcService]:
-    auth = AuthServicer(auth_use_cases, revocation_queries, ring, kit.jwt_issuer, kit.jwt_audience)
+    verification = TokenVerificationServicer(auth_use_cases, revocation_queries, ring, kit.jwt_issuer, kit.jwt_audience)
     return [
-        GrpcService("zquant.identity.v1.AuthService", auth, auth_pb2_grpc.add_AuthServiceServicer_to_server),
+        GrpcService("zquant.identity.v1.AuthService", AuthServicer(auth_use_cases),
+                    auth_pb2_grpc.add_AuthServiceServicer_to_server),
         GrpcService("zquant.identity.v1.UserService", UserServicer(users),
                     user_pb2_grpc.add_UserServiceServicer_to_server),
         GrpcService("zquant.identity.v1.RoleService", RoleServicer(roles),
@@ -60,6 +61,6 @@ def grpc_services(
                     notification_pb2_grpc.add_NotificationServiceServicer_to_server),
         GrpcService("zquant.identity.v1.AuditService", AuditServicer(audit),
                     audit_pb2_grpc.add_AuditServiceServicer_to_server),
-        GrpcService(TokenVerificationServicer.SERVICE, TokenVerificationServicer(auth),
+        GrpcService(TokenVerificationServicer.SERVICE, verification,
                     token_verification_pb2_grpc.add_TokenVerificationServiceServicer_to_server),
     ]  # fmt: skip

@@ -12,8 +12,7 @@ from zquant_kit.persistence.migrations import target_schema
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
-branch_labels = None
-depends_on = None
+# branch_labels and depends_on default to None: alembic reads them with getattr.
 
 
 def upgrade() -> None:

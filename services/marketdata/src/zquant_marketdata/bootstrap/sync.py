@@ -56,8 +56,7 @@ class SourceSelector:
                 if not directory:
                     raise FailedPrecondition("ZQUANT_MARKETDATA_SOURCE=csv needs ZQUANT_MARKETDATA_CSV_DIR")
                 self._csv = CsvDirectorySource(directory)
-            first = self._csv.first_day
-            return SourceChoice(self._csv, "csv", parse_optional_yyyymmdd(first))
+            return SourceChoice(self._csv, "csv", parse_optional_yyyymmdd(self._csv.first_day))
         config = await self._config.get()
         fingerprint = hashlib.sha256(f"{token}\n{config.base_url}\n{config.calls_per_minute}".encode()).hexdigest()
         if self._tushare is None or self._tushare[0] != fingerprint:

@@ -6,7 +6,9 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 
-from zquant.identity.v1 import api_key_pb2, audit_pb2, auth_pb2, notification_pb2, role_pb2, user_pb2
+from zquant.common.v1 import audit_pb2 as common_audit_pb2
+from zquant.common.v1 import token_verification_pb2
+from zquant.identity.v1 import api_key_pb2, auth_pb2, notification_pb2, role_pb2, user_pb2
 from zquant_identity.application.auth import TokenPair
 from zquant_identity.application.views import UserView
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
@@ -56,9 +58,9 @@ def notification_message(n: Notification) -> notification_pb2.Notification:
     )
 
 
-def audit_message(e: AuditEntry) -> audit_pb2.AuditEntry:
-    return audit_pb2.AuditEntry(
-        id=e.id,
+def audit_message(e: AuditEntry) -> common_audit_pb2.AuditRecordedEvent:
+    return common_audit_pb2.AuditRecordedEvent(
+        entry_id=e.id,
         actor_user_id=e.actor_user_id,
         service=e.service,
         method=e.method,
@@ -79,7 +81,7 @@ def pair_message(pair: TokenPair) -> auth_pb2.TokenPair:
     )
 
 
-def revocation_message(revocation: Revocation) -> auth_pb2.TokenRevocation:
+def revocation_message(revocation: Revocation) -> token_verification_pb2.TokenRevocation:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromMicroseconds(revocation.not_before_us)
-    return auth_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)
+    return token_verification_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)

@@ -1,55 +1,67 @@
-"""TokenVerificationService: the shared `zquant.common.v1` contract every other service's kit calls.
-
-Its messages have the same field numbers and types as AuthService's GetPublicKeys, AuthenticateApiKey and
-ListTokenRevocations, so each RPC hands its request to the AuthService RPC of the same job and re-reads the
-reply: one implementation, two contracts (AuthService's stay for existing clients).
-"""
+"""TokenVerificationService: the shared `zquant.common.v1` contract every other service's kit calls to verify its
+callers (verification keys, the API-key check, the revocations in force). Identity is its only implementation."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from dataclasses import fields
+from typing import Any
 
 import grpc
-from google.protobuf.message import Message
 
 from zquant.common.v1 import token_verification_pb2 as pb
 from zquant.common.v1 import token_verification_pb2_grpc as pb_grpc
-from zquant.identity.v1 import auth_pb2
-from zquant_identity.adapters.grpc.auth_servicer import AuthServicer
+from zquant_identity.adapters.grpc.messages import revocation_message
+from zquant_identity.adapters.security import SigningKeyRing
+from zquant_identity.application.auth import AuthUseCases
+from zquant_identity.application.revocations import RevocationQueries
+from zquant_kit import principal
+from zquant_kit.auth import ApiKeyCredentials, public_jwk
 
 _SERVICE = "zquant.common.v1.TokenVerificationService"
 
-
 _Context = grpc.aio.ServicerContext[Any, Any]
-_Target = TypeVar("_Target", bound=Message)
-
-
-def _same_wire(message: Message, target: type[_Target]) -> _Target:
-    """The message re-read as its twin in the other contract (identical field numbers and types)."""
-    return target.FromString(message.SerializeToString())
 
 
 class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
     SERVICE = _SERVICE
     PUBLIC = frozenset({f"/{_SERVICE}/GetVerificationKeys"})
 
-    def __init__(self, auth: AuthServicer) -> None:
+    def __init__(
+        self, auth: AuthUseCases, revocations: RevocationQueries, ring: SigningKeyRing, issuer: str, audience: str
+    ) -> None:
         self._auth = auth
+        self._revocations = revocations
+        self._ring = ring
+        self._issuer = issuer
+        self._audience = audience
 
     async def GetVerificationKeys(
         self, request: pb.GetVerificationKeysRequest, context: _Context
     ) -> pb.GetVerificationKeysResponse:
-        reply = await self._auth.GetPublicKeys(_same_wire(request, auth_pb2.GetPublicKeysRequest), context)
-        return _same_wire(reply, pb.GetVerificationKeysResponse)
+        # Callers ask when a token names a kid they don't know: a rotation made by another replica
+        # shows up here within the ring's refresh interval rather than its reload period.
+        keys = await self._ring.public_keys(refresh=True)
+        return pb.GetVerificationKeysResponse(
+            keys=[pb.VerificationKey(**public_jwk(kid, key)) for kid, key in keys.items()],
+            issuer=self._issuer,
+            audience=self._audience,
+        )
 
     async def AuthenticateApiKey(
         self, request: pb.AuthenticateApiKeyRequest, context: _Context
     ) -> pb.AuthenticateApiKeyResponse:
-        reply = await self._auth.AuthenticateApiKey(_same_wire(request, auth_pb2.AuthenticateApiKeyRequest), context)
-        return _same_wire(reply, pb.AuthenticateApiKeyResponse)
+        principal.require_service()
+        # The request's fields are the credentials' own, name for name.
+        credentials = ApiKeyCredentials(**{field.name: getattr(request, field.name) for field in fields(ApiKeyCredentials)})
+        found = await self._auth.authenticate_api_key(credentials)
+        return pb.AuthenticateApiKeyResponse(
+            user_id=found.user_id, role=found.role, permissions=sorted(found.permissions), username=found.username
+        )
 
     async def ListTokenRevocations(
         self, request: pb.ListTokenRevocationsRequest, context: _Context
     ) -> pb.ListTokenRevocationsResponse:
-        reply = await self._auth.ListTokenRevocations(_same_wire(request, auth_pb2.ListTokenRevocationsRequest), context)
-        return _same_wire(reply, pb.ListTokenRevocationsResponse)
+        principal.require_service()
+        since = request.since_time.ToMicroseconds() if request.HasField("since_time") else None
+        found = await self._revocations.revocations(since)
+        return pb.ListTokenRevocationsResponse(revocations=[revocation_message(r) for r in found])

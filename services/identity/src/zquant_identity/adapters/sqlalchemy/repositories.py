@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,10 +42,26 @@ from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_kit.persistence.upsert import insert_or_ignore
 
 
-class SqlAlchemyUserRepository(UserRepository):
+class _SessionRepository:
+    """A repository over the unit of work's session: adds and removes flush at once, so constraint errors surface
+    in the call that caused them; bulk deletes keep the session's identity map in step (`synchronize_session`)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
+    async def _add(self, row: object) -> None:
+        self._s.add(row)
+        await self._s.flush()
+
+    async def _remove(self, row: object) -> None:
+        await self._s.delete(row)
+        await self._s.flush()
+
+    async def _delete_where(self, table: Table, *conditions: ColumnElement[bool]) -> None:
+        await self._s.execute(delete(table).where(*conditions).execution_options(synchronize_session="fetch"))
+
+
+class SqlAlchemyUserRepository(_SessionRepository, UserRepository):
     async def _flush_unique(self, user: User) -> None:
         """A name taken by a concurrent transaction ends as ALREADY_EXISTS, as the checks before it would."""
         names = {"username": user.username, "email": user.email}  # unreadable once the flush has failed
@@ -91,8 +109,7 @@ class SqlAlchemyUserRepository(UserRepository):
         return (await self._s.execute(query)).scalars().all()
 
     async def delete(self, user: User) -> None:
-        await self._s.delete(user)
-        await self._s.flush()
+        await self._remove(user)
 
     async def count_with_role(self, role: str) -> int:
         return (await self._s.execute(select(func.count()).where(t.users.c.role == role))).scalar_one()
@@ -103,10 +120,7 @@ class SqlAlchemyUserRepository(UserRepository):
         return len((await self._s.execute(query)).all())
 
 
-class SqlAlchemyLoginThrottleRepository(LoginThrottleRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
+class SqlAlchemyLoginThrottleRepository(_SessionRepository, LoginThrottleRepository):
     async def lock(self, username: str, address: str) -> LoginThrottle:
         c = t.login_throttles.c
         await self._s.execute(
@@ -116,31 +130,18 @@ class SqlAlchemyLoginThrottleRepository(LoginThrottleRepository):
         return (await self._s.execute(query)).scalar_one()
 
     async def delete(self, throttle: LoginThrottle) -> None:
-        await self._s.delete(throttle)
-        await self._s.flush()
+        await self._remove(throttle)
 
     async def clear_for(self, username: str) -> None:
-        await self._s.execute(
-            delete(t.login_throttles)
-            .where(t.login_throttles.c.username == username)
-            .execution_options(synchronize_session="fetch")
-        )
+        await self._delete_where(t.login_throttles, t.login_throttles.c.username == username)
 
     async def forget_before(self, cutoff: dt.datetime) -> None:
-        await self._s.execute(
-            delete(t.login_throttles)
-            .where(t.login_throttles.c.last_failure_at < cutoff)
-            .execution_options(synchronize_session="fetch")
-        )
+        await self._delete_where(t.login_throttles, t.login_throttles.c.last_failure_at < cutoff)
 
 
-class SqlAlchemyRoleRepository(RoleRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
+class SqlAlchemyRoleRepository(_SessionRepository, RoleRepository):
     async def add(self, role: Role) -> None:
-        self._s.add(role)
-        await self._s.flush()
+        await self._add(role)
 
     async def get(self, name: str) -> Role | None:
         return await self._s.get(Role, name)
@@ -152,8 +153,7 @@ class SqlAlchemyRoleRepository(RoleRepository):
         return (await self._s.execute(query)).scalars().all()
 
     async def delete(self, role: Role) -> None:
-        await self._s.delete(role)
-        await self._s.flush()
+        await self._remove(role)
 
     async def permissions(self, after: str | None, limit: int) -> Sequence[Permission]:
         query = select(Permission).order_by(t.permissions.c.name).limit(limit)
@@ -171,13 +171,9 @@ class SqlAlchemyRoleRepository(RoleRepository):
         await self._s.flush()
 
 
-class SqlAlchemyRefreshTokenRepository(RefreshTokenRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
+class SqlAlchemyRefreshTokenRepository(_SessionRepository, RefreshTokenRepository):
     async def add(self, token: RefreshToken) -> None:
-        self._s.add(token)
-        await self._s.flush()
+        await self._add(token)
 
     async def by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None:
         query = select(RefreshToken).where(t.refresh_tokens.c.token_hash == token_hash)
@@ -194,20 +190,12 @@ class SqlAlchemyRefreshTokenRepository(RefreshTokenRepository):
         )
 
     async def delete_for_user(self, user_id: str) -> None:
-        await self._s.execute(
-            delete(t.refresh_tokens)
-            .where(t.refresh_tokens.c.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        )
+        await self._delete_where(t.refresh_tokens, t.refresh_tokens.c.user_id == user_id)
 
 
-class SqlAlchemyApiKeyRepository(ApiKeyRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
+class SqlAlchemyApiKeyRepository(_SessionRepository, ApiKeyRepository):
     async def add(self, key: ApiKey) -> None:
-        self._s.add(key)
-        await self._s.flush()
+        await self._add(key)
 
     async def get(self, key_id: str) -> ApiKey | None:
         return await self._s.get(ApiKey, key_id)
@@ -229,18 +217,12 @@ class SqlAlchemyApiKeyRepository(ApiKeyRepository):
     async def delete_for_user(self, user_id: str) -> None:
         ids = select(t.api_keys.c.id).where(t.api_keys.c.user_id == user_id).scalar_subquery()
         await self._s.execute(delete(t.api_key_nonces).where(t.api_key_nonces.c.key_id.in_(ids)))
-        await self._s.execute(
-            delete(t.api_keys).where(t.api_keys.c.user_id == user_id).execution_options(synchronize_session="fetch")
-        )
+        await self._delete_where(t.api_keys, t.api_keys.c.user_id == user_id)
 
 
-class SqlAlchemyNotificationRepository(NotificationRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
+class SqlAlchemyNotificationRepository(_SessionRepository, NotificationRepository):
     async def add(self, notification: Notification) -> None:
-        self._s.add(notification)
-        await self._s.flush()
+        await self._add(notification)
 
     async def get(self, notification_id: str) -> Notification | None:
         return await self._s.get(Notification, notification_id)
@@ -269,27 +251,18 @@ class SqlAlchemyNotificationRepository(NotificationRepository):
             .values(read=True)
             .execution_options(synchronize_session="fetch")
         )
-        return result.rowcount
+        return cast("CursorResult[Any]", result).rowcount
 
     async def delete(self, notification: Notification) -> None:
-        await self._s.delete(notification)
-        await self._s.flush()
+        await self._remove(notification)
 
     async def delete_for_user(self, user_id: str) -> None:
-        await self._s.execute(
-            delete(t.notifications)
-            .where(t.notifications.c.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        )
+        await self._delete_where(t.notifications, t.notifications.c.user_id == user_id)
 
 
-class SqlAlchemyAuditRepository(AuditRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
+class SqlAlchemyAuditRepository(_SessionRepository, AuditRepository):
     async def add(self, entry: AuditEntry) -> None:
-        self._s.add(entry)
-        await self._s.flush()
+        await self._add(entry)
 
     async def list(self, filter: AuditFilter, after: tuple[str, str] | None, limit: int) -> Sequence[AuditEntry]:
         c = t.audit_log.c

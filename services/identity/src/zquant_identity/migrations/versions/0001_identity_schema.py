@@ -8,12 +8,12 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
-from zquant_kit.persistence.migrations import target_schema
+from zquant_kit.persistence.idempotency import processed_messages_table
+from zquant_kit.persistence.migrations import create_tables, target_schema
+from zquant_kit.persistence.outbox import outbox_table
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
@@ -123,26 +123,7 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         schema=s,
     )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-        sa.Column("event_type", sa.String(200), nullable=False),
-        sa.Column("payload", sa.LargeBinary, nullable=False),
-        sa.Column("headers", sa.JSON, nullable=False),
-        sa.Column("created_at", TS, nullable=False),
-        sa.Column("published_at", TS, nullable=True),
-        sa.Column("attempts", sa.Integer, nullable=False),
-        schema=s,
-    )
-    op.create_index("ix_outbox_published_at", "outbox", ["published_at"], schema=s)
-    op.create_table(
-        "processed_messages",
-        sa.Column("consumer", sa.String(200), primary_key=True),
-        sa.Column("event_id", sa.String(36), primary_key=True),
-        sa.Column("processed_at", TS, nullable=False),
-        schema=s,
-    )
+    create_tables(outbox_table, processed_messages_table)
 
 
 def downgrade() -> None:

@@ -12,8 +12,6 @@ from zquant_kit.persistence.migrations import target_schema
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -15,8 +15,6 @@ from zquant_kit.persistence.migrations import target_schema
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 TS = sa.DateTime(timezone=True)
 

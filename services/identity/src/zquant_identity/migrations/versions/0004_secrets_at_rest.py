@@ -17,8 +17,6 @@ from zquant_kit.persistence.migrations import target_schema
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 TS = sa.DateTime(timezone=True)
 

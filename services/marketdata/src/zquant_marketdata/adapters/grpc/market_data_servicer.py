@@ -12,8 +12,8 @@ from zquant_kit.errors import InvalidArgument
 from zquant_kit.grpc.panel_codec import format_days
 from zquant_kit.pagination import Cursor, single_cursor
 from zquant_marketdata.adapters.grpc.panel_codec import encode_panel
+from zquant_marketdata.application.panel_query import BAR_FIELDS
 from zquant_marketdata.application.queries import (
-    BAR_FIELDS,
     DAILY_BASIC_FIELDS,
     INDEX_FIELDS,
     BarsQuery,
@@ -21,7 +21,8 @@ from zquant_marketdata.application.queries import (
     PanelQuery,
     format_date,
 )
-from zquant_marketdata.application.query_ports import BarRows, Stock, StockFilter
+from zquant_marketdata.application.query_ports import Stock, StockFilter
+from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.panel import codes_per_chunk
 
 PERMISSION = "data:read"
@@ -34,7 +35,7 @@ _ADJUST = {
 }
 
 
-def _adjust(value: int) -> str:
+def _adjust(value: common_pb2.Adjust.ValueType) -> str:
     try:
         return _ADJUST[value]
     except KeyError:

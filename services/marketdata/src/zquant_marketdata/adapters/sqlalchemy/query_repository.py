@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from psycopg import sql
@@ -101,7 +102,7 @@ class SqlMarketQueryRepository(SqlRuleFieldReads):
     async def count_stocks(self) -> int:
         """Stocks in stock_basic: GetPanel's bound on the whole market before it reads any bar."""
         async with self._engine.connect() as connection:
-            return int(await connection.scalar(select(func.count()).select_from(tables.stock_basic)))
+            return int(await connection.scalar(select(func.count()).select_from(tables.stock_basic)) or 0)
 
     async def get_stock(self, ts_code: str) -> Stock | None:
         async with self._engine.connect() as connection:
@@ -157,12 +158,13 @@ class SqlMarketQueryRepository(SqlRuleFieldReads):
             in_values(table.c.ts_code, list(ts_codes), self._dialect), table.c.trade_date.between(start, end)
         )
         async with self._engine.connect() as connection:
-            return int(await connection.scalar(query))
+            return int(await connection.scalar(query) or 0)
 
     async def factors_on_or_before(self, ts_codes: Sequence[str], day: dt.date) -> BarRows:
         if not ts_codes:
             return BarRows.empty(("adj_factor",))
         codes = sorted(set(ts_codes))
+        rows: Sequence[Sequence[Any]]
         if self._postgres:
             statement = sql.SQL(
                 "SELECT c.ts_code, f.trade_date, f.adj_factor FROM unnest(%s::text[]) AS c(ts_code) "
@@ -276,7 +278,7 @@ class SqlMarketQueryRepository(SqlRuleFieldReads):
         return [RunPart(codes=part.codes, lengths=part.lengths, days=part.days, values=part.values) for part in packed]
 
 
-def _rows_from_tuples(rows, columns: Sequence[str]) -> BarRows:
+def _rows_from_tuples(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> BarRows:
     if not rows:
         return BarRows.empty(columns)
     codes, code_index = np.unique(np.array([row[0] for row in rows], dtype=object), return_inverse=True)

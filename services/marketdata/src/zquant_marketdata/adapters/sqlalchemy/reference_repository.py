@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from zquant_kit.persistence.blocks.counts import WriteCounts
 from zquant_kit.persistence.params import in_values
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.sql_store import SqlStore
-from zquant_marketdata.application.bar_store_port import WriteCounts
 from zquant_marketdata.application.source_port import CalendarDay, StockRecord
 from zquant_marketdata.application.sync_ports import ReferenceDataReader, ReferenceDataWriter, StockLife
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -124,7 +126,7 @@ class SqlAlchemySyncRepository(
                 .values(state=RunState.FAILED.value, error=reason, finished_at=now)
             )
             await session.execute(leases.delete().where(leases.c.expires_at <= now))
-            return result.rowcount or 0
+            return cast("CursorResult[Any]", result).rowcount or 0
 
     async def leased_runs(self, now: dt.datetime) -> list[SyncRun]:
         t, leases = tables.sync_runs, tables.sync_leases

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
@@ -55,7 +57,7 @@ class SqlAlchemyFavoriteRepository:
 
     async def delete_for_user(self, user_id: str) -> int:
         result = await self._s.execute(delete(t.favorites).where(t.favorites.c.user_id == user_id))
-        return result.rowcount
+        return cast("CursorResult[Any]", result).rowcount
 
 
 def _valued_positions() -> Select:
@@ -110,7 +112,7 @@ class SqlAlchemyPositionRepository:
 
     async def delete_for_user(self, user_id: str) -> int:
         result = await self._s.execute(delete(t.positions).where(t.positions.c.user_id == user_id))
-        return result.rowcount
+        return cast("CursorResult[Any]", result).rowcount
 
 
 class SqlAlchemyStockCatalog:
