@@ -29,7 +29,7 @@ async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(pg_
         ZQUANT_SERVICE_SECRET="e2e-service-secret-" + "s" * 32,
     )
     async with (
-        serving(env, ports, attempts=400) as addresses,
+        serving(env, ports) as addresses,
         grpc.aio.insecure_channel(addresses["identity"]) as idc,
         grpc.aio.insecure_channel(addresses["marketdata"]) as mdc,
     ):

@@ -41,15 +41,15 @@ def serve(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 @asynccontextmanager
-async def serving(env: dict[str, str], ports: dict[str, int], attempts: int = 200) -> AsyncIterator[dict[str, str]]:
-    """Upgrades the databases, starts `zquant serve <name>` per service in `ports` and waits until each is SERVING;
-    yields their addresses. On exit every process gets SIGTERM and must end cleanly (exit code 0)."""
+async def serving(env: dict[str, str], ports: dict[str, int], timeout: float = 90.0) -> AsyncIterator[dict[str, str]]:
+    """Upgrades the databases, starts `zquant serve <name>` per service in `ports` and waits (up to `timeout` s
+    each) until it is SERVING; yields their addresses. On exit every process gets SIGTERM and must end cleanly (exit code 0)."""
     upgrade_databases(env)
     processes = {name: serve(name, env) for name in ports}
     addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
     try:
         for name, address in addresses.items():
-            await wait_serving(address, processes[name], attempts=attempts)
+            await wait_serving(address, processes[name], timeout=timeout)
         yield addresses
     finally:
         for process in processes.values():
