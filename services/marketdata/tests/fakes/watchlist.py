@@ -15,7 +15,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
-from zquant_kit.testing import FakeClock, FakeDatabase
+from zquant_kit.testing import FakeClock, FakeDatabase, FakeDeletedUsers
 from zquant_kit.testing import FakeUnitOfWork as TransactionalFakeUnitOfWork
 from zquant_marketdata.application.watchlist import USER_DELETED, WatchlistUseCases
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
@@ -105,17 +105,6 @@ class FakeStocks:
 
     async def exists(self, ts_code: str) -> bool:
         return ts_code in self._s.stocks
-
-
-class FakeDeletedUsers:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
-    async def mark(self, user_id: str, at: dt.datetime) -> None:
-        self._s.deleted_users.add(user_id)
-
-    async def contains(self, user_id: str) -> bool:
-        return user_id in self._s.deleted_users
 
 
 class FakeUnitOfWork(TransactionalFakeUnitOfWork[Store]):
