@@ -74,29 +74,27 @@ async def test_a_failing_job_is_retried_until_it_succeeds(queue):
     assert updates["j1"][2].reason == "ConnectionError: marketdata unreachable on attempt 1"
 
 
-async def test_attempts_are_bounded_then_the_job_fails_with_the_reason(queue):
+@pytest.mark.parametrize(
+    ("error", "max_attempts", "tried", "reason"),
+    [
+        (RuntimeError("out of memory"), 2, [1, 2], "RuntimeError: out of memory"),
+        (JobFailed("unknown factor 'macd2'"), 5, [1], "unknown factor 'macd2'"),
+    ],
+    ids=["attempts_are_bounded_then_the_job_fails_with_the_reason", "job_failed_is_not_retried"],
+)
+async def test_a_failing_job_is_retried_unless_job_failed_then_fails_with_the_reason(
+    queue, error, max_attempts, tried, reason
+):
     attempts: list[int] = []
 
     async def handler(job: Job, progress: ProgressReporter) -> None:
         attempts.append(job.attempt)
-        raise RuntimeError("out of memory")
+        raise error
 
-    updates = await _run(queue, handler, {"j1": 2})
-    assert attempts == [1, 2]
+    updates = await _run(queue, handler, {"j1": max_attempts})
+    assert attempts == tried
     final = updates["j1"][-1]
-    assert (final.state, final.attempt, final.reason) == (JobState.FAILED, 2, "RuntimeError: out of memory")
-
-
-async def test_job_failed_is_not_retried(queue):
-    attempts: list[int] = []
-
-    async def handler(job: Job, progress: ProgressReporter) -> None:
-        attempts.append(job.attempt)
-        raise JobFailed("unknown factor 'macd2'")
-
-    updates = await _run(queue, handler, {"j1": 5})
-    assert attempts == [1]
-    assert (updates["j1"][-1].state, updates["j1"][-1].reason) == (JobState.FAILED, "unknown factor 'macd2'")
+    assert (final.state, final.attempt, final.reason) == (JobState.FAILED, tried[-1], reason)
 
 
 async def test_cancel_stops_a_running_job_and_a_queued_one_never_starts(queue):
