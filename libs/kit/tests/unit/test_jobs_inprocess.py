@@ -11,6 +11,7 @@ import pytest
 from zquant_kit.jobs import Job, JobFailed, JobState, JobUpdate, ProgressReporter
 from zquant_kit.jobs.inprocess import InProcessJobQueue
 from zquant_kit.tasks import cancel_and_wait
+from zquant_kit.testing.job_scenarios import cancel_running_and_queued
 
 pytestmark = pytest.mark.unit
 
@@ -98,23 +99,7 @@ async def test_a_failing_job_is_retried_unless_job_failed_then_fails_with_the_re
 
 
 async def test_cancel_stops_a_running_job_and_a_queued_one_never_starts(queue):
-    started: list[str] = []
-    running = asyncio.Event()
-
-    async def handler(job: Job, progress: ProgressReporter) -> None:
-        started.append(job.id)
-        running.set()
-        await asyncio.sleep(30)
-
-    updates = await queue.watch("calc")
-    worker = asyncio.create_task(queue.serve("calc", handler, concurrency=1))
-    await queue.submit("calc", b"", job_id="running")
-    await queue.submit("calc", b"", job_id="queued")
-    await asyncio.wait_for(running.wait(), 1.0)
-    await queue.cancel("queued")
-    await queue.cancel("running")
-    seen = await updates.until_final(["running", "queued"], timeout=2.0)
-    await cancel_and_wait(worker)
+    started, seen = await cancel_running_and_queued(queue, queue, timeout=1.0)
     assert started == ["running"]
     assert (seen["running"][-1].state, seen["running"][-1].reason) == (
         JobState.CANCELLED,
