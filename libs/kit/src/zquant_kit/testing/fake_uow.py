@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -22,6 +23,16 @@ class FakeStore(Protocol):
 
 
 S = TypeVar("S", bound=FakeStore)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def delete_where(rows: dict[K, V], matches: Callable[[V], bool]) -> int:
+    """A fake table's `DELETE ... WHERE`: drops the rows that match; returns how many."""
+    gone = [key for key, row in rows.items() if matches(row)]
+    for key in gone:
+        del rows[key]
+    return len(gone)
 
 
 class DeletedUsersStore(Protocol):
