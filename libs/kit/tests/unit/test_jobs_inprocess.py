@@ -11,7 +11,7 @@ import pytest
 from zquant_kit.jobs import Job, JobFailed, JobState, JobUpdate, ProgressReporter
 from zquant_kit.jobs.inprocess import InProcessJobQueue
 from zquant_kit.tasks import cancel_and_wait
-from zquant_kit.testing.job_scenarios import cancel_running_and_queued
+from zquant_kit.testing.job_scenarios import cancel_running_and_queued, run_jobs
 
 pytestmark = pytest.mark.unit
 
@@ -30,15 +30,7 @@ async def _run(
     queue: InProcessJobQueue, handler: Handler, jobs: dict[str, int], concurrency: int = 1
 ) -> dict[str, list[JobUpdate]]:
     """Submits `jobs` (id → max attempts) of kind "calc", serves them, returns each job's updates."""
-    updates = await queue.watch("calc")
-    worker = asyncio.create_task(queue.serve("calc", handler, concurrency=concurrency))
-    try:
-        for job_id, attempts in jobs.items():
-            await queue.submit("calc", job_id.encode(), job_id=job_id, max_attempts=attempts)
-        return await updates.until_final(jobs, timeout=2.0)
-    finally:
-        await cancel_and_wait(worker)
-        await updates.close()
+    return await run_jobs(queue, queue, handler, jobs, timeout=2.0, concurrency=concurrency)
 
 
 def _states(updates: list[JobUpdate]) -> list[tuple[JobState, int]]:
@@ -162,12 +154,8 @@ async def test_a_job_past_its_deadline_fails(queue):
     async def handler(job: Job, progress: ProgressReporter) -> None:
         await asyncio.sleep(30)
 
-    updates = await queue.watch("calc")
-    worker = asyncio.create_task(queue.serve("calc", handler))
     deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.1)
-    await queue.submit("calc", b"", job_id="j1", max_attempts=3, deadline=deadline)
-    seen = await updates.until_final(["j1"], timeout=2.0)
-    await cancel_and_wait(worker)
+    seen = await run_jobs(queue, queue, handler, {"j1": 3}, timeout=2.0, deadline=deadline)
     assert (seen["j1"][-1].state, seen["j1"][-1].attempt, seen["j1"][-1].reason) == (
         JobState.FAILED,
         1,

@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
-from zquant_kit.jobs.model import Job, JobUpdate, ProgressReporter
+from zquant_kit.jobs.model import Job, JobHandler, JobUpdate, ProgressReporter
 from zquant_kit.jobs.port import JobQueue
 from zquant_kit.tasks import cancel_and_wait
+
+
+async def run_jobs(
+    submitter: JobQueue,
+    worker: JobQueue,
+    handler: JobHandler,
+    jobs: dict[str, int],
+    *,
+    timeout: float,
+    concurrency: int = 1,
+    deadline: dt.datetime | None = None,
+) -> dict[str, list[JobUpdate]]:
+    """Submits `jobs` (id → max attempts; the payload is the id) of kind "calc" through `submitter` while
+    `worker` serves them with `handler`; returns each job's updates once all are final."""
+    updates = await submitter.watch("calc")
+    serving = asyncio.create_task(worker.serve("calc", handler, concurrency=concurrency))
+    try:
+        for job_id, attempts in jobs.items():
+            await submitter.submit("calc", job_id.encode(), job_id=job_id, max_attempts=attempts, deadline=deadline)
+        return await updates.until_final(jobs, timeout=timeout)
+    finally:
+        await cancel_and_wait(serving)
+        await updates.close()
 
 
 async def cancel_running_and_queued(
