@@ -1,6 +1,11 @@
 """The environment of identity + marketdata started as separate `zquant serve <name>` processes on PostgreSQL + NATS."""
 
-from zquant_kit.testing import free_port, nats_settings, served_env
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import grpc
+
+from zquant_kit.testing import free_port, nats_settings, served_env, serving
 
 
 def distributed_env(pg_database: str, nats_namespace: dict, data_dir: str, **extra: str) -> tuple[dict, dict]:
@@ -19,3 +24,14 @@ def distributed_env(pg_database: str, nats_namespace: dict, data_dir: str, **ext
         **extra,
     )
     return ports, env
+
+
+@asynccontextmanager
+async def identity_and_marketdata(env: dict, ports: dict) -> AsyncIterator[tuple[grpc.aio.Channel, grpc.aio.Channel]]:
+    """Both services served as separate processes (see `serving`), and a channel to each: (identity, marketdata)."""
+    async with (
+        serving(env, ports) as addresses,
+        grpc.aio.insecure_channel(addresses["identity"]) as identity,
+        grpc.aio.insecure_channel(addresses["marketdata"]) as marketdata,
+    ):
+        yield identity, marketdata

@@ -47,7 +47,7 @@ async def test_identity_process_over_postgres_and_nats(pg_database, nats_namespa
     process = serve("identity", env)
     address = f"127.0.0.1:{port}"
     try:
-        await wait_serving(address, process, attempts=150)
+        await wait_serving(address, process)
         async with grpc.aio.insecure_channel(address) as channel:
             reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
             responses = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))

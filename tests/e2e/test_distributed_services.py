@@ -11,11 +11,11 @@ import grpc
 import psycopg
 import pytest
 
-from tests.e2e.distributed_env import distributed_env
+from tests.e2e.distributed_env import distributed_env, identity_and_marketdata
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.client import call_with_api_key
-from zquant_kit.testing import admin_metadata, conninfo, create_user, eventually, serving
+from zquant_kit.testing import admin_metadata, conninfo, create_user, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +30,7 @@ async def _favorites_of(pg_database: str, user_id: str) -> int:
 
 async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace, tmp_path):
     ports, env = distributed_env(pg_database, nats_namespace, str(tmp_path / "data"))
-    async with (
-        serving(env, ports) as addresses,
-        grpc.aio.insecure_channel(addresses["identity"]) as idc,
-        grpc.aio.insecure_channel(addresses["marketdata"]) as mdc,
-    ):
+    async with identity_and_marketdata(env, ports) as (idc, mdc):
         users = user_pb2_grpc.UserServiceStub(idc)
         admin = await admin_metadata(idc)
         sync = sync_pb2_grpc.SyncServiceStub(mdc)

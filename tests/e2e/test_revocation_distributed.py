@@ -9,11 +9,11 @@ import time
 import grpc
 import pytest
 
-from tests.e2e.distributed_env import distributed_env
+from tests.e2e.distributed_env import distributed_env, identity_and_marketdata
 from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.status import ErrorInfoReader
-from zquant_kit.testing import admin_metadata, create_user, serving, sign_in
+from zquant_kit.testing import admin_metadata, create_user, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +28,7 @@ async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(pg_
         # As in Kubernetes: the service credential from the environment, not the data-dir file.
         ZQUANT_SERVICE_SECRET="e2e-service-secret-" + "s" * 32,
     )
-    async with (
-        serving(env, ports, attempts=400) as addresses,
-        grpc.aio.insecure_channel(addresses["identity"]) as idc,
-        grpc.aio.insecure_channel(addresses["marketdata"]) as mdc,
-    ):
+    async with identity_and_marketdata(env, ports) as (idc, mdc):
         users = user_pb2_grpc.UserServiceStub(idc)
         admin = await admin_metadata(idc)
         async for _ in sync_pb2_grpc.SyncServiceStub(mdc).StartSync(

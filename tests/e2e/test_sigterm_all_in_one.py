@@ -66,7 +66,7 @@ async def _exercise(process: subprocess.Popen, ports: dict[str, int]) -> None:
     try:
         health = {name: health_pb2_grpc.HealthStub(channel) for name, channel in channels.items()}
         for port in ports.values():
-            await wait_serving(f"127.0.0.1:{port}", process, attempts=300)
+            await wait_serving(f"127.0.0.1:{port}", process)
         users = user_pb2_grpc.UserServiceStub(channels["identity"])
         admin = await admin_metadata(channels["identity"])
         sync = sync_pb2_grpc.SyncServiceStub(channels["marketdata"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from dataclasses import dataclass, field
 
+from zquant_kit import context
 from zquant_kit.errors import PermissionDenied, Unauthenticated
 
 
@@ -62,6 +64,11 @@ def bind(principal: Principal | None) -> contextvars.Token[Principal | None]:
 
 def reset(token: contextvars.Token[Principal | None]) -> None:
     _current.reset(token)
+
+
+def bound(principal: Principal | None) -> contextlib.AbstractContextManager[None]:
+    """The caller is `principal` inside the block."""
+    return context.bound(_current, principal)
 
 
 def require_service() -> Principal:

@@ -20,7 +20,7 @@ from zquant.common.v1 import revocation_pb2
 from zquant_kit.errors import Unauthenticated, Unavailable
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
-from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
+from zquant_kit.tasks import BackgroundLoop, raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class RevocationSync:
         self._retention = retention
         self._cursor_us: int | None = None
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop(self._run, "token-revocation-resync")
         self._failing = False
 
     @property
@@ -147,12 +147,10 @@ class RevocationSync:
         self.map.apply(revocation_from_event(event))
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="token-revocation-resync")
+        self._background.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

@@ -85,11 +85,12 @@ async def start_stack(
                 host=settings.bind_host,
                 port=0 if ephemeral_ports else settings.port(definition.name),
             )
-            await server.start()
+            await server.listen()
             stack.servers[definition.name] = server
             # Services started later reach this one where it actually listens (matters with port 0).
             settings = settings.with_overrides(**{f"ZQUANT_{definition.name.upper()}_ADDRESS": stack.address(definition.name)})
             await app.start()
+            await server.serving()  # health says SERVING once the service's start-up work is done
             log.info("%s serving on %s", definition.name, server.bound_address)
     except BaseException:
         await stack.stop(0)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import platformdirs
 
@@ -18,9 +19,21 @@ DEFAULT_PORTS = {
     "gateway": 8000,
 }
 
+T = TypeVar("T")
+
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class _Env(Generic[T]):
+    """A read-only setting: variable `name` (or `default` when unset) through `parse`."""
+
+    def __init__(self, name: str, default: str, parse: Callable[[str], T]) -> None:
+        self.name, self.default, self.parse = name, default, parse
+
+    def __get__(self, settings: Settings, owner: type | None = None) -> T:
+        return self.parse(settings.get(self.name, self.default))
 
 
 @dataclass(frozen=True)
@@ -53,51 +66,22 @@ class Settings:
         """Where clients reach a service (host:port)."""
         return self.get(f"ZQUANT_{service.upper()}_ADDRESS") or f"127.0.0.1:{self.port(service)}"
 
-    @property
-    def nats_url(self) -> str:
-        return self.get("ZQUANT_NATS_URL")
+    nats_url = _Env("ZQUANT_NATS_URL", "", str)
+    nats_stream = _Env("ZQUANT_NATS_STREAM", "ZQUANT_EVENTS", str)
+    subject_prefix = _Env("ZQUANT_EVENT_SUBJECT_PREFIX", "zq", str)
+    grpc_reflection = _Env("ZQUANT_GRPC_REFLECTION", "true", _bool)
+    otel_exporter = _Env("ZQUANT_OTEL_EXPORTER", "none", str.lower)
+    outbox_poll_seconds = _Env("ZQUANT_OUTBOX_POLL_SECONDS", "1.0", float)
+    jwt_issuer = _Env("ZQUANT_JWT_ISSUER", "zquant-identity", str)
+    jwt_audience = _Env("ZQUANT_JWT_AUDIENCE", "zquant", str)
+    shutdown_grace_seconds = _Env("ZQUANT_SHUTDOWN_GRACE_SECONDS", "5", float)
+    # On SIGTERM: how long health says NOT_SERVING while calls are still served, so balancers see it.
+    readiness_grace_seconds = _Env("ZQUANT_READINESS_GRACE_SECONDS", "2", float)
 
     @property
     def event_bus(self) -> str:
         """`nats` (distributed) or `inprocess` (all-in-one); defaults to nats when a URL is set."""
         return self.get("ZQUANT_EVENT_BUS") or ("nats" if self.nats_url else "inprocess")
-
-    @property
-    def nats_stream(self) -> str:
-        return self.get("ZQUANT_NATS_STREAM", "ZQUANT_EVENTS")
-
-    @property
-    def subject_prefix(self) -> str:
-        return self.get("ZQUANT_EVENT_SUBJECT_PREFIX", "zq")
-
-    @property
-    def grpc_reflection(self) -> bool:
-        return _bool(self.get("ZQUANT_GRPC_REFLECTION", "true"))
-
-    @property
-    def otel_exporter(self) -> str:
-        return self.get("ZQUANT_OTEL_EXPORTER", "none").lower()
-
-    @property
-    def outbox_poll_seconds(self) -> float:
-        return float(self.get("ZQUANT_OUTBOX_POLL_SECONDS", "1.0"))
-
-    @property
-    def jwt_issuer(self) -> str:
-        return self.get("ZQUANT_JWT_ISSUER", "zquant-identity")
-
-    @property
-    def jwt_audience(self) -> str:
-        return self.get("ZQUANT_JWT_AUDIENCE", "zquant")
-
-    @property
-    def shutdown_grace_seconds(self) -> float:
-        return float(self.get("ZQUANT_SHUTDOWN_GRACE_SECONDS", "5"))
-
-    @property
-    def readiness_grace_seconds(self) -> float:
-        """On SIGTERM: how long health says NOT_SERVING while calls are still served, so balancers see it."""
-        return float(self.get("ZQUANT_READINESS_GRACE_SECONDS", "2"))
 
     def with_overrides(self, **values: str) -> Settings:
         merged = dict(self.env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 
@@ -24,3 +25,21 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
         await task
     except asyncio.CancelledError:
         pass
+
+
+class BackgroundLoop:
+    """One named background task: `start()` runs `loop()` once (again only after `stop()`), `stop()` cancels it
+    and waits until it has ended."""
+
+    def __init__(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        self._loop = loop
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=self._name)
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None

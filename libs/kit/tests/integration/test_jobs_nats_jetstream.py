@@ -13,6 +13,7 @@ import pytest
 from zquant_kit.jobs import Job, JobFailed, JobState, ProgressReporter
 from zquant_kit.jobs.nats_jetstream import NatsJetStreamJobQueue
 from zquant_kit.tasks import cancel_and_wait
+from zquant_kit.testing.job_scenarios import cancel_running_and_queued, run_jobs
 
 pytestmark = pytest.mark.integration
 
@@ -113,11 +114,7 @@ async def test_attempts_are_bounded_then_a_failed_update_carries_the_reason(conn
         attempts.append(job.attempt)
         raise RuntimeError(f"crash {job.attempt}")
 
-    updates = await submitter.watch("calc")
-    serving = await _serve(worker, handler)
-    await submitter.submit("calc", b"", job_id="j1", max_attempts=2)
-    seen = await updates.until_final(["j1"], timeout=5.0)
-    await cancel_and_wait(serving)
+    seen = await run_jobs(submitter, worker, handler, {"j1": 2}, timeout=5.0)
     assert attempts == [1, 2]
     assert (seen["j1"][-1].state, seen["j1"][-1].attempt, seen["j1"][-1].reason) == (
         JobState.FAILED,
@@ -132,11 +129,7 @@ async def test_job_failed_fails_at_once_without_a_retry(connect):
     async def refuses(job: Job, progress: ProgressReporter) -> None:
         raise JobFailed("no such universe")
 
-    updates = await submitter.watch("calc")
-    serving = await _serve(worker, refuses)
-    await submitter.submit("calc", b"", job_id="j2", max_attempts=5)
-    seen = await updates.until_final(["j2"], timeout=5.0)
-    await cancel_and_wait(serving)
+    seen = await run_jobs(submitter, worker, refuses, {"j2": 5}, timeout=5.0)
     assert (seen["j2"][-1].state, seen["j2"][-1].attempt, seen["j2"][-1].reason) == (
         JobState.FAILED,
         1,
@@ -146,23 +139,7 @@ async def test_job_failed_fails_at_once_without_a_retry(connect):
 
 async def test_cancel_reaches_the_running_handler_and_a_queued_job_never_starts(connect):
     submitter, worker = await connect(), await connect()
-    started: list[str] = []
-    running = asyncio.Event()
-
-    async def handler(job: Job, progress: ProgressReporter) -> None:
-        started.append(job.id)
-        running.set()
-        await asyncio.sleep(60)
-
-    updates = await submitter.watch("calc")
-    serving = await _serve(worker, handler)
-    await submitter.submit("calc", b"", job_id="running")
-    await submitter.submit("calc", b"", job_id="queued")
-    await asyncio.wait_for(running.wait(), 3.0)
-    await submitter.cancel("queued")
-    await submitter.cancel("running")
-    seen = await updates.until_final(["running", "queued"], timeout=5.0)
-    await cancel_and_wait(serving)
+    started, seen = await cancel_running_and_queued(submitter, worker, timeout=3.0)
     assert started == ["running"]
     assert (seen["running"][-1].state, seen["running"][-1].reason) == (
         JobState.CANCELLED,

@@ -11,6 +11,7 @@ import pytest
 from zquant_kit.jobs import Job, JobFailed, JobState, JobUpdate, ProgressReporter
 from zquant_kit.jobs.inprocess import InProcessJobQueue
 from zquant_kit.tasks import cancel_and_wait
+from zquant_kit.testing.job_scenarios import cancel_running_and_queued, run_jobs
 
 pytestmark = pytest.mark.unit
 
@@ -29,15 +30,7 @@ async def _run(
     queue: InProcessJobQueue, handler: Handler, jobs: dict[str, int], concurrency: int = 1
 ) -> dict[str, list[JobUpdate]]:
     """Submits `jobs` (id → max attempts) of kind "calc", serves them, returns each job's updates."""
-    updates = await queue.watch("calc")
-    worker = asyncio.create_task(queue.serve("calc", handler, concurrency=concurrency))
-    try:
-        for job_id, attempts in jobs.items():
-            await queue.submit("calc", job_id.encode(), job_id=job_id, max_attempts=attempts)
-        return await updates.until_final(jobs, timeout=2.0)
-    finally:
-        await cancel_and_wait(worker)
-        await updates.close()
+    return await run_jobs(queue, queue, handler, jobs, timeout=2.0, concurrency=concurrency)
 
 
 def _states(updates: list[JobUpdate]) -> list[tuple[JobState, int]]:
@@ -74,49 +67,31 @@ async def test_a_failing_job_is_retried_until_it_succeeds(queue):
     assert updates["j1"][2].reason == "ConnectionError: marketdata unreachable on attempt 1"
 
 
-async def test_attempts_are_bounded_then_the_job_fails_with_the_reason(queue):
+@pytest.mark.parametrize(
+    ("error", "max_attempts", "tried", "reason"),
+    [
+        (RuntimeError("out of memory"), 2, [1, 2], "RuntimeError: out of memory"),
+        (JobFailed("unknown factor 'macd2'"), 5, [1], "unknown factor 'macd2'"),
+    ],
+    ids=["attempts_are_bounded_then_the_job_fails_with_the_reason", "job_failed_is_not_retried"],
+)
+async def test_a_failing_job_is_retried_unless_job_failed_then_fails_with_the_reason(
+    queue, error, max_attempts, tried, reason
+):
     attempts: list[int] = []
 
     async def handler(job: Job, progress: ProgressReporter) -> None:
         attempts.append(job.attempt)
-        raise RuntimeError("out of memory")
+        raise error
 
-    updates = await _run(queue, handler, {"j1": 2})
-    assert attempts == [1, 2]
+    updates = await _run(queue, handler, {"j1": max_attempts})
+    assert attempts == tried
     final = updates["j1"][-1]
-    assert (final.state, final.attempt, final.reason) == (JobState.FAILED, 2, "RuntimeError: out of memory")
-
-
-async def test_job_failed_is_not_retried(queue):
-    attempts: list[int] = []
-
-    async def handler(job: Job, progress: ProgressReporter) -> None:
-        attempts.append(job.attempt)
-        raise JobFailed("unknown factor 'macd2'")
-
-    updates = await _run(queue, handler, {"j1": 5})
-    assert attempts == [1]
-    assert (updates["j1"][-1].state, updates["j1"][-1].reason) == (JobState.FAILED, "unknown factor 'macd2'")
+    assert (final.state, final.attempt, final.reason) == (JobState.FAILED, tried[-1], reason)
 
 
 async def test_cancel_stops_a_running_job_and_a_queued_one_never_starts(queue):
-    started: list[str] = []
-    running = asyncio.Event()
-
-    async def handler(job: Job, progress: ProgressReporter) -> None:
-        started.append(job.id)
-        running.set()
-        await asyncio.sleep(30)
-
-    updates = await queue.watch("calc")
-    worker = asyncio.create_task(queue.serve("calc", handler, concurrency=1))
-    await queue.submit("calc", b"", job_id="running")
-    await queue.submit("calc", b"", job_id="queued")
-    await asyncio.wait_for(running.wait(), 1.0)
-    await queue.cancel("queued")
-    await queue.cancel("running")
-    seen = await updates.until_final(["running", "queued"], timeout=2.0)
-    await cancel_and_wait(worker)
+    started, seen = await cancel_running_and_queued(queue, queue, timeout=1.0)
     assert started == ["running"]
     assert (seen["running"][-1].state, seen["running"][-1].reason) == (
         JobState.CANCELLED,
@@ -179,12 +154,8 @@ async def test_a_job_past_its_deadline_fails(queue):
     async def handler(job: Job, progress: ProgressReporter) -> None:
         await asyncio.sleep(30)
 
-    updates = await queue.watch("calc")
-    worker = asyncio.create_task(queue.serve("calc", handler))
     deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.1)
-    await queue.submit("calc", b"", job_id="j1", max_attempts=3, deadline=deadline)
-    seen = await updates.until_final(["j1"], timeout=2.0)
-    await cancel_and_wait(worker)
+    seen = await run_jobs(queue, queue, handler, {"j1": 3}, timeout=2.0, deadline=deadline)
     assert (seen["j1"][-1].state, seen["j1"][-1].attempt, seen["j1"][-1].reason) == (
         JobState.FAILED,
         1,

@@ -22,6 +22,6 @@ async def test_relay_stops_when_woken_in_the_same_moment_it_is_cancelled():
     stopping = asyncio.ensure_future(relay.stop())
     done, _ = await asyncio.wait({stopping}, timeout=0.5)
     if not done:  # end the stuck relay so it does not outlive the test
-        relay._task.cancel()
+        relay._background._task.cancel()
         await stopping
     assert done, "OutboxRelay.stop() did not return"

@@ -15,7 +15,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
-from zquant_kit.testing import FakeClock, FakeDatabase
+from zquant_kit.testing import FakeClock, FakeDatabase, FakeDeletedUsers, delete_where
 from zquant_kit.testing import FakeUnitOfWork as TransactionalFakeUnitOfWork
 from zquant_marketdata.application.watchlist import USER_DELETED, WatchlistUseCases
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
@@ -54,10 +54,7 @@ class FakeFavorites:
         del self._s.favorites[(favorite.user_id, favorite.ts_code)]
 
     async def delete_for_user(self, user_id: str) -> int:
-        gone = [k for k in self._s.favorites if k[0] == user_id]
-        for key in gone:
-            del self._s.favorites[key]
-        return len(gone)
+        return delete_where(self._s.favorites, lambda f: f.user_id == user_id)
 
 
 class FakePositions:
@@ -93,10 +90,7 @@ class FakePositions:
         del self._s.positions[position.id]
 
     async def delete_for_user(self, user_id: str) -> int:
-        gone = [k for k, p in self._s.positions.items() if p.user_id == user_id]
-        for key in gone:
-            del self._s.positions[key]
-        return len(gone)
+        return delete_where(self._s.positions, lambda p: p.user_id == user_id)
 
 
 class FakeStocks:
@@ -105,17 +99,6 @@ class FakeStocks:
 
     async def exists(self, ts_code: str) -> bool:
         return ts_code in self._s.stocks
-
-
-class FakeDeletedUsers:
-    def __init__(self, store: Store) -> None:
-        self._s = store
-
-    async def mark(self, user_id: str, at: dt.datetime) -> None:
-        self._s.deleted_users.add(user_id)
-
-    async def contains(self, user_id: str) -> bool:
-        return user_id in self._s.deleted_users
 
 
 class FakeUnitOfWork(TransactionalFakeUnitOfWork[Store]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from google.protobuf import timestamp_pb2
 
@@ -25,3 +26,9 @@ def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
         return stamp.ToDatetime(tzinfo=dt.UTC)
     except (ValueError, OverflowError):
         raise InvalidArgument(field, "not a valid timestamp (0001-01-01 to 9999-12-31, nanos in [0, 1e9))") from None
+
+
+def same_named(source: object, *names: str) -> dict[str, Any]:
+    """`{name: source.name}` for the message fields that take a domain attribute as it is; the servicer
+    writes out only the fields it converts."""
+    return {name: getattr(source, name) for name in names}

@@ -156,13 +156,8 @@ class AuthInterceptor(ServerInterceptor):
         try:
             principal = await self._principal(method, request, context)
             self._bounds.check(request)  # the proto's bounds, before any handler runs
-            token = principal_ctx.bind(principal)
-            try:
+            with principal_ctx.bound(principal):
                 yield
-            finally:
-                # A stream the client cancelled is closed from another context, where the binding is moot.
-                with contextlib.suppress(ValueError):
-                    principal_ctx.reset(token)
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise

@@ -82,9 +82,19 @@ class GrpcServer:
         for service in self._services:
             await self._health.set(service.full_name, status)
 
-    async def start(self) -> None:
+    async def listen(self) -> None:
+        """Accepts calls, while health says NOT_SERVING until `serving()`: the service's start-up work
+        (loading keys, seeding, subscribing) comes in between, so balancers and clients wait for it."""
         await self._server.start()
+        await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    async def serving(self) -> None:
         await self._set_all(health_pb2.HealthCheckResponse.SERVING)
+
+    async def start(self) -> None:
+        """Listens and says SERVING at once (a server whose services need no start-up work)."""
+        await self.listen()
+        await self.serving()
 
     async def not_serving(self) -> None:
         """Health says NOT_SERVING (overall and per service) from now on; calls are still served."""

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 from collections import defaultdict
 
-from zquant_kit.jobs.model import Job, JobHandler, JobState, JobUpdate, check_kind, check_submission
+from zquant_kit.jobs.model import Job, JobHandler, JobState, JobUpdate, check_kind
 from zquant_kit.jobs.port import JobQueue
 from zquant_kit.jobs.running import RunningJobs, retry_delay
 from zquant_kit.jobs.updates import JobUpdates
@@ -36,27 +35,14 @@ class InProcessJobQueue(JobQueue):
             for updates in list(watchers):
                 await updates.close()
 
-    async def submit(
-        self,
-        kind: str,
-        payload: bytes,
-        *,
-        job_id: str,
-        max_attempts: int = 3,
-        deadline: dt.datetime | None = None,
-    ) -> None:
-        check_kind(kind)
-        check_submission(job_id, max_attempts, deadline)
-        if job_id in self._submitted:
+    async def _enqueue(self, job: Job) -> None:
+        if job.id in self._submitted:
             return
-        self._submitted.add(job_id)
-        await self._publish(JobUpdate(job_id=job_id, kind=kind, state=JobState.QUEUED))
-        self._queues[kind].put_nowait(Job(job_id, kind, payload, 1, max_attempts, deadline))
+        self._submitted.add(job.id)
+        await self._publish(JobUpdate(job_id=job.id, kind=job.kind, state=JobState.QUEUED))
+        self._queues[job.kind].put_nowait(job)
 
-    async def serve(self, kind: str, handler: JobHandler, *, concurrency: int = 1) -> None:
-        check_kind(kind)
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be ≥ 1, got {concurrency}")
+    async def _serve(self, kind: str, handler: JobHandler, concurrency: int) -> None:
         await asyncio.gather(*(self._work(kind, handler) for _ in range(concurrency)))
 
     async def _work(self, kind: str, handler: JobHandler) -> None:

@@ -128,30 +128,17 @@ class NatsJetStreamJobQueue(JobQueue):
             raise RuntimeError("NatsJetStreamJobQueue.start() was not awaited")
         return self._js
 
-    async def submit(
-        self,
-        kind: str,
-        payload: bytes,
-        *,
-        job_id: str,
-        max_attempts: int = 3,
-        deadline: dt.datetime | None = None,
-    ) -> None:
-        check_kind(kind)
-        check_submission(job_id, max_attempts, deadline)
-        headers = {"Nats-Msg-Id": job_id, _JOB_ID: job_id, _MAX_ATTEMPTS: str(max_attempts)}
-        if deadline is not None:
-            headers[_DEADLINE] = deadline.isoformat()
+    async def _enqueue(self, job: Job) -> None:
+        headers = {"Nats-Msg-Id": job.id, _JOB_ID: job.id, _MAX_ATTEMPTS: str(job.max_attempts)}
+        if job.deadline is not None:
+            headers[_DEADLINE] = job.deadline.isoformat()
         ack = await self._jetstream().publish(
-            f"{self._prefix}.jobs.{kind}", payload, headers=headers, timeout=self._publish_timeout
+            f"{self._prefix}.jobs.{job.kind}", job.payload, headers=headers, timeout=self._publish_timeout
         )
         if not ack.duplicate:
-            await self._publish(JobUpdate(job_id=job_id, kind=kind, state=JobState.QUEUED))
+            await self._publish(JobUpdate(job_id=job.id, kind=job.kind, state=JobState.QUEUED))
 
-    async def serve(self, kind: str, handler: JobHandler, *, concurrency: int = 1) -> None:
-        check_kind(kind)
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be ≥ 1, got {concurrency}")
+    async def _serve(self, kind: str, handler: JobHandler, concurrency: int) -> None:
         subject = f"{self._prefix}.jobs.{kind}"
         subscription = await self._jetstream().pull_subscribe(
             subject,

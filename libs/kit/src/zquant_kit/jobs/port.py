@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from zquant_kit.jobs.model import JobHandler
+from zquant_kit.jobs.model import Job, JobHandler, check_kind, check_submission
 from zquant_kit.jobs.updates import JobUpdates
 
 
 class JobQueue(Protocol):
+    """Adapters subclass it and implement `_enqueue` and `_serve`; `submit` and `serve` check arguments first."""
+
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -24,6 +26,12 @@ class JobQueue(Protocol):
         deadline: dt.datetime | None = None,
     ) -> None:
         """Queues a job. `job_id` is the caller's idempotency key: the same id submitted again queues once."""
+        check_kind(kind)
+        check_submission(job_id, max_attempts, deadline)
+        await self._enqueue(Job(job_id, kind, payload, 1, max_attempts, deadline))
+
+    async def _enqueue(self, job: Job) -> None:
+        """Queues a checked job, on its first attempt, unless its id was queued before."""
         ...
 
     async def serve(self, kind: str, handler: JobHandler, *, concurrency: int = 1) -> None:
@@ -31,6 +39,13 @@ class JobQueue(Protocol):
 
         Success acks the job; `JobFailed` fails it at once; any other exception retries it until
         `max_attempts`, then fails it with that exception as the reason."""
+        check_kind(kind)
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be ≥ 1, got {concurrency}")
+        await self._serve(kind, handler, concurrency)
+
+    async def _serve(self, kind: str, handler: JobHandler, concurrency: int) -> None:
+        """`serve` with checked arguments."""
         ...
 
     async def cancel(self, job_id: str) -> None:

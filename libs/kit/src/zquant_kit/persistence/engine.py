@@ -20,6 +20,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from zquant_kit import context
 from zquant_kit.files import private_sqlite_file
 
 READ_ONLY_OPTION = "zquant_read_only"
@@ -55,13 +56,8 @@ def reader(engine: AsyncEngine) -> AsyncEngine:
 @contextlib.contextmanager
 def read_only_scope() -> Iterator[None]:
     """Every transaction begun inside (this task and the tasks it starts) is a read."""
-    token = _read_only_scope.set(True)
-    try:
+    with context.bound(_read_only_scope, True):
         yield
-    finally:
-        # A cancelled stream's generator is closed from another context, where the scope was never set.
-        with contextlib.suppress(ValueError):
-            _read_only_scope.reset(token)
 
 
 def in_read_only_scope() -> bool:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_kit import telemetry
 from zquant_kit.events.model import Event, EventPublisher
-from zquant_kit.tasks import cancel_and_wait, raise_if_cancelled
+from zquant_kit.tasks import BackgroundLoop, raise_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class OutboxRelay:
         self._batch = batch_size
         self._max_backoff = max_backoff_seconds
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundLoop(self.run, "outbox-relay")
 
     def wake(self) -> None:
         self._wake.set()
@@ -149,9 +149,7 @@ class OutboxRelay:
             self._wake.clear()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="outbox-relay")
+        self._background.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._background.stop()

@@ -7,7 +7,13 @@ not from imports of one conftest into another.
 from zquant_kit.testing.clock import FakeClock
 from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, psycopg_engine, throwaway_database
 from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error, status_detail
-from zquant_kit.testing.fake_uow import FakeDatabase, FakeStore, FakeUnitOfWork
+from zquant_kit.testing.fake_uow import (
+    FakeDatabase,
+    FakeDeletedUsers,
+    FakeStore,
+    FakeUnitOfWork,
+    delete_where,
+)
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_settings
 from zquant_kit.testing.pages import walk_pages
 from zquant_kit.testing.paths import SHARED_DATA
@@ -35,6 +41,7 @@ __all__ = [
     "ErrorDetails",
     "FakeClock",
     "FakeDatabase",
+    "FakeDeletedUsers",
     "FakeStore",
     "FakeUnitOfWork",
     "Metadata",
@@ -44,6 +51,7 @@ __all__ = [
     "clean_env",
     "conninfo",
     "create_user",
+    "delete_where",
     "detail",
     "error_details",
     "eventually",

@@ -8,6 +8,8 @@ transaction would. Subclasses bind their fake repositories to the working copy i
 from __future__ import annotations
 
 import copy
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -21,6 +23,35 @@ class FakeStore(Protocol):
 
 
 S = TypeVar("S", bound=FakeStore)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def delete_where(rows: dict[K, V], matches: Callable[[V], bool]) -> int:
+    """A fake table's `DELETE ... WHERE`: drops the rows that match; returns how many."""
+    gone = [key for key, row in rows.items() if matches(row)]
+    for key in gone:
+        del rows[key]
+    return len(gone)
+
+
+class DeletedUsersStore(Protocol):
+    """A store that keeps tombstones of deleted users."""
+
+    deleted_users: set[str]
+
+
+class FakeDeletedUsers:
+    """The deleted-users tombstone port over a store's `deleted_users`."""
+
+    def __init__(self, store: DeletedUsersStore) -> None:
+        self._store = store
+
+    async def mark(self, user_id: str, at: dt.datetime) -> None:
+        self._store.deleted_users.add(user_id)
+
+    async def contains(self, user_id: str) -> bool:
+        return user_id in self._store.deleted_users
 
 
 @dataclass

@@ -28,20 +28,29 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-async def wait_serving(address: str, process: subprocess.Popen[str], attempts: int = 200) -> None:
-    """Polls `address`'s health every 0.1 s until SERVING; fails with the process output if it exits or never serves."""
-    async with grpc.aio.insecure_channel(address) as channel:
+# A client channel backs off exponentially (1 s, 1.6 s, 2.6 s, ... up to 120 s) after each refused connect, and
+# fails calls at once while it waits: a server that takes 20 s to start would not be seen for a further ~10-20 s.
+_QUICK_RECONNECT = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 500)]
+
+
+async def wait_serving(address: str, process: subprocess.Popen[str], timeout: float = 90.0) -> None:
+    """Polls `address`'s health until SERVING or `timeout` s of wall clock pass (a loaded machine starts
+    processes slowly); fails with the process output if it exits or never serves."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with grpc.aio.insecure_channel(address, options=_QUICK_RECONNECT) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        for _ in range(attempts):
+        while loop.time() < deadline:
             if process.poll() is not None:
                 output = process.stdout.read() if process.stdout is not None else ""
                 raise AssertionError(f"service exited: {output}")
             try:
-                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
+                reply = await health.Check(health_pb2.HealthCheckRequest(), timeout=2.0)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.aio.AioRpcError:
                 pass
             await asyncio.sleep(0.1)
     process.terminate()
-    raise AssertionError(f"{address} never became SERVING: {process.communicate(timeout=20)[0][-4000:]}")
+    output = process.communicate(timeout=20)[0][-4000:]
+    raise AssertionError(f"{address} never became SERVING within {timeout:.0f} s: {output}")

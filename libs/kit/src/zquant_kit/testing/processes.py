@@ -41,19 +41,24 @@ def serve(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 @asynccontextmanager
-async def serving(env: dict[str, str], ports: dict[str, int], attempts: int = 200) -> AsyncIterator[dict[str, str]]:
-    """Upgrades the databases, starts `zquant serve <name>` per service in `ports` and waits until each is SERVING;
-    yields their addresses. On exit every process gets SIGTERM and must end cleanly (exit code 0)."""
+async def serving(env: dict[str, str], ports: dict[str, int], timeout: float = 90.0) -> AsyncIterator[dict[str, str]]:
+    """Upgrades the databases, starts `zquant serve <name>` per service in `ports` and waits (up to `timeout` s
+    each) until it is SERVING; yields their addresses. On exit every process gets SIGTERM and must end cleanly
+    (exit code 0); when the test failed, each process's output is printed (pytest shows it with the failure)."""
     upgrade_databases(env)
     processes = {name: serve(name, env) for name in ports}
     addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+    failed = True
     try:
         for name, address in addresses.items():
-            await wait_serving(address, processes[name], attempts=attempts)
+            await wait_serving(address, processes[name], timeout=timeout)
         yield addresses
+        failed = False
     finally:
         for process in processes.values():
             process.terminate()
-        for process in processes.values():
-            process.wait(timeout=20)
+        for name, process in processes.items():
+            output = process.communicate(timeout=20)[0]
+            if failed:
+                print(f"--- zquant serve {name} (exit {process.returncode}) ---\n{output[-8000:]}")
     assert all(p.returncode == 0 for p in processes.values()), "SIGTERM must shut every service down cleanly"

@@ -8,11 +8,11 @@ deleted-user tombstones live in the store, so they roll back with everything els
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Generic, Self, TypeVar
 
 from zquant_kit.events.model import Event
+from zquant_kit.testing.fake_uow import FakeDeletedUsers as FakeDeletedUsers
 
 
 @dataclass
@@ -71,15 +71,3 @@ class FakeTransaction(Generic[S]):
         self.database.published.extend(self.events)
         self.events = []
 
-
-class FakeDeletedUsers:
-    """The deleted-users tombstone port over a `FakeStore`."""
-
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
-
-    async def mark(self, user_id: str, at: dt.datetime) -> None:
-        self._store.deleted_users.add(user_id)
-
-    async def contains(self, user_id: str) -> bool:
-        return user_id in self._store.deleted_users

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -61,21 +61,13 @@ def bar_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> BarRo
     return BarRows.of_rows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
 
 
+@dataclass(frozen=True)
 class ValidateUseCases:
-    def __init__(
-        self,
-        repo: ReferenceDataReader,
-        bar_store: BarStore,
-        sources: SourceProvider,
-        clock: Clock,
-        *,
-        max_issues: int = 10_000,
-    ) -> None:
-        self._repo = repo
-        self._store = bar_store
-        self._sources = sources
-        self._clock = clock
-        self._max_issues = max_issues
+    repo: ReferenceDataReader
+    bar_store: BarStore
+    sources: SourceProvider
+    clock: Clock
+    max_issues: int = field(default=10_000, kw_only=True)
 
     async def validate(
         self,
@@ -96,7 +88,7 @@ class ValidateUseCases:
         check_range(start, end)
         codes = sorted({c.strip() for c in ts_codes if c.strip()}) or None
         if end is None:
-            end = await self._store.last_trade_date(dataset) or self._clock.now().date()
+            end = await self.bar_store.last_trade_date(dataset) or self.clock.now().date()
         if start is None:
             start = end - dt.timedelta(days=DEFAULT_SPAN_DAYS)
         check_range(start, end)
@@ -104,7 +96,7 @@ class ValidateUseCases:
             raise InvalidArgument("end_date", f"a source comparison covers at most {MAX_COMPARE_DAYS} days")
 
         lookback = start - dt.timedelta(days=ADJ_LOOKBACK_DAYS) if dataset == "daily" else start
-        stored = await self._store.read_bars(dataset, codes, lookback, end)
+        stored = await self.bar_store.read_bars(dataset, codes, lookback, end)
         in_range = stored[stored["trade_date"] >= pd.Timestamp(start)].reset_index(drop=True)
         rows = bar_rows(in_range)
         issues: list[Issue] = []
@@ -112,7 +104,7 @@ class ValidateUseCases:
         if dataset in ("daily", "index_daily"):
             issues += quality.ohlc_issues(rows)
         if dataset == "daily" and not stored.empty:
-            factors = await self._store.read_bars("adj_factor", codes, lookback, end)
+            factors = await self.bar_store.read_bars("adj_factor", codes, lookback, end)
             if not factors.empty:
                 joined = stored[["ts_code", "trade_date", "close", "pre_close"]].merge(
                     factors[["ts_code", "trade_date", "adj_factor"]], on=["ts_code", "trade_date"]
@@ -122,7 +114,7 @@ class ValidateUseCases:
         source: MarketDataSource | None = None
         remote: pd.DataFrame | None = None
         if compare_with_source:
-            source = (await self._sources.current()).source
+            source = (await self.sources.current()).source
             remote = await self._fetch_remote(source, dataset, codes, start, end)
             if codes is not None:
                 remote = remote[remote["ts_code"].isin(codes)]
@@ -130,11 +122,11 @@ class ValidateUseCases:
 
         issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote, use_source)
         issues.sort(key=lambda i: (i.ts_code, i.trade_date or dt.date.min, i.kind))
-        truncated = len(issues) > self._max_issues
-        return ValidationReport(len(in_range), issues[: self._max_issues], truncated)
+        truncated = len(issues) > self.max_issues
+        return ValidationReport(len(in_range), issues[: self.max_issues], truncated)
 
     async def _open_days(self, source: MarketDataSource | None, start: dt.date, end: dt.date) -> list[dt.date]:
-        days = await self._repo.open_days(CALENDAR_EXCHANGE, start, end)
+        days = await self.repo.open_days(CALENDAR_EXCHANGE, start, end)
         if days or source is None:
             return days
         calendar = await source.calendar(CALENDAR_EXCHANGE, fmt_date(start), fmt_date(end))
@@ -178,7 +170,7 @@ class ValidateUseCases:
         for code, dates in in_range.groupby("ts_code")["trade_date"]:
             present[str(code)] = {d.date() for d in dates}
         universe = codes or sorted(present)
-        lives = await self._repo.stock_lives(universe)
+        lives = await self.repo.stock_lives(universe)
         remote_days: dict[str, set[dt.date]] | None = None
         if remote is not None:
             remote_days = {}
@@ -212,7 +204,7 @@ class ValidateUseCases:
                     issues.append(_unverified(code, run, "source not consulted without data:sync"))
                     continue
                 if source is None:
-                    source = (await self._sources.current()).source
+                    source = (await self.sources.current()).source
                 if probes >= MAX_SOURCE_PROBES:
                     issues.append(_unverified(code, run, "too many gaps to check each at the source"))
                     continue

@@ -10,7 +10,7 @@ import datetime as dt
 
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
 from zquant_kit import pagination, principal
-from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.grpc.convert import same_named, to_timestamp
 from zquant_kit.pagination import Cursor
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.sync import SyncUseCases
@@ -27,51 +27,31 @@ _MODES = {
 }
 
 
+# The message fields that take the domain attribute of the same name as it is.
+_COUNTS = ("rows_fetched", "inserted", "updated", "unchanged")
+_PROGRESS_AS_IS = ("run_id", "dataset", "percent", "current_date", "error", *_COUNTS)
+_LOG_AS_IS = ("id", "run_id", "dataset", "api_name", "deleted", "duration_seconds", *_COUNTS)
+_STATISTIC_AS_IS = ("dataset", "total_rows", "rows_on_date", "inserted", "updated")
+
+
 def progress_message(progress: SyncProgress) -> sync_pb2.SyncProgress:
-    return sync_pb2.SyncProgress(
-        run_id=progress.run_id,
-        dataset=progress.dataset,
-        percent=progress.percent,
-        current_date=progress.current_date,
-        rows_fetched=progress.rows_fetched,
-        inserted=progress.inserted,
-        updated=progress.updated,
-        unchanged=progress.unchanged,
-        state=progress.state.value,
-        error=progress.error,
-    )
+    return sync_pb2.SyncProgress(**same_named(progress, *_PROGRESS_AS_IS), state=progress.state.value)
 
 
 def _log(entry: SyncLogEntry) -> sync_pb2.SyncLog:
     return sync_pb2.SyncLog(
-        id=entry.id,
-        run_id=entry.run_id,
-        dataset=entry.dataset,
-        api_name=entry.api_name,
+        **same_named(entry, *_LOG_AS_IS),
         start_date=fmt_date(entry.start),
         end_date=fmt_date(entry.end),
-        rows_fetched=entry.rows_fetched,
-        inserted=entry.inserted,
-        updated=entry.updated,
-        deleted=entry.deleted,
-        unchanged=entry.unchanged,
         result=entry.result.value,
         error=entry.error or "",
         start_time=to_timestamp(entry.started_at),
         end_time=to_timestamp(entry.ended_at),
-        duration_seconds=entry.duration_seconds,
     )
 
 
 def _statistic(stat: TableStatistic) -> sync_pb2.TableStatistics:
-    return sync_pb2.TableStatistics(
-        dataset=stat.dataset,
-        stat_date=fmt_date(stat.stat_date),
-        total_rows=stat.total_rows,
-        rows_on_date=stat.rows_on_date,
-        inserted=stat.inserted,
-        updated=stat.updated,
-    )
+    return sync_pb2.TableStatistics(**same_named(stat, *_STATISTIC_AS_IS), stat_date=fmt_date(stat.stat_date))
 
 
 LOGS: Cursor[SyncLogEntry, LogCursor] = Cursor(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit import pagination, principal
-from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.grpc.convert import same_named, to_timestamp
 from zquant_kit.pagination import Cursor, pair_cursor, single_cursor
 from zquant_marketdata.application.watchlist import READ_PERMISSION, WatchlistUseCases
 from zquant_marketdata.domain.sync import fmt_date
@@ -31,16 +31,11 @@ def _favorite(favorite: Favorite) -> watchlist_pb2.Favorite:
 def _position(valued: ValuedPosition) -> watchlist_pb2.Position:
     p = valued.position
     return watchlist_pb2.Position(
-        id=p.id,
-        ts_code=p.ts_code,
-        quantity=p.quantity,
-        average_cost=p.average_cost,
+        **same_named(p, "id", "ts_code", "quantity", "average_cost"),
+        **same_named(valued, "market_value", "profit", "profit_pct"),
         buy_date=fmt_date(p.buy_date),
         last_close=valued.usable_close or 0.0,
         last_trade_date=fmt_date(valued.last_trade_date),
-        market_value=valued.market_value,
-        profit=valued.profit,
-        profit_pct=valued.profit_pct,
         create_time=to_timestamp(p.created_at),
         update_time=to_timestamp(p.updated_at),
     )

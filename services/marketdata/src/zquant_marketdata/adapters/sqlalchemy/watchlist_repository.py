@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, func, or_, select
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Select, Table, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
@@ -30,9 +28,25 @@ def map_watchlist() -> None:
     mapper_registry.map_imperatively(Position, t.positions)
 
 
-class SqlAlchemyFavoriteRepository:
+class _UserOwnedRows:
+    """Rows of `_table`, each owned by one user: removed one at a time, or all of a user's at once."""
+
+    _table: Table
+
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+
+    async def delete(self, row: object) -> None:
+        await self._s.delete(row)
+        await self._s.flush()
+
+    async def delete_for_user(self, user_id: str) -> int:
+        result = await self._s.execute(delete(self._table).where(self._table.c.user_id == user_id))
+        return result.rowcount
+
+
+class SqlAlchemyFavoriteRepository(_UserOwnedRows):
+    _table = t.favorites
 
     async def add(self, favorite: Favorite) -> None:
         self._s.add(favorite)
@@ -51,13 +65,6 @@ class SqlAlchemyFavoriteRepository:
             query = query.where(c.ts_code > after)
         return (await self._s.execute(query)).scalars().all()
 
-    async def delete(self, favorite: Favorite) -> None:
-        await self._s.delete(favorite)
-        await self._s.flush()
-
-    async def delete_for_user(self, user_id: str) -> int:
-        result = await self._s.execute(delete(t.favorites).where(t.favorites.c.user_id == user_id))
-        return cast("CursorResult[Any]", result).rowcount
 
 
 def _valued_positions() -> Select:
@@ -78,9 +85,8 @@ def _valued_positions() -> Select:
     return select(Position, daily.c.close, daily.c.trade_date).select_from(joined)
 
 
-class SqlAlchemyPositionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._s = session
+class SqlAlchemyPositionRepository(_UserOwnedRows):
+    _table = t.positions
 
     async def add(self, position: Position) -> None:
         self._s.add(position)
@@ -105,14 +111,6 @@ class SqlAlchemyPositionRepository:
             query = query.where(or_(p.ts_code > code, and_(p.ts_code == code, p.id > position_id)))
         rows = (await self._s.execute(query)).all()
         return [ValuedPosition(position, close, trade_date) for position, close, trade_date in rows]
-
-    async def delete(self, position: Position) -> None:
-        await self._s.delete(position)
-        await self._s.flush()
-
-    async def delete_for_user(self, user_id: str) -> int:
-        result = await self._s.execute(delete(t.positions).where(t.positions.c.user_id == user_id))
-        return cast("CursorResult[Any]", result).rowcount
 
 
 class SqlAlchemyStockCatalog:
