@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +43,7 @@ class _UserOwnedRows:
 
     async def delete_for_user(self, user_id: str) -> int:
         result = await self._s.execute(delete(self._table).where(self._table.c.user_id == user_id))
-        return result.rowcount
+        return cast("CursorResult[Any]", result).rowcount
 
 
 class SqlAlchemyFavoriteRepository(_UserOwnedRows):
