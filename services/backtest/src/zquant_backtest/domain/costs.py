@@ -46,10 +46,10 @@ def order_costs(
     )
     stamp_rate = np.where(is_buy, rules.stamp_buy, rules.stamp_sell)
     stamp = np.where(traded, round_half_up_cents(value * stamp_rate), 0.0)
-    per_share = np.maximum(qty * rules.transfer_per_share[exchanges], rules.transfer_minimum[exchanges])
+    per_share_fee = rules.transfer_per_share[exchanges]
+    per_share = np.maximum(qty * per_share_fee, rules.transfer_minimum[exchanges])
     fee = round_half_up_cents(
-        np.where(rules.transfer_per_share[exchanges] > 0, per_share, 0.0)
-        + value * rules.transfer_rate[exchanges]
+        np.where(per_share_fee > 0, per_share, 0.0) + value * rules.transfer_rate[exchanges]
     )
     return Costs(commission=broker, stamp_duty=stamp, transfer_fee=np.where(traded, fee, 0.0))
 
