@@ -34,7 +34,7 @@ class _Cuts:
     rows: list[tuple[IntArray, IntArray, IntArray, IntArray]] = field(default_factory=list)
 
     def record(self, reason: Reason, before: IntArray, after: IntArray) -> IntArray:
-        index = np.flatnonzero(after < before)
+        index = (after < before).nonzero()[0]
         if index.size:
             self.rows.append((index, np.full(index.size, int(reason)), before[index], after[index]))
         return after
@@ -111,7 +111,7 @@ def fill_orders(
 ) -> DayFills:
     """Fill ``orders`` (signed shares per code, decided the day before) on day ``on``'s bars. ``compact``: when
     few codes have an order, run on those alone (same result, see ``compact_fills``)."""
-    active = np.flatnonzero(orders)
+    active = orders.nonzero()[0]
     if active.size == 0:
         return _nothing(orders.size)
     if compact and active.size <= COMPACT_SHARE * orders.size:

@@ -70,7 +70,7 @@ class Ledger:
     def book(self, on: date, fills: DayFills) -> None:
         """Apply one day's fills: cash moves by the net flows; bought shares are not sellable until tomorrow."""
         tax_rule = rules_on(on).dividend_tax if self.dividend_tax else None
-        traded = np.flatnonzero(fills.qty)
+        traded = fills.qty.nonzero()[0]
         shares = fills.qty[traded]
         for index, qty, flow in zip(
             traded.tolist(), shares.tolist(), fills.cash_flow[traded].tolist(), strict=True
