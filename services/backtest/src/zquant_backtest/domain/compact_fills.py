@@ -16,11 +16,18 @@ from zquant_backtest.domain.orders import DayBars, DayFills, Refusals
 COMPACT_SHARE = 0.25
 """Fill the ordered codes alone when at most this share of the universe has an order."""
 
+_BAR_FIELDS = tuple(item.name for item in dataclasses.fields(DayBars))
+_FILL_BLANKS = {
+    item.name: {"qty": 0, "price": np.nan, "base_price": np.nan}.get(item.name, 0.0)
+    for item in dataclasses.fields(DayFills)
+    if item.name != "refusals"
+}
+"""Each per-code fill column and its value for a code without an order."""
+
 
 def gather_bars(bars: DayBars, active: IntArray) -> DayBars:
     columns: dict[str, Any] = {
-        item.name: None if getattr(bars, item.name) is None else getattr(bars, item.name)[active]
-        for item in dataclasses.fields(DayBars)
+        name: None if getattr(bars, name) is None else getattr(bars, name)[active] for name in _BAR_FIELDS
     }
     return DayBars(**columns)
 
@@ -34,12 +41,7 @@ def scatter_fills(few: DayFills, active: IntArray, n: int) -> DayFills:
         full[active] = values
         return full
 
-    blanks = {"qty": 0, "price": np.nan, "base_price": np.nan}
-    spread_fields: dict[str, Any] = {
-        item.name: spread(item.name, blanks.get(item.name, 0.0))
-        for item in dataclasses.fields(DayFills)
-        if item.name != "refusals"
-    }
+    spread_fields: dict[str, Any] = {name: spread(name, blank) for name, blank in _FILL_BLANKS.items()}
     refused = few.refusals
     refusals = Refusals(active[refused.index], refused.reason, refused.requested, refused.remaining)
     return DayFills(**spread_fields, refusals=refusals)

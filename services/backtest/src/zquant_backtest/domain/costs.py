@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_backtest.domain.arrays import BoolArray, CodeArray, FloatArray, IntArray
-from zquant_backtest.domain.limits import round_half_up_cents
+from zquant_backtest.domain.cost_kernel import compiled_fees
 from zquant_backtest.domain.rules import DayRules
 
 
@@ -38,20 +38,19 @@ def order_costs(
     rules: DayRules,
     commission: CommissionModel,
 ) -> Costs:
-    """Costs of filled orders (``qty`` > 0 shares, unsigned); orders with nothing filled cost nothing."""
-    traded = qty > 0
-    value = qty * price
-    broker = np.where(
-        traded, np.maximum(round_half_up_cents(value * commission.rate), commission.minimum), 0.0
+    """Costs of filled orders (``qty`` > 0 shares, unsigned); orders with nothing filled cost nothing. Each fee is
+    ``round_half_up_cents`` of its formula (compiled in ``cost_kernel``); the commission has its minimum per
+    order, the transfer fee its per-share part (with a minimum) where the exchange charges one."""
+    broker, stamp, fee = compiled_fees(
+        qty,
+        price,
+        is_buy,
+        exchanges,
+        (rules.stamp_buy, rules.stamp_sell),
+        (rules.transfer_per_share, rules.transfer_minimum, rules.transfer_rate),
+        (commission.rate, commission.minimum),
     )
-    stamp_rate = np.where(is_buy, rules.stamp_buy, rules.stamp_sell)
-    stamp = np.where(traded, round_half_up_cents(value * stamp_rate), 0.0)
-    per_share = np.maximum(qty * rules.transfer_per_share[exchanges], rules.transfer_minimum[exchanges])
-    fee = round_half_up_cents(
-        np.where(rules.transfer_per_share[exchanges] > 0, per_share, 0.0)
-        + value * rules.transfer_rate[exchanges]
-    )
-    return Costs(commission=broker, stamp_duty=stamp, transfer_fee=np.where(traded, fee, 0.0))
+    return Costs(commission=broker, stamp_duty=stamp, transfer_fee=fee)
 
 
 def affordable_shares(

@@ -34,7 +34,7 @@ class _Cuts:
     rows: list[tuple[IntArray, IntArray, IntArray, IntArray]] = field(default_factory=list)
 
     def record(self, reason: Reason, before: IntArray, after: IntArray) -> IntArray:
-        index = np.flatnonzero(after < before)
+        index = (after < before).nonzero()[0]
         if index.size:
             self.rows.append((index, np.full(index.size, int(reason)), before[index], after[index]))
         return after
@@ -111,7 +111,7 @@ def fill_orders(
 ) -> DayFills:
     """Fill ``orders`` (signed shares per code, decided the day before) on day ``on``'s bars. ``compact``: when
     few codes have an order, run on those alone (same result, see ``compact_fills``)."""
-    active = np.flatnonzero(orders)
+    active = orders.nonzero()[0]
     if active.size == 0:
         return _nothing(orders.size)
     if compact and active.size <= COMPACT_SHARE * orders.size:
@@ -143,13 +143,11 @@ def fill_orders(
         cuts=_Cuts(),
     )
     slip = settings.slippage_bps / 10_000.0
-    sell_price = np.clip(base * (1.0 - slip), limits.down, limits.up)
-    buy_price = np.clip(base * (1.0 + slip), limits.down, limits.up)
+    sell_price = np.minimum(np.maximum(base * (1.0 - slip), limits.down), limits.up)
+    buy_price = np.minimum(np.maximum(base * (1.0 + slip), limits.down), limits.up)
 
     sells = _sells(day, np.maximum(-orders, 0), total_qty, sellable_qty)
-    no_buys = np.zeros(sells.shape, dtype=bool)
-    sell_costs = order_costs(sells, sell_price, no_buys, universe.exchanges, rules, settings.commission)
-    budget = cash + float(np.where(sells > 0, sells * sell_price - sell_costs.total, 0.0).sum())
+    budget = cash + _proceeds(sells, sell_price, universe, rules, settings) if sells.any() else cash
     buys = _buys(day, np.maximum(orders, 0))
     buys = day.cuts.record(
         Reason.INSUFFICIENT_CASH,
@@ -173,6 +171,15 @@ def fill_orders(
         cash_flow=np.where(is_buy, -value, value) - costs.total,
         refusals=day.cuts.refusals(),
     )
+
+
+def _proceeds(
+    sells: IntArray, price: FloatArray, universe: Universe, rules: DayRules, settings: FillSettings
+) -> float:
+    """What the day's sells bring in, net of their costs, to fund the same day's buys."""
+    no_buys = np.zeros(sells.shape, dtype=bool)
+    costs = order_costs(sells, price, no_buys, universe.exchanges, rules, settings.commission)
+    return float(np.where(sells > 0, sells * price - costs.total, 0.0).sum())
 
 
 def _nothing(n: int) -> DayFills:

@@ -70,18 +70,22 @@ class Ledger:
     def book(self, on: date, fills: DayFills) -> None:
         """Apply one day's fills: cash moves by the net flows; bought shares are not sellable until tomorrow."""
         tax_rule = rules_on(on).dividend_tax if self.dividend_tax else None
-        for index in np.flatnonzero(fills.qty).tolist():
-            qty, flow = int(fills.qty[index]), float(fills.cash_flow[index])
+        traded = fills.qty.nonzero()[0]
+        shares = fills.qty[traded]
+        for index, qty, flow in zip(
+            traded.tolist(), shares.tolist(), fills.cash_flow[traded].tolist(), strict=True
+        ):
             if qty > 0:
                 self.lots.buy(index, on, qty, -flow)
             else:
                 due = self.lots.sell(index, on, -qty, flow, tax_rule)
-                self.sellable[index] += qty
                 tax = float(round_half_up_cents(np.array(due))) if tax_rule is not None else 0.0
                 self.cash -= tax
                 self.dividend_tax_paid += tax
-            self.qty[index] += qty
-            self.last_price[index] = fills.price[index]
+        sold = shares < 0
+        self.sellable[traded[sold]] += shares[sold]
+        self.qty[traded] += shares
+        self.last_price[traded] = fills.price[traded]
         self.cash += float(fills.cash_flow.sum())
         self.costs_paid += float(fills.costs.sum())
         self.traded_value += float(np.nansum(np.abs(fills.qty) * fills.price))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_backtest.domain.arrays import BoolArray, CodeArray, FloatArray, IntArray
+from zquant_backtest.domain.limit_kernel import compiled_limits
 from zquant_backtest.domain.rules import DayRules
 
 
@@ -49,19 +50,14 @@ def price_limits(
     given_down: FloatArray | None = None,
 ) -> Limits:
     """Limits for one day over the universe. ``list_days`` counts trading days since listing, 1 on the listing day;
-    ``given_*`` (NaN where unknown) are the exchange's published limits and win wherever present."""
-    pct = np.where(is_st, rules.st_limit_pct[boards], rules.limit_pct[boards])
-    no_limit = (list_days <= rules.no_limit_days[boards]) | ~np.isfinite(pct)
-    first_up = rules.first_day_up[boards]
-    first_day_cap = (list_days == 1) & np.isfinite(first_up) & ~no_limit
-    up_pct = np.where(first_day_cap, first_up, pct)
-    down_pct = np.where(first_day_cap, rules.first_day_down[boards], pct)
-    finite = ~no_limit & np.isfinite(pre_close)
-    safe_pre = np.where(finite, pre_close, 0.0)
-    up = np.where(finite, scaled_price(safe_pre, np.where(finite, up_pct, 0.0), +1), np.inf)
-    down = np.where(finite, scaled_price(safe_pre, np.where(finite, down_pct, 0.0), -1), 0.0)
-    if given_up is not None:
-        up = np.where(np.isfinite(given_up), given_up, up)
-    if given_down is not None:
-        down = np.where(np.isfinite(given_down), given_down, down)
+    ``given_*`` (NaN where unknown) are the exchange's published limits and win wherever present. The per-code
+    arithmetic (``scaled_price`` on the board's pct, or its first-day pct) is compiled in ``limit_kernel``."""
+    up, down = compiled_limits(
+        boards,
+        pre_close,
+        is_st,
+        list_days,
+        (given_up, given_down),
+        (rules.limit_pct, rules.st_limit_pct, rules.no_limit_days, rules.first_day_up, rules.first_day_down),
+    )
     return Limits(up=up, down=down)

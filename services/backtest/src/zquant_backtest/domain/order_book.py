@@ -62,8 +62,8 @@ class OrderBook:
 
     n: int
     eligible: BoolArray | None = None
-    pending: dict[int, tuple[IntArray, IntArray]] = field(default_factory=dict)
-    """Order id → (codes, signed shares)."""
+    pending: dict[int, tuple[IntArray | int, IntArray | int]] = field(default_factory=dict)
+    """Order id → (codes, signed shares): arrays for a weights order, plain ints for a single-code one."""
     refused: list[tuple[int, int, Reason]] = field(default_factory=list)
     _planned: IntArray = field(init=False)
 
@@ -120,7 +120,7 @@ class OrderBook:
         if delta > 0 and self.eligible is not None and not self.eligible[at]:
             self.refused.append((at, delta, Reason.NOT_IN_UNIVERSE))
         elif delta:
-            self.pending[request.id] = (np.array([at], dtype=np.int64), np.array([delta], dtype=np.int64))
+            self.pending[request.id] = (at, delta)
             self._planned[at] += delta
 
     @staticmethod

@@ -63,14 +63,14 @@ class Recorder:
 
     def day(self, t: int, result: DayResult, ledger: Ledger) -> None:
         fills = result.fills
-        traded = np.flatnonzero(fills.qty)
+        traded = fills.qty.nonzero()[0]
         if traded.size:
             _add(self._fills, t, traded, {name: getattr(fills, name)[traded] for name in _FILL_FIELDS})
         refused = fills.refusals
         if refused.index.size:
             columns = {name: getattr(refused, name) for name in _REFUSAL_FIELDS[1:]}
             _add(self._refusals, t, refused.index, columns)
-        held = np.flatnonzero(ledger.qty)
+        held = ledger.qty.nonzero()[0]
         if held.size:
             _add(self._positions, t, held, {"qty": ledger.qty[held]})
         self._nav.append((result.nav.nav, result.nav.cash, result.nav.market_value))
