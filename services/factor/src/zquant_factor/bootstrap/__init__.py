@@ -1,8 +1,8 @@
 """Composition root of the factor service.
 
 `build` takes the `FactorConfig` that `bootstrap` (the runner's entry) reads once, builds the kit's
-`Infrastructure` and what every area shares (clock, auth), lets each area (values, definitions) wire its
-stores, use cases and servicer in `bootstrap/<area>.py`, and returns the declared `FactorApp`.
+`Infrastructure` and what every area shares (clock, auth), lets each area (values, definitions,
+calculation) wire its stores, use cases and servicer in `bootstrap/<area>.py`, and returns the declared `FactorApp`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from zquant_factor.adapters.sqlalchemy.value_store import PostgresFactorValueSto
 from zquant_factor.application.definitions import DefinitionUseCases
 from zquant_factor.application.factor_models import FactorModelUseCases
 from zquant_factor.application.model_resolution import ModelResolution
-from zquant_factor.bootstrap import definitions, values
+from zquant_factor.bootstrap import calculation, definitions, values
+from zquant_factor.bootstrap.calculation import CalculationComponents
 from zquant_factor.bootstrap.config import NAME, FactorConfig
 from zquant_factor.bootstrap.definitions import DefinitionComponents
 from zquant_factor.bootstrap.values import ValueComponents
@@ -42,6 +43,7 @@ class FactorApp(OnInfrastructure):
     clock: SystemClock
     value_components: ValueComponents
     definition_components: DefinitionComponents
+    calculation: CalculationComponents
     grpc_services: list[GrpcService]
     interceptors: list[AuthInterceptor]
     name: str = NAME
@@ -74,12 +76,15 @@ def build(config: FactorConfig, bus: EventBus) -> FactorApp:
     )
     clock = SystemClock()
     services: list[GrpcService] = []
+    stores = values.wire(infra, config.block_refresh_seconds)
+    defined = definitions.wire(infra, clock, services)
     return FactorApp(
         config=config,
         infra=infra,
         clock=clock,
-        value_components=values.wire(infra, config.block_refresh_seconds),
-        definition_components=definitions.wire(infra, clock, services),
+        value_components=stores,
+        definition_components=defined,
+        calculation=calculation.wire(infra, config, clock, stores, defined, services),
         grpc_services=services,
         interceptors=[interceptor],
     )
