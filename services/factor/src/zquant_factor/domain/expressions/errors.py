@@ -11,7 +11,7 @@ from zquant_kit.errors import InvalidArgument
 FIELD = "expression"
 
 
-class ExpressionError(InvalidArgument):  # type: ignore[misc]  # the kit ships no py.typed
+class ExpressionError(InvalidArgument):
     """`column` is the 0-based character offset of `fragment` in the source; -1 when it is the whole input."""
 
     def __init__(self, description: str, *, column: int = -1, fragment: str = "") -> None:

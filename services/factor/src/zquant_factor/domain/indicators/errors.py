@@ -7,7 +7,7 @@ import numbers
 from zquant_kit.errors import InvalidArgument
 
 
-class InvalidIndicatorParameter(InvalidArgument):  # type: ignore[misc]  # the kit ships no py.typed
+class InvalidIndicatorParameter(InvalidArgument):
     """A calculator parameter is not an integer in its bounds; `field` names it, so the service can answer
     INVALID_ARGUMENT with a FieldViolation on that parameter."""
 
