@@ -23,10 +23,17 @@ def test_demo_runs_the_main_flow(tmp_path):
         "consumer received user.deleted",
         "alice's API key now fails: UNAUTHENTICATED",
         "rows left",
+        "succeeded rsi6",
+        "succeeded close_vs_ma20",
+        "0 factors left",
         "demo finished OK",
     ):
         assert expected in result.stdout, result.stdout
     assert (tmp_path / "identity.db").exists() and (tmp_path / "marketdata.db").exists()
+    assert (tmp_path / "factor.db").exists()
+    table = result.stdout.split("horizon", 1)[1].splitlines()[1:5]  # the factor analysis: 1, 5, 10, 20 days
+    assert [row.split()[0] for row in table] == ["1d", "5d", "10d", "20d"], result.stdout
+    assert all(len(row.split()) == 11 for row in table), table
     assert "100.0%" in result.stdout
     rows = [line.split() for line in result.stdout.splitlines() if " fetched " in line]
     loaded = {row[0] for row in rows if row[1] != "skipped"}

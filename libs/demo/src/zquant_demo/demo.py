@@ -32,6 +32,9 @@ from zquant.marketdata.v1 import (
     watchlist_pb2,
     watchlist_pb2_grpc,
 )
+from zquant_demo.factor_tour import factor_tour, factors_left
+from zquant_demo.output import bar as _bar
+from zquant_demo.output import step as _step
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
 from zquant_kit.grpc.client import bearer, call_with_api_key, insecure_channel
@@ -40,15 +43,6 @@ from zquant_kit.runner import start_stack, upgrade_all
 from zquant_kit.service import ServiceDefinition
 from zquant_kit.settings import Settings
 from zquant_marketdata.application.watchlist import READ_PERMISSION
-
-
-def _step(text: str) -> None:
-    print(f"==> {text}", flush=True)
-
-
-def _bar(percent: float, width: int = 30) -> str:
-    filled = int(width * percent / 100)
-    return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
 def _summary(logs: list) -> list[tuple]:
@@ -70,7 +64,8 @@ async def _rows_owned(app, user_id: str) -> int:
     return len(favorites) + len(positions) + int(more_favorites) + int(more_positions)
 
 
-async def _market_data_tour(address: str, admin: list, *, alice_key) -> None:
+async def _market_data_tour(address: str, admin: list, *, alice_key) -> tuple[str, str]:
+    """Returns the last year of the synced daily bars (start, end) for the factor section."""
     async with insecure_channel(address) as channel:
         sync = sync_pb2_grpc.SyncServiceStub(channel)
         market = market_data_pb2_grpc.MarketDataServiceStub(channel)
@@ -154,6 +149,7 @@ async def _market_data_tour(address: str, admin: list, *, alice_key) -> None:
                 f"    {p.ts_code} qty {p.quantity:,.0f} cost {p.average_cost:.2f} close {p.last_close:.2f}"
                 f" value {p.market_value:,.2f} profit {p.profit:,.2f} ({p.profit_pct:+.2%})"
             )
+        return start, end
 
 
 async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> None:
@@ -220,7 +216,9 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
             print(f"    GetMe via API key → {via_key.user.username}")
 
             if "marketdata" in stack.servers:
-                await _market_data_tour(stack.address("marketdata"), bearer(admin.access_token), alice_key=key)
+                span = await _market_data_tour(stack.address("marketdata"), bearer(admin.access_token), alice_key=key)
+                if "factor" in stack.servers:
+                    await factor_tour(stack.address("factor"), bearer(alice.access_token), *span)
 
             _step("admin deletes alice; identity.user.deleted.v1 goes out through the outbox")
             await users.DeleteUser(
@@ -238,6 +236,11 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
                 print(f"    marketdata removed alice's favorites and positions: {left} rows left")
                 if left:
                     raise SystemExit("demo failed: marketdata kept rows of a deleted user")
+            if "factor" in stack.apps and "marketdata" in stack.apps:
+                kept = await factors_left(stack.apps["factor"], created.user.id)
+                print(f"    factor removed alice's private factors and their values: {kept} factors left")
+                if kept:
+                    raise SystemExit("demo failed: factor kept a deleted user's factors")
             try:
                 await call_with_api_key(
                     users.GetMe,

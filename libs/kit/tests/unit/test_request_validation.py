@@ -7,6 +7,7 @@ import math
 import pytest
 from google.rpc import code_pb2, error_details_pb2
 
+from zquant.factor.v1 import calculation_pb2
 from zquant.identity.v1 import audit_pb2, role_pb2, user_pb2
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, sync_pb2, watchlist_pb2
 from zquant_kit.errors import InvalidArgument, NotFound
@@ -72,6 +73,12 @@ def test_string_lengths_and_list_sizes(validator):
 def test_a_hundred_thousand_codes_are_one_violation(validator):
     found = violations(validator, market_data_pb2.GetPanelRequest(ts_codes=["600000.SH"] * 100_000))
     assert found == {"ts_codes": "must contain no more than 10000 item(s)"}
+
+
+def test_a_long_list_inside_a_list_item_is_one_violation(validator):
+    indicator = calculation_pb2.IndicatorRequest(indicator="ma", params=[calculation_pb2.IndicatorParam()] * 100_000)
+    request = calculation_pb2.ComputeIndicatorsRequest(ts_codes=["600000.SH"], indicators=[indicator])
+    assert violations(validator, request) == {"indicators[0].params": "must contain no more than 8 item(s)"}
 
 
 def test_many_bad_items_are_reported_briefly(validator):

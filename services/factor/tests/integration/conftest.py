@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zquant_factor.bootstrap import SERVICE, FactorApp
+from zquant_factor.bootstrap import SERVICE, FactorConfig, build
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.runner import upgrade_all
 from zquant_kit.settings import Settings
@@ -24,6 +24,6 @@ async def app(request, tmp_path):
         }
     )
     await upgrade_all([SERVICE], settings)
-    app = FactorApp(settings, InProcessEventBus())
+    app = build(FactorConfig.from_settings(settings), InProcessEventBus())
     yield app
     await app.stop()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterable, Callable, Iterator, Sequence
+from typing import cast
 
 import grpc
 import numpy as np
@@ -18,7 +19,7 @@ from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_gr
 from zquant_factor.application.market_ports import Adjust, BarPanel, Credentials, MarketDataReader
 from zquant_kit.errors import FailedPrecondition, PermissionDenied, Unauthenticated, ZqError
 from zquant_kit.grpc.client import bearer
-from zquant_kit.grpc.panel_codec import parse_days, read_panel
+from zquant_kit.grpc.panel_codec import PanelResponse, parse_days, read_panel
 from zquant_kit.service_credential import service_metadata
 
 _ADJUST = {
@@ -102,7 +103,7 @@ class GrpcMarketDataReader(MarketDataReader):
         )
         stream = self._stub.GetPanel(request, metadata=self._metadata(credentials), timeout=self._timeout)
         with _refusals_as_errors():
-            got_codes, days, values = await read_panel(stream)
+            got_codes, days, values = await read_panel(cast(AsyncIterable[PanelResponse], stream))
         position = {code: i for i, code in enumerate(got_codes)}
         order = np.array([position.get(code, -1) for code in codes], dtype=np.int64)
         panels = {}

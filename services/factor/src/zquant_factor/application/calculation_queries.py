@@ -6,6 +6,8 @@ and cancel every job. Cancelling marks the record first, so a job the queue has 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from zquant.identity.v1 import events_pb2
 from zquant_factor.application.calculation_ports import (
     CalculationRecord,
@@ -14,13 +16,17 @@ from zquant_factor.application.calculation_ports import (
 )
 from zquant_factor.application.definition_access import READ_PERMISSION, is_admin
 from zquant_factor.application.definition_ports import Clock
+from zquant_kit.clock import as_utc
 from zquant_kit.errors import NotFound, required
 from zquant_kit.events.model import Event
 from zquant_kit.jobs import JobQueue, JobState
-from zquant_kit.pagination import Page, fetch_page, page_size, pair_cursor
+from zquant_kit.pagination import Cursor, Page, fetch_page, page_size, pair_cursor
 from zquant_kit.principal import Principal
 
-CALCULATIONS_CURSOR = pair_cursor("calculations", lambda r: (r.created_at.isoformat(), r.id))
+# The time must parse here, or the repository's query would fail later.
+CALCULATIONS_CURSOR: Cursor[CalculationRecord, tuple[str, str]] = pair_cursor(
+    "calculations", lambda r: (as_utc(r.created_at).isoformat(), r.id), dt.datetime.fromisoformat
+)
 USER_JOBS_CONSUMER = "factor-user-jobs-cleanup"
 
 

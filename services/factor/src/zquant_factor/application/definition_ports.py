@@ -85,7 +85,7 @@ class DeletedUsers(Protocol):
     async def contains(self, user_id: str) -> bool: ...
 
 
-class DefinitionUnitOfWork(UnitOfWork, Protocol):  # type: ignore[misc]  # the kit ships no py.typed
+class DefinitionUnitOfWork(UnitOfWork, Protocol):
     """The kit's unit of work with the definition repositories; `__aenter__` restated so the type survives
     a checker that sees the kit as untyped."""
 

@@ -23,6 +23,7 @@ from zquant_factor.application.value_ports import FactorValueStore
 from zquant_factor.domain.definitions.fields import check_ts_code
 from zquant_factor.domain.definitions.records import FactorKind
 from zquant_factor.domain.indicators.adjust import qfq_from_hfq
+from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter
 from zquant_factor.domain.indicators.registry import Calculator, calculator
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.principal import Principal
@@ -129,10 +130,13 @@ class PanelReads(ValueReader):
                     f"indicators[{i}].indicator", f"unknown indicator {ask.indicator!r}"
                 ) from None
             raw = {
-                name: _param(calc, name, value, f"indicators[{i}].params")
+                name: _param(calc, name, value, f"indicators[{i}].params.{name}")
                 for name, value in ask.params.items()
             }
-            checked.append((calc, calc.validate(raw)))
+            try:
+                checked.append((calc, calc.validate(raw)))
+            except InvalidIndicatorParameter as exc:
+                raise InvalidArgument(f"indicators[{i}].params.{exc.field}", exc.description) from None
         inputs = sorted({name for calc, _ in checked for name in calc.inputs})
         warmup = max(calculator_warmup(calc, params) for calc, params in checked)
         origin = await warmup_start(self._market, start, warmup, credentials)

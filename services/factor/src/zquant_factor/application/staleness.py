@@ -25,6 +25,7 @@ from zquant_kit.events.model import Event
 
 SYNC_COMPLETED = "marketdata.sync.completed.v1"
 STALENESS_CONSUMER = "factor-staleness"
+CALCULATED_CONSUMER = "factor-calculated-staleness"
 AUTO_UPDATE_SETTING = "ZQUANT_FACTOR_AUTO_UPDATE"
 INPUT_DATASETS = frozenset({"daily", "adj_factor"})
 PAGE = 500

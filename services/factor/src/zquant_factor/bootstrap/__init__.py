@@ -1,17 +1,14 @@
 """Composition root of the factor service.
 
-`FactorApp` holds what every area shares (engine, outbox relay, auth, clock); each area wires its own use
-cases and servicers in `bootstrap/<area>.py`. `AREAS` lists them in wiring order: the calculation area
-(jobs, ComputeIndicators, analysis) plugs in by adding its `wire` there, or a caller passes its own `areas`.
+`build` takes the `FactorConfig` that `bootstrap` (the runner's entry) reads once, builds the kit's
+`Infrastructure` and what every area shares (clock, auth), lets each area (values, definitions,
+calculation) wire its stores, use cases and servicer in `bootstrap/<area>.py`, and returns the declared `FactorApp`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant_factor.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
 from zquant_factor.adapters.sqlalchemy import tables
@@ -20,103 +17,83 @@ from zquant_factor.adapters.sqlalchemy.value_store import PostgresFactorValueSto
 from zquant_factor.application.definitions import DefinitionUseCases
 from zquant_factor.application.factor_models import FactorModelUseCases
 from zquant_factor.application.model_resolution import ModelResolution
-from zquant_factor.bootstrap import definitions, values
-from zquant_factor.bootstrap.settings import NAME, FactorSettings
-from zquant_kit import telemetry
+from zquant_factor.bootstrap import calculation, definitions, values
+from zquant_factor.bootstrap.calculation import CalculationComponents
+from zquant_factor.bootstrap.config import NAME, FactorConfig
+from zquant_factor.bootstrap.definitions import DefinitionComponents
+from zquant_factor.bootstrap.values import ValueComponents
 from zquant_kit.clock import SystemClock
 from zquant_kit.events.model import EventBus
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
-from zquant_kit.grpc.wiring import IdentityBackedAuth, identity_backed_auth
-from zquant_kit.persistence.engine import create_engine, session_factory
-from zquant_kit.persistence.outbox import OutboxRelay
-from zquant_kit.service import ServiceApp, ServiceDefinition
-from zquant_kit.settings import Settings
+from zquant_kit.grpc.wiring import auth_interceptor, remote_caller_checks
+from zquant_kit.infrastructure import Infrastructure, OnInfrastructure
+from zquant_kit.service import ServiceDefinition
 
-Area = Callable[["FactorApp"], None]
-AREAS: list[Area] = [values.wire, definitions.wire]
-"""Each area's `wire(app)`: it sets the attributes it owns, appends its servicers to `app.grpc_services`
-and registers its start/stop hooks."""
+__all__ = ["SERVICE", "FactorApp", "FactorConfig", "build"]
 
 
-class FactorApp(ServiceApp):
-    """What `bootstrap` returns. Every attribute is declared here; tests use these same attributes."""
+@dataclass
+class FactorApp(OnInfrastructure):
+    """What `build` returns: the runner serves `grpc_services` behind `interceptors` and starts and stops
+    `infra`; tests use these same fields."""
 
-    name: str = NAME
-    settings: Settings
-    config: FactorSettings
-    bus: EventBus
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    relay: OutboxRelay
+    config: FactorConfig
+    infra: Infrastructure
     clock: SystemClock
-    identity_auth: IdentityBackedAuth
-    interceptors: list[AuthInterceptor]
+    value_components: ValueComponents
+    definition_components: DefinitionComponents
+    calculation: CalculationComponents
     grpc_services: list[GrpcService]
-    values: PostgresFactorValueStore | SqliteFactorValueStore
-    states: SqlAlchemyIndicatorStateStore
-    definitions: DefinitionUseCases
-    models: FactorModelUseCases
-    resolution: ModelResolution
+    interceptors: list[AuthInterceptor]
+    name: str = NAME
 
-    def __init__(self, settings: Settings, bus: EventBus, areas: Sequence[Area] | None = None) -> None:
-        self.settings = settings
-        self.config = FactorSettings.of(settings)
-        self.bus = bus
-        self.engine = create_engine(self.config.database_url, tables.SCHEMA)
-        telemetry.instrument_engine(self.engine, self.config.tracing)
-        self.sessions = session_factory(self.engine)
-        self.relay = OutboxRelay(
-            self.sessions, tables.outbox, bus, poll_seconds=self.config.outbox_poll_seconds
-        )
-        self.clock = SystemClock()
-        self.identity_auth = identity_backed_auth(
-            NAME,
-            settings,
-            self.sessions,
-            tables.outbox,
-            self.relay.wake,
-            audit_target_fields=AUDIT_TARGET_FIELDS,
-        )
-        self.interceptors = [self.identity_auth.interceptor]
-        self.grpc_services = []
-        self._on_start: list[Callable[[], Awaitable[None]]] = []
-        self._on_stop: list[Callable[[], Awaitable[None]]] = []
-        self._running = contextlib.AsyncExitStack()
-        for wire in AREAS if areas is None else areas:
-            wire(self)
+    @property
+    def values(self) -> PostgresFactorValueStore | SqliteFactorValueStore:
+        return self.value_components.values
 
-    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
-        self._on_start.append(hook)
+    @property
+    def states(self) -> SqlAlchemyIndicatorStateStore:
+        return self.value_components.states
 
-    def on_stop(self, hook: Callable[[], Awaitable[None]]) -> None:
-        self._on_stop.append(hook)
+    @property
+    def definitions(self) -> DefinitionUseCases:
+        return self.definition_components.definitions
 
-    async def start(self) -> None:
-        """Identity auth, then the areas' hooks, then the relay; `stop` undoes whatever of it ran, in reverse."""
-        await self.identity_auth.start(self.bus)
-        self._running.push_async_callback(self.identity_auth.stop)
-        for stop in self._on_stop:
-            self._running.push_async_callback(stop)
-        for hook in self._on_start:
-            await hook()
-        self.relay.start()
-        self._running.push_async_callback(self.relay.stop)
+    @property
+    def models(self) -> FactorModelUseCases:
+        return self.definition_components.models
 
-    async def stop(self) -> None:
-        try:
-            await self._running.aclose()
-        finally:
-            await self.engine.dispose()
+    @property
+    def resolution(self) -> ModelResolution:
+        return self.definition_components.resolution
 
 
-async def bootstrap(settings: Settings, bus: EventBus) -> FactorApp:
-    return FactorApp(settings, bus)
+def build(config: FactorConfig, bus: EventBus) -> FactorApp:
+    infra = Infrastructure(config.kit, tables.SCHEMA, tables.outbox, bus)
+    interceptor = auth_interceptor(
+        infra, remote_caller_checks(infra), audit_target_fields=AUDIT_TARGET_FIELDS
+    )
+    clock = SystemClock()
+    services: list[GrpcService] = []
+    stores = values.wire(infra, config.block_refresh_seconds)
+    defined = definitions.wire(infra, clock, services)
+    return FactorApp(
+        config=config,
+        infra=infra,
+        clock=clock,
+        value_components=stores,
+        definition_components=defined,
+        calculation=calculation.wire(infra, config, clock, stores, defined, services),
+        grpc_services=services,
+        interceptors=[interceptor],
+    )
 
 
-SERVICE = ServiceDefinition(
-    name=NAME,
-    schema=tables.SCHEMA,
-    migrations=Path(__file__).resolve().parent.parent / "migrations",
-    bootstrap=bootstrap,
+SERVICE = ServiceDefinition.composed(
+    NAME,
+    tables.SCHEMA,
+    Path(__file__).resolve().parent.parent / "migrations",
+    FactorConfig.from_settings,
+    build,
 )

@@ -3,7 +3,8 @@ cleanup consumer."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from zquant.factor.v1 import factor_pb2_grpc
 from zquant_factor.adapters.expressions import CheckedExpressions
@@ -17,31 +18,38 @@ from zquant_factor.adapters.sqlalchemy.definition_repository import (
 from zquant_factor.application.definitions import USER_CLEANUP_CONSUMER, USER_DELETED, DefinitionUseCases
 from zquant_factor.application.factor_models import FactorModelUseCases
 from zquant_factor.application.model_resolution import ModelResolution
+from zquant_kit.clock import Clock
 from zquant_kit.grpc.server import GrpcService
-
-if TYPE_CHECKING:
-    from zquant_factor.bootstrap import FactorApp
+from zquant_kit.infrastructure import Infrastructure
 
 
-def wire(app: FactorApp) -> None:
+@dataclass
+class DefinitionComponents:
+    unit_of_work: Callable[[], SqlAlchemyDefinitionUnitOfWork]
+    definitions: DefinitionUseCases
+    models: FactorModelUseCases
+    resolution: ModelResolution
+
+
+def wire(infra: Infrastructure, clock: Clock, services: list[GrpcService]) -> DefinitionComponents:
     map_definitions()
 
     def unit_of_work() -> SqlAlchemyDefinitionUnitOfWork:
-        return SqlAlchemyDefinitionUnitOfWork(app.sessions, tables.outbox, app.relay.wake)
+        return SqlAlchemyDefinitionUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
 
     registry = EngineCalculatorRegistry()
-    app.definitions = DefinitionUseCases(unit_of_work, app.clock, CheckedExpressions())
-    app.models = FactorModelUseCases(unit_of_work, app.clock, registry)
-    app.resolution = ModelResolution(unit_of_work)
-    app.grpc_services.append(
+    components = DefinitionComponents(
+        unit_of_work,
+        DefinitionUseCases(unit_of_work, clock, CheckedExpressions()),
+        FactorModelUseCases(unit_of_work, clock, registry),
+        ModelResolution(unit_of_work),
+    )
+    services.append(
         GrpcService(
             "zquant.factor.v1.FactorService",
-            FactorDefinitionServicer(app.definitions, app.models, registry),
+            FactorDefinitionServicer(components.definitions, components.models, registry),
             factor_pb2_grpc.add_FactorServiceServicer_to_server,
         )
     )
-
-    async def subscribe() -> None:
-        await app.bus.subscribe(USER_CLEANUP_CONSUMER, USER_DELETED, app.definitions.on_user_deleted)
-
-    app.on_start(subscribe)
+    infra.subscribe(USER_CLEANUP_CONSUMER, USER_DELETED, components.definitions.on_user_deleted)
+    return components

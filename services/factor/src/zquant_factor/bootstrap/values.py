@@ -6,33 +6,47 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
-from zquant_factor.adapters.sqlalchemy.value_store import factor_value_store
-
-if TYPE_CHECKING:
-    from zquant_factor.bootstrap import FactorApp
+from zquant_factor.adapters.sqlalchemy.value_store import (
+    PostgresFactorValueStore,
+    SqliteFactorValueStore,
+    factor_value_store,
+)
+from zquant_kit.infrastructure import Infrastructure
 
 _log = logging.getLogger(__name__)
 
 
-def wire(app: FactorApp) -> None:
-    app.values = factor_value_store(app.engine, app.config.database_url)
-    app.states = SqlAlchemyIndicatorStateStore(app.engine)
-    interval = app.config.block_refresh_seconds
-    if interval <= 0:
-        return
+@dataclass
+class ValueComponents:
+    values: PostgresFactorValueStore | SqliteFactorValueStore
+    states: SqlAlchemyIndicatorStateStore
+
+
+def wire(infra: Infrastructure, block_refresh_seconds: float) -> ValueComponents:
+    components = ValueComponents(
+        factor_value_store(infra.engine, infra.config.database_url),
+        SqlAlchemyIndicatorStateStore(infra.engine),
+    )
+    if block_refresh_seconds > 0:
+        _refresh_in_background(infra, components.values, block_refresh_seconds)
+    return components
+
+
+def _refresh_in_background(
+    infra: Infrastructure, values: PostgresFactorValueStore | SqliteFactorValueStore, interval: float
+) -> None:
     task: asyncio.Task[None] | None = None
 
     async def refresh_forever() -> None:
         while True:
             await asyncio.sleep(interval)
             try:
-                await app.values.refresh_blocks()
-            except (
-                Exception
-            ):  # a failed refresh leaves the years stale: reads stay correct, the next one retries
+                await values.refresh_blocks()
+            # A failed refresh leaves the years stale: reads stay correct, the next one retries.
+            except Exception:
                 _log.exception("factor value block refresh failed")
 
     async def start() -> None:
@@ -45,5 +59,5 @@ def wire(app: FactorApp) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app.on_start(start)
-    app.on_stop(stop)
+    infra.on_start(start)
+    infra.on_stop(stop)

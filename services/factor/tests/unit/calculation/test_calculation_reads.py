@@ -44,7 +44,10 @@ async def test_bad_indicator_parameters_are_named() -> None:
     reads = _reads(CalcWorld())
     with pytest.raises(InvalidArgument) as caught:
         await reads.compute_indicators(BOB, BANKS, SPAN, [IndicatorAsk("ma", {"n": 2.5})], Adjust.HFQ, TOKEN)
-    assert caught.value.field == "indicators[0].params"
+    assert caught.value.field == "indicators[0].params.n"
+    with pytest.raises(InvalidArgument) as caught:
+        await reads.compute_indicators(BOB, BANKS, SPAN, [IndicatorAsk("ma", {"n": 0})], Adjust.HFQ, TOKEN)
+    assert caught.value.field == "indicators[0].params.n"
     with pytest.raises(InvalidArgument) as caught:
         await reads.compute_indicators(BOB, BANKS, SPAN, [IndicatorAsk("nope", {})], Adjust.HFQ, TOKEN)
     assert caught.value.field == "indicators[0].indicator"

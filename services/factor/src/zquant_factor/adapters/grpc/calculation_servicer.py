@@ -22,7 +22,7 @@ CODES_PER_CHUNK = 500
 PROGRESS_TIMEOUT_SECONDS = 3600.0
 
 
-def _stream(response: type, panel: ValuePanel, requested: int):  # type: ignore[no-untyped-def]
+def _stream(response: type, panel: ValuePanel, requested: int):
     wire = {name: values.T for name, values in panel.fields.items()}
     per_chunk = requested or CODES_PER_CHUNK
     return encode_panel_responses(response, panel.codes, panel.dates, list(wire), wire, per_chunk)

@@ -33,7 +33,7 @@ _KIND_NUMBERS = {kind: number for number, kind in KINDS.items()}
 _VISIBILITY_NUMBERS = {visibility: number for number, visibility in VISIBILITIES.items()}
 
 
-def kind_of(number: int) -> FactorKind:
+def kind_of(number: factor_pb2.FactorKind.ValueType) -> FactorKind:
     if number not in KINDS:
         raise InvalidArgument(
             "kind", "required: FACTOR_KIND_BUILTIN_INDICATOR or FACTOR_KIND_CUSTOM_EXPRESSION"
@@ -41,7 +41,7 @@ def kind_of(number: int) -> FactorKind:
     return KINDS[number]
 
 
-def visibility_of(number: int) -> Visibility | None:
+def visibility_of(number: factor_pb2.Visibility.ValueType) -> Visibility | None:
     """None for VISIBILITY_UNSPECIFIED."""
     return VISIBILITIES.get(number)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete, literal, or_, select
+from sqlalchemy import CursorResult, delete, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
@@ -113,7 +114,7 @@ class SqlAlchemyModelRepository(ModelRepository):
             delete(t.models).where(t.models.c.factor_id == factor_id),
             execution_options={"synchronize_session": False},
         )
-        return int(result.rowcount)
+        return int(cast(CursorResult[Any], result).rowcount)
 
 
 class SqlAlchemyConfigRepository(ConfigRepository):

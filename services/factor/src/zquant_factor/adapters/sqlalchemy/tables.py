@@ -6,6 +6,7 @@ and a config's mappings are JSON. The values live in `value_tables` (packed bloc
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -15,8 +16,10 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -25,7 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON, TypeDecorator
 
+from zquant_factor.application.calculation_ports import RunMode
 from zquant_factor.domain.definitions.records import FactorKind, ModelMapping, Visibility
+from zquant_kit.jobs import JobState
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
@@ -42,7 +47,7 @@ def _byte_order(length: int) -> String:
     return String(length, collation="C").with_variant(String(length), "sqlite")
 
 
-def _enum(kind: type[FactorKind] | type[Visibility]) -> Enum:
+def _enum(kind: type[enum.Enum]) -> Enum:
     """Stored as the enum's value (not its Python name) in a plain string column."""
     return Enum(
         kind,
@@ -51,6 +56,19 @@ def _enum(kind: type[FactorKind] | type[Visibility]) -> Enum:
         length=32,
         values_callable=lambda e: [m.value for m in e],
     )
+
+
+class TupleJson(TypeDecorator[tuple[str, ...]]):
+    """A tuple of strings as a JSON list (a job's factor ids, codes and names)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> list[str]:
+        return list(value or ())
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...]:
+        return tuple(value or ())
 
 
 class MappingsJson(TypeDecorator[tuple[ModelMapping, ...]]):
@@ -124,8 +142,37 @@ deleted_users = Table(
     Column("user_id", ID, primary_key=True),
     Column("deleted_at", TS, nullable=False),
 )
+calculations = Table(
+    "calculations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("owner_id", ID, nullable=False),
+    Column("factor_ids", TupleJson, nullable=False),
+    Column("codes", TupleJson, nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("mode", _enum(RunMode), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("state", _enum(JobState), nullable=False),
+    Column("percent", Float, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("finished_at", TS, nullable=True),
+    Column("values_written", Integer, nullable=False),
+    Column("factor_names", TupleJson, nullable=False),
+    Index("ix_calculations_owner_created", "owner_id", "created_at", "id"),
+    Index("ix_calculations_created", "created_at", "id"),
+)
+stale_factors = Table(
+    "stale_factors",
+    metadata,
+    Column("factor_id", ID, primary_key=True),
+    Column("since", Date, nullable=False),
+)
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)
 
 PLAIN_TABLES = [definitions, models, configs, indicator_state, deleted_users, outbox, processed_messages]
-"""Every table but the values, in creation order."""
+"""Every table of revision 0001 but the values, in creation order."""
+CALCULATION_TABLES = [calculations, stale_factors]
+"""The job records and stale marks (revision 0002)."""

@@ -1,0 +1,151 @@
+"""calculation area wiring: FactorCalculationService (jobs, reads, ComputeIndicators, analysis), the job queue
+and its worker loop, the worker processes, the marketdata channel, and the consumers (user deleted, sync
+completed, factor calculated).
+
+Stop order (the reverse of the hooks added here): the job loop is cancelled first, then the queue closes, then
+the worker processes and the marketdata channel, so no handler runs on a closed pool or channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import grpc
+
+from zquant.factor.v1 import calculation_pb2_grpc
+from zquant_factor.adapters.grpc.calculation_servicer import FactorCalculationServicer
+from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
+from zquant_factor.adapters.sqlalchemy import tables
+from zquant_factor.adapters.sqlalchemy.calculation_repository import (
+    SqlAlchemyCalculationUnitOfWork,
+    SqlAlchemyStalenessUnitOfWork,
+    map_calculations,
+)
+from zquant_factor.application import calculation_compute
+from zquant_factor.application.analysis_use_case import FactorAnalysisUseCase
+from zquant_factor.application.calculation_events import FACTOR_CALCULATED
+from zquant_factor.application.calculation_jobs import JOB_KIND, CalculationJobs
+from zquant_factor.application.calculation_queries import USER_JOBS_CONSUMER, CalculationQueries
+from zquant_factor.application.calculation_run import FactorCalculation
+from zquant_factor.application.definitions import USER_DELETED
+from zquant_factor.application.panel_reads import PanelReads
+from zquant_factor.application.staleness import (
+    CALCULATED_CONSUMER,
+    STALENESS_CONSUMER,
+    SYNC_COMPLETED,
+    Staleness,
+)
+from zquant_factor.bootstrap.config import FactorConfig, JobQueueConfig
+from zquant_factor.bootstrap.definitions import DefinitionComponents
+from zquant_factor.bootstrap.values import ValueComponents
+from zquant_factor.domain.analysis import analyse
+from zquant_kit import telemetry
+from zquant_kit.clock import Clock
+from zquant_kit.grpc.server import GrpcService
+from zquant_kit.grpc.verification_client import RECONNECT_OPTIONS
+from zquant_kit.infrastructure import Infrastructure
+from zquant_kit.jobs import JobQueue
+from zquant_kit.jobs.inprocess import InProcessJobQueue
+from zquant_kit.jobs.nats_jetstream import NatsJetStreamJobQueue
+from zquant_kit.tasks import cancel_and_wait
+from zquant_kit.workers import WorkerProcesses
+
+WORKER_MODULES = [calculation_compute.__name__, analyse.__name__]
+"""What the worker processes preload: the calculators and expressions, and the analysis."""
+
+
+@dataclass
+class CalculationComponents:
+    queue: JobQueue
+    jobs: CalculationJobs
+    queries: CalculationQueries
+    staleness: Staleness
+
+
+def job_queue(config: JobQueueConfig) -> JobQueue:
+    """NATS JetStream when a NATS URL is set (any number of instances share the jobs), else in-process."""
+    if config.nats_url:
+        return NatsJetStreamJobQueue(config.nats_url, stream=config.stream, prefix=config.prefix)
+    return InProcessJobQueue()
+
+
+def _market_channel(infra: Infrastructure, address: str) -> grpc.aio.Channel:
+    channel = grpc.aio.insecure_channel(
+        address,
+        options=RECONNECT_OPTIONS,
+        interceptors=telemetry.client_interceptors(infra.config.tracing),
+    )
+
+    async def close() -> None:
+        await channel.close(None)
+
+    infra.on_stop(close)
+    return channel
+
+
+def _serve_in_background(
+    infra: Infrastructure, queue: JobQueue, jobs: CalculationJobs, concurrency: int
+) -> None:
+    task: asyncio.Task[None] | None = None
+
+    async def start() -> None:
+        nonlocal task
+        await queue.start()
+        task = asyncio.create_task(
+            queue.serve(JOB_KIND, jobs.handle, concurrency=concurrency), name="factor-calculation-jobs"
+        )
+
+    async def stop() -> None:
+        if task is not None:
+            await cancel_and_wait(task)
+        await queue.close()
+
+    infra.on_start(start)
+    infra.on_stop(stop)
+
+
+def wire(
+    infra: Infrastructure,
+    config: FactorConfig,
+    clock: Clock,
+    stores: ValueComponents,
+    definitions: DefinitionComponents,
+    services: list[GrpcService],
+) -> CalculationComponents:
+    map_calculations()
+    market = GrpcMarketDataReader(
+        _market_channel(infra, config.marketdata_address), config.kit.service_secret
+    )
+    pool = WorkerProcesses(config.workers, WORKER_MODULES)
+    infra.on_stop(pool.close)
+    queue = job_queue(config.jobs)
+
+    def calculation_uow() -> SqlAlchemyCalculationUnitOfWork:
+        return SqlAlchemyCalculationUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
+
+    def staleness_uow() -> SqlAlchemyStalenessUnitOfWork:
+        return SqlAlchemyStalenessUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
+
+    calculation = FactorCalculation(market, stores.values, stores.states, pool)
+    jobs = CalculationJobs(calculation_uow, definitions.unit_of_work, queue, market, calculation, clock)
+    queries = CalculationQueries(calculation_uow, queue, clock)
+    staleness = Staleness(staleness_uow, definitions.unit_of_work, stores.values, jobs, config.auto_update)
+    services.append(
+        GrpcService(
+            "zquant.factor.v1.FactorCalculationService",
+            FactorCalculationServicer(
+                jobs,
+                queries,
+                PanelReads(definitions.unit_of_work, market, stores.values, pool),
+                FactorAnalysisUseCase(definitions.unit_of_work, market, stores.values, pool),
+                queue,
+            ),
+            calculation_pb2_grpc.add_FactorCalculationServiceServicer_to_server,
+        )
+    )
+    _serve_in_background(infra, queue, jobs, config.jobs.concurrency)
+    infra.subscribe(USER_JOBS_CONSUMER, USER_DELETED, queries.on_user_deleted)
+    infra.subscribe(STALENESS_CONSUMER, SYNC_COMPLETED, staleness.on_sync_completed)
+    infra.subscribe(CALCULATED_CONSUMER, FACTOR_CALCULATED, staleness.on_calculated)
+    return CalculationComponents(queue, jobs, queries, staleness)

@@ -1,0 +1,70 @@
+"""The factor service's settings, read once from the environment into one frozen object.
+
+Environment (all optional):
+
+| variable | meaning |
+|---|---|
+| `ZQUANT_FACTOR_BLOCK_REFRESH_SECONDS` | how often years written since the last refresh are packed into blocks (PostgreSQL; reads are correct before, only slower); 0 turns it off (default 300) |
+| `ZQUANT_MARKETDATA_ADDRESS` | where marketdata's RPCs are read (default 127.0.0.1 on its port) |
+| `ZQUANT_FACTOR_WORKERS` | worker processes the calculations and reads compute in (default 2) |
+| `ZQUANT_FACTOR_JOB_CONCURRENCY` | calculation jobs one instance runs at a time (default 1) |
+| `ZQUANT_FACTOR_AUTO_UPDATE` | `true`: a sync of bars or adj_factor queues an incremental job per enabled stale factor |
+| `ZQUANT_NATS_URL` | set: jobs go through a NATS JetStream work queue (stream `<ZQUANT_NATS_STREAM>_FACTOR_JOBS`, subjects `<ZQUANT_EVENT_SUBJECT_PREFIX>jobs.factor.…`); unset: an in-process queue |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zquant_factor.application.staleness import AUTO_UPDATE_SETTING
+from zquant_kit.infrastructure import ServiceConfig
+from zquant_kit.settings import Settings
+
+NAME = "factor"
+
+
+def _number(settings: Settings, name: str, default: str, kind: type[float] | type[int]) -> float:
+    raw = settings.get(name) or default
+    try:
+        number = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
+    if number < 0:
+        raise ValueError(f"{name} must not be negative")
+    return number
+
+
+@dataclass(frozen=True)
+class JobQueueConfig:
+    """`nats_url` empty: the in-process queue (all-in-one)."""
+
+    nats_url: str
+    stream: str
+    prefix: str
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class FactorConfig:
+    kit: ServiceConfig
+    block_refresh_seconds: float
+    marketdata_address: str
+    workers: int
+    auto_update: bool
+    jobs: JobQueueConfig
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FactorConfig:
+        return cls(
+            kit=ServiceConfig.from_settings(NAME, settings),
+            block_refresh_seconds=_number(settings, "ZQUANT_FACTOR_BLOCK_REFRESH_SECONDS", "300", float),
+            marketdata_address=settings.address("marketdata"),
+            workers=max(1, int(_number(settings, "ZQUANT_FACTOR_WORKERS", "2", int))),
+            auto_update=settings.get(AUTO_UPDATE_SETTING).strip().lower() in {"1", "true", "yes", "on"},
+            jobs=JobQueueConfig(
+                nats_url=settings.nats_url,
+                stream=f"{settings.nats_stream}_FACTOR_JOBS",
+                prefix=f"{settings.subject_prefix}jobs.factor",
+                concurrency=max(1, int(_number(settings, "ZQUANT_FACTOR_JOB_CONCURRENCY", "1", int))),
+            ),
+        )
