@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import psycopg
@@ -61,6 +62,17 @@ def _panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:
     panel = np.full((dates.size, width), np.nan)
     panel[np.searchsorted(dates, days), positions] = values
     return dates, panel
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRange:
+    """The blocks a read fetches: these codes' of one (factor, column), years first to last."""
+
+    factor_id: str
+    column: str
+    codes: list[str]
+    first_year: int
+    last_year: int
 
 
 def _row(factor_id: str, column: str, block: PackedBlock) -> tuple[object, ...]:
@@ -124,7 +136,9 @@ class BlockValueStore(FactorValueStore):
         if not wanted or start > end:
             return wanted, np.array([], dtype="datetime64[D]"), np.empty((0, len(wanted)))
         async with reader(self._engine).connect() as connection:
-            blocks = await self._read_blocks(connection, factor_id, column, wanted, (start.year, end.year))
+            blocks = await self._read_blocks(
+                connection, BlockRange(factor_id, column, wanted, start.year, end.year)
+            )
         rows = rows_of_blocks(blocks, wanted, day_number(start), day_number(end))
         dates, panel = _panel_of(rows, len(wanted))
         return wanted, dates, panel
@@ -172,17 +186,13 @@ class BlockValueStore(FactorValueStore):
     ) -> dict[BlockKey, StoredBlock]:
         return await stored_blocks(connection, factor_id, column, years, codes)
 
-    async def _read_blocks(
-        self,
-        connection: AsyncConnection,
-        factor_id: str,
-        column: str,
-        codes: list[str],
-        years: tuple[int, int],
-    ) -> list[BlockRow]:
+    async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
         c = value_blocks.c
         query = select(c.ts_code, c.trade_days, c.packed_values).where(
-            c.factor_id == factor_id, c.column_name == column, c.year.between(*years), c.ts_code.in_(codes)
+            c.factor_id == wanted.factor_id,
+            c.column_name == wanted.column,
+            c.year.between(wanted.first_year, wanted.last_year),
+            c.ts_code.in_(wanted.codes),
         )
         return [(row[0], row[1], row[2]) for row in await connection.execute(query)]
 
@@ -244,21 +254,14 @@ class PostgresFactorValueStore(BlockValueStore):
         )
         return {(year, code): end for year, code, end in await cursor.fetchall()}
 
-    async def _read_blocks(
-        self,
-        connection: AsyncConnection,
-        factor_id: str,
-        column: str,
-        codes: list[str],
-        years: tuple[int, int],
-    ) -> list[BlockRow]:
+    async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
         cursor = (
             await _driver(connection)
             .cursor(binary=True)
             .execute(
                 f"SELECT ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
                 "AND column_name = %s AND year BETWEEN %s AND %s AND ts_code = ANY(%s::text[])",
-                (factor_id, column, *years, codes),
+                (wanted.factor_id, wanted.column, wanted.first_year, wanted.last_year, wanted.codes),
             )
         )
         return await cursor.fetchall()
