@@ -232,6 +232,10 @@ def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
     return raw
 
 
+_REWRITE = "trade_days = tail.trade_days, packed_values = tail.packed_values"
+_CONCATENATE = "trade_days = stored.trade_days || tail.trade_days, packed_values = stored.packed_values || tail.packed_values"
+
+
 class PostgresFactorValueStore(BlockValueStore):
     """Blocks in by binary COPY, codes as one array parameter, a daily append concatenated onto the stored
     bytes without reading them, and writes serialised per column by a transaction advisory lock."""
@@ -288,27 +292,32 @@ class PostgresFactorValueStore(BlockValueStore):
     async def _replace(
         self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
     ) -> None:
-        """Under the column's lock: the stored blocks deleted, the merged ones copied in."""
-        raw = _driver(connection)
-        await raw.execute(
-            f"DELETE FROM {BLOCKS} WHERE factor_id = %s AND column_name = %s AND (year, ts_code) IN "
-            "(SELECT * FROM unnest(%s::int2[], %s::text[]))",
-            (factor_id, column, [b.year for b in blocks], [b.ts_code for b in blocks]),
-        )
-        await self._copy(raw, BLOCKS, factor_id, column, blocks)
+        """Stored blocks rewritten whole (merged under the column's lock)."""
+        await self._update_from_stage(_driver(connection), factor_id, column, blocks, _REWRITE)
 
     async def _append(
         self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
     ) -> None:
-        raw = _driver(connection)
+        """The tails concatenated onto the stored bytes, which never leave the server."""
+        await self._update_from_stage(_driver(connection), factor_id, column, blocks, _CONCATENATE)
+
+    async def _update_from_stage(
+        self,
+        raw: psycopg.AsyncConnection,
+        factor_id: str,
+        column: str,
+        blocks: list[PackedBlock],
+        assign: str,
+    ) -> None:
+        """The blocks copied into a stage, then one UPDATE of the stored ones: a key never changes, so
+        each update is a heap-only tuple, no index entry rewritten."""
         await raw.execute(f"CREATE TEMP TABLE {self._STAGE} (LIKE {BLOCKS}) ON COMMIT DROP")
         await self._copy(raw, self._STAGE, factor_id, column, blocks)
         await raw.execute(
-            f"UPDATE {BLOCKS} AS stored SET last_date = tail.last_date, "
-            "trade_days = stored.trade_days || tail.trade_days, "
-            "packed_values = stored.packed_values || tail.packed_values "
+            f"UPDATE {BLOCKS} AS stored SET last_date = tail.last_date, {assign} "
             f"FROM {self._STAGE} AS tail WHERE stored.factor_id = tail.factor_id "
-            "AND stored.column_name = tail.column_name AND stored.year = tail.year AND stored.ts_code = tail.ts_code"
+            "AND stored.column_name = tail.column_name AND stored.year = tail.year "
+            "AND stored.ts_code = tail.ts_code"
         )
         await raw.execute(f"DROP TABLE {self._STAGE}")
 
