@@ -1,89 +1,55 @@
-"""The parts of the value store that are plain SQL on a session or connection: a factor's series removed
-(rows, blocks, series list, indicator state) and the series list kept up to date after a write."""
+"""The parts of the value store that are plain SQL on a session or connection: a factor's blocks and
+indicator state removed, and the stored blocks a write appends to or merges with."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, text
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from zquant_factor.adapters.sqlalchemy.tables import SCHEMA, indicator_state
-from zquant_factor.adapters.sqlalchemy.value_tables import (
-    VALUE_BLOCKS,
-    factor_values,
-    prefix_end,
-    series_prefix,
-    value_series,
-)
+from zquant_factor.adapters.sqlalchemy.tables import indicator_state
+from zquant_factor.adapters.sqlalchemy.value_blocks import StoredBlock, decoded
+from zquant_factor.adapters.sqlalchemy.value_tables import value_blocks
 from zquant_factor.application.value_ports import FactorValueDeletion
-from zquant_kit.persistence.upsert import dialect_name, upsert
 
 Bind = AsyncSession | AsyncConnection
+BlockKey = tuple[int, str]
+"""(year, ts_code) of a block within one (factor, column)."""
+_UNIX_EPOCH = dt.date(1970, 1, 1)
+
+
+def day_number(day: dt.date) -> int:
+    return (day - _UNIX_EPOCH).days
 
 
 async def delete_factor_values(bind: Bind, factor_id: str) -> None:
-    """In the caller's transaction. The rows and blocks of a factor are one key range of their primary keys."""
-    low = series_prefix(factor_id)
-    high = prefix_end(low)
-    code = factor_values.c.ts_code
-    await bind.execute(delete(factor_values).where(and_(code >= low, code < high)))
-    if _dialect(bind) == "postgresql":
-        blocks = f"{VALUE_BLOCKS.schema}.{VALUE_BLOCKS.block_table_name(factor_values.name)}"
-        await bind.execute(
-            text(f"DELETE FROM {blocks} WHERE ts_code >= :low AND ts_code < :high"),
-            {"low": low, "high": high},
-        )
-    await bind.execute(delete(value_series).where(value_series.c.factor_id == factor_id))
+    """In the caller's transaction. The blocks of a factor are one key range of their primary key."""
+    await bind.execute(delete(value_blocks).where(value_blocks.c.factor_id == factor_id))
     await bind.execute(delete(indicator_state).where(indicator_state.c.factor_id == factor_id))
 
 
-@dataclass(frozen=True)
-class SeriesWritten:
-    """A write's entry in `value_series`: each code's series now reaches at least `last_date`."""
-
-    factor_id: str
-    column: str
-    codes: list[str]
-    last_date: dt.date
-
-
-RECORD_SERIES_PG = (
-    f"INSERT INTO {SCHEMA}.{value_series.name} AS stored (factor_id, column_name, ts_code, last_date) "
-    "SELECT %s, %s, code, %s FROM unnest(%s::text[]) AS code "
-    "ON CONFLICT (factor_id, column_name, ts_code) DO UPDATE SET last_date = excluded.last_date "
-    "WHERE excluded.last_date > stored.last_date"
-)
-"""`record_series` in one statement on a psycopg connection (the PostgreSQL writer's transaction)."""
-
-
-async def record_series(bind: AsyncConnection, series: SeriesWritten) -> None:
-    """A write of older dates never moves a series' last date back."""
-    statement = upsert(
-        dialect_name(bind.engine),
-        value_series,
-        ["factor_id", "column_name", "ts_code"],
-        ["last_date"],
-        where=lambda new: new.last_date > value_series.c.last_date,
+async def stored_ends(
+    bind: AsyncConnection, factor_id: str, column: str, years: Sequence[int], codes: Sequence[str]
+) -> dict[BlockKey, int]:
+    """The last day number of each stored block of these codes in these years."""
+    c = value_blocks.c
+    query = select(c.year, c.ts_code, c.last_date).where(
+        c.factor_id == factor_id, c.column_name == column, c.year.in_(list(years)), c.ts_code.in_(list(codes))
     )
-    rows = [
-        {
-            "factor_id": series.factor_id,
-            "column_name": series.column,
-            "ts_code": code,
-            "last_date": series.last_date,
-        }
-        for code in series.codes
-    ]
-    await bind.execute(statement, rows)
+    return {(row[0], row[1]): day_number(row[2]) for row in await bind.execute(query)}
 
 
-def _dialect(bind: Bind) -> str:
-    engine = bind.bind if isinstance(bind, AsyncSession) else bind.engine
-    if engine is None:
-        raise RuntimeError("the session is bound to no engine")
-    return engine.dialect.name
+async def stored_blocks(
+    bind: AsyncConnection, factor_id: str, column: str, years: Sequence[int], codes: Sequence[str]
+) -> dict[BlockKey, StoredBlock]:
+    """The stored blocks of these codes in these years, decoded."""
+    c = value_blocks.c
+    query = select(c.year, c.ts_code, c.trade_days, c.packed_values).where(
+        c.factor_id == factor_id, c.column_name == column, c.year.in_(list(years)), c.ts_code.in_(list(codes))
+    )
+    return decoded((row[0], row[1], row[2], row[3]) for row in await bind.execute(query))
 
 
 class SessionValueRows(FactorValueDeletion):

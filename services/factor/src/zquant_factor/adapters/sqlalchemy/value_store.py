@@ -1,32 +1,42 @@
-"""`FactorValueStore` over the kit's block stores: PostgreSQL (binary COPY, per-(code, year) packed blocks)
-and SQLite (rows only, for the all-in-one mode). A panel goes in as one bulk upsert of dates × codes rows
-keyed by series code (`value_tables`), never a statement or a commit per value."""
+"""`FactorValueStore` over packed per-(series, year) blocks (`value_blocks`): PostgreSQL (blocks by binary
+COPY, daily appends concatenated server-side) and SQLite (the all-in-one mode, blocks by one bulk upsert).
+A panel goes in as one block per (code, year) it touches, in one transaction, never a row per value."""
 
 from __future__ import annotations
 
 import datetime as dt
-from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import psycopg
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from zquant_factor.adapters.sqlalchemy.value_rows import (
-    RECORD_SERIES_PG,
-    SeriesWritten,
-    delete_factor_values,
-    record_series,
+from zquant_factor.adapters.sqlalchemy.value_blocks import (
+    BlockRow,
+    PackedBlock,
+    StoredBlock,
+    StoredRows,
+    decoded,
+    merged,
+    panel_blocks,
+    rows_of_blocks,
+    years_of,
 )
-from zquant_factor.adapters.sqlalchemy.value_tables import DATASET, VALUE_BLOCKS, series_code, value_series
+from zquant_factor.adapters.sqlalchemy.value_rows import (
+    BlockKey,
+    day_number,
+    delete_factor_values,
+    stored_blocks,
+    stored_ends,
+)
+from zquant_factor.adapters.sqlalchemy.value_tables import BLOCK_COLUMNS, BLOCKS, value_blocks
 from zquant_factor.application.value_ports import FactorValueStore
-from zquant_kit.persistence.blocks.counts import WriteCounts
-from zquant_kit.persistence.blocks.pg_connection import pg_connection
-from zquant_kit.persistence.blocks.postgres_reads import PostgresBlockReader
-from zquant_kit.persistence.blocks.postgres_writes import PostgresBlockWriter
-from zquant_kit.persistence.blocks.sqlite_rows import SqliteRowStore
 from zquant_kit.persistence.engine import is_sqlite, reader
+from zquant_kit.persistence.upsert import upsert
+
+_UNIX_EPOCH = dt.date(1970, 1, 1)
 
 
 def _checked_panel(
@@ -43,64 +53,102 @@ def _checked_panel(
     return days, panel
 
 
-StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""(series code per row, datetime64[D] date per row, float64 value per row) of a read, in any order."""
-
-
-def _panel_of(rows: StoredRows, series: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(dates, values dates × series) from stored rows, NaN where a series has no row on a date."""
-    codes, days, values = rows
+def _panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, values dates × codes) from stored rows, NaN where a code has no value on a date."""
+    positions, days, values = rows
     if days.size == 0:
-        return np.array([], dtype="datetime64[D]"), np.empty((0, len(series)))
+        return np.array([], dtype="datetime64[D]"), np.empty((0, width))
     dates = np.unique(days)
-    panel = np.full((dates.size, len(series)), np.nan)
-    panel[np.searchsorted(dates, days), pd.Index(series).get_indexer(codes)] = values
+    panel = np.full((dates.size, width), np.nan)
+    panel[np.searchsorted(dates, days), positions] = values
     return dates, panel
 
 
-class _BlockValueStore(FactorValueStore):
-    """The dialect-independent part; subclasses say how rows are written and read."""
+@dataclass(frozen=True, slots=True)
+class BlockRange:
+    """The blocks a read fetches: these codes' of one (factor, column), years first to last."""
+
+    factor_id: str
+    column: str
+    codes: list[str]
+    first_year: int
+    last_year: int
+
+
+def _row(factor_id: str, column: str, block: PackedBlock) -> tuple[object, ...]:
+    """A block as a `value_blocks` row, columns in `BLOCK_COLUMNS` order."""
+    last_date = _UNIX_EPOCH + dt.timedelta(days=block.last_day)
+    return (factor_id, column, block.year, block.ts_code, last_date, block.trade_days, block.packed_values)
+
+
+class BlockValueStore(FactorValueStore):
+    """The write's plan and the reads, in SQLAlchemy Core; this base is the SQLite store's whole SQL, the
+    PostgreSQL store replaces the bulk parts."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    @abstractmethod
-    async def _write_rows(self, frame: pd.DataFrame, series: SeriesWritten) -> WriteCounts:
-        """The rows, and `series` recorded in `value_series`."""
-
-    @abstractmethod
-    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows: ...
-
     async def write(
         self, factor_id: str, column: str, codes: Sequence[str], dates: np.ndarray, values: np.ndarray
     ) -> int:
+        """New series-years are inserted, those whose dates all follow the stored block's appended, the
+        others merged with the stored block and replaced; one transaction, one writer per column at a time."""
         days, panel = _checked_panel(codes, dates, values)
         if panel.size == 0:
             return 0
-        series = np.array([series_code(factor_id, column, code) for code in codes], dtype=object)
-        frame = pd.DataFrame(
-            {
-                "ts_code": np.tile(series, days.size),
-                "trade_date": np.repeat(days, len(codes)),
-                "value": panel.ravel(),
-            }
-        )
-        counts = await self._write_rows(frame, SeriesWritten(factor_id, column, list(codes), days[-1].item()))
-        return counts.total
+        years = np.unique(years_of(days)).tolist()
+        blocks = panel_blocks(codes, days, panel)
+        async with self._engine.begin() as connection:
+            await self._lock_column(connection, factor_id, column)
+            ends = await self._stored_ends(connection, factor_id, column, years, codes)
+            fresh = [block for block in blocks if (block.year, block.ts_code) not in ends]
+            tails = [
+                block
+                for block in blocks
+                if ends.get((block.year, block.ts_code), block.first_day) < block.first_day
+            ]
+            overlapping = [
+                block
+                for block in blocks
+                if ends.get((block.year, block.ts_code), block.first_day - 1) >= block.first_day
+            ]
+            if overlapping:
+                keys = {(block.year, block.ts_code) for block in overlapping}
+                stored = await self._stored_blocks(
+                    connection, factor_id, column, sorted({y for y, _ in keys}), sorted({c for _, c in keys})
+                )
+                await self._replace(
+                    connection,
+                    factor_id,
+                    column,
+                    [merged(b, stored[(b.year, b.ts_code)]) for b in overlapping],
+                )
+            if fresh:
+                await self._insert(connection, factor_id, column, fresh)
+            if tails:
+                await self._append(connection, factor_id, column, tails)
+        return int(panel.size)
 
     async def read(
         self, factor_id: str, column: str, codes: Sequence[str] | None, start: dt.date, end: dt.date
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
         wanted = list(codes) if codes is not None else await self._stored_codes(factor_id, column)
-        if not wanted:
-            return [], np.array([], dtype="datetime64[D]"), np.empty((0, 0))
-        series = [series_code(factor_id, column, code) for code in wanted]
-        dates, panel = _panel_of(await self._read_rows(series, start, end), series)
+        if not wanted or start > end:
+            return wanted, np.array([], dtype="datetime64[D]"), np.empty((0, len(wanted)))
+        async with reader(self._engine).connect() as connection:
+            blocks = await self._read_blocks(
+                connection, BlockRange(factor_id, column, wanted, start.year, end.year)
+            )
+        rows = rows_of_blocks(blocks, wanted, day_number(start), day_number(end))
+        dates, panel = _panel_of(rows, len(wanted))
         return wanted, dates, panel
 
     async def last_date(self, factor_id: str, column: str) -> dt.date | None:
-        c = value_series.c
-        query = select(func.max(c.last_date)).where(c.factor_id == factor_id, c.column_name == column)
+        """The newest block's last date: a block only ever grows, so a write of older dates never moves it back."""
+        c = value_blocks.c
+        mine = (c.factor_id == factor_id, c.column_name == column)
+        newest_year = select(func.max(c.year)).where(*mine).scalar_subquery()
+        query = select(func.max(c.last_date)).where(*mine, c.year == newest_year)
         async with reader(self._engine).connect() as connection:
             newest: dt.date | None = await connection.scalar(query)
         return newest
@@ -109,70 +157,190 @@ class _BlockValueStore(FactorValueStore):
         async with self._engine.begin() as connection:
             await delete_factor_values(connection, factor_id)
 
+    async def refresh_blocks(self) -> int:
+        """Writes store their blocks directly: nothing is ever left to pack."""
+        return 0
+
     async def _stored_codes(self, factor_id: str, column: str) -> list[str]:
-        c = value_series.c
-        query = select(c.ts_code).where(c.factor_id == factor_id, c.column_name == column).order_by(c.ts_code)
+        c = value_blocks.c
+        query = (
+            select(c.ts_code)
+            .distinct()
+            .where(c.factor_id == factor_id, c.column_name == column)
+            .order_by(c.ts_code)
+        )
         async with reader(self._engine).connect() as connection:
             return list((await connection.scalars(query)).all())
 
+    async def _lock_column(self, connection: AsyncConnection, factor_id: str, column: str) -> None:
+        """Until the transaction ends, no other write plans against this column's blocks. SQLite already
+        runs one writing transaction at a time."""
 
-class PostgresFactorValueStore(_BlockValueStore):
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-        self._writer = PostgresBlockWriter(engine, VALUE_BLOCKS)
-        """Refreshes only; writes take a writer on their own connection."""
-        self._reader = PostgresBlockReader(engine, VALUE_BLOCKS)
+    async def _stored_ends(
+        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: Sequence[str]
+    ) -> dict[BlockKey, int]:
+        return await stored_ends(connection, factor_id, column, years, codes)
 
-    async def _write_rows(self, frame: pd.DataFrame, series: SeriesWritten) -> WriteCounts:
-        """One transaction: the kit's writer joins it as a savepoint, so the rows and the list commit together."""
-        async with pg_connection(self._engine) as connection, connection.transaction():
-            counts = await PostgresBlockWriter(connection, VALUE_BLOCKS).write(DATASET, frame)
-            await connection.execute(
-                RECORD_SERIES_PG, (series.factor_id, series.column, series.last_date, series.codes)
+    async def _stored_blocks(
+        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: list[str]
+    ) -> dict[BlockKey, StoredBlock]:
+        return await stored_blocks(connection, factor_id, column, years, codes)
+
+    async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
+        c = value_blocks.c
+        query = select(c.ts_code, c.trade_days, c.packed_values).where(
+            c.factor_id == wanted.factor_id,
+            c.column_name == wanted.column,
+            c.year.between(wanted.first_year, wanted.last_year),
+            c.ts_code.in_(wanted.codes),
+        )
+        return [(row[0], row[1], row[2]) for row in await connection.execute(query)]
+
+    async def _insert(
+        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
+    ) -> None:
+        await self._replace(connection, factor_id, column, blocks)
+
+    async def _replace(
+        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
+    ) -> None:
+        statement = upsert(connection.engine, value_blocks, BLOCK_COLUMNS[:4], BLOCK_COLUMNS[4:])
+        rows = [dict(zip(BLOCK_COLUMNS, _row(factor_id, column, block), strict=True)) for block in blocks]
+        await connection.execute(statement, rows)
+
+    async def _append(
+        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
+    ) -> None:
+        """Blocks whose dates all follow their stored block's."""
+        stored = await self._stored_blocks(
+            connection,
+            factor_id,
+            column,
+            sorted({b.year for b in blocks}),
+            sorted({b.ts_code for b in blocks}),
+        )
+        await self._replace(
+            connection, factor_id, column, [merged(b, stored[(b.year, b.ts_code)]) for b in blocks]
+        )
+
+
+def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
+    """The psycopg connection under a SQLAlchemy one, in its transaction."""
+    raw = connection.sync_connection.connection.driver_connection if connection.sync_connection else None
+    if not isinstance(raw, psycopg.AsyncConnection):
+        raise TypeError(f"the value store needs the psycopg driver, not {type(raw).__name__}")
+    return raw
+
+
+_REWRITE = "trade_days = tail.trade_days, packed_values = tail.packed_values"
+_CONCATENATE = "trade_days = stored.trade_days || tail.trade_days, packed_values = stored.packed_values || tail.packed_values"
+
+
+class PostgresFactorValueStore(BlockValueStore):
+    """Blocks in by binary COPY, codes as one array parameter, a daily append concatenated onto the stored
+    bytes without reading them, and writes serialised per column by a transaction advisory lock."""
+
+    _STAGE = "value_block_stage"
+    _TYPES = ("varchar", "varchar", "int2", "varchar", "date", "bytea", "bytea")
+
+    async def _lock_column(self, connection: AsyncConnection, factor_id: str, column: str) -> None:
+        await _driver(connection).execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{BLOCKS}:{factor_id}:{column}",)
+        )
+
+    async def _stored_ends(
+        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: Sequence[str]
+    ) -> dict[BlockKey, int]:
+        cursor = await _driver(connection).execute(
+            f"SELECT year, ts_code, last_date - DATE '1970-01-01' FROM {BLOCKS} WHERE factor_id = %s "
+            "AND column_name = %s AND year = ANY(%s::int2[]) AND ts_code = ANY(%s::text[])",
+            (factor_id, column, years, list(codes)),
+        )
+        return {(year, code): end for year, code, end in await cursor.fetchall()}
+
+    async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
+        cursor = (
+            await _driver(connection)
+            .cursor(binary=True)
+            .execute(
+                f"SELECT ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
+                "AND column_name = %s AND year BETWEEN %s AND %s AND ts_code = ANY(%s::text[])",
+                (wanted.factor_id, wanted.column, wanted.first_year, wanted.last_year, wanted.codes),
             )
-        return counts
-
-    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows:
-        """From the blocks of years packed since their last write, from the rows of the others."""
-        parts = await self._reader.read_runs(DATASET, series, start, end, ["value"])
-        if not parts:
-            return np.array([], dtype=object), np.array([], dtype="datetime64[D]"), np.array([])
-        return (
-            np.concatenate([np.repeat(np.array(part.codes, dtype=object), part.lengths) for part in parts]),
-            np.concatenate([part.days for part in parts]).astype("datetime64[D]"),
-            np.concatenate([part.values[0] for part in parts]).astype(np.float64),
         )
+        return await cursor.fetchall()
 
-    async def refresh_blocks(self) -> int:
-        """Packs the years written since the last refresh into blocks; reads are correct either way."""
-        return await self._writer.refresh_blocks()
-
-
-class SqliteFactorValueStore(_BlockValueStore):
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
-        self._rows = SqliteRowStore(engine, VALUE_BLOCKS)
-
-    async def _write_rows(self, frame: pd.DataFrame, series: SeriesWritten) -> WriteCounts:
-        """The kit's SQLite writer commits on its own; the list follows it, so a failure in between leaves
-        the list behind the rows (an incremental run recomputes a little more), never ahead of them."""
-        counts = await self._rows.write(DATASET, frame)
-        async with self._engine.begin() as connection:
-            await record_series(connection, series)
-        return counts
-
-    async def _read_rows(self, series: list[str], start: dt.date, end: dt.date) -> StoredRows:
-        frame = await self._rows.read_frame(DATASET, series, start, end)
-        return (
-            frame["ts_code"].to_numpy(dtype=object),
-            frame["trade_date"].to_numpy().astype("datetime64[D]"),
-            frame["value"].to_numpy(dtype=np.float64),
+    async def _stored_blocks(
+        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: list[str]
+    ) -> dict[BlockKey, StoredBlock]:
+        cursor = (
+            await _driver(connection)
+            .cursor(binary=True)
+            .execute(
+                f"SELECT year, ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
+                "AND column_name = %s AND year = ANY(%s::int2[]) AND ts_code = ANY(%s::text[])",
+                (factor_id, column, years, codes),
+            )
         )
+        return decoded(await cursor.fetchall())
 
-    async def refresh_blocks(self) -> int:
-        """SQLite keeps no blocks."""
-        return 0
+    async def _insert(
+        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
+    ) -> None:
+        await self._copy(_driver(connection), BLOCKS, factor_id, column, blocks)
+
+    async def _replace(
+        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
+    ) -> None:
+        """Stored blocks rewritten whole (merged under the column's lock)."""
+        await self._update_from_stage(_driver(connection), factor_id, column, blocks, _REWRITE)
+
+    async def _append(
+        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
+    ) -> None:
+        """The tails concatenated onto the stored bytes, which never leave the server."""
+        await self._update_from_stage(_driver(connection), factor_id, column, blocks, _CONCATENATE)
+
+    async def _update_from_stage(
+        self,
+        raw: psycopg.AsyncConnection,
+        factor_id: str,
+        column: str,
+        blocks: list[PackedBlock],
+        assign: str,
+    ) -> None:
+        """The blocks copied into a stage, then one UPDATE of the stored ones: a key never changes, so
+        each update is a heap-only tuple, no index entry rewritten."""
+        await raw.execute(f"CREATE TEMP TABLE {self._STAGE} (LIKE {BLOCKS}) ON COMMIT DROP")
+        await self._copy(raw, self._STAGE, factor_id, column, blocks)
+        await raw.execute(
+            f"UPDATE {BLOCKS} AS stored SET last_date = tail.last_date, {assign} "
+            f"FROM {self._STAGE} AS tail WHERE stored.factor_id = tail.factor_id "
+            "AND stored.column_name = tail.column_name AND stored.year = tail.year "
+            "AND stored.ts_code = tail.ts_code"
+        )
+        await raw.execute(f"DROP TABLE {self._STAGE}")
+
+    async def _copy(
+        self,
+        raw: psycopg.AsyncConnection,
+        target: str,
+        factor_id: str,
+        column: str,
+        blocks: list[PackedBlock],
+    ) -> None:
+        async with raw.cursor().copy(
+            f"COPY {target} ({', '.join(BLOCK_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(list(self._TYPES))
+            for block in blocks:
+                await copy.write_row(_row(factor_id, column, block))
 
 
-def factor_value_store(engine: AsyncEngine, url: str) -> PostgresFactorValueStore | SqliteFactorValueStore:
+class SqliteFactorValueStore(BlockValueStore):
+    """The base's SQLAlchemy Core as it is."""
+
+
+def factor_value_store(engine: AsyncEngine, url: str) -> BlockValueStore:
+    """The SQLite store for an all-in-one database, else the PostgreSQL one."""
     return SqliteFactorValueStore(engine) if is_sqlite(url) else PostgresFactorValueStore(engine)

@@ -1,5 +1,5 @@
 """factor schema: definitions, models, configs, indicator state, deleted users, outbox, processed messages,
-and the values (partitioned rows and per-(code, year) blocks on PostgreSQL, rows on SQLite)
+and the values (one packed block per (factor, column, year, stock), `value_tables`)
 
 Revision ID: 0001
 Revises:
@@ -16,30 +16,27 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-_PLAIN = [*tables.PLAIN_TABLES, value_tables.value_series]
+_PLAIN = [*tables.PLAIN_TABLES, value_tables.value_blocks]
 
 
 def upgrade() -> None:
     bind = op.get_bind()
     if target_schema() is None:
         sqlite = bind.execution_options(schema_translate_map=tables.SQLITE_SCHEMA_TRANSLATE)
-        for table in [*_PLAIN, value_tables.factor_values]:
+        for table in _PLAIN:
             table.create(sqlite)
         return
     for table in _PLAIN:
         table.create(bind)
-    for statement in value_tables.postgres_create_ddl():
-        op.execute(statement)
+    op.execute(value_tables.POSTGRES_BLOCK_STORAGE)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if target_schema() is None:
         sqlite = bind.execution_options(schema_translate_map=tables.SQLITE_SCHEMA_TRANSLATE)
-        for table in reversed([*_PLAIN, value_tables.factor_values]):
+        for table in reversed(_PLAIN):
             table.drop(sqlite)
         return
-    for statement in value_tables.postgres_drop_ddl():
-        op.execute(statement)
     for table in reversed(_PLAIN):
         table.drop(bind)

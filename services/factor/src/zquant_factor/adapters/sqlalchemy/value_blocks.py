@@ -1,0 +1,123 @@
+"""The packed per-(series, year) value block, without I/O: a series is one (factor, column, stock), and its
+year is two byte strings, the dates (int32 little-endian days since 1970-01-01, ascending) and the values
+(float64 little-endian, NaN kept, in the dates' order).
+
+A write of a dates × codes panel becomes one block per (year, code) it touches. A block whose dates all
+follow the stored block's is appended to it (the daily case); one that overlaps is merged with it (new
+values win, dates united). A panel so costs a row per series-year instead of a row per value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DAY_TYPE = np.dtype("<i4")
+VALUE_TYPE = np.dtype("<f8")
+
+StoredBlock = tuple[np.ndarray, np.ndarray]
+"""(int64 day numbers ascending, float64 values) of one decoded block."""
+StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(code position per value, datetime64[D] date per value, float64 value) of a read, in any order."""
+BlockRow = tuple[str, bytes, bytes]
+"""(ts_code, trade_days, packed_values) of a stored block."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackedBlock:
+    year: int
+    ts_code: str
+    trade_days: bytes
+    packed_values: bytes
+    first_day: int
+    last_day: int
+    """Day numbers (since 1970-01-01) of its first and last date."""
+
+
+def _packed(year: int, code: str, days: np.ndarray, values: np.ndarray) -> PackedBlock:
+    return PackedBlock(
+        year,
+        code,
+        days.astype(DAY_TYPE).tobytes(),
+        values.astype(VALUE_TYPE).tobytes(),
+        int(days[0]),
+        int(days[-1]),
+    )
+
+
+def decoded(rows: Iterable[tuple[int, str, bytes, bytes]]) -> dict[tuple[int, str], StoredBlock]:
+    """(year, ts_code, trade_days, packed_values) rows as decoded blocks by (year, code)."""
+    return {(year, code): decode(trade_days, packed_values) for year, code, trade_days, packed_values in rows}
+
+
+def decode(trade_days: bytes, packed_values: bytes) -> StoredBlock:
+    return np.frombuffer(trade_days, dtype=DAY_TYPE).astype(np.int64), np.frombuffer(
+        packed_values, dtype=VALUE_TYPE
+    ).astype(np.float64)
+
+
+def years_of(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each datetime64[D]."""
+    return np.asarray(days).astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def panel_blocks(codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> list[PackedBlock]:
+    """`panel` (len(days) × len(codes), days datetime64[D] ascending) as one block per (year, code)."""
+    numbers = np.asarray(days).astype("datetime64[D]").astype(np.int64)
+    years = years_of(days)
+    blocks: list[PackedBlock] = []
+    for year in np.unique(years).tolist():
+        rows = years == year
+        year_days = numbers[rows]
+        day_bytes = year_days.astype(DAY_TYPE).tobytes()
+        first, last = int(year_days[0]), int(year_days[-1])
+        by_code = np.ascontiguousarray(panel[rows].T, dtype=VALUE_TYPE)
+        blocks.extend(
+            PackedBlock(year, code, day_bytes, by_code[index].tobytes(), first, last)
+            for index, code in enumerate(codes)
+        )
+    return blocks
+
+
+def merged(block: PackedBlock, stored: StoredBlock) -> PackedBlock:
+    """The stored block with `block` written over it: dates united, `block`'s values where both have one."""
+    old_days, old_values = stored
+    days, values = decode(block.trade_days, block.packed_values)
+    if old_days.size and old_days[-1] < days[0]:
+        return _packed(
+            block.year, block.ts_code, np.concatenate([old_days, days]), np.concatenate([old_values, values])
+        )
+    united = np.union1d(old_days, days)
+    result = np.full(united.size, np.nan)
+    result[np.searchsorted(united, old_days)] = old_values
+    result[np.searchsorted(united, days)] = values
+    return _packed(block.year, block.ts_code, united, result)
+
+
+def rows_of_blocks(
+    blocks: Iterable[BlockRow], codes: Sequence[str], first_day: int, last_day: int
+) -> StoredRows:
+    """The values of the blocks dated `first_day` ≤ day ≤ `last_day` (day numbers since 1970-01-01), each
+    with its code's position in `codes`."""
+    position = {code: index for index, code in enumerate(codes)}
+    index_parts: list[np.ndarray] = []
+    day_parts: list[np.ndarray] = []
+    value_parts: list[np.ndarray] = []
+    for code, trade_days, packed_values in blocks:
+        block_days, block_values = decode(trade_days, packed_values)
+        inside = (block_days >= first_day) & (block_days <= last_day)
+        count = int(np.count_nonzero(inside))
+        if count == 0:
+            continue
+        index_parts.append(np.full(count, position[code], dtype=np.int64))
+        day_parts.append(block_days[inside])
+        value_parts.append(block_values[inside])
+    if not index_parts:
+        return np.array([], dtype=np.int64), np.array([], dtype="datetime64[D]"), np.array([])
+    return (
+        np.concatenate(index_parts),
+        np.concatenate(day_parts).astype("datetime64[D]"),
+        np.concatenate(value_parts),
+    )
