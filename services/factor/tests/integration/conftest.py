@@ -20,7 +20,6 @@ async def app(request, tmp_path):
         {
             "ZQUANT_FACTOR_DATABASE_URL": url,
             "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_FACTOR_BLOCK_REFRESH_SECONDS": "0",
         }
     )
     await upgrade_all([SERVICE], settings)

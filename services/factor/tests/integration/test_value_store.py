@@ -40,7 +40,6 @@ async def test_a_panel_round_trips_and_a_rewrite_is_one_bulk_upsert(app):
     changed = panel(1)
     changed[-10:, :250] += 1.0
     assert await store.write("f1", "macd", CODES, DATES, changed) == DATES.size * len(CODES)
-    await store.refresh_blocks()
     codes, dates, values = await store.read("f1", "macd", None, START, END)
     assert codes == sorted(CODES)
     np.testing.assert_array_equal(dates, DATES)
@@ -53,7 +52,6 @@ async def test_a_panel_round_trips_and_a_rewrite_is_one_bulk_upsert(app):
 async def test_reads_pick_codes_and_range_and_newer_writes_win_over_blocks(app):
     store = app.values
     await store.write("f1", "macd", CODES, DATES, panel(1))
-    await store.refresh_blocks()
     later = np.full((1, 2), 5.0)
     await store.write("f1", "macd", CODES[3:5], DATES[10:11], later)  # after the refresh: its year is stale
     wanted = [CODES[4], CODES[3], "999999.SZ"]
@@ -75,7 +73,6 @@ async def test_delete_factor_takes_its_values_and_state_only(app):
     for factor_id in ("f1", "f2"):
         await store.write(factor_id, "macd", CODES[:10], DATES[:20], small)
         await states.save(factor_id, "m1", DATES[19].item(), b"state-" + factor_id.encode())
-    await store.refresh_blocks()
     await store.delete_factor("f1")
     codes, _, _ = await store.read("f1", "macd", None, START, END)
     assert codes == []

@@ -76,7 +76,7 @@ def build(config: FactorConfig, bus: EventBus) -> FactorApp:
     )
     clock = SystemClock()
     services: list[GrpcService] = []
-    stores = values.wire(infra, config.block_refresh_seconds)
+    stores = values.wire(infra)
     defined = definitions.wire(infra, clock, services)
     return FactorApp(
         config=config,

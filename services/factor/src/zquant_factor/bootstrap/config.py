@@ -4,7 +4,6 @@ Environment (all optional):
 
 | variable | meaning |
 |---|---|
-| `ZQUANT_FACTOR_BLOCK_REFRESH_SECONDS` | how often years written since the last refresh are packed into blocks (PostgreSQL; reads are correct before, only slower); 0 turns it off (default 300) |
 | `ZQUANT_MARKETDATA_ADDRESS` | where marketdata's RPCs are read (default 127.0.0.1 on its port) |
 | `ZQUANT_FACTOR_WORKERS` | worker processes the calculations and reads compute in (default 2) |
 | `ZQUANT_FACTOR_JOB_CONCURRENCY` | calculation jobs one instance runs at a time (default 1) |
@@ -47,7 +46,6 @@ class JobQueueConfig:
 @dataclass(frozen=True)
 class FactorConfig:
     kit: ServiceConfig
-    block_refresh_seconds: float
     marketdata_address: str
     workers: int
     auto_update: bool
@@ -57,7 +55,6 @@ class FactorConfig:
     def from_settings(cls, settings: Settings) -> FactorConfig:
         return cls(
             kit=ServiceConfig.from_settings(NAME, settings),
-            block_refresh_seconds=_number(settings, "ZQUANT_FACTOR_BLOCK_REFRESH_SECONDS", "300", float),
             marketdata_address=settings.address("marketdata"),
             workers=max(1, int(_number(settings, "ZQUANT_FACTOR_WORKERS", "2", int))),
             auto_update=settings.get(AUTO_UPDATE_SETTING).strip().lower() in {"1", "true", "yes", "on"},

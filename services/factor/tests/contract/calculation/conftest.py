@@ -54,7 +54,6 @@ async def calc(pg_database):
             "ZQUANT_SAMPLE_STOCKS": str(SAMPLE_STOCKS),
             "ZQUANT_SAMPLE_DAYS": str(SAMPLE_DAYS),
             "ZQUANT_FACTOR_WORKERS": "1",
-            "ZQUANT_FACTOR_BLOCK_REFRESH_SECONDS": "0",
         }
     )
     stack = services("identity", "marketdata", "factor")

@@ -157,10 +157,6 @@ class BlockValueStore(FactorValueStore):
         async with self._engine.begin() as connection:
             await delete_factor_values(connection, factor_id)
 
-    async def refresh_blocks(self) -> int:
-        """Writes store their blocks directly: nothing is ever left to pack."""
-        return 0
-
     async def _stored_codes(self, factor_id: str, column: str) -> list[str]:
         c = value_blocks.c
         query = (
