@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterable
+from typing import cast
 
 from zquant.factor.v1 import calculation_pb2 as calc_pb
 from zquant.factor.v1 import calculation_pb2_grpc, factor_pb2_grpc
 from zquant.factor.v1 import factor_pb2 as pb
 from zquant_demo.output import bar, step
 from zquant_kit.grpc.client import insecure_channel
-from zquant_kit.grpc.panel_codec import read_panel
+from zquant_kit.grpc.panel_codec import PanelResponse, read_panel
 
-INDICATORS = (("macd", "MACD(12, 26, 9)", {}), ("kdj", "KDJ(9, 3, 3)", {}), ("rsi6", "RSI(6)", {"n": 6}))
+INDICATORS: tuple[tuple[str, str, dict[str, int]], ...] = (("macd", "MACD(12, 26, 9)", {}), ("kdj", "KDJ(9, 3, 3)", {}), ("rsi6", "RSI(6)", {"n": 6}))
 EXPRESSION = "rank(close / ma(close, 20))"
 HORIZONS = (1, 5, 10, 20)
 
@@ -66,7 +68,7 @@ async def factor_tour(address: str, alice: list, start: str, end: str) -> None:
             calc_pb.GetFactorValuesRequest(factor_id=ids[0], start_date=end, end_date=end, codes_per_chunk=3),
             metadata=alice,
         )
-        codes, _, panel = await read_panel(stored)
+        codes, _, panel = await read_panel(cast(AsyncIterable[PanelResponse], stored))
         for i, code in enumerate(codes[:3]):
             cells = "  ".join(f"{name} {panel[name][i, -1]:8.4f}" for name in ("dif", "dea", "macd"))
             print(f"    {code} on {end} (hfq): {cells}")

@@ -72,7 +72,7 @@ class RequestValidator:
                 cap = self._cap(field)
                 if cap is not None and len(value) > cap:
                     found[prefix + field.name] = [f"must contain no more than {cap} item(s)"]
-                elif field.type == FieldDescriptor.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+                elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
                     for index, item in enumerate(value):
                         total += self._count_items(item, f"{prefix}{field.name}[{index}].", found)
             elif field.type == FieldDescriptor.TYPE_MESSAGE:

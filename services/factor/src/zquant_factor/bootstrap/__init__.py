@@ -13,7 +13,7 @@ from pathlib import Path
 from zquant_factor.adapters.grpc.audit_targets import AUDIT_TARGET_FIELDS
 from zquant_factor.adapters.sqlalchemy import tables
 from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
-from zquant_factor.adapters.sqlalchemy.value_store import PostgresFactorValueStore, SqliteFactorValueStore
+from zquant_factor.adapters.sqlalchemy.value_store import BlockValueStore
 from zquant_factor.application.definitions import DefinitionUseCases
 from zquant_factor.application.factor_models import FactorModelUseCases
 from zquant_factor.application.model_resolution import ModelResolution
@@ -49,7 +49,7 @@ class FactorApp(OnInfrastructure):
     name: str = NAME
 
     @property
-    def values(self) -> PostgresFactorValueStore | SqliteFactorValueStore:
+    def values(self) -> BlockValueStore:
         return self.value_components.values
 
     @property

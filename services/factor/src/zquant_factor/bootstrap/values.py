@@ -6,17 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
-from zquant_factor.adapters.sqlalchemy.value_store import (
-    PostgresFactorValueStore,
-    SqliteFactorValueStore,
-    factor_value_store,
-)
+from zquant_factor.adapters.sqlalchemy.value_store import BlockValueStore, factor_value_store
 from zquant_kit.infrastructure import Infrastructure
 
 
 @dataclass
 class ValueComponents:
-    values: PostgresFactorValueStore | SqliteFactorValueStore
+    values: BlockValueStore
     states: SqlAlchemyIndicatorStateStore
 
 
