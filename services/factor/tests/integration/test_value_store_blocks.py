@@ -64,9 +64,7 @@ async def test_reads_cut_blocks_at_the_range_and_keep_the_asked_order(app):
     assert empty_dates.size == 0 and empty.shape == (0, 3)
 
 
-async def test_concurrent_writes_to_one_column_both_land(app, request):
-    if "sqlite" in request.node.callspec.id:
-        pytest.skip("SQLite runs one writing transaction at a time")
+async def test_concurrent_writes_to_one_column_both_land(app):
     whole = _panel(DAYS.size, 4)
     await app.values.write("f1", "k", CODES, DAYS[:6], whole[:6])
     await asyncio.gather(
