@@ -9,7 +9,7 @@ PROTO_FILES := $(shell find proto -name '*.proto')
 # Vendored third-party protos keep their own import paths (`buf/validate/validate.proto`): proto/vendor is a root.
 PROTO_VENDOR := proto/vendor
 
-.PHONY: help install sandbox-prereqs proto lint test bench demo up up-dist services clean
+.PHONY: help install sandbox-prereqs browser-prereqs proto lint test bench demo up up-dist services clean
 
 help:
 	@echo "make demo      run the main flow on the embedded (all-in-one, SQLite) default"
@@ -24,7 +24,7 @@ help:
 	$(UV) sync --frozen
 	touch $@
 
-install: .venv/.synced proto sandbox-prereqs
+install: .venv/.synced proto sandbox-prereqs browser-prereqs
 
 # Backtest sandbox OS layers: bubblewrap, libseccomp (used through PyPI pyseccomp) and a dedicated
 # unprivileged uid. Root only: a non-root service is already unprivileged (the pod is the boundary).
@@ -37,6 +37,14 @@ sandbox-prereqs:
 	  fi; \
 	  id -u zquant-sandbox >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
 	    --shell /usr/sbin/nologin zquant-sandbox; \
+	fi
+
+# The backtest report's render test drives Debian's chromium through Python playwright's driver (never
+# `playwright install`: no browser download). Root only, like sandbox-prereqs; without it the test fails, naming this.
+browser-prereqs:
+	@if [ "$$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+	    || echo "browser-prereqs: apt failed, the report render test will fail" >&2; \
 	fi
 
 proto: .venv/.synced $(PROTO_OUT)/.generated
