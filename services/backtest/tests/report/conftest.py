@@ -15,7 +15,7 @@ from zquant_backtest.domain.market import MarketPanel
 from zquant_backtest.domain.orders import FillSettings
 from zquant_backtest.domain.simulation import BacktestResult, RunSettings
 
-from ..unit.conftest import bank_panel  # noqa: F401  (the fixture, shared rather than copied)
+from ..unit.conftest import PanelFactory, bank_panel, panel_of  # noqa: F401  (fixtures shared, not copied)
 
 XSS_NAME = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>{{data}} 双均线"
 
@@ -57,3 +57,12 @@ def meta_of(panel: MarketPanel, strategy_name: str) -> ReportMeta:
 @pytest.fixture(scope="session")
 def bank_report(bank_panel: MarketPanel, bank_run: BacktestResult) -> str:  # noqa: F811
     return HtmlReportRenderer().render(bank_run, meta_of(bank_panel, XSS_NAME))
+
+
+
+@pytest.fixture
+def idle_report(panel_of: PanelFactory) -> str:  # noqa: F811
+    """A month of flat prices, no trade and no benchmark: every chart's degenerate case."""
+    panel = panel_of(("600000.SH", "000001.SZ"), 22)
+    result = EventEngine(panel, InProcessStrategy(Strategy())).run()
+    return HtmlReportRenderer().render(result, meta_of(panel, "does nothing"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from zquant_backtest.domain.simulation import BacktestResult
 
@@ -34,24 +34,33 @@ class Opened:
 
 
 @pytest.fixture(scope="module")
-def opened(bank_report: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-prereqs` as root (installs Debian's chromium)")
-    path = tmp_path_factory.mktemp("report") / "report.html"
-    path.write_text(bank_report, encoding="utf-8")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            seen = Opened(page)
-            page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: seen.errors.append(str(error)))
-            page.on("request", lambda request: seen.requests.append(request.url))
-            page.on("dialog", lambda dialog: (seen.dialogs.append(dialog.message), dialog.dismiss()))
-            page.goto(path.as_uri(), wait_until="load")
-            yield seen
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+def open_report(browser: Browser, html: str, folder: Path) -> Opened:
+    path = folder / "report.html"
+    path.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    seen = Opened(page)
+    page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: seen.errors.append(str(error)))
+    page.on("request", lambda request: seen.requests.append(request.url))
+    page.on("dialog", lambda dialog: (seen.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(path.as_uri(), wait_until="load")
+    return seen
+
+
+@pytest.fixture(scope="module")
+def opened(browser: Browser, bank_report: str, tmp_path_factory: pytest.TempPathFactory) -> Opened:
+    return open_report(browser, bank_report, tmp_path_factory.mktemp("report"))
 
 
 def test_it_loads_only_itself_without_errors(opened: Opened) -> None:
@@ -107,3 +116,16 @@ def test_the_trade_filters_narrow_the_table(opened: Opened, bank_run: BacktestRe
     in_2021 = np.asarray(bank_run.dates)[fills.day].astype("datetime64[Y]") == np.datetime64("2021", "Y")
     assert len(dated) == int(in_2021.sum())
     assert page.text_content("#trade-count") == f"{len(dated)} of {fills.qty.size} fills shown"
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the flat NAV's Sharpe is NaN
+def test_a_run_without_trades_or_benchmark_still_renders(browser: Browser, idle_report: str, tmp_path: Path) -> None:
+    seen = open_report(browser, idle_report, tmp_path)
+    page = seen.page
+    assert seen.errors == []
+    widths = page.eval_on_selector_all("#chart-equity path[data-series]", "els => els.map(e => e.getBBox().width)")
+    assert len(widths) == 1 and widths[0] > 800  # the flat NAV, and no benchmark line
+    assert "not enough days" in (page.text_content("#chart-sharpe") or "")  # under the 126-day window
+    assert page.eval_on_selector_all("#chart-monthly rect:has(title)", DRAWN) == 1  # 22 days of January 2024
+    assert page.text_content("#trade-count") == "0 of 0 fills shown"
+    assert "No order was refused" in (page.text_content("main") or "")

@@ -141,8 +141,9 @@ const Charts = (() => {
 
   /* series: [{name, values (null = gap), color, fill}]; baseline: a value drawn as a reference line. */
   function lineChart(container, { dates, series, format, baseline, height = 280 }) {
-    const bounds = extent(series.map((s) => s.values).concat(baseline === undefined ? [] : [[baseline]]));
-    if (!bounds || dates.length < 2) return empty(container, "not enough days to draw this chart");
+    const drawn = extent(series.map((s) => s.values));
+    if (!drawn || dates.length < 2) return empty(container, "not enough days to draw this chart");
+    const bounds = baseline === undefined ? drawn : [Math.min(drawn[0], baseline), Math.max(drawn[1], baseline)];
     const svg = svgIn(container, height);
     const marks = ticks(bounds[0], bounds[1], 5);
     const x = linear(0, dates.length - 1, MARGIN.left, WIDTH - MARGIN.right);
