@@ -211,7 +211,8 @@ const Charts = (() => {
         }, svg);
         if (v === null) return;
         el("title", {}, rect).textContent = `${row}-${columns[j]}: ${format(v)}`;
-        label(svg, left + j * width + width / 2, top + cell / 2 + 4, format(v), "axis", "middle");
+        const text = label(svg, left + j * width + width / 2, top + cell / 2 + 4, format(v), "axis", "middle");
+        if (strength > 0.55) text.style.fill = "#fff";
       });
     });
   }
