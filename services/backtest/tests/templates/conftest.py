@@ -24,9 +24,9 @@ def template_of(catalog: PackagedTemplateCatalog, name: str) -> StrategyTemplate
     return found
 
 
-def module_of(template: StrategyTemplate) -> SimpleNamespace:
+def module_of(template: StrategyTemplate, **sandbox_globals: Any) -> SimpleNamespace:
     """The template's functions, for checking its maths here; the service itself only ever ships the text to the
-    sandbox. The sandbox's order functions are absent: a helper calling one would fail the test."""
-    namespace: dict[str, Any] = {}
+    sandbox. Only the sandbox globals given are defined: a helper calling another would fail the test."""
+    namespace: dict[str, Any] = dict(sandbox_globals)
     exec(compile(template.source, f"<template {template.name}>", "exec"), namespace)
     return SimpleNamespace(**namespace)
