@@ -164,8 +164,10 @@ def run_backtest(job: WorkerJob) -> WorkerOutcome:
             result = _run_engine(job, panel, board, factors, stack)
         except RunCancelled:
             return WorkerOutcome(cancelled=True)
-        except (StrategyFailed, InvalidParams) as error:
-            return WorkerOutcome(failure=failure_reason(error))
+        except StrategyFailed as error:
+            return WorkerOutcome(failure=error.reason)
+        except InvalidParams as error:
+            return WorkerOutcome(failure=f"invalid params: {error}")
     board.report(len(panel.days), len(panel.days), panel.days[-1])
     return WorkerOutcome(result=result, engine_seconds=time.perf_counter() - started)
 
