@@ -16,6 +16,8 @@ from zquant_kit.errors import FailedPrecondition
 from zquant_kit.grpc.panel_codec import parse_days
 
 PAGE_SIZE = 1000
+INDEX_SINCE, INDEX_UNTIL = "19901219", "20991231"
+"""Any bar of the index at all (the SSE's first trading day on)."""
 
 
 @contextlib.contextmanager
@@ -60,10 +62,14 @@ class MarketdataCatalog(MarketCatalog):
         return [code for code in dict.fromkeys(codes) if code in wanted]
 
     async def index_exists(self, code: str) -> bool:
+        request = market_data_pb2.GetIndexBarsRequest(
+            ts_code=code, start_date=INDEX_SINCE, end_date=INDEX_UNTIL
+        )
         with _refusals_as_errors():
-            reply = await self._stub.GetIndexBars(
-                market_data_pb2.GetIndexBarsRequest(ts_code=code),
-                metadata=self._metadata,
-                timeout=self._timeout,
-            )
+            try:
+                reply = await self._stub.GetIndexBars(request, metadata=self._metadata, timeout=self._timeout)
+            except grpc.aio.AioRpcError as error:
+                if error.code() == grpc.StatusCode.NOT_FOUND:
+                    return False
+                raise
         return len(reply.bars) > 0
