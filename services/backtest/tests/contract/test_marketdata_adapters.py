@@ -63,7 +63,9 @@ async def test_buy_and_hold_on_real_bars_is_shares_times_close_plus_cash(market,
     shares, code = 10_000, BANKS[0]
     config = RunConfig(start=START, end=END, initial_cash=100_000.0, codes=tuple(BANKS), benchmark="000001.SH",
                        params={"code": code, "shares": shares})  # fmt: skip
-    result = await run.execute(RunSpec("t1", "u1", StrategyCode("buy_and_hold", {}), config, "v1"), RecordedProgress())
+    result = await run.execute(
+        RunSpec("t1", "u1", StrategyCode("buy_and_hold", {}), config, "v1"), RecordedProgress()
+    )
     assert result.fills.qty.tolist() == [shares] and result.fills.day.tolist() == [1]
     price = _frame_value("a_share/daily.csv", code, "20230104", "open")  # day 0's order fills at day 1's open
     assert result.fills.price[0] == price
@@ -76,6 +78,8 @@ async def test_buy_and_hold_on_real_bars_is_shares_times_close_plus_cash(market,
     assert round(float(result.equity.cash[-1]), 2) == cash
     close = _frame_value("a_share/daily.csv", code, "20230829", "close")
     assert round(float(result.equity.nav[-1]), 2) == round(shares * close + cash, 2)
-    index = [_frame_value("index/000001.SH.csv", "000001.SH", day, "close") for day in ("20230103", "20230829")]
+    index = [
+        _frame_value("index/000001.SH.csv", "000001.SH", day, "close") for day in ("20230103", "20230829")
+    ]
     assert result.equity.benchmark_nav is not None
     assert result.equity.benchmark_nav[-1] == pytest.approx(100_000.0 * index[1] / index[0], rel=1e-12)

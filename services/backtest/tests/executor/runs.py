@@ -91,7 +91,9 @@ def in_process(code: StrategyCode) -> StrategyPort:
 
 def synthetic_panel(codes: tuple[str, ...], start: date, days: int, seed: int = 7) -> MarketPanel:
     """A random walk on business days, every code listed long ago, no limits, no suspensions."""
-    dates = np.busday_offset(np.datetime64(start, "D"), np.arange(days), roll="forward").astype("datetime64[D]")
+    dates = np.busday_offset(np.datetime64(start, "D"), np.arange(days), roll="forward").astype(
+        "datetime64[D]"
+    )
     rng = np.random.default_rng(seed)
     shape = (days, len(codes))
     close = np.round(10 * np.exp(np.cumsum(rng.normal(0, 0.01, shape), axis=0)), 2)
@@ -136,3 +138,12 @@ class RecordedProgress:
 
     async def report(self, percent: float, current: date | None) -> None:
         self.reports.append((percent, current))
+
+
+def warm_up() -> int:
+    """A tiny dual-MA run in a worker: its first-use imports and caches are paid before anything is timed."""
+    from zquant_backtest.application.event_engine import EventEngine
+
+    panel = synthetic_panel(("600000.SH", "000001.SZ"), date(2024, 1, 2), 60)
+    result = EventEngine(panel, in_process(StrategyCode("dual_ma", {}))).run()
+    return int(result.fills.qty.size)

@@ -48,7 +48,10 @@ def test_each_factor_is_read_once_and_each_day_served_from_memory() -> None:
     assert np.isnan(values.values("mom", PANEL.days[1], CODES)).all()  # nothing stored for that day
     assert values.values("mom", PANEL.days[4], ("600004.SH",)).tolist() == [7.0]
     values.values("other", PANEL.days[0], CODES)
-    assert reader.reads == [("mom", CODES, PANEL.days[0], PANEL.days[-1]), ("other", CODES, PANEL.days[0], PANEL.days[-1])]
+    assert reader.reads == [
+        ("mom", CODES, PANEL.days[0], PANEL.days[-1]),
+        ("other", CODES, PANEL.days[0], PANEL.days[-1]),
+    ]
 
 
 class FakeFactorService(calculation_pb2_grpc.FactorCalculationServiceServicer):
@@ -86,11 +89,15 @@ async def test_a_worker_run_reads_the_factor_as_the_owner_once(scratch, workers,
         scratch / "boards", factor_address=address, poll_seconds=0.02,
     )  # fmt: skip
     config = RunConfig(start=PANEL.days[0], end=PANEL.days[-1], initial_cash=100_000.0, codes=CODES)
-    result = await run.execute(RunSpec("t1", "owner-1", StrategyCode("top_factor", {}), config, "v1"), RecordedProgress())
+    result = await run.execute(
+        RunSpec("t1", "owner-1", StrategyCode("top_factor", {}), config, "v1"), RecordedProgress()
+    )
     assert [CODES[i] for i in result.fills.code.tolist()] == ["600004.SH"]
     assert len(servicer.requests) == 1
     asked = servicer.requests[0]
     assert (tuple(asked.ts_codes), asked.start_date, asked.end_date) == (CODES, "20240102", "20240226")
     with pytest.raises(RunFailed, match="factor 'mom': not the owner's token"):
-        await run.execute(RunSpec("t2", "owner-2", StrategyCode("top_factor", {}), config, "v1"), RecordedProgress())
+        await run.execute(
+            RunSpec("t2", "owner-2", StrategyCode("top_factor", {}), config, "v1"), RecordedProgress()
+        )
     assert tokens.asked[-1] == ("owner-2", ("factor:read",))

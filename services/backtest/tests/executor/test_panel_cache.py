@@ -75,7 +75,9 @@ def test_the_size_bound_evicts_the_least_recently_used(tmp_path) -> None:
     cache.put("c", PANEL)
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["a", "c"]
     assert cache.size() <= 2 * entry
-    assert mapped is not None and float(mapped.close[-1, 0]) == float(PANEL.close[-1, 0])  # maps outlive eviction
+    assert mapped is not None and float(mapped.close[-1, 0]) == float(
+        PANEL.close[-1, 0]
+    )  # maps outlive eviction
     small = PanelCache(tmp_path / "small", 1)
     small.put("only", PANEL)
     assert small.open("only") is not None  # the entry just written stays even above the bound

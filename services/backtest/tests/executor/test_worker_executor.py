@@ -59,11 +59,15 @@ async def test_the_worker_result_is_the_engines_and_a_second_run_reads_no_market
     run = executor(scratch, workers, source, timings)
     progress = RecordedProgress()
     result = await run.execute(spec("dual_ma"), progress)
-    alone = EventEngine(PANEL, in_process(StrategyCode("dual_ma", {})), run_settings(CONFIG)).run(CONFIG.params)
+    alone = EventEngine(PANEL, in_process(StrategyCode("dual_ma", {})), run_settings(CONFIG)).run(
+        CONFIG.params
+    )
     assert np.array_equal(result.equity.nav, alone.equity.nav) and result.fingerprint == alone.fingerprint
     assert result.fills.qty.size > 0 and result.equity.benchmark_nav is not None
     percents = [percent for percent, _ in progress.reports]
-    assert percents == sorted(percents) and percents[-1] == 100.0 and progress.reports[-1][1] == PANEL.days[-1]
+    assert (
+        percents == sorted(percents) and percents[-1] == 100.0 and progress.reports[-1][1] == PANEL.days[-1]
+    )
     again = await run.execute(spec("dual_ma", task="t2"), RecordedProgress())
     assert source.loads == 1 and np.array_equal(again.equity.nav, result.equity.nav)
     assert [t.warm for t in timings] == [False, True]
@@ -73,7 +77,9 @@ async def test_the_worker_result_is_the_engines_and_a_second_run_reads_no_market
 
 async def test_a_buy_and_hold_equity_is_shares_times_close_plus_cash(scratch, workers) -> None:
     config = replace(CONFIG, params={"code": "600004.SH", "shares": 1_000})
-    result = await executor(scratch, workers, FakePanelSource(PANEL)).execute(spec("buy_and_hold", config), RecordedProgress())
+    result = await executor(scratch, workers, FakePanelSource(PANEL)).execute(
+        spec("buy_and_hold", config), RecordedProgress()
+    )
     assert result.fills.qty.tolist() == [1_000]
     paid = float(result.fills.price[0] * 1_000 + result.fills.costs[0])
     cash = round(CONFIG.initial_cash - paid, 2)
