@@ -4,17 +4,21 @@ tokens, and a progress recorder."""
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 import numpy as np
 
 from zquant_backtest.adapters.in_process_strategy import InProcessStrategy
+from zquant_backtest.adapters.worker_run import TargetsPort
 from zquant_backtest.application.panel_ports import PanelSource
 from zquant_backtest.application.run_ports import RunConfig, RunFailed, StrategyCode
 from zquant_backtest.application.strategy_api import Bars, Context, Strategy
-from zquant_backtest.application.strategy_port import StrategyPort
+from zquant_backtest.application.strategy_port import FactorSource, StrategyPort
 from zquant_backtest.domain.market import MarketPanel
 from zquant_backtest.domain.params import Param
 from zquant_kit.delegation import OwnerTokens
@@ -66,6 +70,13 @@ class Slow(Strategy):
         time.sleep(0.05)
 
 
+class KillsItsWorker(Strategy):
+    """Stands for a worker process dying mid-run (the OOM killer, a crash in native code)."""
+
+    def handle_bar(self, context: Context, bars: Bars) -> None:
+        os._exit(3)
+
+
 class BuysTheTopFactor(Strategy):
     """Buys 100 shares of the code with the highest ``mom`` value, on the first day only."""
 
@@ -81,12 +92,31 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "fails": FailsOnDayThree,
     "slow": Slow,
     "top_factor": BuysTheTopFactor,
+    "kills_worker": KillsItsWorker,
 }
 
 
 def in_process(code: StrategyCode) -> StrategyPort:
     """The test factory: the "source" names one of the trusted strategies above (nothing is executed)."""
     return InProcessStrategy(STRATEGIES[code.source]())
+
+
+class EqualWeights:
+    """A vectorised strategy: every code at ``invested / n`` on the first day of each month."""
+
+    params_schema = (Param("invested", float, 0.9, minimum=0.0, maximum=1.0),)
+
+    def targets(
+        self, panel: MarketPanel, params: Mapping[str, object], factors: FactorSource | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        months = panel.dates.astype("datetime64[M]")
+        rebalance = np.concatenate(([True], months[1:] != months[:-1]))
+        invested = float(cast(float, params["invested"]))
+        return np.full(panel.shape, invested / len(panel.codes)), rebalance
+
+
+def vectorised(code: StrategyCode) -> TargetsPort:
+    return EqualWeights()
 
 
 def synthetic_panel(codes: tuple[str, ...], start: date, days: int, seed: int = 7) -> MarketPanel:

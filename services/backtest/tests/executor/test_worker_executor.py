@@ -13,18 +13,20 @@ import numpy as np
 import pytest
 
 from services.backtest.tests.executor.runs import (
+    EqualWeights,
     FakeOwnerTokens,
     FakePanelSource,
     RecordedProgress,
     in_process,
     synthetic_panel,
+    vectorised,
 )
-from zquant_backtest.adapters.in_process_strategy import InProcessStrategy
 from zquant_backtest.adapters.panel_cache import PanelCache
 from zquant_backtest.adapters.worker_executor import RunTimings, WorkerRunExecutor
 from zquant_backtest.adapters.worker_run import run_settings
 from zquant_backtest.application.event_engine import EventEngine
-from zquant_backtest.application.run_ports import RunConfig, RunFailed, RunSpec, StrategyCode
+from zquant_backtest.application.run_ports import EngineKind, RunConfig, RunFailed, RunSpec, StrategyCode
+from zquant_backtest.application.vector_engine import VectorEngine
 from zquant_kit.workers import WorkerProcesses
 
 pytestmark = pytest.mark.unit
@@ -122,5 +124,24 @@ async def test_a_factor_ask_without_the_owners_factor_read_fails_with_that_reaso
     assert (await run.execute(spec("dual_ma"), RecordedProgress())).fills.qty.size > 0  # asks none: runs
 
 
-def test_the_in_process_factory_builds_a_port() -> None:
-    assert isinstance(in_process(StrategyCode("dual_ma", {})), InProcessStrategy)
+async def test_a_dead_worker_fails_only_its_run(scratch, workers) -> None:
+    run = executor(scratch, workers, FakePanelSource(PANEL))
+    with pytest.raises(RunFailed, match="worker process running the backtest died"):
+        await run.execute(spec("kills_worker", replace(CONFIG, params={})), RecordedProgress())
+    assert (await run.execute(spec("dual_ma", task="t2"), RecordedProgress())).fills.qty.size > 0
+
+
+async def test_a_vectorised_run_is_the_vector_engines_on_the_targets(scratch, workers) -> None:
+    run = WorkerRunExecutor(
+        FakePanelSource(PANEL), PanelCache(scratch / "panels", 1 << 30), workers, in_process, FakeOwnerTokens(),
+        scratch / "boards", targets=vectorised, poll_seconds=0.02,
+    )  # fmt: skip
+    config = replace(CONFIG, engine=EngineKind.VECTOR, params={"invested": 0.5})
+    result = await run.execute(spec("equal_weights", config), RecordedProgress())
+    weights, rebalance = EqualWeights().targets(PANEL, {"invested": 0.5}, None)
+    alone = VectorEngine(PANEL, run_settings(config)).run_weights(weights, rebalance)
+    assert np.array_equal(result.equity.nav, alone.equity.nav) and result.fills.qty.size > 0
+    with pytest.raises(RunFailed, match=r"invested = 2\.0 is above its maximum"):
+        await run.execute(
+            spec("equal_weights", replace(config, params={"invested": 2.0})), RecordedProgress()
+        )

@@ -131,6 +131,9 @@ class WorkerRunExecutor(RunExecutor):
         try:
             outcome: WorkerOutcome = running.result()
         except BrokenProcessPool:
+            await (
+                self._workers.close()
+            )  # the next run starts a fresh pool instead of failing on the broken one
             raise RunFailed("the worker process running the backtest died") from None
         return outcome
 
