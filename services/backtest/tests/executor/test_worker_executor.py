@@ -5,6 +5,7 @@ run stops its worker, factors are read as the owner."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -145,3 +146,30 @@ async def test_a_vectorised_run_is_the_vector_engines_on_the_targets(scratch, wo
         await run.execute(
             spec("equal_weights", replace(config, params={"invested": 2.0})), RecordedProgress()
         )
+
+
+class EvictsRightAfterALookup(PanelCache):
+    """The entry goes (another process's put evicted it) between the service's lookup and the worker's open."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, 1 << 30)
+        self.evictions = 0
+
+    def contains(self, key: str) -> bool:
+        found = super().contains(key)
+        if found and not self.evictions:
+            self.evictions += 1
+            shutil.rmtree(self.root / key)
+        return found
+
+
+async def test_a_panel_evicted_before_the_worker_opens_it_is_read_again(scratch, workers) -> None:
+    source = FakePanelSource(PANEL)
+    cache = EvictsRightAfterALookup(scratch / "panels")
+    run = WorkerRunExecutor(
+        source, cache, workers, in_process, FakeOwnerTokens(), scratch / "boards", poll_seconds=0.02
+    )
+    await run.execute(spec("dual_ma"), RecordedProgress())
+    assert source.loads == 1 and cache.evictions == 0
+    assert (await run.execute(spec("dual_ma", task="t2"), RecordedProgress())).fills.qty.size > 0
+    assert source.loads == 2 and cache.evictions == 1

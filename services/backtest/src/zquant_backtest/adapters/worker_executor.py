@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 WORKER_PRELOAD = ("numpy", "numba", "zquant_backtest.adapters.worker_run")
 """What the worker pool's fork server imports once, so each run starts warm."""
 CANCEL_GRACE_SECONDS = 30.0
+PANEL_ATTEMPTS = 2
+"""A panel evicted between the lookup and the worker's open is read again, once."""
 
 
 @dataclass(frozen=True)
@@ -77,27 +79,18 @@ class WorkerRunExecutor(RunExecutor):
         self._on_timings = on_timings
 
     async def execute(self, spec: RunSpec, progress: RunProgress) -> BacktestResult:
-        started = time.perf_counter()
         key = panel_key(spec.data_version, spec.config, PANEL_FIELDS)
-        warm = await asyncio.to_thread(self._cache.contains, key)
-        if not warm:
-            panel = await self._panels.load(spec.config)
-            await asyncio.to_thread(self._cache.put, key, panel)
-        panel_seconds = time.perf_counter() - started
-        board = ProgressBoard.create(self._boards / f"{spec.task_id}.progress")
-        try:
-            job = WorkerJob(
-                spec=spec,
-                cache_root=str(self._cache.root),
-                cache_key=key,
-                board_path=str(board.path),
-                strategies=self._strategies,
-                targets=self._targets,
-                factors=await self._factor_access(spec.owner_id),
-            )
-            outcome = await self._run(job, board, progress)
-        finally:
-            board.remove()
+        factors = await self._factor_access(spec.owner_id)
+        for _ in range(PANEL_ATTEMPTS):
+            started = time.perf_counter()
+            warm = await asyncio.to_thread(self._cache.contains, key)
+            if not warm:
+                panel = await self._panels.load(spec.config)
+                await asyncio.to_thread(self._cache.put, key, panel)
+            panel_seconds = time.perf_counter() - started
+            outcome = await self._run_on_board(spec, key, factors, progress)
+            if not outcome.panel_missing:
+                break
         if outcome.cancelled:
             raise asyncio.CancelledError
         if outcome.result is None:
@@ -110,6 +103,24 @@ class WorkerRunExecutor(RunExecutor):
         if self._on_timings is not None:
             self._on_timings(timings)
         return outcome.result
+
+    async def _run_on_board(
+        self, spec: RunSpec, key: str, factors: FactorAccess | None, progress: RunProgress
+    ) -> WorkerOutcome:
+        board = ProgressBoard.create(self._boards / f"{spec.task_id}.progress")
+        try:
+            job = WorkerJob(
+                spec=spec,
+                cache_root=str(self._cache.root),
+                cache_key=key,
+                board_path=str(board.path),
+                strategies=self._strategies,
+                targets=self._targets,
+                factors=factors,
+            )
+            return await self._run(job, board, progress)
+        finally:
+            board.remove()
 
     async def _run(self, job: WorkerJob, board: ProgressBoard, progress: RunProgress) -> WorkerOutcome:
         running = asyncio.ensure_future(self._workers.run(run_backtest, job))

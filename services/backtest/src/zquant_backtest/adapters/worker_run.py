@@ -86,6 +86,8 @@ class WorkerOutcome:
     failure: str = ""
     cancelled: bool = False
     engine_seconds: float = 0.0
+    panel_missing: bool = False
+    """The cache entry was evicted before the worker opened it: the executor reads the panel again."""
 
 
 class RunCancelled(Exception):
@@ -156,7 +158,9 @@ def run_backtest(job: WorkerJob) -> WorkerOutcome:
     board = ProgressBoard(Path(job.board_path))
     panel = PanelCache(Path(job.cache_root), 0).open(job.cache_key)
     if panel is None:
-        return WorkerOutcome(failure="the run's market panel left the cache before the run started")
+        return WorkerOutcome(
+            failure="the run's market panel left the cache before the run started", panel_missing=True
+        )
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         factors = _factor_source(job, panel, stack)
