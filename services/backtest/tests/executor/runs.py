@@ -98,6 +98,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
 
 def in_process(code: StrategyCode) -> StrategyPort:
     """The test factory: the "source" names one of the trusted strategies above (nothing is executed)."""
+    if code.source not in STRATEGIES:
+        raise LookupError(f"no strategy named {code.source!r}")
     return InProcessStrategy(STRATEGIES[code.source]())
 
 

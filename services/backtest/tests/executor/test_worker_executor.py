@@ -96,6 +96,8 @@ async def test_strategy_failures_and_bad_params_fail_the_run_with_their_reason(s
         await run.execute(spec("fails", replace(CONFIG, params={})), RecordedProgress())
     with pytest.raises(RunFailed, match="invalid params: unknown parameters: nope"):
         await run.execute(spec("dual_ma", replace(CONFIG, params={"nope": 1})), RecordedProgress())
+    with pytest.raises(RunFailed, match="LookupError: no strategy named 'nope'"):
+        await run.execute(spec("nope"), RecordedProgress())
     with pytest.raises(RunFailed, match="unknown code"):
         await run.execute(spec("dual_ma", replace(CONFIG, codes=("688001.SH",))), RecordedProgress())
 

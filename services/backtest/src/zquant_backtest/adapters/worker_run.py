@@ -188,26 +188,33 @@ def _run_engine(
     if config.engine is EngineKind.VECTOR:
         if job.targets is None:
             raise StrategyFailed("this worker has no vectorised strategy runner")
-        port = _entered(job.targets(job.spec.strategy), stack)
+        port = _started(job.targets, job.spec.strategy, stack)
         params = validate_params(port.params_schema, config.params)
         try:
             weights, rebalance = port.targets(panel, params, factors)
         except Exception as error:
             raise StrategyFailed(failure_reason(error)) from error
-        board.report(len(panel.days) // 2, len(panel.days), panel.days[0])
         return VectorEngine(panel, settings).run_weights(
             np.asarray(weights, np.float64), np.asarray(rebalance, bool)
         )
-    strategy = _entered(job.strategies(job.spec.strategy), stack)
+    strategy = _started(job.strategies, job.spec.strategy, stack)
     engine = EventEngine(
         panel, ReportingStrategy(strategy, board, len(panel.days)), settings, factors=factors
     )
     return engine.run(dict(config.params))
 
 
-def _entered(port: Port, stack: contextlib.ExitStack) -> Port:
-    if isinstance(port, contextlib.AbstractContextManager):
-        stack.enter_context(port)
+def _started(
+    factory: Callable[[StrategyCode], Port], code: StrategyCode, stack: contextlib.ExitStack
+) -> Port:
+    """The port, entered when it is a context manager; a refusal to start (the sandbox's static check, a child
+    that would not come up) fails the run with its reason."""
+    try:
+        port = factory(code)
+        if isinstance(port, contextlib.AbstractContextManager):
+            stack.enter_context(port)
+    except Exception as error:
+        raise StrategyFailed(failure_reason(error)) from error
     return port
 
 
