@@ -91,8 +91,7 @@ async def main() -> None:
         print("strategy             dual MA 5/20 through the in-process strategy port (the sandbox port is not "
               "in this branch)")  # fmt: skip
         timings: list[RunTimings] = []
-        options = [("grpc.max_receive_message_length", 64 << 20)]
-        async with grpc.aio.insecure_channel(stack.address("marketdata"), options=options) as channel:
+        async with grpc.aio.insecure_channel(stack.address("marketdata")) as channel:
             executor = WorkerRunExecutor(
                 MarketdataPanelSource(channel, metadata), PanelCache(scratch / "panels", 4 << 30), workers,
                 in_process, FakeOwnerTokens(), scratch / "boards", on_timings=timings.append,
