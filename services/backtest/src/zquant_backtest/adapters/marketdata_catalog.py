@@ -1,0 +1,75 @@
+"""Submit-time checks against marketdata: the open days of a range, which named codes it does not know (one
+paged ListStocks of every status, delisted included, then a set difference) and whether an index has bars."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+import grpc
+
+from zquant.marketdata.v1 import market_data_pb2, market_data_pb2_grpc
+from zquant_backtest.adapters.marketdata_panel import REFUSALS, yyyymmdd
+from zquant_backtest.application.panel_ports import MarketCatalog
+from zquant_kit.errors import FailedPrecondition
+from zquant_kit.grpc.panel_codec import parse_days
+
+PAGE_SIZE = 1000
+INDEX_SINCE, INDEX_UNTIL = "19901219", "20991231"
+"""Any bar of the index at all (the SSE's first trading day on)."""
+
+
+@contextlib.contextmanager
+def _refusals_as_errors() -> Iterator[None]:
+    """A refusal fails the submission with marketdata's reason (FAILED_PRECONDITION); an outage stays an RpcError."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        if error.code() not in REFUSALS:
+            raise
+        raise FailedPrecondition(f"marketdata: {error.details() or error.code().name}") from None
+
+
+class MarketdataCatalog(MarketCatalog):
+    def __init__(
+        self, channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]], timeout_seconds: float = 60.0
+    ) -> None:
+        self._stub = market_data_pb2_grpc.MarketDataServiceStub(channel)
+        self._metadata = list(metadata)
+        self._timeout = timeout_seconds
+
+    async def trading_days(self, start: date, end: date) -> list[date]:
+        request = market_data_pb2.GetTradeCalendarRequest(
+            start_date=yyyymmdd(start), end_date=yyyymmdd(end), open_only=True
+        )
+        with _refusals_as_errors():
+            reply = await self._stub.GetTradeCalendar(request, metadata=self._metadata, timeout=self._timeout)
+        days: list[date] = sorted(parse_days([day.cal_date for day in reply.days if day.is_open]).tolist())
+        return days
+
+    async def unknown_codes(self, codes: Sequence[str]) -> list[str]:
+        wanted = set(codes)
+        token = ""
+        with _refusals_as_errors():
+            while wanted:
+                request = market_data_pb2.ListStocksRequest(page_size=PAGE_SIZE, page_token=token)
+                reply = await self._stub.ListStocks(request, metadata=self._metadata, timeout=self._timeout)
+                wanted -= {stock.ts_code for stock in reply.stocks}
+                token = reply.next_page_token
+                if not token:
+                    break
+        return [code for code in dict.fromkeys(codes) if code in wanted]
+
+    async def index_exists(self, code: str) -> bool:
+        request = market_data_pb2.GetIndexBarsRequest(
+            ts_code=code, start_date=INDEX_SINCE, end_date=INDEX_UNTIL
+        )
+        with _refusals_as_errors():
+            try:
+                reply = await self._stub.GetIndexBars(request, metadata=self._metadata, timeout=self._timeout)
+            except grpc.aio.AioRpcError as error:
+                if error.code() == grpc.StatusCode.NOT_FOUND:
+                    return False
+                raise
+        return len(reply.bars) > 0
