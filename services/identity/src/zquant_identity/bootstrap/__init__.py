@@ -25,6 +25,7 @@ from zquant_identity.application.inbox import (
     AuditUseCases,
     NotificationUseCases,
 )
+from zquant_identity.application.owner_tokens import OwnerTokenUseCases
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
@@ -64,6 +65,7 @@ class IdentityApp(OnInfrastructure):
     api_keys: ApiKeyUseCases
     notifications: NotificationUseCases
     audit: AuditUseCases
+    owner_tokens: OwnerTokenUseCases
     revocations: RevocationSync
     grpc_services: list[GrpcService] = field(default_factory=list)
     interceptors: list[AuthInterceptor] = field(default_factory=list)
@@ -138,6 +140,7 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
         api_keys=ApiKeyUseCases(uow, clock, box),
         notifications=NotificationUseCases(uow, clock),
         audit=AuditUseCases(uow),
+        owner_tokens=OwnerTokenUseCases(uow, issuer, clock),
         revocations=revocations,
     )
     app.grpc_services.extend(
@@ -151,6 +154,7 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
             api_keys=app.api_keys,
             notifications=app.notifications,
             audit=app.audit,
+            owner_tokens=app.owner_tokens,
         )
     )
     _add_start_and_stop(app)
