@@ -25,6 +25,7 @@ from zquant_identity.application.inbox import (
     AuditUseCases,
     NotificationUseCases,
 )
+from zquant_identity.application.outcome_notifications import CONSUMERS, OutcomeNotifications
 from zquant_identity.application.owner_tokens import OwnerTokenUseCases
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.roles import RoleUseCases
@@ -66,6 +67,7 @@ class IdentityApp(OnInfrastructure):
     notifications: NotificationUseCases
     audit: AuditUseCases
     owner_tokens: OwnerTokenUseCases
+    outcomes: OutcomeNotifications
     revocations: RevocationSync
     grpc_services: list[GrpcService] = field(default_factory=list)
     interceptors: list[AuthInterceptor] = field(default_factory=list)
@@ -141,6 +143,7 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
         notifications=NotificationUseCases(uow, clock),
         audit=AuditUseCases(uow),
         owner_tokens=OwnerTokenUseCases(uow, issuer, clock),
+        outcomes=OutcomeNotifications(uow, clock),
         revocations=revocations,
     )
     app.grpc_services.extend(
@@ -170,6 +173,8 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
     infra.subscribe(
         NOTIFICATION_CONSUMER, events.NOTIFICATION_REQUESTED_PATTERN, app.notifications.on_notification_requested
     )
+    for event_type, handler in app.outcomes.handlers().items():
+        infra.subscribe(CONSUMERS[event_type], event_type, handler)
     return app
 
 
