@@ -34,12 +34,18 @@ async def _refused_within(call, seconds: float = 3.0) -> grpc.aio.AioRpcError:
         await asyncio.sleep(0.05)
 
 
-async def test_owner_token_works_at_marketdata_until_the_role_loses_the_permission(marketdata, marketdata_settings):
+async def test_owner_token_works_at_marketdata_until_the_role_loses_the_permission(
+    marketdata, marketdata_settings
+):
     admin = await marketdata.admin()
     roles = role_pb2_grpc.RoleServiceStub(marketdata.identity_channel)
-    await roles.CreateRole(role_pb2.CreateRoleRequest(name="reader", permissions=["data:read"]), metadata=admin)
+    await roles.CreateRole(
+        role_pb2.CreateRoleRequest(name="reader", permissions=["data:read"]), metadata=admin
+    )
     owner_id, _ = await marketdata.user("owner", role="reader")
-    tokens = IdentityOwnerTokens(marketdata.identity_channel, load_service_secret(marketdata_settings), "scheduler")
+    tokens = IdentityOwnerTokens(
+        marketdata.identity_channel, load_service_secret(marketdata_settings), "scheduler"
+    )
 
     token = await tokens.token_for(owner_id, ("data:read",))
     assert await tokens.token_for(owner_id, ("data:read",)) == token  # cached until shortly before it expires

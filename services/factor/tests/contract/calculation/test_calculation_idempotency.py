@@ -18,7 +18,11 @@ pytestmark = pytest.mark.contract
 async def _rsi_factor(calc, metadata, name: str) -> str:
     created = await calc.factors.CreateFactorDefinition(
         pb.CreateFactorDefinitionRequest(
-            factor_name=name, cn_name=name, en_name=name, column_name=name, kind=pb.FACTOR_KIND_BUILTIN_INDICATOR
+            factor_name=name,
+            cn_name=name,
+            en_name=name,
+            column_name=name,
+            kind=pb.FACTOR_KIND_BUILTIN_INDICATOR,
         ),
         metadata=metadata,
     )
@@ -43,7 +47,8 @@ async def _jobs(calc, metadata) -> list[calc_pb.Calculation]:
 async def test_the_same_key_calculates_once_per_caller_and_a_malformed_key_names_the_field(calc):
     factor_id = await _rsi_factor(calc, calc.researcher, "rsi_rita")
     first, second = await asyncio.gather(
-        _calculate(calc, calc.researcher, factor_id, "run-1"), _calculate(calc, calc.researcher, factor_id, "run-1")
+        _calculate(calc, calc.researcher, factor_id, "run-1"),
+        _calculate(calc, calc.researcher, factor_id, "run-1"),
     )
     assert first[0].job_id == second[0].job_id
     assert first[-1].state == second[-1].state == "succeeded"
