@@ -9,7 +9,7 @@ import pytest
 
 from zquant.common.v1 import owner_token_pb2 as pb
 from zquant.common.v1 import owner_token_pb2_grpc as pb_grpc
-from zquant.identity.v1 import audit_pb2, user_pb2
+from zquant.identity.v1 import audit_pb2, auth_pb2, user_pb2
 from zquant_kit.grpc.client import bearer
 
 pytestmark = pytest.mark.contract
@@ -47,6 +47,9 @@ async def test_only_a_service_may_act_for_a_user(
     assert claims["act"] == {"sub": "service:scheduler"} and claims["exp"] - claims["iat"] == 120
     me = await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=bearer(reply.access_token))
     assert me.user.id == user.id  # verified like a login token
+    await expect_error(
+        identity.auth.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=bearer(reply.access_token)), C.PERMISSION_DENIED
+    )
 
     entries = await identity.audit.ListAuditEntries(
         audit_pb2.ListAuditEntriesRequest(service="scheduler"), metadata=admin
