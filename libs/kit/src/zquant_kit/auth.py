@@ -134,6 +134,10 @@ class TokenVerifier:
         issued_at_us = claims.get("iat_us", int(claims["iat"]) * 1_000_000)
         if not isinstance(issued_at_us, int) or isinstance(issued_at_us, bool):
             raise Unauthenticated("invalid access token", reason="TOKEN_INVALID")
+        actor = claims.get("act")
+        acting_service = actor.get("sub", "") if isinstance(actor, dict) else ""
+        if not isinstance(acting_service, str):
+            raise Unauthenticated("invalid access token", reason="TOKEN_INVALID")
         principal = Principal(
             user_id=claims["sub"],
             username=claims.get("username", ""),
@@ -141,6 +145,7 @@ class TokenVerifier:
             permissions=frozenset(claims.get("perms", [])),
             auth_method="jwt",
             issued_at_us=issued_at_us,
+            acting_service=acting_service.removeprefix("service:"),
         )
         return principal, float(claims["exp"])
 

@@ -19,6 +19,8 @@ class Principal:
     auth_method: str = "jwt"
     # When the access token was issued (microseconds since the epoch), checked against revocations.
     issued_at_us: int = 0
+    # A token a service obtained to act for this user (its `act` claim): which service, "" for the user's own.
+    acting_service: str = ""
 
     @property
     def is_admin(self) -> bool:

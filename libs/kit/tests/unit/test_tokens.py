@@ -112,3 +112,11 @@ def test_signed_metadata_matches_server_side_signature():
     expected = signature(hmac_key("zqsk_secret"), 1_700_000_000, "n1", "/svc/M", request_digest(body))
     assert md["x-zq-signature"] == expected
     assert signature(hmac_key("zqsk_secret"), 1_700_000_000, "n1", "/svc/Other", request_digest(body)) != expected
+
+
+async def test_a_delegated_token_names_the_service_acting_for_the_user(verifier):
+    own = await verifier.verify(sign_access_token(KEY, "k1", claims()))
+    acting = await verifier.verify(sign_access_token(KEY, "k1", claims(act={"sub": "service:scheduler"}, jti="x")))
+    assert (own.acting_service, acting.acting_service, acting.user_id) == ("", "scheduler", "u1")
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(sign_access_token(KEY, "k1", claims(act={"sub": 7})))

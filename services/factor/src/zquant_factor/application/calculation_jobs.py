@@ -44,6 +44,8 @@ class CalculationRequest:
     start: dt.date | None
     end: dt.date | None
     mode: RunMode
+    idempotency_key: str = ""
+    """Optional: the same key from the same owner returns the job it first started, queueing nothing."""
 
 
 def _checked(request: CalculationRequest) -> tuple[tuple[str, ...], tuple[str, ...], dt.date, dt.date]:
@@ -101,7 +103,7 @@ class CalculationJobs:
             for factor_id in factor_ids:
                 names.append((await visible_definition(defs, actor, factor_id)).factor_name)
         return await self._queued(
-            actor.user_id, request.mode, (factor_ids, codes, start, end), names, credentials
+            actor.user_id, request.mode, (factor_ids, codes, start, end), names, credentials, request.idempotency_key
         )
 
     async def submit_for_system(self, request: CalculationRequest) -> CalculationRecord:
@@ -122,6 +124,7 @@ class CalculationJobs:
         checked: tuple[tuple[str, ...], tuple[str, ...], dt.date, dt.date],
         names: Sequence[str],
         credentials: Credentials,
+        idempotency_key: str = "",
     ) -> CalculationRecord:
         factor_ids, codes, start, end = checked
         record = CalculationRecord(
@@ -129,6 +132,11 @@ class CalculationJobs:
             end=end, mode=mode, created_at=self._clock.now(), factor_names=tuple(names),
         )  # fmt: skip
         async with self._uow() as uow:
+            if idempotency_key:
+                bound = await uow.calculations.claim_key(owner_id, idempotency_key, record.id, record.created_at)
+                existing = None if bound == record.id else await uow.calculations.get(bound)
+                if existing is not None:
+                    return existing  # a repeat: nothing written, nothing queued
             await uow.calculations.add(record)
             await uow.commit()
         payload = calculation_pb2.CalculationJobPayload(job_id=record.id, bearer_token=credentials.bearer)

@@ -49,6 +49,11 @@ class CalculationRepository(Protocol):
 
     async def get(self, job_id: str) -> CalculationRecord | None: ...
 
+    async def claim_key(self, owner_id: str, key: str, job_id: str, now: dt.datetime) -> str:
+        """Binds (owner, idempotency key) to `job_id` unless already bound (insert-or-ignore, in the caller's
+        transaction); returns the job the key is bound to."""
+        ...
+
     async def list_page(
         self, owner_id: str | None, after: tuple[str, str] | None, limit: int
     ) -> Sequence[CalculationRecord]:
@@ -58,7 +63,9 @@ class CalculationRepository(Protocol):
 
     async def list_owned(self, owner_id: str) -> Sequence[CalculationRecord]: ...
 
-    async def delete(self, record: CalculationRecord) -> None: ...
+    async def delete(self, record: CalculationRecord) -> None:
+        """The record and any idempotency key bound to it."""
+        ...
 
 
 class CalculationUnitOfWork(Protocol):

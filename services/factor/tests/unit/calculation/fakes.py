@@ -137,6 +137,7 @@ class InlinePool:
 @dataclass
 class CalculationStore(FakeStore):
     calculations: dict[str, CalculationRecord] = field(default_factory=dict)
+    keys: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class FakeCalculations:
@@ -161,8 +162,12 @@ class FakeCalculations:
     async def list_owned(self, owner_id: str) -> list[CalculationRecord]:
         return [r for r in self._s.calculations.values() if r.owner_id == owner_id]
 
+    async def claim_key(self, owner_id: str, key: str, job_id: str, now: dt.datetime) -> str:
+        return self._s.keys.setdefault((owner_id, key), job_id)
+
     async def delete(self, record: CalculationRecord) -> None:
         del self._s.calculations[record.id]
+        self._s.keys = {k: job for k, job in self._s.keys.items() if job != record.id}
 
 
 class CalculationTransaction(FakeTransaction[CalculationStore]):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant_identity.adapters.sqlalchemy.tables import signing_keys
-from zquant_identity.application.ports import AccessTokenIssuer, PasswordHasher, SecretBox
+from zquant_identity.application.ports import AccessTokenIssuer, OwnerTokenIssuer, PasswordHasher, SecretBox
 from zquant_identity.domain.model import ACCESS_TOKEN_TTL, User
 from zquant_kit.auth import PublicKeySource, sign_access_token
 from zquant_kit.clock import as_utc
@@ -160,15 +160,25 @@ class SigningKeyRing(PublicKeySource):
         self._reloader = None
 
 
-class JwtAccessTokenIssuer(AccessTokenIssuer):
+class JwtAccessTokenIssuer(AccessTokenIssuer, OwnerTokenIssuer):
+    """Login tokens and tokens a service acts with are the same kind: one signer, one verification path."""
+
     def __init__(self, ring: SigningKeyRing, issuer: str, audience: str) -> None:
         self._ring = ring
         self._issuer = issuer
         self._audience = audience
 
     def issue(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> str:
-        return self._ring.sign(
-            {
+        return self._ring.sign(self._claims(user, permissions, now, ttl))
+
+    def issue_for(
+        self, user: User, scopes: list[str], now: dt.datetime, ttl: dt.timedelta, acting_service: str
+    ) -> str:
+        # RFC 8693's actor claim: the subject is the user, the party holding the token is the service.
+        return self._ring.sign({**self._claims(user, scopes, now, ttl), "act": {"sub": f"service:{acting_service}"}})
+
+    def _claims(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> dict:
+        return {
                 "iss": self._issuer,
                 "aud": self._audience,
                 "sub": user.id,
@@ -183,7 +193,6 @@ class JwtAccessTokenIssuer(AccessTokenIssuer):
                 "jti": uuid.uuid4().hex,
                 "typ": "access",
             }
-        )
 
 
 def _ed25519(pem: str) -> Ed25519PrivateKey:

@@ -155,3 +155,11 @@ class SecretBox(Protocol):
 class AccessTokenIssuer(Protocol):
     def issue(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> str: ...
 
+
+
+class OwnerTokenIssuer(Protocol):
+    def issue_for(
+        self, user: User, scopes: list[str], now: dt.datetime, ttl: dt.timedelta, acting_service: str
+    ) -> str:
+        """An access token of `user` carrying only `scopes`, marked as issued to `acting_service` (`act`)."""
+        ...

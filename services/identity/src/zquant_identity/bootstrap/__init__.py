@@ -25,6 +25,8 @@ from zquant_identity.application.inbox import (
     AuditUseCases,
     NotificationUseCases,
 )
+from zquant_identity.application.outcome_notifications import CONSUMERS, OutcomeNotifications
+from zquant_identity.application.owner_tokens import OwnerTokenUseCases
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_identity.application.roles import RoleUseCases
 from zquant_identity.application.users import UserUseCases
@@ -64,6 +66,8 @@ class IdentityApp(OnInfrastructure):
     api_keys: ApiKeyUseCases
     notifications: NotificationUseCases
     audit: AuditUseCases
+    owner_tokens: OwnerTokenUseCases
+    outcomes: OutcomeNotifications
     revocations: RevocationSync
     grpc_services: list[GrpcService] = field(default_factory=list)
     interceptors: list[AuthInterceptor] = field(default_factory=list)
@@ -138,6 +142,8 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
         api_keys=ApiKeyUseCases(uow, clock, box),
         notifications=NotificationUseCases(uow, clock),
         audit=AuditUseCases(uow),
+        owner_tokens=OwnerTokenUseCases(uow, issuer, clock),
+        outcomes=OutcomeNotifications(uow, clock),
         revocations=revocations,
     )
     app.grpc_services.extend(
@@ -151,6 +157,7 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
             api_keys=app.api_keys,
             notifications=app.notifications,
             audit=app.audit,
+            owner_tokens=app.owner_tokens,
         )
     )
     _add_start_and_stop(app)
@@ -166,6 +173,8 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
     infra.subscribe(
         NOTIFICATION_CONSUMER, events.NOTIFICATION_REQUESTED_PATTERN, app.notifications.on_notification_requested
     )
+    for event_type, handler in app.outcomes.handlers().items():
+        infra.subscribe(CONSUMERS[event_type], event_type, handler)
     return app
 
 

@@ -129,10 +129,24 @@ class SyncUseCases:
         mode: SyncMode,
         start_date: str = "",
         end_date: str = "",
+        *,
+        idempotency_key: str = "",
     ) -> RunHandle:
+        """With `idempotency_key`, a repeat by the same requester gets the run the key first started."""
         request = SyncRequest.parse(datasets, mode, start_date, end_date)
+        key = (requested_by, idempotency_key) if idempotency_key else None
+        if key is not None:
+            earlier = self._live_with(key)
+            if earlier is not None:
+                return earlier
+            recorded = await self._repo.run_for_key(*key)
+            if recorded is not None:
+                return await self._replayed(recorded)
         choice = await self._sources.current()  # an unconfigured source fails the call, not a run
         await self.sweep()  # a run whose lease lapsed no longer holds its datasets, here as in GetSyncStatus
+        earlier = self._live_with(key)  # again: a start with this key may have begun during the awaits above
+        if earlier is not None:
+            return earlier
         for handle in self._active.values():
             busy = sorted(set(handle.run.datasets) & set(request.datasets), key=DATASETS.index)
             if busy:
@@ -150,22 +164,33 @@ class SyncUseCases:
             state=RunState.RUNNING,
             created_at=self._clock.now(),
         )
-        handle = RunHandle(run=run, progress=SyncProgress(run_id=run.id))
+        handle = RunHandle(run=run, progress=SyncProgress(run_id=run.id), key=key)
         self._active[run.id] = handle  # before any await: a concurrent start sees it
         try:
             holder = await self._repo.acquire_leases(run.id, request.datasets, self._clock.now(), LEASE_TTL)
-            if holder is not None:  # another replica is syncing one of these datasets
+            recorded = await self._repo.run_for_key(*key) if holder is not None and key is not None else None
+            if recorded is not None:  # the key's run started in another replica meanwhile
+                bound = recorded.id
+            elif holder is not None:  # another replica is syncing one of these datasets
                 raise FailedPrecondition(
                     f"sync run {holder} is already syncing one of {', '.join(request.datasets)}; wait or cancel it",
                     reason="SYNC_ALREADY_RUNNING",
                 )
-            try:
-                await self._repo.create_run(run)
-            except BaseException:
+            else:
+                try:
+                    bound = await self._repo.create_run(run, idempotency_key)
+                except BaseException:
+                    await self._repo.release_leases(run.id)
+                    raise
+            if bound != run.id:
                 await self._repo.release_leases(run.id)
-                raise
-        except BaseException:
-            del self._active[run.id]
+                earlier_run = await self._repo.get_run(bound)
+                assert earlier_run is not None, "a key is bound to a recorded run"
+                replay = await self._replayed(earlier_run)
+                self._end_unstarted(handle, replay.progress)
+                return replay
+        except BaseException as exc:
+            self._end_unstarted(handle, SyncProgress(run.id, state=RunState.FAILED, error=str(exc)))
             raise
         handle.task = asyncio.create_task(
             self._engine.execute(handle, request, choice, self._ended), name=f"sync-{run.id}"
@@ -178,6 +203,38 @@ class SyncUseCases:
         """Start and wait: the CLI's way."""
         handle = await self.start(requested_by, datasets, mode, start_date, end_date)
         return await handle.wait()
+
+    def _live_with(self, key: tuple[str, str] | None) -> RunHandle | None:
+        return None if key is None else next((h for h in self._active.values() if h.key == key), None)
+
+    async def _replayed(self, run: SyncRun) -> RunHandle:
+        """The run a repeated key names: live here, or as it ended (a run live elsewhere cannot be watched here)."""
+        live = self._active.get(run.id)
+        if live is not None:
+            return live
+        if run.state is RunState.RUNNING:
+            await self.sweep()  # its process may have died: then it has failed
+            run = await self._repo.get_run(run.id) or run
+        if run.state is RunState.RUNNING:
+            raise FailedPrecondition(
+                f"sync run {run.id} of this idempotency key is running in another marketdata process; "
+                "ask again when it has ended",
+                reason="SYNC_RUNNING_ELSEWHERE",
+            )
+        ended = SyncProgress(
+            run_id=run.id,
+            dataset=",".join(run.datasets),
+            percent=100.0 if run.state is RunState.SUCCEEDED else 0.0,
+            state=run.state,
+            error=run.error or "",
+        )
+        return RunHandle(run=run, progress=ended)
+
+    def _end_unstarted(self, handle: RunHandle, outcome: SyncProgress) -> None:
+        """A start that did not start: watchers that found its handle by key see `outcome` and stop."""
+        self._active.pop(handle.run.id, None)
+        handle.progress = outcome.snapshot()
+        handle.notify()
 
     def handle(self, run_id: str) -> RunHandle | None:
         return self._active.get(run_id)

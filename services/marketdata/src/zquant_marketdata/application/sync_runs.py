@@ -27,6 +27,8 @@ class RunHandle:
     progress: SyncProgress
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    key: tuple[str, str] | None = None
+    """(requester, idempotency key) when the run was started with one."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def notify(self) -> None:

@@ -18,6 +18,7 @@ from zquant_marketdata.adapters.grpc.sync_servicer import SERVICE_NAME, SyncServ
 from zquant_marketdata.adapters.sample_source import SampleMarketSource
 from zquant_marketdata.adapters.secrets import token_box
 from zquant_marketdata.adapters.sqlalchemy.sync_repository import SqlAlchemySyncRepository
+from zquant_marketdata.adapters.sqlalchemy.validation_result_repository import SqlAlchemyValidationResults
 from zquant_marketdata.adapters.tushare.source import TushareMarketDataSource, TushareSettings
 from zquant_marketdata.application.bar_store_port import BarStore
 from zquant_marketdata.application.source_config import SourceConfigUseCases
@@ -26,6 +27,7 @@ from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_engine import DEFAULT_START
 from zquant_marketdata.application.sync_ports import Clock, SourceChoice
 from zquant_marketdata.application.validate import ValidateUseCases
+from zquant_marketdata.application.validation_replay import RepeatableValidation
 from zquant_marketdata.bootstrap.config import MarketDataConfig
 from zquant_marketdata.domain.sync import parse_date
 
@@ -75,6 +77,7 @@ class SyncComponents:
     sources: SourceSelector
     sync: SyncUseCases
     validate: ValidateUseCases
+    repeatable_validation: RepeatableValidation
 
 
 def build(
@@ -99,7 +102,8 @@ def build(
         repository, bar_store, sources, clock, batch_days=config.sync_batch_days
     )
     validate = ValidateUseCases(repository, bar_store, sources, clock)
-    return SyncComponents(repository, source_config, sources, sync, validate)
+    repeatable = RepeatableValidation(validate, SqlAlchemyValidationResults(sessions), clock)
+    return SyncComponents(repository, source_config, sources, sync, validate, repeatable)
 
 
 def wire(
@@ -109,7 +113,7 @@ def wire(
     services.append(
         GrpcService(
             SERVICE_NAME,
-            SyncServicer(components.sync, components.validate, components.config),
+            SyncServicer(components.sync, components.repeatable_validation, components.config),
             sync_pb2_grpc.add_SyncServiceServicer_to_server,
         )
     )

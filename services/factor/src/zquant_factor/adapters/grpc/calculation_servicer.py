@@ -52,10 +52,17 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
             start=msg.optional_day(request.start_date, "start_date"),
             end=msg.optional_day(request.end_date, "end_date"),
             mode=msg.MODES[request.mode],
+            idempotency_key=request.idempotency_key,
         )
         updates = await self._queue.watch(JOB_KIND)
         try:
             record = await self._jobs.submit(actor, job, credentials)
+            if record.state.final:  # a repeated idempotency key of a job that already ended
+                yield pb.CalculateFactorsResponse(
+                    job_id=record.id, state=record.state.value, percent=record.percent,
+                    message=record.error or record.message,
+                )  # fmt: skip
+                return
             yield pb.CalculateFactorsResponse(job_id=record.id, state=record.state.value, message="queued")
             while True:
                 update = await updates.next(PROGRESS_TIMEOUT_SECONDS)

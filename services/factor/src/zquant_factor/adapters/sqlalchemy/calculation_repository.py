@@ -21,7 +21,7 @@ from zquant_factor.application.calculation_ports import (
 )
 from zquant_factor.application.staleness import StaleFactors, StalenessUnitOfWork
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from zquant_kit.persistence.upsert import upsert
+from zquant_kit.persistence.upsert import insert_or_ignore, upsert
 
 calculation_registry = registry()
 
@@ -44,6 +44,13 @@ class SqlAlchemyCalculationRepository(CalculationRepository):
     async def get(self, job_id: str) -> CalculationRecord | None:
         return await self._s.get(CalculationRecord, job_id)
 
+    async def claim_key(self, owner_id: str, key: str, job_id: str, now: dt.datetime) -> str:
+        keys = t.calculation_keys
+        values = {"owner_id": owner_id, "idempotency_key": key, "job_id": job_id, "created_at": now}
+        await self._s.execute(insert_or_ignore(self._s, keys, **values))
+        bound = select(keys.c.job_id).where(keys.c.owner_id == owner_id, keys.c.idempotency_key == key)
+        return str((await self._s.execute(bound)).scalar_one())
+
     async def list_page(
         self, owner_id: str | None, after: tuple[str, str] | None, limit: int
     ) -> Sequence[CalculationRecord]:
@@ -62,6 +69,7 @@ class SqlAlchemyCalculationRepository(CalculationRepository):
         return (await self._s.execute(query)).scalars().all()
 
     async def delete(self, record: CalculationRecord) -> None:
+        await self._s.execute(delete(t.calculation_keys).where(t.calculation_keys.c.job_id == record.id))
         await self._s.delete(record)
         await self._s.flush()
 

@@ -163,6 +163,14 @@ calculations = Table(
     Index("ix_calculations_owner_created", "owner_id", "created_at", "id"),
     Index("ix_calculations_created", "created_at", "id"),
 )
+calculation_keys = Table(
+    "calculation_keys",
+    metadata,
+    Column("owner_id", ID, primary_key=True),
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("job_id", String(128), nullable=False, index=True),
+    Column("created_at", TS, nullable=False),
+)
 stale_factors = Table(
     "stale_factors",
     metadata,
@@ -176,3 +184,5 @@ PLAIN_TABLES = [definitions, models, configs, indicator_state, deleted_users, ou
 """Every table of revision 0001 but the values, in creation order."""
 CALCULATION_TABLES = [calculations, stale_factors]
 """The job records and stale marks (revision 0002)."""
+KEY_TABLES = [calculation_keys]
+"""Submit idempotency keys (revision 0003)."""

@@ -29,7 +29,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     async def LogoutAll(self, request, context):
         actor = principal.current()
-        if actor.is_service:
+        if actor.is_service or actor.acting_service:  # a token a service acts with is no session of the user's
             raise PermissionDenied("a service has no sessions to end", permission="service")
         await self._auth.logout_all(actor)
         return auth_pb2.LogoutAllResponse()

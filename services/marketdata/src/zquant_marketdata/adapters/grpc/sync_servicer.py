@@ -15,7 +15,7 @@ from zquant_kit.pagination import Cursor
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_ports import LogCursor, StatisticCursor
-from zquant_marketdata.application.validate import ValidateUseCases
+from zquant_marketdata.application.validation_replay import RepeatableValidation
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
 
 SERVICE_NAME = "zquant.marketdata.v1.SyncService"
@@ -69,7 +69,7 @@ STATISTICS: Cursor[TableStatistic, StatisticCursor] = Cursor(
 
 
 class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
-    def __init__(self, sync: SyncUseCases, validate: ValidateUseCases, config: SourceConfigUseCases) -> None:
+    def __init__(self, sync: SyncUseCases, validate: RepeatableValidation, config: SourceConfigUseCases) -> None:
         self._sync = sync
         self._validate = validate
         self._config = config
@@ -78,7 +78,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         caller = principal.require("data:sync")
         handle = await self._sync.start(
             caller.user_id, list(request.datasets), _MODES.get(request.mode, SyncMode.INCREMENTAL),
-            request.start_date, request.end_date,
+            request.start_date, request.end_date, idempotency_key=request.idempotency_key,
         )  # fmt: skip
         async for progress in handle.watch():
             yield sync_pb2.StartSyncResponse(progress=progress_message(progress))
@@ -123,6 +123,8 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         if request.compare_with_source:
             principal.require("data:sync")  # it spends the installation's shared source quota
         report = await self._validate.validate(
+            caller.user_id,
+            request.idempotency_key,
             request.dataset,
             request.start_date,
             request.end_date,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant_kit.clock import as_utc
 from zquant_kit.persistence.outbox import outbox_row
-from zquant_kit.persistence.upsert import upsert
+from zquant_kit.persistence.upsert import insert_or_ignore, upsert
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
 from zquant_marketdata.adapters.sqlalchemy.record_repository import SqlAlchemyRecordRepository
@@ -66,8 +66,12 @@ class SqlAlchemySyncRepository(
 
     # --- runs -----------------------------------------------------------------------------------
 
-    async def create_run(self, run: SyncRun) -> None:
+    async def create_run(self, run: SyncRun, idempotency_key: str = "") -> str:
         async with self._sessions() as session:
+            if idempotency_key:
+                bound = await _bind_key(session, run, idempotency_key)
+                if bound != run.id:
+                    return bound  # the key's run exists: nothing recorded (the session rolls back)
             await session.execute(
                 tables.sync_runs.insert().values(
                     id=run.id,
@@ -83,6 +87,16 @@ class SqlAlchemySyncRepository(
                 )
             )
             await session.commit()
+        return run.id
+
+    async def run_for_key(self, requested_by: str, idempotency_key: str) -> SyncRun | None:
+        keys, runs = tables.sync_run_keys, tables.sync_runs
+        query = select(runs).join(keys, keys.c.run_id == runs.c.id).where(
+            keys.c.requested_by == requested_by, keys.c.idempotency_key == idempotency_key
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else _run(row)
 
     async def finish_run(
         self,
@@ -315,6 +329,15 @@ class SqlAlchemySyncRepository(
             for row in rows
         ]
 
+
+
+async def _bind_key(session: AsyncSession, run: SyncRun, key: str) -> str:
+    """Insert-or-ignore of (requester, key) → run, then the run the key is bound to (this one, or an earlier)."""
+    keys = tables.sync_run_keys
+    values = {"requested_by": run.requested_by, "idempotency_key": key, "run_id": run.id, "created_at": run.created_at}
+    await session.execute(insert_or_ignore(session, keys, **values))
+    bound = select(keys.c.run_id).where(keys.c.requested_by == run.requested_by, keys.c.idempotency_key == key)
+    return str((await session.execute(bound)).scalar_one())
 
 
 def _run(row) -> SyncRun:

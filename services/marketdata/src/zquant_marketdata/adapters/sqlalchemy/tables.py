@@ -142,6 +142,22 @@ sync_leases = Table(
     Column("run_id", String(36), nullable=False, index=True),
     Column("expires_at", TS, nullable=False),
 )
+sync_run_keys = Table(
+    "sync_run_keys",
+    metadata,
+    Column("requested_by", String(36), primary_key=True),
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("run_id", String(36), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+validation_results = Table(
+    "validation_results",
+    metadata,
+    Column("requested_by", String(36), primary_key=True),
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("report", Text, nullable=False),
+    Column("created_at", TS, nullable=False, index=True),
+)
 deleted_users = Table(
     "deleted_users",
     metadata,
