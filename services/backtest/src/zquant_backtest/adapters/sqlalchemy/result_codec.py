@@ -85,7 +85,14 @@ def _optional_day(text: str | None) -> np.datetime64 | None:
 
 
 def decode_result(data: bytes) -> BacktestResult:
-    document = msgpack.unpackb(zlib.decompress(data), raw=False, strict_map_key=True)
+    """ValueError for anything but a result this module wrote."""
+    try:
+        return _decoded(msgpack.unpackb(zlib.decompress(data), raw=False, strict_map_key=True))
+    except (zlib.error, msgpack.UnpackException, KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"stored result is corrupt: {exc!r}") from exc
+
+
+def _decoded(document: Any) -> BacktestResult:
     if document.get("format") != FORMAT:
         raise ValueError(f"stored result format {document.get('format')!r} is not {FORMAT}")
     p = document["performance"]
