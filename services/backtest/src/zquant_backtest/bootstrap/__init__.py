@@ -18,6 +18,7 @@ from zquant_backtest.adapters.sandbox_checker import SandboxStrategyChecker
 from zquant_backtest.adapters.sqlalchemy import tables
 from zquant_backtest.adapters.sqlalchemy.unit_of_work import SqlAlchemyBacktestUnitOfWork
 from zquant_backtest.application.strategies import StrategyUseCases
+from zquant_backtest.application.unit_of_work_ports import UnitOfWorkFactory
 from zquant_backtest.application.validation_ports import StrategyChecker
 from zquant_backtest.bootstrap import tasks
 from zquant_backtest.bootstrap.adapters import BacktestAdapters, registered_adapters
@@ -45,6 +46,7 @@ class BacktestApp(OnInfrastructure):
     infra: Infrastructure
     strategies: StrategyUseCases
     tasks: TaskComponents
+    unit_of_work: UnitOfWorkFactory
     grpc_services: list[GrpcService]
     interceptors: list[AuthInterceptor]
     name: str = NAME
@@ -90,6 +92,7 @@ def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> 
         infra=infra,
         strategies=strategies,
         tasks=tasks.wire(infra, config.jobs, clock, unit_of_work, ports, services),
+        unit_of_work=unit_of_work,
         grpc_services=services,
         interceptors=[interceptor],
     )
