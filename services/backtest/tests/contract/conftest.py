@@ -62,5 +62,7 @@ async def backtest(pg_database):
     async with running_stack(stack, settings, bus=InProcessEventBus()) as client:
         channel = client.channel("backtest")
         yield BacktestClient(
-            client, backtest_pb2_grpc.BacktestServiceStub(channel), strategy_pb2_grpc.StrategyServiceStub(channel)
+            client,
+            backtest_pb2_grpc.BacktestServiceStub(channel),
+            strategy_pb2_grpc.StrategyServiceStub(channel),
         )

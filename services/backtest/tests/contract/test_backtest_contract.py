@@ -27,7 +27,11 @@ async def _succeeded(backtest, metadata, **changes) -> pb.BacktestTask:
     task = (await backtest.backtests.SubmitBacktest(request, metadata=metadata)).task
 
     async def latest() -> pb.BacktestTask:
-        return (await backtest.backtests.GetBacktest(pb.GetBacktestRequest(task_id=task.task_id), metadata=metadata)).task
+        return (
+            await backtest.backtests.GetBacktest(
+                pb.GetBacktestRequest(task_id=task.task_id), metadata=metadata
+            )
+        ).task
 
     found = await eventually(latest, lambda t: t.state == pb.TASK_STATE_SUCCEEDED, timeout=15)
     assert found.state == pb.TASK_STATE_SUCCEEDED, found
@@ -38,9 +42,16 @@ async def test_submit_watch_result_report_and_compare(backtest):
     _, alice = await backtest.user("alice")
     first = await _succeeded(backtest, alice)
     second = await _succeeded(backtest, alice)
-    watched = [m async for m in backtest.backtests.WatchBacktest(pb.WatchBacktestRequest(task_id=first.task_id), metadata=alice)]
+    watched = [
+        m
+        async for m in backtest.backtests.WatchBacktest(
+            pb.WatchBacktestRequest(task_id=first.task_id), metadata=alice
+        )
+    ]
     assert watched[-1].state == pb.TASK_STATE_SUCCEEDED
-    result = await backtest.backtests.GetBacktestResult(pb.GetBacktestResultRequest(task_id=first.task_id, max_rows=1), metadata=alice)
+    result = await backtest.backtests.GetBacktestResult(
+        pb.GetBacktestResultRequest(task_id=first.task_id, max_rows=1), metadata=alice
+    )
     assert result.total_fills == 2 and len(result.fills) == 1 and result.fills[0].ts_code == "600000.SH"
     assert len(result.equity.dates) == len(result.equity.nav) > 50 and result.fingerprint == first.fingerprint
     assert result.refusals[0].reason == "LOT_SIZE"
@@ -49,8 +60,15 @@ async def test_submit_watch_result_report_and_compare(backtest):
     )
     assert compared.same_fingerprint and not compared.differences
     assert compared.first.metrics.sharpe == compared.second.metrics.sharpe
-    chunks = [c async for c in backtest.backtests.GetBacktestReport(pb.GetBacktestReportRequest(task_id=first.task_id), metadata=alice)]
-    assert chunks[0].file_name.endswith(".html") and b"<!doctype html>" in b"".join(c.html_chunk for c in chunks)
+    chunks = [
+        c
+        async for c in backtest.backtests.GetBacktestReport(
+            pb.GetBacktestReportRequest(task_id=first.task_id), metadata=alice
+        )
+    ]
+    assert chunks[0].file_name.endswith(".html") and b"<!doctype html>" in b"".join(
+        c.html_chunk for c in chunks
+    )
 
 
 BAD_CONFIGS = [
@@ -81,7 +99,11 @@ async def test_another_users_ids_are_not_found_through_every_rpc(backtest):
     _, alice = await backtest.user("alice")
     _, bob = await backtest.user("bob")
     task = await _succeeded(backtest, alice)
-    strategy = (await backtest.strategies.CreateStrategy(spb.CreateStrategyRequest(name="s", code=CODE), metadata=alice)).strategy
+    strategy = (
+        await backtest.strategies.CreateStrategy(
+            spb.CreateStrategyRequest(name="s", code=CODE), metadata=alice
+        )
+    ).strategy
     tid, sid = task.task_id, strategy.id
     b, s = backtest.backtests, backtest.strategies
     calls = [
@@ -107,18 +129,27 @@ async def test_another_users_ids_are_not_found_through_every_rpc(backtest):
     assert not (await b.ListBacktests(pb.ListBacktestsRequest(), metadata=bob)).tasks
     assert not (await s.ListStrategies(spb.ListStrategiesRequest(), metadata=bob)).strategies
     admin = await backtest.admin()
-    assert [t.task_id for t in (await b.ListBacktests(pb.ListBacktestsRequest(), metadata=admin)).tasks] == [tid]
-    assert [x.id for x in (await s.ListStrategies(spb.ListStrategiesRequest(), metadata=admin)).strategies] == [sid]
-    assert (await b.GetBacktest(pb.GetBacktestRequest(task_id=tid), metadata=alice)).task.state == pb.TASK_STATE_SUCCEEDED
+    assert [t.task_id for t in (await b.ListBacktests(pb.ListBacktestsRequest(), metadata=admin)).tasks] == [
+        tid
+    ]
+    assert [
+        x.id for x in (await s.ListStrategies(spb.ListStrategiesRequest(), metadata=admin)).strategies
+    ] == [sid]
+    assert (
+        await b.GetBacktest(pb.GetBacktestRequest(task_id=tid), metadata=alice)
+    ).task.state == pb.TASK_STATE_SUCCEEDED
 
 
 async def test_strategies_templates_validation_and_permissions(backtest):
     _, alice = await backtest.user("alice")
     _, viewer = await backtest.user("vera", role="viewer")
     s = backtest.strategies
-    await s.CreateStrategy(spb.CreateStrategyRequest(name="s", code=CODE, params_schema_json=SCHEMA), metadata=alice)
+    await s.CreateStrategy(
+        spb.CreateStrategyRequest(name="s", code=CODE, params_schema_json=SCHEMA), metadata=alice
+    )
     details = await expect_error(
-        s.CreateStrategy(spb.CreateStrategyRequest(name="s", code=CODE), metadata=alice), grpc.StatusCode.ALREADY_EXISTS
+        s.CreateStrategy(spb.CreateStrategyRequest(name="s", code=CODE), metadata=alice),
+        grpc.StatusCode.ALREADY_EXISTS,
     )
     assert details.resource_name == "s"
     details = await expect_error(
@@ -127,16 +158,21 @@ async def test_strategies_templates_validation_and_permissions(backtest):
     )
     assert details.fields == ["code"]
     await expect_error(
-        s.CreateStrategy(spb.CreateStrategyRequest(name="v", code=CODE), metadata=viewer), grpc.StatusCode.PERMISSION_DENIED
+        s.CreateStrategy(spb.CreateStrategyRequest(name="v", code=CODE), metadata=viewer),
+        grpc.StatusCode.PERMISSION_DENIED,
     )
     await expect_error(
-        backtest.backtests.SubmitBacktest(pb.SubmitBacktestRequest(code=CODE, config=_config()), metadata=viewer),
+        backtest.backtests.SubmitBacktest(
+            pb.SubmitBacktestRequest(code=CODE, config=_config()), metadata=viewer
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     templates = (await s.ListTemplates(spb.ListTemplatesRequest(), metadata=viewer)).templates
     assert [t.name for t in templates] == ["buy_and_hold"]
     checked = await s.ValidateStrategy(
-        spb.ValidateStrategyRequest(code="import os\n" + CODE, params_json='{"n": 0}', params_schema_json=SCHEMA),
+        spb.ValidateStrategyRequest(
+            code="import os\n" + CODE, params_json='{"n": 0}', params_schema_json=SCHEMA
+        ),
         metadata=viewer,
     )
     assert not checked.valid

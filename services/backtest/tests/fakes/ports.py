@@ -58,15 +58,22 @@ class FakeRenderer(ReportRenderer):
 
     def render(self, result: BacktestResult, meta: ReportMeta) -> str:
         self.rendered.append(meta.task_id)
-        return f"<!doctype html><title>{meta.title}</title><p>{meta.task_id} {result.fingerprint}</p>" + "x" * 10
+        return (
+            f"<!doctype html><title>{meta.title}</title><p>{meta.task_id} {result.fingerprint}</p>" + "x" * 10
+        )
 
 
 class FakeTemplates(TemplateCatalog):
     def __init__(self) -> None:
         self._items = [
             StrategyTemplate(
-                name="buy_and_hold", title="Buy and hold", description="holds the first code", category="benchmark",
-                source=BUY_AND_HOLD, params_schema=BUY_AND_HOLD_SCHEMA, default_params={"weight": 1.0},
+                name="buy_and_hold",
+                title="Buy and hold",
+                description="holds the first code",
+                category="benchmark",
+                source=BUY_AND_HOLD,
+                params_schema=BUY_AND_HOLD_SCHEMA,
+                default_params={"weight": 1.0},
             )  # fmt: skip
         ]
 
@@ -81,4 +88,6 @@ class UnprobedChecker(SandboxStrategyChecker):
     """The real static checks; fixed layers instead of the probe (which starts a child process)."""
 
     def layers(self) -> SandboxLayers:
-        return SandboxLayers(layers=("unprivileged-service", "empty-env", "rlimits"), landlock_abi=0, uid=1000)
+        return SandboxLayers(
+            layers=("unprivileged-service", "empty-env", "rlimits"), landlock_abi=0, uid=1000
+        )

@@ -54,7 +54,9 @@ class FakeStrategies(StrategyRepository):
         return None if found is None else dataclasses.replace(found)
 
     async def get_by_name(self, owner_id: str, name: str) -> StrategyRecord | None:
-        return next((r for r in self._s.strategies.values() if r.owner_id == owner_id and r.name == name), None)
+        return next(
+            (r for r in self._s.strategies.values() if r.owner_id == owner_id and r.name == name), None
+        )
 
     async def save(self, record: StrategyRecord) -> None:
         self._s.strategies[record.id] = dataclasses.replace(record)
@@ -84,7 +86,9 @@ class FakeTasks(TaskRepository):
         self._s.tasks[record.id] = dataclasses.replace(record)
 
     async def by_idempotency_key(self, owner_id: str, key: str) -> TaskRecord | None:
-        return next((r for r in self._s.tasks.values() if r.owner_id == owner_id and r.idempotency_key == key), None)
+        return next(
+            (r for r in self._s.tasks.values() if r.owner_id == owner_id and r.idempotency_key == key), None
+        )
 
     async def list_page(self, owner_id, state, after, limit) -> Sequence[TaskRecord]:
         rows = [r for r in self._s.tasks.values() if state is None or r.state is state]

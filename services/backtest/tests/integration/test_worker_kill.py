@@ -102,7 +102,9 @@ async def _drop_job_streams(namespace: dict) -> None:
         await nc.close()
 
 
-async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_attempt(pg_database, nats_namespace):
+async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_attempt(
+    pg_database, nats_namespace
+):
     env = _env(pg_database, nats_namespace)
     await upgrade_all([definition(fake_adapters())], Settings(env))
     config = BacktestConfig.from_settings(Settings({**env, "ZQUANT_BACKTEST_JOB_CONCURRENCY": "0"}))
@@ -118,7 +120,9 @@ async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_atte
 
     async def kill_the_one_running(task_id: str) -> None:
         async def holder():
-            return next((w for w in workers if w.process.poll() is None and w.said(f"started {task_id}")), None)
+            return next(
+                (w for w in workers if w.process.poll() is None and w.said(f"started {task_id}")), None
+            )
 
         (await _until(holder, 60, f"no worker started {task_id}")).kill()
 
@@ -143,7 +147,11 @@ async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_atte
         assert lost.state is TaskState.FAILED, lost
         assert lost.error == "worker lost during the last of 1 attempts" and lost.attempts == 1
         async with api.sessions() as session:
-            query = select(func.count()).select_from(tables.outbox).where(tables.outbox.c.event_type == "backtest.failed.v1")
+            query = (
+                select(func.count())
+                .select_from(tables.outbox)
+                .where(tables.outbox.c.event_type == "backtest.failed.v1")
+            )
             assert (await session.execute(query)).scalar_one() == 1
     finally:
         for worker in workers:

@@ -32,7 +32,8 @@ class AnnouncingExecutor(SlowExecutor):
 
 async def main() -> None:
     executor = AnnouncingExecutor(
-        steps=int(os.environ["ZQUANT_TEST_SLOW_STEPS"]), step=float(os.environ["ZQUANT_TEST_SLOW_STEP_SECONDS"])
+        steps=int(os.environ["ZQUANT_TEST_SLOW_STEPS"]),
+        step=float(os.environ["ZQUANT_TEST_SLOW_STEP_SECONDS"]),
     )
     adapters = replace(fake_adapters(), executor=lambda config, infra: executor)
     app = build(BacktestConfig.from_settings(Settings(dict(os.environ))), InProcessEventBus(), adapters)

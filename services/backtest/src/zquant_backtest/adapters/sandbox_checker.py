@@ -21,7 +21,9 @@ class SandboxStrategyChecker(StrategyChecker):
     def check_schema(self, schema: Mapping[str, object]) -> Sequence[StrategyProblem]:
         return _problems(check_schema(dict(schema)))
 
-    def check_params(self, params: Mapping[str, object], schema: Mapping[str, object]) -> Sequence[StrategyProblem]:
+    def check_params(
+        self, params: Mapping[str, object], schema: Mapping[str, object]
+    ) -> Sequence[StrategyProblem]:
         return _problems(check_params(dict(params), dict(schema)))
 
     def layers(self) -> SandboxLayers:

@@ -86,7 +86,9 @@ def with_defaults(params: Mapping[str, object], schema: Mapping[str, object]) ->
         default = spec.get("default") if isinstance(spec, Mapping) else None
         if isinstance(default, bool | int | float | str):
             filled[name] = default
-    filled.update({name: value for name, value in params.items() if isinstance(value, bool | int | float | str)})
+    filled.update(
+        {name: value for name, value in params.items() if isinstance(value, bool | int | float | str)}
+    )
     return filled
 
 
@@ -148,7 +150,9 @@ class BacktestSubmission:
         if request.template_name:
             template = self._templates.get(request.template_name)
             if template is None:
-                raise InvalidArgument("template_name", f"no template {request.template_name!r} (see ListTemplates)")
+                raise InvalidArgument(
+                    "template_name", f"no template {request.template_name!r} (see ListTemplates)"
+                )
             return _Source(
                 template.source, template.params_schema, template.engine, name=template.title,
                 template=template.name,
@@ -174,7 +178,9 @@ class BacktestSubmission:
             problems.append(("config.start_date", "no trading day between start_date and end_date"))
         unknown = set(await self._market.unknown_codes(list(request.codes))) if request.codes else set()
         problems += [
-            (f"config.ts_codes[{i}]", f"unknown code {code}") for i, code in enumerate(request.codes) if code in unknown
+            (f"config.ts_codes[{i}]", f"unknown code {code}")
+            for i, code in enumerate(request.codes)
+            if code in unknown
         ]
         if request.index_code and not await self._market.index_exists(request.index_code):
             problems.append(("config.index_code", f"unknown index {request.index_code}"))
@@ -198,7 +204,9 @@ class BacktestSubmission:
             record = replace(record, data_version=await uow.versions.current())
             await uow.tasks.add(record)
             await uow.commit()
-        await self._queue.submit(JOB_KIND, payload_of(record.id), job_id=record.id, max_attempts=self._max_attempts)
+        await self._queue.submit(
+            JOB_KIND, payload_of(record.id), job_id=record.id, max_attempts=self._max_attempts
+        )
         return record
 
 

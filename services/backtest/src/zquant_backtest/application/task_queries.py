@@ -44,7 +44,9 @@ class TaskQueries:
         limit = page_size(requested_size)
         after = TASKS_CURSOR.after(page_token)
         async with self._uow() as uow:
-            page = await fetch_page(lambda n: uow.tasks.list_page(listing_owner(actor), state, after, n), limit)
+            page = await fetch_page(
+                lambda n: uow.tasks.list_page(listing_owner(actor), state, after, n), limit
+            )
         return page, TASKS_CURSOR.next_token(page)
 
     async def cancel(self, actor: Principal, task_id: str) -> TaskRecord:

@@ -47,7 +47,8 @@ async def _succeeded(uow: BacktestUnitOfWork, actor: Principal, task_id: str, fi
     record = visible(await uow.tasks.get(required(task_id, field)), actor, "backtest", task_id)
     if record.state is not TaskState.SUCCEEDED:
         raise FailedPrecondition(
-            f"{field}: backtest {task_id} is {record.state.value}, not succeeded", reason="BACKTEST_NOT_SUCCEEDED"
+            f"{field}: backtest {task_id} is {record.state.value}, not succeeded",
+            reason="BACKTEST_NOT_SUCCEEDED",
         )
     return record
 
@@ -63,7 +64,9 @@ class TaskResults:
             record = await _succeeded(uow, actor, task_id, "task_id")
             result = await uow.results.get(record.id)
         if result is None:
-            raise FailedPrecondition(f"backtest {task_id} has no stored result", reason="BACKTEST_RESULT_MISSING")
+            raise FailedPrecondition(
+                f"backtest {task_id} has no stored result", reason="BACKTEST_RESULT_MISSING"
+            )
         return record, result
 
     async def compare(self, actor: Principal, first_id: str, second_id: str) -> Comparison:

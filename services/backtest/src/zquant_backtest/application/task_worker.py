@@ -66,7 +66,9 @@ class TaskWorker:
             raise JobFailed(exc.reason) from exc
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            log.warning("backtest %s attempt %d of %d failed: %s", task_id, job.attempt, job.max_attempts, reason)
+            log.warning(
+                "backtest %s attempt %d of %d failed: %s", task_id, job.attempt, job.max_attempts, reason
+            )
             if job.last_attempt:
                 await self._outcomes.fail(task_id, reason, job.attempt)
                 raise JobFailed(reason) from exc

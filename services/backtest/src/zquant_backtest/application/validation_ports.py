@@ -32,7 +32,9 @@ class StrategyChecker(Protocol):
 
     def check_schema(self, schema: Mapping[str, object]) -> Sequence[StrategyProblem]: ...
 
-    def check_params(self, params: Mapping[str, object], schema: Mapping[str, object]) -> Sequence[StrategyProblem]:
+    def check_params(
+        self, params: Mapping[str, object], schema: Mapping[str, object]
+    ) -> Sequence[StrategyProblem]:
         """Unknown, missing, mistyped or out-of-range params, each naming `params.<name>`."""
         ...
 

@@ -63,7 +63,9 @@ def _warm_sandbox_probe(infra: Infrastructure, checker: StrategyChecker) -> None
 
 def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> BacktestApp:
     infra = Infrastructure(config.kit, tables.SCHEMA, tables.outbox, bus)
-    interceptor = auth_interceptor(infra, remote_caller_checks(infra), audit_target_fields=AUDIT_TARGET_FIELDS)
+    interceptor = auth_interceptor(
+        infra, remote_caller_checks(infra), audit_target_fields=AUDIT_TARGET_FIELDS
+    )
     clock = SystemClock()
 
     def unit_of_work() -> SqlAlchemyBacktestUnitOfWork:

@@ -64,7 +64,9 @@ class BacktestConfig:
                 stream=f"{settings.nats_stream}_BACKTEST_JOBS",
                 prefix=f"{settings.subject_prefix}jobs.backtest",
                 concurrency=int(_number(settings, "ZQUANT_BACKTEST_JOB_CONCURRENCY", "1", 0, 64)),
-                max_attempts=int(_number(settings, "ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)),
+                max_attempts=int(
+                    _number(settings, "ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)
+                ),
                 ack_wait_seconds=_number(settings, "ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
             ),
         )

@@ -62,13 +62,20 @@ def job_queue(config: JobQueueConfig) -> JobQueue:
     """NATS JetStream when a NATS URL is set (any number of workers share the tasks), else in-process."""
     if config.nats_url:
         return NatsJetStreamJobQueue(
-            config.nats_url, stream=config.stream, prefix=config.prefix, ack_wait_seconds=config.ack_wait_seconds
+            config.nats_url,
+            stream=config.stream,
+            prefix=config.prefix,
+            ack_wait_seconds=config.ack_wait_seconds,
         )
     return InProcessJobQueue()
 
 
 def _run_in_background(
-    infra: Infrastructure, queue: JobQueue, components: TaskComponents, config: JobQueueConfig, uow: UnitOfWorkFactory
+    infra: Infrastructure,
+    queue: JobQueue,
+    components: TaskComponents,
+    config: JobQueueConfig,
+    uow: UnitOfWorkFactory,
 ) -> None:
     running: list[asyncio.Task[None]] = []
 

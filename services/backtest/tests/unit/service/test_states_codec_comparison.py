@@ -14,7 +14,13 @@ from zquant_backtest.domain.comparison import RunSide, compare
 from zquant_backtest.domain.tasks import IllegalTransition, TaskState, can_move, moved
 
 pytestmark = pytest.mark.unit
-Q, R, S, F, C = (TaskState.QUEUED, TaskState.RUNNING, TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
+Q, R, S, F, C = (
+    TaskState.QUEUED,
+    TaskState.RUNNING,
+    TaskState.SUCCEEDED,
+    TaskState.FAILED,
+    TaskState.CANCELLED,
+)
 
 
 def test_final_states_never_change_and_queued_cannot_succeed_without_running():
@@ -36,7 +42,9 @@ def test_a_result_reads_back_bit_for_bit_and_the_blob_is_small():
     blob = encode_result(result)
     back = decode_result(blob)
     assert back.fingerprint == result.fingerprint and back.codes == result.codes
-    assert np.array_equal(back.dates, result.dates) and back.equity.nav.tobytes() == result.equity.nav.tobytes()
+    assert (
+        np.array_equal(back.dates, result.dates) and back.equity.nav.tobytes() == result.equity.nav.tobytes()
+    )
     assert back.fills.qty.tolist() == result.fills.qty.tolist()
     assert back.performance.max_drawdown == result.performance.max_drawdown
     assert np.array_equal(back.performance.monthly[1], result.performance.monthly[1], equal_nan=True)
@@ -56,6 +64,8 @@ def _side(**changes) -> RunSide:
 
 def test_comparison_lists_inputs_then_metrics_and_nan_equals_nan():
     assert compare(_side(), _side(task_id="b")) == []
-    found = compare(_side(), _side(params={"n": 10}, data_version="2-y", metrics={"sharpe": 1.0, "total_return": 0.1}))
+    found = compare(
+        _side(), _side(params={"n": 10}, data_version="2-y", metrics={"sharpe": 1.0, "total_return": 0.1})
+    )
     assert [d.field for d in found] == ["data_version", "params.n", "metrics.sharpe"]
     assert found[1].first == "5" and found[1].second == "10"

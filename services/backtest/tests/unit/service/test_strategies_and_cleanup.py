@@ -61,13 +61,17 @@ async def test_stored_code_and_schema_are_checked_and_updates_keep_names_unique(
     await world.strategies.create(ALICE, _draft("b"))
     with pytest.raises(AlreadyExists):
         await world.strategies.update(ALICE, first.id, StrategyChanges(name="b"))
-    updated = await world.strategies.update(ALICE, first.id, StrategyChanges(description="new", code=CODE + "\n"))
+    updated = await world.strategies.update(
+        ALICE, first.id, StrategyChanges(description="new", code=CODE + "\n")
+    )
     assert updated.description == "new" and updated.code_hash != first.code_hash
 
 
 def test_validate_reports_line_column_and_fields():
     world = World(DeterministicExecutor())
-    problems = world.strategies.validate(VIEWER, "import os\n" + CODE, {"weight": 3.0, "x": 1}, BUY_AND_HOLD_SCHEMA)
+    problems = world.strategies.validate(
+        VIEWER, "import os\n" + CODE, {"weight": 3.0, "x": 1}, BUY_AND_HOLD_SCHEMA
+    )
     assert any(p.line == 1 and not p.field for p in problems)
     assert {p.field for p in problems if p.field} == {"params.weight", "params.x"}
     assert not world.strategies.validate(VIEWER, CODE, {"weight": 0.5}, BUY_AND_HOLD_SCHEMA)
@@ -91,7 +95,11 @@ async def test_listing_filters_by_state_pages_and_admins_see_all():
         await world.results.report(ALICE, tasks[0].id)
         await world.queries.delete(ALICE, tasks[0].id)
         store = world.database.store
-        assert tasks[0].id not in store.tasks and tasks[0].id not in store.results and tasks[0].id not in store.reports
+        assert (
+            tasks[0].id not in store.tasks
+            and tasks[0].id not in store.results
+            and tasks[0].id not in store.reports
+        )
 
 
 async def test_a_deleted_users_rows_go_once_and_running_tasks_are_cancelled():

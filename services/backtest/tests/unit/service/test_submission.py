@@ -66,7 +66,9 @@ async def test_params_are_held_against_the_schema(world):
 
 async def test_a_valid_submit_is_queued_with_defaults_and_the_data_version(world):
     world.database.store.version = (3, "3-run9")
-    record = await world.submission.submit(ALICE, request(params_schema=BUY_AND_HOLD_SCHEMA, benchmark="000300.SH"))
+    record = await world.submission.submit(
+        ALICE, request(params_schema=BUY_AND_HOLD_SCHEMA, benchmark="000300.SH")
+    )
     assert record.state is TaskState.QUEUED and record.owner_id == ALICE.user_id
     assert record.config.params == {"weight": 1.0}
     assert record.data_version == "3-run9"

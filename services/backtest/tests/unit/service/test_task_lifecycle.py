@@ -99,7 +99,9 @@ async def test_the_queues_verdict_on_a_lost_worker_fails_a_running_task_once():
     async with running(SlowExecutor(steps=500, step=0.02)) as world:
         task = await world.submission.submit(ALICE, request())
         await world.outcomes.start(task.id, 3)
-        lost = JobUpdate(task.id, "backtest_run", JobState.FAILED, 4, reason="worker lost during the last of 3 attempts")
+        lost = JobUpdate(
+            task.id, "backtest_run", JobState.FAILED, 4, reason="worker lost during the last of 3 attempts"
+        )
         follower = TaskFollower(world.outcomes)
         await follower.apply(lost)
         await follower.apply(lost)
@@ -121,4 +123,8 @@ async def test_rerunning_the_same_inputs_reproduces_identical_metrics():
         assert all(not d.field.startswith("metrics.") for d in same.differences)
         other = await world.results.compare(ALICE, first.id, changed.id)
         fields = {d.field for d in other.differences}
-        assert "fingerprint" in fields and "config.initial_cash" in fields and "metrics.total_costs" not in fields
+        assert (
+            "fingerprint" in fields
+            and "config.initial_cash" in fields
+            and "metrics.total_costs" not in fields
+        )

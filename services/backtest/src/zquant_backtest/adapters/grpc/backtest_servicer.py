@@ -36,8 +36,12 @@ class BacktestServicer(backtest_pb2_grpc.BacktestServiceServicer):
 
     async def ListBacktests(self, request, context):
         state = task_messages.STATE_FILTERS[request.state]
-        page, token = await self._queries.list(principal.current(), request.page_size, request.page_token, state)
-        return pb.ListBacktestsResponse(tasks=[task_messages.task(r) for r in page.items], next_page_token=token)
+        page, token = await self._queries.list(
+            principal.current(), request.page_size, request.page_token, state
+        )
+        return pb.ListBacktestsResponse(
+            tasks=[task_messages.task(r) for r in page.items], next_page_token=token
+        )
 
     async def CancelBacktest(self, request, context):
         record = await self._queries.cancel(principal.current(), request.task_id)
@@ -79,7 +83,9 @@ class BacktestServicer(backtest_pb2_grpc.BacktestServiceServicer):
         return result_messages.result(record.id, stored, record.metrics, request.row_offset, request.max_rows)
 
     async def CompareRuns(self, request, context):
-        found = await self._results.compare(principal.current(), request.first_task_id, request.second_task_id)
+        found = await self._results.compare(
+            principal.current(), request.first_task_id, request.second_task_id
+        )
         return result_messages.comparison(found)
 
     async def GetBacktestReport(self, request, context):

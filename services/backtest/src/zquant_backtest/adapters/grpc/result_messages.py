@@ -42,27 +42,50 @@ def result(task_id: str, stored: BacktestResult, values: Mapping[str, float], of
         task_id=task_id,
         metrics=metrics(values),
         equity=pb.EquityCurve(
-            dates=days, nav=equity.nav.tolist(), cash=equity.cash.tolist(),
+            dates=days,
+            nav=equity.nav.tolist(),
+            cash=equity.cash.tolist(),
             market_value=equity.market_value.tolist(),
             benchmark_nav=[] if equity.benchmark_nav is None else equity.benchmark_nav.tolist(),
         ),  # fmt: skip
         fills=[
             pb.Fill(
-                trade_date=days[d], ts_code=codes[c], qty=int(q), price=p, base_price=b, commission=cm,
-                stamp_duty=sd, transfer_fee=tf, slippage=sl,
+                trade_date=days[d],
+                ts_code=codes[c],
+                qty=int(q),
+                price=p,
+                base_price=b,
+                commission=cm,
+                stamp_duty=sd,
+                transfer_fee=tf,
+                slippage=sl,
             )  # fmt: skip
             for d, c, q, p, b, cm, sd, tf, sl in zip(
-                fills.day[window], fills.code[window], fills.qty[window], fills.price[window].tolist(),
-                fills.base_price[window].tolist(), fills.commission[window].tolist(),
-                fills.stamp_duty[window].tolist(), fills.transfer_fee[window].tolist(),
+                fills.day[window],
+                fills.code[window],
+                fills.qty[window],
+                fills.price[window].tolist(),
+                fills.base_price[window].tolist(),
+                fills.commission[window].tolist(),
+                fills.stamp_duty[window].tolist(),
+                fills.transfer_fee[window].tolist(),
                 fills.slippage[window].tolist(),
             )  # fmt: skip
         ],
         refusals=[
-            pb.Refusal(trade_date=days[d], ts_code=codes[c], reason=_reason(int(r)), requested=int(q), remaining=int(m))
+            pb.Refusal(
+                trade_date=days[d],
+                ts_code=codes[c],
+                reason=_reason(int(r)),
+                requested=int(q),
+                remaining=int(m),
+            )
             for d, c, r, q, m in zip(
-                refusals.day[window], refusals.code[window], refusals.reason[window],
-                refusals.requested[window], refusals.remaining[window],
+                refusals.day[window],
+                refusals.code[window],
+                refusals.reason[window],
+                refusals.requested[window],
+                refusals.remaining[window],
             )  # fmt: skip
         ],
         positions=[
@@ -89,6 +112,8 @@ def comparison(found: Comparison) -> pb.CompareRunsResponse:
     return pb.CompareRunsResponse(
         first=_summary(found.first),
         second=_summary(found.second),
-        differences=[pb.RunDifference(field=d.field, first=d.first, second=d.second) for d in found.differences],
+        differences=[
+            pb.RunDifference(field=d.field, first=d.first, second=d.second) for d in found.differences
+        ],
         same_fingerprint=found.same_fingerprint,
     )

@@ -32,7 +32,9 @@ class StrategyServicer(strategy_pb2_grpc.StrategyServiceServicer):
 
     async def ListStrategies(self, request, context):
         page, token = await self._strategies.list(principal.current(), request.page_size, request.page_token)
-        return pb.ListStrategiesResponse(strategies=[msg.strategy(r) for r in page.items], next_page_token=token)
+        return pb.ListStrategiesResponse(
+            strategies=[msg.strategy(r) for r in page.items], next_page_token=token
+        )
 
     async def UpdateStrategy(self, request, context):
         schema = _optional(request, "params_schema_json")
@@ -60,4 +62,6 @@ class StrategyServicer(strategy_pb2_grpc.StrategyServiceServicer):
 
     async def GetSandboxInfo(self, request, context):
         info = self._strategies.sandbox(principal.current())
-        return pb.GetSandboxInfoResponse(layers=list(info.layers), landlock_abi=info.landlock_abi, uid=info.uid)
+        return pb.GetSandboxInfoResponse(
+            layers=list(info.layers), landlock_abi=info.landlock_abi, uid=info.uid
+        )

@@ -31,7 +31,9 @@ class SqlAlchemyResultStore(ResultStore):
         await self._s.execute(upsert(self._s, t.results, ["task_id"], ["data"], values=values))
 
     async def get(self, task_id: str) -> BacktestResult | None:
-        data = (await self._s.execute(select(t.results.c.data).where(t.results.c.task_id == task_id))).scalar()
+        data = (
+            await self._s.execute(select(t.results.c.data).where(t.results.c.task_id == task_id))
+        ).scalar()
         return None if data is None else decode_result(data)
 
     async def delete(self, task_id: str) -> None:
@@ -50,7 +52,9 @@ class SqlAlchemyReportCache(ReportCache):
         await self._s.execute(upsert(self._s, t.reports, ["task_id"], ["html"], values=values))
 
     async def get(self, task_id: str) -> str | None:
-        html = (await self._s.execute(select(t.reports.c.html).where(t.reports.c.task_id == task_id))).scalar()
+        html = (
+            await self._s.execute(select(t.reports.c.html).where(t.reports.c.task_id == task_id))
+        ).scalar()
         return None if html is None else str(html)
 
     async def delete(self, task_id: str) -> None:
@@ -76,6 +80,8 @@ class SqlAlchemyDataVersions(DataVersions):
         counter = int((await self._s.execute(query)).scalar() or 0) + 1
         version = f"{counter}-{run_id}"[:200]
         values = {"name": _MARKET, "counter": counter, "version": version, "updated_at": at}
-        statement = upsert(self._s, t.data_versions, ["name"], ["counter", "version", "updated_at"], values=values)
+        statement = upsert(
+            self._s, t.data_versions, ["name"], ["counter", "version", "updated_at"], values=values
+        )
         await self._s.execute(statement)
         return version

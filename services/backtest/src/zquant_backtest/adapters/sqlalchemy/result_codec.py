@@ -101,7 +101,9 @@ def _decoded(document: Any) -> BacktestResult:
     performance = Performance(
         rules_version=str(p["rules_version"]),
         **{name: float(p[name]) for name in _PERFORMANCE_FLOATS},
-        max_drawdown=Drawdown(float(depth), _optional_day(peak), _optional_day(trough), _optional_day(recovery)),
+        max_drawdown=Drawdown(
+            float(depth), _optional_day(peak), _optional_day(trough), _optional_day(recovery)
+        ),
         trades=TradeStats(int(closed), float(win_rate), float(ratio)),
         monthly=(_from(p["monthly"][0]), _from(p["monthly"][1])),
         yearly=(_from(p["yearly"][0]), _from(p["yearly"][1])),

@@ -62,7 +62,9 @@ class SqlAlchemyStrategyRepository(StrategyRepository):
             query = query.where(_c.owner_id == owner_id)
         if after is not None:
             created = dt.datetime.fromisoformat(after[0])
-            query = query.where(or_(_c.created_at < created, and_(_c.created_at == created, _c.id < after[1])))
+            query = query.where(
+                or_(_c.created_at < created, and_(_c.created_at == created, _c.id < after[1]))
+            )
         return [_record(row) for row in await self._s.execute(query)]
 
     async def delete(self, strategy_id: str) -> None:

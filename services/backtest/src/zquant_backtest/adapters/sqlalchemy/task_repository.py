@@ -71,7 +71,9 @@ class SqlAlchemyTaskRepository(TaskRepository):
         await self._s.execute(update(t.tasks).where(_c.id == record.id).values(**values))
 
     async def by_idempotency_key(self, owner_id: str, key: str) -> TaskRecord | None:
-        row = (await self._s.execute(select(t.tasks).where(_c.owner_id == owner_id, _c.idempotency_key == key))).first()
+        row = (
+            await self._s.execute(select(t.tasks).where(_c.owner_id == owner_id, _c.idempotency_key == key))
+        ).first()
         return None if row is None else _record(row)
 
     async def list_page(
@@ -84,7 +86,9 @@ class SqlAlchemyTaskRepository(TaskRepository):
             query = query.where(_c.state == state.value)
         if after is not None:
             created = dt.datetime.fromisoformat(after[0])
-            query = query.where(or_(_c.created_at < created, and_(_c.created_at == created, _c.id < after[1])))
+            query = query.where(
+                or_(_c.created_at < created, and_(_c.created_at == created, _c.id < after[1]))
+            )
         return [_record(row) for row in await self._s.execute(query)]
 
     async def unfinished(self) -> Sequence[TaskRecord]:
