@@ -10,6 +10,7 @@ import pytest
 from services.backtest.tests.fakes.executors import DeterministicExecutor
 from services.backtest.tests.fakes.ports import FakeMarketCatalog, FakeRenderer, FakeTemplates
 from zquant.backtest.v1 import backtest_pb2_grpc, strategy_pb2_grpc
+from zquant_backtest.application.run_ports import RunExecutor
 from zquant_backtest.bootstrap import BacktestAdapters, definition
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.settings import Settings
@@ -24,9 +25,9 @@ from zquant_kit.testing import (
 )
 
 
-def fake_adapters() -> BacktestAdapters:
+def fake_adapters(executor: RunExecutor | None = None) -> BacktestAdapters:
     return BacktestAdapters(
-        executor=lambda config, infra: DeterministicExecutor(),
+        executor=lambda config, infra: executor or DeterministicExecutor(),
         market_catalog=lambda config, infra: FakeMarketCatalog(),
         report_renderer=lambda config, infra: FakeRenderer(),
         template_catalog=lambda config, infra: FakeTemplates(),
@@ -48,7 +49,13 @@ class BacktestClient:
 
 
 @pytest.fixture
-async def backtest(pg_database):
+def executor() -> RunExecutor:
+    """The executor the server runs tasks with (a test module may override this fixture)."""
+    return DeterministicExecutor()
+
+
+@pytest.fixture
+async def backtest(pg_database, executor):
     settings = Settings(
         {
             "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
@@ -58,7 +65,7 @@ async def backtest(pg_database):
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
         }
     )
-    stack = [*services("identity"), definition(fake_adapters())]
+    stack = [*services("identity"), definition(fake_adapters(executor))]
     async with running_stack(stack, settings, bus=InProcessEventBus()) as client:
         channel = client.channel("backtest")
         yield BacktestClient(

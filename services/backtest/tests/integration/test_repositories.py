@@ -3,6 +3,7 @@ idempotency keys), results and reports, the data version, events in the outbox, 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
@@ -108,3 +109,10 @@ async def test_the_data_version_advances_and_a_deleted_users_rows_go(app):
     for table in (tables.strategies, tables.results, tables.reports):
         assert await _count(app, table) == 0
     assert [t.id for t in (await tasks.queries.list(ADMIN, 10, "", None))[0].items] == [bobs.id]
+
+
+async def test_racing_submits_with_one_idempotency_key_make_one_task(app):
+    submit = app.tasks.submission.submit
+    answers = await asyncio.gather(*(submit(ALICE, request(idempotency_key="race")) for _ in range(4)))
+    assert len({task.id for task in answers}) == 1
+    assert len((await app.tasks.queries.list(ALICE, 10, "", None))[0].items) == 1

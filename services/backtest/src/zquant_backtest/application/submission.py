@@ -21,7 +21,7 @@ from zquant_backtest.application.market_ports import MarketCatalog
 from zquant_backtest.application.report_ports import TemplateCatalog
 from zquant_backtest.application.run_ports import CostConfig, EngineKind, RunConfig
 from zquant_backtest.application.strategies import all_problems, problem_violations
-from zquant_backtest.application.task_ports import Clock, TaskRecord
+from zquant_backtest.application.task_ports import Clock, DuplicateIdempotencyKey, TaskRecord
 from zquant_backtest.application.unit_of_work_ports import UnitOfWorkFactory
 from zquant_backtest.application.validation_ports import StrategyChecker
 from zquant_backtest.domain.orders import Timing
@@ -200,10 +200,17 @@ class BacktestSubmission:
             strategy_id=source.strategy_id, strategy_name=source.name, template_name=source.template,
             idempotency_key=request.idempotency_key,
         )  # fmt: skip
-        async with self._uow() as uow:
-            record = replace(record, data_version=await uow.versions.current())
-            await uow.tasks.add(record)
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                record = replace(record, data_version=await uow.versions.current())
+                await uow.tasks.add(record)
+                await uow.commit()
+        except DuplicateIdempotencyKey:
+            async with self._uow() as uow:
+                first = await uow.tasks.by_idempotency_key(actor.user_id, request.idempotency_key)
+            if first is None:
+                raise
+            return first
         await self._queue.submit(
             JOB_KIND, payload_of(record.id), job_id=record.id, max_attempts=self._max_attempts
         )

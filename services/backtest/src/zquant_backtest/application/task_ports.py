@@ -48,8 +48,14 @@ class TaskRecord:
             self.finished_at = now
 
 
+class DuplicateIdempotencyKey(Exception):
+    """Another submit with the same (owner, idempotency key) committed first."""
+
+
 class TaskRepository(Protocol):
-    async def add(self, record: TaskRecord) -> None: ...
+    async def add(self, record: TaskRecord) -> None:
+        """Raises `DuplicateIdempotencyKey` when the owner's key is taken (at the latest at commit)."""
+        ...
 
     async def get(self, task_id: str, *, for_update: bool = False) -> TaskRecord | None:
         """`for_update`: the row is locked until commit, so two processes never both move it."""

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_backtest.adapters.sqlalchemy import tables as t
 from zquant_backtest.application.run_config_json import config_from_json, config_to_json
-from zquant_backtest.application.task_ports import TaskRecord, TaskRepository
+from zquant_backtest.application.task_ports import DuplicateIdempotencyKey, TaskRecord, TaskRepository
 from zquant_backtest.domain.tasks import TaskState
 
 _c = t.tasks.c
@@ -56,7 +57,13 @@ class SqlAlchemyTaskRepository(TaskRepository):
         self._s = session
 
     async def add(self, record: TaskRecord) -> None:
-        await self._s.execute(t.tasks.insert().values(**_values(record)))
+        try:
+            async with self._s.begin_nested():
+                await self._s.execute(t.tasks.insert().values(**_values(record)))
+        except IntegrityError as exc:
+            if record.idempotency_key:
+                raise DuplicateIdempotencyKey(record.idempotency_key) from exc
+            raise
 
     async def get(self, task_id: str, *, for_update: bool = False) -> TaskRecord | None:
         query = select(t.tasks).where(_c.id == task_id)
