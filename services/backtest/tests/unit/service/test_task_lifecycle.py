@@ -14,6 +14,7 @@ from zquant.backtest.v1 import events_pb2
 from zquant_backtest.application.run_ports import RunExecutor, RunProgress, RunSpec
 from zquant_backtest.application.task_events import COMPLETED, FAILED
 from zquant_backtest.application.task_follower import TaskFollower
+from zquant_backtest.application.task_recovery import resubmit_unfinished
 from zquant_backtest.domain.simulation import BacktestResult
 from zquant_backtest.domain.tasks import TaskState
 from zquant_kit.jobs import JobState, JobUpdate
@@ -128,3 +129,14 @@ async def test_rerunning_the_same_inputs_reproduces_identical_metrics():
             and "config.initial_cash" in fields
             and "metrics.total_costs" not in fields
         )
+
+
+async def test_unfinished_tasks_are_queued_again_after_a_restart_of_the_in_process_queue():
+    """The all-in-one queue forgets its jobs with the process: the records bring them back at start."""
+    async with running() as before:
+        queued = await before.submission.submit(ALICE, request())
+    database = before.database
+    database.store.tasks[queued.id].state = TaskState.RUNNING
+    async with running(database=database) as after:
+        assert await resubmit_unfinished(after.uow, after.queue, 3) == 1
+        assert (await after.until_final(queued.id)).state is TaskState.SUCCEEDED
