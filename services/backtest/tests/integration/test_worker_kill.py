@@ -1,6 +1,6 @@
-"""Backtest workers killed -9 mid-task, on real PostgreSQL + NATS JetStream, each worker its own process: a
-task is redelivered to another worker and ends succeeded; a task killed on its last attempt ends failed with
-the queue's reason. Never left running. The test process serves the API side only (submit, the records, the
+"""Backtest workers killed -9 mid-task, on real PostgreSQL + NATS JetStream, each killed worker its own
+process: a task killed on its last attempt ends failed with the queue's reason (heard by the other worker);
+a task killed with an attempt left is redelivered and ends succeeded. Never left running. The test process serves the API side only (submit, the records, the
 follower; no job loop)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.backtest.tests.contract.conftest import fake_adapters
+from services.backtest.tests.fakes.executors import SlowExecutor
 from services.backtest.tests.fakes.ports import FakeMarketCatalog, FakeTemplates, UnprobedChecker
 from services.backtest.tests.unit.service.world import ALICE, request
 from zquant_backtest.adapters.sqlalchemy import tables
@@ -110,7 +111,7 @@ async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_atte
     config = BacktestConfig.from_settings(Settings({**env, "ZQUANT_BACKTEST_JOB_CONCURRENCY": "0"}))
     api = build(config, InProcessEventBus(), fake_adapters())
     await api.start()
-    workers = [Worker(env) for _ in range(3)]
+    workers = [Worker(env) for _ in range(2)]
 
     def submission(max_attempts: int) -> BacktestSubmission:
         return BacktestSubmission(
@@ -136,16 +137,26 @@ async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_atte
     try:
         for worker in workers:
             await _until(lambda w=worker: asyncio.sleep(0, w.said("ready")), 90, "a worker did not start")
-        retried = await submission(2).submit(ALICE, request())
-        await kill_the_one_running(retried.id)
-        done = await final(retried.id)
-        assert done.state is TaskState.SUCCEEDED and done.attempts == 2 and done.fingerprint, done
-
         last = await submission(1).submit(ALICE, request())
         await kill_the_one_running(last.id)
         lost = await final(last.id)
         assert lost.state is TaskState.FAILED, lost
         assert lost.error == "worker lost during the last of 1 attempts" and lost.attempts == 1
+
+        retried = await submission(2).submit(ALICE, request())
+        await kill_the_one_running(retried.id)
+        # Both worker processes are gone now: a worker in this process takes the redelivered attempt.
+        rescue = build(
+            BacktestConfig.from_settings(Settings(env)),
+            InProcessEventBus(),
+            fake_adapters(SlowExecutor(3, 0.05)),
+        )
+        await rescue.start()
+        try:
+            done = await final(retried.id)
+        finally:
+            await rescue.stop()
+        assert done.state is TaskState.SUCCEEDED and done.attempts == 2 and done.fingerprint, done
         async with api.sessions() as session:
             query = (
                 select(func.count())
