@@ -22,7 +22,7 @@ from services.backtest.tests.fakes.executors import SlowExecutor
 from services.backtest.tests.fakes.ports import FakeMarketCatalog, FakeTemplates, UnprobedChecker
 from services.backtest.tests.unit.service.world import ALICE, request
 from zquant_backtest.adapters.sqlalchemy import tables
-from zquant_backtest.application.submission import BacktestSubmission
+from zquant_backtest.application.submission import BacktestSubmission, QueuePolicy
 from zquant_backtest.bootstrap import BacktestConfig, build, definition
 from zquant_backtest.domain.tasks import TaskState
 from zquant_kit.clock import SystemClock
@@ -116,7 +116,7 @@ async def test_killed_workers_tasks_are_redelivered_then_failed_on_the_last_atte
     def submission(max_attempts: int) -> BacktestSubmission:
         return BacktestSubmission(
             api.unit_of_work, api.tasks.queue, FakeMarketCatalog(), UnprobedChecker(), FakeTemplates(), SystemClock(),
-            max_attempts,
+            QueuePolicy(max_attempts=max_attempts),
         )  # fmt: skip
 
     async def kill_the_one_running(task_id: str) -> None:

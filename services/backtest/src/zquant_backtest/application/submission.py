@@ -27,6 +27,7 @@ from zquant_backtest.application.validation_ports import StrategyChecker
 from zquant_backtest.domain.orders import Timing
 from zquant_backtest.domain.params import ParamValue
 from zquant_backtest.domain.strategies import code_hash
+from zquant_kit.clock import as_utc
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.jobs import JobQueue
 from zquant_kit.principal import Principal
@@ -66,6 +67,22 @@ class _Source:
     template: str = ""
 
 
+@dataclass(frozen=True)
+class QueuePolicy:
+    max_attempts: int = 3
+    """Attempts per task, a lost worker's included."""
+    timeout_seconds: float = 7200.0
+    """The whole task's limit from its submit: past it the running attempt is cancelled and the task fails."""
+
+
+async def queue_task(queue: JobQueue, record: TaskRecord, policy: QueuePolicy) -> None:
+    """Queues the task's id; the queue deduplicates by it, so queueing again is harmless."""
+    deadline = as_utc(record.created_at) + dt.timedelta(seconds=policy.timeout_seconds)
+    await queue.submit(
+        JOB_KIND, payload_of(record.id), job_id=record.id, max_attempts=policy.max_attempts, deadline=deadline
+    )
+
+
 def payload_of(task_id: str) -> bytes:
     """The queue carries the task id only, as JSON; the worker reads the rest from the record."""
     return json.dumps({"task_id": task_id}).encode()
@@ -101,7 +118,7 @@ class BacktestSubmission:
         checker: StrategyChecker,
         templates: TemplateCatalog,
         clock: Clock,
-        max_attempts: int,
+        policy: QueuePolicy,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self._uow = uow
@@ -110,7 +127,7 @@ class BacktestSubmission:
         self._checker = checker
         self._templates = templates
         self._clock = clock
-        self._max_attempts = max_attempts
+        self._policy = policy
         self._new_id = new_id
 
     async def submit(self, actor: Principal, request: SubmitRequest) -> TaskRecord:
@@ -211,9 +228,7 @@ class BacktestSubmission:
             if first is None:
                 raise
             return first
-        await self._queue.submit(
-            JOB_KIND, payload_of(record.id), job_id=record.id, max_attempts=self._max_attempts
-        )
+        await queue_task(self._queue, record, self._policy)
         return record
 
 

@@ -8,6 +8,7 @@ Environment (all optional):
 | `ZQUANT_FACTOR_ADDRESS` | where factor's RPCs are read (the vectorised templates' factors) |
 | `ZQUANT_BACKTEST_JOB_CONCURRENCY` | backtests one instance runs at a time (default 1; 0: this instance only serves the API) |
 | `ZQUANT_BACKTEST_MAX_ATTEMPTS` | attempts per task, a lost worker's included, before it fails (default 3) |
+| `ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS` | a task's limit from its submit, queued time included (default 7200); then it fails |
 | `ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS` | NATS: how long a silent worker keeps its task before another gets it (default 30) |
 | `ZQUANT_NATS_URL` | set: tasks go through a NATS JetStream work queue (stream `<ZQUANT_NATS_STREAM>_BACKTEST_JOBS`, subjects `<ZQUANT_EVENT_SUBJECT_PREFIX>jobs.backtest.…`); unset: an in-process queue |
 """
@@ -43,6 +44,7 @@ class JobQueueConfig:
     prefix: str
     concurrency: int
     max_attempts: int
+    timeout_seconds: float
     ack_wait_seconds: float
 
 
@@ -66,6 +68,9 @@ class BacktestConfig:
                 concurrency=int(_number(settings, "ZQUANT_BACKTEST_JOB_CONCURRENCY", "1", 0, 64)),
                 max_attempts=int(
                     _number(settings, "ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)
+                ),
+                timeout_seconds=_number(
+                    settings, "ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS", "7200", 10, 7 * 86400
                 ),
                 ack_wait_seconds=_number(settings, "ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
             ),

@@ -17,7 +17,7 @@ from zquant_backtest.application.data_versions import SYNC_COMPLETED, DataVersio
 from zquant_backtest.application.market_ports import MarketCatalog
 from zquant_backtest.application.report_ports import ReportRenderer, TemplateCatalog
 from zquant_backtest.application.run_ports import RunExecutor
-from zquant_backtest.application.submission import JOB_KIND, BacktestSubmission
+from zquant_backtest.application.submission import JOB_KIND, BacktestSubmission, QueuePolicy
 from zquant_backtest.application.task_follower import TaskFollower
 from zquant_backtest.application.task_outcomes import TaskOutcomes
 from zquant_backtest.application.task_queries import TaskQueries
@@ -58,6 +58,10 @@ class TaskPorts:
     checker: StrategyChecker
 
 
+def policy_of(config: JobQueueConfig) -> QueuePolicy:
+    return QueuePolicy(max_attempts=config.max_attempts, timeout_seconds=config.timeout_seconds)
+
+
 def job_queue(config: JobQueueConfig) -> JobQueue:
     """NATS JetStream when a NATS URL is set (any number of workers share the tasks), else in-process."""
     if config.nats_url:
@@ -88,7 +92,7 @@ def _run_in_background(
             serve = queue.serve(JOB_KIND, components.worker.handle, concurrency=config.concurrency)
             running.append(asyncio.create_task(serve, name="backtest-jobs"))
         if isinstance(queue, InProcessJobQueue):
-            await resubmit_unfinished(uow, queue, config.max_attempts)
+            await resubmit_unfinished(uow, queue, policy_of(config))
 
     async def stop() -> None:
         for task in reversed(running):
@@ -110,7 +114,7 @@ def wire(
     queue = job_queue(config)
     outcomes = TaskOutcomes(uow, clock)
     submission = BacktestSubmission(
-        uow, queue, ports.market, ports.checker, ports.templates, clock, config.max_attempts
+        uow, queue, ports.market, ports.checker, ports.templates, clock, policy_of(config)
     )
     components = TaskComponents(
         queue=queue,

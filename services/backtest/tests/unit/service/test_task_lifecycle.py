@@ -4,6 +4,7 @@ bounded by max_attempts, cancel, a lost worker's verdict, progress, and reproduc
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import struct
 
 import pytest
@@ -12,6 +13,7 @@ from services.backtest.tests.fakes.executors import FAIL_MARKER, SlowExecutor
 from services.backtest.tests.unit.service.world import ALICE, CODE, request, running
 from zquant.backtest.v1 import events_pb2
 from zquant_backtest.application.run_ports import RunExecutor, RunProgress, RunSpec
+from zquant_backtest.application.submission import QueuePolicy
 from zquant_backtest.application.task_events import COMPLETED, FAILED
 from zquant_backtest.application.task_follower import TaskFollower
 from zquant_backtest.application.task_recovery import resubmit_unfinished
@@ -63,7 +65,7 @@ async def test_a_refused_run_fails_at_once_with_its_reason_and_one_event():
 
 async def test_crashes_are_retried_up_to_max_attempts_then_failed():
     flaky = FlakyExecutor()
-    async with running(flaky, max_attempts=2) as world:
+    async with running(flaky, policy=QueuePolicy(max_attempts=2)) as world:
         task = await world.submission.submit(ALICE, request())
         final = await world.until_final(task.id)
     assert flaky.attempts == 2
@@ -138,5 +140,13 @@ async def test_unfinished_tasks_are_queued_again_after_a_restart_of_the_in_proce
     database = before.database
     database.store.tasks[queued.id].state = TaskState.RUNNING
     async with running(database=database) as after:
-        assert await resubmit_unfinished(after.uow, after.queue, 3) == 1
+        assert await resubmit_unfinished(after.uow, after.queue, QueuePolicy()) == 1
         assert (await after.until_final(queued.id)).state is TaskState.SUCCEEDED
+
+
+async def test_a_task_past_its_deadline_fails_with_the_reason():
+    async with running(SlowExecutor(steps=500, step=0.02), policy=QueuePolicy(timeout_seconds=0.5)) as world:
+        world.clock.current = dt.datetime.now(dt.UTC)
+        task = await world.submission.submit(ALICE, request())
+        final = await world.until_final(task.id)
+    assert final.state is TaskState.FAILED and final.error == "deadline exceeded"

@@ -18,7 +18,7 @@ from services.backtest.tests.fakes.ports import (
 from services.backtest.tests.fakes.unit_of_work import FakeBacktestUnitOfWork, Store, fake_database
 from zquant_backtest.application.run_ports import RunExecutor
 from zquant_backtest.application.strategies import StrategyUseCases
-from zquant_backtest.application.submission import JOB_KIND, BacktestSubmission, SubmitRequest
+from zquant_backtest.application.submission import JOB_KIND, BacktestSubmission, QueuePolicy, SubmitRequest
 from zquant_backtest.application.task_follower import TaskFollower
 from zquant_backtest.application.task_outcomes import TaskOutcomes
 from zquant_backtest.application.task_queries import TaskQueries
@@ -30,7 +30,8 @@ from zquant_kit.principal import Principal
 from zquant_kit.tasks import cancel_and_wait
 from zquant_kit.testing import FakeClock, FakeDatabase
 
-NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+"""Real time: the job queue holds each task to a deadline counted from its submit."""
 RESEARCHER = frozenset(
     {"backtest:run", "backtest:read", "backtest:delete", "strategy:read", "strategy:write", "strategy:delete"}
 )
@@ -57,7 +58,7 @@ class World:
     clock: FakeClock = field(default_factory=lambda: FakeClock(NOW))
     queue: InProcessJobQueue = field(default_factory=lambda: InProcessJobQueue(retry_delay_seconds=0.01))
     renderer: FakeRenderer = field(default_factory=FakeRenderer)
-    max_attempts: int = 3
+    policy: QueuePolicy = field(default_factory=QueuePolicy)
 
     def __post_init__(self) -> None:
         uow = self.uow
@@ -65,7 +66,7 @@ class World:
         templates = FakeTemplates()
         self.strategies = StrategyUseCases(uow, UnprobedChecker(), templates, self.clock)
         self.submission = BacktestSubmission(
-            uow, self.queue, FakeMarketCatalog(), UnprobedChecker(), templates, self.clock, self.max_attempts
+            uow, self.queue, FakeMarketCatalog(), UnprobedChecker(), templates, self.clock, self.policy
         )
         self.queries = TaskQueries(uow, self.outcomes, self.queue)
         self.results = TaskResults(uow, self.renderer)
