@@ -61,6 +61,9 @@ PLAUSIBLE_BY_NAME: dict[str, Any] = {
     "new_password": "Fuzz-passw0rd-2!",
     "name": "fuzz",
     "page_size": 10,
+    # A strategy that passes the backtest service's AST check, so CreateStrategy/ValidateStrategy/SubmitBacktest
+    # get past the code to the field under test.
+    "code": "def handle_bar(context, bar):\n    pass\n",
 }
 PLAUSIBLE_BY_SUFFIX: dict[str, Any] = {"_date": "20240102", "_dates": ["20240102"]}
 

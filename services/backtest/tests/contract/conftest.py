@@ -1,18 +1,90 @@
-"""The backtest adapters' market: marketdata's own contract fixtures (identity + marketdata on a throw-away
-PostgreSQL database, the real bank market loaded), and a worker pool for the executor."""
+"""Two kinds of contract fixture: a real backtest gRPC server (port 0) with the identity service it authenticates
+against, over PostgreSQL, built with the test fakes of the market catalog, executor, renderer and templates; and
+marketdata's own contract fixtures (identity + marketdata, the real bank market loaded) with a worker pool, for the
+executor's adapters."""
+
+
+from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
+from services.backtest.tests.fakes.executors import DeterministicExecutor
+from services.backtest.tests.fakes.ports import FakeMarketCatalog, FakeRenderer, FakeTemplates
 from services.marketdata.tests.conftest import (  # noqa: F401  (fixtures)
     marketdata,
     marketdata_extra_settings,
     marketdata_settings,
 )
 from services.marketdata.tests.contract.conftest import market  # noqa: F401  (fixture)
+from zquant.backtest.v1 import backtest_pb2_grpc, strategy_pb2_grpc
 from zquant_backtest.adapters.worker_executor import WORKER_PRELOAD
+from zquant_backtest.application.run_ports import RunExecutor
+from zquant_backtest.bootstrap import BacktestAdapters, definition
+from zquant_kit.events.inprocess import InProcessEventBus
+from zquant_kit.settings import Settings
+from zquant_kit.testing import (
+    ADMIN_PASSWORD,
+    Metadata,
+    StackClient,
+    admin_metadata,
+    create_user,
+    running_stack,
+    services,
+)
 from zquant_kit.workers import WorkerProcesses
+
+
+def fake_adapters(executor: RunExecutor | None = None) -> BacktestAdapters:
+    return BacktestAdapters(
+        executor=lambda config, infra: executor or DeterministicExecutor(),
+        market_catalog=lambda config, infra: FakeMarketCatalog(),
+        report_renderer=lambda config, infra: FakeRenderer(),
+        template_catalog=lambda config, infra: FakeTemplates(),
+    )
+
+
+@dataclass
+class BacktestClient:
+    client: StackClient
+    backtests: backtest_pb2_grpc.BacktestServiceStub
+    strategies: strategy_pb2_grpc.StrategyServiceStub
+
+    async def admin(self) -> Metadata:
+        return await admin_metadata(self.client.channel("identity"))
+
+    async def user(self, username: str, role: str = "researcher") -> tuple[str, Metadata]:
+        created, metadata = await create_user(self.client.channel("identity"), username, role=role)
+        return created.id, metadata
+
+
+@pytest.fixture
+def executor() -> RunExecutor:
+    """The executor the server runs tasks with (a test module may override this fixture)."""
+    return DeterministicExecutor()
+
+
+@pytest.fixture
+async def backtest(pg_database, executor):
+    settings = Settings(
+        {
+            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_BACKTEST_DATABASE_URL": pg_database,
+            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ZQUANT_EVENT_BUS": "inprocess",
+            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+        }
+    )
+    stack = [*services("identity"), definition(fake_adapters(executor))]
+    async with running_stack(stack, settings, bus=InProcessEventBus()) as client:
+        channel = client.channel("backtest")
+        yield BacktestClient(
+            client,
+            backtest_pb2_grpc.BacktestServiceStub(channel),
+            strategy_pb2_grpc.StrategyServiceStub(channel),
+        )
 
 
 @pytest.fixture

@@ -1,0 +1,77 @@
+"""The backtest service's settings, read once from the environment into one frozen object.
+
+Environment (all optional):
+
+| variable | meaning |
+|---|---|
+| `ZQUANT_MARKETDATA_ADDRESS` | where marketdata's RPCs are read (default 127.0.0.1 on its port) |
+| `ZQUANT_FACTOR_ADDRESS` | where factor's RPCs are read (the vectorised templates' factors) |
+| `ZQUANT_BACKTEST_JOB_CONCURRENCY` | backtests one instance runs at a time (default 1; 0: this instance only serves the API) |
+| `ZQUANT_BACKTEST_MAX_ATTEMPTS` | attempts per task, a lost worker's included, before it fails (default 3) |
+| `ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS` | a task's limit from its submit, queued time included (default 7200); then it fails |
+| `ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS` | NATS: how long a silent worker keeps its task before another gets it (default 30) |
+| `ZQUANT_NATS_URL` | set: tasks go through a NATS JetStream work queue (stream `<ZQUANT_NATS_STREAM>_BACKTEST_JOBS`, subjects `<ZQUANT_EVENT_SUBJECT_PREFIX>jobs.backtest.…`); unset: an in-process queue |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zquant_kit.infrastructure import ServiceConfig
+from zquant_kit.jobs.model import MAX_ATTEMPTS_LIMIT
+from zquant_kit.settings import Settings
+
+NAME = "backtest"
+
+
+def _number(settings: Settings, name: str, default: str, low: float, high: float) -> float:
+    raw = settings.get(name) or default
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}], not {raw}")
+    return number
+
+
+@dataclass(frozen=True)
+class JobQueueConfig:
+    """`nats_url` empty: the in-process queue (all-in-one)."""
+
+    nats_url: str
+    stream: str
+    prefix: str
+    concurrency: int
+    max_attempts: int
+    timeout_seconds: float
+    ack_wait_seconds: float
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    kit: ServiceConfig
+    marketdata_address: str
+    factor_address: str
+    jobs: JobQueueConfig
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BacktestConfig:
+        return cls(
+            kit=ServiceConfig.from_settings(NAME, settings),
+            marketdata_address=settings.address("marketdata"),
+            factor_address=settings.address("factor"),
+            jobs=JobQueueConfig(
+                nats_url=settings.nats_url,
+                stream=f"{settings.nats_stream}_BACKTEST_JOBS",
+                prefix=f"{settings.subject_prefix}jobs.backtest",
+                concurrency=int(_number(settings, "ZQUANT_BACKTEST_JOB_CONCURRENCY", "1", 0, 64)),
+                max_attempts=int(
+                    _number(settings, "ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)
+                ),
+                timeout_seconds=_number(
+                    settings, "ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS", "7200", 10, 7 * 86400
+                ),
+                ack_wait_seconds=_number(settings, "ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
+            ),
+        )
