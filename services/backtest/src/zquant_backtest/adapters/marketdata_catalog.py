@@ -1,4 +1,4 @@
-"""Submit-time checks against marketdata: the open days of a range, which named codes it does not know (one
+"""Submit-time checks against marketdata: the span of the synced calendar, the open days of a range, which named codes it does not know (one
 paged ListStocks of every status, delisted included, then a set difference) and whether an index has bars."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import grpc
 
 from zquant.marketdata.v1 import market_data_pb2, market_data_pb2_grpc
 from zquant_backtest.adapters.marketdata_panel import REFUSALS, yyyymmdd
-from zquant_backtest.application.panel_ports import MarketCatalog
+from zquant_backtest.application.market_ports import MarketCatalog
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.grpc.panel_codec import parse_days
 
@@ -31,6 +31,10 @@ def _refusals_as_errors() -> Iterator[None]:
         raise FailedPrecondition(f"marketdata: {error.details() or error.code().name}") from None
 
 
+def _parsed(yyyymmdd_text: str) -> date:
+    return date(int(yyyymmdd_text[:4]), int(yyyymmdd_text[4:6]), int(yyyymmdd_text[6:]))
+
+
 class MarketdataCatalog(MarketCatalog):
     def __init__(
         self, channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]], timeout_seconds: float = 60.0
@@ -38,6 +42,10 @@ class MarketdataCatalog(MarketCatalog):
         self._stub = market_data_pb2_grpc.MarketDataServiceStub(channel)
         self._metadata = list(metadata)
         self._timeout = timeout_seconds
+
+    async def calendar_span(self) -> tuple[date, date] | None:
+        days = await self.trading_days(_parsed(INDEX_SINCE), _parsed(INDEX_UNTIL))
+        return (days[0], days[-1]) if days else None
 
     async def trading_days(self, start: date, end: date) -> list[date]:
         request = market_data_pb2.GetTradeCalendarRequest(

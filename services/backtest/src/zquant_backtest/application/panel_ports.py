@@ -3,8 +3,6 @@ validation) the trade calendar and the known codes. The adapters speak gRPC; tes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from typing import Protocol
 
 from zquant_backtest.application.run_ports import RunConfig
@@ -22,14 +20,3 @@ class PanelSource(Protocol):
         """The unadjusted panel of ``config``'s universe on the open days from ``config.start`` to ``config.end``,
         with the benchmark's close; raises ``RunFailed`` when marketdata refuses (unknown code, no data)."""
         ...
-
-
-class MarketCatalog(Protocol):
-    """Submit-time validation. The same shape as the task use cases' ``application.market_ports.MarketCatalog``
-    (defined there by the service's core): one port when the two land together."""
-
-    async def trading_days(self, start: date, end: date) -> list[date]: ...
-
-    async def unknown_codes(self, codes: Sequence[str]) -> list[str]: ...
-
-    async def index_exists(self, code: str) -> bool: ...
