@@ -1,0 +1,21 @@
+"""Resource limits and deadlines of one sandboxed run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    memory_bytes: int = 3 << 29
+    """Address space of the child: 1.5 GiB."""
+    cpu_seconds: int = 600
+    start_deadline_s: float = 30.0
+    """From spawn to ready: imports, the static check, the module's top level and initialize()."""
+    day_deadline_s: float = 5.0
+    """One callback's exchange (the whole targets() call in the vectorised mode)."""
+    targets_deadline_s: float = 300.0
+    """The vectorised mode's one targets() call over the whole panel."""
+    total_deadline_s: float = 3600.0
+    static_check: bool = True
+    """The friendly AST check (line/column errors); the escape suite turns it off to test the OS layers."""
