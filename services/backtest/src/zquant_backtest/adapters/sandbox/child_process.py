@@ -12,6 +12,7 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .child.framing import MAX_REPLY_BYTES, UP_PREFIX, decode_map
@@ -53,7 +54,9 @@ class ChildProcess:
         self._total_until = time.monotonic() + limits.total_deadline_s
         self._alive = True
 
-    def exchange(self, frame: bytes, deadline_s: float, raw_reply: int = 0) -> tuple[dict[str, Any], bytes]:
+    def exchange(
+        self, frame: Sequence[bytes | memoryview], deadline_s: float, raw_reply: int = 0
+    ) -> tuple[dict[str, Any], bytes]:
         """Send one frame, read one reply map (plus `raw_reply` fixed bytes when the map says so)."""
         if not self._alive:
             raise SandboxRunFailed("sandbox is not running")
@@ -94,13 +97,14 @@ class ChildProcess:
                 if stream is not None:
                     stream.close()
 
-    def _write(self, data: bytes, until: float) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(self._down, view) :]
-            except BlockingIOError:
-                self._wait(self._down, selectors.EVENT_WRITE, until)
+    def _write(self, frame: Sequence[bytes | memoryview], until: float) -> None:
+        for part in frame:
+            view = memoryview(part)
+            while view:
+                try:
+                    view = view[os.write(self._down, view) :]
+                except BlockingIOError:
+                    self._wait(self._down, selectors.EVENT_WRITE, until)
 
     def _read(self, size: int, until: float) -> bytes:
         chunks, missing = [], size

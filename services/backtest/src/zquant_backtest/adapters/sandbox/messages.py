@@ -73,7 +73,7 @@ def parse_weights(message: dict[str, Any], raw: bytes, shape: tuple[int, int]) -
     if message.get("t") != "weights" or len(raw) != shape[0] * shape[1] * 8:
         raise SandboxRunFailed("invalid reply from sandbox: expected a weights block")
     weights = np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
-    skipped = np.isnan(weights).all(axis=1)
+    skipped: BoolArray = np.asarray(np.isnan(weights).all(axis=1))
     active = weights[~skipped]
     if not np.isfinite(active).all():
         raise SandboxRunFailed("targets() weights must be finite on rebalance days (a row of NaN skips a day)")

@@ -91,22 +91,27 @@ class SandboxStrategyPort(StrategyPort):
         if child is not None:
             child.kill()
 
-    def _day_frame(self, child: ChildProcess, view: DayView) -> tuple[dict[str, object], bytes]:
-        market, n = view.market, len(self._codes)
+    def _day_frame(self, child: ChildProcess, view: DayView) -> tuple[dict[str, object], memoryview]:
+        """Header and payload: new rows (rows x fields x codes), qty, sellable, eligible, factors (k x codes)."""
+        market, n, k = view.market, len(self._codes), len(self._facts.factors)
         new_rows = max(market.visible - self._sent_rows, 0)
-        parts = []
+        rows = new_rows * len(FIELDS)
+        buffer = np.empty((rows + 3 + k) * n, dtype="<f8")
         if new_rows:
-            parts.append(np.stack([market.history(f, new_rows) for f in FIELDS], axis=1))
+            block = buffer[: rows * n].reshape(new_rows, len(FIELDS), n)
+            for j, field in enumerate(FIELDS):
+                block[:, j] = market.history(field, new_rows)
         folio = view.portfolio
-        parts.append(np.stack([folio.qty, folio.sellable, view.eligible]).astype("<f8"))
-        for name in self._facts.factors:
-            parts.append(self._factor(child, view, name, n))
+        vectors = buffer[rows * n : (rows + 3) * n].reshape(3, n)
+        vectors[0], vectors[1], vectors[2] = folio.qty, folio.sellable, view.eligible
+        for index, name in enumerate(self._facts.factors):
+            buffer[(rows + 3 + index) * n : (rows + 4 + index) * n] = self._factor(child, view, name, n)
         days = market.panel.days[market.visible - new_rows : market.visible]
         self._sent_rows = market.visible
-        header = {"t": "day", "d": view.now.isoformat(), "ph": view.phase.value, "c": float(folio.cash),
-                  "v": float(folio.total_value), "rd": [d.isoformat() for d in days]}
-        payload = b"".join(np.ascontiguousarray(p, dtype="<f8").tobytes() for p in parts)
-        return header, payload
+        header: dict[str, object] = {"t": "day", "d": view.now.isoformat(), "ph": view.phase.value,
+                                     "c": float(folio.cash), "v": float(folio.total_value),
+                                     "rd": [d.isoformat() for d in days]}
+        return header, memoryview(buffer).cast("B")
 
     @staticmethod
     def _factor(child: ChildProcess, view: DayView, name: str, n: int) -> np.ndarray:

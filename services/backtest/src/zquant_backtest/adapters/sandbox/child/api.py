@@ -61,8 +61,11 @@ class Context:
         self.portfolio = Portfolio(runtime.codes)
         self.current_dt = ""
         self.phase = ""
-        self.eligible = pd.Series(np.zeros(len(runtime.codes), dtype=bool), index=runtime.index)
+
+    @property
+    def eligible(self) -> pd.Series:
         """Codes that may be bought today (True); buys of the others are refused."""
+        return self._runtime.eligible()
 
     def factor(self, name: str) -> pd.Series:
         """Today's values of a factor declared in FACTORS, by code (NaN where missing)."""
@@ -81,6 +84,7 @@ class Runtime:
         self.rows = 0
         self.dates: list[str] = []
         self.today_factors = np.empty((len(factors), len(codes)))
+        self.today_eligible = np.zeros(len(codes), dtype=bool)
         self.orders: list[list[Any]] = []
 
     def add_rows(self, dates: list[str], block: np.ndarray) -> None:
@@ -102,10 +106,13 @@ class Runtime:
         folio = context.portfolio
         folio.cash, folio.total_value = float(header["c"]), float(header["v"])
         folio.shares, folio.sellable = vectors[0], vectors[1]
-        context.eligible = pd.Series(vectors[2] > 0, index=self.index, name="eligible")
+        self.today_eligible = vectors[2] > 0
         self.today_factors = factors
         latest = self.seen[self.rows - 1] if self.rows else np.full((len(self.fields), len(self.codes)), np.nan)
         return Bars(self.index, self.fields, latest)
+
+    def eligible(self) -> pd.Series:
+        return pd.Series(self.today_eligible, index=self.index, name="eligible")
 
     def factor(self, name: str) -> pd.Series:
         if name not in self.factors:

@@ -23,10 +23,10 @@ PHASES = ("before_trading", "handle_bar", "after_trading")
 """The per-day callbacks a module may define (the engine's ``Phase`` values)."""
 
 
-def encode_down(header: dict[str, Any], payload: bytes = b"") -> bytes:
-    """One parent -> child frame."""
+def encode_down(header: dict[str, Any], payload: bytes | memoryview = b"") -> tuple[bytes, bytes | memoryview]:
+    """One parent -> child frame, as two buffers written one after the other (the payload is not copied)."""
     head = bytes(msgpack.packb(header, use_bin_type=True))
-    return DOWN_PREFIX.pack(len(head), len(payload)) + head + payload
+    return DOWN_PREFIX.pack(len(head), len(payload)) + head, payload
 
 
 def encode_up(message: dict[str, Any]) -> bytes:
