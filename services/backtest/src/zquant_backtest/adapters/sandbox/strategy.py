@@ -111,7 +111,7 @@ class SandboxStrategyPort(StrategyPort):
         header: dict[str, object] = {"t": "day", "d": view.now.isoformat(), "ph": view.phase.value,
                                      "c": float(folio.cash), "v": float(folio.total_value),
                                      "rd": [d.isoformat() for d in days]}
-        return header, memoryview(buffer).cast("B")
+        return header, buffer.data.cast("B")
 
     @staticmethod
     def _factor(child: ChildProcess, view: DayView, name: str, n: int) -> np.ndarray:
