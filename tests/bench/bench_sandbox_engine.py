@@ -16,6 +16,7 @@ from bench_backtest_engines import CASH, FAST, SETTINGS, SLOW, DualMovingAverage
 
 from zquant_backtest.adapters.in_process_strategy import InProcessStrategy
 from zquant_backtest.adapters.sandbox.launcher import probe_layers
+from zquant_backtest.adapters.sandbox.limits import SandboxLimits
 from zquant_backtest.adapters.sandbox.strategy import SandboxStrategyPort
 from zquant_backtest.application.event_engine import EventEngine
 from zquant_backtest.application.run_ports import StrategyCode
@@ -60,12 +61,12 @@ def timed_run(panel: MarketPanel, engine: EventEngine) -> tuple[float, BacktestR
     return time.perf_counter() - started, result
 
 
-def start_latency(panel: MarketPanel, runs: int = 3) -> float:
-    """Spawn to ready (imports, lock-down, module load) of a child, best of ``runs``."""
+def start_latency(panel: MarketPanel, zygote: bool, runs: int = 3) -> float:
+    """Spawn to ready (imports unless forked from the zygote, lock-down, module load), best of ``runs``."""
     best = np.inf
     setup = StrategySetup(panel.codes, {"fast": FAST, "slow": SLOW, "allocation": 1.0}, panel.days[0], panel.days[-1])
     for _ in range(runs):
-        port = SandboxStrategyPort(StrategyCode(DUAL_MA, SCHEMA))
+        port = SandboxStrategyPort(StrategyCode(DUAL_MA, SCHEMA), SandboxLimits(zygote=zygote))
         started = time.perf_counter()
         port.initialize(setup)
         best = min(best, time.perf_counter() - started)
@@ -76,6 +77,7 @@ def start_latency(panel: MarketPanel, runs: int = 3) -> float:
 def main() -> None:
     panel = synthetic_market(DATES, STOCKS)
     layers = probe_layers()
+    start_latency(panel, zygote=True, runs=1)  # the worker's zygote is up before its first task
     port = SandboxStrategyPort(StrategyCode(DUAL_MA, SCHEMA))
     try:
         sandboxed, ours = timed_run(panel, EventEngine(panel, port, SETTINGS))
@@ -91,7 +93,10 @@ def main() -> None:
     print(f"  in process (InProcessStrategy)        {in_process:7.2f} s")
     print(f"  sandboxed (SandboxStrategyPort)       {sandboxed:7.2f} s  = {sandboxed / in_process:.2f}× in process")
     print(f"  sandbox overhead {overhead:6.2f} s per run, {overhead / DATES * 1e6:6.0f} µs per day "
-          f"(child start included; start alone {start_latency(panel):.2f} s)")
+          f"(child start from the warm zygote included)")
+    warm, fresh = start_latency(panel, zygote=True), start_latency(panel, zygote=False)
+    print(f"  child start to ready, best of 3: forked from the zygote {warm * 1e3:6.1f} ms, fresh interpreter "
+          f"{fresh * 1e3:6.1f} ms ({fresh / warm:.0f}× slower)")
     if not same:
         raise SystemExit("the sandboxed run differs from the in-process one")
 

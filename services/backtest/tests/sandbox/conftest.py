@@ -75,14 +75,14 @@ def failure_of(code: str, **kwargs: Any) -> str:
     return caught.value.reason
 
 
-def mismatches(cases: dict[str, tuple[str, str]], concurrency: int = 4) -> dict[str, str]:
+def mismatches(cases: dict[str, tuple[str, str]], concurrency: int = 4, limits: SandboxLimits = FAST) -> dict[str, str]:
     """Run every (code, expected fragment of the reason) case, a few children at a time; return the
     cases whose run did not fail with the expected reason (name -> what happened)."""
 
     def one(case: tuple[str, str]) -> str | None:
         code, expected = case
         try:
-            run_strategy(code)
+            run_strategy(code, limits=limits)
         except SandboxRunFailed as failed:
             return None if expected in failed.reason else failed.reason
         return "the run succeeded"

@@ -1,4 +1,4 @@
-"""One sandboxed child seen from the trusted side: spawn, deadline-bound frame exchange, kill.
+"""One sandboxed child seen from the trusted side: deadline-bound frame exchange, kill, why it ended.
 
 Blocking code on purpose: it runs inside a worker process, never on the event loop. Both pipe ends are
 non-blocking and every read and write waits through one selector until the exchange's deadline, so a
@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import subprocess
 import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .child.framing import MAX_REPLY_BYTES, UP_PREFIX, decode_map
-from .launcher import child_launch
 from .limits import SandboxLimits
 from .messages import SandboxRunFailed
+from .spawn import FreshChild
+from .zygote import spawn_from_zygote
 
 _SIGNAL_REASONS = {
     signal.SIGSYS: "forbidden system call (seccomp)",
@@ -40,18 +40,10 @@ class ChildProcess:
     """Frames go down as bytes, replies come up as validated msgpack maps (or a fixed raw block)."""
 
     def __init__(self, limits: SandboxLimits) -> None:
-        launch = child_launch(limits)
-        self._process = subprocess.Popen(
-            launch.argv, env=launch.env, user=launch.user, group=launch.group,
-            extra_groups=[] if launch.user is not None else None, start_new_session=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
-        )
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._down, self._up = self._process.stdin.fileno(), self._process.stdout.fileno()
-        os.set_blocking(self._down, False)
-        os.set_blocking(self._up, False)
-        self._selector = selectors.DefaultSelector()
         self._total_until = time.monotonic() + limits.total_deadline_s
+        self._child = spawn_from_zygote(limits) if limits.zygote else FreshChild(limits)
+        self._down, self._up = self._child.down, self._child.up
+        self._selector = selectors.DefaultSelector()
         self._alive = True
 
     def exchange(
@@ -87,15 +79,7 @@ class ChildProcess:
         if self._alive:
             self._alive = False
             self._selector.close()
-            if self._process.poll() is None:
-                try:
-                    os.killpg(self._process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout):
-                if stream is not None:
-                    stream.close()
+            self._child.kill()
 
     def _write(self, frame: Sequence[bytes | memoryview], until: float) -> None:
         for part in frame:
@@ -133,9 +117,8 @@ class ChildProcess:
             raise _Deadline
 
     def _exit_reason(self) -> str:
-        try:
-            code = self._process.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
+        code = self._child.exit_code(5.0)
+        if code is None:
             return "sandbox closed its pipe"
         signum = -code if code < 0 else code - 128 if code > 128 else 0
         known = {int(s): reason for s, reason in _SIGNAL_REASONS.items()}

@@ -160,11 +160,20 @@ def probe_layers() -> SandboxLayers:
 
 
 def child_launch(limits: SandboxLimits) -> ChildLaunch:
-    """The argv/env/ids for one child under every active layer."""
+    """The argv/env/ids for one fresh child under every active layer."""
+    return _launch(["run", str(limits.memory_bytes), str(limits.cpu_seconds)])
+
+
+def zygote_launch(control_fd: int) -> ChildLaunch:
+    """The argv/env/ids for a zygote listening on the inherited `control_fd`, under the same layers."""
+    return _launch(["zygote", str(control_fd)])
+
+
+def _launch(mode: list[str]) -> ChildLaunch:
     info = probe_layers()
     python = info.python
     command = [python, "-I", "-S", "-B", "-c", _BOOT, ":".join(import_paths()),
-               str(limits.memory_bytes), str(limits.cpu_seconds), ",".join(info.layers), *read_only_paths(python)]
+               *mode, ",".join(info.layers), *read_only_paths(python)]
     if info.bubblewrap:
         command = _bwrap_args(python) + command
     ids = _sandbox_ids()

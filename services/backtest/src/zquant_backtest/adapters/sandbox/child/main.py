@@ -2,6 +2,9 @@
 
 uid already dropped by the parent (refuse to run as root) -> rlimits -> import the allowed modules ->
 read the code and AST-check it -> Landlock -> seccomp -> only then run user code, looping on the pipe.
+
+`run`: one fresh interpreter per strategy. `zygote`: one pre-warmed interpreter (imports done, never runs user
+code) forks a child per strategy, which sets its rlimits and continues from "read the code" (see zygote.py).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def _warm_up() -> None:
     frame = pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=list("abc"))
     frame.rolling(2).mean().rank(axis=1).pct_change().fillna(0).describe()
     pd.to_datetime(["2024-01-02"]).to_period("M")
-    from . import api, targets_api  # noqa: F401
+    from . import api, static_check, targets_api  # noqa: F401
 
 
 def _line_of(exc: BaseException) -> str:
@@ -82,16 +85,31 @@ class Child:
 
 
 def main(argv: list[str]) -> None:
-    memory_bytes, cpu_seconds, layers, paths = int(argv[0]), int(argv[1]), argv[2], argv[3:]
     if os.getuid() == 0 or os.geteuid() == 0:
         sys.exit("refusing to run user code as root")
+    if argv[0] == "zygote":
+        from .zygote import serve
+
+        control_fd, layers, paths = int(argv[1]), argv[2], argv[3:]
+        rlimits.apply_for_zygote()
+        _warm_up()
+        serve(control_fd, lambda memory, cpu: _session(memory, cpu, layers, paths))
+        return
+    memory_bytes, cpu_seconds, layers, paths = int(argv[1]), int(argv[2]), argv[3], argv[4:]
     rlimits.apply(memory_bytes, cpu_seconds)
     _warm_up()
+    _session(None, None, layers, paths)
+
+
+def _session(memory_bytes: int | None, cpu_seconds: int | None, layers: str, paths: list[str]) -> None:
+    """One strategy on fds 0/1, imports done; a forked zygote child sets its rlimits here first."""
+    from .static_check import check_source
+
+    if memory_bytes is not None and cpu_seconds is not None:
+        rlimits.apply(memory_bytes, cpu_seconds)
     child = Child()
     start, _ = child.receive()
     if start.get("check", True):
-        from .static_check import check_source
-
         problems = check_source(start["code"])
         if problems:
             child.fail("; ".join(f"line {p.line} col {p.column}: {p.message}" for p in problems))
