@@ -7,6 +7,7 @@ child that stops reading or never answers cannot stall the worker. Any breach ki
 
 from __future__ import annotations
 
+import logging
 import os
 import selectors
 import signal
@@ -19,6 +20,8 @@ from .limits import SandboxLimits
 from .messages import SandboxRunFailed
 from .spawn import FreshChild
 from .zygote import spawn_from_zygote
+
+log = logging.getLogger(__name__)
 
 _SIGNAL_REASONS = {
     signal.SIGSYS: "forbidden system call (seccomp)",
@@ -41,7 +44,11 @@ class ChildProcess:
 
     def __init__(self, limits: SandboxLimits) -> None:
         self._total_until = time.monotonic() + limits.total_deadline_s
-        self._child = spawn_from_zygote(limits) if limits.zygote else FreshChild(limits)
+        try:
+            self._child = spawn_from_zygote(limits) if limits.zygote else FreshChild(limits)
+        except (OSError, RuntimeError):
+            log.exception("the sandbox could not be started")
+            raise SandboxRunFailed("the sandbox could not be started (the worker's log says why)") from None
         self._down, self._up = self._child.down, self._child.up
         self._selector = selectors.DefaultSelector()
         self._alive = True

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from zquant_backtest.application.run_ports import RunFailed
 from zquant_backtest.application.strategy_port import Phase
 from zquant_backtest.domain.arrays import BoolArray, FloatArray
 from zquant_backtest.domain.order_book import OrderKind, OrderRequest
@@ -33,12 +34,9 @@ _BOUNDS = {
 _KINDS = tuple(OrderKind(name) for name in ORDER_KINDS)
 
 
-class SandboxRunFailed(Exception):
-    """The run is over; `reason` says why in words the strategy's owner can act on (never a stack trace)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class SandboxRunFailed(RunFailed):
+    """The run is over; `reason` says why in words the strategy's owner can act on (never a stack trace).
+    A `RunFailed`, so the worker fails the task with the reason as it does for any other run failure."""
 
 
 def parse_ready(message: dict[str, Any], entry: str) -> frozenset[Phase]:

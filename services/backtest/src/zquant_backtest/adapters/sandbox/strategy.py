@@ -30,7 +30,8 @@ FIELDS = PRICE_FIELDS
 
 
 class SandboxStrategyPort(StrategyPort):
-    """One user module, one child process, one run: `initialize` starts it, `close` ends it."""
+    """One user module, one child process, one run: `initialize` starts it, `close` (or leaving a `with`
+    block) ends it; the engine itself never closes a strategy."""
 
     def __init__(self, code: StrategyCode, limits: SandboxLimits | None = None) -> None:
         self._facts = ModuleFacts(code)
@@ -90,6 +91,12 @@ class SandboxStrategyPort(StrategyPort):
         child, self._child = self._child, None
         if child is not None:
             child.kill()
+
+    def __enter__(self) -> SandboxStrategyPort:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _day_frame(self, child: ChildProcess, view: DayView) -> tuple[dict[str, object], memoryview]:
         """Header and payload: new rows (rows x fields x codes), qty, sellable, eligible, factors (k x codes)."""
