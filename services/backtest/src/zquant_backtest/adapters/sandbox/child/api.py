@@ -81,8 +81,8 @@ class Runtime:
         self.position = {c: i for i, c in enumerate(codes)}
         self.context = Context(self, params)
         self.seen = np.empty((64, len(fields), len(codes)))
+        self.dates = np.empty(64, dtype="datetime64[ns]")
         self.rows = 0
-        self.dates: list[str] = []
         self.today_factors = np.empty((len(factors), len(codes)))
         self.today_eligible = np.zeros(len(codes), dtype=bool)
         self.orders: list[list[Any]] = []
@@ -91,12 +91,13 @@ class Runtime:
         """Append newly visible rows (rows x fields x codes) to what history() may serve."""
         need = self.rows + len(dates)
         if need > len(self.seen):
-            grown = np.empty((max(need, 2 * len(self.seen)), *self.seen.shape[1:]))
-            grown[: self.rows] = self.seen[: self.rows]
-            self.seen = grown
+            size = max(need, 2 * len(self.seen))
+            grown, grown_dates = np.empty((size, *self.seen.shape[1:])), np.empty(size, dtype=self.dates.dtype)
+            grown[: self.rows], grown_dates[: self.rows] = self.seen[: self.rows], self.dates[: self.rows]
+            self.seen, self.dates = grown, grown_dates
         self.seen[self.rows : need] = block
+        self.dates[self.rows : need] = np.array(dates, dtype="datetime64[D]")
         self.rows = need
-        self.dates.extend(dates)
 
     def start_call(self, header: dict[str, Any], vectors: np.ndarray, factors: np.ndarray) -> Bars:
         """Swap in the callback's view: vectors = qty, sellable, eligible; factors = declared factors x codes."""
@@ -120,15 +121,19 @@ class Runtime:
         return pd.Series(self.today_factors[self.factors.index(name)], index=self.index, name=name)
 
     def history(self, codes: list[str] | str, field: str, n: int) -> pd.DataFrame:
-        """Last `n` seen rows of `field`, rows by date, columns by code."""
-        wanted = [codes] if isinstance(codes, str) else list(codes)
-        cols = [self._index_of(c) for c in wanted]
+        """Last `n` seen rows of `field`, rows by date (a DatetimeIndex), columns by code (a copy: the history
+        stays intact)."""
         if field not in self.fields:
             raise KeyError(f"no field '{field}' (fields: {', '.join(self.fields)})")
         first = max(self.rows - int(n), 0) if n > 0 else self.rows
-        block = self.seen[first : self.rows, self.fields.index(field)][:, cols]
-        return pd.DataFrame(block, index=pd.Index(self.dates[first : self.rows], name="date"),
-                            columns=pd.Index(wanted, name="code"))
+        rows = self.seen[first : self.rows, self.fields.index(field)]
+        if not isinstance(codes, str) and list(codes) == self.codes:
+            block, columns = rows.copy(), self.index  # the whole universe: no per-code lookup
+        else:
+            wanted = [codes] if isinstance(codes, str) else list(codes)
+            block, columns = rows[:, [self._index_of(c) for c in wanted]], pd.Index(wanted, name="code")
+        dates = pd.DatetimeIndex(self.dates[first : self.rows], name="date")
+        return pd.DataFrame(block, index=dates, columns=columns, copy=False)
 
     def _index_of(self, code: str) -> int:
         if code not in self.position:
