@@ -50,7 +50,9 @@ class ChildProcess:
             log.exception("the sandbox could not be started")
             raise SandboxRunFailed("the sandbox could not be started (the worker's log says why)") from None
         self._down, self._up = self._child.down, self._child.up
-        self._selector = selectors.DefaultSelector()
+        self._readable, self._writable = selectors.DefaultSelector(), selectors.DefaultSelector()
+        self._readable.register(self._up, selectors.EVENT_READ)  # registered once: one syscall per wait
+        self._writable.register(self._down, selectors.EVENT_WRITE)
         self._alive = True
 
     def exchange(
@@ -85,7 +87,8 @@ class ChildProcess:
         """SIGKILL the whole process group, whatever state it is in, and reap it."""
         if self._alive:
             self._alive = False
-            self._selector.close()
+            self._readable.close()
+            self._writable.close()
             self._child.kill()
 
     def _write(self, frame: Sequence[bytes | memoryview], until: float) -> None:
@@ -95,7 +98,7 @@ class ChildProcess:
                 try:
                     view = view[os.write(self._down, view) :]
                 except BlockingIOError:
-                    self._wait(self._down, selectors.EVENT_WRITE, until)
+                    self._wait(self._writable, until)
 
     def _read(self, size: int, until: float) -> bytes:
         chunks, missing = [], size
@@ -103,7 +106,7 @@ class ChildProcess:
             try:
                 chunk = os.read(self._up, missing)
             except BlockingIOError:
-                self._wait(self._up, selectors.EVENT_READ, until)
+                self._wait(self._readable, until)
                 continue
             if not chunk:
                 raise _Closed
@@ -111,16 +114,10 @@ class ChildProcess:
             missing -= len(chunk)
         return b"".join(chunks)
 
-    def _wait(self, fd: int, event: int, until: float) -> None:
+    @staticmethod
+    def _wait(selector: selectors.BaseSelector, until: float) -> None:
         left = until - time.monotonic()
-        if left <= 0:
-            raise _Deadline
-        self._selector.register(fd, event)
-        try:
-            ready = self._selector.select(left)
-        finally:
-            self._selector.unregister(fd)
-        if not ready:
+        if left <= 0 or not selector.select(left):
             raise _Deadline
 
     def _exit_reason(self) -> str:

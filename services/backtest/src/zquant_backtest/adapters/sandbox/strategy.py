@@ -104,10 +104,11 @@ class SandboxStrategyPort(StrategyPort):
         new_rows = max(market.visible - self._sent_rows, 0)
         rows = new_rows * len(FIELDS)
         buffer = np.empty((rows + 3 + k) * n, dtype="<f8")
-        if new_rows:
+        if new_rows:  # straight from the panel's rows the view may see (MarketWindow.history would copy twice)
             block = buffer[: rows * n].reshape(new_rows, len(FIELDS), n)
+            seen = slice(market.visible - new_rows, market.visible)
             for j, field in enumerate(FIELDS):
-                block[:, j] = market.history(field, new_rows)
+                block[:, j] = getattr(market.panel, field)[seen]
         folio = view.portfolio
         vectors = buffer[rows * n : (rows + 3) * n].reshape(3, n)
         vectors[0], vectors[1], vectors[2] = folio.qty, folio.sellable, view.eligible
