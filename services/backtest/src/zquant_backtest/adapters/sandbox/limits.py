@@ -15,7 +15,7 @@ class SandboxLimits:
     start_deadline_s: float = 30.0
     """From spawn to ready: imports, the static check, the module's top level and initialize()."""
     day_deadline_s: float = 5.0
-    """One callback's exchange (the whole targets() call in the vectorised mode)."""
+    """One callback's exchange in the per-day mode."""
     targets_deadline_s: float = 300.0
     """The vectorised mode's one targets() call over the whole panel."""
     total_deadline_s: float = 3600.0
