@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from zquant_backtest.adapters.sandbox import zygote
+from zquant_backtest.adapters.sandbox import launcher, zygote
 
-from .conftest import FAST, mismatches, run_strategy
+from .conftest import FAST, failure_of, mismatches, run_strategy
 from .test_escapes_os_layers import CASES, _in_handle_bar
 
 pytestmark = pytest.mark.sandbox
@@ -55,3 +55,27 @@ def test_the_zygote_is_out_of_reach_and_restarts_when_it_dies() -> None:
         os.killpg(alive._process.pid, signal.SIGKILL)
         alive._process.wait()
     assert [o.amount for o in run_strategy(OPEN_FDS, days=1)[0]] == [2.0]
+
+
+def _descendants(root: int) -> set[int]:
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def test_a_breached_deadline_leaves_no_process_behind() -> None:
+    run_strategy(OPEN_FDS, days=1)
+    only = zygote._zygotes[(os.getpid(), launcher.probe_layers().layers)]
+    idle = _descendants(only._process.pid)
+    assert "deadline exceeded" in failure_of("def handle_bar(context, bars):\n    while True:\n        pass\n")
+    assert _descendants(only._process.pid) == idle
