@@ -6,6 +6,7 @@ import dataclasses
 import os
 import signal
 import threading
+import time
 
 import pytest
 
@@ -79,3 +80,13 @@ def test_a_breached_deadline_leaves_no_process_behind() -> None:
     idle = _descendants(only._process.pid)
     assert "deadline exceeded" in failure_of("def handle_bar(context, bars):\n    while True:\n        pass\n")
     assert _descendants(only._process.pid) == idle
+
+
+def test_the_zygote_outlives_the_thread_that_first_needed_it() -> None:
+    for started in list(zygote._zygotes.values()):
+        started.stop()
+    first = threading.Thread(target=run_strategy, args=(OPEN_FDS,), kwargs={"days": 1})
+    first.start()
+    first.join()
+    time.sleep(0.5)
+    assert zygote._zygotes and all(started.alive() for started in zygote._zygotes.values())

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from . import launcher
 from .child.zygote import PID, SPAWN
@@ -119,6 +120,9 @@ class ZygoteChild(Spawned):
 
 _zygotes: dict[tuple[int, tuple[str, ...]], Zygote] = {}
 _zygotes_lock = threading.Lock()
+_starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-zygote")
+"""Zygotes are started from this one long-lived thread: bubblewrap's --die-with-parent fires when the *thread*
+that spawned it ends, and the first caller may be a short-lived one (a pool's worker)."""
 
 
 def spawn_from_zygote(limits: SandboxLimits) -> Spawned:
@@ -142,5 +146,5 @@ def _zygote(key: tuple[int, tuple[str, ...]], restart: bool) -> Zygote:
             zygote.stop()
             zygote = None
         if zygote is None:
-            zygote = _zygotes[key] = Zygote()
+            zygote = _zygotes[key] = _starter.submit(Zygote).result()
         return zygote
