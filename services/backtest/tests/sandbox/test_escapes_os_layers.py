@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from .conftest import failure_of, mismatches
@@ -46,25 +48,28 @@ def _in_handle_bar(body: str) -> str:
     return f"def handle_bar(context, bars):\n{indented}\n"
 
 
-async def test_every_attempt_fails_the_run_with_its_reason() -> None:
+def test_every_attempt_fails_the_run_with_its_reason() -> None:
     cases = {name: (_in_handle_bar(body), expected) for name, (body, expected) in CASES.items()}
-    assert await mismatches(cases) == {}
+    assert mismatches(cases) == {}
 
 
-async def test_read_csv_of_own_environ_shows_no_secret(canary_env: str) -> None:
+def test_read_csv_of_own_environ_shows_no_secret(canary_env: str) -> None:
     code = _in_handle_bar("import pandas as pd\nraise RuntimeError(str(pd.read_csv('/proc/self/environ')))")
-    reason = await failure_of(code)
+    reason = failure_of(code)
     assert canary_env not in reason and "ZQUANT" not in reason, reason
 
 
-async def test_read_csv_over_http_never_connects() -> None:
-    import asyncio
+def test_read_csv_over_http_never_connects() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.setblocking(False)
+        port = server.getsockname()[1]
+        reason = failure_of(_in_handle_bar(f"import pandas as pd\npd.read_csv('http://127.0.0.1:{port}/x')"))
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    assert SIGSYS in reason, reason
 
-    connections: list[object] = []
-    server = await asyncio.start_server(lambda r, w: connections.append(w), "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        reason = await failure_of(_in_handle_bar(f"import pandas as pd\npd.read_csv('http://127.0.0.1:{port}/x')"))
-    finally:
-        server.close()
-    assert SIGSYS in reason and connections == []
+
+def test_format_string_attribute_walk_reaches_no_secret(canary_env: str) -> None:
+    body = "raise RuntimeError('{0.__globals__[np].f2py.os.environ}'.format(handle_bar))"
+    reason = failure_of(_in_handle_bar(body))
+    assert "RuntimeError: environ(" in reason and canary_env not in reason and "ZQUANT" not in reason, reason

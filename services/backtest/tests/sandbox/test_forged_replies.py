@@ -34,6 +34,6 @@ FORGERIES = {
 }
 
 
-async def test_every_forged_reply_fails_the_run() -> None:
+def test_every_forged_reply_fails_the_run() -> None:
     cases = {name: (FORGE.format(frame=expression), expected) for name, (expression, expected) in FORGERIES.items()}
-    assert await mismatches(cases) == {}
+    assert mismatches(cases) == {}

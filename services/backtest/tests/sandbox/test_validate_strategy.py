@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from zquant_backtest.adapters.sandbox.messages import OrderKind, SandboxRunFailed, parse_orders, parse_ready
+from zquant_backtest.adapters.sandbox.messages import SandboxRunFailed, parse_orders, parse_ready
 from zquant_backtest.adapters.sandbox.validate import validate_strategy
+from zquant_backtest.domain.order_book import OrderKind
 
 pytestmark = pytest.mark.unit
 
 GOOD = "import numpy as np\ndef handle_bar(context, bars):\n    order_shares(context.universe[0], 100)\n"
-SCHEMA = {"window": {"type": "int", "min": 2, "max": 250, "required": True}, "ratio": {"type": "float"}}
+SCHEMA = {"window": {"type": "int", "min": 2, "max": 250, "required": True}, "ratio": {"type": "float", "default": 0.5}}
 
 
 def _where(problems: list) -> list[tuple[int, int, str]]:
@@ -30,7 +31,8 @@ def test_a_clean_strategy_with_valid_params_has_no_problem() -> None:
         ("def handle_bar(c, b):\n    '{0.__globals__}'.format(c)\n", 2, 4, "strings containing '__'"),
         ("def handle_bar(c, b):\n    open('/etc/passwd')\n", 2, 4, "use of 'open'"),
         ("def handle_bar(c, b):\n    return b.\n", 2, 13, "syntax error"),
-        ("def initialize(c):\n    pass\n", 1, 0, "must define handle_bar"),
+        ("def initialize(c):\n    pass\n", 1, 0, "must define handle_bar(context, bars) or targets"),
+        ("FACTORS = ['a', 1]\ndef handle_bar(c, b):\n    pass\n", 1, 0, "FACTORS must list factor names"),
     ],
 )
 def test_code_problems_carry_line_and_column(code: str, line: int, column: int, fragment: str) -> None:
@@ -46,14 +48,17 @@ def test_param_problems_name_the_field() -> None:
 
 
 def test_a_malformed_schema_is_reported() -> None:
-    problems = validate_strategy(GOOD, {}, {"n": {"type": "complex"}, "m": {"type": "int", "maxx": 3}})
-    assert [p.field for p in problems] == ["params.n", "params.m"]
+    schema = {"n": {"type": "complex"}, "m": {"type": "int", "maxx": 3}, "k": {"type": "int"},
+              "j": {"type": "int", "default": 1, "min": 2}}
+    problems = validate_strategy(GOOD, {}, schema)
+    assert [p.field for p in problems] == ["params.n", "params.m", "params.k", "params.j"]
+    assert "needs a default unless it is required" in problems[2].message
 
 
 def test_replies_are_validated_field_by_field() -> None:
-    orders = parse_orders({"t": "orders", "o": [[1, 3, 0.5], [0, 0, -100]]}, n_codes=2)
-    assert [(o.code_index, o.kind, o.amount) for o in orders] == [
-        (1, OrderKind.TARGET_PERCENT, 0.5), (0, OrderKind.SHARES, -100.0)]
+    orders = parse_orders({"t": "orders", "o": [[1, 3, 0.5], [0, 0, -100], [1, 4, 10.0]]}, n_codes=2, first_id=7)
+    assert [(o.id, o.code, o.kind, o.amount) for o in orders] == [
+        (7, 1, OrderKind.TARGET_PERCENT, 0.5), (8, 0, OrderKind.SHARES, -100.0), (9, 1, OrderKind.TARGET_VALUE, 10.0)]
     bad = [
         {"t": "orders", "o": [[2, 0, 1.0]]},
         {"t": "orders", "o": [[True, 0, 1.0]]},
@@ -66,7 +71,9 @@ def test_replies_are_validated_field_by_field() -> None:
     ]
     for message in bad:
         with pytest.raises(SandboxRunFailed) as caught:
-            parse_orders(message, n_codes=2)
+            parse_orders(message, n_codes=2, first_id=1)
         assert len(caught.value.reason) < 2100
     with pytest.raises(SandboxRunFailed, match="expected ready"):
-        parse_ready({"t": "orders", "o": []})
+        parse_ready({"t": "orders", "o": []}, "handle_bar")
+    with pytest.raises(SandboxRunFailed, match="unknown callback"):
+        parse_ready({"t": "ready", "p": ["handle_bar", "on_tick"]}, "handle_bar")

@@ -25,7 +25,9 @@ import pyseccomp
 
 import zquant_backtest
 
+from .child import rlimits
 from .child.landlock import abi_version
+from .limits import SandboxLimits
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,27 @@ _BOOT = (
 
 
 @dataclass(frozen=True)
-class SandboxInfo:
-    """What GetSandboxInfo reports: the layers active on this machine and their details."""
+class SandboxLayers:
+    """What GetSandboxInfo reports: the layers that wrap every child on this machine."""
 
-    layers: tuple[str, ...]
-    landlock_abi: int
-    uid: int
+    uid: int | None
+    """The sandbox uid children run as; None when the service is already unprivileged (the pod is the boundary)."""
+    rlimits: tuple[tuple[str, int], ...]
+    """RLIMIT_ name and value, with the default limits' address space and CPU seconds."""
+    landlock_abi: int | None
+    """The kernel's Landlock ABI; None when Landlock is unavailable."""
+    seccomp: bool
+    bubblewrap: bool
     python: str
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The active layers by name, in the order the child meets them."""
+        names = ["uid" if self.uid is not None else "unprivileged-service", "empty-env", "rlimits"]
+        names += ["landlock"] if self.landlock_abi is not None else []
+        names += ["seccomp"] if self.seccomp else []
+        names += ["bubblewrap"] if self.bubblewrap else []
+        return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -114,29 +130,51 @@ def _bwrap_works() -> bool:
     return done.returncode == 0
 
 
+def _seccomp_works() -> bool:
+    try:
+        pyseccomp.SyscallFilter(defaction=pyseccomp.KILL_PROCESS)
+    except Exception:  # a missing or broken libseccomp surfaces as several unrelated types
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=1)
-def sandbox_info() -> SandboxInfo:
+def probe_layers() -> SandboxLayers:
     """Probe once per process and log which layers will wrap every child."""
     ids = _sandbox_ids()
     abi = abi_version()
-    layers = ["uid" if ids else "unprivileged-service", "empty-env", "rlimits"]
-    layers += ["landlock"] if abi >= 1 else []
-    layers += ["seccomp"]
-    layers += ["bubblewrap"] if _bwrap_works() else []
-    info = SandboxInfo(tuple(layers), abi, ids[0] if ids else os.geteuid(), child_python())
+    defaults = SandboxLimits()
+    table = rlimits.table(defaults.memory_bytes, defaults.cpu_seconds)
+    layers = SandboxLayers(
+        uid=ids[0] if ids else None,
+        rlimits=tuple(table.items()),
+        landlock_abi=abi if abi >= 1 else None,
+        seccomp=_seccomp_works(),
+        bubblewrap=_bwrap_works(),
+        python=child_python(),
+    )
     if ids is None:
         log.warning("service is not root: skipping the uid switch, the child shares the service uid")
-    log.info("sandbox layers active: %s (landlock ABI %d)", ", ".join(layers), abi)
-    return info
+    log.info("sandbox layers active: %s (landlock ABI %s)", ", ".join(layers.layers), layers.landlock_abi)
+    return layers
 
 
-def child_launch(memory_bytes: int, cpu_seconds: int) -> ChildLaunch:
-    """The argv/env/ids for one child under every active layer."""
-    info = sandbox_info()
+def child_launch(limits: SandboxLimits) -> ChildLaunch:
+    """The argv/env/ids for one fresh child under every active layer."""
+    return _launch(["run", str(limits.memory_bytes), str(limits.cpu_seconds)])
+
+
+def zygote_launch(control_fd: int) -> ChildLaunch:
+    """The argv/env/ids for a zygote listening on the inherited `control_fd`, under the same layers."""
+    return _launch(["zygote", str(control_fd)])
+
+
+def _launch(mode: list[str]) -> ChildLaunch:
+    info = probe_layers()
     python = info.python
     command = [python, "-I", "-S", "-B", "-c", _BOOT, ":".join(import_paths()),
-               str(memory_bytes), str(cpu_seconds), ",".join(info.layers), *read_only_paths(python)]
-    if "bubblewrap" in info.layers:
+               *mode, ",".join(info.layers), *read_only_paths(python)]
+    if info.bubblewrap:
         command = _bwrap_args(python) + command
     ids = _sandbox_ids()
     return ChildLaunch(command, dict(CHILD_ENV), ids[0] if ids else None, ids[1] if ids else None)

@@ -1,134 +1,133 @@
-"""SandboxStrategy: the strategy port's adapter that runs user code in a locked-down child process.
+"""SandboxStrategyPort: the engine's strategy port, with the user's module running in a locked-down child.
 
-The parent trusts nothing from the child: replies are length-capped msgpack maps validated field by
-field, every exchange has a per-day deadline inside a total one, and any breach kills the child's
-process group and fails only this run with a reason.
+Synchronous: it runs in the trusted worker that drives the engine. Each callback sends only the rows the
+day's view can see that the child has not been sent yet (so `history()` in the child serves exactly what was
+visible, never a later row), the portfolio, the eligible mask and the declared factors, as raw
+little-endian float64 buffers; the reply is validated into `OrderRequest`s. Every failure, including a
+breached deadline or a crash, kills the child's process group and raises `SandboxRunFailed(reason)`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import time
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 
-from .child.framing import MAX_REPLY_BYTES, UP_PREFIX, decode_map, encode_down
-from .launcher import child_launch
-from .messages import PortfolioView, SandboxOrder, SandboxRunFailed, parse_orders, parse_ready
+from zquant_backtest.application.run_ports import StrategyCode
+from zquant_backtest.application.strategy_port import DayView, Phase, StrategyPort, StrategySetup
+from zquant_backtest.domain.market import PRICE_FIELDS
+from zquant_backtest.domain.order_book import OrderRequest
+from zquant_backtest.domain.params import Param
 
+from .child.framing import encode_down
+from .child_process import ChildProcess
+from .limits import SandboxLimits
+from .messages import SandboxRunFailed, parse_orders, parse_ready
+from .session import ModuleFacts, start_child
 
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits and deadlines of one run."""
-
-    memory_bytes: int = 3 << 29  # 1.5 GiB of address space
-    cpu_seconds: int = 600
-    start_deadline_s: float = 30.0
-    day_deadline_s: float = 5.0
-    total_deadline_s: float = 3600.0
-    static_check: bool = True
+FIELDS = PRICE_FIELDS
+"""The bar fields the child is sent each day (open … amount, pre_close, adj_factor)."""
 
 
-_SIGNAL_REASONS = {
-    signal.SIGSYS: "forbidden system call (seccomp)",
-    signal.SIGKILL: "killed (memory or time limit)",
-    signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGSEGV: "crashed (segmentation fault)",
-}
+class SandboxStrategyPort(StrategyPort):
+    """One user module, one child process, one run: `initialize` starts it, `close` (or leaving a `with`
+    block) ends it; the engine itself never closes a strategy."""
 
-
-class SandboxStrategy:
-    """One user strategy, one child process, one run."""
-
-    def __init__(self, limits: SandboxLimits | None = None) -> None:
+    def __init__(self, code: StrategyCode, limits: SandboxLimits | None = None) -> None:
+        self._facts = ModuleFacts(code)
         self._limits = limits or SandboxLimits()
-        self._process: asyncio.subprocess.Process | None = None
-        self._shape = (0, 0)
-        self._deadline = 0.0
+        self._child: ChildProcess | None = None
+        self._phases: frozenset[Phase] | None = None
+        self._sent_rows = 0
+        self._next_id = 1
+        self._codes: tuple[str, ...] = ()
 
-    async def start(self, code: str, params: dict[str, Any], codes: list[str], fields: list[str]) -> None:
-        """Start the child, send it the code, wait until initialize() has run."""
-        limits = self._limits
-        launch = child_launch(limits.memory_bytes, limits.cpu_seconds)
-        self._deadline = time.monotonic() + limits.total_deadline_s
-        self._shape = (len(codes), len(fields))
-        self._process = await asyncio.create_subprocess_exec(
-            *launch.argv, env=launch.env, user=launch.user, group=launch.group,
-            extra_groups=[] if launch.user is not None else None, start_new_session=True,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, limit=MAX_REPLY_BYTES + UP_PREFIX.size,
-        )
-        header = {"t": "start", "code": code, "params": params, "codes": codes, "fields": fields,
-                  "check": limits.static_check}
-        parse_ready(await self._exchange(encode_down(header), limits.start_deadline_s))
+    @property
+    def code_hash(self) -> str:
+        return self._facts.code_hash
 
-    async def on_day(
-        self, date: str, bars: NDArray[np.float64], portfolio: PortfolioView
-    ) -> list[SandboxOrder]:
-        """Show the child one day (bars: codes x fields) and return its validated orders."""
-        n, f = self._shape
-        if bars.shape != (n, f) or portfolio.shares.shape != (n,):
-            raise ValueError(f"expected bars {n}x{f} and {n} shares, got {bars.shape} and {portfolio.shares.shape}")
-        payload = np.ascontiguousarray(bars, dtype="<f8").tobytes()
-        payload += np.ascontiguousarray(portfolio.shares, dtype="<f8").tobytes()
-        header = {"t": "day", "d": date, "c": float(portfolio.cash)}
-        reply = await self._exchange(encode_down(header, payload), self._limits.day_deadline_s)
-        return parse_orders(reply, n)
+    @property
+    def params_schema(self) -> Sequence[Param]:
+        return self._facts.params_schema
 
-    async def close(self) -> None:
-        """End the run; the child is killed whatever state it is in."""
-        process, self._process = self._process, None
-        if process is not None:
-            await _kill(process)
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The factors the module declares in FACTORS: the run needs a factor source serving them."""
+        return self._facts.factors
 
-    async def _exchange(self, frame: bytes, deadline_s: float) -> dict[str, Any]:
-        process = self._process
-        if process is None or process.stdin is None or process.stdout is None:
+    @property
+    def phases(self) -> frozenset[Phase]:
+        """As the child reported once the module was loaded (known after `initialize`)."""
+        if self._phases is None:
+            raise RuntimeError("the strategy's callbacks are known once initialize() has started it")
+        return self._phases
+
+    def initialize(self, setup: StrategySetup) -> None:
+        self.close()
+        self._codes, self._sent_rows, self._next_id = setup.codes, 0, 1
+        self._child, ready = start_child(self._facts, self._limits, "event", setup.codes, setup.params, FIELDS)
+        try:
+            self._phases = parse_ready(ready, Phase.HANDLE_BAR.value)
+        except SandboxRunFailed as failed:
+            self._child.fail(failed.reason)
+
+    def decide(self, view: DayView) -> Sequence[OrderRequest]:
+        child = self._child
+        if child is None:
             raise SandboxRunFailed("sandbox is not running")
-        budget = min(deadline_s, self._deadline - time.monotonic())
+        if view.codes != self._codes:
+            child.fail("the day's codes differ from the run's")
+        frame = encode_down(*self._day_frame(child, view))
+        reply, _ = child.exchange(frame, self._limits.day_deadline_s)
         try:
-            async with asyncio.timeout(max(budget, 0.0)):
-                process.stdin.write(frame)
-                await process.stdin.drain()
-                size = UP_PREFIX.unpack(await process.stdout.readexactly(UP_PREFIX.size))[0]
-                if size > MAX_REPLY_BYTES:
-                    raise SandboxRunFailed(f"reply too large ({size} bytes > {MAX_REPLY_BYTES})")
-                body = await process.stdout.readexactly(size)
-            return decode_map(body, MAX_REPLY_BYTES)
-        except TimeoutError:
-            await self._fail(f"deadline exceeded ({budget:.1f}s)")
-        except (asyncio.IncompleteReadError, ConnectionError, BrokenPipeError):
-            await self._fail(await _exit_reason(process))
-        except ValueError as exc:
-            await self._fail(f"invalid reply from sandbox: {exc}")
-        except SandboxRunFailed as exc:
-            await self._fail(exc.reason)
+            requests = parse_orders(reply, len(self._codes), self._next_id)
+        except SandboxRunFailed as failed:
+            child.fail(failed.reason)
+        self._next_id += len(requests)
+        return requests
 
-    async def _fail(self, reason: str) -> NoReturn:
-        await self.close()
-        raise SandboxRunFailed(reason)
+    def close(self) -> None:
+        """End the run; the child is killed whatever state it is in. Safe to call twice."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()
 
+    def __enter__(self) -> SandboxStrategyPort:
+        return self
 
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _day_frame(self, child: ChildProcess, view: DayView) -> tuple[dict[str, object], memoryview]:
+        """Header and payload: new rows (rows x fields x codes), qty, sellable, eligible, factors (k x codes)."""
+        market, n, k = view.market, len(self._codes), len(self._facts.factors)
+        new_rows = max(market.visible - self._sent_rows, 0)
+        rows = new_rows * len(FIELDS)
+        buffer = np.empty((rows + 3 + k) * n, dtype="<f8")
+        if new_rows:  # straight from the panel's rows the view may see (MarketWindow.history would copy twice)
+            block = buffer[: rows * n].reshape(new_rows, len(FIELDS), n)
+            seen = slice(market.visible - new_rows, market.visible)
+            for j, field in enumerate(FIELDS):
+                block[:, j] = getattr(market.panel, field)[seen]
+        folio = view.portfolio
+        vectors = buffer[rows * n : (rows + 3) * n].reshape(3, n)
+        vectors[0], vectors[1], vectors[2] = folio.qty, folio.sellable, view.eligible
+        for index, name in enumerate(self._facts.factors):
+            buffer[(rows + 3 + index) * n : (rows + 4 + index) * n] = self._factor(child, view, name, n)
+        days = market.panel.days[market.visible - new_rows : market.visible]
+        self._sent_rows = market.visible
+        header: dict[str, object] = {"t": "day", "d": view.now.isoformat(), "ph": view.phase.value,
+                                     "c": float(folio.cash), "v": float(folio.total_value),
+                                     "rd": [d.isoformat() for d in days]}
+        return header, buffer.data.cast("B")
+
+    @staticmethod
+    def _factor(child: ChildProcess, view: DayView, name: str, n: int) -> np.ndarray:
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    await process.wait()
+            values = np.asarray(view.factor(name), dtype=np.float64)
+        except LookupError as exc:
+            child.fail(f"factor '{name}' declared in FACTORS is not available: {exc}")
+        if values.shape != (n,):
+            child.fail(f"factor '{name}' has {values.size} values for {n} codes")
+        return values
 
-
-async def _exit_reason(process: asyncio.subprocess.Process) -> str:
-    try:
-        code = await asyncio.wait_for(process.wait(), timeout=5.0)
-    except TimeoutError:
-        return "sandbox closed its pipe"
-    signum = -code if code < 0 else code - 128 if code > 128 else 0
-    if signum:
-        return f"sandbox {_SIGNAL_REASONS.get(signal.Signals(signum), f'killed by signal {signum}')}"
-    return f"sandbox exited unexpectedly (status {code})"

@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from zquant_backtest.domain.params import InvalidParams, params_from_schema
+
 from .child.static_check import Problem, check_source
 
 _TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
-_SPEC_KEYS = frozenset({"type", "min", "max", "required", "choices", "default", "description"})
 
 
 def validate_strategy(code: str, params: dict[str, Any], schema: dict[str, Any]) -> list[Problem]:
@@ -20,13 +21,13 @@ def validate_strategy(code: str, params: dict[str, Any], schema: dict[str, Any])
 
 
 def check_schema(schema: dict[str, Any]) -> list[Problem]:
-    """The schema itself must be well formed before params can be held against it."""
+    """The schema itself must be well formed (as the engine will read it) before params can be held against it."""
     problems = []
     for name, spec in schema.items():
-        if not isinstance(spec, dict) or spec.get("type") not in _TYPES:
-            problems.append(_param(name, f"schema of '{name}' needs a type among {sorted(_TYPES)}"))
-        elif set(spec) - _SPEC_KEYS:
-            problems.append(_param(name, f"schema of '{name}' has unknown keys {sorted(set(spec) - _SPEC_KEYS)}"))
+        try:
+            params_from_schema({name: spec})
+        except InvalidParams as exc:
+            problems.append(_param(name, str(exc)))
     return problems
 
 

@@ -17,13 +17,16 @@ UP_PREFIX = struct.Struct("<I")
 MAX_REPLY_BYTES = 1 << 20
 MAX_HEADER_BYTES = 16 << 20  # the start frame carries the code
 
-ORDER_KINDS = ("shares", "value", "target_shares", "target_percent")
+ORDER_KINDS = ("shares", "value", "target_shares", "target_percent", "target_value")
+"""An order's kind travels as its index here (the parent maps it onto the engine's ``OrderKind``)."""
+PHASES = ("before_trading", "handle_bar", "after_trading")
+"""The per-day callbacks a module may define (the engine's ``Phase`` values)."""
 
 
-def encode_down(header: dict[str, Any], payload: bytes = b"") -> bytes:
-    """One parent -> child frame."""
+def encode_down(header: dict[str, Any], payload: bytes | memoryview = b"") -> tuple[bytes, bytes | memoryview]:
+    """One parent -> child frame, as two buffers written one after the other (the payload is not copied)."""
     head = bytes(msgpack.packb(header, use_bin_type=True))
-    return DOWN_PREFIX.pack(len(head), len(payload)) + head + payload
+    return DOWN_PREFIX.pack(len(head), len(payload)) + head, payload
 
 
 def encode_up(message: dict[str, Any]) -> bytes:
@@ -44,6 +47,16 @@ def decode_map(body: bytes, max_len: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("message is not a map")
     return value
+
+
+def write_all(stream: io.RawIOBase, data: bytes) -> None:
+    """Blocking write of every byte (a raw write may be partial)."""
+    view = memoryview(data)
+    while view:
+        n = stream.write(view)
+        if not n:
+            raise EOFError("pipe closed")
+        view = view[n:]
 
 
 def read_exact(stream: io.RawIOBase, size: int) -> bytearray:

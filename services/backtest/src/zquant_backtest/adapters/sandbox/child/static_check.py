@@ -16,7 +16,10 @@ FORBIDDEN_NAMES = frozenset(
     {"open", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "getattr", "setattr",
      "delattr", "breakpoint", "input", "memoryview", "help", "exit", "quit"}
 )
-ENTRY_POINTS = ("initialize", "handle_bar")
+ENTRY_POINTS = ("handle_bar", "targets")
+"""A module is run per day (handle_bar) or once for a weights panel (targets)."""
+MAX_FACTORS = 16
+MAX_FACTOR_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,40 @@ def check_source(code: str) -> list[Problem]:
         return [Problem(exc.lineno or 0, (exc.offset or 1) - 1, f"syntax error: {exc.msg}")]
     problems = [p for node in ast.walk(tree) for p in _node_problems(node)]
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    if "handle_bar" not in defined:
-        problems.append(Problem(1, 0, "the strategy must define handle_bar(context, bars)"))
+    if not defined & set(ENTRY_POINTS):
+        problems.append(Problem(1, 0, "the strategy must define handle_bar(context, bars) or targets(context)"))
+    problems += factor_declaration(tree)[1]
     return sorted(problems, key=lambda p: (p.line, p.column))
+
+
+def declared_factors(code: str) -> list[str]:
+    """The names in the module's `FACTORS = [...]` literal (empty without one); ValueError when malformed."""
+    try:
+        tree = ast.parse(code, filename="<strategy>")
+    except SyntaxError as exc:
+        raise ValueError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
+    names, problems = factor_declaration(tree)
+    if problems:
+        raise ValueError(f"line {problems[0].line} col {problems[0].column}: {problems[0].message}")
+    return names
+
+
+def factor_declaration(tree: ast.Module) -> tuple[list[str], list[Problem]]:
+    """Read statically, never run: a top-level list or tuple of at most MAX_FACTORS distinct name strings."""
+    assigns = [n for n in tree.body if isinstance(n, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == "FACTORS" for t in n.targets)]
+    if not assigns:
+        return [], []
+    node = assigns[-1]
+    value = node.value
+    if len(assigns) > 1 or len(node.targets) > 1 or not isinstance(value, (ast.List, ast.Tuple)):
+        return [], [_at(node, "FACTORS must be assigned once, to a literal list of factor names")]
+    names = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if len(names) != len(value.elts) or not all(0 < len(n) <= MAX_FACTOR_NAME for n in names):
+        return [], [_at(node, f"FACTORS must list factor names as strings of 1 to {MAX_FACTOR_NAME} characters")]
+    if len(names) > MAX_FACTORS or len(set(names)) != len(names):
+        return [], [_at(node, f"FACTORS must list at most {MAX_FACTORS} distinct names")]
+    return names, []
 
 
 def _node_problems(node: ast.AST) -> list[Problem]:
