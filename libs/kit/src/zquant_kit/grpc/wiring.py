@@ -41,17 +41,24 @@ class CallerChecks:
     api_keys: ApiKeyAuthenticator
 
 
-def remote_caller_checks(infra: Infrastructure) -> CallerChecks:
-    """Checks over identity's TokenVerificationService; the channel closes after the revocation sync stops."""
-    config = infra.config
+def service_channel(infra: Infrastructure, address: str) -> grpc.aio.Channel:
+    """A channel to another service, traced and quick to reconnect, closed when the service stops; stop hooks run
+    in reverse, so whatever is wired after it (and uses it) has stopped by then."""
     channel = grpc.aio.insecure_channel(
-        config.identity_address, options=RECONNECT_OPTIONS, interceptors=telemetry.client_interceptors(config.tracing)
+        address, options=RECONNECT_OPTIONS, interceptors=telemetry.client_interceptors(infra.config.tracing)
     )
 
     async def close() -> None:
         await channel.close(None)
 
     infra.on_stop(close)
+    return channel
+
+
+def remote_caller_checks(infra: Infrastructure) -> CallerChecks:
+    """Checks over identity's TokenVerificationService; the channel closes after the revocation sync stops."""
+    config = infra.config
+    channel = service_channel(infra, config.identity_address)
     return CallerChecks(
         keys=GrpcPublicKeySource(channel),
         revocations=RevocationSync(GrpcRevocationSource(channel, config.service_secret)),

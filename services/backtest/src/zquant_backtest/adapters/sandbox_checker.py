@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 from zquant_backtest.adapters.sandbox.child.static_check import Problem, check_source
-from zquant_backtest.adapters.sandbox.launcher import sandbox_info
+from zquant_backtest.adapters.sandbox.launcher import probe_layers
 from zquant_backtest.adapters.sandbox.validate import check_params, check_schema
 from zquant_backtest.application.validation_ports import SandboxLayers, StrategyChecker, StrategyProblem
 
@@ -27,5 +28,9 @@ class SandboxStrategyChecker(StrategyChecker):
         return _problems(check_params(dict(params), dict(schema)))
 
     def layers(self) -> SandboxLayers:
-        info = sandbox_info()
-        return SandboxLayers(layers=info.layers, landlock_abi=info.landlock_abi, uid=info.uid)
+        info = probe_layers()
+        return SandboxLayers(
+            layers=info.layers,
+            landlock_abi=info.landlock_abi or 0,
+            uid=os.getuid() if info.uid is None else info.uid,
+        )

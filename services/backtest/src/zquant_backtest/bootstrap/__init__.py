@@ -21,7 +21,7 @@ from zquant_backtest.application.strategies import StrategyUseCases
 from zquant_backtest.application.unit_of_work_ports import UnitOfWorkFactory
 from zquant_backtest.application.validation_ports import StrategyChecker
 from zquant_backtest.bootstrap import tasks
-from zquant_backtest.bootstrap.adapters import BacktestAdapters, registered_adapters
+from zquant_backtest.bootstrap.adapters import BacktestAdapters, production_adapters
 from zquant_backtest.bootstrap.config import NAME, BacktestConfig
 from zquant_backtest.bootstrap.tasks import TaskComponents, TaskPorts
 from zquant_kit.clock import SystemClock
@@ -101,10 +101,10 @@ def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> 
 
 
 def definition(adapters: BacktestAdapters | None = None) -> ServiceDefinition:
-    """The service with these adapters (tests), or with the registered ones when the runner bootstraps it."""
+    """The service with these adapters (tests), or with the production ones when the runner bootstraps it."""
 
     def built(config: BacktestConfig, bus: EventBus) -> BacktestApp:
-        return build(config, bus, adapters or registered_adapters())
+        return build(config, bus, adapters or production_adapters())
 
     return ServiceDefinition.composed(NAME, tables.SCHEMA, MIGRATIONS, BacktestConfig.from_settings, built)
 

@@ -10,6 +10,7 @@ Environment (all optional):
 | `ZQUANT_BACKTEST_MAX_ATTEMPTS` | attempts per task, a lost worker's included, before it fails (default 3) |
 | `ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS` | a task's limit from its submit, queued time included (default 7200); then it fails |
 | `ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS` | NATS: how long a silent worker keeps its task before another gets it (default 30) |
+| `ZQUANT_BACKTEST_PANEL_CACHE_MB` | the on-disk market panel cache's bound, least recently used out first (default 2048) |
 | `ZQUANT_NATS_URL` | set: tasks go through a NATS JetStream work queue (stream `<ZQUANT_NATS_STREAM>_BACKTEST_JOBS`, subjects `<ZQUANT_EVENT_SUBJECT_PREFIX>jobs.backtest.…`); unset: an in-process queue |
 """
 
@@ -54,6 +55,7 @@ class BacktestConfig:
     marketdata_address: str
     factor_address: str
     jobs: JobQueueConfig
+    panel_cache_bytes: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BacktestConfig:
@@ -74,4 +76,5 @@ class BacktestConfig:
                 ),
                 ack_wait_seconds=_number(settings, "ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
             ),
+            panel_cache_bytes=int(_number(settings, "ZQUANT_BACKTEST_PANEL_CACHE_MB", "2048", 16, 1 << 20)) << 20,
         )
