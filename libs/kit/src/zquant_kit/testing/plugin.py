@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import nats
 import pytest
 
 from zquant_kit.testing import errors, polling
 from zquant_kit.testing.databases import throwaway_database
-from zquant_kit.testing.nats import NATS_URL, OwnNatsServer
+from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, drop_namespace
 
 
 @pytest.fixture
@@ -38,20 +37,12 @@ def module_pg_database() -> Iterator[str]:
 
 @pytest.fixture
 def nats_namespace() -> Iterator[dict[str, str]]:
-    """A unique stream name and subject prefix on the shared NATS, deleted afterwards."""
+    """A unique stream name and subject prefix on the shared NATS; afterwards its event stream and every
+    stream named after it (job queues and their cancel streams) are deleted."""
     suffix = uuid.uuid4().hex[:10]
     namespace = {"url": NATS_URL, "stream": f"ZQ_TEST_{suffix}", "prefix": f"zqt{suffix}"}
     yield namespace
-
-    async def drop() -> None:
-        nc = await nats.connect(NATS_URL)
-        try:
-            await nc.jetstream().delete_stream(namespace["stream"])
-        except Exception:
-            pass
-        await nc.close()
-
-    asyncio.run(drop())
+    asyncio.run(drop_namespace(namespace))
 
 
 @pytest.fixture
