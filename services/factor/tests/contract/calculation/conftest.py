@@ -107,6 +107,6 @@ def sync_stub(client: StackClient) -> sync_pb2_grpc.SyncServiceStub:
 
 
 @pytest.fixture
-async def calc(pg_database):
-    async with calculation_stack(calculation_settings(pg_database)) as client:
+async def calc(migrated_pg_database):
+    async with calculation_stack(calculation_settings(migrated_pg_database)) as client:
         yield client

@@ -50,8 +50,8 @@ def _records(app) -> SqlAlchemyCalculationUnitOfWork:
     return SqlAlchemyCalculationUnitOfWork(app.sessions, tables.outbox, app.infra.relay.wake)
 
 
-async def test_a_bar_sync_brings_a_stored_factor_up_to_date_as_the_service(pg_database) -> None:
-    settings = calculation_settings(pg_database, ZQUANT_FACTOR_AUTO_UPDATE="true")
+async def test_a_bar_sync_brings_a_stored_factor_up_to_date_as_the_service(migrated_pg_database) -> None:
+    settings = calculation_settings(migrated_pg_database, ZQUANT_FACTOR_AUTO_UPDATE="true")
     async with calculation_stack(settings, datasets=BARS) as calc:
         factor_id = await macd_factor(calc)
         middle = len(calc.days) // 2
@@ -80,8 +80,8 @@ async def test_a_bar_sync_brings_a_stored_factor_up_to_date_as_the_service(pg_da
         assert await _last_stored_day(calc, factor_id) == calc.end
 
 
-async def test_jobs_left_queued_or_running_run_when_the_service_starts_again(pg_database) -> None:
-    settings = calculation_settings(pg_database)
+async def test_jobs_left_queued_or_running_run_when_the_service_starts_again(migrated_pg_database) -> None:
+    settings = calculation_settings(migrated_pg_database)
     async with calculation_stack(settings, datasets=BARS) as calc:
         factor_id = await macd_factor(calc)
         request = factor_pb2.GetFactorDefinitionRequest(factor_id=factor_id)
