@@ -28,6 +28,9 @@ from zquant_kit.testing import (
 
 SAMPLE_STOCKS = 20
 SAMPLE_DAYS = 120
+BARS = ("stock_basic", "trade_cal", "daily", "adj_factor")
+"""What the factor service reads: the universe with its industries, the calendar, bars and adjustment factors
+(syncing only these skips the sample market's other datasets, most of a full sync's time)."""
 
 
 @dataclass
@@ -108,5 +111,5 @@ def sync_stub(client: StackClient) -> sync_pb2_grpc.SyncServiceStub:
 
 @pytest.fixture
 async def calc(migrated_pg_database):
-    async with calculation_stack(calculation_settings(migrated_pg_database)) as client:
+    async with calculation_stack(calculation_settings(migrated_pg_database), datasets=BARS) as client:
         yield client

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from services.factor.tests.contract.calculation.conftest import (
+    BARS,
     CalculationClient,
     calculation_settings,
     calculation_stack,
@@ -29,8 +30,6 @@ from zquant_kit.jobs import JobState
 from zquant_kit.testing import admin_metadata, eventually
 
 pytestmark = pytest.mark.contract
-BARS = ("stock_basic", "trade_cal", "daily", "adj_factor")
-"""What a factor job reads: the universe, the calendar, bars and adjustment factors."""
 
 
 async def _calculated(calc: CalculationClient, factor_id: str, end: str) -> None:
