@@ -28,8 +28,8 @@ async def _favorites_of(pg_database: str, user_id: str) -> int:
         return (await cursor.fetchone())[0]
 
 
-async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_namespace, tmp_path):
-    ports, env = distributed_env(pg_database, nats_namespace, str(tmp_path / "data"))
+async def test_identity_and_marketdata_as_separate_processes(migrated_pg_database, nats_namespace, tmp_path):
+    ports, env = distributed_env(migrated_pg_database, nats_namespace, str(tmp_path / "data"))
     async with identity_and_marketdata(env, ports) as (idc, mdc):
         users = user_pb2_grpc.UserServiceStub(idc)
         admin = await admin_metadata(idc)
@@ -62,7 +62,7 @@ async def test_identity_and_marketdata_as_separate_processes(pg_database, nats_n
                 await asyncio.sleep(0.1)
         assert gone.value.code() == grpc.StatusCode.UNAUTHENTICATED
         remaining = await eventually(
-            lambda: _favorites_of(pg_database, created.id), lambda count: not count, timeout=10.0, interval=0.1
+            lambda: _favorites_of(migrated_pg_database, created.id), lambda count: not count, timeout=10.0, interval=0.1
         )
         assert not remaining
 

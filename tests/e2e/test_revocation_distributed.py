@@ -20,9 +20,9 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "Dana-pass-123"
 
 
-async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(pg_database, nats_namespace, tmp_path):
+async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(migrated_pg_database, nats_namespace, tmp_path):
     ports, env = distributed_env(
-        pg_database,
+        migrated_pg_database,
         nats_namespace,
         str(tmp_path / "data"),
         # As in Kubernetes: the service credential from the environment, not the data-dir file.

@@ -42,7 +42,7 @@ async def fuzz_stack(request, tmp_path):
         env = _all_in_one(tmp_path)
     else:
         env = _distributed(
-            request.getfixturevalue("pg_database"), request.getfixturevalue("nats_namespace"), definitions
+            request.getfixturevalue("migrated_pg_database"), request.getfixturevalue("nats_namespace"), definitions
         )
     async with running_stack(definitions, Settings(env)) as client:
         yield request.param, client.stack

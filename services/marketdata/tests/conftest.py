@@ -69,12 +69,12 @@ def marketdata_extra_settings() -> dict[str, str]:
 
 
 @pytest.fixture
-def marketdata_settings(pg_database, marketdata_extra_settings) -> Settings:
+def marketdata_settings(migrated_pg_database, marketdata_extra_settings) -> Settings:
     """identity and marketdata in separate schemas of one database, on the in-process bus."""
     return Settings(
         {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
+            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
+            "ZQUANT_MARKETDATA_DATABASE_URL": migrated_pg_database,
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_EVENT_BUS": "inprocess",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",

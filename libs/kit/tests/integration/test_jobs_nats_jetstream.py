@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 
-import nats
 import pytest
 
 from zquant_kit.jobs import Job, JobFailed, JobState, ProgressReporter
@@ -41,11 +40,6 @@ async def connect(
             return queue
 
         yield open_queue
-    nc = await nats.connect(nats_namespace["url"])
-    try:
-        await nc.jetstream().delete_stream(f"{nats_namespace['stream']}_CANCEL")
-    finally:
-        await nc.close()
 
 
 async def _serve(queue: NatsJetStreamJobQueue, handler: Handler, concurrency: int = 1) -> asyncio.Task[None]:

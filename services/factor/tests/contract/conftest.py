@@ -39,12 +39,12 @@ class FactorClient:
 
 
 @pytest.fixture
-async def factor(pg_database):
+async def factor(migrated_pg_database):
     """identity + factor in one process (separate schemas of one throw-away database)."""
     settings = Settings(
         {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_FACTOR_DATABASE_URL": pg_database,
+            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
+            "ZQUANT_FACTOR_DATABASE_URL": migrated_pg_database,
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_EVENT_BUS": "inprocess",
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",

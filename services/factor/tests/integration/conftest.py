@@ -13,7 +13,7 @@ from zquant_kit.settings import Settings
 @pytest.fixture(params=["postgres", "sqlite"])
 async def app(request, tmp_path):
     if request.param == "postgres":
-        url = request.getfixturevalue("pg_database")
+        url = request.getfixturevalue("migrated_pg_database")
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'factor.db'}"
     settings = Settings(

@@ -45,11 +45,11 @@ async def owned_by(app, user_id: str) -> int:
         return int(await connection.scalar(query))
 
 
-async def test_user_deleted_crosses_nats_jetstream_once(pg_database, nats_namespace):
+async def test_user_deleted_crosses_nats_jetstream_once(migrated_pg_database, nats_namespace):
     settings = Settings(
         {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_FACTOR_DATABASE_URL": pg_database,
+            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
+            "ZQUANT_FACTOR_DATABASE_URL": migrated_pg_database,
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
             **nats_settings(nats_namespace),

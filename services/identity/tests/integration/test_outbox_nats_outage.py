@@ -18,11 +18,11 @@ from zquant_kit.testing import ADMIN_PASSWORD, admin_metadata, create_user, even
 pytestmark = pytest.mark.integration
 
 
-async def test_user_deleted_survives_a_broker_outage(pg_database, own_nats, tmp_path):
+async def test_user_deleted_survives_a_broker_outage(migrated_pg_database, own_nats, tmp_path):
     own_nats.start()
     settings = Settings(
         {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_NATS_URL": own_nats.url,
             "ZQUANT_NATS_STREAM": "ZQ_OUTAGE",

@@ -23,7 +23,7 @@ from zquant_marketdata.bootstrap.sync import SyncComponents, build
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A throw-away database of the dialect the test is parametrised with ("sqlite" / "postgresql")."""
     if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_database"))
+        return str(request.getfixturevalue("migrated_pg_database"))
     return f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
 
 

@@ -30,7 +30,7 @@ ALICE = Principal("alice-id", "alice", "researcher", frozenset({"data:read"}))
 @pytest.fixture(params=["postgres", "sqlite"])
 async def app(request, tmp_path):
     if request.param == "postgres":
-        url = request.getfixturevalue("pg_database")
+        url = request.getfixturevalue("migrated_pg_database")
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
     settings = Settings({"ZQUANT_MARKETDATA_DATABASE_URL": url, "ZQUANT_EVENT_BUS": "inprocess"})

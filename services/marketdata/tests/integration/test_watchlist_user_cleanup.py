@@ -106,11 +106,11 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
     assert await _rows(app, alice_id) == (2, 2)
 
 
-async def test_user_deleted_crosses_nats_jetstream(pg_database, nats_namespace):
+async def test_user_deleted_crosses_nats_jetstream(migrated_pg_database, nats_namespace):
     settings = Settings(
         {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": pg_database,
+            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
+            "ZQUANT_MARKETDATA_DATABASE_URL": migrated_pg_database,
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
             **nats_settings(nats_namespace),

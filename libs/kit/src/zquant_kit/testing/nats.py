@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import nats
+
 NATS_URL = os.environ.get("ZQUANT_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
@@ -20,6 +22,28 @@ def nats_settings(namespace: dict[str, str]) -> dict[str, str]:
         "ZQUANT_NATS_STREAM": namespace["stream"],
         "ZQUANT_EVENT_SUBJECT_PREFIX": namespace["prefix"],
     }
+
+
+def namespace_streams(names: list[str], stream: str) -> list[str]:
+    """The streams a namespace owns among `names`: its event stream, and the ones named after it
+    (a service's job queue `<stream>_FACTOR_JOBS`, the queue's cancel stream `<stream>_FACTOR_JOBS_CANCEL`)."""
+    return [name for name in names if name == stream or name.startswith(f"{stream}_")]
+
+
+async def drop_namespace(namespace: dict[str, str]) -> list[str]:
+    """Deletes every stream the namespace owns on its server; returns their names."""
+    nc = await nats.connect(namespace["url"], connect_timeout=2, max_reconnect_attempts=0)
+    try:
+        js = nc.jetstream()
+        names: list[str] = []
+        while page := await js.streams_info(offset=len(names)):  # the server answers in pages
+            names += [info.config.name or "" for info in page]
+        owned = namespace_streams(names, namespace["stream"])
+        for name in owned:
+            await js.delete_stream(name)
+        return owned
+    finally:
+        await nc.close()
 
 
 def free_port() -> int:

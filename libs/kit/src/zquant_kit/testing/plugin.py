@@ -1,5 +1,6 @@
-"""The pytest plugin: throw-away PostgreSQL databases, NATS namespaces, private NATS servers, and the
-`expect_error` / `eventually` helpers as fixtures (for conftest-style tests that take them by name).
+"""The pytest plugin: throw-away PostgreSQL databases (empty, or copies of a migrated template), NATS
+namespaces, private NATS servers, and the `expect_error` / `eventually` helpers as fixtures (for
+conftest-style tests that take them by name).
 
 Loaded by the root conftest (`pytest_plugins`). Tests never stop the machine's shared servers;
 fault tests start their own `nats-server -js` through `own_nats`.
@@ -14,44 +15,69 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import nats
 import pytest
 
 from zquant_kit.testing import errors, polling
-from zquant_kit.testing.databases import throwaway_database
-from zquant_kit.testing.nats import NATS_URL, OwnNatsServer
+from zquant_kit.testing.databases import BackgroundDrops, MigratedTemplates, throwaway_database
+from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, drop_namespace
+
+
+@pytest.fixture(scope="session")
+def database_drops() -> Iterator[BackgroundDrops]:
+    """The session's background drops of per-test databases, all done before the session ends."""
+    drops = BackgroundDrops()
+    yield drops
+    drops.finish()
 
 
 @pytest.fixture
-def pg_database() -> Iterator[str]:
+def pg_database(database_drops: BackgroundDrops) -> Iterator[str]:
     """SQLAlchemy URL of a fresh PostgreSQL database for one test."""
-    with throwaway_database() as url:
+    with throwaway_database(drops=database_drops) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_templates() -> Iterator[MigratedTemplates]:
+    """The session's template databases, one per set of migrated services (each built on first use)."""
+    templates = MigratedTemplates()
+    yield templates
+    templates.drop()
+
+
+@pytest.fixture
+def migrated_services() -> tuple[str, ...]:
+    """The services whose schemas `migrated_pg_database` holds; empty: every installed one. A conftest whose
+    stacks run fewer (identity alone) overrides it, so its session never migrates the others."""
+    return ()
+
+
+@pytest.fixture
+def migrated_pg_database(
+    migrated_templates: MigratedTemplates, migrated_services: tuple[str, ...], database_drops: BackgroundDrops
+) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh PostgreSQL database for one test, the `migrated_services`' schemas already at
+    head (a copy of the session's template): for tests that start services, which would otherwise migrate it."""
+    template = migrated_templates.name(migrated_services)
+    with throwaway_database(template=template, drops=database_drops) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def module_pg_database() -> Iterator[str]:
+def module_pg_database(database_drops: BackgroundDrops) -> Iterator[str]:
     """SQLAlchemy URL of a fresh PostgreSQL database shared by one test module (migrating is slow)."""
-    with throwaway_database() as url:
+    with throwaway_database(drops=database_drops) as url:
         yield url
 
 
 @pytest.fixture
 def nats_namespace() -> Iterator[dict[str, str]]:
-    """A unique stream name and subject prefix on the shared NATS, deleted afterwards."""
+    """A unique stream name and subject prefix on the shared NATS; afterwards its event stream and every
+    stream named after it (job queues and their cancel streams) are deleted."""
     suffix = uuid.uuid4().hex[:10]
     namespace = {"url": NATS_URL, "stream": f"ZQ_TEST_{suffix}", "prefix": f"zqt{suffix}"}
     yield namespace
-
-    async def drop() -> None:
-        nc = await nats.connect(NATS_URL)
-        try:
-            await nc.jetstream().delete_stream(namespace["stream"])
-        except Exception:
-            pass
-        await nc.close()
-
-    asyncio.run(drop())
+    asyncio.run(drop_namespace(namespace))
 
 
 @pytest.fixture

@@ -41,11 +41,16 @@ def serve(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 @asynccontextmanager
-async def serving(env: dict[str, str], ports: dict[str, int], timeout: float = 90.0) -> AsyncIterator[dict[str, str]]:
-    """Upgrades the databases, starts `zquant serve <name>` per service in `ports` and waits (up to `timeout` s
-    each) until it is SERVING; yields their addresses. On exit every process gets SIGTERM and must end cleanly
-    (exit code 0); when the test failed, each process's output is printed (pytest shows it with the failure)."""
-    upgrade_databases(env)
+async def serving(
+    env: dict[str, str], ports: dict[str, int], timeout: float = 90.0, *, upgrade: bool = True
+) -> AsyncIterator[dict[str, str]]:
+    """Upgrades the databases (unless `upgrade` is false: a `migrated_pg_database` is current already, and the
+    upgrade's own process costs seconds of imports), starts `zquant serve <name>` per service in `ports` and
+    waits (up to `timeout` s each) until it is SERVING; yields their addresses. On exit every process gets
+    SIGTERM and must end cleanly (exit code 0); when the test failed, each process's output is printed
+    (pytest shows it with the failure)."""
+    if upgrade:
+        upgrade_databases(env)
     processes = {name: serve(name, env) for name in ports}
     addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
     failed = True

@@ -63,6 +63,10 @@ class CalculationRepository(Protocol):
 
     async def list_owned(self, owner_id: str) -> Sequence[CalculationRecord]: ...
 
+    async def list_unfinished(self) -> Sequence[CalculationRecord]:
+        """Every owner's queued and running jobs, oldest first."""
+        ...
+
     async def delete(self, record: CalculationRecord) -> None:
         """The record and any idempotency key bound to it."""
         ...

@@ -1,9 +1,11 @@
 """What the factor service needs of market data, behind a port: bar panels, the calendar, the stock list.
 
-Market data is a shared store, not user-owned, but marketdata still checks `data:read` on every call, and the
-service credential carries no permissions. So every read forwards a user's credentials: the caller's bearer
-token for a synchronous RPC, and for a job the submitting user's token captured at submit time (it expires
-with that access token: a job that starts after the token's lifetime fails with the reason UNAUTHENTICATED).
+Market data is a shared store, not user-owned: marketdata checks `data:read` of a user on every read, and
+grants its read RPCs (never watchlists or writes) to the service credential. A synchronous RPC forwards the
+caller's bearer token, so marketdata checks the caller's own rights; a job forwards the submitting user's token
+captured at submit time (a job that starts after the token's lifetime fails with the reason UNAUTHENTICATED).
+Jobs the service starts itself (auto-update of stale factors, jobs queued again after a restart) read with the
+service credential.
 """
 
 from __future__ import annotations
@@ -26,9 +28,7 @@ class Adjust(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """The user's bearer token, forwarded as is; never logged, never stored in a record. Empty: the service
-    credential (`x-zq-service-token`), for jobs the service starts itself; marketdata's reads require
-    `data:read`, which the service principal does not hold today, so those jobs fail PERMISSION_DENIED until
-    marketdata grants service principals its read RPCs."""
+    credential (`x-zq-service-token`), for jobs the service starts itself."""
 
     bearer: str
 

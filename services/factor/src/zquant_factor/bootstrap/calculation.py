@@ -1,6 +1,6 @@
 """calculation area wiring: FactorCalculationService (jobs, reads, ComputeIndicators, analysis), the job queue
-and its worker loop, the worker processes, the marketdata channel, and the consumers (user deleted, sync
-completed, factor calculated).
+and its worker loop (started once the unfinished jobs are queued again), the worker processes, the marketdata
+channel, and the consumers (user deleted, sync completed, factor calculated).
 
 Stop order (the reverse of the hooks added here): the job loop is cancelled first, then the queue closes, then
 the worker processes and the marketdata channel, so no handler runs on a closed pool or channel.
@@ -27,6 +27,7 @@ from zquant_factor.application.analysis_use_case import FactorAnalysisUseCase
 from zquant_factor.application.calculation_events import FACTOR_CALCULATED
 from zquant_factor.application.calculation_jobs import JOB_KIND, CalculationJobs
 from zquant_factor.application.calculation_queries import USER_JOBS_CONSUMER, CalculationQueries
+from zquant_factor.application.calculation_recovery import CalculationRecovery
 from zquant_factor.application.calculation_run import FactorCalculation
 from zquant_factor.application.definitions import USER_DELETED
 from zquant_factor.application.panel_reads import PanelReads
@@ -61,6 +62,7 @@ class CalculationComponents:
     jobs: CalculationJobs
     queries: CalculationQueries
     staleness: Staleness
+    recovery: CalculationRecovery
 
 
 def job_queue(config: JobQueueConfig) -> JobQueue:
@@ -85,13 +87,18 @@ def _market_channel(infra: Infrastructure, address: str) -> grpc.aio.Channel:
 
 
 def _serve_in_background(
-    infra: Infrastructure, queue: JobQueue, jobs: CalculationJobs, concurrency: int
+    infra: Infrastructure,
+    queue: JobQueue,
+    jobs: CalculationJobs,
+    recovery: CalculationRecovery,
+    concurrency: int,
 ) -> None:
     task: asyncio.Task[None] | None = None
 
     async def start() -> None:
         nonlocal task
         await queue.start()
+        await recovery.resubmit_unfinished()
         task = asyncio.create_task(
             queue.serve(JOB_KIND, jobs.handle, concurrency=concurrency), name="factor-calculation-jobs"
         )
@@ -144,8 +151,9 @@ def wire(
             calculation_pb2_grpc.add_FactorCalculationServiceServicer_to_server,
         )
     )
-    _serve_in_background(infra, queue, jobs, config.jobs.concurrency)
+    recovery = CalculationRecovery(calculation_uow, queue)
+    _serve_in_background(infra, queue, jobs, recovery, config.jobs.concurrency)
     infra.subscribe(USER_JOBS_CONSUMER, USER_DELETED, queries.on_user_deleted)
     infra.subscribe(STALENESS_CONSUMER, SYNC_COMPLETED, staleness.on_sync_completed)
     infra.subscribe(CALCULATED_CONSUMER, FACTOR_CALCULATED, staleness.on_calculated)
-    return CalculationComponents(queue, jobs, queries, staleness)
+    return CalculationComponents(queue, jobs, queries, staleness, recovery)

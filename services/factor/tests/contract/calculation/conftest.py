@@ -1,8 +1,11 @@
 """identity + marketdata + factor in one process on a throw-away PostgreSQL database, the sample market synced
-through SyncService, and a researcher with a bearer token."""
+through SyncService, and a researcher with a bearer token: the `calc` fixture, and `calculation_stack` for
+tests that pick their own settings or restart the stack on the same database."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -13,16 +16,21 @@ from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.settings import Settings
 from zquant_kit.testing import (
     ADMIN_PASSWORD,
+    USER_PASSWORD,
     Metadata,
     StackClient,
     admin_metadata,
     create_user,
     running_stack,
     services,
+    sign_in,
 )
 
 SAMPLE_STOCKS = 20
 SAMPLE_DAYS = 120
+BARS = ("stock_basic", "trade_cal", "daily", "adj_factor")
+"""What the factor service reads: the universe with its industries, the calendar, bars and adjustment factors
+(syncing only these skips the sample market's other datasets, most of a full sync's time)."""
 
 
 @dataclass
@@ -33,18 +41,19 @@ class CalculationClient:
     researcher: Metadata
     start: str
     end: str
+    days: tuple[str, ...]
+    """The sample market's open days, YYYYMMDD ascending."""
 
     @property
     def app(self):
         return self.client.app("factor")
 
 
-@pytest.fixture
-async def calc(pg_database):
-    settings = Settings(
+def calculation_settings(database: str, **extra: str) -> Settings:
+    return Settings(
         {
             **{
-                f"ZQUANT_{name.upper()}_DATABASE_URL": pg_database
+                f"ZQUANT_{name.upper()}_DATABASE_URL": database
                 for name in ("identity", "marketdata", "factor")
             },
             "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -54,14 +63,24 @@ async def calc(pg_database):
             "ZQUANT_SAMPLE_STOCKS": str(SAMPLE_STOCKS),
             "ZQUANT_SAMPLE_DAYS": str(SAMPLE_DAYS),
             "ZQUANT_FACTOR_WORKERS": "1",
+            **extra,
         }
     )
+
+
+@contextlib.asynccontextmanager
+async def calculation_stack(
+    settings: Settings, *, sync: bool = True, datasets: Sequence[str] = ()
+) -> AsyncIterator[CalculationClient]:
+    """The stack on `settings`; `sync` first syncs the sample market's `datasets` (empty: all; a restart on the
+    same database skips it). The researcher is `rita`, created on the first start, signed in on a restart."""
     stack = services("identity", "marketdata", "factor")
     async with running_stack(stack, settings, bus=InProcessEventBus()) as client:
         admin = await admin_metadata(client.channel("identity"))
-        sync = sync_pb2_grpc.SyncServiceStub(client.channel("marketdata"))
-        replies = [r.progress async for r in sync.StartSync(sync_pb2.StartSyncRequest(), metadata=admin)]
-        assert replies[-1].state == "succeeded", replies[-1]
+        if sync:
+            request = sync_pb2.StartSyncRequest(datasets=list(datasets))
+            replies = [r.progress async for r in sync_stub(client).StartSync(request, metadata=admin)]
+            assert replies[-1].state == "succeeded", replies[-1]
         market = market_data_pb2_grpc.MarketDataServiceStub(client.channel("marketdata"))
         calendar = await market.GetTradeCalendar(
             market_data_pb2.GetTradeCalendarRequest(
@@ -70,7 +89,10 @@ async def calc(pg_database):
             metadata=admin,
         )
         days = sorted(day.cal_date for day in calendar.days)
-        _, researcher = await create_user(client.channel("identity"), "rita", role="researcher")
+        if sync:
+            _, researcher = await create_user(client.channel("identity"), "rita", role="researcher")
+        else:
+            researcher = await sign_in(client.channel("identity"), "rita", USER_PASSWORD)
         channel = client.channel("factor")
         yield CalculationClient(
             client,
@@ -79,4 +101,15 @@ async def calc(pg_database):
             researcher,
             days[0],
             days[-1],
+            tuple(days),
         )
+
+
+def sync_stub(client: StackClient) -> sync_pb2_grpc.SyncServiceStub:
+    return sync_pb2_grpc.SyncServiceStub(client.channel("marketdata"))
+
+
+@pytest.fixture
+async def calc(migrated_pg_database):
+    async with calculation_stack(calculation_settings(migrated_pg_database), datasets=BARS) as client:
+        yield client

@@ -1,5 +1,6 @@
 """GrpcMarketDataReader against a real marketdata server loaded with the banks: the panel arrives dates × codes
-in the order asked, hfq as Tushare computes it, with the caller's token; the service credential is refused."""
+in the order asked, hfq as Tushare computes it, with the caller's token or the service credential (which
+marketdata grants its reads, for the jobs the factor service starts itself)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from services.marketdata.tests.contract.bank_market import BANKS, csv
 from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
 from zquant_factor.application.market_ports import Adjust, Credentials, warmup_start
-from zquant_kit.errors import FailedPrecondition, PermissionDenied
+from zquant_kit.errors import FailedPrecondition, Unauthenticated
 from zquant_kit.service_credential import load_service_secret
 
 pytestmark = pytest.mark.contract
@@ -41,11 +42,17 @@ async def test_the_reader_serves_panels_calendar_and_industries(market, marketda
     assert set(BANKS) <= set(industries) and industries[BANKS[0]] == "银行"
 
 
-async def test_the_service_credential_is_refused_by_marketdata_reads(market, marketdata_settings) -> None:
+async def test_the_service_credential_reads_what_a_user_reads(market, marketdata_settings) -> None:
     reader = GrpcMarketDataReader(
         market.client.channel("marketdata"), load_service_secret(marketdata_settings)
     )
-    with pytest.raises(PermissionDenied):
-        await reader.trade_days(START, END, Credentials(""))
+    service, viewer = Credentials(""), _token(market.viewer)
+    assert np.array_equal(await reader.trade_days(START, END, service), await reader.trade_days(START, END, viewer))
+    as_service = await reader.panel(BANKS, START, END, ("close",), Adjust.HFQ, service)
+    as_viewer = await reader.panel(BANKS, START, END, ("close",), Adjust.HFQ, viewer)
+    np.testing.assert_array_equal(as_service.fields["close"], as_viewer.fields["close"])
+    assert await reader.industries(service) == await reader.industries(viewer)
+    with pytest.raises(Unauthenticated):
+        await reader.trade_days(START, END, Credentials("not.a.jwt"))
     with pytest.raises(FailedPrecondition, match=r"000001\.SZ"):
         await reader.panel(["000001.SZ"], START, END, ("close",), Adjust.HFQ, _token(market.viewer))

@@ -36,9 +36,11 @@ def day(text: str) -> dt.date:
 
 
 class BankMarket:
-    """The MarketDataReader port over the real files; records every panel read (codes, start, end)."""
+    """The MarketDataReader port over the real files; records every panel read (codes, start, end). Panels
+    are read with the credentials `bearer` only (empty: the service credential)."""
 
     def __init__(self) -> None:
+        self.bearer = "token"
         self.reads: list[tuple[tuple[str, ...], dt.date, dt.date]] = []
         bars = _bars()
         self.calendar = np.array(sorted({day(str(d)) for d in bars.trade_date}), dtype="datetime64[D]")
@@ -56,7 +58,7 @@ class BankMarket:
         adjust: Adjust,
         credentials: Credentials,
     ) -> BarPanel:
-        assert credentials.bearer == "token"
+        assert credentials.bearer == self.bearer
         self.reads.append((tuple(codes), start, end))
         dates = await self.trade_days(start, end, credentials)
         bars = _bars()
@@ -164,6 +166,10 @@ class FakeCalculations:
 
     async def claim_key(self, owner_id: str, key: str, job_id: str, now: dt.datetime) -> str:
         return self._s.keys.setdefault((owner_id, key), job_id)
+
+    async def list_unfinished(self) -> list[CalculationRecord]:
+        rows = [r for r in self._s.calculations.values() if not r.state.final]
+        return sorted(rows, key=lambda r: (r.created_at, r.id))
 
     async def delete(self, record: CalculationRecord) -> None:
         del self._s.calculations[record.id]

@@ -20,6 +20,7 @@ from zquant_factor.application.calculation_ports import (
     CalculationUnitOfWork,
 )
 from zquant_factor.application.staleness import StaleFactors, StalenessUnitOfWork
+from zquant_kit.jobs import JobState
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_kit.persistence.upsert import insert_or_ignore, upsert
 
@@ -66,6 +67,12 @@ class SqlAlchemyCalculationRepository(CalculationRepository):
     async def list_owned(self, owner_id: str) -> Sequence[CalculationRecord]:
         c = t.calculations.c
         query = select(CalculationRecord).where(c.owner_id == owner_id).order_by(c.id)
+        return (await self._s.execute(query)).scalars().all()
+
+    async def list_unfinished(self) -> Sequence[CalculationRecord]:
+        c = t.calculations.c
+        unfinished = [state for state in JobState if not state.final]
+        query = select(CalculationRecord).where(c.state.in_(unfinished)).order_by(c.created_at, c.id)
         return (await self._s.execute(query)).scalars().all()
 
     async def delete(self, record: CalculationRecord) -> None:

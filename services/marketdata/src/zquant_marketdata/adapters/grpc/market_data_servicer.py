@@ -1,4 +1,7 @@
-"""gRPC inbound adapter of MarketDataService: proto ↔ `MarketQueries`. Every RPC requires data:read."""
+"""gRPC inbound adapter of MarketDataService: proto ↔ `MarketQueries`. Every RPC requires data:read of a user,
+or the service credential: market data is the shared store, and trusted services (factor's auto-update, the
+backtest workers) read it as themselves. Only these read RPCs grant services; watchlists, positions and every
+write stay user-only (the service principal holds no permission there)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from zquant_kit import pagination, principal
 from zquant_kit.errors import InvalidArgument
 from zquant_kit.grpc.panel_codec import format_days
 from zquant_kit.pagination import Cursor, single_cursor
+from zquant_kit.principal import Principal
 from zquant_marketdata.adapters.grpc.panel_codec import encode_panel
 from zquant_marketdata.application.panel_query import BAR_FIELDS
 from zquant_marketdata.application.queries import (
@@ -33,6 +37,12 @@ _ADJUST = {
     common_pb2.ADJUST_QFQ: "qfq",
     common_pb2.ADJUST_HFQ: "hfq",
 }
+
+
+def _reader() -> Principal:
+    """A user holding data:read, or another zquant service."""
+    caller = principal.current()
+    return caller if caller.is_service else caller.require(PERMISSION)
 
 
 def _adjust(value: common_pb2.Adjust.ValueType) -> str:
@@ -133,7 +143,7 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
         self._queries = queries
 
     async def ListStocks(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         limit = pagination.page_size(request.page_size)
         page = await self._queries.list_stocks(
             StockFilter(
@@ -150,11 +160,11 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
         return market_data_pb2.ListStocksResponse(stocks=stocks, next_page_token=_STOCKS.next_token(page))
 
     async def GetStock(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         return market_data_pb2.GetStockResponse(stock=_stock(await self._queries.get_stock(request.ts_code)))
 
     async def GetTradeCalendar(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         days = await self._queries.trade_calendar(
             request.exchange, request.start_date, request.end_date, request.open_only
         )
@@ -168,7 +178,7 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
         )
 
     async def GetBars(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         rows = await self._queries.bars(
             BarsQuery(
                 ts_codes=list(request.ts_codes),
@@ -182,17 +192,17 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
         return await _response(market_data_pb2.GetBarsResponse, rows, _BAR_VALUE_FIELDS, _BAR_NUMBERS)
 
     async def GetIndexBars(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         rows = await self._queries.index_bars(request.ts_code, request.start_date, request.end_date)
         return await _response(market_data_pb2.GetIndexBarsResponse, rows, INDEX_FIELDS, _INDEX_NUMBERS)
 
     async def GetDailyBasic(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         rows = await self._queries.daily_basic(list(request.ts_codes), request.start_date, request.end_date)
         return await _response(market_data_pb2.GetDailyBasicResponse, rows, DAILY_BASIC_FIELDS, _BASIC_NUMBERS)
 
     async def GetPanel(self, request, context):
-        principal.require(PERMISSION)
+        _reader()
         if request.codes_per_chunk < 0:
             raise InvalidArgument("codes_per_chunk", "must not be negative")
         query = PanelQuery(
