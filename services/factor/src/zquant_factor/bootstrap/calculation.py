@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import grpc
-
 from zquant.factor.v1 import calculation_pb2_grpc
 from zquant_factor.adapters.grpc.calculation_servicer import FactorCalculationServicer
 from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
@@ -41,10 +39,9 @@ from zquant_factor.bootstrap.config import FactorConfig, JobQueueConfig
 from zquant_factor.bootstrap.definitions import DefinitionComponents
 from zquant_factor.bootstrap.values import ValueComponents
 from zquant_factor.domain.analysis import analyse
-from zquant_kit import telemetry
 from zquant_kit.clock import Clock
 from zquant_kit.grpc.server import GrpcService
-from zquant_kit.grpc.verification_client import RECONNECT_OPTIONS
+from zquant_kit.grpc.wiring import service_channel
 from zquant_kit.infrastructure import Infrastructure
 from zquant_kit.jobs import JobQueue
 from zquant_kit.jobs.inprocess import InProcessJobQueue
@@ -70,20 +67,6 @@ def job_queue(config: JobQueueConfig) -> JobQueue:
     if config.nats_url:
         return NatsJetStreamJobQueue(config.nats_url, stream=config.stream, prefix=config.prefix)
     return InProcessJobQueue()
-
-
-def _market_channel(infra: Infrastructure, address: str) -> grpc.aio.Channel:
-    channel = grpc.aio.insecure_channel(
-        address,
-        options=RECONNECT_OPTIONS,
-        interceptors=telemetry.client_interceptors(infra.config.tracing),
-    )
-
-    async def close() -> None:
-        await channel.close(None)
-
-    infra.on_stop(close)
-    return channel
 
 
 def _serve_in_background(
@@ -122,7 +105,7 @@ def wire(
 ) -> CalculationComponents:
     map_calculations()
     market = GrpcMarketDataReader(
-        _market_channel(infra, config.marketdata_address), config.kit.service_secret
+        service_channel(infra, config.marketdata_address), config.kit.service_secret
     )
     pool = WorkerProcesses(config.workers, WORKER_MODULES)
     infra.on_stop(pool.close)
