@@ -32,6 +32,7 @@ from zquant.marketdata.v1 import (
     watchlist_pb2,
     watchlist_pb2_grpc,
 )
+from zquant_demo.backtest_tour import backtest_tour
 from zquant_demo.factor_tour import factor_tour, factors_left
 from zquant_demo.output import bar as _bar
 from zquant_demo.output import step as _step
@@ -219,6 +220,11 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
                 span = await _market_data_tour(stack.address("marketdata"), bearer(admin.access_token), alice_key=key)
                 if "factor" in stack.servers:
                     await factor_tour(stack.address("factor"), bearer(alice.access_token), *span)
+                if "backtest" in stack.servers:
+                    await backtest_tour(
+                        stack.address("backtest"), stack.address("marketdata"), bearer(alice.access_token), *span,
+                        settings.data_dir,
+                    )
 
             _step("admin deletes alice; identity.user.deleted.v1 goes out through the outbox")
             await users.DeleteUser(
