@@ -151,8 +151,5 @@ class FactorCalculation:
         first = int(np.searchsorted(bars.dates, np.datetime64(write_from, "D")))
         if first >= bars.dates.size:
             return 0
-        written = 0
-        for column in unit.columns:
-            panel = np.ascontiguousarray(outputs[column][first:], dtype=np.float64)
-            written += await self._values.write(factor_id, column, codes, bars.dates[first:], panel)
-        return written
+        panels = {column: outputs[column][first:] for column in unit.columns}
+        return await self._values.write_columns(factor_id, codes, bars.dates[first:], panels)
