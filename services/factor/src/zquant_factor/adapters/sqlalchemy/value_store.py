@@ -226,7 +226,14 @@ def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
     return raw
 
 
-_SCOPE = "column_name = ANY(%s::text[]) AND year = ANY(%s::int2[]) AND ts_code = ANY(%s::text[])"
+def _in_scope(table: str) -> str:
+    """`table`'s blocks of some columns, years and codes: the parameters of a `BlockScope`, in order."""
+    return (
+        f"{table}.column_name = ANY(%s::text[]) AND {table}.year = ANY(%s::int2[]) "
+        f"AND {table}.ts_code = ANY(%s::text[])"
+    )
+
+
 _REWRITE = "trade_days = tail.trade_days, packed_values = tail.packed_values"
 _CONCATENATE = "trade_days = stored.trade_days || tail.trade_days, packed_values = stored.packed_values || tail.packed_values"
 
@@ -239,7 +246,10 @@ class PostgresFactorValueStore(BlockValueStore):
     _TYPES = ("varchar", "varchar", "int2", "varchar", "date", "bytea", "bytea")
 
     async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
-        """One advisory lock per column, taken in name order so two writers never wait on each other in a cycle."""
+        """One advisory lock per column, taken in name order so two writers never wait on each other in a cycle.
+        Also turns off JIT compilation for the write: its statements are short key lookups, which the planner's
+        cost estimate over the whole table would otherwise compile for longer than they run."""
+        await _driver(connection).execute("SET LOCAL jit = off")
         await _driver(connection).execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
             "FROM (SELECT name FROM unnest(%s::text[]) AS name ORDER BY name) AS names",
@@ -251,7 +261,7 @@ class PostgresFactorValueStore(BlockValueStore):
     ) -> dict[BlockKey, int]:
         cursor = await _driver(connection).execute(
             f"SELECT column_name, year, ts_code, last_date - DATE '1970-01-01' FROM {BLOCKS} WHERE factor_id = %s "
-            f"AND {_SCOPE}",
+            f"AND {_in_scope(BLOCKS)}",
             (factor_id, scope.columns, scope.years, scope.codes),
         )
         return {(column, year, code): end for column, year, code, end in await cursor.fetchall()}
@@ -276,7 +286,7 @@ class PostgresFactorValueStore(BlockValueStore):
             .cursor(binary=True)
             .execute(
                 f"SELECT column_name, year, ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
-                f"AND {_SCOPE}",
+                f"AND {_in_scope(BLOCKS)}",
                 (factor_id, scope.columns, scope.years, scope.codes),
             )
         )
@@ -297,14 +307,18 @@ class PostgresFactorValueStore(BlockValueStore):
         self, raw: psycopg.AsyncConnection, factor_id: str, blocks: list[PackedBlock], assign: str
     ) -> None:
         """The blocks copied into a stage, then one UPDATE of the stored ones: a key never changes, so
-        each update is a heap-only tuple, no index entry rewritten."""
+        each update is a heap-only tuple, no index entry rewritten. The stage is analysed and the stored side
+        bounded to the blocks' key range, so the join walks the primary key instead of scanning every block."""
+        scope = _scope_of(blocks)
         await raw.execute(f"CREATE TEMP TABLE {self._STAGE} (LIKE {BLOCKS}) ON COMMIT DROP")
         await self._copy(raw, self._STAGE, factor_id, blocks)
+        await raw.execute(f"ANALYZE {self._STAGE}")
         await raw.execute(
             f"UPDATE {BLOCKS} AS stored SET last_date = tail.last_date, {assign} "
             f"FROM {self._STAGE} AS tail WHERE stored.factor_id = tail.factor_id "
             "AND stored.column_name = tail.column_name AND stored.year = tail.year "
-            "AND stored.ts_code = tail.ts_code"
+            f"AND stored.ts_code = tail.ts_code AND stored.factor_id = %s AND {_in_scope('stored')}",
+            (factor_id, scope.columns, scope.years, scope.codes),
         )
         await raw.execute(f"DROP TABLE {self._STAGE}")
 
