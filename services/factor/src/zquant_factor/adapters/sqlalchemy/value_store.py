@@ -227,11 +227,10 @@ def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
 
 
 def _in_scope(table: str) -> str:
-    """`table`'s blocks of some columns, years and codes: the parameters of a `BlockScope`, in order."""
-    return (
-        f"{table}.column_name = ANY(%s::text[]) AND {table}.year = ANY(%s::int2[]) "
-        f"AND {table}.ts_code = ANY(%s::text[])"
-    )
+    """`table`'s blocks of some columns and years (after `factor_id = %s`): a range of the primary key's prefix,
+    which the index walks. A `ts_code = ANY(…)` of thousands of codes would make the planner give up the
+    prefix and filter the factor's every block instead, so the codes are matched by the join or in Python."""
+    return f"{table}.column_name = ANY(%s::text[]) AND {table}.year = ANY(%s::int2[])"
 
 
 _REWRITE = "trade_days = tail.trade_days, packed_values = tail.packed_values"
@@ -262,9 +261,12 @@ class PostgresFactorValueStore(BlockValueStore):
         cursor = await _driver(connection).execute(
             f"SELECT column_name, year, ts_code, last_date - DATE '1970-01-01' FROM {BLOCKS} WHERE factor_id = %s "
             f"AND {_in_scope(BLOCKS)}",
-            (factor_id, scope.columns, scope.years, scope.codes),
+            (factor_id, scope.columns, scope.years),
         )
-        return {(column, year, code): end for column, year, code, end in await cursor.fetchall()}
+        codes = set(scope.codes)
+        return {
+            (column, year, code): end for column, year, code, end in await cursor.fetchall() if code in codes
+        }
 
     async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
         cursor = (
@@ -286,7 +288,7 @@ class PostgresFactorValueStore(BlockValueStore):
             .cursor(binary=True)
             .execute(
                 f"SELECT column_name, year, ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
-                f"AND {_in_scope(BLOCKS)}",
+                f"AND {_in_scope(BLOCKS)} AND ts_code = ANY(%s::text[])",
                 (factor_id, scope.columns, scope.years, scope.codes),
             )
         )
@@ -318,7 +320,7 @@ class PostgresFactorValueStore(BlockValueStore):
             f"FROM {self._STAGE} AS tail WHERE stored.factor_id = tail.factor_id "
             "AND stored.column_name = tail.column_name AND stored.year = tail.year "
             f"AND stored.ts_code = tail.ts_code AND stored.factor_id = %s AND {_in_scope('stored')}",
-            (factor_id, scope.columns, scope.years, scope.codes),
+            (factor_id, scope.columns, scope.years),
         )
         await raw.execute(f"DROP TABLE {self._STAGE}")
 
