@@ -92,7 +92,9 @@ async def test_many_columns_in_one_write_take_the_statements_of_one(app):
     panels = {column: values[4:] for column, values in first.items()}  # k: 2 days merged, 6 appended
     written = await app.values.write_columns("f1", CODES, DAYS[4:], panels)
     assert (one, written) == (len(CODES), 3 * (DAYS.size - 4) * len(CODES))
-    assert len(seen) <= single + 2, "every column in one pass (a fresh insert and a merge on top of an append)"
+    assert len(seen) <= single + 2, (
+        "every column in one pass (a fresh insert and a merge on top of an append)"
+    )
     for column, values in first.items():
         _, dates, stored = await app.values.read("f1", column, CODES, *SPAN)
         np.testing.assert_array_equal(dates, DAYS if column == "k" else DAYS[4:])

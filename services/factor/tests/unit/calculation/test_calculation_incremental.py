@@ -104,4 +104,4 @@ async def test_a_daily_update_reads_every_code_at_once() -> None:
     record = await world.calculate(ids, START, LAST_DAYS[1], RunMode.INCREMENTAL)
     assert record.state is JobState.SUCCEEDED and record.values_written == 2 * 3 * len(BANKS)
     resumed = [(len(codes), str(first)) for codes, first, _ in world.market.reads[reads:]]
-    assert resumed == [(4, "2023-08-28")] * 2
+    assert resumed == [(4, "2023-08-26")] * 2  # from the day after the last stored one
