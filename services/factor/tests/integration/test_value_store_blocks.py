@@ -9,6 +9,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from sqlalchemy import event
 
 pytestmark = pytest.mark.integration
 
@@ -75,3 +76,32 @@ async def test_concurrent_writes_to_one_column_both_land(app):
     _, dates, values = await app.values.read("f1", "k", CODES, *SPAN)
     np.testing.assert_array_equal(dates, DAYS)
     np.testing.assert_array_equal(values, whole)
+
+
+async def test_many_columns_in_one_write_take_the_statements_of_one(app):
+    """A calculator's outputs over a day go in one pass: fresh, appended and merged blocks of every column,
+    in as many statements as one column's write (counted where they pass through SQLAlchemy: all of SQLite's;
+    PostgreSQL's COPY and staged updates go to the driver directly)."""
+    first = {column: _panel(DAYS.size, seed) for seed, column in enumerate(("k", "d", "j"))}
+    await app.values.write("f1", "k", CODES, DAYS[:6], first["k"][:6])  # k has blocks, d and j none
+    seen: list[str] = []
+    event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    one = await app.values.write_columns("f1", CODES, DAYS[6:7], {"k": first["k"][6:7]})
+    single = len(seen)
+    seen.clear()
+    panels = {column: values[4:] for column, values in first.items()}  # k: 2 days merged, 6 appended
+    written = await app.values.write_columns("f1", CODES, DAYS[4:], panels)
+    assert (one, written) == (len(CODES), 3 * (DAYS.size - 4) * len(CODES))
+    assert len(seen) <= single + 2, (
+        "every column in one pass (a fresh insert and a merge on top of an append)"
+    )
+    for column, values in first.items():
+        _, dates, stored = await app.values.read("f1", column, CODES, *SPAN)
+        np.testing.assert_array_equal(dates, DAYS if column == "k" else DAYS[4:])
+        np.testing.assert_array_equal(stored, values if column == "k" else values[4:])
+        assert await app.values.last_date("f1", column) == DAYS[-1].item()
+
+
+async def test_a_many_column_write_checks_every_panel(app):
+    with pytest.raises(ValueError, match="dates × codes"):
+        await app.values.write_columns("f1", CODES, DAYS[:2], {"k": _panel(2, 1), "d": _panel(3, 1)})

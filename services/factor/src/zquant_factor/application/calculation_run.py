@@ -32,7 +32,11 @@ from zquant_factor.domain.indicators.state import state_from_bytes, state_to_byt
 from zquant_kit.tasks import raise_if_cancelled
 
 CODES_PER_CHUNK = 1000
-"""Codes read, computed and written together: bounds memory (~1000 × 2500 days × 5 fields × 8 B = 100 MB)."""
+"""Codes read, computed and written together over ten years: bounds memory (~1000 × 2500 days × 5 fields × 8 B
+= 100 MB). A shorter read takes proportionally more codes at once (an incremental day takes every code), so a
+daily update is one read, one compute and one write per unit instead of one per thousand codes."""
+CHUNK_SPAN_DAYS = 3653
+"""The calendar span `codes_per_chunk` is sized for."""
 
 Advance = Callable[[float], Awaitable[None]]
 """Reports the fraction in [0, 1] of the current unit done."""
@@ -56,12 +60,14 @@ class FactorCalculation:
         states: IndicatorStateStore,
         pool: ComputePool,
         codes_per_chunk: int = CODES_PER_CHUNK,
+        chunk_span_days: int = CHUNK_SPAN_DAYS,
     ) -> None:
         self._market = market
         self._values = values
         self._states = states
         self._pool = pool
         self._chunk = max(1, codes_per_chunk)
+        self._span = max(1, chunk_span_days)
 
     async def run_unit(
         self,
@@ -78,7 +84,8 @@ class FactorCalculation:
         if window is None or window.write_from > end:
             return 0
         written, states, last = 0, [], None
-        chunks = [unit.codes[i : i + self._chunk] for i in range(0, len(unit.codes), self._chunk)]
+        size = max(self._chunk, self._chunk * self._span // ((end - window.read_from).days + 1))
+        chunks = [unit.codes[i : i + size] for i in range(0, len(unit.codes), size)]
         for done, chunk in enumerate(chunks, start=1):
             raise_if_cancelled()
             bars = await self._market.panel(
@@ -151,8 +158,5 @@ class FactorCalculation:
         first = int(np.searchsorted(bars.dates, np.datetime64(write_from, "D")))
         if first >= bars.dates.size:
             return 0
-        written = 0
-        for column in unit.columns:
-            panel = np.ascontiguousarray(outputs[column][first:], dtype=np.float64)
-            written += await self._values.write(factor_id, column, codes, bars.dates[first:], panel)
-        return written
+        panels = {column: outputs[column][first:] for column in unit.columns}
+        return await self._values.write_columns(factor_id, codes, bars.dates[first:], panels)

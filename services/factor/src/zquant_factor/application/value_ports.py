@@ -8,7 +8,7 @@ so a use case hands it whole panels, never single values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -29,6 +29,14 @@ class FactorValueStore(FactorValueDeletion, Protocol):
         """Upserts `values` (float64, len(dates) × len(codes)) at `dates` (datetime64[D], ascending, unique)
         for `codes` (unique); returns how many values it wrote. A NaN is stored as NaN, not skipped, so a
         recomputation can clear a value. `ValueError` for shapes that do not match."""
+        ...
+
+    async def write_columns(
+        self, factor_id: str, codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]
+    ) -> int:
+        """`write` of several columns of the factor over the same codes and dates (a calculator's outputs), in
+        one transaction and one bulk pass over their blocks, so an incremental day of every column costs one
+        round of statements, not one per column; returns how many values it wrote."""
         ...
 
     async def read(

@@ -7,7 +7,7 @@ dense panels per (factor, column); the pool runs the worker functions inline.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -87,14 +87,20 @@ class DenseValues:
     async def write(
         self, factor_id: str, column: str, codes: Sequence[str], dates: np.ndarray, values: np.ndarray
     ) -> int:
-        if values.shape != (len(dates), len(codes)):
+        return await self.write_columns(factor_id, codes, dates, {column: values})
+
+    async def write_columns(
+        self, factor_id: str, codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]
+    ) -> int:
+        if any(values.shape != (len(dates), len(codes)) for values in panels.values()):
             raise ValueError("shape")
         self.writes += 1
-        cells = self.cells.setdefault((factor_id, column), {})
-        for i, date in enumerate(dates):
-            for j, code in enumerate(codes):
-                cells[(np.datetime64(date, "D"), code)] = float(values[i, j])
-        return int(values.size)
+        for column, values in panels.items():
+            cells = self.cells.setdefault((factor_id, column), {})
+            for i, date in enumerate(dates):
+                for j, code in enumerate(codes):
+                    cells[(np.datetime64(date, "D"), code)] = float(values[i, j])
+        return sum(int(values.size) for values in panels.values())
 
     async def read(
         self, factor_id: str, column: str, codes: Sequence[str] | None, start: dt.date, end: dt.date

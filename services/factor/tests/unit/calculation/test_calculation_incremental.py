@@ -12,6 +12,7 @@ import pytest
 
 from services.factor.tests.unit.calculation.world import BANKS, CalcWorld
 from zquant_factor.application.calculation_ports import RunMode
+from zquant_factor.application.calculation_run import CHUNK_SPAN_DAYS
 from zquant_kit.jobs import JobState
 
 pytestmark = pytest.mark.unit
@@ -92,3 +93,15 @@ def _range(first: str, last: str) -> tuple:
     from services.factor.tests.unit.calculation.world import _day
 
     return _day(first), _day(last)
+
+
+async def test_a_daily_update_reads_every_code_at_once() -> None:
+    """Chunks are sized for a ten-year read: three codes a chunk here, so one day takes all four banks at once."""
+    world = CalcWorld(chunk_span_days=CHUNK_SPAN_DAYS)
+    ids = [world.add_factor(name, *FACTORS[name]) for name in ("macd", "kdj")]
+    await world.calculate(ids, START, LAST_DAYS[0])
+    reads = len(world.market.reads)
+    record = await world.calculate(ids, START, LAST_DAYS[1], RunMode.INCREMENTAL)
+    assert record.state is JobState.SUCCEEDED and record.values_written == 2 * 3 * len(BANKS)
+    resumed = [(len(codes), str(first)) for codes, first, _ in world.market.reads[reads:]]
+    assert resumed == [(4, "2023-08-26")] * 2  # from the day after the last stored one

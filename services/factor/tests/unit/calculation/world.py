@@ -40,6 +40,9 @@ class CalcWorld:
     states: MemoryStates = field(default_factory=MemoryStates)
     queue: InProcessJobQueue = field(default_factory=InProcessJobQueue)
     codes_per_chunk: int = 3
+    chunk_span_days: int = (
+        1  # chunks of `codes_per_chunk` codes however short the read, so chunking is tested
+    )
     pool: ComputePool = field(default_factory=InlinePool)
     wait_steps: int = 2000
     credentials: Credentials = TOKEN
@@ -47,7 +50,7 @@ class CalcWorld:
     @property
     def jobs(self) -> CalculationJobs:
         calculation = FactorCalculation(
-            self.market, self.values, self.states, self.pool, self.codes_per_chunk
+            self.market, self.values, self.states, self.pool, self.codes_per_chunk, self.chunk_span_days
         )
         return CalculationJobs(
             lambda: CalculationTransaction(self.records),

@@ -19,6 +19,8 @@ VALUE_TYPE = np.dtype("<f8")
 
 StoredBlock = tuple[np.ndarray, np.ndarray]
 """(int64 day numbers ascending, float64 values) of one decoded block."""
+BlockKey = tuple[str, int, str]
+"""(column_name, year, ts_code) of a block within one factor."""
 StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(code position per value, datetime64[D] date per value, float64 value) of a read, in any order."""
 BlockRow = tuple[str, bytes, bytes]
@@ -27,6 +29,7 @@ BlockRow = tuple[str, bytes, bytes]
 
 @dataclass(frozen=True, slots=True)
 class PackedBlock:
+    column: str
     year: int
     ts_code: str
     trade_days: bytes
@@ -36,8 +39,9 @@ class PackedBlock:
     """Day numbers (since 1970-01-01) of its first and last date."""
 
 
-def _packed(year: int, code: str, days: np.ndarray, values: np.ndarray) -> PackedBlock:
+def _packed(column: str, year: int, code: str, days: np.ndarray, values: np.ndarray) -> PackedBlock:
     return PackedBlock(
+        column,
         year,
         code,
         days.astype(DAY_TYPE).tobytes(),
@@ -47,9 +51,9 @@ def _packed(year: int, code: str, days: np.ndarray, values: np.ndarray) -> Packe
     )
 
 
-def decoded(rows: Iterable[tuple[int, str, bytes, bytes]]) -> dict[tuple[int, str], StoredBlock]:
-    """(year, ts_code, trade_days, packed_values) rows as decoded blocks by (year, code)."""
-    return {(year, code): decode(trade_days, packed_values) for year, code, trade_days, packed_values in rows}
+def decoded(rows: Iterable[tuple[str, int, str, bytes, bytes]]) -> dict[BlockKey, StoredBlock]:
+    """(column_name, year, ts_code, trade_days, packed_values) rows as decoded blocks by their key."""
+    return {(column, year, code): decode(days, values) for column, year, code, days, values in rows}
 
 
 def decode(trade_days: bytes, packed_values: bytes) -> StoredBlock:
@@ -63,8 +67,9 @@ def years_of(days: np.ndarray) -> np.ndarray:
     return np.asarray(days).astype("datetime64[Y]").astype(np.int64) + 1970
 
 
-def panel_blocks(codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> list[PackedBlock]:
-    """`panel` (len(days) × len(codes), days datetime64[D] ascending) as one block per (year, code)."""
+def panel_blocks(column: str, codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> list[PackedBlock]:
+    """Column `column`'s `panel` (len(days) × len(codes), days datetime64[D] ascending) as one block per
+    (year, code)."""
     numbers = np.asarray(days).astype("datetime64[D]").astype(np.int64)
     years = years_of(days)
     blocks: list[PackedBlock] = []
@@ -75,10 +80,14 @@ def panel_blocks(codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> l
         first, last = int(year_days[0]), int(year_days[-1])
         by_code = np.ascontiguousarray(panel[rows].T, dtype=VALUE_TYPE)
         blocks.extend(
-            PackedBlock(year, code, day_bytes, by_code[index].tobytes(), first, last)
+            PackedBlock(column, year, code, day_bytes, by_code[index].tobytes(), first, last)
             for index, code in enumerate(codes)
         )
     return blocks
+
+
+def key(block: PackedBlock) -> BlockKey:
+    return block.column, block.year, block.ts_code
 
 
 def merged(block: PackedBlock, stored: StoredBlock) -> PackedBlock:
@@ -86,14 +95,13 @@ def merged(block: PackedBlock, stored: StoredBlock) -> PackedBlock:
     old_days, old_values = stored
     days, values = decode(block.trade_days, block.packed_values)
     if old_days.size and old_days[-1] < days[0]:
-        return _packed(
-            block.year, block.ts_code, np.concatenate([old_days, days]), np.concatenate([old_values, values])
-        )
+        united_days, united_values = np.concatenate([old_days, days]), np.concatenate([old_values, values])
+        return _packed(block.column, block.year, block.ts_code, united_days, united_values)
     united = np.union1d(old_days, days)
     result = np.full(united.size, np.nan)
     result[np.searchsorted(united, old_days)] = old_values
     result[np.searchsorted(united, days)] = values
-    return _packed(block.year, block.ts_code, united, result)
+    return _packed(block.column, block.year, block.ts_code, united, result)
 
 
 def rows_of_blocks(

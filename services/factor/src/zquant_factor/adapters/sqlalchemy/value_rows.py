@@ -4,19 +4,17 @@ indicator state removed, and the stored blocks a write appends to or merges with
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from zquant_factor.adapters.sqlalchemy.tables import indicator_state
-from zquant_factor.adapters.sqlalchemy.value_blocks import StoredBlock, decoded
+from zquant_factor.adapters.sqlalchemy.value_blocks import BlockKey, StoredBlock, decoded
 from zquant_factor.adapters.sqlalchemy.value_tables import value_blocks
 from zquant_factor.application.value_ports import FactorValueDeletion
 
 Bind = AsyncSession | AsyncConnection
-BlockKey = tuple[int, str]
-"""(year, ts_code) of a block within one (factor, column)."""
 _UNIX_EPOCH = dt.date(1970, 1, 1)
 
 
@@ -30,26 +28,38 @@ async def delete_factor_values(bind: Bind, factor_id: str) -> None:
     await bind.execute(delete(indicator_state).where(indicator_state.c.factor_id == factor_id))
 
 
-async def stored_ends(
-    bind: AsyncConnection, factor_id: str, column: str, years: Sequence[int], codes: Sequence[str]
-) -> dict[BlockKey, int]:
-    """The last day number of each stored block of these codes in these years."""
+async def stored_ends(bind: AsyncConnection, factor_id: str, scope: BlockScope) -> dict[BlockKey, int]:
+    """The last day number of each stored block of these columns and codes in these years."""
     c = value_blocks.c
-    query = select(c.year, c.ts_code, c.last_date).where(
-        c.factor_id == factor_id, c.column_name == column, c.year.in_(list(years)), c.ts_code.in_(list(codes))
+    query = select(c.column_name, c.year, c.ts_code, c.last_date).where(
+        c.factor_id == factor_id, *_within(scope)
     )
-    return {(row[0], row[1]): day_number(row[2]) for row in await bind.execute(query)}
+    return {(row[0], row[1], row[2]): day_number(row[3]) for row in await bind.execute(query)}
 
 
 async def stored_blocks(
-    bind: AsyncConnection, factor_id: str, column: str, years: Sequence[int], codes: Sequence[str]
+    bind: AsyncConnection, factor_id: str, scope: BlockScope
 ) -> dict[BlockKey, StoredBlock]:
-    """The stored blocks of these codes in these years, decoded."""
+    """The stored blocks of these columns and codes in these years, decoded."""
     c = value_blocks.c
-    query = select(c.year, c.ts_code, c.trade_days, c.packed_values).where(
-        c.factor_id == factor_id, c.column_name == column, c.year.in_(list(years)), c.ts_code.in_(list(codes))
+    query = select(c.column_name, c.year, c.ts_code, c.trade_days, c.packed_values).where(
+        c.factor_id == factor_id, *_within(scope)
     )
-    return decoded((row[0], row[1], row[2], row[3]) for row in await bind.execute(query))
+    return decoded((row[0], row[1], row[2], row[3], row[4]) for row in await bind.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class BlockScope:
+    """The blocks a write may touch: of these columns, years and codes (one factor's)."""
+
+    columns: list[str]
+    years: list[int]
+    codes: list[str]
+
+
+def _within(scope: BlockScope) -> tuple[ColumnElement[bool], ...]:
+    c = value_blocks.c
+    return c.column_name.in_(scope.columns), c.year.in_(scope.years), c.ts_code.in_(scope.codes)
 
 
 class SessionValueRows(FactorValueDeletion):

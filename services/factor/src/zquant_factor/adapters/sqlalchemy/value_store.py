@@ -5,7 +5,7 @@ A panel goes in as one block per (code, year) it touches, in one transaction, ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,18 +14,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zquant_factor.adapters.sqlalchemy.value_blocks import (
+    BlockKey,
     BlockRow,
     PackedBlock,
     StoredBlock,
     StoredRows,
     decoded,
+    key,
     merged,
     panel_blocks,
     rows_of_blocks,
     years_of,
 )
 from zquant_factor.adapters.sqlalchemy.value_rows import (
-    BlockKey,
+    BlockScope,
     day_number,
     delete_factor_values,
     stored_blocks,
@@ -39,18 +41,19 @@ from zquant_kit.persistence.upsert import upsert
 _UNIX_EPOCH = dt.date(1970, 1, 1)
 
 
-def _checked_panel(
-    codes: Sequence[str], dates: np.ndarray, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _checked_panels(
+    codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     days = np.asarray(dates).astype("datetime64[D]")
-    panel = np.asarray(values, dtype=np.float64)
-    if days.ndim != 1 or panel.shape != (days.size, len(codes)):
-        raise ValueError(f"values must be dates × codes = ({days.size}, {len(codes)}), got {panel.shape}")
+    checked = {column: np.asarray(values, dtype=np.float64) for column, values in panels.items()}
+    for panel in checked.values():
+        if days.ndim != 1 or panel.shape != (days.size, len(codes)):
+            raise ValueError(f"values must be dates × codes = ({days.size}, {len(codes)}), got {panel.shape}")
     if len(set(codes)) != len(codes):
         raise ValueError("codes repeat")
     if days.size > 1 and not (np.diff(days.astype(np.int64)) > 0).all():
         raise ValueError("dates must be ascending and unique")
-    return days, panel
+    return days, checked
 
 
 def _panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,10 +78,26 @@ class BlockRange:
     last_year: int
 
 
-def _row(factor_id: str, column: str, block: PackedBlock) -> tuple[object, ...]:
+def _row(factor_id: str, block: PackedBlock) -> tuple[object, ...]:
     """A block as a `value_blocks` row, columns in `BLOCK_COLUMNS` order."""
     last_date = _UNIX_EPOCH + dt.timedelta(days=block.last_day)
-    return (factor_id, column, block.year, block.ts_code, last_date, block.trade_days, block.packed_values)
+    return (
+        factor_id,
+        block.column,
+        block.year,
+        block.ts_code,
+        last_date,
+        block.trade_days,
+        block.packed_values,
+    )
+
+
+def _scope_of(blocks: list[PackedBlock]) -> BlockScope:
+    return BlockScope(
+        sorted({b.column for b in blocks}),
+        sorted({b.year for b in blocks}),
+        sorted({b.ts_code for b in blocks}),
+    )
 
 
 class BlockValueStore(FactorValueStore):
@@ -91,43 +110,36 @@ class BlockValueStore(FactorValueStore):
     async def write(
         self, factor_id: str, column: str, codes: Sequence[str], dates: np.ndarray, values: np.ndarray
     ) -> int:
+        return await self.write_columns(factor_id, codes, dates, {column: values})
+
+    async def write_columns(
+        self, factor_id: str, codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]
+    ) -> int:
         """New series-years are inserted, those whose dates all follow the stored block's appended, the
         others merged with the stored block and replaced; one transaction, one writer per column at a time."""
-        days, panel = _checked_panel(codes, dates, values)
-        if panel.size == 0:
+        days, checked = _checked_panels(codes, dates, panels)
+        if days.size == 0 or not codes or not checked:
             return 0
-        years = np.unique(years_of(days)).tolist()
-        blocks = panel_blocks(codes, days, panel)
+        scope = BlockScope(sorted(checked), np.unique(years_of(days)).tolist(), list(codes))
+        blocks = [
+            block for column, panel in checked.items() for block in panel_blocks(column, codes, days, panel)
+        ]
         async with self._engine.begin() as connection:
-            await self._lock_column(connection, factor_id, column)
-            ends = await self._stored_ends(connection, factor_id, column, years, codes)
-            fresh = [block for block in blocks if (block.year, block.ts_code) not in ends]
-            tails = [
-                block
-                for block in blocks
-                if ends.get((block.year, block.ts_code), block.first_day) < block.first_day
-            ]
+            await self._lock_columns(connection, factor_id, scope.columns)
+            ends = await self._stored_ends(connection, factor_id, scope)
+            fresh = [block for block in blocks if key(block) not in ends]
+            tails = [block for block in blocks if ends.get(key(block), block.first_day) < block.first_day]
             overlapping = [
-                block
-                for block in blocks
-                if ends.get((block.year, block.ts_code), block.first_day - 1) >= block.first_day
+                block for block in blocks if ends.get(key(block), block.first_day - 1) >= block.first_day
             ]
             if overlapping:
-                keys = {(block.year, block.ts_code) for block in overlapping}
-                stored = await self._stored_blocks(
-                    connection, factor_id, column, sorted({y for y, _ in keys}), sorted({c for _, c in keys})
-                )
-                await self._replace(
-                    connection,
-                    factor_id,
-                    column,
-                    [merged(b, stored[(b.year, b.ts_code)]) for b in overlapping],
-                )
+                stored = await self._stored_blocks(connection, factor_id, _scope_of(overlapping))
+                await self._replace(connection, factor_id, [merged(b, stored[key(b)]) for b in overlapping])
             if fresh:
-                await self._insert(connection, factor_id, column, fresh)
+                await self._insert(connection, factor_id, fresh)
             if tails:
-                await self._append(connection, factor_id, column, tails)
-        return int(panel.size)
+                await self._append(connection, factor_id, tails)
+        return sum(panel.size for panel in checked.values())
 
     async def read(
         self, factor_id: str, column: str, codes: Sequence[str] | None, start: dt.date, end: dt.date
@@ -168,19 +180,19 @@ class BlockValueStore(FactorValueStore):
         async with reader(self._engine).connect() as connection:
             return list((await connection.scalars(query)).all())
 
-    async def _lock_column(self, connection: AsyncConnection, factor_id: str, column: str) -> None:
-        """Until the transaction ends, no other write plans against this column's blocks. SQLite already
+    async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
+        """Until the transaction ends, no other write plans against these columns' blocks. SQLite already
         runs one writing transaction at a time."""
 
     async def _stored_ends(
-        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: Sequence[str]
+        self, connection: AsyncConnection, factor_id: str, scope: BlockScope
     ) -> dict[BlockKey, int]:
-        return await stored_ends(connection, factor_id, column, years, codes)
+        return await stored_ends(connection, factor_id, scope)
 
     async def _stored_blocks(
-        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: list[str]
+        self, connection: AsyncConnection, factor_id: str, scope: BlockScope
     ) -> dict[BlockKey, StoredBlock]:
-        return await stored_blocks(connection, factor_id, column, years, codes)
+        return await stored_blocks(connection, factor_id, scope)
 
     async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
         c = value_blocks.c
@@ -192,32 +204,18 @@ class BlockValueStore(FactorValueStore):
         )
         return [(row[0], row[1], row[2]) for row in await connection.execute(query)]
 
-    async def _insert(
-        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
-    ) -> None:
-        await self._replace(connection, factor_id, column, blocks)
+    async def _insert(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
+        await self._replace(connection, factor_id, blocks)
 
-    async def _replace(
-        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
-    ) -> None:
+    async def _replace(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         statement = upsert(connection.engine, value_blocks, BLOCK_COLUMNS[:4], BLOCK_COLUMNS[4:])
-        rows = [dict(zip(BLOCK_COLUMNS, _row(factor_id, column, block), strict=True)) for block in blocks]
+        rows = [dict(zip(BLOCK_COLUMNS, _row(factor_id, block), strict=True)) for block in blocks]
         await connection.execute(statement, rows)
 
-    async def _append(
-        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
-    ) -> None:
+    async def _append(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         """Blocks whose dates all follow their stored block's."""
-        stored = await self._stored_blocks(
-            connection,
-            factor_id,
-            column,
-            sorted({b.year for b in blocks}),
-            sorted({b.ts_code for b in blocks}),
-        )
-        await self._replace(
-            connection, factor_id, column, [merged(b, stored[(b.year, b.ts_code)]) for b in blocks]
-        )
+        stored = await self._stored_blocks(connection, factor_id, _scope_of(blocks))
+        await self._replace(connection, factor_id, [merged(b, stored[key(b)]) for b in blocks])
 
 
 def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
@@ -226,6 +224,13 @@ def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
     if not isinstance(raw, psycopg.AsyncConnection):
         raise TypeError(f"the value store needs the psycopg driver, not {type(raw).__name__}")
     return raw
+
+
+def _in_scope(table: str) -> str:
+    """`table`'s blocks of some columns and years (after `factor_id = %s`): a range of the primary key's prefix,
+    which the index walks. A `ts_code = ANY(…)` of thousands of codes would make the planner give up the
+    prefix and filter the factor's every block instead, so the codes are matched by the join or in Python."""
+    return f"{table}.column_name = ANY(%s::text[]) AND {table}.year = ANY(%s::int2[])"
 
 
 _REWRITE = "trade_days = tail.trade_days, packed_values = tail.packed_values"
@@ -239,20 +244,29 @@ class PostgresFactorValueStore(BlockValueStore):
     _STAGE = "value_block_stage"
     _TYPES = ("varchar", "varchar", "int2", "varchar", "date", "bytea", "bytea")
 
-    async def _lock_column(self, connection: AsyncConnection, factor_id: str, column: str) -> None:
+    async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
+        """One advisory lock per column, taken in name order so two writers never wait on each other in a cycle.
+        Also turns off JIT compilation for the write: its statements are short key lookups, which the planner's
+        cost estimate over the whole table would otherwise compile for longer than they run."""
+        await _driver(connection).execute("SET LOCAL jit = off")
         await _driver(connection).execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{BLOCKS}:{factor_id}:{column}",)
+            "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) "
+            "FROM (SELECT name FROM unnest(%s::text[]) AS name ORDER BY name) AS names",
+            ([f"{BLOCKS}:{factor_id}:{column}" for column in columns],),
         )
 
     async def _stored_ends(
-        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: Sequence[str]
+        self, connection: AsyncConnection, factor_id: str, scope: BlockScope
     ) -> dict[BlockKey, int]:
         cursor = await _driver(connection).execute(
-            f"SELECT year, ts_code, last_date - DATE '1970-01-01' FROM {BLOCKS} WHERE factor_id = %s "
-            "AND column_name = %s AND year = ANY(%s::int2[]) AND ts_code = ANY(%s::text[])",
-            (factor_id, column, years, list(codes)),
+            f"SELECT column_name, year, ts_code, last_date - DATE '1970-01-01' FROM {BLOCKS} WHERE factor_id = %s "
+            f"AND {_in_scope(BLOCKS)}",
+            (factor_id, scope.columns, scope.years),
         )
-        return {(year, code): end for year, code, end in await cursor.fetchall()}
+        codes = set(scope.codes)
+        return {
+            (column, year, code): end for column, year, code, end in await cursor.fetchall() if code in codes
+        }
 
     async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
         cursor = (
@@ -267,70 +281,58 @@ class PostgresFactorValueStore(BlockValueStore):
         return await cursor.fetchall()
 
     async def _stored_blocks(
-        self, connection: AsyncConnection, factor_id: str, column: str, years: list[int], codes: list[str]
+        self, connection: AsyncConnection, factor_id: str, scope: BlockScope
     ) -> dict[BlockKey, StoredBlock]:
         cursor = (
             await _driver(connection)
             .cursor(binary=True)
             .execute(
-                f"SELECT year, ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
-                "AND column_name = %s AND year = ANY(%s::int2[]) AND ts_code = ANY(%s::text[])",
-                (factor_id, column, years, codes),
+                f"SELECT column_name, year, ts_code, trade_days, packed_values FROM {BLOCKS} WHERE factor_id = %s "
+                f"AND {_in_scope(BLOCKS)} AND ts_code = ANY(%s::text[])",
+                (factor_id, scope.columns, scope.years, scope.codes),
             )
         )
         return decoded(await cursor.fetchall())
 
-    async def _insert(
-        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
-    ) -> None:
-        await self._copy(_driver(connection), BLOCKS, factor_id, column, blocks)
+    async def _insert(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
+        await self._copy(_driver(connection), BLOCKS, factor_id, blocks)
 
-    async def _replace(
-        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
-    ) -> None:
-        """Stored blocks rewritten whole (merged under the column's lock)."""
-        await self._update_from_stage(_driver(connection), factor_id, column, blocks, _REWRITE)
+    async def _replace(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
+        """Stored blocks rewritten whole (merged under the columns' locks)."""
+        await self._update_from_stage(_driver(connection), factor_id, blocks, _REWRITE)
 
-    async def _append(
-        self, connection: AsyncConnection, factor_id: str, column: str, blocks: list[PackedBlock]
-    ) -> None:
+    async def _append(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         """The tails concatenated onto the stored bytes, which never leave the server."""
-        await self._update_from_stage(_driver(connection), factor_id, column, blocks, _CONCATENATE)
+        await self._update_from_stage(_driver(connection), factor_id, blocks, _CONCATENATE)
 
     async def _update_from_stage(
-        self,
-        raw: psycopg.AsyncConnection,
-        factor_id: str,
-        column: str,
-        blocks: list[PackedBlock],
-        assign: str,
+        self, raw: psycopg.AsyncConnection, factor_id: str, blocks: list[PackedBlock], assign: str
     ) -> None:
         """The blocks copied into a stage, then one UPDATE of the stored ones: a key never changes, so
-        each update is a heap-only tuple, no index entry rewritten."""
+        each update is a heap-only tuple, no index entry rewritten. The stage is analysed and the stored side
+        bounded to the blocks' key range, so the join walks the primary key instead of scanning every block."""
+        scope = _scope_of(blocks)
         await raw.execute(f"CREATE TEMP TABLE {self._STAGE} (LIKE {BLOCKS}) ON COMMIT DROP")
-        await self._copy(raw, self._STAGE, factor_id, column, blocks)
+        await self._copy(raw, self._STAGE, factor_id, blocks)
+        await raw.execute(f"ANALYZE {self._STAGE}")
         await raw.execute(
             f"UPDATE {BLOCKS} AS stored SET last_date = tail.last_date, {assign} "
             f"FROM {self._STAGE} AS tail WHERE stored.factor_id = tail.factor_id "
             "AND stored.column_name = tail.column_name AND stored.year = tail.year "
-            "AND stored.ts_code = tail.ts_code"
+            f"AND stored.ts_code = tail.ts_code AND stored.factor_id = %s AND {_in_scope('stored')}",
+            (factor_id, scope.columns, scope.years),
         )
         await raw.execute(f"DROP TABLE {self._STAGE}")
 
     async def _copy(
-        self,
-        raw: psycopg.AsyncConnection,
-        target: str,
-        factor_id: str,
-        column: str,
-        blocks: list[PackedBlock],
+        self, raw: psycopg.AsyncConnection, target: str, factor_id: str, blocks: list[PackedBlock]
     ) -> None:
         async with raw.cursor().copy(
             f"COPY {target} ({', '.join(BLOCK_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(list(self._TYPES))
             for block in blocks:
-                await copy.write_row(_row(factor_id, column, block))
+                await copy.write_row(_row(factor_id, block))
 
 
 class SqliteFactorValueStore(BlockValueStore):

@@ -1,7 +1,8 @@
-"""Fused numba kernels for the indicator set: one pass over (dates × stocks) per indicator, state per stock.
+"""Fused numba kernels of the recursive indicators: one pass over (dates × stocks) per indicator, state per stock
+(the window indicators are in `window_kernels`).
 
-Each kernel mutates its state arrays in place (last recursion values, ring buffers), so the caller resumes a run
-by passing them back. A row where any input is NaN (suspended) gives NaN outputs and leaves the state untouched.
+Each kernel mutates its state arrays in place (last recursion values), so the caller resumes a run by passing
+them back. The loops run over a row's stocks innermost, so LLVM vectorises them across stocks. A row where any input is NaN (suspended) gives NaN outputs and leaves the state untouched.
 Division by zero (a flat window) gives 0, as TDX and TA-Lib do.
 """
 
@@ -11,17 +12,9 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from zquant_factor.domain.indicators.ring import (
-    FAST,
-    ring_avedev,
-    ring_extremes,
-    ring_push,
-    track_extreme,
-    window_push,
-)
+from zquant_factor.domain.indicators.ring import FAST
 
 F = NDArray[np.float64]
-I = NDArray[np.int64]  # noqa: E741
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
@@ -70,35 +63,6 @@ def macd_kernel(
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-def kdj_kernel(
-    high: F, low: F, close: F, a_k: float, a_d: float,
-    hbuf: F, hpos: I, hcount: I, lbuf: F, lpos: I, lcount: I, k: F, d: F, out: F,
-) -> None:  # pragma: no cover - compiled  # fmt: skip
-    """RSV over the last n valid bars (n = ring width), out[0] = K = SMA(RSV), out[1] = D = SMA(K), out[2] = 3K − 2D."""
-    rows, cols = close.shape
-    n = hbuf.shape[1]
-    hh = ring_extremes(hbuf)[0]
-    ll = ring_extremes(lbuf)[1]
-    for i in range(rows):
-        for j in range(cols):
-            h, lo, c = high[i, j], low[i, j], close[i, j]
-            if np.isnan(h) or np.isnan(lo) or np.isnan(c):
-                out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
-                continue
-            track_extreme(hbuf, hh, j, h, ring_push(hbuf, hpos, hcount, j, h), 1.0)
-            track_extreme(lbuf, ll, j, lo, ring_push(lbuf, lpos, lcount, j, lo), -1.0)
-            if hcount[j] < n:
-                out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
-                continue
-            rsv = ratio(c - ll[j], hh[j] - ll[j]) * 100.0
-            k[j] = step(k[j], rsv, a_k)
-            d[j] = step(d[j], k[j], a_d)
-            out[0, i, j] = k[j]
-            out[1, i, j] = d[j]
-            out[2, i, j] = 3.0 * k[j] - 2.0 * d[j]
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
 def rsi_kernel(
     close: F, alpha: float, prev: F, up: F, move: F, out: F
 ) -> None:  # pragma: no cover - compiled
@@ -117,32 +81,6 @@ def rsi_kernel(
             up[j] = step(up[j], max(delta, 0.0), alpha)
             move[j] = step(move[j], abs(delta), alpha)
             out[i, j] = ratio(up[j], move[j]) * 100.0
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-def window_kernel(
-    x: F, cci: bool, width: float, ddof: int, buf: F, pos: I, count: I, acc: F, m2: F, out: F
-) -> None:  # pragma: no cover - compiled
-    """Over the last n valid values of x: BOLL (out[0] = MA, out[1] = MA + width·STD, out[2] = MA − width·STD),
-    or with `cci` and x = TP = (H + L + C)/3, out[0] = (TP − MA) / (0.015 × AVEDEV)."""
-    rows, cols = x.shape
-    n = buf.shape[1]
-    inv_n = 1.0 / n
-    for i in range(rows):
-        for j in range(cols):
-            v = x[i, j]
-            if np.isnan(v) or not window_push(buf, pos, count, acc, m2, j, v, inv_n):
-                for q in range(out.shape[0]):
-                    out[q, i, j] = np.nan
-                continue
-            mean = acc[j] * inv_n
-            if cci:
-                out[0, i, j] = ratio(v - mean, 0.015 * ring_avedev(buf, j, mean))
-                continue
-            band = width * np.sqrt(max(m2[j], 0.0) / (n - ddof))
-            out[0, i, j] = mean
-            out[1, i, j] = mean + band
-            out[2, i, j] = mean - band
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")

@@ -6,10 +6,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, check_period
-from zquant_factor.domain.indicators.kernels import kdj_kernel, rsi_kernel, window_kernel
+from zquant_factor.domain.indicators.kernels import rsi_kernel
 from zquant_factor.domain.indicators.recursions import Panel, as_panel, sma_alpha
-from zquant_factor.domain.indicators.ring import moments_from_ring
-from zquant_factor.domain.indicators.state import Computed, State, computed, ring, vector
+from zquant_factor.domain.indicators.state import Computed, State, computed, tail, vector
+from zquant_factor.domain.indicators.window_kernels import cci_kernel, kdj_kernel
 
 Prices = NDArray[np.floating]
 
@@ -42,13 +42,13 @@ def kdj(
     a_k, a_d = sma_alpha(m1, 1, "m1"), sma_alpha(m2, 1, "m2")
     h, lo, c = as_bars(high=high, low=low, close=close)
     cols = c.shape[1]
-    highs, lows = ring(state, "high_tail", n, cols), ring(state, "low_tail", n, cols)
+    highs, lows = tail(state, "high_tail", n, cols), tail(state, "low_tail", n, cols)
     k, d = vector(state, "k", cols), vector(state, "d", cols)
     out = np.empty((3, *c.shape))
-    kdj_kernel(h, lo, c, a_k, a_d, *highs, *lows, k, d, out)
+    kdj_kernel(h, lo, c, a_k, a_d, highs, lows, k, d, out)
     return computed(
         {"k": out[0], "d": out[1], "j": out[2]},
-        {"high_tail": highs.tail(), "low_tail": lows.tail(), "k": k, "d": d},
+        {"high_tail": highs, "low_tail": lows, "k": k, "d": d},
         like=close,
     )
 
@@ -68,11 +68,10 @@ def cci(high: Prices, low: Prices, close: Prices, *, n: int = 14, state: State |
     """`CCI(14)`: TP = (H + L + C)/3, CCI = (TP − MA(TP, N)) / (0.015 × AVEDEV(TP, N)), 0 on a flat window."""
     n = check_period("n", n)
     h, lo, c = as_bars(high=high, low=low, close=close)
-    window = ring(state, "tp_tail", n, c.shape[1])
-    acc, m2 = moments_from_ring(window.buf, window.filled)
+    tps = tail(state, "tp_tail", n, c.shape[1])
     tp = h + lo  # TP = (H + L + C)/3 in one temporary; NaN where any input is
     tp += c
     tp /= 3.0
-    out = np.empty((1, *c.shape))
-    window_kernel(tp, True, 0.0, 0, *window, acc, m2, out)
-    return computed({"cci": out[0]}, {"tp_tail": window.tail()}, like=close)
+    out = np.empty_like(tp)
+    cci_kernel(tp, tps, out)
+    return computed({"cci": out}, {"tp_tail": tps}, like=close)

@@ -80,16 +80,6 @@ def moments_push(
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
-def window_push(
-    buf: Floats, pos: Ints, count: Ints, acc: Floats, m2: Floats, j: int, v: float, inv_n: float
-) -> bool:  # pragma: no cover - compiled
-    """`ring_push` then `moments_push`; True once stock j's window is full."""
-    old = ring_push(buf, pos, count, j, v)
-    moments_push(acc, m2, j, v, old, count[j], inv_n)
-    return bool(count[j] == buf.shape[1])
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def ring_extreme(buf: Floats, j: int, sign: float) -> float:  # pragma: no cover - compiled
     """Max of stock j's window for sign = 1, min for sign = −1 (multiplying by ±1 is exact)."""
     best = sign * buf[j, 0]
@@ -115,30 +105,3 @@ def ring_tail(buf: Floats, pos: Ints, tail: Floats) -> None:  # pragma: no cover
         for k in range(n - 1):
             q = pos[j] + 1 + k
             tail[k, j] = buf[j, q - n if q >= n else q]
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-def ring_extremes(buf: Floats) -> tuple[Floats, Floats]:  # pragma: no cover - compiled
-    """Max and min of the valid values each ring holds (NaN for an empty ring), to start `track_extreme`."""
-    cols, n = buf.shape
-    hi = np.full(cols, np.nan)
-    lo = np.full(cols, np.nan)
-    for j in range(cols):
-        for k in range(n):
-            v = buf[j, k]
-            if not np.isnan(v):
-                hi[j] = v if np.isnan(hi[j]) else max(hi[j], v)
-                lo[j] = v if np.isnan(lo[j]) else min(lo[j], v)
-    return hi, lo
-
-
-@numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
-def track_extreme(
-    buf: Floats, best: Floats, j: int, v: float, old: float, sign: float
-) -> None:  # pragma: no cover - compiled
-    """Keep best[j] = max (sign = 1) or min (sign = −1) of stock j's window after `ring_push` added v and evicted
-    `old` (NaN if none). Rescans only when the evicted value was the extreme and v does not replace it."""
-    if np.isnan(best[j]) or sign * v >= sign * best[j]:
-        best[j] = v
-    elif not np.isnan(old) and sign * old >= sign * best[j]:
-        best[j] = ring_extreme(buf, j, sign)

@@ -14,7 +14,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter
-from zquant_factor.domain.indicators.ring import ring_from_tail, ring_tail
 
 Panel = NDArray[np.float64]
 State = dict[str, NDArray[np.float64]]
@@ -61,25 +60,15 @@ def entry(state: State, name: str) -> NDArray[np.float64]:
     return state[name]
 
 
-class Ring(NamedTuple):
-    buf: NDArray[np.float64]
-    pos: NDArray[np.int64]
-    filled: NDArray[np.int64]
-
-    def tail(self) -> NDArray[np.float64]:
-        """The resumable form: last n − 1 valid values per stock, (n − 1, stocks), oldest first."""
-        out = np.empty((self.buf.shape[1] - 1, self.buf.shape[0]))
-        ring_tail(self.buf, self.pos, out)
-        return out
-
-
-def ring(state: State | None, name: str, n: int, cols: int) -> Ring:
-    """The window of width n named `name`, rebuilt from its saved tail (empty when starting afresh)."""
-    tail = np.full((n - 1, cols), np.nan) if state is None else entry(state, name)
-    if tail.shape != (n - 1, cols):
-        raise InvalidIndicatorParameter("state", f"'{name}' must be ({n - 1} × {cols}), got {tail.shape}")
-    buf, pos, count = ring_from_tail(np.ascontiguousarray(tail, dtype=np.float64), n)
-    return Ring(buf, pos, count)
+def tail(state: State | None, name: str, n: int, cols: int) -> NDArray[np.float64]:
+    """A writable copy of the width-n window's saved tail `name`: each stock's last n − 1 valid values,
+    (n − 1, stocks), oldest first, NaN-padded in front (all NaN when starting afresh)."""
+    if state is None:
+        return np.full((n - 1, cols), np.nan)
+    saved = entry(state, name)
+    if saved.shape != (n - 1, cols):
+        raise InvalidIndicatorParameter("state", f"'{name}' must be ({n - 1} × {cols}), got {saved.shape}")
+    return np.array(saved, dtype=np.float64, order="C", copy=True)
 
 
 def computed(values: dict[str, Panel], state: State, *, like: NDArray[np.floating]) -> Computed:

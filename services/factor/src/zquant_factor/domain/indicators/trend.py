@@ -8,10 +8,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, check_period
-from zquant_factor.domain.indicators.kernels import macd_kernel, window_kernel
+from zquant_factor.domain.indicators.kernels import macd_kernel
 from zquant_factor.domain.indicators.recursions import as_panel, ema_alpha, rolling_mean, smooth
-from zquant_factor.domain.indicators.ring import moments_from_ring
-from zquant_factor.domain.indicators.state import Computed, State, computed, ring, vector
+from zquant_factor.domain.indicators.state import Computed, State, computed, tail, vector
+from zquant_factor.domain.indicators.window_kernels import boll_kernel
 
 
 def ma(close: NDArray[np.floating], *, n: int = 5) -> Computed:
@@ -57,10 +57,7 @@ def boll(
     if isinstance(width, bool) or not isinstance(width, numbers.Real) or not 0 < float(width) < 100:
         raise InvalidIndicatorParameter("width", f"must be a number in (0, 100), got {width!r}")
     panel = as_panel(close, name="close")
-    window = ring(state, "close_tail", n, panel.shape[1])
-    acc, m2 = moments_from_ring(window.buf, window.filled)
+    closes = tail(state, "close_tail", n, panel.shape[1])
     out = np.empty((3, *panel.shape))
-    window_kernel(panel, False, float(width), int(sample_std), *window, acc, m2, out)
-    return computed(
-        {"mid": out[0], "upper": out[1], "lower": out[2]}, {"close_tail": window.tail()}, like=close
-    )
+    boll_kernel(panel, float(width), int(sample_std), closes, out)
+    return computed({"mid": out[0], "upper": out[1], "lower": out[2]}, {"close_tail": closes}, like=close)
