@@ -1,8 +1,9 @@
 """Executing a claimed run: the trade-day check, then each step (one for a plain job, a DAG for a pipeline) as
 attempts against its target, acting as the owner with the owner's current permissions, retried with backoff.
 
-Every attempt is written with the run's new state in one transaction, and only while this replica still holds the
-run: a cancel (or a takeover after a lapsed lease) ends the run for this replica at its next write.
+Every attempt is written with the run's new state in one transaction (batched with other runs' by `RunWriter`), and
+only while this replica still holds the run: a cancel (or a takeover after a lapsed lease) ends the run for this
+replica at its next write.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from collections.abc import Awaitable, Callable
 from zquant_kit.clock import Clock
 from zquant_kit.delegation import OwnerTokens
 from zquant_kit.errors import ResourceExhausted, Unavailable, ZqError
+from zquant_kit.events.model import Event
+from zquant_kit.tasks import raise_if_cancelled
 from zquant_scheduler.application.claiming import Claimed
 from zquant_scheduler.application.job_ports import (
     JobTargets,
-    Lease,
     TargetCall,
     TargetResult,
     TradeCalendars,
     UnitOfWorkFactory,
 )
 from zquant_scheduler.application.run_events import run_ended
+from zquant_scheduler.application.run_writer import RunChange, RunWriter
 from zquant_scheduler.domain import configs, triggers
 from zquant_scheduler.domain.calendar import DayVerdict, trading_day_verdict
 from zquant_scheduler.domain.jobs import JobType
@@ -60,7 +63,7 @@ class RunExecutor:
         targets: JobTargets,
         owner_tokens: OwnerTokens,
         calendars: TradeCalendars,
-        lease: Callable[[], Lease],
+        writer: RunWriter,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._uow = uow
@@ -68,7 +71,7 @@ class RunExecutor:
         self._targets = targets
         self._tokens = owner_tokens
         self._calendars = calendars
-        self._lease = lease
+        self._writer = writer
         self._sleep = sleep
 
     async def execute(self, claimed: Claimed) -> RunStatus | None:
@@ -85,8 +88,10 @@ class RunExecutor:
             if not verdict.runs:
                 return await self._end(run, StepOutcome(RunStatus.SKIPPED, verdict.reason), notify=verdict.notify)
         steps = configs.steps_of(job.config)
-        async with self._uow() as uow:
-            history = await uow.runs.attempts(run.id)
+        history = []
+        if run.attempts:  # taken over from a replica that died: its finished steps count
+            async with self._uow() as uow:
+                history = await uow.runs.attempts(run.id)
         outcomes = {
             a.step: StepOutcome(RunStatus.SUCCEEDED, a.result_summary)
             for a in history
@@ -115,6 +120,7 @@ class RunExecutor:
         run, job = claimed.run, claimed.job
         key = run.id if not step.name else f"{run.id}/{step.name}"
         while True:
+            raise_if_cancelled()
             made += 1
             started = self._clock.now()
             try:
@@ -144,39 +150,41 @@ class RunExecutor:
     ) -> None:
         """The attempt, and the run's new state: ended (a plain job's last attempt), waiting for a retry, or
         still running (a pipeline's step)."""
-        async with self._uow() as uow:
-            held = await uow.runs.held_by(run.id, self._lease().holder)
-            if held is None:
-                raise RunLost(run.id)
-            await uow.runs.add_attempt(attempt)
+        finished = attempt.finished_at
+
+        def apply(held: Run) -> Event | None:
             held.attempts += 1
             held.target_task_id = attempt.target_task_id or held.target_task_id
             if retry_in is not None:
                 held.status = RunStatus.PENDING if ends_run else RunStatus.RUNNING
-                held.next_attempt_at = attempt.finished_at + dt.timedelta(seconds=retry_in)
+                held.next_attempt_at = finished + dt.timedelta(seconds=retry_in)
                 held.error = outcome.reason
-            elif ends_run:
-                self._finish(held, outcome)
-                if held.status is RunStatus.FAILED:
-                    uow.emit(run_ended(held, held.finished_at or attempt.finished_at))
-            await uow.runs.save(held, self._lease())
-            await uow.commit()
+                return None
+            if not ends_run:
+                return None
+            self._finish(held, outcome, finished)
+            return run_ended(held, finished) if held.status is RunStatus.FAILED else None
 
-    def _finish(self, run: Run, outcome: StepOutcome) -> None:
-        run.status, run.finished_at, run.next_attempt_at = outcome.status, self._clock.now(), None
+        ended = ends_run and retry_in is None
+        if not await self._writer.write(RunChange(run.id, attempt, apply, keep_lease=not ended)):
+            raise RunLost(run.id)
+
+    @staticmethod
+    def _finish(run: Run, outcome: StepOutcome, now: dt.datetime) -> None:
+        run.status, run.finished_at, run.next_attempt_at = outcome.status, now, None
         if outcome.status is RunStatus.SUCCEEDED:
             run.result_summary, run.error = outcome.reason, ""
         else:
             run.error = outcome.reason
 
     async def _end(self, run: Run, outcome: StepOutcome, *, notify: bool) -> RunStatus:
-        async with self._uow() as uow:
-            held = await uow.runs.held_by(run.id, self._lease().holder)
-            if held is None:
-                raise RunLost(run.id)
-            self._finish(held, outcome)
-            if held.status is RunStatus.FAILED or (held.status is RunStatus.SKIPPED and notify):
-                uow.emit(run_ended(held, self._clock.now()))
-            await uow.runs.save(held, None)
-            await uow.commit()
-        return held.status
+        now = self._clock.now()
+
+        def apply(held: Run) -> Event | None:
+            self._finish(held, outcome, now)
+            publish = held.status is RunStatus.FAILED or (held.status is RunStatus.SKIPPED and notify)
+            return run_ended(held, now) if publish else None
+
+        if not await self._writer.write(RunChange(run.id, None, apply, keep_lease=False)):
+            raise RunLost(run.id)
+        return outcome.status

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from zquant_kit.tasks import cancel_and_wait
+from zquant_kit.tasks import raise_if_cancelled
 from zquant_scheduler.application.claiming import Claimed, RunClaims
 from zquant_scheduler.application.execution import RunExecutor
 
@@ -74,6 +74,7 @@ class SchedulingLoop:
                 raise
             except Exception as error:  # the database is away: try again next tick
                 log.warning("scheduler: claim failed, retrying: %s", error)
+            raise_if_cancelled()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._settings.tick_seconds):
                     await self._wake.wait()
@@ -81,6 +82,7 @@ class SchedulingLoop:
     async def keep_leases(self) -> None:
         """Renews the leases in flight; a run that dropped out (cancelled by a user) has its task cancelled."""
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(self._renew_every)
             ids = list(self.in_flight)
             try:
@@ -97,7 +99,9 @@ class SchedulingLoop:
 
     async def stop(self) -> None:
         """Cancels the runs in flight and hands their leases over at once."""
-        for task in list(self.in_flight.values()):
-            await cancel_and_wait(task)
+        tasks = list(self.in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._claims.release()

@@ -34,6 +34,7 @@ from zquant_scheduler.application.claiming import RunClaims
 from zquant_scheduler.application.execution import RunExecutor
 from zquant_scheduler.application.job_ports import JobTargets, Lease, TradeCalendars
 from zquant_scheduler.application.jobs import USER_CLEANUP_CONSUMER, USER_DELETED, JobUseCases
+from zquant_scheduler.application.run_writer import RunWriter
 from zquant_scheduler.application.runs import RunUseCases
 from zquant_scheduler.application.scheduling_loop import SchedulingLoop
 from zquant_scheduler.bootstrap.config import NAME, SchedulerConfig
@@ -82,7 +83,8 @@ def build(
     def lease() -> Lease:
         return claims.lease_from(clock.now())
 
-    executor = RunExecutor(unit_of_work, clock, targets, owner_tokens or NoOwnerTokens(), calendars, lease)
+    writer = RunWriter(unit_of_work, lease)
+    executor = RunExecutor(unit_of_work, clock, targets, owner_tokens or NoOwnerTokens(), calendars, writer)
     loop = SchedulingLoop(claims, executor, config.loop, config.claims.lease_seconds)
     jobs = JobUseCases(unit_of_work, clock, ProtoConfigChecker(), wake=loop.wake)
     runs = RunUseCases(unit_of_work, clock)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.persistence.upsert import insert_or_ignore
 from zquant_scheduler.adapters.sqlalchemy import tables as t
+from zquant_scheduler.adapters.sqlalchemy.bulk import update_column
 from zquant_scheduler.adapters.sqlalchemy.rows import job_of, job_row
 from zquant_scheduler.application.job_ports import DeletedUsers, JobRepository
 from zquant_scheduler.domain.jobs import Job
@@ -76,11 +77,7 @@ class SqlAlchemyJobRepository(JobRepository):
         return [job_of(row) for row in (await self._s.execute(query)).mappings()]
 
     async def set_next_runs(self, next_runs: Mapping[str, dt.datetime | None]) -> None:
-        if not next_runs:
-            return
-        statement = update(t.jobs).where(c.id == bindparam("job_id")).values(next_run_at=bindparam("next_at"))
-        rows = [{"job_id": job_id, "next_at": at} for job_id, at in next_runs.items()]
-        await self._s.execute(statement, rows)
+        await update_column(self._s, t.jobs, "next_run_at", next_runs)
 
 
 class SqlAlchemyDeletedUsers(DeletedUsers):

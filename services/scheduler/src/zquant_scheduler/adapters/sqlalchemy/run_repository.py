@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from zquant_kit.persistence.upsert import insert
 from zquant_scheduler.adapters.sqlalchemy import tables as t
+from zquant_scheduler.adapters.sqlalchemy.bulk import insert_new
 from zquant_scheduler.adapters.sqlalchemy.rows import attempt_of, attempt_row, run_of, run_row
 from zquant_scheduler.application.job_ports import Lease, RunFilter, RunRepository
 from zquant_scheduler.domain.runs import Attempt, Run, RunStatus
@@ -23,15 +24,8 @@ class SqlAlchemyRunRepository(RunRepository):
         self._s = session
 
     async def add_new(self, runs: Sequence[Run], lease: Lease | None) -> list[Run]:
-        if not runs:
-            return []
-        statement = (
-            insert(self._s, t.runs)
-            .values([run_row(run, lease) for run in runs])
-            .on_conflict_do_nothing(index_elements=[c.job_id, c.scheduled_time])
-            .returning(c.id)
-        )
-        inserted = {row.id for row in await self._s.execute(statement)}
+        rows = [run_row(run, lease) for run in runs]
+        inserted = await insert_new(self._s, t.runs, rows, ("job_id", "scheduled_time"))
         return [run for run in runs if run.id in inserted]
 
     async def get(self, run_id: str) -> Run | None:
@@ -43,17 +37,30 @@ class SqlAlchemyRunRepository(RunRepository):
         del values["id"]
         await self._s.execute(update(t.runs).where(c.id == run.id).values(**values))
 
-    async def held_by(self, run_id: str, holder: str) -> Run | None:
+    async def held_many(self, run_ids: Sequence[str], holder: str) -> dict[str, Run]:
         query = (
             select(t.runs)
-            .where(c.id == run_id, c.lease_holder == holder, c.status.in_(_UNENDED))
+            .where(c.id.in_(list(run_ids)), c.lease_holder == holder, c.status.in_(_UNENDED))
+            .order_by(c.id)
             .with_for_update()
         )
-        row = (await self._s.execute(query)).mappings().first()
-        return run_of(row) if row else None
+        return {row["id"]: run_of(row) for row in (await self._s.execute(query)).mappings()}
 
-    async def add_attempt(self, attempt: Attempt) -> None:
-        await self._s.execute(t.run_attempts.insert().values(**attempt_row(attempt)))
+    async def save_many(self, runs: Sequence[tuple[Run, Lease | None]]) -> None:
+        if not runs:
+            return
+        rows = [run_row(run, lease) for run, lease in runs]
+        for row in rows:
+            row["run_id"] = row.pop("id")
+        columns = [name for name in rows[0] if name != "run_id"]
+        statement = update(t.runs).where(c.id == bindparam("run_id")).values(
+            {name: bindparam(f"new_{name}") for name in columns}
+        )
+        await self._s.execute(statement, [{"run_id": r["run_id"], **{f"new_{n}": r[n] for n in columns}} for r in rows])
+
+    async def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        if attempts:
+            await self._s.execute(t.run_attempts.insert(), [attempt_row(attempt) for attempt in attempts])
 
     async def attempts(self, run_id: str) -> list[Attempt]:
         a = t.run_attempts.c
@@ -89,12 +96,8 @@ class SqlAlchemyRunRepository(RunRepository):
         return runs
 
     async def renew(self, run_ids: Sequence[str], lease: Lease) -> set[str]:
-        statement = (
-            update(t.runs)
-            .where(c.id.in_(list(run_ids)), c.lease_holder == lease.holder, c.status.in_(_UNENDED))
-            .values(lease_until=lease.until)
-            .returning(c.id)
-        )
+        held = _locked(c.id.in_(list(run_ids)), c.lease_holder == lease.holder, c.status.in_(_UNENDED))
+        statement = update(t.runs).where(c.id.in_(held)).values(lease_until=lease.until).returning(c.id)
         return {row.id for row in await self._s.execute(statement)}
 
     async def release(self, holder: str, now: dt.datetime) -> None:
@@ -111,11 +114,17 @@ class SqlAlchemyRunRepository(RunRepository):
     async def cancel_unended(self, where: RunFilter, now: dt.datetime, reason: str) -> int:
         statement = (
             update(t.runs)
-            .where(*_conditions(where), c.status.in_(_UNENDED))
+            .where(c.id.in_(_locked(*_conditions(where), c.status.in_(_UNENDED))))
             .values(status=RunStatus.CANCELLED.value, finished_at=now, error=reason, next_attempt_at=None)
             .returning(c.id)
         )
         return len((await self._s.execute(statement)).all())
+
+
+def _locked(*conditions: Any) -> Select[tuple[str]]:
+    """The ids of the matching runs, locked in id order: every writer of runs locks in that one order, so a
+    batch write, a lease renewal and a cancel never deadlock each other."""
+    return select(c.id).where(*conditions).order_by(c.id).with_for_update()
 
 
 def _conditions(where: RunFilter) -> list[object]:
