@@ -20,6 +20,8 @@ class RecordingTargets(JobTargets):
     `done` holds the keys worked on: a key seen again does no work twice (the targets' idempotency)."""
 
     down: bool = False
+    refuse: frozenset[str] = frozenset()
+    """Job types whose target refuses the owner (PERMISSION_DENIED: failed at once, never retried)."""
     seconds: float = 0.0
     log_path: str = ""
     calls: list[tuple[str, str, float]] = field(default_factory=list)
@@ -33,6 +35,8 @@ class RecordingTargets(JobTargets):
             os.close(fd)
         if self.down:
             raise ConnectionError(f"{kind} target unreachable")
+        if kind in self.refuse:
+            raise PermissionDenied(f"{kind}: the owner may not do this", permission=kind)
         if self.seconds:
             await asyncio.sleep(self.seconds)
         self.done.add(call.idempotency_key)

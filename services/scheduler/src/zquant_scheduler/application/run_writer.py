@@ -6,6 +6,7 @@ handful of transactions, not hundreds."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,8 +17,8 @@ from zquant_scheduler.domain.runs import Attempt, Run
 
 @dataclass(frozen=True)
 class RunChange:
-    """`apply` changes the held run and returns the event to publish, if any; `keep_lease` is False once the
-    run has ended."""
+    """`apply` changes the held run (counting the attempt) and returns the event to publish, if any; the writer
+    numbers the attempt; `keep_lease` is False once the run has ended."""
 
     run_id: str
     attempt: Attempt | None
@@ -65,8 +66,8 @@ class RunWriter:
                 written.append(run is not None)
                 if run is None:
                     continue
-                if change.attempt is not None:
-                    attempts.append(change.attempt)
+                if change.attempt is not None:  # numbered per run, across a pipeline's steps
+                    attempts.append(dataclasses.replace(change.attempt, number=run.attempts + 1))
                 event = change.apply(run)
                 if event is not None:
                     uow.emit(event)
