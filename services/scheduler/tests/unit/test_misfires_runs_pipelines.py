@@ -10,7 +10,14 @@ from zquant_kit.errors import FailedPrecondition, InvalidArgument
 from zquant_scheduler.domain.configs import steps_of
 from zquant_scheduler.domain.jobs import JobType, MisfirePolicy
 from zquant_scheduler.domain.misfire import due_slots
-from zquant_scheduler.domain.pipeline import Step, StepOutcome, check_pipeline, ready_steps, run_outcome, stopped_steps
+from zquant_scheduler.domain.pipeline import (
+    Step,
+    StepOutcome,
+    check_pipeline,
+    ready_steps,
+    run_outcome,
+    stopped_steps,
+)
 from zquant_scheduler.domain.runs import RunStatus, check_transition, may_retry, retry_delay
 
 pytestmark = pytest.mark.unit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from zquant_kit.clock import Clock
@@ -42,6 +43,13 @@ def _run(job: Job, slot: dt.datetime, trigger: RunTrigger, status: RunStatus, no
     )  # fmt: skip
 
 
+def _following(job: Job) -> Callable[[dt.datetime], dt.datetime]:
+    def following(after: dt.datetime) -> dt.datetime:
+        return triggers.next_fire(job.trigger, after, job.created_at)
+
+    return following
+
+
 class RunClaims:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, settings: ClaimSettings, holder: str) -> None:
         self._uow = uow
@@ -64,10 +72,7 @@ class RunClaims:
             next_runs: dict[str, dt.datetime | None] = {}
             for job in due:
                 assert job.next_run_at is not None
-                slots = due_slots(
-                    job.next_run_at, now, grace, job.misfire_policy,
-                    lambda after, job=job: triggers.next_fire(job.trigger, after, job.created_at),
-                )  # fmt: skip
+                slots = due_slots(job.next_run_at, now, grace, job.misfire_policy, _following(job))
                 starting += [_run(job, slot, RunTrigger.SCHEDULE, RunStatus.RUNNING, now) for slot in slots.on_time]
                 if slots.late_run is not None:
                     starting.append(_run(job, slots.late_run, RunTrigger.MISFIRE, RunStatus.RUNNING, now))

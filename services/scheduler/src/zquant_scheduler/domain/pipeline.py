@@ -39,9 +39,9 @@ def check_pipeline(steps: Sequence[Step]) -> tuple[Step, ...]:
             raise InvalidArgument(f"{where}.name", "a unique, non-empty step name")
         if step.job_type is JobType.PIPELINE:
             raise InvalidArgument(f"{where}.type", "a step cannot be a pipeline")
-        for upstream in step.depends_on:
-            if upstream not in names or upstream == step.name:
-                raise InvalidArgument(f"{where}.depends_on", f"unknown upstream step {upstream!r}")
+        for name in step.depends_on:
+            if name not in names or name == step.name:
+                raise InvalidArgument(f"{where}.depends_on", f"unknown upstream step {name!r}")
     waiting = {step.name: set(step.depends_on) for step in steps}
     while waiting:
         free = [name for name, upstream in waiting.items() if not upstream]

@@ -53,12 +53,16 @@ def spec_of(message: pb.JobSpec) -> JobSpec:
     )  # fmt: skip
 
 
-def status_of(value: int) -> RunStatus | None:
+def status_of(value: pb.RunStatus.ValueType) -> RunStatus | None:
     return _STATUS_OF.get(value)
 
 
-def time_of(message: pb.ListRunsRequest, field: str) -> dt.datetime | None:
-    return from_timestamp(getattr(message, field), field) if message.HasField(field) else None
+def scheduled_range(message: pb.ListRunsRequest) -> tuple[dt.datetime | None, dt.datetime | None]:
+    after = from_timestamp(message.scheduled_after, "scheduled_after") if message.HasField("scheduled_after") else None
+    before = (
+        from_timestamp(message.scheduled_before, "scheduled_before") if message.HasField("scheduled_before") else None
+    )
+    return after, before
 
 
 def job_message(job: Job) -> pb.Job:

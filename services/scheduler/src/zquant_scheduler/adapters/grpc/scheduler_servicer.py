@@ -13,9 +13,9 @@ from zquant_scheduler.adapters.grpc.messages import (
     RUNS,
     job_message,
     run_message,
+    scheduled_range,
     spec_of,
     status_of,
-    time_of,
 )
 from zquant_scheduler.application.access import READ, TRIGGER, WRITE
 from zquant_scheduler.application.job_ports import RunFilter
@@ -66,9 +66,10 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     async def ListRuns(self, request, context):
         actor = principal.require(READ)
+        after, before = scheduled_range(request)
         where = RunFilter(
-            job_id=request.job_id or None, status=status_of(request.status),
-            scheduled_after=time_of(request, "scheduled_after"), scheduled_before=time_of(request, "scheduled_before"),
+            job_id=request.job_id or None, status=status_of(request.status), scheduled_after=after,
+            scheduled_before=before,
         )  # fmt: skip
         page = await self._runs.list_runs(actor, where, RUNS.after(request.page_token), request.page_size)
         return pb.ListRunsResponse(runs=[run_message(r) for r in page.items], next_page_token=RUNS.next_token(page))

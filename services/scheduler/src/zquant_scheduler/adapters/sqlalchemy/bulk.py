@@ -26,8 +26,8 @@ async def insert_new(
     if not rows:
         return set()
     if dialect_name(session) != "postgresql":
-        statement = insert(session, table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
-        return {row.id for row in await session.execute(statement, list(rows))}
+        inserting = insert(session, table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c.id)
+        return {row.id for row in await session.execute(inserting, list(rows))}
     columns = list(rows[0])
     select_list, params = _arrays(table, rows, columns)
     statement = text(
@@ -44,8 +44,8 @@ async def update_column(
     if not values:
         return
     if dialect_name(session) != "postgresql":
-        statement = table.update().where(table.c.id == bindparam("row_id")).values({column: bindparam("new_value")})
-        await session.execute(statement, [{"row_id": key, "new_value": value} for key, value in values.items()])
+        updating = table.update().where(table.c.id == bindparam("row_id")).values({column: bindparam("new_value")})
+        await session.execute(updating, [{"row_id": key, "new_value": value} for key, value in values.items()])
         return
     statement = text(
         f"UPDATE {table.schema}.{table.name} AS t SET {column} = v.value "

@@ -22,7 +22,7 @@ def job_row(job: Job) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def job_of(row: Mapping[str, Any]) -> Job:
+def job_of(row: Mapping[Any, Any]) -> Job:
     return Job(
         id=row["id"], owner_id=row["owner_id"], name=row["name"], description=row["description"],
         job_type=JobType(row["job_type"]),
@@ -44,7 +44,7 @@ def run_row(run: Run, lease: Lease | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run_of(row: Mapping[str, Any]) -> Run:
+def run_of(row: Mapping[Any, Any]) -> Run:
     return Run(
         id=row["id"], job_id=row["job_id"], owner_id=row["owner_id"], job_name=row["job_name"],
         scheduled_time=row["scheduled_time"], trigger=RunTrigger(row["trigger"]), status=RunStatus(row["status"]),
@@ -62,7 +62,7 @@ def attempt_row(attempt: Attempt) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def attempt_of(row: Mapping[str, Any]) -> Attempt:
+def attempt_of(row: Mapping[Any, Any]) -> Attempt:
     return Attempt(
         run_id=row["run_id"], number=row["number"], step=row["step"], status=RunStatus(row["status"]),
         started_at=row["started_at"], finished_at=row["finished_at"], target_task_id=row["target_task_id"],

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_scheduler.adapters.sqlalchemy import tables as t
@@ -127,8 +127,8 @@ def _locked(*conditions: Any) -> Select[tuple[str]]:
     return select(c.id).where(*conditions).order_by(c.id).with_for_update()
 
 
-def _conditions(where: RunFilter) -> list[object]:
-    found: list[object] = []
+def _conditions(where: RunFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
     if where.owner_id is not None:
         found.append(c.owner_id == where.owner_id)
     if where.job_id is not None:
