@@ -5,9 +5,13 @@ Each RPC checks its permission at the edge; the use cases check it again, with o
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from zquant.scheduler.v1 import scheduler_pb2 as pb
 from zquant.scheduler.v1 import scheduler_pb2_grpc
 from zquant_kit import principal
+from zquant_kit.errors import InvalidArgument
 from zquant_scheduler.adapters.grpc.messages import (
     JOBS,
     RUNS,
@@ -23,13 +27,23 @@ from zquant_scheduler.application.jobs import JobUseCases
 from zquant_scheduler.application.runs import RunUseCases
 
 
+@contextlib.contextmanager
+def _spec_fields() -> Iterator[None]:
+    """The use cases name a spec's fields (`cron_expression`, `config.…`); the request nests them under `job`."""
+    try:
+        yield
+    except InvalidArgument as bad:
+        raise InvalidArgument.of([(f"job.{field}", text) for field, text in bad.violations]) from None
+
+
 class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     def __init__(self, jobs: JobUseCases, runs: RunUseCases) -> None:
         self._jobs = jobs
         self._runs = runs
 
     async def CreateJob(self, request, context):
-        job = await self._jobs.create_job(principal.require(WRITE), spec_of(request.job))
+        with _spec_fields():
+            job = await self._jobs.create_job(principal.require(WRITE), spec_of(request.job))
         return pb.CreateJobResponse(job=job_message(job))
 
     async def GetJob(self, request, context):
@@ -41,7 +55,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         return pb.ListJobsResponse(jobs=[job_message(j) for j in page.items], next_page_token=JOBS.next_token(page))
 
     async def UpdateJob(self, request, context):
-        job = await self._jobs.update_job(principal.require(WRITE), request.job_id, spec_of(request.job))
+        with _spec_fields():
+            job = await self._jobs.update_job(principal.require(WRITE), request.job_id, spec_of(request.job))
         return pb.UpdateJobResponse(job=job_message(job))
 
     async def DeleteJob(self, request, context):
