@@ -23,7 +23,7 @@ from zquant_scheduler.domain.runs import Run, RunStatus, RunTrigger
 
 @dataclass(frozen=True)
 class ClaimSettings:
-    batch: int = 500
+    batch: int = 200
     lease_seconds: float = 30.0
     misfire_grace_seconds: float = 60.0
 
@@ -56,6 +56,10 @@ class RunClaims:
         self._clock = clock
         self._settings = settings
         self.holder = holder
+
+    @property
+    def batch(self) -> int:
+        return self._settings.batch
 
     def lease_from(self, now: dt.datetime) -> Lease:
         return Lease(self.holder, now + dt.timedelta(seconds=self._settings.lease_seconds))

@@ -67,14 +67,19 @@ class SchedulingLoop:
         return len(claimed)
 
     async def run(self) -> None:
+        """Claims again at once after a full batch (more are due); otherwise waits a tick or a wake-up."""
         while True:
+            started = 0
             try:
-                await self.tick()
+                started = await self.tick()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database is away: try again next tick
                 log.warning("scheduler: claim failed, retrying: %s", error)
             raise_if_cancelled()
+            if started >= self._claims.batch:
+                await asyncio.sleep(0)
+                continue
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._settings.tick_seconds):
                     await self._wake.wait()

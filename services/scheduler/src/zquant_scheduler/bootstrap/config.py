@@ -6,7 +6,7 @@ Environment (all optional):
 |---|---|
 | `ZQUANT_MARKETDATA_ADDRESS`, `ZQUANT_FACTOR_ADDRESS` | the targets (default 127.0.0.1 on their ports) |
 | `ZQUANT_SCHEDULER_TICK_SECONDS` | how often a replica looks for due jobs (default 0.05) |
-| `ZQUANT_SCHEDULER_BATCH` | jobs one claim transaction takes at most (default 500) |
+| `ZQUANT_SCHEDULER_BATCH` | jobs one claim transaction takes at most (default 200) |
 | `ZQUANT_SCHEDULER_LEASE_SECONDS` | how long a replica holds a run between renewals; a dead replica's runs are taken over after it (default 30) |
 | `ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS` | a slot later than this is a misfire, handled by the job's policy (default 60) |
 | `ZQUANT_SCHEDULER_MAX_IN_FLIGHT` | runs one replica executes at once (default 2000) |
@@ -50,7 +50,7 @@ class SchedulerConfig:
             marketdata_address=settings.address("marketdata"),
             factor_address=settings.address("factor"),
             claims=ClaimSettings(
-                batch=int(_positive(settings, "ZQUANT_SCHEDULER_BATCH", "500")),
+                batch=int(_positive(settings, "ZQUANT_SCHEDULER_BATCH", "200")),
                 lease_seconds=_positive(settings, "ZQUANT_SCHEDULER_LEASE_SECONDS", "30"),
                 misfire_grace_seconds=_positive(settings, "ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS", "60"),
             ),

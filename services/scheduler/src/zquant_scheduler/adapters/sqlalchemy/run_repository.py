@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_scheduler.adapters.sqlalchemy import tables as t
-from zquant_scheduler.adapters.sqlalchemy.bulk import insert_new
+from zquant_scheduler.adapters.sqlalchemy.bulk import insert_all, insert_new, update_rows
 from zquant_scheduler.adapters.sqlalchemy.rows import attempt_of, attempt_row, run_of, run_row
 from zquant_scheduler.application.job_ports import Lease, RunFilter, RunRepository
 from zquant_scheduler.domain.runs import Attempt, Run, RunStatus
@@ -47,20 +47,10 @@ class SqlAlchemyRunRepository(RunRepository):
         return {row["id"]: run_of(row) for row in (await self._s.execute(query)).mappings()}
 
     async def save_many(self, runs: Sequence[tuple[Run, Lease | None]]) -> None:
-        if not runs:
-            return
-        rows = [run_row(run, lease) for run, lease in runs]
-        for row in rows:
-            row["run_id"] = row.pop("id")
-        columns = [name for name in rows[0] if name != "run_id"]
-        statement = update(t.runs).where(c.id == bindparam("run_id")).values(
-            {name: bindparam(f"new_{name}") for name in columns}
-        )
-        await self._s.execute(statement, [{"run_id": r["run_id"], **{f"new_{n}": r[n] for n in columns}} for r in rows])
+        await update_rows(self._s, t.runs, [run_row(run, lease) for run, lease in runs])
 
     async def add_attempts(self, attempts: Sequence[Attempt]) -> None:
-        if attempts:
-            await self._s.execute(t.run_attempts.insert(), [attempt_row(attempt) for attempt in attempts])
+        await insert_all(self._s, t.run_attempts, [attempt_row(attempt) for attempt in attempts])
 
     async def attempts(self, run_id: str) -> list[Attempt]:
         a = t.run_attempts.c
