@@ -43,8 +43,8 @@ def _run(job: Job, slot: dt.datetime, trigger: RunTrigger, status: RunStatus, no
     )  # fmt: skip
 
 
-def _following(job: Job) -> Callable[[dt.datetime], dt.datetime]:
-    def following(after: dt.datetime) -> dt.datetime:
+def _following(job: Job) -> Callable[[dt.datetime], dt.datetime | None]:
+    def following(after: dt.datetime) -> dt.datetime | None:
         return triggers.next_fire(job.trigger, after, job.created_at)
 
     return following

@@ -27,12 +27,15 @@ def due_slots(
     now: dt.datetime,
     grace: dt.timedelta,
     policy: MisfirePolicy,
-    following: Callable[[dt.datetime], dt.datetime],
+    following: Callable[[dt.datetime], dt.datetime | None],
 ) -> DueSlots:
-    """The slots from `next_run_at` up to `now`; `following(t)` is the first slot after `t`."""
-    slot, on_time, missed, last_missed = next_run_at, [], 0, None
+    """The slots from `next_run_at` up to `now`; `following(t)` is the first slot after `t` (None: no more, the
+    job's `next_run_at` becomes None)."""
+    slot: dt.datetime | None = next_run_at
+    on_time: list[dt.datetime] = []
+    missed, last_missed = 0, None
     horizon = now - grace
-    while slot <= now:
+    while slot is not None and slot <= now:
         if slot < horizon:
             missed, last_missed = missed + 1, slot
             slot = following(slot) if missed < MAX_SLOTS_PER_CLAIM else following(horizon)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from zquant_kit.errors import InvalidArgument
 from zquant_scheduler.domain.jobs import Trigger
@@ -41,18 +41,25 @@ def check_trigger(
         raise InvalidArgument("interval_seconds", f"between {MIN_INTERVAL_SECONDS} and {MAX_INTERVAL_SECONDS}")
     if trading_days_only and not cron_expression:
         raise InvalidArgument("trading_days_only", "a trading-day trigger needs a cron_expression")
-    return Trigger(cron_expression, interval_seconds, timezone, trading_days_only)
+    trigger = Trigger(cron_expression, interval_seconds, timezone, trading_days_only)
+    if next_fire(trigger, dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC)) is None:
+        raise InvalidArgument("cron_expression", "never fires (no such date from now on)")
+    return trigger
 
 
-def next_fire(trigger: Trigger, after: dt.datetime, anchor: dt.datetime) -> dt.datetime:
-    """The first fire time strictly after `after` (UTC). An interval counts whole periods from `anchor`."""
+def next_fire(trigger: Trigger, after: dt.datetime, anchor: dt.datetime) -> dt.datetime | None:
+    """The first fire time strictly after `after` (UTC), None when the cron never fires again (a past year, a
+    31st of February). An interval counts whole periods from `anchor`."""
     if trigger.interval_seconds:
         period = dt.timedelta(seconds=trigger.interval_seconds)
         if after < anchor:
             return anchor
         return anchor + ((after - anchor) // period + 1) * period
     local = after.astimezone(zone(trigger.timezone))
-    fired: dt.datetime = croniter(trigger.cron_expression, local).get_next(dt.datetime)
+    try:
+        fired: dt.datetime = croniter(trigger.cron_expression, local).get_next(dt.datetime)
+    except CroniterBadDateError:
+        return None
     return fired.astimezone(dt.UTC)
 
 
