@@ -1,6 +1,6 @@
 """One scheduler replica as its own process, for the replica test: the real app (claims, loop, leases) on the
 database in `ZQUANT_SCHEDULER_DATABASE_URL`, with a recording target that appends each dispatch to
-`REPLICA_LOG`. Prints READY once started; SIGTERM stops it cleanly."""
+`REPLICA_LOG` (each call lasting `REPLICA_TARGET_SECONDS`). Prints READY once started; SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def main() -> None:
         SchedulerConfig.from_settings(Settings(dict(os.environ))),
         InProcessEventBus(),
         owner_tokens=FakeOwnerTokens(default={"data:sync"}),
-        targets=RecordingTargets(log_path=os.environ["REPLICA_LOG"]),
+        targets=RecordingTargets(log_path=os.environ["REPLICA_LOG"], seconds=float(os.environ.get("REPLICA_TARGET_SECONDS", "0"))),
         calendars=FixedCalendars(TradeCalendar(None, None, frozenset())),
     )
     stop = asyncio.Event()

@@ -28,6 +28,8 @@ JOBS = 300
 WINDOW = 15.0
 KILL_AT = 6.1  # just after the claims of a second: the killed replica has runs in flight
 LEASE = "2"
+TARGET_SECONDS = "0.5"
+"""Each target call lasts this long, so the killed replica certainly has runs in flight that must be taken over."""
 ROOT = Path(__file__).resolve().parents[4]
 
 
@@ -35,7 +37,7 @@ def _replica(url: str, log: Path) -> subprocess.Popen[bytes]:
     """Its output goes to a file next to its log: a pipe nobody reads would fill and block it."""
     env = clean_env(
         ZQUANT_SCHEDULER_DATABASE_URL=url, ZQUANT_EVENT_BUS="inprocess", ZQUANT_SCHEDULER_LEASE_SECONDS=LEASE,
-        ZQUANT_OUTBOX_POLL_SECONDS="5", REPLICA_LOG=str(log),
+        ZQUANT_OUTBOX_POLL_SECONDS="5", REPLICA_LOG=str(log), REPLICA_TARGET_SECONDS=TARGET_SECONDS,
     )  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "services.scheduler.tests.integration.replica_main"],
@@ -53,7 +55,8 @@ async def _ready(process: subprocess.Popen[bytes], log: Path) -> None:
     raise AssertionError(f"replica not ready in 120 s: {output.read_text()[-4000:]}")
 
 
-def _dispatches(logs: list[Path]) -> tuple[Counter[str], dict[str, float], set[str]]:
+def _dispatches(logs: list[Path], victim: int = 0) -> tuple[Counter[str], dict[str, float], set[str]]:
+    """Dispatch counts and first dispatch time per idempotency key, and the keys the `victim` replica dispatched."""
     counts: Counter[str] = Counter()
     first: dict[str, float] = {}
     by_replica = []
@@ -65,7 +68,7 @@ def _dispatches(logs: list[Path]) -> tuple[Counter[str], dict[str, float], set[s
             first[key] = min(first.get(key, float(at)), float(at))
             keys.add(key)
         by_replica.append(keys)
-    return counts, first, by_replica[0]
+    return counts, first, by_replica[victim]
 
 
 async def test_three_replicas_one_killed_fire_every_slot_once(pg_database, tmp_path):
@@ -81,17 +84,19 @@ async def test_three_replicas_one_killed_fire_every_slot_once(pg_database, tmp_p
             await connection.execute(update(tables.jobs).values(enabled=True, created_at=start, next_run_at=start))
         await asyncio.sleep((start - dt.datetime.now(dt.UTC)).total_seconds())
         await asyncio.sleep(KILL_AT)
-        replicas[0].send_signal(signal.SIGKILL)
+        victim = max(range(3), key=lambda i: logs[i].stat().st_size if logs[i].exists() else 0)  # the busiest
+        replicas[victim].send_signal(signal.SIGKILL)
         killed = dt.datetime.now(dt.UTC)
         await asyncio.sleep(WINDOW - KILL_AT)
         end = dt.datetime.now(dt.UTC)
         await asyncio.sleep(float(LEASE) + 1.0)  # the dead replica's last runs are taken over
     finally:
-        for process in replicas[1:]:
-            process.send_signal(signal.SIGTERM)
+        for process in replicas:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         for process in replicas:
             process.wait(timeout=20)
-    assert all(p.returncode == 0 for p in replicas[1:]), "SIGTERM must stop a replica cleanly"
+    assert all(p.returncode == 0 for i, p in enumerate(replicas) if i != victim), "SIGTERM must stop a replica cleanly"
 
     async with app.infra.engine.connect() as connection:
         rows = (await connection.execute(select(tables.runs.c.id, tables.runs.c.job_id, tables.runs.c.scheduled_time,
@@ -113,10 +118,11 @@ async def test_three_replicas_one_killed_fire_every_slot_once(pg_database, tmp_p
     unfinished = [row for row in window if row.status != "succeeded"]
     assert not unfinished, f"{len(unfinished)} runs of the window did not succeed: {unfinished[:3]}"
 
-    counts, first, dead_keys = _dispatches(logs)
+    counts, first, dead_keys = _dispatches(logs, victim)
     assert {row.id for row in window} <= set(counts), "a run that succeeded was never dispatched"
     again = {key for key, n in counts.items() if n > 1}
     assert again <= dead_keys, "only runs the killed replica had started may be dispatched again"
+    assert again, "the killed replica had no run in flight: the takeover was not exercised"
     scheduled = {row.id: row.scheduled_time.timestamp() for row in window}
     delays = np.array([first[key] - at for key, at in scheduled.items()]) * 1000
     print(
