@@ -43,7 +43,7 @@ async def _jobs(url: str):
 async def firing(url: str, workdir: Path) -> None:
     app = await _jobs(url)
     logs = [workdir / f"replica-{i}.log" for i in range(2)]
-    replicas = [_replica(url, log) for log in logs]
+    replicas = [_replica(url, log, target_seconds="0") for log in logs]
     try:
         await asyncio.gather(*(_ready(p, log) for p, log in zip(replicas, logs)))
         start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=2)

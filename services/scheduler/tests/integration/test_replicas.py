@@ -33,11 +33,11 @@ TARGET_SECONDS = "0.5"
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def _replica(url: str, log: Path) -> subprocess.Popen[bytes]:
+def _replica(url: str, log: Path, target_seconds: str = TARGET_SECONDS) -> subprocess.Popen[bytes]:
     """Its output goes to a file next to its log: a pipe nobody reads would fill and block it."""
     env = clean_env(
         ZQUANT_SCHEDULER_DATABASE_URL=url, ZQUANT_EVENT_BUS="inprocess", ZQUANT_SCHEDULER_LEASE_SECONDS=LEASE,
-        ZQUANT_OUTBOX_POLL_SECONDS="5", REPLICA_LOG=str(log), REPLICA_TARGET_SECONDS=TARGET_SECONDS,
+        ZQUANT_OUTBOX_POLL_SECONDS="5", REPLICA_LOG=str(log), REPLICA_TARGET_SECONDS=target_seconds,
     )  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "services.scheduler.tests.integration.replica_main"],

@@ -83,6 +83,9 @@ class RunExecutor:
 
     async def _execute(self, claimed: Claimed) -> RunStatus:
         run, job = claimed.run, claimed.job
+        early = (run.scheduled_time - self._clock.now()).total_seconds()
+        if early > 0:  # claimed ahead of its slot: fire on time
+            await self._sleep(early)
         if job.trigger.trading_days_only and run.trigger is not RunTrigger.MANUAL:
             verdict = await self._day_verdict(claimed)
             if not verdict.runs:

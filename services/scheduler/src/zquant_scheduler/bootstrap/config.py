@@ -9,6 +9,7 @@ Environment (all optional):
 | `ZQUANT_SCHEDULER_BATCH` | jobs one claim transaction takes at most (default 200) |
 | `ZQUANT_SCHEDULER_LEASE_SECONDS` | how long a replica holds a run between renewals; a dead replica's runs are taken over after it (default 30) |
 | `ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS` | a slot later than this is a misfire, handled by the job's policy (default 60) |
+| `ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS` | slots due this soon are claimed early and fired on time (default 0.5) |
 | `ZQUANT_SCHEDULER_MAX_IN_FLIGHT` | runs one replica executes at once (default 2000) |
 """
 
@@ -53,6 +54,7 @@ class SchedulerConfig:
                 batch=int(_positive(settings, "ZQUANT_SCHEDULER_BATCH", "200")),
                 lease_seconds=_positive(settings, "ZQUANT_SCHEDULER_LEASE_SECONDS", "30"),
                 misfire_grace_seconds=_positive(settings, "ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS", "60"),
+                lookahead_seconds=_positive(settings, "ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS", "0.5"),
             ),
             loop=LoopSettings(
                 tick_seconds=_positive(settings, "ZQUANT_SCHEDULER_TICK_SECONDS", "0.05"),

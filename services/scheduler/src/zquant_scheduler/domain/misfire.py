@@ -28,14 +28,15 @@ def due_slots(
     grace: dt.timedelta,
     policy: MisfirePolicy,
     following: Callable[[dt.datetime], dt.datetime | None],
+    lookahead: dt.timedelta = dt.timedelta(0),
 ) -> DueSlots:
-    """The slots from `next_run_at` up to `now`; `following(t)` is the first slot after `t` (None: no more, the
-    job's `next_run_at` becomes None)."""
+    """The slots from `next_run_at` up to `now + lookahead` (claimed a little early, fired on time);
+    `following(t)` is the first slot after `t` (None: no more, the job's `next_run_at` becomes None)."""
     slot: dt.datetime | None = next_run_at
     on_time: list[dt.datetime] = []
     missed, last_missed = 0, None
     horizon = now - grace
-    while slot is not None and slot <= now:
+    while slot is not None and slot <= now + lookahead:
         if slot < horizon:
             missed, last_missed = missed + 1, slot
             slot = following(slot) if missed < MAX_SLOTS_PER_CLAIM else following(horizon)
