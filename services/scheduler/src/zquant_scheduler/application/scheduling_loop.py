@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LoopSettings:
-    tick_seconds: float = 0.05
+    tick_seconds: float = 0.2
     orphan_every_seconds: float = 1.0
     max_in_flight: int = 2000
 

@@ -5,7 +5,7 @@ Environment (all optional):
 | variable | meaning |
 |---|---|
 | `ZQUANT_MARKETDATA_ADDRESS`, `ZQUANT_FACTOR_ADDRESS` | the targets (default 127.0.0.1 on their ports) |
-| `ZQUANT_SCHEDULER_TICK_SECONDS` | how often a replica looks for due jobs (default 0.05) |
+| `ZQUANT_SCHEDULER_TICK_SECONDS` | how often a replica looks for due jobs (default 0.2; slots are claimed up to the lookahead early) |
 | `ZQUANT_SCHEDULER_BATCH` | jobs one claim transaction takes at most (default 200) |
 | `ZQUANT_SCHEDULER_LEASE_SECONDS` | how long a replica holds a run between renewals; a dead replica's runs are taken over after it (default 30) |
 | `ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS` | a slot later than this is a misfire, handled by the job's policy (default 60) |
@@ -57,7 +57,7 @@ class SchedulerConfig:
                 lookahead_seconds=_positive(settings, "ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS", "0.5"),
             ),
             loop=LoopSettings(
-                tick_seconds=_positive(settings, "ZQUANT_SCHEDULER_TICK_SECONDS", "0.05"),
+                tick_seconds=_positive(settings, "ZQUANT_SCHEDULER_TICK_SECONDS", "0.2"),
                 max_in_flight=int(_positive(settings, "ZQUANT_SCHEDULER_MAX_IN_FLIGHT", "2000")),
             ),
         )
