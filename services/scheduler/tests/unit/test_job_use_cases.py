@@ -42,7 +42,7 @@ async def test_create_computes_the_next_fire_time_and_names_are_unique_per_owner
 
 
 async def test_permissions_and_ownership(world):
-    jobs, runs, _ = world
+    jobs, _, _ = world
     job = await jobs.create_job(owner(), spec())
     viewer = dataclasses.replace(owner("u-3"), permissions=frozenset({"scheduler:read"}))
     with pytest.raises(PermissionDenied):
@@ -77,7 +77,7 @@ async def test_pause_resume_and_trigger_and_cancel(world):
 
 
 async def test_user_deleted_cleans_up_once(world):
-    jobs, runs, database = world
+    jobs, _, database = world
     job = await jobs.create_job(owner("gone"), spec())
     await jobs.create_job(owner("stays"), spec())
     run = await jobs.trigger_job(owner("gone"), job.id)
