@@ -1,0 +1,1 @@
+"""Use cases of the scheduler and the ports they need."""

@@ -1,0 +1,63 @@
+"""The scheduler's settings, read once from the environment into one frozen object.
+
+Environment (all optional):
+
+| variable | meaning |
+|---|---|
+| `ZQUANT_MARKETDATA_ADDRESS`, `ZQUANT_FACTOR_ADDRESS` | the targets (default 127.0.0.1 on their ports) |
+| `ZQUANT_SCHEDULER_TICK_SECONDS` | how often a replica looks for due jobs (default 0.2; slots are claimed up to the lookahead early) |
+| `ZQUANT_SCHEDULER_BATCH` | jobs one claim transaction takes at most (default 200) |
+| `ZQUANT_SCHEDULER_LEASE_SECONDS` | how long a replica holds a run between renewals; a dead replica's runs are taken over after it (default 30) |
+| `ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS` | a slot later than this is a misfire, handled by the job's policy (default 60) |
+| `ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS` | slots due this soon are claimed early and fired on time (default 0.5) |
+| `ZQUANT_SCHEDULER_MAX_IN_FLIGHT` | runs one replica executes at once (default 2000) |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zquant_kit.infrastructure import ServiceConfig
+from zquant_kit.settings import Settings
+from zquant_scheduler.application.claiming import ClaimSettings
+from zquant_scheduler.application.scheduling_loop import LoopSettings
+
+NAME = "scheduler"
+
+
+def _positive(settings: Settings, name: str, default: str) -> float:
+    raw = settings.get(name) or default
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if number <= 0:
+        raise ValueError(f"{name} must be positive")
+    return number
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    kit: ServiceConfig
+    marketdata_address: str
+    factor_address: str
+    claims: ClaimSettings
+    loop: LoopSettings
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SchedulerConfig:
+        return cls(
+            kit=ServiceConfig.from_settings(NAME, settings),
+            marketdata_address=settings.address("marketdata"),
+            factor_address=settings.address("factor"),
+            claims=ClaimSettings(
+                batch=int(_positive(settings, "ZQUANT_SCHEDULER_BATCH", "200")),
+                lease_seconds=_positive(settings, "ZQUANT_SCHEDULER_LEASE_SECONDS", "30"),
+                misfire_grace_seconds=_positive(settings, "ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS", "60"),
+                lookahead_seconds=_positive(settings, "ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS", "0.5"),
+            ),
+            loop=LoopSettings(
+                tick_seconds=_positive(settings, "ZQUANT_SCHEDULER_TICK_SECONDS", "0.2"),
+                max_in_flight=int(_positive(settings, "ZQUANT_SCHEDULER_MAX_IN_FLIGHT", "2000")),
+            ),
+        )

@@ -1,0 +1,58 @@
+"""Deleting a user in identity removes their jobs in the scheduler, through identity's outbox and real NATS
+JetStream, and cancels their unended runs; another user's job stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from zquant.identity.v1 import user_pb2, user_pb2_grpc
+from zquant.marketdata.v1 import sync_pb2
+from zquant.scheduler.v1 import scheduler_pb2 as pb
+from zquant.scheduler.v1 import scheduler_pb2_grpc
+from zquant_kit.settings import Settings
+from zquant_kit.testing import (
+    ADMIN_PASSWORD,
+    admin_metadata,
+    create_user,
+    eventually,
+    nats_settings,
+    running_stack,
+    services,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def nightly(name: str) -> pb.CreateJobRequest:
+    config = pb.JobConfig(target=pb.TargetConfig(data_sync=sync_pb2.StartSyncRequest()))
+    return pb.CreateJobRequest(job=pb.JobSpec(name=name, interval_seconds=3600, enabled=True, config=config))
+
+
+async def test_user_deleted_crosses_nats_and_removes_their_jobs(pg_database, nats_namespace):
+    settings = Settings(
+        {
+            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
+            "ZQUANT_SCHEDULER_DATABASE_URL": pg_database,
+            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
+            **nats_settings(nats_namespace),
+        }
+    )
+    async with running_stack(services("identity", "scheduler"), settings) as client:
+        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
+        identity = client.channel("identity")
+        admin = await admin_metadata(identity)
+        gone, nadia = await create_user(identity, "nadia", admin=admin)
+        _, omar = await create_user(identity, "omar", admin=admin)
+        jobs = scheduler_pb2_grpc.SchedulerServiceStub(client.channel("scheduler"))
+        await jobs.CreateJob(nightly("mine"), metadata=nadia)
+        kept = (await jobs.CreateJob(nightly("theirs"), metadata=omar)).job
+
+        await user_pb2_grpc.UserServiceStub(identity).DeleteUser(
+            user_pb2.DeleteUserRequest(user_id=gone.id), metadata=admin
+        )
+
+        async def every_job():
+            return [job.id for job in (await jobs.ListJobs(pb.ListJobsRequest(), metadata=admin)).jobs]
+
+        assert await eventually(every_job, lambda ids: ids == [kept.id], timeout=5.0)
