@@ -30,7 +30,7 @@ async def _universe(marketdata_address: str, alice: list) -> list[str]:
         return [stock.ts_code for stock in listed.stocks]
 
 
-async def _run(tasks: backtest_pb2_grpc.BacktestServiceStub, template: str, config: pb.BacktestConfig,
+async def _run(tasks, template: str, config: pb.BacktestConfig,
                alice: list) -> str:  # fmt: skip
     submitted = await tasks.SubmitBacktest(pb.SubmitBacktestRequest(template_name=template, config=config), metadata=alice)
     task_id = submitted.task.task_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 from collections.abc import Awaitable, Callable
 
 from zquant_kit.clock import Clock
@@ -121,7 +122,7 @@ class RunExecutor:
 
     async def _step(self, claimed: Claimed, step: Step, made: int, ends_run: bool) -> StepOutcome:
         run, job = claimed.run, claimed.job
-        key = run.id if not step.name else f"{run.id}/{step.name}"
+        key = run.id if not step.name else f"{run.id}-{hashlib.sha256(step.name.encode()).hexdigest()[:16]}"
         while True:
             raise_if_cancelled()
             made += 1

@@ -114,8 +114,8 @@ UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[SchedulerUnitOfWork]
 
 @dataclass(frozen=True)
 class TargetCall:
-    """`idempotency_key` is the run id (with the step name in a pipeline): a target that sees it twice works
-    once. `token` is the owner's, limited to the call's scopes."""
+    """`idempotency_key` is the run id (with a digest of the step name in a pipeline; only [A-Za-z0-9_-], as the
+    targets accept): a target that sees it twice works once. `token` is the owner's, limited to the call's scopes."""
 
     idempotency_key: str
     token: str

@@ -2,7 +2,8 @@
 
 `build` takes the `SchedulerConfig` that `bootstrap` (the runner's entry) reads once, builds the kit's
 `Infrastructure`, the unit of work, the use cases, the scheduling loop (claims, executor, lease keeper) and the
-servicer, and returns the `SchedulerApp`. Tests pass their own `owner_tokens`, `targets` and `calendars`.
+servicer, and returns the `SchedulerApp`. Runs act for their owner through identity's owner tokens
+(`zquant_kit.delegation`). Tests pass their own `owner_tokens`, `targets` and `calendars`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from zquant.scheduler.v1 import scheduler_pb2_grpc
 from zquant_kit.clock import Clock, SystemClock
 from zquant_kit.delegation import OwnerTokens
 from zquant_kit.events.model import EventBus
-from zquant_kit.grpc.client import insecure_channel
+from zquant_kit.grpc.delegation_client import IdentityOwnerTokens
 from zquant_kit.grpc.interceptor import AuthInterceptor
 from zquant_kit.grpc.server import GrpcService
-from zquant_kit.grpc.wiring import auth_interceptor, remote_caller_checks
+from zquant_kit.grpc.wiring import auth_interceptor, remote_caller_checks, service_channel
 from zquant_kit.infrastructure import Infrastructure, OnInfrastructure
 from zquant_kit.service import ServiceDefinition
 from zquant_kit.tasks import BackgroundLoop
@@ -38,7 +39,6 @@ from zquant_scheduler.application.run_writer import RunWriter
 from zquant_scheduler.application.runs import RunUseCases
 from zquant_scheduler.application.scheduling_loop import SchedulingLoop
 from zquant_scheduler.bootstrap.config import NAME, SchedulerConfig
-from zquant_scheduler.bootstrap.owner_tokens import NoOwnerTokens
 
 __all__ = ["SERVICE", "SchedulerApp", "SchedulerConfig", "build"]
 
@@ -74,9 +74,16 @@ def build(
         return SqlAlchemySchedulerUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
 
     if targets is None or calendars is None:
-        marketdata = insecure_channel(config.marketdata_address)
-        targets = targets or GrpcJobTargets(marketdata, insecure_channel(config.factor_address))
+        marketdata = service_channel(infra, config.marketdata_address)
+        targets = targets or GrpcJobTargets(
+            marketdata,
+            service_channel(infra, config.factor_address),
+            service_channel(infra, config.backtest_address),
+        )
         calendars = calendars or MarketdataTradeCalendars(marketdata, config.kit.service_secret)
+    if owner_tokens is None:
+        identity = service_channel(infra, config.kit.identity_address)
+        owner_tokens = IdentityOwnerTokens(identity, config.kit.service_secret, NAME)
     holder = f"{NAME}-{uuid.uuid4().hex[:12]}"
     claims = RunClaims(unit_of_work, clock, config.claims, holder)
 
@@ -84,7 +91,7 @@ def build(
         return claims.lease_from(clock.now())
 
     writer = RunWriter(unit_of_work, lease)
-    executor = RunExecutor(unit_of_work, clock, targets, owner_tokens or NoOwnerTokens(), calendars, writer)
+    executor = RunExecutor(unit_of_work, clock, targets, owner_tokens, calendars, writer)
     loop = SchedulingLoop(claims, executor, config.loop, config.claims.lease_seconds)
     jobs = JobUseCases(unit_of_work, clock, ProtoConfigChecker(), wake=loop.wake)
     runs = RunUseCases(unit_of_work, clock)

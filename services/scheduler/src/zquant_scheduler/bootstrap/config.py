@@ -41,6 +41,7 @@ class SchedulerConfig:
     kit: ServiceConfig
     marketdata_address: str
     factor_address: str
+    backtest_address: str
     claims: ClaimSettings
     loop: LoopSettings
 
@@ -50,6 +51,7 @@ class SchedulerConfig:
             kit=ServiceConfig.from_settings(NAME, settings),
             marketdata_address=settings.address("marketdata"),
             factor_address=settings.address("factor"),
+            backtest_address=settings.address("backtest"),
             claims=ClaimSettings(
                 batch=int(_positive(settings, "ZQUANT_SCHEDULER_BATCH", "200")),
                 lease_seconds=_positive(settings, "ZQUANT_SCHEDULER_LEASE_SECONDS", "30"),

@@ -24,7 +24,7 @@ SCOPES: dict[JobType, tuple[str, ...]] = {
     JobType.DATA_SYNC: ("data:sync",),
     JobType.DATA_VALIDATION: ("data:read",),
     JobType.FACTOR_CALCULATION: ("factor:calculate",),
-    JobType.BACKTEST_RUN: ("backtest:run",),
+    JobType.BACKTEST_RUN: ("backtest:run", "backtest:read"),
 }
 """The owner's permission each target call needs; the owner token carries only these."""
 
