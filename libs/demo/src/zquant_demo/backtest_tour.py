@@ -49,7 +49,8 @@ async def _run(tasks, template: str, config: pb.BacktestConfig,
 
 
 async def backtest_tour(address: str, marketdata_address: str, alice: list, start: str, end: str,
-                        out_dir: Path) -> None:  # fmt: skip
+                        out_dir: Path) -> list[str]:  # fmt: skip
+    """Returns the universe it backtested, for the scheduler's pipeline."""
     codes = await _universe(marketdata_address, alice)
     async with insecure_channel(address) as channel:
         tasks = backtest_pb2_grpc.BacktestServiceStub(channel)
@@ -82,3 +83,4 @@ async def backtest_tour(address: str, marketdata_address: str, alice: list, star
         path = out_dir / (chunks[0].file_name or f"{ids[0]}.html")
         path.write_bytes(b"".join(chunk.html_chunk for chunk in chunks))
         step(f"the {TEMPLATES[0]} report (self-contained HTML, open it in a browser): {path}")
+    return codes

@@ -36,6 +36,7 @@ from zquant_demo.backtest_tour import backtest_tour
 from zquant_demo.factor_tour import factor_tour, factors_left
 from zquant_demo.output import bar as _bar
 from zquant_demo.output import step as _step
+from zquant_demo.scheduler_tour import scheduler_tour
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
 from zquant_kit.grpc.client import bearer, call_with_api_key, insecure_channel
@@ -221,10 +222,15 @@ async def run_demo(settings: Settings, known: dict[str, ServiceDefinition]) -> N
                 if "factor" in stack.servers:
                     await factor_tour(stack.address("factor"), bearer(alice.access_token), *span)
                 if "backtest" in stack.servers:
-                    await backtest_tour(
+                    codes = await backtest_tour(
                         stack.address("backtest"), stack.address("marketdata"), bearer(alice.access_token), *span,
                         settings.data_dir,
                     )
+                    if "scheduler" in stack.servers:
+                        await scheduler_tour(
+                            stack.address("scheduler"), stack.address("factor"), bearer(admin.access_token), codes,
+                            *span,
+                        )
 
             _step("admin deletes alice; identity.user.deleted.v1 goes out through the outbox")
             await users.DeleteUser(

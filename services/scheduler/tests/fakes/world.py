@@ -56,7 +56,7 @@ async def scheduler_app(
     return build(
         SchedulerConfig.from_settings(env),
         InProcessEventBus(),
-        owner_tokens=tokens or FakeOwnerTokens(default={"data:sync", "data:read", "factor:calculate", "backtest:run"}),
+        owner_tokens=tokens or FakeOwnerTokens(default={"data:sync", "data:read", "factor:calculate", "factor:read", "backtest:run", "backtest:read"}),
         targets=targets,
         calendars=FixedCalendars(calendar or TradeCalendar(None, None, frozenset())),
     )

@@ -23,10 +23,11 @@ _TARGET_TYPES = {
 SCOPES: dict[JobType, tuple[str, ...]] = {
     JobType.DATA_SYNC: ("data:sync",),
     JobType.DATA_VALIDATION: ("data:read",),
-    JobType.FACTOR_CALCULATION: ("factor:calculate",),
+    JobType.FACTOR_CALCULATION: ("factor:calculate", "factor:read", "data:read"),
     JobType.BACKTEST_RUN: ("backtest:run", "backtest:read"),
 }
-"""The owner's permission each target call needs; the owner token carries only these."""
+"""The owner's permissions each target call needs; the owner token carries only these. A calculation reads the
+market as its submitter (factor forwards the token to marketdata) and streams its job's state (factor:read)."""
 
 
 def target_of(target: Mapping[str, Any], field: str) -> tuple[JobType, Mapping[str, Any]]:
