@@ -66,9 +66,10 @@ lint: install
 services:
 	bash tests/ensure-services.sh
 
+# Two pytest workers (one per core), a test file per worker at a time: most tests wait on servers and polls.
 # pytest exit 5 means no test ran: that is a failure here, not a pass.
 test: install services lint
-	.venv/bin/python -m pytest -p no:cacheprovider; rc=$$?; \
+	.venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 bench: install services

@@ -114,7 +114,7 @@ BAD_REQUESTS = [
 ]
 
 
-async def test_bad_sync_requests_name_the_field_and_write_nothing(stack, pg_database) -> None:
+async def test_bad_sync_requests_name_the_field_and_write_nothing(stack, migrated_pg_database) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     for request, field in BAD_REQUESTS:
         with pytest.raises(grpc.aio.AioRpcError) as error:
@@ -125,7 +125,7 @@ async def test_bad_sync_requests_name_the_field_and_write_nothing(stack, pg_data
     assert list(logs.logs) == []
     status = await stack.sync.GetSyncStatus(sync_pb2.GetSyncStatusRequest(), metadata=admin)
     assert all(not d.last_trade_date for d in status.datasets)
-    with psycopg.connect(conninfo(pg_database)) as connection:
+    with psycopg.connect(conninfo(migrated_pg_database)) as connection:
         assert connection.execute("SELECT count(*) FROM marketdata.sync_runs").fetchone()[0] == 0
 
 
@@ -183,7 +183,7 @@ async def test_cancel_a_running_sync_and_refuse_a_second_one(stack) -> None:
     assert list(status.running) == []
 
 
-async def test_source_config_token_is_encrypted_and_never_returned(stack, pg_database) -> None:
+async def test_source_config_token_is_encrypted_and_never_returned(stack, migrated_pg_database) -> None:
     admin = await stack.login("admin", ADMIN_PASSWORD)
     before = await stack.sync.GetSourceConfig(sync_pb2.GetSourceConfigRequest(), metadata=admin)
     assert not before.token_set and before.base_url.startswith("http") and before.calls_per_minute == 200
@@ -199,7 +199,7 @@ async def test_source_config_token_is_encrypted_and_never_returned(stack, pg_dat
     await stack.sync.SetSourceConfig(sync_pb2.SetSourceConfigRequest(calls_per_minute=60), metadata=admin)
     assert (await stack.sync.GetSourceConfig(sync_pb2.GetSourceConfigRequest(), metadata=admin)).token_set
 
-    with psycopg.connect(conninfo(pg_database)) as connection:
+    with psycopg.connect(conninfo(migrated_pg_database)) as connection:
         (ciphertext,) = connection.execute("SELECT token_ciphertext FROM marketdata.source_config").fetchone()
     assert ciphertext and TOKEN.encode() not in bytes(ciphertext)
     assert await stack.app.sync_components.config.token() == TOKEN

@@ -1,8 +1,8 @@
 """SchedulerService through a real gRPC server (identity + scheduler, all-in-one): a researcher creates, lists,
 pauses, resumes, triggers and reads the history of their job; a config over the target's own bounds is
 INVALID_ARGUMENT naming the field; another user's ids are NOT_FOUND; a viewer may read but not write; an admin sees
-every job. The scheduler acts as the owner through identity's token exchange, not wired in this build, so a run
-fails with that reason."""
+every job. The scheduler acts as the owner through identity's owner tokens, with the owner's current rights: a
+researcher's sync job fails, because researchers hold no data:sync, with that reason."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ async def test_a_researchers_job_from_create_to_history(stack):
         return (await jobs.ListRuns(pb.ListRunsRequest(job_id=job.id), metadata=alice)).runs
 
     (ended,) = await eventually(history, lambda runs: runs and runs[0].status == pb.RUN_STATUS_FAILED, timeout=10)
-    assert ended.id == run.id and "token exchange" in ended.error and ended.attempts == 1
+    assert ended.id == run.id and "permission 'data:sync'" in ended.error and ended.attempts == 1
     detail = (await jobs.GetRun(pb.GetRunRequest(run_id=run.id), metadata=alice)).run
     assert [a.status for a in detail.attempt_history] == [pb.RUN_STATUS_FAILED]
 

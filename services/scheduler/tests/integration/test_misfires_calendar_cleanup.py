@@ -17,6 +17,7 @@ from zquant_kit.errors import Unauthenticated
 from zquant_kit.events.model import Event
 from zquant_kit.testing import eventually
 from zquant_scheduler.adapters.sqlalchemy import tables
+from zquant_scheduler.application.execution import step_key
 from zquant_scheduler.application.job_ports import RunFilter
 from zquant_scheduler.application.jobs import USER_DELETED
 from zquant_scheduler.domain.calendar import TradeCalendar
@@ -98,8 +99,9 @@ async def test_a_pipeline_runs_its_dag_and_stops_the_dependants_of_a_failed_step
     config = {"pipeline": {"steps": [
         {"name": "sync", "target": {"data_sync": {}}},
         {"name": "factors", "target": {"factor_calculation": {"factor_ids": ["macd"]}}, "depends_on": ["sync"]},
-        {"name": "backtest", "target": {"backtest_run": {"strategy_id": "s", "start_date": "20240102",
-                                                        "end_date": "20240301"}}, "depends_on": ["factors"]},
+        {"name": "backtest", "target": {"backtest_run": {"strategy_id": "s", "config": {
+            "start_date": "20240102", "end_date": "20240301", "initial_cash": 1e6, "ts_codes": ["000001.SZ"]}}},
+         "depends_on": ["factors"]},
     ]}}  # fmt: skip
     job = await app.jobs.create_job(owner(), spec("chain", config=config, interval_seconds=3600))
     await app.start()
@@ -117,7 +119,7 @@ async def test_a_pipeline_runs_its_dag_and_stops_the_dependants_of_a_failed_step
         return
     assert ended.status is RunStatus.SUCCEEDED, ended.error
     assert [(a.step, a.status) for a in attempts] == [(s, RunStatus.SUCCEEDED) for s in ("sync", "factors", "backtest")]
-    assert [key for _, key, _ in targets.calls] == [f"{run.id}/{s}" for s in ("sync", "factors", "backtest")]
+    assert [key for _, key, _ in targets.calls] == [step_key(run.id, s) for s in ("sync", "factors", "backtest")]
 
 
 async def test_user_deleted_removes_jobs_and_cancels_runs_once(database_url):

@@ -37,6 +37,12 @@ from zquant_scheduler.domain.runs import Attempt, Run, RunStatus, RunTrigger, ma
 Sleep = Callable[[float], Awaitable[None]]
 
 
+
+def step_key(run_id: str, step: str) -> str:
+    """The idempotency key of one step of a run: the run id, with a digest of the step's name in a pipeline
+    (the targets accept only [A-Za-z0-9_-])."""
+    return run_id if not step else f"{run_id}-{hashlib.sha256(step.encode()).hexdigest()[:16]}"
+
 class RunLost(Exception):
     """This replica no longer holds the run (cancelled, or taken over): it stops without writing."""
 
@@ -122,7 +128,7 @@ class RunExecutor:
 
     async def _step(self, claimed: Claimed, step: Step, made: int, ends_run: bool) -> StepOutcome:
         run, job = claimed.run, claimed.job
-        key = run.id if not step.name else f"{run.id}-{hashlib.sha256(step.name.encode()).hexdigest()[:16]}"
+        key = step_key(run.id, step.name)
         while True:
             raise_if_cancelled()
             made += 1
