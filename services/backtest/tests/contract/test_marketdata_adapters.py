@@ -1,5 +1,6 @@
 """The panel source and the catalog against a real marketdata loaded with the four banks (2019-01 … 2023-08), and
-a whole executor run on that data: buy-and-hold's equity is shares × close + cash to the cent."""
+a whole executor run on that data: buy-and-hold's equity is shares × close + cash to the cent; a template run twice
+through the sandbox reproduces its fingerprint and metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from services.marketdata.tests.contract.bank_market import BANKS, SUSPENDED, csv
 from zquant_backtest.adapters.marketdata_catalog import MarketdataCatalog
 from zquant_backtest.adapters.marketdata_panel import MarketdataPanelSource
 from zquant_backtest.adapters.panel_cache import PanelCache
+from zquant_backtest.adapters.sandbox_runners import sandbox_strategy
+from zquant_backtest.adapters.templates import PackagedTemplateCatalog
 from zquant_backtest.adapters.worker_executor import WorkerRunExecutor
 from zquant_backtest.application.run_ports import RunConfig, RunFailed, RunSpec, StrategyCode
 from zquant_kit.errors import FailedPrecondition
@@ -83,3 +86,24 @@ async def test_buy_and_hold_on_real_bars_is_shares_times_close_plus_cash(market,
     ]
     assert result.equity.benchmark_nav is not None
     assert result.equity.benchmark_nav[-1] == pytest.approx(100_000.0 * index[1] / index[0], rel=1e-12)
+
+
+async def test_a_rerun_of_the_same_inputs_reproduces_the_fingerprint_and_every_metric(market, workers, tmp_path) -> None:
+    """A template through the real sandbox twice (the second on the warm cache): same fingerprint, identical
+    metrics, equity and fills, bit for bit."""
+    template = PackagedTemplateCatalog().get("dual_ma_crossover")
+    assert template is not None
+    source = MarketdataPanelSource(market.client.channel("marketdata"), market.viewer)
+    run = WorkerRunExecutor(
+        source, PanelCache(tmp_path / "panels", 1 << 30), workers, sandbox_strategy, FakeOwnerTokens(),
+        tmp_path / "boards", poll_seconds=0.05,
+    )  # fmt: skip
+    code = StrategyCode(template.source, dict(template.params_schema))  # as the task stores it
+    first, second = [
+        await run.execute(RunSpec(task, "u1", code, CONFIG, "v1"), RecordedProgress()) for task in ("t1", "t2")
+    ]
+    assert len(first.fills.qty) > 0
+    assert first.fingerprint == second.fingerprint
+    assert repr(first.performance) == repr(second.performance)  # NaN-safe, every float to the last bit
+    assert np.array_equal(first.equity.nav, second.equity.nav)
+    assert np.array_equal(first.fills.price, second.fills.price) and np.array_equal(first.fills.qty, second.fills.qty)
