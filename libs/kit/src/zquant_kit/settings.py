@@ -43,6 +43,17 @@ class Settings:
     def get(self, name: str, default: str = "") -> str:
         return self.env.get(name, default)
 
+    def number(self, name: str, default: str, low: float, high: float = float("inf")) -> float:
+        """A numeric setting in [low, high]; anything else stops the start with the variable's name."""
+        raw = self.get(name) or default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be in [{low:g}, {high:g}], not {raw}")
+        return value
+
     @property
     def data_dir(self) -> Path:
         return Path(self.get("ZQUANT_DATA_DIR") or platformdirs.user_data_dir("zquant"))

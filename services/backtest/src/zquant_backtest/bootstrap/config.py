@@ -25,17 +25,6 @@ from zquant_kit.settings import Settings
 NAME = "backtest"
 
 
-def _number(settings: Settings, name: str, default: str, low: float, high: float) -> float:
-    raw = settings.get(name) or default
-    try:
-        number = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from None
-    if not low <= number <= high:
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}], not {raw}")
-    return number
-
-
 @dataclass(frozen=True)
 class JobQueueConfig:
     """`nats_url` empty: the in-process queue (all-in-one)."""
@@ -67,14 +56,14 @@ class BacktestConfig:
                 nats_url=settings.nats_url,
                 stream=f"{settings.nats_stream}_BACKTEST_JOBS",
                 prefix=f"{settings.subject_prefix}jobs.backtest",
-                concurrency=int(_number(settings, "ZQUANT_BACKTEST_JOB_CONCURRENCY", "1", 0, 64)),
+                concurrency=int(settings.number("ZQUANT_BACKTEST_JOB_CONCURRENCY", "1", 0, 64)),
                 max_attempts=int(
-                    _number(settings, "ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)
+                    settings.number("ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)
                 ),
-                timeout_seconds=_number(
-                    settings, "ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS", "7200", 10, 7 * 86400
+                timeout_seconds=settings.number(
+                    "ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS", "7200", 10, 7 * 86400
                 ),
-                ack_wait_seconds=_number(settings, "ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
+                ack_wait_seconds=settings.number("ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
             ),
-            panel_cache_bytes=int(_number(settings, "ZQUANT_BACKTEST_PANEL_CACHE_MB", "2048", 16, 1 << 20)) << 20,
+            panel_cache_bytes=int(settings.number("ZQUANT_BACKTEST_PANEL_CACHE_MB", "2048", 16, 1 << 20)) << 20,
         )

@@ -22,17 +22,6 @@ from zquant_kit.settings import Settings
 NAME = "factor"
 
 
-def _number(settings: Settings, name: str, default: str, kind: type[float] | type[int]) -> float:
-    raw = settings.get(name) or default
-    try:
-        number = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
-    if number < 0:
-        raise ValueError(f"{name} must not be negative")
-    return number
-
-
 @dataclass(frozen=True)
 class JobQueueConfig:
     """`nats_url` empty: the in-process queue (all-in-one)."""
@@ -56,12 +45,12 @@ class FactorConfig:
         return cls(
             kit=ServiceConfig.from_settings(NAME, settings),
             marketdata_address=settings.address("marketdata"),
-            workers=max(1, int(_number(settings, "ZQUANT_FACTOR_WORKERS", "2", int))),
+            workers=max(1, int(settings.number("ZQUANT_FACTOR_WORKERS", "2", 0))),
             auto_update=settings.get(AUTO_UPDATE_SETTING).strip().lower() in {"1", "true", "yes", "on"},
             jobs=JobQueueConfig(
                 nats_url=settings.nats_url,
                 stream=f"{settings.nats_stream}_FACTOR_JOBS",
                 prefix=f"{settings.subject_prefix}jobs.factor",
-                concurrency=max(1, int(_number(settings, "ZQUANT_FACTOR_JOB_CONCURRENCY", "1", int))),
+                concurrency=max(1, int(settings.number("ZQUANT_FACTOR_JOB_CONCURRENCY", "1", 0))),
             ),
         )

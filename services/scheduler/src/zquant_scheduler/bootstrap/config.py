@@ -25,17 +25,6 @@ from zquant_scheduler.application.scheduling_loop import LoopSettings
 NAME = "scheduler"
 
 
-def _positive(settings: Settings, name: str, default: str) -> float:
-    raw = settings.get(name) or default
-    try:
-        number = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from None
-    if number <= 0:
-        raise ValueError(f"{name} must be positive")
-    return number
-
-
 @dataclass(frozen=True)
 class SchedulerConfig:
     kit: ServiceConfig
@@ -53,13 +42,13 @@ class SchedulerConfig:
             factor_address=settings.address("factor"),
             backtest_address=settings.address("backtest"),
             claims=ClaimSettings(
-                batch=int(_positive(settings, "ZQUANT_SCHEDULER_BATCH", "200")),
-                lease_seconds=_positive(settings, "ZQUANT_SCHEDULER_LEASE_SECONDS", "30"),
-                misfire_grace_seconds=_positive(settings, "ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS", "60"),
-                lookahead_seconds=_positive(settings, "ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS", "0.5"),
+                batch=int(settings.number("ZQUANT_SCHEDULER_BATCH", "200", 1e-3)),
+                lease_seconds=settings.number("ZQUANT_SCHEDULER_LEASE_SECONDS", "30", 1e-3),
+                misfire_grace_seconds=settings.number("ZQUANT_SCHEDULER_MISFIRE_GRACE_SECONDS", "60", 1e-3),
+                lookahead_seconds=settings.number("ZQUANT_SCHEDULER_LOOKAHEAD_SECONDS", "0.5", 1e-3),
             ),
             loop=LoopSettings(
-                tick_seconds=_positive(settings, "ZQUANT_SCHEDULER_TICK_SECONDS", "0.2"),
-                max_in_flight=int(_positive(settings, "ZQUANT_SCHEDULER_MAX_IN_FLIGHT", "2000")),
+                tick_seconds=settings.number("ZQUANT_SCHEDULER_TICK_SECONDS", "0.2", 1e-3),
+                max_in_flight=int(settings.number("ZQUANT_SCHEDULER_MAX_IN_FLIGHT", "2000", 1e-3)),
             ),
         )
