@@ -131,7 +131,7 @@ def spawn_from_zygote(limits: SandboxLimits) -> Spawned:
     key = (os.getpid(), launcher.probe_layers().layers)
     try:
         return _zygote(key, restart=False).spawn(limits)
-    except OSError:
+    except (OSError, SandboxRunFailed):  # a zygote that died, or one that no longer forks: a fresh one, once
         pass
     try:
         return _zygote(key, restart=True).spawn(limits)
