@@ -5,7 +5,8 @@ on disk, and a 5/20 dual moving-average run in a worker process (`WorkerRunExecu
 Printed separately: cold (empty cache: GetPanel + cache write + engine), warm (cache hit: memory-mapped panel +
 engine), the warm/cold ratio, and throughput: ZQUANT_BENCH_RUNS (4) warm runs submitted at once on two worker
 processes, in backtests per minute, next to one warm run's own rate. Scale with ZQUANT_BENCH_STOCKS (500) and
-ZQUANT_BENCH_DAYS (2500). The strategy is the in-process port until the sandbox port is wired in (printed).
+ZQUANT_BENCH_DAYS (2500). The strategy is the `dual_ma_crossover` template (5/20) in the sandbox, as the service runs
+it; the cold run also pays each worker's first sandbox zygote start.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ os.environ.setdefault("ZQUANT_BENCH_DAYS", "2500")
 import grpc
 import psycopg
 
-from services.backtest.tests.executor.runs import FakeOwnerTokens, RecordedProgress, in_process, warm_up
+from services.backtest.tests.executor.runs import FakeOwnerTokens, RecordedProgress, warm_up
 from tests.bench.bench_marketdata_queries import ADMIN_DSN, DAYS, PASSWORD, STOCKS, _codes, _days, _load
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
 from zquant.marketdata.v1 import market_data_pb2, market_data_pb2_grpc
 from zquant_backtest.adapters.marketdata_panel import MarketdataPanelSource
 from zquant_backtest.adapters.panel_cache import PanelCache
+from zquant_backtest.adapters.sandbox_runners import sandbox_strategy
+from zquant_backtest.adapters.templates import PackagedTemplateCatalog
 from zquant_backtest.adapters.worker_executor import WORKER_PRELOAD, RunTimings, WorkerRunExecutor
 from zquant_backtest.application.run_ports import RunConfig, RunSpec, StrategyCode
 from zquant_kit.events.inprocess import InProcessEventBus
@@ -44,6 +47,9 @@ from zquant_kit.workers import WorkerProcesses
 
 RUNS = int(os.environ.get("ZQUANT_BENCH_RUNS", "4"))
 CASH = 10_000_000.0
+_TEMPLATE = PackagedTemplateCatalog().get("dual_ma_crossover")
+assert _TEMPLATE is not None
+TEMPLATE = StrategyCode(_TEMPLATE.source, dict(_TEMPLATE.params_schema))
 
 
 async def _credential(stack, settings: Settings) -> tuple[list[tuple[str, str]], str]:
@@ -88,19 +94,17 @@ async def main() -> None:
               f"{time.perf_counter() - began:.1f} s (not timed below)")  # fmt: skip
         metadata, credential = await _credential(stack, settings)
         print(f"marketdata read as   {credential}")
-        print("strategy             dual MA 5/20 through the in-process strategy port (the sandbox port is not "
-              "in this branch)")  # fmt: skip
+        print("strategy             the dual_ma_crossover template (5/20) through the sandbox (SandboxStrategyPort)")
         timings: list[RunTimings] = []
         async with grpc.aio.insecure_channel(stack.address("marketdata")) as channel:
             executor = WorkerRunExecutor(
                 MarketdataPanelSource(channel, metadata), PanelCache(scratch / "panels", 4 << 30), workers,
-                in_process, FakeOwnerTokens(), scratch / "boards", on_timings=timings.append,
+                sandbox_strategy, FakeOwnerTokens(), scratch / "boards", on_timings=timings.append,
             )  # fmt: skip
-            config = RunConfig(start=days[0].item(), end=days[-1].item(), initial_cash=CASH, codes=tuple(names),
-                               params={"allocation": CASH / len(names) * 0.95})  # fmt: skip
+            config = RunConfig(start=days[0].item(), end=days[-1].item(), initial_cash=CASH, codes=tuple(names))
 
             def spec(task: str) -> RunSpec:
-                return RunSpec(task, "bench", StrategyCode("dual_ma", {}), config, "bench-v1")
+                return RunSpec(task, "bench", TEMPLATE, config, "bench-v1")
 
             await asyncio.gather(workers.run(warm_up), workers.run(warm_up))  # both workers up, nothing timed
             began = time.perf_counter()
