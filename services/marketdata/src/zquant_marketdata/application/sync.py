@@ -75,6 +75,7 @@ class SyncUseCases:
         self._clock = clock
         self._active: dict[str, RunHandle] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._stop_sweeping = asyncio.Event()
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -95,8 +96,14 @@ class SyncUseCases:
         return count
 
     async def _sweep_forever(self) -> None:
+        """Until `shutdown` sets `_stop_sweeping`; a sweep in progress finishes (a task cancelled inside a database
+        call can leave its connection checked out)."""
         while True:
-            await asyncio.sleep(SWEEP_INTERVAL.total_seconds())
+            try:
+                await asyncio.wait_for(self._stop_sweeping.wait(), SWEEP_INTERVAL.total_seconds())
+                return
+            except TimeoutError:
+                pass
             try:
                 await self.sweep()
             except Exception:
@@ -105,7 +112,7 @@ class SyncUseCases:
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Asks every run to stop at its next batch boundary, then waits (cancelling past `timeout`)."""
         if self._sweeper is not None:
-            self._sweeper.cancel()
+            self._stop_sweeping.set()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
         handles = list(self._active.values())
