@@ -1,9 +1,9 @@
 """CalculateFactors as a job: validate and record at submit, compute in the handler, report, cancel, clean up.
 
 The submit checks everything a run needs before queueing (INVALID_ARGUMENT naming the field, NOT_FOUND for a
-factor the caller cannot see), records the job and queues only its id and the caller's bearer token (see
-market_ports). The handler loads the record, resolves each factor's units once, runs them, and emits
-`factor.calculated.v1` with the final record in one unit of work.
+factor the caller cannot see), records the job and queues only its id. The handler loads the record, reads
+market data with its owner's current rights (calculation_credentials), resolves each factor's units once, runs
+them, and emits `factor.calculated.v1` with the final record in one unit of work.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from zquant.factor.v1 import calculation_pb2
+from zquant_factor.application.calculation_credentials import SYSTEM_OWNER, OwnerCredentials
 from zquant_factor.application.calculation_events import calculated
 from zquant_factor.application.calculation_plan import factor_units
 from zquant_factor.application.calculation_ports import (
@@ -24,9 +25,10 @@ from zquant_factor.application.calculation_ports import (
 from zquant_factor.application.calculation_run import Advance, FactorCalculation
 from zquant_factor.application.definition_access import visible_definition
 from zquant_factor.application.definition_ports import Clock, UnitOfWorkFactory
-from zquant_factor.application.market_ports import Credentials, MarketDataReader
+from zquant_factor.application.market_ports import MarketDataReader
 from zquant_factor.application.model_resolution import ModelResolution
 from zquant_factor.domain.definitions.fields import check_ts_code
+from zquant_kit.delegation import OwnerTokens
 from zquant_kit.errors import InvalidArgument, ZqError
 from zquant_kit.jobs import Job, JobFailed, JobQueue, JobState, ProgressReporter
 from zquant_kit.principal import Principal
@@ -34,7 +36,6 @@ from zquant_kit.principal import Principal
 JOB_KIND = "factor_calculation"
 CALCULATE_PERMISSION = "factor:calculate"
 MAX_FACTORS = 64
-SYSTEM_OWNER = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class CalculationJobs:
         queue: JobQueue,
         market: MarketDataReader,
         calculation: FactorCalculation,
+        owner_tokens: OwnerTokens,
         clock: Clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
@@ -90,12 +92,11 @@ class CalculationJobs:
         self._queue = queue
         self._market = market
         self._calculation = calculation
+        self._owner_tokens = owner_tokens
         self._clock = clock
         self._new_id = new_id
 
-    async def submit(
-        self, actor: Principal, request: CalculationRequest, credentials: Credentials
-    ) -> CalculationRecord:
+    async def submit(self, actor: Principal, request: CalculationRequest) -> CalculationRecord:
         actor.require(CALCULATE_PERMISSION)
         factor_ids, codes, start, end = _checked(request)
         names = []
@@ -103,19 +104,17 @@ class CalculationJobs:
             for factor_id in factor_ids:
                 names.append((await visible_definition(defs, actor, factor_id)).factor_name)
         return await self._queued(
-            actor.user_id, request.mode, (factor_ids, codes, start, end), names, credentials, request.idempotency_key
+            actor.user_id, request.mode, (factor_ids, codes, start, end), names, request.idempotency_key
         )
 
     async def submit_for_system(self, request: CalculationRequest) -> CalculationRecord:
         """A job the service itself starts (auto-update of stale factors), owned by SYSTEM_OWNER and run
-        with the service credential (`Credentials("")`)."""
+        with the service credential."""
         factor_ids, codes, start, end = _checked(request)
         async with self._definitions() as defs:
             found = [await defs.definitions.get(factor_id) for factor_id in factor_ids]
         names = [definition.factor_name for definition in found if definition is not None]
-        return await self._queued(
-            SYSTEM_OWNER, request.mode, (factor_ids, codes, start, end), names, Credentials("")
-        )
+        return await self._queued(SYSTEM_OWNER, request.mode, (factor_ids, codes, start, end), names)
 
     async def _queued(
         self,
@@ -123,7 +122,6 @@ class CalculationJobs:
         mode: RunMode,
         checked: tuple[tuple[str, ...], tuple[str, ...], dt.date, dt.date],
         names: Sequence[str],
-        credentials: Credentials,
         idempotency_key: str = "",
     ) -> CalculationRecord:
         factor_ids, codes, start, end = checked
@@ -139,7 +137,7 @@ class CalculationJobs:
                     return existing  # a repeat: nothing written, nothing queued
             await uow.calculations.add(record)
             await uow.commit()
-        payload = calculation_pb2.CalculationJobPayload(job_id=record.id, bearer_token=credentials.bearer)
+        payload = calculation_pb2.CalculationJobPayload(job_id=record.id)
         await self._queue.submit(JOB_KIND, payload.SerializeToString(), job_id=record.id)
         return record
 
@@ -150,9 +148,10 @@ class CalculationJobs:
         if record is None or record.state is not JobState.RUNNING:
             return
         try:
-            written = await self._run(record, Credentials(payload.bearer_token), progress)
+            owner = OwnerCredentials(record.owner_id, self._owner_tokens, self._clock)
+            written = await self._run(record, owner, progress)
         except Exception as exc:
-            # A refusal (bad mapping, missing factor, marketdata saying no) will not change on a retry.
+            # A refusal (bad mapping, missing factor, identity or marketdata saying no) will not change on a retry.
             final = job.last_attempt or isinstance(exc, JobFailed | ZqError)
             reason = exc.reason if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
             await self._update(record.id, JobState.FAILED if final else JobState.QUEUED, error=reason)
@@ -162,9 +161,9 @@ class CalculationJobs:
         await self._finish(record.id, written)
 
     async def _run(
-        self, record: CalculationRecord, credentials: Credentials, progress: ProgressReporter
+        self, record: CalculationRecord, owner: OwnerCredentials, progress: ProgressReporter
     ) -> int:
-        codes = record.codes or tuple(sorted(await self._market.industries(credentials)))
+        codes = record.codes or tuple(sorted(await self._market.industries(await owner.current())))
         written = 0
         for index, factor_id in enumerate(record.factor_ids):
             async with self._definitions() as defs:
@@ -177,6 +176,7 @@ class CalculationJobs:
             for position, unit in enumerate(units):
                 base = index / len(record.factor_ids) + position * width
                 advance = self._advance(record.id, progress, base, width, definition.factor_name)
+                credentials = await owner.current()  # fresh for each unit, however long the job
                 written += await self._calculation.run_unit(
                     factor_id, unit, record.mode, (record.start, record.end), credentials, advance
                 )

@@ -4,8 +4,8 @@ The in-process queue forgets its jobs with the process, and a submit whose recor
 reached the broker; either way the record would stay queued or running forever. Each unfinished job is
 submitted again under its own id, which the job queue treats as the idempotency key, so one still queued there
 (JetStream, within its duplicate window) is not queued twice; a copy delivered after its job finished finds the
-record final and does nothing. The submitting user's token is not kept, so a resubmitted job reads market data
-with the service credential (`Credentials("")`): its owner's rights were checked when it was submitted.
+record final and does nothing. No credential is kept with a job: a resubmitted one reads market data with its
+owner's token as identity issues it when the job runs (calculation_credentials), like any other.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 Market data is a shared store, not user-owned: marketdata checks `data:read` of a user on every read, and
 grants its read RPCs (never watchlists or writes) to the service credential. A synchronous RPC forwards the
-caller's bearer token, so marketdata checks the caller's own rights; a job forwards the submitting user's token
-captured at submit time (a job that starts after the token's lifetime fails with the reason UNAUTHENTICATED).
-Jobs the service starts itself (auto-update of stale factors, jobs queued again after a restart) read with the
-service credential.
+caller's bearer token, so marketdata checks the caller's own rights; a job reads with a short-lived token of
+its owner that identity issues while the job runs (calculation_credentials). Jobs the service starts itself
+(auto-update of stale factors) read with the service credential.
 """
 
 from __future__ import annotations

@@ -35,11 +35,12 @@ from zquant_factor.application.staleness import (
     SYNC_COMPLETED,
     Staleness,
 )
-from zquant_factor.bootstrap.config import FactorConfig, JobQueueConfig
+from zquant_factor.bootstrap.config import NAME, FactorConfig, JobQueueConfig
 from zquant_factor.bootstrap.definitions import DefinitionComponents
 from zquant_factor.bootstrap.values import ValueComponents
 from zquant_factor.domain.analysis import analyse
 from zquant_kit.clock import Clock
+from zquant_kit.grpc.delegation_client import IdentityOwnerTokens
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.grpc.wiring import service_channel
 from zquant_kit.infrastructure import Infrastructure
@@ -118,7 +119,12 @@ def wire(
         return SqlAlchemyStalenessUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
 
     calculation = FactorCalculation(market, stores.values, stores.states, pool)
-    jobs = CalculationJobs(calculation_uow, definitions.unit_of_work, queue, market, calculation, clock)
+    owner_tokens = IdentityOwnerTokens(
+        service_channel(infra, config.kit.identity_address), config.kit.service_secret, NAME
+    )
+    jobs = CalculationJobs(
+        calculation_uow, definitions.unit_of_work, queue, market, calculation, owner_tokens, clock
+    )
     queries = CalculationQueries(calculation_uow, queue, clock)
     staleness = Staleness(staleness_uow, definitions.unit_of_work, stores.values, jobs, config.auto_update)
     services.append(

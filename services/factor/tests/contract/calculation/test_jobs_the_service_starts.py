@@ -22,7 +22,7 @@ from zquant.factor.v1 import factor_pb2
 from zquant.marketdata.v1 import sync_pb2
 from zquant_factor.adapters.sqlalchemy import tables
 from zquant_factor.adapters.sqlalchemy.calculation_repository import SqlAlchemyCalculationUnitOfWork
-from zquant_factor.application.calculation_jobs import SYSTEM_OWNER
+from zquant_factor.application.calculation_credentials import SYSTEM_OWNER
 from zquant_factor.application.calculation_ports import CalculationRecord, RunMode
 from zquant_kit.dates import parse_yyyymmdd
 from zquant_kit.grpc.panel_codec import read_panel
@@ -66,7 +66,7 @@ async def test_a_bar_sync_brings_a_stored_factor_up_to_date_as_the_service(migra
         assert replies[-1].state == "succeeded", replies[-1]
 
         async def system_jobs() -> list[CalculationRecord]:
-            # Read from the records: a system job is nobody's to list (the catalogue grants no factor:admin).
+            # Read from the records: a system job is owned by nobody, so no user's listing holds it.
             async with _records(calc.app) as uow:
                 listed = await uow.calculations.list_page(None, None, 100)
             return [job for job in listed if job.owner_id == SYSTEM_OWNER]

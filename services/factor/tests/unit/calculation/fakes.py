@@ -17,6 +17,8 @@ import pandas as pd
 
 from zquant_factor.application.calculation_ports import CalculationRecord
 from zquant_factor.application.market_ports import Adjust, BarPanel, Credentials
+from zquant_kit.delegation import OwnerTokens
+from zquant_kit.errors import PermissionDenied
 from zquant_kit.testing import SHARED_DATA
 from zquant_kit.testing.transactions import FakeStore, FakeTransaction
 
@@ -33,6 +35,23 @@ def _bars() -> pd.DataFrame:
 
 def day(text: str) -> dt.date:
     return dt.datetime.strptime(text, "%Y%m%d").date()
+
+
+@dataclass
+class FakeOwnerTokens(OwnerTokens):
+    """Identity's owner tokens: `granted` owner -> token (bob holds the market's token); anyone else is refused
+    as identity refuses an owner who lost the permission. Records every ask."""
+
+    granted: dict[str, str] = field(default_factory=lambda: {"bob-id": "token"})
+    asked: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    async def token_for(self, owner_id: str, scopes: tuple[str, ...]) -> str:
+        self.asked.append((owner_id, scopes))
+        if owner_id not in self.granted:
+            raise PermissionDenied(
+                f"user {owner_id} no longer holds permission 'data:read'", permission="data:read"
+            )
+        return self.granted[owner_id]
 
 
 class BankMarket:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.factor.tests.unit.calculation.world import BANKS, BOB, TOKEN, CalcWorld, _day
+from services.factor.tests.unit.calculation.world import BANKS, BOB, CalcWorld, _day
 from zquant.identity.v1 import events_pb2
 from zquant_factor.application.calculation_jobs import CalculationRequest
 from zquant_factor.application.calculation_ports import RunMode
@@ -31,17 +31,17 @@ async def test_a_repeated_key_returns_the_first_job_and_queues_nothing() -> None
         return await real_submit(kind, payload, job_id=job_id)
 
     world.queue.submit = counting_submit  # type: ignore[method-assign]
-    first = await jobs.submit(BOB, _request(factor_id, "run-1"), TOKEN)
-    again = await jobs.submit(BOB, _request(factor_id, "run-1"), TOKEN)
-    other = await jobs.submit(BOB, _request(factor_id, "run-2"), TOKEN)
-    unkeyed = [await jobs.submit(BOB, _request(factor_id, ""), TOKEN) for _ in range(2)]
+    first = await jobs.submit(BOB, _request(factor_id, "run-1"))
+    again = await jobs.submit(BOB, _request(factor_id, "run-1"))
+    other = await jobs.submit(BOB, _request(factor_id, "run-2"))
+    unkeyed = [await jobs.submit(BOB, _request(factor_id, "")) for _ in range(2)]
     assert again.id == first.id and other.id != first.id and unkeyed[0].id != unkeyed[1].id
     assert submitted == [first.id, other.id, unkeyed[0].id, unkeyed[1].id]
 
     twin = Principal("twin-id", "twin", "admin", frozenset({"factor:read", "factor:calculate", "factor:admin"}))
-    assert (await jobs.submit(twin, _request(factor_id, "run-1"), TOKEN)).id != first.id
+    assert (await jobs.submit(twin, _request(factor_id, "run-1"))).id != first.id
 
     gone = Event.create("identity.user.deleted.v1", events_pb2.UserDeletedEvent(user_id=BOB.user_id))
     await world.queries.on_user_deleted(gone)
     assert all(owner != BOB.user_id for owner, _ in world.records.store.keys)
-    assert (await jobs.submit(BOB, _request(factor_id, "run-1"), TOKEN)).id != first.id
+    assert (await jobs.submit(BOB, _request(factor_id, "run-1"))).id != first.id

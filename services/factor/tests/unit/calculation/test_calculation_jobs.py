@@ -42,7 +42,7 @@ async def test_submit_names_every_bad_field() -> None:
         [""], ["600000", "601398.SH"], _day("20230105"), _day("20230101"), RunMode.FULL
     )
     with pytest.raises(InvalidArgument) as caught:
-        await world.jobs.submit(BOB, request, TOKEN)
+        await world.jobs.submit(BOB, request)
     assert [field for field, _ in caught.value.violations] == ["factor_ids[0]", "ts_codes[0]", "end_date"]
     assert world.records.store.calculations == {}
 
@@ -51,9 +51,9 @@ async def test_submit_needs_the_permission_and_a_visible_factor() -> None:
     world, factor_id = _mapped_world()
     request = CalculationRequest([factor_id], BANKS, _day("20230103"), _day("20230105"), RunMode.FULL)
     with pytest.raises(PermissionDenied):
-        await world.jobs.submit(World.actor("carol"), request, TOKEN)
+        await world.jobs.submit(World.actor("carol"), request)
     with pytest.raises(NotFound):
-        await world.jobs.submit(ALICE, request, TOKEN)  # bob's private factor
+        await world.jobs.submit(ALICE, request)  # bob's private factor
 
 
 async def test_single_day_and_multi_day_runs_resolve_codes_the_same() -> None:
@@ -103,7 +103,7 @@ async def test_get_list_and_cancel_are_the_owners() -> None:
     writes = world.values.writes
     world.definitions.clock.advance(minutes=1)  # newest first
     queued = await world.jobs.submit(
-        BOB, CalculationRequest([factor_id], BANKS, _day("20230103"), _day("20230110"), RunMode.FULL), TOKEN
+        BOB, CalculationRequest([factor_id], BANKS, _day("20230103"), _day("20230110"), RunMode.FULL)
     )
     (page, token) = await world.queries.list(BOB, 1, "")
     assert [r.id for r in page.items] == [queued.id] and page.more and token

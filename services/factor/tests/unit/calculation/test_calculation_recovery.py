@@ -1,5 +1,5 @@
-"""Jobs a stopped service left queued or running are queued again at start-up, once each, and run with the
-service credential (their submitter's token went with the old process); final ones stay as they are."""
+"""Jobs a stopped service left queued or running are queued again at start-up, once each, and run with their
+owner's token as identity issues it now (no credential is kept with a job); final ones stay as they are."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ async def _left_by_a_stopped_service(world: CalcWorld, factor_id: str) -> list[C
     """Two jobs submitted to a queue nobody served (the process stopped), one marked running; two final ones."""
     jobs = world.jobs
     request = CalculationRequest((factor_id,), BANKS, _day("20230103"), _day("20230630"), RunMode.FULL)
-    submitted = [await jobs.submit(BOB, request, world.credentials) for _ in range(4)]
+    submitted = [await jobs.submit(BOB, request) for _ in range(4)]
     records = world.records.store.calculations
     records[submitted[1].id].state, records[submitted[1].id].percent = JobState.RUNNING, 40.0
     records[submitted[2].id].state = JobState.SUCCEEDED
@@ -33,12 +33,12 @@ async def _left_by_a_stopped_service(world: CalcWorld, factor_id: str) -> list[C
     return [dataclasses.replace(records[record.id]) for record in submitted]
 
 
-async def test_unfinished_jobs_are_queued_again_once_and_run_as_the_service() -> None:
+async def test_unfinished_jobs_are_queued_again_once_and_run_with_the_owners_current_token() -> None:
     world = CalcWorld()
     factor_id = world.add_factor("ma", MA)
     left = await _left_by_a_stopped_service(world, factor_id)
     world.queue = InProcessJobQueue()  # the next process: its queue knows none of them
-    world.market.bearer = ""
+    world.owner_tokens.asked.clear()
     recovery = CalculationRecovery(lambda: CalculationTransaction(world.records), world.queue)
     updates = await world.queue.watch(JOB_KIND)
     unfinished = sorted([left[0].id, left[1].id])  # submitted at one clock tick: oldest first, then by id
@@ -56,4 +56,5 @@ async def test_unfinished_jobs_are_queued_again_once_and_run_as_the_service() ->
         assert seen[job_id][-1].state is JobState.SUCCEEDED
         record = world.records.store.calculations[job_id]
         assert record.state is JobState.SUCCEEDED and record.values_written > 0
+    assert set(world.owner_tokens.asked) == {("bob-id", ("data:read",))}
     assert [world.records.store.calculations[r.id].state for r in left[2:]] == [JobState.SUCCEEDED, JobState.CANCELLED]

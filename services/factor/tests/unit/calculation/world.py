@@ -12,6 +12,7 @@ from services.factor.tests.unit.calculation.fakes import (
     CalculationStore,
     CalculationTransaction,
     DenseValues,
+    FakeOwnerTokens,
     InlinePool,
     MemoryStates,
 )
@@ -45,7 +46,7 @@ class CalcWorld:
     )
     pool: ComputePool = field(default_factory=InlinePool)
     wait_steps: int = 2000
-    credentials: Credentials = TOKEN
+    owner_tokens: FakeOwnerTokens = field(default_factory=FakeOwnerTokens)
 
     @property
     def jobs(self) -> CalculationJobs:
@@ -58,6 +59,7 @@ class CalcWorld:
             self.queue,
             self.market,
             calculation,
+            self.owner_tokens,
             self.definitions.clock,
         )
 
@@ -97,7 +99,7 @@ class CalcWorld:
         jobs = self.jobs
         server = asyncio.create_task(self.queue.serve(JOB_KIND, jobs.handle))
         try:
-            record = await jobs.submit(BOB, request, self.credentials)
+            record = await jobs.submit(BOB, request)
             for _ in range(self.wait_steps):
                 current = self.records.store.calculations[record.id]
                 if current.state.final:

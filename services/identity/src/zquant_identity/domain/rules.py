@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, str] = {
     "factor:read": "read factors",
     "factor:write": "define factors",
     "factor:calculate": "compute factors",
+    "factor:admin": "change built-in factors, any user's factors and any user's calculation jobs",
     "backtest:run": "run backtests",
     "backtest:read": "read backtests",
     "backtest:delete": "delete backtests",

@@ -45,7 +45,6 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
 
     async def CalculateFactors(self, request, context):
         actor = principal.current()
-        credentials = msg.caller_credentials(context)
         job = CalculationRequest(
             factor_ids=list(request.factor_ids),
             codes=list(request.ts_codes),
@@ -56,7 +55,7 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
         )
         updates = await self._queue.watch(JOB_KIND)
         try:
-            record = await self._jobs.submit(actor, job, credentials)
+            record = await self._jobs.submit(actor, job)
             if record.state.final:  # a repeated idempotency key of a job that already ended
                 yield pb.CalculateFactorsResponse(
                     job_id=record.id, state=record.state.value, percent=record.percent,
