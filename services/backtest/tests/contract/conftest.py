@@ -24,16 +24,7 @@ from zquant_backtest.adapters.worker_executor import WORKER_PRELOAD
 from zquant_backtest.application.run_ports import RunExecutor
 from zquant_backtest.bootstrap import BacktestAdapters, definition
 from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.settings import Settings
-from zquant_kit.testing import (
-    ADMIN_PASSWORD,
-    Metadata,
-    StackClient,
-    admin_metadata,
-    create_user,
-    running_stack,
-    services,
-)
+from zquant_kit.testing import StackUsers, running_stack, services, stack_settings
 from zquant_kit.workers import WorkerProcesses
 
 
@@ -47,17 +38,9 @@ def fake_adapters(executor: RunExecutor | None = None) -> BacktestAdapters:
 
 
 @dataclass
-class BacktestClient:
-    client: StackClient
+class BacktestClient(StackUsers):
     backtests: backtest_pb2_grpc.BacktestServiceStub
     strategies: strategy_pb2_grpc.StrategyServiceStub
-
-    async def admin(self) -> Metadata:
-        return await admin_metadata(self.client.channel("identity"))
-
-    async def user(self, username: str, role: str = "researcher") -> tuple[str, Metadata]:
-        created, metadata = await create_user(self.client.channel("identity"), username, role=role)
-        return created.id, metadata
 
 
 @pytest.fixture
@@ -68,16 +51,8 @@ def executor() -> RunExecutor:
 
 @pytest.fixture
 async def backtest(pg_database, executor):
-    settings = Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_BACKTEST_DATABASE_URL": pg_database,
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-        }
-    )
     stack = [*services("identity"), definition(fake_adapters(executor))]
+    settings = stack_settings(pg_database, "identity", "backtest")
     async with running_stack(stack, settings, bus=InProcessEventBus()) as client:
         channel = client.channel("backtest")
         yield BacktestClient(

@@ -5,7 +5,15 @@ not from imports of one conftest into another.
 """
 
 from zquant_kit.testing.clock import FakeClock
-from zquant_kit.testing.databases import PG_ADMIN_DSN, conninfo, pg_url, psycopg_engine, throwaway_database
+from zquant_kit.testing.databases import (
+    BACKENDS,
+    PG_ADMIN_DSN,
+    backend_database,
+    conninfo,
+    pg_url,
+    psycopg_engine,
+    throwaway_database,
+)
 from zquant_kit.testing.errors import ErrorDetails, detail, error_details, expect_error, status_detail
 from zquant_kit.testing.fake_uow import (
     FakeDatabase,
@@ -20,19 +28,24 @@ from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
 from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, served_env, serving, upgrade_databases
+from zquant_kit.testing.stack_settings import stack_settings
 from zquant_kit.testing.stacks import StackClient, running_stack, services
+from zquant_kit.testing.stored_events import processed_events, stored_event
 from zquant_kit.testing.users import (
     ADMIN_PASSWORD,
     USER_PASSWORD,
     Metadata,
+    StackUsers,
     admin_metadata,
     create_user,
+    delete_user,
     login,
     sign_in,
 )
 
 __all__ = [
     "ADMIN_PASSWORD",
+    "BACKENDS",
     "NATS_URL",
     "PG_ADMIN_DSN",
     "SHARED_DATA",
@@ -47,10 +60,13 @@ __all__ = [
     "Metadata",
     "OwnNatsServer",
     "StackClient",
+    "StackUsers",
     "admin_metadata",
+    "backend_database",
     "clean_env",
     "conninfo",
     "create_user",
+    "delete_user",
     "delete_where",
     "detail",
     "error_details",
@@ -60,6 +76,7 @@ __all__ = [
     "login",
     "nats_settings",
     "pg_url",
+    "processed_events",
     "psycopg_engine",
     "root_principal",
     "running_stack",
@@ -68,7 +85,9 @@ __all__ = [
     "services",
     "serving",
     "sign_in",
+    "stack_settings",
     "status_detail",
+    "stored_event",
     "throwaway_database",
     "upgrade_databases",
     "wait_serving",
