@@ -9,14 +9,12 @@ from zquant_backtest.bootstrap import BacktestConfig, build, definition
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.runner import upgrade_all
 from zquant_kit.settings import Settings
+from zquant_kit.testing import BACKENDS, backend_database
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def app(request, tmp_path):
-    if request.param == "postgres":
-        url = request.getfixturevalue("pg_database")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'backtest.db'}"
+    url = backend_database(request, tmp_path, "backtest")
     settings = Settings({"ZQUANT_BACKTEST_DATABASE_URL": url, "ZQUANT_EVENT_BUS": "inprocess"})
     await upgrade_all([definition(fake_adapters())], settings)
     app = build(BacktestConfig.from_settings(settings), InProcessEventBus(), fake_adapters())

@@ -17,6 +17,7 @@ from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
 from zquant_kit.runner import upgrade_all
 from zquant_kit.settings import Settings
+from zquant_kit.testing import BACKENDS, backend_database
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
 from zquant_marketdata.bootstrap import SERVICE, MarketDataConfig, build
@@ -27,12 +28,9 @@ BOB = Principal("bob-id", "bob", "researcher", frozenset({"data:read"}))
 ALICE = Principal("alice-id", "alice", "researcher", frozenset({"data:read"}))
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def app(request, tmp_path):
-    if request.param == "postgres":
-        url = request.getfixturevalue("migrated_pg_database")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
+    url = backend_database(request, tmp_path, "marketdata", postgres="migrated_pg_database")
     settings = Settings({"ZQUANT_MARKETDATA_DATABASE_URL": url, "ZQUANT_EVENT_BUS": "inprocess"})
     await upgrade_all([SERVICE], settings)
     app = build(MarketDataConfig.from_settings(settings), InProcessEventBus())
