@@ -16,11 +16,8 @@ from zquant_kit.testing import (
     create_user,
     delete_user,
     eventually,
-    nats_settings,
+    nats_stack,
     processed_events,
-    running_stack,
-    services,
-    stack_settings,
     stored_event,
 )
 
@@ -45,10 +42,8 @@ async def owned_by(app, user_id: str) -> int:
 
 
 async def test_user_deleted_crosses_nats_jetstream_once(migrated_pg_database, nats_namespace):
-    settings = stack_settings(migrated_pg_database, "identity", "factor", **nats_settings(nats_namespace))
-    async with running_stack(services("identity", "factor"), settings) as client:
+    async with nats_stack(migrated_pg_database, nats_namespace, "identity", "factor") as client:
         app = client.app("factor")
-        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
         admin = await admin_metadata(client.channel("identity"))
         created, nadia = await create_user(
             client.channel("identity"), "nadia", password="Nadia-pass-1", admin=admin

@@ -16,11 +16,8 @@ from zquant_kit.testing import (
     create_user,
     delete_user,
     eventually,
-    nats_settings,
+    nats_stack,
     processed_events,
-    running_stack,
-    services,
-    stack_settings,
     stored_event,
 )
 from zquant_marketdata.adapters.sqlalchemy import tables
@@ -103,10 +100,8 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
 
 
 async def test_user_deleted_crosses_nats_jetstream(migrated_pg_database, nats_namespace):
-    settings = stack_settings(migrated_pg_database, "identity", "marketdata", **nats_settings(nats_namespace))
-    async with running_stack(services("identity", "marketdata"), settings) as client:  # the NATS bus from settings
+    async with nats_stack(migrated_pg_database, nats_namespace, "identity", "marketdata") as client:
         app = client.app("marketdata")
-        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
         await _seed_stocks(app)
         admin = await admin_metadata(client.channel("identity"))
         created, nadia = await create_user(client.channel("identity"), "nadia", password="Nadia-pass-1", admin=admin)

@@ -13,10 +13,7 @@ from zquant_kit.testing import (
     create_user,
     delete_user,
     eventually,
-    nats_settings,
-    running_stack,
-    services,
-    stack_settings,
+    nats_stack,
 )
 
 pytestmark = pytest.mark.integration
@@ -28,9 +25,7 @@ def nightly(name: str) -> pb.CreateJobRequest:
 
 
 async def test_user_deleted_crosses_nats_and_removes_their_jobs(pg_database, nats_namespace):
-    settings = stack_settings(pg_database, "identity", "scheduler", **nats_settings(nats_namespace))
-    async with running_stack(services("identity", "scheduler"), settings) as client:
-        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
+    async with nats_stack(pg_database, nats_namespace, "identity", "scheduler") as client:
         identity = client.channel("identity")
         admin = await admin_metadata(identity)
         gone, nadia = await create_user(identity, "nadia", admin=admin)

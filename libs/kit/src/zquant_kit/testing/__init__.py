@@ -23,6 +23,7 @@ from zquant_kit.testing.fake_uow import (
     delete_where,
 )
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_settings
+from zquant_kit.testing.nats_stacks import nats_stack
 from zquant_kit.testing.pages import walk_pages
 from zquant_kit.testing.paths import SHARED_DATA
 from zquant_kit.testing.polling import eventually, wait_serving
@@ -75,6 +76,7 @@ __all__ = [
     "free_port",
     "login",
     "nats_settings",
+    "nats_stack",
     "pg_url",
     "processed_events",
     "psycopg_engine",

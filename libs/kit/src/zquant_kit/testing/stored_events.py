@@ -15,11 +15,17 @@ async def stored_event(connection: AsyncConnection | AsyncSession, schema: str, 
     outbox = outbox_table(MetaData(schema=schema))
     row = (await connection.execute(select(outbox).where(outbox.c.event_id == event_id))).one()
     return Event(
-        id=row.event_id, type=row.event_type, payload=row.payload, occurred_at=row.created_at, headers=row.headers
+        id=row.event_id,
+        type=row.event_type,
+        payload=row.payload,
+        occurred_at=row.created_at,
+        headers=row.headers,
     )
 
 
-async def processed_events(connection: AsyncConnection | AsyncSession, table: Table, consumer: str) -> list[str]:
+async def processed_events(
+    connection: AsyncConnection | AsyncSession, table: Table, consumer: str
+) -> list[str]:
     """The ids of the events `consumer` has claimed in a service's `processed_messages` table."""
     query = select(table.c.event_id).where(table.c.consumer == consumer)
     return list((await connection.execute(query)).scalars())
