@@ -30,7 +30,7 @@ from zquant_kit.testing.polling import eventually, wait_serving
 from zquant_kit.testing.principals import root_principal
 from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, served_env, serving, upgrade_databases
 from zquant_kit.testing.stack_settings import stack_settings
-from zquant_kit.testing.stacks import StackClient, running_stack, services
+from zquant_kit.testing.stacks import StackClient, built_app, running_stack, services
 from zquant_kit.testing.stored_events import processed_events, stored_event
 from zquant_kit.testing.users import (
     ADMIN_PASSWORD,
@@ -64,6 +64,7 @@ __all__ = [
     "StackUsers",
     "admin_metadata",
     "backend_database",
+    "built_app",
     "clean_env",
     "conninfo",
     "create_user",
