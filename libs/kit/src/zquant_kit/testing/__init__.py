@@ -26,7 +26,7 @@ from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, free_port, nats_set
 from zquant_kit.testing.nats_stacks import nats_stack
 from zquant_kit.testing.pages import walk_pages
 from zquant_kit.testing.paths import SHARED_DATA
-from zquant_kit.testing.polling import eventually, wait_serving
+from zquant_kit.testing.polling import eventually, refused_within, wait_serving
 from zquant_kit.testing.principals import root_principal
 from zquant_kit.testing.processes import ZQUANT_CLI, clean_env, serve, served_env, serving, upgrade_databases
 from zquant_kit.testing.stack_settings import stack_settings
@@ -81,6 +81,7 @@ __all__ = [
     "pg_url",
     "processed_events",
     "psycopg_engine",
+    "refused_within",
     "root_principal",
     "running_stack",
     "serve",
