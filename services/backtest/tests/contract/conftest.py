@@ -6,11 +6,11 @@ executor's adapters."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
+from services.backtest.tests.executor.conftest import workers  # noqa: F401  (fixture)
 from services.backtest.tests.fakes.executors import DeterministicExecutor
 from services.backtest.tests.fakes.ports import FakeMarketCatalog, FakeRenderer, FakeTemplates
 from services.marketdata.tests.conftest import (  # noqa: F401  (fixtures)
@@ -20,12 +20,10 @@ from services.marketdata.tests.conftest import (  # noqa: F401  (fixtures)
 )
 from services.marketdata.tests.contract.conftest import market  # noqa: F401  (fixture)
 from zquant.backtest.v1 import backtest_pb2_grpc, strategy_pb2_grpc
-from zquant_backtest.adapters.worker_executor import WORKER_PRELOAD
 from zquant_backtest.application.run_ports import RunExecutor
 from zquant_backtest.bootstrap import BacktestAdapters, definition
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.testing import StackUsers, running_stack, services, stack_settings
-from zquant_kit.workers import WorkerProcesses
 
 
 def fake_adapters(executor: RunExecutor | None = None) -> BacktestAdapters:
@@ -60,10 +58,3 @@ async def backtest(pg_database, executor):
             backtest_pb2_grpc.BacktestServiceStub(channel),
             strategy_pb2_grpc.StrategyServiceStub(channel),
         )
-
-
-@pytest.fixture
-async def workers() -> AsyncIterator[WorkerProcesses]:
-    pool = WorkerProcesses(1, (*WORKER_PRELOAD, "services.backtest.tests.executor.runs"))
-    yield pool
-    await pool.close()
