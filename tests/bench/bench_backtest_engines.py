@@ -16,22 +16,25 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 import time
 import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `make bench` runs scripts: the repo root
 
 import numpy as np
 import pandas as pd
 
+from services.backtest.tests.executor.runs import DualMovingAverage
 from zquant_backtest.adapters.in_process_strategy import InProcessStrategy
 from zquant_backtest.application.event_engine import EventEngine
-from zquant_backtest.application.strategy_api import Bars, Context, Strategy
 from zquant_backtest.application.vector_engine import VectorEngine, top_n_weights
 from zquant_backtest.domain.boards import boards_of
 from zquant_backtest.domain.calendar import period_starts
 from zquant_backtest.domain.limits import price_limits
 from zquant_backtest.domain.market import MarketPanel
 from zquant_backtest.domain.orders import FillSettings
-from zquant_backtest.domain.params import Param
 from zquant_backtest.domain.rules import rules_on
 from zquant_backtest.domain.simulation import RunSettings
 
@@ -126,38 +129,10 @@ _FLOATS = (
 )
 
 
-class DualMovingAverage(Strategy):
-    """Buy a fixed allocation on a golden cross of the fast over the slow close average, sell all on a death
-    cross."""
-
-    params_schema = (
-        Param("fast", int, FAST, minimum=2, maximum=60),
-        Param("slow", int, SLOW, minimum=5, maximum=250),
-        Param("allocation", float, 0.0, minimum=0.0),
-    )
-
-    def handle_bar(self, context: Context, bars: Bars) -> None:
-        fast, slow = int(context.params["fast"]), int(context.params["slow"])
-        closes = context.history(None, "close", slow + 1)
-        if closes.shape[0] < slow + 1:
-            return
-        with np.errstate(invalid="ignore"):
-            fast_now, slow_now = closes[-fast:].mean(0), closes[-slow:].mean(0)
-            fast_then, slow_then = closes[-fast - 1 : -1].mean(0), closes[-slow - 1 : -1].mean(0)
-            golden = (fast_now > slow_now) & (fast_then <= slow_then)
-            death = (fast_now < slow_now) & (fast_then >= slow_then)
-        held = context.portfolio.quantities
-        allocation = float(context.params["allocation"])
-        for i in np.flatnonzero(golden & (held == 0)).tolist():
-            context.order_value(context.codes[i], allocation)
-        for i in np.flatnonzero(death & (held > 0)).tolist():
-            context.order_target_shares(context.codes[i], 0)
-
-
 def run_ours_event(panel: MarketPanel) -> tuple[float, int]:
     engine = EventEngine(panel, InProcessStrategy(DualMovingAverage()), SETTINGS)
     started = time.perf_counter()
-    result = engine.run({"allocation": CASH / len(panel.codes) * 0.95})
+    result = engine.run({"fast": FAST, "slow": SLOW, "allocation": CASH / len(panel.codes) * 0.95})
     return time.perf_counter() - started, int(result.fills.qty.size)
 
 

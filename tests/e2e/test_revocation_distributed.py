@@ -3,7 +3,7 @@ PostgreSQL + NATS. A deactivated user's old token stops working for marketdata w
 though marketdata has that token in its verified-token cache; a fresh login after reactivation works.
 """
 
-import asyncio
+import itertools
 import time
 
 import grpc
@@ -13,7 +13,7 @@ from tests.e2e.distributed_env import distributed_env, identity_and_marketdata
 from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc, watchlist_pb2, watchlist_pb2_grpc
 from zquant_kit.grpc.status import ErrorInfoReader
-from zquant_kit.testing import admin_metadata, create_user, sign_in
+from zquant_kit.testing import admin_metadata, create_user, refused_within, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -42,19 +42,17 @@ async def test_deactivated_users_old_token_fails_marketdata_writes_within_2s(mig
 
         await users.DeactivateUser(user_pb2.DeactivateUserRequest(user_id=created.id), metadata=admin)
         started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                await watchlist.UpdateFavorite(
-                    watchlist_pb2.UpdateFavoriteRequest(ts_code="000002.SZ", comment=f"try {attempt}"), metadata=dana
-                )
-            except grpc.aio.AioRpcError as error:
-                assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error.details()
-                assert ErrorInfoReader.reason(error, "") == "TOKEN_REVOKED"
-                break
-            assert time.monotonic() - started < 2.0, "marketdata still accepts the deactivated user's token"
-            await asyncio.sleep(0.02)
+        attempts = itertools.count(1)
+        error = await refused_within(
+            lambda: watchlist.UpdateFavorite(
+                watchlist_pb2.UpdateFavoriteRequest(ts_code="000002.SZ", comment=f"try {next(attempts)}"), metadata=dana
+            ),
+            2.0,
+            "marketdata still accepts the deactivated user's token",
+            interval=0.02,
+        )
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error.details()
+        assert ErrorInfoReader.reason(error, "") == "TOKEN_REVOKED"
         elapsed = time.monotonic() - started
         assert elapsed < 2.0
 

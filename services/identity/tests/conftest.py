@@ -22,7 +22,6 @@ from zquant.identity.v1 import (
 from zquant_identity.bootstrap import SERVICE
 from zquant_kit import testing
 from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.settings import Settings
 
 
 @dataclass
@@ -59,15 +58,11 @@ def migrated_services() -> tuple[str, ...]:
 
 @pytest.fixture
 def identity_settings(migrated_pg_database, tmp_path):
-    return Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_DATA_DIR": str(tmp_path / "data"),
-            "ZQUANT_ADMIN_PASSWORD": testing.ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            "ZQUANT_SECRET_KEY": Fernet.generate_key().decode(),
-        }
+    return testing.stack_settings(
+        migrated_pg_database,
+        "identity",
+        ZQUANT_DATA_DIR=str(tmp_path / "data"),
+        ZQUANT_SECRET_KEY=Fernet.generate_key().decode(),
     )
 
 

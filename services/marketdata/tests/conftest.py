@@ -9,21 +9,11 @@ import pytest
 from zquant.marketdata.v1 import market_data_pb2_grpc, sync_pb2_grpc, watchlist_pb2_grpc
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.settings import Settings
-from zquant_kit.testing import (
-    ADMIN_PASSWORD,
-    Metadata,
-    StackClient,
-    admin_metadata,
-    create_user,
-    running_stack,
-    services,
-    sign_in,
-)
+from zquant_kit.testing import StackClient, StackUsers, running_stack, services, stack_settings
 
 
 @dataclass
-class MarketDataClient:
-    client: StackClient
+class MarketDataClient(StackUsers):
     market: market_data_pb2_grpc.MarketDataServiceStub
     sync: sync_pb2_grpc.SyncServiceStub
     watchlist: watchlist_pb2_grpc.WatchlistServiceStub
@@ -39,17 +29,6 @@ class MarketDataClient:
     @property
     def identity_channel(self):
         return self.client.channel("identity")
-
-    async def login(self, username: str, password: str) -> Metadata:
-        return await sign_in(self.client.channel("identity"), username, password)
-
-    async def admin(self) -> Metadata:
-        return await admin_metadata(self.client.channel("identity"))
-
-    async def user(self, username: str, role: str = "researcher") -> tuple[str, Metadata]:
-        """Creates a user through identity; returns (user id, bearer metadata)."""
-        created, metadata = await create_user(self.client.channel("identity"), username, role=role)
-        return created.id, metadata
 
 
 def market_client(client: StackClient) -> MarketDataClient:
@@ -71,16 +50,7 @@ def marketdata_extra_settings() -> dict[str, str]:
 @pytest.fixture
 def marketdata_settings(migrated_pg_database, marketdata_extra_settings) -> Settings:
     """identity and marketdata in separate schemas of one database, on the in-process bus."""
-    return Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            **marketdata_extra_settings,
-        }
-    )
+    return stack_settings(migrated_pg_database, "identity", "marketdata", **marketdata_extra_settings)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ executor's adapters."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
+from services.backtest.tests.executor.conftest import workers  # noqa: F401  (fixture)
 from services.backtest.tests.fakes.executors import DeterministicExecutor
 from services.backtest.tests.fakes.ports import FakeMarketCatalog, FakeRenderer, FakeTemplates
 from services.marketdata.tests.conftest import (  # noqa: F401  (fixtures)
@@ -20,21 +20,10 @@ from services.marketdata.tests.conftest import (  # noqa: F401  (fixtures)
 )
 from services.marketdata.tests.contract.conftest import market  # noqa: F401  (fixture)
 from zquant.backtest.v1 import backtest_pb2_grpc, strategy_pb2_grpc
-from zquant_backtest.adapters.worker_executor import WORKER_PRELOAD
 from zquant_backtest.application.run_ports import RunExecutor
 from zquant_backtest.bootstrap import BacktestAdapters, definition
 from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.settings import Settings
-from zquant_kit.testing import (
-    ADMIN_PASSWORD,
-    Metadata,
-    StackClient,
-    admin_metadata,
-    create_user,
-    running_stack,
-    services,
-)
-from zquant_kit.workers import WorkerProcesses
+from zquant_kit.testing import StackUsers, running_stack, services, stack_settings
 
 
 def fake_adapters(executor: RunExecutor | None = None) -> BacktestAdapters:
@@ -47,17 +36,9 @@ def fake_adapters(executor: RunExecutor | None = None) -> BacktestAdapters:
 
 
 @dataclass
-class BacktestClient:
-    client: StackClient
+class BacktestClient(StackUsers):
     backtests: backtest_pb2_grpc.BacktestServiceStub
     strategies: strategy_pb2_grpc.StrategyServiceStub
-
-    async def admin(self) -> Metadata:
-        return await admin_metadata(self.client.channel("identity"))
-
-    async def user(self, username: str, role: str = "researcher") -> tuple[str, Metadata]:
-        created, metadata = await create_user(self.client.channel("identity"), username, role=role)
-        return created.id, metadata
 
 
 @pytest.fixture
@@ -68,16 +49,8 @@ def executor() -> RunExecutor:
 
 @pytest.fixture
 async def backtest(pg_database, executor):
-    settings = Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_BACKTEST_DATABASE_URL": pg_database,
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-        }
-    )
     stack = [*services("identity"), definition(fake_adapters(executor))]
+    settings = stack_settings(pg_database, "identity", "backtest")
     async with running_stack(stack, settings, bus=InProcessEventBus()) as client:
         channel = client.channel("backtest")
         yield BacktestClient(
@@ -85,10 +58,3 @@ async def backtest(pg_database, executor):
             backtest_pb2_grpc.BacktestServiceStub(channel),
             strategy_pb2_grpc.StrategyServiceStub(channel),
         )
-
-
-@pytest.fixture
-async def workers() -> AsyncIterator[WorkerProcesses]:
-    pool = WorkerProcesses(1, (*WORKER_PRELOAD, "services.backtest.tests.executor.runs"))
-    yield pool
-    await pool.close()

@@ -1,6 +1,6 @@
 """What the executor tests hand the worker processes: in-process strategies picked by name (the worker imports
 this module by its dotted name, so they pickle by reference), a synthetic panel, a fake panel source and owner
-tokens, and a progress recorder."""
+tokens, and a progress recorder. The engine benchmarks run `DualMovingAverage` too."""
 
 from __future__ import annotations
 

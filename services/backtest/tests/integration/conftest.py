@@ -5,20 +5,11 @@ from __future__ import annotations
 import pytest
 
 from services.backtest.tests.contract.conftest import fake_adapters
-from zquant_backtest.bootstrap import BacktestConfig, build, definition
-from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.runner import upgrade_all
-from zquant_kit.settings import Settings
+from zquant_backtest.bootstrap import definition
+from zquant_kit.testing import BACKENDS, backend_database, built_app
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def app(request, tmp_path):
-    if request.param == "postgres":
-        url = request.getfixturevalue("pg_database")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'backtest.db'}"
-    settings = Settings({"ZQUANT_BACKTEST_DATABASE_URL": url, "ZQUANT_EVENT_BUS": "inprocess"})
-    await upgrade_all([definition(fake_adapters())], settings)
-    app = build(BacktestConfig.from_settings(settings), InProcessEventBus(), fake_adapters())
-    yield app
-    await app.stop()
+    async with built_app(definition(fake_adapters()), backend_database(request, tmp_path, "backtest")) as app:
+        yield app

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 
 from zquant.factor.v1 import factor_pb2 as pb
 from zquant.factor.v1 import factor_pb2_grpc
-from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant_factor.adapters.sqlalchemy import tables
 from zquant_factor.application.definitions import USER_CLEANUP_CONSUMER, USER_DELETED
-from zquant_kit.events.model import Event
-from zquant_kit.persistence.outbox import outbox_table
-from zquant_kit.settings import Settings
 from zquant_kit.testing import (
-    ADMIN_PASSWORD,
     admin_metadata,
     create_user,
+    delete_user,
     eventually,
-    nats_settings,
-    running_stack,
-    services,
+    nats_stack,
+    processed_events,
+    stored_event,
 )
 
 pytestmark = pytest.mark.integration
@@ -46,18 +42,8 @@ async def owned_by(app, user_id: str) -> int:
 
 
 async def test_user_deleted_crosses_nats_jetstream_once(migrated_pg_database, nats_namespace):
-    settings = Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_FACTOR_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            **nats_settings(nats_namespace),
-        }
-    )
-    async with running_stack(services("identity", "factor"), settings) as client:
+    async with nats_stack(migrated_pg_database, nats_namespace, "identity", "factor") as client:
         app = client.app("factor")
-        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
         admin = await admin_metadata(client.channel("identity"))
         created, nadia = await create_user(
             client.channel("identity"), "nadia", password="Nadia-pass-1", admin=admin
@@ -70,8 +56,7 @@ async def test_user_deleted_crosses_nats_jetstream_once(migrated_pg_database, na
         days = np.array(["2024-01-02"], dtype="datetime64[D]")
         await app.values.write(private.id, "mine", ["600000.SH"], days, np.ones((1, 1)))
 
-        users = user_pb2_grpc.UserServiceStub(client.channel("identity"))
-        await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=created.id), metadata=admin)
+        await delete_user(client.channel("identity"), created.id, admin)
 
         async def private_gone() -> bool:
             return await owned_by(app, created.id) == 1
@@ -79,30 +64,8 @@ async def test_user_deleted_crosses_nats_jetstream_once(migrated_pg_database, na
         assert await eventually(private_gone, timeout=5.0), "the event did not arrive over NATS within 5 s"
         assert await app.values.last_date(private.id, "mine") is None
         async with app.engine.connect() as connection:
-            processed = (
-                (
-                    await connection.execute(
-                        select(tables.processed_messages.c.event_id).where(
-                            tables.processed_messages.c.consumer == USER_CLEANUP_CONSUMER
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            identity_outbox = outbox_table(MetaData(schema="identity"))
-            row = (
-                await connection.execute(
-                    select(identity_outbox).where(identity_outbox.c.event_id == processed[0])
-                )
-            ).one()
-        assert row.event_type == USER_DELETED and len(processed) == 1
-        replayed = Event(
-            id=row.event_id,
-            type=row.event_type,
-            payload=row.payload,
-            occurred_at=row.created_at,
-            headers=row.headers,
-        )
+            processed = await processed_events(connection, tables.processed_messages, USER_CLEANUP_CONSUMER)
+            replayed = await stored_event(connection, "identity", processed[0])
+        assert replayed.type == USER_DELETED and len(processed) == 1
         await app.definitions.on_user_deleted(replayed)
         assert await owned_by(app, created.id) == 1, "the shared factor stays, attributed to a deleted user"

@@ -11,22 +11,13 @@ from zquant.scheduler.v1 import events_pb2 as scheduler_events
 from zquant_identity.bootstrap import SERVICE
 from zquant_kit.events.model import Event
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
-from zquant_kit.settings import Settings
-from zquant_kit.testing import ADMIN_PASSWORD, create_user, eventually, nats_settings, running_stack
+from zquant_kit.testing import create_user, eventually, nats_settings, running_stack, stack_settings
 
 pytestmark = pytest.mark.integration
 
 
 async def test_run_failed_on_nats_is_delivered_once(pg_database, nats_namespace, tmp_path):
-    settings = Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": pg_database,
-            "ZQUANT_DATA_DIR": str(tmp_path),
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            **nats_settings(nats_namespace),
-        }
-    )
+    settings = stack_settings(pg_database, "identity", ZQUANT_DATA_DIR=str(tmp_path), **nats_settings(nats_namespace))
     async with running_stack([SERVICE], settings) as client:
         channel = client.channel("identity")
         owner, metadata = await create_user(channel, "owner")

@@ -3,8 +3,6 @@ token, and is refused as soon as the owner's role loses the permission (identity
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import pytest
 
@@ -14,6 +12,7 @@ from zquant_kit.errors import PermissionDenied
 from zquant_kit.grpc.client import bearer
 from zquant_kit.grpc.delegation_client import IdentityOwnerTokens
 from zquant_kit.service_credential import load_service_secret
+from zquant_kit.testing import refused_within
 
 pytestmark = pytest.mark.contract
 
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.contract
 @pytest.fixture
 def marketdata_extra_settings(tmp_path) -> dict[str, str]:
     return {"ZQUANT_DATA_DIR": str(tmp_path), "ZQUANT_MARKETDATA_SOURCE": "sample"}
-
-
-async def _refused_within(call, seconds: float = 3.0) -> grpc.aio.AioRpcError:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        try:
-            await call()
-        except grpc.aio.AioRpcError as error:
-            return error
-        assert asyncio.get_running_loop().time() < deadline, "the delegated token still works"
-        await asyncio.sleep(0.05)
 
 
 async def test_owner_token_works_at_marketdata_until_the_role_loses_the_permission(
@@ -59,7 +47,9 @@ async def test_owner_token_works_at_marketdata_until_the_role_loses_the_permissi
     await roles.RemoveRolePermissions(
         role_pb2.RemoveRolePermissionsRequest(name="reader", permissions=["data:read"]), metadata=admin
     )
-    error = await _refused_within(lambda: marketdata.sync.GetSyncStatus(status, metadata=bearer(token)))
+    error = await refused_within(
+        lambda: marketdata.sync.GetSyncStatus(status, metadata=bearer(token)), 3.0, "the delegated token still works"
+    )
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED and "revoked" in (error.details() or "")
     tokens.forget(owner_id)
     with pytest.raises(PermissionDenied) as lost:

@@ -7,9 +7,9 @@ import asyncio
 
 import grpc
 import pytest
-from cryptography.fernet import Fernet
 
 from services.marketdata.tests.conftest import market_client
+from services.marketdata.tests.contract.sample_sync import sample_sync_settings
 from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant.marketdata.v1 import sync_pb2
 from zquant_kit.events.inprocess import InProcessEventBus
@@ -20,12 +20,7 @@ pytestmark = pytest.mark.contract
 
 @pytest.fixture
 def marketdata_extra_settings(tmp_path) -> dict[str, str]:
-    return {
-        "ZQUANT_DATA_DIR": str(tmp_path),
-        "ZQUANT_SAMPLE_STOCKS": "10",
-        "ZQUANT_SAMPLE_DAYS": "30",
-        "ZQUANT_MARKETDATA_SECRET_KEY": Fernet.generate_key().decode(),
-    }
+    return sample_sync_settings(tmp_path, stocks=10, days=30)
 
 
 async def _sync(stack, metadata, key: str, datasets=("trade_cal", "daily")) -> list[sync_pb2.SyncProgress]:

@@ -7,8 +7,8 @@ import asyncio
 import grpc
 import psycopg
 import pytest
-from cryptography.fernet import Fernet
 
+from services.marketdata.tests.contract.sample_sync import sample_sync_settings
 from services.marketdata.tests.fakes.gated_source import GatedSource
 from zquant.marketdata.v1 import sync_pb2
 from zquant_kit.pagination import encode_cursor
@@ -22,12 +22,7 @@ TOKEN = "tushare-secret-token-abcdef0123456789"
 
 @pytest.fixture
 def marketdata_extra_settings(tmp_path) -> dict[str, str]:
-    return {
-        "ZQUANT_DATA_DIR": str(tmp_path),
-        "ZQUANT_SAMPLE_STOCKS": "20",
-        "ZQUANT_SAMPLE_DAYS": "60",
-        "ZQUANT_MARKETDATA_SECRET_KEY": Fernet.generate_key().decode(),
-    }
+    return sample_sync_settings(tmp_path, stocks=20, days=60)
 
 
 @pytest.fixture

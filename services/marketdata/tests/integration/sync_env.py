@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
-
-import pytest
 
 from zquant_kit.clock import Clock
 from zquant_kit.persistence.engine import create_engine, session_factory
@@ -18,13 +15,6 @@ from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore, SqliteBulkBarStore
 from zquant_marketdata.bootstrap.config import MarketDataConfig
 from zquant_marketdata.bootstrap.sync import SyncComponents, build
-
-
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A throw-away database of the dialect the test is parametrised with ("sqlite" / "postgresql")."""
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("migrated_pg_database"))
-    return f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
 
 
 @asynccontextmanager

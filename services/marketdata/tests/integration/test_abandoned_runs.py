@@ -10,20 +10,20 @@ import uuid
 
 import pytest
 
-from services.marketdata.tests.integration.sync_env import database_url, sync_components
+from services.marketdata.tests.integration.sync_env import sync_components
 from zquant_kit.errors import FailedPrecondition
-from zquant_kit.testing import FakeClock, eventually
+from zquant_kit.testing import BACKENDS, FakeClock, backend_database, eventually
 from zquant_marketdata.application.sync import ABANDONED, LEASE_TTL
 from zquant_marketdata.domain.sync import RunState, SyncMode, SyncRun
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def env(request, tmp_path):
     settings = {
         "ZQUANT_DATA_DIR": str(tmp_path),
-        "ZQUANT_MARKETDATA_DATABASE_URL": database_url(request, tmp_path),
+        "ZQUANT_MARKETDATA_DATABASE_URL": backend_database(request, tmp_path, "marketdata", postgres="migrated_pg_database"),
         "ZQUANT_MARKETDATA_SOURCE": "sample",
         "ZQUANT_SAMPLE_STOCKS": "5",
         "ZQUANT_SAMPLE_DAYS": "30",

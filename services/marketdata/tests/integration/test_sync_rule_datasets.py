@@ -12,10 +12,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from services.marketdata.tests.fakes.fake_tushare import Failure, FakeTushareServer
-from services.marketdata.tests.integration.sync_env import database_url, sync_components
+from services.marketdata.tests.integration.sync_env import sync_components
 from zquant.marketdata.v1 import events_pb2
 from zquant_kit.clock import SystemClock
 from zquant_kit.persistence.engine import session_factory
+from zquant_kit.testing import BACKENDS, backend_database
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
 from zquant_marketdata.adapters.sqlalchemy.rule_tables import RECORD_TABLES
@@ -73,12 +74,12 @@ def server():
         yield fake
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def env(request, tmp_path, server):
     server.reset()
     settings = {
         "ZQUANT_DATA_DIR": str(tmp_path),
-        "ZQUANT_MARKETDATA_DATABASE_URL": database_url(request, tmp_path),
+        "ZQUANT_MARKETDATA_DATABASE_URL": backend_database(request, tmp_path, "marketdata", postgres="migrated_pg_database"),
         "ZQUANT_MARKETDATA_SOURCE": "tushare",
         "TUSHARE_TOKEN": TOKEN,
         "ZQUANT_TUSHARE_BASE_URL": server.url,

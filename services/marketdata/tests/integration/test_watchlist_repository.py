@@ -12,14 +12,12 @@ from sqlalchemy import event, func, select
 
 from zquant.identity.v1 import events_pb2
 from zquant_kit.errors import AlreadyExists, NotFound
-from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
 from zquant_kit.principal import Principal
-from zquant_kit.runner import upgrade_all
-from zquant_kit.settings import Settings
+from zquant_kit.testing import BACKENDS, backend_database, built_app
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
-from zquant_marketdata.bootstrap import SERVICE, MarketDataConfig, build
+from zquant_marketdata.bootstrap import SERVICE
 
 pytestmark = pytest.mark.integration
 
@@ -27,26 +25,20 @@ BOB = Principal("bob-id", "bob", "researcher", frozenset({"data:read"}))
 ALICE = Principal("alice-id", "alice", "researcher", frozenset({"data:read"}))
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 async def app(request, tmp_path):
-    if request.param == "postgres":
-        url = request.getfixturevalue("migrated_pg_database")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'marketdata.db'}"
-    settings = Settings({"ZQUANT_MARKETDATA_DATABASE_URL": url, "ZQUANT_EVENT_BUS": "inprocess"})
-    await upgrade_all([SERVICE], settings)
-    app = build(MarketDataConfig.from_settings(settings), InProcessEventBus())
-    now = dt.datetime.now(dt.UTC)
-    async with app.engine.begin() as connection:
-        await connection.execute(
-            tables.stock_basic.insert(),
-            [
-                {"ts_code": code, "symbol": code[:6], "name": code, "list_status": "L", "updated_at": now}
-                for code in ("600000.SH", "000001.SZ", "430047.BJ")
-            ],
-        )
-    yield app
-    await app.stop()
+    url = backend_database(request, tmp_path, "marketdata", postgres="migrated_pg_database")
+    async with built_app(SERVICE, url) as app:
+        now = dt.datetime.now(dt.UTC)
+        async with app.engine.begin() as connection:
+            await connection.execute(
+                tables.stock_basic.insert(),
+                [
+                    {"ts_code": code, "symbol": code[:6], "name": code, "list_status": "L", "updated_at": now}
+                    for code in ("600000.SH", "000001.SZ", "430047.BJ")
+                ],
+            )
+        yield app
 
 
 def _bars(rows: list[tuple[str, str, float]]) -> pd.DataFrame:

@@ -6,22 +6,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 
-from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant.marketdata.v1 import watchlist_pb2 as pb
 from zquant.marketdata.v1 import watchlist_pb2_grpc
 from zquant_kit.events.model import Event
-from zquant_kit.persistence.outbox import outbox_table
-from zquant_kit.settings import Settings
 from zquant_kit.testing import (
-    ADMIN_PASSWORD,
     admin_metadata,
     create_user,
+    delete_user,
     eventually,
-    nats_settings,
-    running_stack,
-    services,
+    nats_stack,
+    processed_events,
+    stored_event,
 )
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_DELETED
@@ -62,10 +59,7 @@ async def _gone(app, user_id: str) -> bool:
 
 async def _processed(app) -> list[str]:
     async with app.sessions() as session:
-        query = select(tables.processed_messages.c.event_id).where(
-            tables.processed_messages.c.consumer == USER_CLEANUP_CONSUMER
-        )
-        return list((await session.execute(query)).scalars())
+        return await processed_events(session, tables.processed_messages, USER_CLEANUP_CONSUMER)
 
 
 async def _fill(watchlist, metadata) -> None:
@@ -89,8 +83,7 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
         delivered.append(event)
 
     await marketdata.stack.bus.subscribe("test-capture", USER_DELETED, capture)
-    users = user_pb2_grpc.UserServiceStub(marketdata.identity_channel)
-    await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=bob_id), metadata=await marketdata.admin())
+    await delete_user(marketdata.identity_channel, bob_id, await marketdata.admin())
 
     assert await eventually(lambda: _gone(app, bob_id), timeout=5.0), "bob's watchlist is still there after 5 s"
     assert await _rows(app, alice_id) == (2, 2)
@@ -107,20 +100,9 @@ async def test_deleting_a_user_removes_their_watchlist_and_a_replay_is_a_no_op(m
 
 
 async def test_user_deleted_crosses_nats_jetstream(migrated_pg_database, nats_namespace):
-    settings = Settings(
-        {
-            "ZQUANT_IDENTITY_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_MARKETDATA_DATABASE_URL": migrated_pg_database,
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            **nats_settings(nats_namespace),
-        }
-    )
-    async with running_stack(services("identity", "marketdata"), settings) as client:  # the NATS bus from settings
+    async with nats_stack(migrated_pg_database, nats_namespace, "identity", "marketdata") as client:
         app = client.app("marketdata")
-        assert type(client.stack.bus).__name__ == "NatsJetStreamBus"
         await _seed_stocks(app)
-        users = user_pb2_grpc.UserServiceStub(client.channel("identity"))
         admin = await admin_metadata(client.channel("identity"))
         created, nadia = await create_user(client.channel("identity"), "nadia", password="Nadia-pass-1", admin=admin)
         watchlist = watchlist_pb2_grpc.WatchlistServiceStub(client.channel("marketdata"))
@@ -128,7 +110,7 @@ async def test_user_deleted_crosses_nats_jetstream(migrated_pg_database, nats_na
         user_id = created.id
         assert await _rows(app, user_id) == (2, 2)
 
-        await users.DeleteUser(user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin)
+        await delete_user(client.channel("identity"), user_id, admin)
         assert await eventually(lambda: _gone(app, user_id), timeout=5.0), "the event did not arrive over NATS within 5 s"
         processed = await _processed(app)
         assert len(processed) == 1
@@ -136,17 +118,9 @@ async def test_user_deleted_crosses_nats_jetstream(migrated_pg_database, nats_na
         # Replaying that very event (as JetStream would after a lost ack) is a no-op.
         await _favorite_again(app, user_id)
         # The event exactly as identity stored it in its outbox, same id as on the wire.
-        identity_outbox = outbox_table(MetaData(schema="identity"))
         async with app.engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(identity_outbox).where(identity_outbox.c.event_id == processed[0])
-                )
-            ).one()
-        assert row.event_type == USER_DELETED
-        replayed = Event(
-            id=row.event_id, type=row.event_type, payload=row.payload, occurred_at=row.created_at, headers=row.headers
-        )
+            replayed = await stored_event(connection, "identity", processed[0])
+        assert replayed.type == USER_DELETED
         await app.watchlist.on_user_deleted(replayed)
         assert await _rows(app, user_id) == (1, 0)
         assert await _processed(app) == processed

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from zquant_kit.testing import BACKENDS, backend_database
 
-@pytest.fixture(params=["postgres", "sqlite"])
+
+@pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
-    if request.param == "postgres":
-        return request.getfixturevalue("pg_database")
-    return f"sqlite+aiosqlite:///{tmp_path / 'scheduler.db'}"
+    return backend_database(request, tmp_path, "scheduler")

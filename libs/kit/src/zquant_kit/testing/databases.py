@@ -10,9 +10,11 @@ import threading
 import uuid
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from zquant_kit.runner import upgrade_all
@@ -31,6 +33,18 @@ def pg_url(dbname: str) -> str:
 def conninfo(url: str) -> str:
     """The plain libpq URL psycopg connects with, from a SQLAlchemy URL."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+BACKENDS = ["postgres", "sqlite"]
+"""The params of a fixture that runs its tests on both databases a service supports."""
+
+
+def backend_database(request: pytest.FixtureRequest, tmp_path: Path, name: str, postgres: str = "pg_database") -> str:
+    """In a fixture parametrised with `BACKENDS`: the URL of a throw-away database of the param's kind, the
+    `postgres` fixture's (empty or migrated) or a SQLite file `<name>.db` in `tmp_path`."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue(postgres))
+    return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
 
 
 def psycopg_engine(conninfo: str) -> AsyncEngine:

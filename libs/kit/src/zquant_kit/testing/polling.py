@@ -1,4 +1,5 @@
-"""Waiting with a deadline: for a condition, or for a server process to answer health checks."""
+"""Waiting with a deadline: for a condition, for a call to be refused, or for a server process to answer health
+checks."""
 
 from __future__ import annotations
 
@@ -25,6 +26,21 @@ async def eventually(
         result = await fetch()
         if check(result) or asyncio.get_running_loop().time() > deadline:
             return result
+        await asyncio.sleep(interval)
+
+
+async def refused_within(
+    call: Callable[[], Awaitable[object]], seconds: float, still_works: str, interval: float = 0.05
+) -> grpc.aio.AioRpcError:
+    """Repeats `call()` every `interval` s until it fails and returns that error; fails with `still_works` if it
+    keeps succeeding for `seconds` (a revocation takes a moment to reach every cache)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            await call()
+        except grpc.aio.AioRpcError as error:
+            return error
+        assert asyncio.get_running_loop().time() < deadline, still_works
         await asyncio.sleep(interval)
 
 

@@ -1,4 +1,5 @@
-"""Services started in the test process on port 0, and the client channels tests talk to them through."""
+"""Services started in the test process on port 0, and the client channels tests talk to them through; or one
+service's app built without serving, for tests that drive its use cases and adapters directly."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import EventBus
 from zquant_kit.runner import RunningStack, start_stack, upgrade_all
 from zquant_kit.service import ServiceApp, ServiceDefinition, discover
@@ -65,6 +67,19 @@ async def running_stack(
         await client.close()
         await stack.stop(0)
         await _finish_abandoned_connections()
+
+
+@asynccontextmanager
+async def built_app(definition: ServiceDefinition, database_url: str) -> AsyncIterator[ServiceApp]:
+    """`definition`'s app on `database_url`, migrated to head and built on the in-process bus, not serving;
+    stopped afterwards."""
+    settings = Settings({f"ZQUANT_{definition.name.upper()}_DATABASE_URL": database_url, "ZQUANT_EVENT_BUS": "inprocess"})
+    await upgrade_all([definition], settings)
+    app = await definition.bootstrap(settings, InProcessEventBus())
+    try:
+        yield app
+    finally:
+        await app.stop()
 
 
 async def _finish_abandoned_connections() -> None:

@@ -5,10 +5,13 @@ These helpers are clients of identity's public gRPC contract, as any other servi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc, user_pb2, user_pb2_grpc
 from zquant_kit.grpc.client import bearer
+from zquant_kit.testing.stacks import StackClient
 
 ADMIN_PASSWORD = "Admin-Passw0rd!"
 USER_PASSWORD = "Secret-pass-1"
@@ -48,3 +51,27 @@ async def create_user(
         metadata=admin if admin is not None else await admin_metadata(channel),
     )
     return created.user, await sign_in(channel, username, password)
+
+
+async def delete_user(channel: grpc.aio.Channel, user_id: str, admin: Metadata) -> None:
+    """Deletes `user_id` as the admin: what the other services' user-cleanup consumers react to."""
+    await user_pb2_grpc.UserServiceStub(channel).DeleteUser(user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin)
+
+
+@dataclass
+class StackUsers:
+    """A test's handle on a running stack that includes identity, for the users it acts as; a service's own test
+    client subclasses it and adds that service's stubs."""
+
+    client: StackClient
+
+    async def admin(self) -> Metadata:
+        return await admin_metadata(self.client.channel("identity"))
+
+    async def user(self, username: str, role: str = "researcher") -> tuple[str, Metadata]:
+        """Creates a user through identity; returns (user id, bearer metadata)."""
+        created, metadata = await create_user(self.client.channel("identity"), username, role=role)
+        return created.id, metadata
+
+    async def login(self, username: str, password: str) -> Metadata:
+        return await sign_in(self.client.channel("identity"), username, password)

@@ -15,7 +15,6 @@ from zquant.marketdata.v1 import market_data_pb2, market_data_pb2_grpc, sync_pb2
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.settings import Settings
 from zquant_kit.testing import (
-    ADMIN_PASSWORD,
     USER_PASSWORD,
     Metadata,
     StackClient,
@@ -24,6 +23,7 @@ from zquant_kit.testing import (
     running_stack,
     services,
     sign_in,
+    stack_settings,
 )
 
 SAMPLE_STOCKS = 20
@@ -50,21 +50,16 @@ class CalculationClient:
 
 
 def calculation_settings(database: str, **extra: str) -> Settings:
-    return Settings(
-        {
-            **{
-                f"ZQUANT_{name.upper()}_DATABASE_URL": database
-                for name in ("identity", "marketdata", "factor")
-            },
-            "ZQUANT_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "ZQUANT_EVENT_BUS": "inprocess",
-            "ZQUANT_OUTBOX_POLL_SECONDS": "0.2",
-            "ZQUANT_MARKETDATA_SOURCE": "sample",
-            "ZQUANT_SAMPLE_STOCKS": str(SAMPLE_STOCKS),
-            "ZQUANT_SAMPLE_DAYS": str(SAMPLE_DAYS),
-            "ZQUANT_FACTOR_WORKERS": "1",
-            **extra,
-        }
+    return stack_settings(
+        database,
+        "identity",
+        "marketdata",
+        "factor",
+        ZQUANT_MARKETDATA_SOURCE="sample",
+        ZQUANT_SAMPLE_STOCKS=str(SAMPLE_STOCKS),
+        ZQUANT_SAMPLE_DAYS=str(SAMPLE_DAYS),
+        ZQUANT_FACTOR_WORKERS="1",
+        **extra,
     )
 
 

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from services.factor.tests.unit.definitions.records import definition
 from zquant_factor.domain.definitions import fields, ownership
 from zquant_factor.domain.definitions.params import ParamSpec, ParamType, check_params
-from zquant_factor.domain.definitions.records import FactorDefinition, FactorKind, Visibility
+from zquant_factor.domain.definitions.records import Visibility
 from zquant_kit.errors import InvalidArgument
 
 pytestmark = pytest.mark.unit
-
-T0 = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
-
-
-def _definition(
-    owner_id: str | None, visibility: Visibility, *, owner_deleted: bool = False
-) -> FactorDefinition:
-    return FactorDefinition(
-        id="f1",
-        factor_name="f",
-        cn_name="因子",
-        en_name="factor",
-        column_name="f",
-        description="",
-        kind=FactorKind.BUILTIN_INDICATOR,
-        owner_id=owner_id,
-        visibility=visibility,
-        created_at=T0,
-        updated_at=T0,
-        owner_deleted=owner_deleted,
-    )
-
 
 @pytest.mark.parametrize("code", ["600000.sh", " 000001.SZ ", "430047.bj"])
 def test_a_ts_code_is_normalised(code):
@@ -78,8 +55,8 @@ def test_a_bad_default_in_a_schema_is_caught_not_stored():
     ],
 )
 def test_who_sees_and_changes_a_definition(owner, visibility, deleted, sees, changes):
-    definition = _definition(owner, visibility, owner_deleted=deleted)
-    assert ownership.can_see(definition, "bob") is sees
-    assert ownership.can_change(definition, "bob", admin=False) is changes
-    assert ownership.can_delete(definition, "bob", admin=True)
-    assert ownership.can_change(definition, "bob", admin=True) is (changes or owner is None)
+    record = definition(owner_id=owner, visibility=visibility, owner_deleted=deleted)
+    assert ownership.can_see(record, "bob") is sees
+    assert ownership.can_change(record, "bob", admin=False) is changes
+    assert ownership.can_delete(record, "bob", admin=True)
+    assert ownership.can_change(record, "bob", admin=True) is (changes or owner is None)

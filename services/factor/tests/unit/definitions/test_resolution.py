@@ -7,42 +7,14 @@ same answer, both on the pure function and through the application's plan.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from zquant_factor.domain.definitions.records import (
-    FactorConfig,
-    FactorDefinition,
-    FactorKind,
-    FactorModel,
-    ModelMapping,
-    Visibility,
-)
+from services.factor.tests.unit.definitions.records import T0, definition
+from zquant_factor.domain.definitions.records import FactorConfig, FactorModel, ModelMapping
 from zquant_factor.domain.definitions.resolution import resolve_model, resolve_models
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 
 pytestmark = pytest.mark.unit
-
-T0 = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
-
-
-def _factor() -> FactorDefinition:
-    """Built per test, not at import: a record made before another test maps the class (SQLAlchemy imperative
-    mapping, once per process) would lack its instance state."""
-    return FactorDefinition(
-        id="f1",
-        factor_name="macd",
-        cn_name="指数平滑异同",
-        en_name="MACD",
-        column_name="macd",
-        description="",
-        kind=FactorKind.BUILTIN_INDICATOR,
-        owner_id=None,
-        visibility=Visibility.SHARED,
-        created_at=T0,
-        updated_at=T0,
-    )
 
 
 DAYS = {
@@ -74,16 +46,16 @@ def _config() -> FactorConfig:
 
 
 def test_a_code_mapping_beats_the_default_mapping_which_beats_the_default_model():
-    assert resolve_model(_factor(), _models(), _config(), "600000.SH") == "m-banks"
-    assert resolve_model(_factor(), _models(), _config(), "600519.SH") == "m-rest"
+    assert resolve_model(definition("macd"), _models(), _config(), "600000.SH") == "m-banks"
+    assert resolve_model(definition("macd"), _models(), _config(), "600519.SH") == "m-rest"
     only_codes = FactorConfig("f1", True, (ModelMapping("m-banks", ("600000.SH",)),))
-    assert resolve_model(_factor(), _models(), only_codes, "600519.SH") == "m-default"
-    assert resolve_model(_factor(), _models(), None, "600000.SH") == "m-default"
+    assert resolve_model(definition("macd"), _models(), only_codes, "600519.SH") == "m-default"
+    assert resolve_model(definition("macd"), _models(), None, "600000.SH") == "m-default"
 
 
 def test_a_disabled_config_keeps_its_mappings_but_resolves_to_the_default_model():
     off = FactorConfig("f1", False, _config().mappings)
-    assert resolve_models(_factor(), _models(), off, ["600000.SH", "600519.SH"]) == {
+    assert resolve_models(definition("macd"), _models(), off, ["600000.SH", "600519.SH"]) == {
         "m-default": ("600000.SH", "600519.SH")
     }
 
@@ -91,33 +63,33 @@ def test_a_disabled_config_keeps_its_mappings_but_resolves_to_the_default_model(
 def test_no_mapping_and_no_enabled_default_model_is_a_clear_failed_precondition():
     models = [_model("m-default", default=True, enabled=False), _model("m-banks")]
     config = FactorConfig("f1", True, (ModelMapping("m-banks", ("600000.SH",)),))
-    assert resolve_model(_factor(), models, config, "600000.SH") == "m-banks"
+    assert resolve_model(definition("macd"), models, config, "600000.SH") == "m-banks"
     with pytest.raises(FailedPrecondition, match=r"'macd'.*600519\.SH.*default model"):
-        resolve_models(_factor(), models, config, ["600000.SH", "600519.SH"])
+        resolve_models(definition("macd"), models, config, ["600000.SH", "600519.SH"])
 
 
 def test_a_mapping_to_a_missing_disabled_or_foreign_model_is_refused():
     for model_id in ("m-gone", "m-other"):
         config = FactorConfig("f1", True, (ModelMapping(model_id, None),))
         with pytest.raises(FailedPrecondition, match=model_id):
-            resolve_model(_factor(), _models(), config, "600000.SH")
+            resolve_model(definition("macd"), _models(), config, "600000.SH")
     models = [*_models()[:2], _model("m-rest", enabled=False)]
     with pytest.raises(FailedPrecondition, match="m-rest"):
-        resolve_model(_factor(), models, _config(), "600000.SH")
+        resolve_model(definition("macd"), models, _config(), "600000.SH")
 
 
 def test_two_default_models_are_refused_not_picked_at_random():
     with pytest.raises(FailedPrecondition, match="2 default models"):
-        resolve_model(_factor(), [_model("a", default=True), _model("b", default=True)], None, "600000.SH")
+        resolve_model(definition("macd"), [_model("a", default=True), _model("b", default=True)], None, "600000.SH")
 
 
 def test_resolve_models_groups_codes_per_model_in_order_without_duplicates():
     codes = ["600519.SH", "600000.SH", "430047.BJ", "000001.SZ", "600000.SH"]
-    assert resolve_models(_factor(), _models(), _config(), codes) == {
+    assert resolve_models(definition("macd"), _models(), _config(), codes) == {
         "m-rest": ("600519.SH", "430047.BJ"),
         "m-banks": ("600000.SH", "000001.SZ"),
     }
-    assert resolve_models(_factor(), _models(), _config(), []) == {}
+    assert resolve_models(definition("macd"), _models(), _config(), []) == {}
 
 
 def _by_code(plan: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -136,13 +108,13 @@ def _by_code(plan: dict[str, tuple[str, ...]]) -> dict[str, str]:
 def test_single_day_and_multi_day_runs_resolve_identically(config):
     single_days: dict[str, str] = {}
     for codes in DAYS.values():
-        day = _by_code(resolve_models(_factor(), _models(), config, codes))
+        day = _by_code(resolve_models(definition("macd"), _models(), config, codes))
         assert all(single_days.get(code, model) == model for code, model in day.items())
         single_days.update(day)
     every_code = [code for codes in DAYS.values() for code in codes]
-    multi_day = _by_code(resolve_models(_factor(), _models(), config, every_code))
+    multi_day = _by_code(resolve_models(definition("macd"), _models(), config, every_code))
     assert multi_day == single_days
-    assert multi_day == {code: resolve_model(_factor(), _models(), config, code) for code in every_code}
+    assert multi_day == {code: resolve_model(definition("macd"), _models(), config, code) for code in every_code}
 
 
 async def test_the_application_plan_is_the_same_for_a_day_and_for_a_range(world, bob):
