@@ -51,7 +51,22 @@ class CalendarDay:
     pretrade_date: dt.date | None
 
 
+@dataclass(frozen=True, slots=True)
+class BarQuery:
+    """One call of a bar API (`api_name` daily, adj_factor, ...): a day's whole market (`trade_date`), or
+    codes (`ts_code`, comma separated) over a range."""
+
+    api_name: str
+    trade_date: str | None = None
+    ts_code: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    expect_rows: bool = False
+
+
 class MarketDataSource(Protocol):
+    """Sources subclass it: they answer `bars`, and the bar APIs named after Tushare's come with the port."""
+
     async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
         """Securities with that listing status: ts_code, symbol, name, area, industry,
         market, exchange, list_status, list_date, delist_date."""
@@ -72,6 +87,11 @@ class MarketDataSource(Protocol):
         """
         ...
 
+    async def bars(self, query: BarQuery) -> pd.DataFrame:
+        """One call of a bar API (the methods below): a source implements this one; the named methods are
+        the vocabulary callers use."""
+        ...
+
     async def daily(
         self,
         trade_date: str | None = None,
@@ -82,7 +102,7 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Unadjusted daily bars; `ts_code` may list several codes separated by commas."""
-        ...
+        return await self.bars(BarQuery("daily", trade_date, ts_code, start_date, end_date, expect_rows))
 
     async def adj_factor(
         self,
@@ -94,7 +114,7 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Cumulative (hfq) adjustment factors: ts_code, trade_date, adj_factor."""
-        ...
+        return await self.bars(BarQuery("adj_factor", trade_date, ts_code, start_date, end_date, expect_rows))
 
     async def daily_basic(
         self,
@@ -106,7 +126,7 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Daily valuation and liquidity metrics (turnover_rate, total_mv, ...)."""
-        ...
+        return await self.bars(BarQuery("daily_basic", trade_date, ts_code, start_date, end_date, expect_rows))
 
     async def index_daily(
         self,
@@ -117,7 +137,7 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Daily bars of one index, e.g. 000001.SH as a benchmark."""
-        ...
+        return await self.bars(BarQuery("index_daily", None, ts_code, start_date, end_date, expect_rows))
 
     async def stk_factor(
         self,
@@ -129,7 +149,7 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Tushare's precomputed technical factors per stock and day."""
-        ...
+        return await self.bars(BarQuery("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows))
 
     async def stk_limit(
         self,
@@ -141,7 +161,7 @@ class MarketDataSource(Protocol):
         expect_rows: bool = False,
     ) -> pd.DataFrame:
         """Daily up / down limit prices: ts_code, trade_date, pre_close, up_limit, down_limit (CNY)."""
-        ...
+        return await self.bars(BarQuery("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows))
 
     async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
         """One call of an API of `domain.rule_datasets` (suspend_d, namechange, dividend, index_weight)
