@@ -53,8 +53,8 @@ class CalendarDay:
 
 @dataclass(frozen=True, slots=True)
 class BarQuery:
-    """One call of a bar API (`api_name` daily, adj_factor, ...): a day's whole market (`trade_date`), or
-    codes (`ts_code`, comma separated) over a range."""
+    """One call of a bar API (`api_name`, see `MarketDataSource.bars`): a day's whole market (`trade_date`),
+    or codes (`ts_code`, comma separated) over a range."""
 
     api_name: str
     trade_date: str | None = None
@@ -65,8 +65,6 @@ class BarQuery:
 
 
 class MarketDataSource(Protocol):
-    """Sources subclass it: they answer `bars`, and the bar APIs named after Tushare's come with the port."""
-
     async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
         """Securities with that listing status: ts_code, symbol, name, area, industry,
         market, exchange, list_status, list_date, delist_date."""
@@ -88,80 +86,16 @@ class MarketDataSource(Protocol):
         ...
 
     async def bars(self, query: BarQuery) -> pd.DataFrame:
-        """One call of a bar API (the methods below): a source implements this one; the named methods are
-        the vocabulary callers use."""
+        """One call of a bar API, by `query.api_name`:
+
+        - daily: unadjusted daily bars;
+        - adj_factor: cumulative (hfq) adjustment factors: ts_code, trade_date, adj_factor;
+        - daily_basic: daily valuation and liquidity metrics (turnover_rate, total_mv, ...);
+        - index_daily: daily bars of one index (`ts_code`, e.g. 000001.SH as a benchmark) over a range;
+        - stk_factor: Tushare's precomputed technical factors per stock and day;
+        - stk_limit: daily up / down limit prices: ts_code, trade_date, pre_close, up_limit, down_limit (CNY).
+        """
         ...
-
-    async def daily(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Unadjusted daily bars; `ts_code` may list several codes separated by commas."""
-        return await self.bars(BarQuery("daily", trade_date, ts_code, start_date, end_date, expect_rows))
-
-    async def adj_factor(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Cumulative (hfq) adjustment factors: ts_code, trade_date, adj_factor."""
-        return await self.bars(BarQuery("adj_factor", trade_date, ts_code, start_date, end_date, expect_rows))
-
-    async def daily_basic(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Daily valuation and liquidity metrics (turnover_rate, total_mv, ...)."""
-        return await self.bars(BarQuery("daily_basic", trade_date, ts_code, start_date, end_date, expect_rows))
-
-    async def index_daily(
-        self,
-        ts_code: str,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Daily bars of one index, e.g. 000001.SH as a benchmark."""
-        return await self.bars(BarQuery("index_daily", None, ts_code, start_date, end_date, expect_rows))
-
-    async def stk_factor(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Tushare's precomputed technical factors per stock and day."""
-        return await self.bars(BarQuery("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows))
-
-    async def stk_limit(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Daily up / down limit prices: ts_code, trade_date, pre_close, up_limit, down_limit (CNY)."""
-        return await self.bars(BarQuery("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows))
 
     async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
         """One call of an API of `domain.rule_datasets` (suspend_d, namechange, dividend, index_weight)

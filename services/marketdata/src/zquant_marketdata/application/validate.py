@@ -16,7 +16,7 @@ import pandas as pd
 
 from zquant_kit.errors import InvalidArgument
 from zquant_marketdata.application.bar_store_port import BarStore
-from zquant_marketdata.application.source_port import MarketDataSource
+from zquant_marketdata.application.source_port import BarQuery, MarketDataSource
 from zquant_marketdata.application.sync_ports import Clock, ReferenceDataReader, SourceProvider, StockLife
 from zquant_marketdata.domain import quality
 from zquant_marketdata.domain.bar_rows import BarRows
@@ -142,15 +142,17 @@ class ValidateUseCases:
         frames = []
         if dataset == "index_daily":
             for code in codes or INDEX_CODES:
-                frames.append(await source.index_daily(code, fmt_date(start), fmt_date(end)))
+                query = BarQuery(
+                    "index_daily", ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end)
+                )
+                frames.append(await source.bars(query))
         elif codes is not None and len(codes) <= PER_CODE_LIMIT:
-            fetch = getattr(source, dataset)
             for code in codes:
-                frames.append(await fetch(ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end)))
+                query = BarQuery(dataset, ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end))
+                frames.append(await source.bars(query))
         else:
-            fetch = getattr(source, dataset)
             for day in await self._open_days(source, start, end):
-                frames.append(await fetch(trade_date=fmt_date(day)))
+                frames.append(await source.bars(BarQuery(dataset, trade_date=fmt_date(day))))
         frames = [f for f in frames if not f.empty]
         if not frames:
             return pd.DataFrame({"ts_code": pd.Series(dtype=str), "trade_date": pd.Series(dtype=str)})
@@ -222,10 +224,9 @@ class ValidateUseCases:
         return issues
 
     async def _probe(self, source: MarketDataSource, dataset: str, code: str, first: dt.date, last: dt.date) -> set[dt.date]:
-        if dataset == "index_daily":
-            frame = await source.index_daily(code, fmt_date(first), fmt_date(last))
-        elif dataset in DATE_DRIVEN:
-            frame = await getattr(source, dataset)(ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
+        if dataset == "index_daily" or dataset in DATE_DRIVEN:
+            query = BarQuery(dataset, ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
+            frame = await source.bars(query)
         else:  # pragma: no cover - every bar dataset is one of the above
             return set()
         if frame.empty:
