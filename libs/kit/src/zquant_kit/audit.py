@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from google.protobuf import timestamp_pb2
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zquant.common.v1 import audit_pb2
 from zquant_kit.events.model import Event
 from zquant_kit.persistence.outbox import outbox_row
+from zquant_kit.timestamps import timestamp
 
 READ_ONLY_PREFIXES = ("Get", "List", "Search", "Validate", "Stream", "Watch", "Authenticate")
 
@@ -44,8 +44,6 @@ class AuditSink(Protocol):
 
 
 def to_event(entry: AuditRecord) -> Event:
-    occurred = timestamp_pb2.Timestamp()
-    occurred.FromDatetime(entry.time)
     message = audit_pb2.AuditRecordedEvent(
         entry_id=str(uuid.uuid4()),
         actor_user_id=entry.actor_user_id,
@@ -54,7 +52,7 @@ def to_event(entry: AuditRecord) -> Event:
         target=entry.target,
         result_code=entry.result_code,
         client_address=entry.client_address,
-        time=occurred,
+        time=timestamp(entry.time),
     )
     return Event.create(audit_event_type(entry.service), message)
 

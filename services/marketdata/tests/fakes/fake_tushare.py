@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zquant_marketdata.adapters.csv_source import STRING_COLUMNS
+from zquant_marketdata.adapters.csv_source import read_tables
 from zquant_marketdata.adapters.rule_rows import select_rows
 from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS
 
@@ -64,19 +64,7 @@ class RecordedCall:
 
 def load_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     """Tables keyed by API name from a directory laid out like shared/data; absent files are skipped."""
-    tables: dict[str, pd.DataFrame] = {}
-    for api_name in ("daily", "adj_factor", "daily_basic", "stock_basic", "stk_limit", *RECORD_DATASETS):
-        path = data_dir / "a_share" / f"{api_name}.csv"
-        if path.exists():
-            tables[api_name] = _read_csv(path)
-    index_files = sorted((data_dir / "index").glob("*.csv"))
-    if index_files:
-        tables["index_daily"] = pd.concat([_read_csv(path) for path in index_files], ignore_index=True)
-    return tables
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={column: str for column in STRING_COLUMNS})
+    return read_tables(data_dir, ("daily", "adj_factor", "daily_basic", "stock_basic", "stk_limit", *RECORD_DATASETS))
 
 
 class FakeTushareServer:

@@ -18,9 +18,10 @@ class GatedSource:
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
-    async def daily(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls == self._block_at:
-            self.blocked.set()
-            await self.release.wait()
-        return await self._inner.daily(*args, **kwargs)
+    async def bars(self, query):
+        if query.api_name == "daily":
+            self.calls += 1
+            if self.calls == self._block_at:
+                self.blocked.set()
+                await self.release.wait()
+        return await self._inner.bars(query)

@@ -26,6 +26,7 @@ from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bulk_bar_store import PostgresBulkBarStore
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_ports import SourceChoice
+from zquant_marketdata.application.validate import ValidationRequest
 from zquant_marketdata.bootstrap.config import MarketDataConfig
 from zquant_marketdata.bootstrap.sync import build
 from zquant_marketdata.domain.sync import LogResult, RunState, SyncMode
@@ -164,7 +165,7 @@ async def test_full_sync_then_resync_reports_unchanged(env, server, open_days) -
 async def test_validate_against_the_source_and_a_corrupted_store(env, open_days) -> None:
     _, components, _, url = env
     assert (await components.sync.run("tester", ["stock_basic", "daily", "adj_factor"], SyncMode.FULL, START, END)).state is RunState.SUCCEEDED
-    clean = await components.validate.validate("daily", START, END, [], True)
+    clean = await components.validate.validate(ValidationRequest("daily", START, END, [], True))
     assert clean.rows_checked == BANKS * len(open_days) and clean.issues == []
 
     with psycopg.connect(conninfo(url)) as connection:
@@ -172,7 +173,7 @@ async def test_validate_against_the_source_and_a_corrupted_store(env, open_days)
             "UPDATE marketdata.daily SET pre_close = 4.87 WHERE ts_code = '601398.SH' AND trade_date = '2023-07-17'"
         )
         connection.execute("DELETE FROM marketdata.daily WHERE ts_code = '601988.SH' AND trade_date = '2023-08-01'")
-    report = await components.validate.validate("daily", START, END, [], True)
+    report = await components.validate.validate(ValidationRequest("daily", START, END, [], True))
     kinds = {(i.kind, i.ts_code, i.trade_date.strftime("%Y%m%d")) for i in report.issues}
     assert kinds == {
         ("adj_factor_without_gap", "601398.SH", "20230717"),
@@ -183,7 +184,7 @@ async def test_validate_against_the_source_and_a_corrupted_store(env, open_days)
         ("adj_factor_without_gap", "601988.SH", "20230802"),
     }
     # Without the comparison the hole is still found, and checked against the source.
-    local_only = await components.validate.validate("daily", START, END, ["601988.SH"], False)
+    local_only = await components.validate.validate(ValidationRequest("daily", START, END, ["601988.SH"], False))
     assert [(i.kind, i.trade_date.strftime("%Y%m%d")) for i in local_only.issues] == [
         ("missing_trade_day", "20230801"), ("adj_factor_without_gap", "20230802"),
     ]  # fmt: skip
@@ -294,7 +295,7 @@ async def test_load_csv_imports_shared_data_through_the_sync_path(env, capsys) -
     assert (_count(url, "index_daily"), _count(url, "stock_basic")) == (8455, 4)
     stats, _ = await components.sync.statistics("daily", None, 1)
     assert stats[0].total_rows == 4528 and stats[0].stat_date == dt.date(2023, 8, 29)
-    report = await components.validate.validate("daily", "20190101", "20230829", [], False)
+    report = await components.validate.validate(ValidationRequest("daily", "20190101", "20230829", [], False))
     assert report.rows_checked == 4528 and report.issues == []
 
 

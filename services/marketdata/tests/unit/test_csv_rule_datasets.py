@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from zquant_marketdata.adapters.csv_source import CsvDirectorySource
+from zquant_marketdata.application.source_port import BarQuery
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +28,7 @@ def test_csv_files_of_the_rule_datasets_are_served(tmp_path) -> None:
     assert source.datasets == ("stock_basic", "trade_cal", "stk_limit", "namechange")
 
     async def scenario():
-        limits = await source.stk_limit(trade_date="20240102")
+        limits = await source.bars(BarQuery("stk_limit", trade_date="20240102"))
         assert limits["up_limit"].tolist() == [11.0]
         names = await source.fetch_table("namechange", {"start_date": "20240101", "end_date": "20241231"})
         assert names["name"].tolist() == ["ST平安"] and names["start_date"].tolist() == ["20240103"]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from zquant_marketdata.adapters.sample_source import SampleMarketSource
+from zquant_marketdata.application.source_port import BarQuery
 from zquant_marketdata.domain import quality
 from zquant_marketdata.domain.errors import SourceUnavailableError
 from zquant_marketdata.domain.sample_market import SampleSpec, generate, sse_like_open_days
@@ -110,14 +111,14 @@ def test_the_sample_source_answers_like_tushare() -> None:
 
     async def scenario():
         day = source.first_day
-        daily = await source.daily(trade_date=day, expect_rows=True)
+        daily = await source.bars(BarQuery("daily", trade_date=day, expect_rows=True))
         assert set(daily["trade_date"]) == {day} and len(daily) > 10
         calendar = await source.trade_cal("SSE", "20241001", "20241010")
         assert list(calendar["is_open"]) == [0] * 8 + [1, 1]  # National Day; the sample starts Oct 9
-        assert (await source.index_daily("000905.SH")).empty
-        assert (await source.stk_factor(trade_date=day)).empty
+        assert (await source.bars(BarQuery("index_daily", ts_code="000905.SH"))).empty
+        assert (await source.bars(BarQuery("stk_factor", trade_date=day))).empty
         with pytest.raises(SourceUnavailableError):
-            await source.daily(trade_date="20241005", expect_rows=True)
+            await source.bars(BarQuery("daily", trade_date="20241005", expect_rows=True))
         listed = await source.stock_basic("L")
         paused = await source.stock_basic("P", expect_rows=False)
         assert len(listed) + len(paused) + len(await source.stock_basic("D", expect_rows=False)) == 20

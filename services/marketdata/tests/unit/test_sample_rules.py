@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from zquant_marketdata.adapters.sample_source import SampleMarketSource
+from zquant_marketdata.application.source_port import BarQuery
 from zquant_marketdata.domain import quality
 from zquant_marketdata.domain.bar_rows import BarRows
 from zquant_marketdata.domain.rule_datasets import IMPLEMENTED, is_st_name
@@ -90,7 +91,7 @@ def test_the_sample_source_serves_the_rule_datasets() -> None:
 
     async def scenario():
         day = source.first_day
-        limits = await source.stk_limit(trade_date=day)
+        limits = await source.bars(BarQuery("stk_limit", trade_date=day))
         assert set(limits["trade_date"]) == {day} and (limits["up_limit"] > limits["down_limit"]).all()
         weights = await source.fetch_table("index_weight", {"index_code": INDEX_CODE, "start_date": day, "end_date": day})
         assert len(weights) == 40 // 3 and list(weights.columns) == ["index_code", "con_code", "trade_date", "weight"]

@@ -14,6 +14,7 @@ from services.marketdata.tests.fakes.tushare_settings import MAX_ATTEMPTS, TOKEN
 from zquant_marketdata.adapters.tushare.source import (
     TushareMarketDataSource,
 )
+from zquant_marketdata.application.source_port import BarQuery
 from zquant_marketdata.domain.errors import (
     SourceAuthError,
     SourceError,
@@ -33,7 +34,7 @@ async def test_rate_limit_is_retried_until_it_clears(
 ) -> None:
     server.fail_next(Failure.RATE_LIMIT, times=MAX_ATTEMPTS - 1)
 
-    frame = await source.daily(trade_date="20230717", expect_rows=True)
+    frame = await source.bars(BarQuery("daily", trade_date="20230717", expect_rows=True))
 
     assert len(frame) == 4
     assert len(server.calls) == MAX_ATTEMPTS
@@ -41,15 +42,15 @@ async def test_rate_limit_is_retried_until_it_clears(
 
 GIVING_UP = [
     pytest.param(
-        Failure.RATE_LIMIT, SourceRateLimitError, None, lambda source: source.daily(trade_date="20230717"),
+        Failure.RATE_LIMIT, SourceRateLimitError, None, lambda source: source.bars(BarQuery("daily", trade_date="20230717")),
         MAX_ATTEMPTS, id="persistent-rate-limit-gives-up-after-max-attempts",
     ),
     pytest.param(
         Failure.PERMISSION_DENIED, SourcePermissionError, "没有接口访问权限",
-        lambda source: source.stk_factor(trade_date="20230717"), 1, id="permission-error-is-not-retried",
+        lambda source: source.bars(BarQuery("stk_factor", trade_date="20230717")), 1, id="permission-error-is-not-retried",
     ),
     pytest.param(
-        Failure.HTTP_500, SourceUnavailableError, "HTTP error", lambda source: source.daily(trade_date="20230716"),
+        Failure.HTTP_500, SourceUnavailableError, "HTTP error", lambda source: source.bars(BarQuery("daily", trade_date="20230716")),
         MAX_ATTEMPTS, id="http-500-is-unavailable-even-when-rows-are-optional",
     ),
 ]
@@ -103,7 +104,7 @@ async def test_unknown_tushare_error_is_not_retried(
     source: TushareMarketDataSource, server: FakeTushareServer
 ) -> None:
     with pytest.raises(SourceError, match="stk_factor") as raised:
-        await source.stk_factor(trade_date="20230717")
+        await source.bars(BarQuery("stk_factor", trade_date="20230717"))
 
     assert type(raised.value) is SourceError
     assert len(server.calls) == 1
@@ -117,7 +118,7 @@ async def test_failure_mid_sync_after_k_successful_calls(
 
     with pytest.raises(SourcePermissionError):
         for day in ("20230713", "20230714", "20230717", "20230718"):
-            synced.append(await source.daily(trade_date=day, expect_rows=True))
+            synced.append(await source.bars(BarQuery("daily", trade_date=day, expect_rows=True)))
 
     assert len(synced) == 2
     assert [call.params["trade_date"] for call in server.calls] == ["20230713", "20230714", "20230717"]
@@ -130,7 +131,7 @@ async def test_network_error_is_retried_then_unavailable(caplog: pytest.LogCaptu
     source = TushareMarketDataSource(fast_settings(stopped.url))
 
     with caplog.at_level(logging.WARNING), pytest.raises(SourceUnavailableError, match="network error") as raised:
-        await source.daily(trade_date="20230717")
+        await source.bars(BarQuery("daily", trade_date="20230717"))
 
     retries = [record for record in caplog.records if "retrying" in record.getMessage()]
     assert len(retries) == MAX_ATTEMPTS - 1

@@ -17,6 +17,7 @@ from zquant_marketdata.adapters.tushare.source import (
     TushareMarketDataSource,
     TushareSettings,
 )
+from zquant_marketdata.application.source_port import BarQuery
 
 pytestmark = pytest.mark.unit
 
@@ -65,13 +66,13 @@ async def test_adapter_paces_each_api_separately(server: FakeTushareServer) -> N
 
     started = time.monotonic()
     for _ in range(3):
-        await source.daily(trade_date="20230717")
+        await source.bars(BarQuery("daily", trade_date="20230717"))
     same_api = time.monotonic() - started
 
     started = time.monotonic()
-    await source.adj_factor(trade_date="20230717")
-    await source.daily_basic(trade_date="20230717")
-    await source.index_daily("000001.SH", "20230717", "20230717")
+    await source.bars(BarQuery("adj_factor", trade_date="20230717"))
+    await source.bars(BarQuery("daily_basic", trade_date="20230717"))
+    await source.bars(BarQuery("index_daily", ts_code="000001.SH", start_date="20230717", end_date="20230717"))
     other_apis = time.monotonic() - started
 
     assert same_api >= 0.38
@@ -96,7 +97,7 @@ async def test_a_slow_answer_does_not_block_the_event_loop(
             ticks += 1
             await asyncio.sleep(0.01)
 
-    call = asyncio.create_task(source.daily(trade_date="20230717"))
+    call = asyncio.create_task(source.bars(BarQuery("daily", trade_date="20230717")))
     await tick_until(call)
 
     assert len(await call) == 4

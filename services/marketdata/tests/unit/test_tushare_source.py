@@ -16,7 +16,7 @@ from zquant_marketdata.adapters.tushare.source import (
     TushareMarketDataSource,
     ts,
 )
-from zquant_marketdata.application.source_port import MarketDataSource
+from zquant_marketdata.application.source_port import BarQuery, MarketDataSource
 from zquant_marketdata.domain.errors import (
     SourceUnavailableError,
 )
@@ -38,7 +38,7 @@ def test_adapter_implements_every_port_method_with_the_same_signature() -> None:
 
 
 async def test_daily_by_trade_date_returns_all_four_banks(source: TushareMarketDataSource) -> None:
-    frame = await source.daily(trade_date="20230717", expect_rows=True)
+    frame = await source.bars(BarQuery("daily", trade_date="20230717", expect_rows=True))
 
     assert set(frame["ts_code"]) == BANKS
     assert set(frame["trade_date"]) == {"20230717"}
@@ -47,7 +47,7 @@ async def test_daily_by_trade_date_returns_all_four_banks(source: TushareMarketD
 async def test_daily_range_for_one_code_is_newest_first_with_the_ex_rights_row(
     source: TushareMarketDataSource,
 ) -> None:
-    frame = await source.daily(ts_code="601398.SH", start_date="20230710", end_date="20230720")
+    frame = await source.bars(BarQuery("daily", ts_code="601398.SH", start_date="20230710", end_date="20230720"))
 
     assert list(frame["trade_date"]) == sorted(frame["trade_date"], reverse=True)
     assert frame["trade_date"].iloc[0] == "20230720"
@@ -58,7 +58,7 @@ async def test_daily_range_for_one_code_is_newest_first_with_the_ex_rights_row(
 
 
 async def test_daily_accepts_a_comma_separated_code_list(source: TushareMarketDataSource) -> None:
-    frame = await source.daily(ts_code="601398.SH,601988.SH", start_date="20230717", end_date="20230718")
+    frame = await source.bars(BarQuery("daily", ts_code="601398.SH,601988.SH", start_date="20230717", end_date="20230718"))
 
     assert sorted(zip(frame["trade_date"], frame["ts_code"])) == [
         ("20230717", "601398.SH"), ("20230717", "601988.SH"),
@@ -67,21 +67,21 @@ async def test_daily_accepts_a_comma_separated_code_list(source: TushareMarketDa
 
 
 async def test_adj_factor_steps_on_the_ex_rights_day(source: TushareMarketDataSource) -> None:
-    frame = await source.adj_factor(ts_code="601398.SH", start_date="20230714", end_date="20230717")
+    frame = await source.bars(BarQuery("adj_factor", ts_code="601398.SH", start_date="20230714", end_date="20230717"))
 
     factors = dict(zip(frame["trade_date"], frame["adj_factor"]))
     assert factors == {"20230717": pytest.approx(2.245984), "20230714": pytest.approx(2.106013)}
 
 
 async def test_daily_basic_by_trade_date(source: TushareMarketDataSource) -> None:
-    frame = await source.daily_basic(trade_date="20230717", expect_rows=True)
+    frame = await source.bars(BarQuery("daily_basic", trade_date="20230717", expect_rows=True))
 
     assert set(frame["ts_code"]) == BANKS
     assert {"turnover_rate", "total_mv"} <= set(frame.columns)
 
 
 async def test_index_daily_serves_the_sse_composite(source: TushareMarketDataSource) -> None:
-    frame = await source.index_daily("000001.SH", start_date="20230714", end_date="20230718", expect_rows=True)
+    frame = await source.bars(BarQuery("index_daily", ts_code="000001.SH", start_date="20230714", end_date="20230718", expect_rows=True))
 
     assert list(frame["trade_date"]) == ["20230718", "20230717", "20230714"]
     assert set(frame["ts_code"]) == {"000001.SH"}
@@ -128,15 +128,15 @@ def test_fields_select_and_order_columns(server: FakeTushareServer) -> None:
 async def test_holiday_is_empty_with_columns_unless_rows_are_expected(
     source: TushareMarketDataSource, server: FakeTushareServer
 ) -> None:
-    frame = await source.daily(trade_date="20230716")
+    frame = await source.bars(BarQuery("daily", trade_date="20230716"))
     assert frame.empty and "close" in frame.columns
 
     with pytest.raises(SourceUnavailableError, match="no rows"):
-        await source.daily(trade_date="20230716", expect_rows=True)
+        await source.bars(BarQuery("daily", trade_date="20230716", expect_rows=True))
 
 
 async def test_none_params_are_not_sent(source: TushareMarketDataSource, server: FakeTushareServer) -> None:
-    await source.adj_factor(trade_date="20230717")
+    await source.bars(BarQuery("adj_factor", trade_date="20230717"))
 
     assert server.calls[-1].params == {"trade_date": "20230717"}
 
@@ -149,7 +149,7 @@ async def test_in_memory_tables_serve_a_synthetic_market() -> None:
     with FakeTushareServer({"daily": daily, "stk_factor": stk_factor}, token=TOKEN) as fake:
         source = TushareMarketDataSource(fast_settings(fake.url))
 
-        factors = await source.stk_factor(ts_code="000001.SZ", expect_rows=True)
+        factors = await source.bars(BarQuery("stk_factor", ts_code="000001.SZ", expect_rows=True))
         calendar = await source.trade_cal("SZSE", "20240101", "20240103")
 
     assert list(factors["trade_date"]) == ["20240103", "20240102"]

@@ -7,17 +7,13 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 
-from zquant_kit.clock import as_utc
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.timestamps import timestamp
 
 
 def to_timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     """Naive datetimes (SQLite hands them back) are UTC, like everything stored."""
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(as_utc(value))
-    return stamp
+    return None if value is None else timestamp(value)
 
 
 def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:

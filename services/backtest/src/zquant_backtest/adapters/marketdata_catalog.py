@@ -1,16 +1,16 @@
 """Submit-time checks against marketdata: the span of the synced calendar, the open days of a range, which named codes it does not know (one
-paged ListStocks of every status, delisted included, then a set difference) and whether an index has bars."""
+paged ListStocks of every status, delisted included, then a set difference) and whether an index has bars.
+A refusal by marketdata fails the submission with its reason (FAILED_PRECONDITION); an outage stays an RpcError."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import grpc
 
 from zquant.marketdata.v1 import market_data_pb2, market_data_pb2_grpc
-from zquant_backtest.adapters.marketdata_panel import REFUSALS, yyyymmdd
+from zquant_backtest.adapters.marketdata_panel import refusals_as, yyyymmdd
 from zquant_backtest.application.market_ports import MarketCatalog
 from zquant_kit.errors import FailedPrecondition
 from zquant_kit.grpc.panel_codec import parse_days
@@ -18,17 +18,6 @@ from zquant_kit.grpc.panel_codec import parse_days
 PAGE_SIZE = 1000
 INDEX_SINCE, INDEX_UNTIL = "19901219", "20991231"
 """Any bar of the index at all (the SSE's first trading day on)."""
-
-
-@contextlib.contextmanager
-def _refusals_as_errors() -> Iterator[None]:
-    """A refusal fails the submission with marketdata's reason (FAILED_PRECONDITION); an outage stays an RpcError."""
-    try:
-        yield
-    except grpc.aio.AioRpcError as error:
-        if error.code() not in REFUSALS:
-            raise
-        raise FailedPrecondition(f"marketdata: {error.details() or error.code().name}") from None
 
 
 def _parsed(yyyymmdd_text: str) -> date:
@@ -51,7 +40,7 @@ class MarketdataCatalog(MarketCatalog):
         request = market_data_pb2.GetTradeCalendarRequest(
             start_date=yyyymmdd(start), end_date=yyyymmdd(end), open_only=True
         )
-        with _refusals_as_errors():
+        with refusals_as(FailedPrecondition):
             reply = await self._stub.GetTradeCalendar(request, metadata=self._metadata, timeout=self._timeout)
         days: list[date] = sorted(parse_days([day.cal_date for day in reply.days if day.is_open]).tolist())
         return days
@@ -59,7 +48,7 @@ class MarketdataCatalog(MarketCatalog):
     async def unknown_codes(self, codes: Sequence[str]) -> list[str]:
         wanted = set(codes)
         token = ""
-        with _refusals_as_errors():
+        with refusals_as(FailedPrecondition):
             while wanted:
                 request = market_data_pb2.ListStocksRequest(page_size=PAGE_SIZE, page_token=token)
                 reply = await self._stub.ListStocks(request, metadata=self._metadata, timeout=self._timeout)
@@ -73,7 +62,7 @@ class MarketdataCatalog(MarketCatalog):
         request = market_data_pb2.GetIndexBarsRequest(
             ts_code=code, start_date=INDEX_SINCE, end_date=INDEX_UNTIL
         )
-        with _refusals_as_errors():
+        with refusals_as(FailedPrecondition):
             try:
                 reply = await self._stub.GetIndexBars(request, metadata=self._metadata, timeout=self._timeout)
             except grpc.aio.AioRpcError as error:

@@ -8,7 +8,7 @@ by ``adj_factor`` (the engine's documented approximation) and an index universe 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterable, Iterator, Sequence
+from collections.abc import AsyncIterable, Callable, Iterator, Sequence
 from datetime import date
 from typing import cast
 
@@ -34,13 +34,14 @@ REFUSALS = frozenset(
 
 
 @contextlib.contextmanager
-def refusals_as_run_failures() -> Iterator[None]:
+def refusals_as(failure: Callable[[str], Exception]) -> Iterator[None]:
+    """A refusal (REFUSALS) is raised as `failure` with marketdata's reason; an outage stays an RpcError."""
     try:
         yield
     except grpc.aio.AioRpcError as error:
         if error.code() not in REFUSALS:
             raise
-        raise RunFailed(f"marketdata: {error.details() or error.code().name}") from None
+        raise failure(f"marketdata: {error.details() or error.code().name}") from None
 
 
 def yyyymmdd(day: date) -> str:
@@ -69,7 +70,7 @@ class MarketdataPanelSource(PanelSource):
             adjust=common_pb2.ADJUST_NONE,
         )
         stream = self._stub.GetPanel(request, metadata=self._metadata, timeout=self._timeout)
-        with refusals_as_run_failures():
+        with refusals_as(RunFailed):
             got, dates, values = await read_panel(cast(AsyncIterable[PanelResponse], stream))
         if dates.size == 0:
             raise RunFailed(f"marketdata has no trading day from {config.start} to {config.end}")
@@ -82,7 +83,7 @@ class MarketdataPanelSource(PanelSource):
         request = market_data_pb2.GetIndexBarsRequest(
             ts_code=code, start_date=yyyymmdd(config.start), end_date=yyyymmdd(config.end)
         )
-        with refusals_as_run_failures():
+        with refusals_as(RunFailed):
             reply = await self._stub.GetIndexBars(request, metadata=self._metadata, timeout=self._timeout)
         if not reply.bars:
             raise RunFailed(f"marketdata has no bar of the benchmark {code} in the run's dates")

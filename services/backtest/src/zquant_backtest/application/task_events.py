@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf import timestamp_pb2
-
 from zquant.backtest.v1 import events_pb2
 from zquant_backtest.application.task_ports import TaskRecord
 from zquant_kit.events.model import Event
+from zquant_kit.timestamps import timestamp
 
 COMPLETED = "backtest.completed.v1"
 FAILED = "backtest.failed.v1"
-
-
-def _stamp(now: dt.datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(now)
-    return stamp
 
 
 def completed(record: TaskRecord, now: dt.datetime) -> Event:
@@ -32,7 +25,7 @@ def completed(record: TaskRecord, now: dt.datetime) -> Event:
         annual_return=metrics.get("annual_return", 0.0),
         sharpe=metrics.get("sharpe", 0.0),
         max_drawdown=metrics.get("max_drawdown", 0.0),
-        occur_time=_stamp(now),
+        occur_time=timestamp(now),
     )
     return Event.create(COMPLETED, message)
 
@@ -45,6 +38,6 @@ def failed(record: TaskRecord, now: dt.datetime) -> Event:
         strategy_name=record.strategy_name,
         reason=record.error,
         attempts=record.attempts,
-        occur_time=_stamp(now),
+        occur_time=timestamp(now),
     )
     return Event.create(FAILED, message)

@@ -6,11 +6,11 @@ from typing import Protocol
 
 from zquant_backtest.application.strategy_ports import StrategyRepository
 from zquant_backtest.application.task_ports import DataVersions, ReportCache, ResultStore, TaskRepository
-from zquant_kit.events.model import Event
+from zquant_kit import unit_of_work as kit_uow
 
 
-class BacktestUnitOfWork(Protocol):
-    """The kit's `UnitOfWork` protocol with the service's repositories (spelled out: the kit ships no stubs)."""
+class BacktestUnitOfWork(kit_uow.UnitOfWork, Protocol):
+    """The kit's `UnitOfWork` protocol with the service's repositories."""
 
     strategies: StrategyRepository
     tasks: TaskRepository
@@ -18,12 +18,5 @@ class BacktestUnitOfWork(Protocol):
     reports: ReportCache
     versions: DataVersions
 
-    async def __aenter__(self) -> BacktestUnitOfWork: ...
-    async def __aexit__(self, *exc_info: object) -> None: ...
-    def emit(self, event: Event) -> None: ...
-    async def claim(self, consumer: str, event_id: str) -> bool: ...
-    async def commit(self) -> None: ...
 
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> BacktestUnitOfWork: ...
+UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[BacktestUnitOfWork]

@@ -4,22 +4,11 @@ task half-way."""
 
 from __future__ import annotations
 
-import enum
+from zquant_kit.jobs.model import JobState
 
+TaskState = JobState
+"""A task's states are the states of the kit job that runs it, so the queue's updates name them as they are."""
 
-class TaskState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def final(self) -> bool:
-        return self in _FINAL
-
-
-_FINAL = frozenset({TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED})
 _LEGAL: dict[TaskState, frozenset[TaskState]] = {
     TaskState.QUEUED: frozenset({TaskState.RUNNING, TaskState.FAILED, TaskState.CANCELLED}),
     TaskState.RUNNING: frozenset(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf import timestamp_pb2
-
 from zquant.factor.v1 import events_pb2
 from zquant_factor.application.calculation_ports import CalculationRecord
 from zquant_kit.events.model import Event
+from zquant_kit.timestamps import timestamp
 
 FACTOR_CALCULATED = "factor.calculated.v1"
 
@@ -18,8 +17,6 @@ def yyyymmdd(day: dt.date) -> str:
 
 
 def calculated(record: CalculationRecord, now: dt.datetime) -> Event:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(now)
     message = events_pb2.FactorCalculatedEvent(
         job_id=record.id,
         factor_ids=list(record.factor_ids),
@@ -29,6 +26,6 @@ def calculated(record: CalculationRecord, now: dt.datetime) -> Event:
         mode=record.mode.value,
         values_written=record.values_written,
         owner_id=record.owner_id,
-        occur_time=stamp,
+        occur_time=timestamp(now),
     )
     return Event.create(FACTOR_CALCULATED, message)

@@ -13,8 +13,8 @@ from typing import Protocol
 from zquant_factor.application.value_ports import FactorValueDeletion
 from zquant_factor.domain.definitions.params import ParamSpec
 from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel
+from zquant_kit import unit_of_work as kit_uow
 from zquant_kit.clock import Clock as Clock  # the shared port, re-exported for this layer
-from zquant_kit.unit_of_work import UnitOfWork
 
 
 class DefinitionRepository(Protocol):
@@ -85,9 +85,8 @@ class DeletedUsers(Protocol):
     async def contains(self, user_id: str) -> bool: ...
 
 
-class DefinitionUnitOfWork(UnitOfWork, Protocol):
-    """The kit's unit of work with the definition repositories; `__aenter__` restated so the type survives
-    a checker that sees the kit as untyped."""
+class DefinitionUnitOfWork(kit_uow.UnitOfWork, Protocol):
+    """The kit's unit of work with the definition repositories."""
 
     definitions: DefinitionRepository
     models: ModelRepository
@@ -95,10 +94,5 @@ class DefinitionUnitOfWork(UnitOfWork, Protocol):
     values: FactorValueDeletion
     deleted_users: DeletedUsers
 
-    async def __aenter__(self) -> DefinitionUnitOfWork: ...
 
-
-class UnitOfWorkFactory(Protocol):
-    """`zquant_kit.unit_of_work.UnitOfWorkFactory[DefinitionUnitOfWork]`, spelled out for the same reason."""
-
-    def __call__(self) -> DefinitionUnitOfWork: ...
+UnitOfWorkFactory = kit_uow.UnitOfWorkFactory[DefinitionUnitOfWork]

@@ -20,6 +20,7 @@ from zquant_factor.application.calculation_ports import RunMode
 from zquant_factor.application.definition_ports import UnitOfWorkFactory
 from zquant_factor.application.value_ports import FactorValueStore
 from zquant_factor.domain.definitions.records import FactorDefinition
+from zquant_kit import unit_of_work as kit_uow
 from zquant_kit.dates import parse_yyyymmdd
 from zquant_kit.events.model import Event
 
@@ -41,17 +42,11 @@ class StaleFactors(Protocol):
     async def list(self) -> dict[str, dt.date]: ...
 
 
-class StalenessUnitOfWork(Protocol):
+class StalenessUnitOfWork(kit_uow.UnitOfWork, Protocol):
     stale: StaleFactors
 
-    async def __aenter__(self) -> StalenessUnitOfWork: ...
-    async def __aexit__(self, *exc_info: object) -> None: ...
-    async def claim(self, consumer: str, event_id: str) -> bool: ...
-    async def commit(self) -> None: ...
 
-
-class StalenessUnitOfWorkFactory(Protocol):
-    def __call__(self) -> StalenessUnitOfWork: ...
+StalenessUnitOfWorkFactory = kit_uow.UnitOfWorkFactory[StalenessUnitOfWork]
 
 
 class Staleness:

@@ -11,6 +11,7 @@ from zquant.identity.v1 import events_pb2
 from zquant_identity.domain.model import User
 from zquant_kit.events.model import Event
 from zquant_kit.revocation import TOKEN_REVOKED, Revocation
+from zquant_kit.timestamps import timestamp
 
 USER_CREATED = "identity.user.created.v1"
 USER_DELETED = "identity.user.deleted.v1"
@@ -18,21 +19,15 @@ AUDIT_RECORDED_PATTERN = "*.audit.recorded.v1"
 NOTIFICATION_REQUESTED_PATTERN = "*.notification.requested.v1"
 
 
-def _timestamp(value: dt.datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def user_created(user: User, now: dt.datetime) -> Event:
     return Event.create(
         USER_CREATED,
-        events_pb2.UserCreatedEvent(user_id=user.id, username=user.username, role=user.role, occur_time=_timestamp(now)),
+        events_pb2.UserCreatedEvent(user_id=user.id, username=user.username, role=user.role, occur_time=timestamp(now)),
     )
 
 
 def user_deleted(user_id: str, now: dt.datetime) -> Event:
-    return Event.create(USER_DELETED, events_pb2.UserDeletedEvent(user_id=user_id, occur_time=_timestamp(now)))
+    return Event.create(USER_DELETED, events_pb2.UserDeletedEvent(user_id=user_id, occur_time=timestamp(now)))
 
 
 def token_revoked(revocation: Revocation, cause: str) -> Event:

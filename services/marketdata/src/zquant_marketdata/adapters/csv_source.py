@@ -11,6 +11,7 @@ not read. A file has no transport failures, so an empty answer is never an error
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -41,19 +42,21 @@ def _read(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_tables(directory: Path, api_names: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """The `a_share/<api name>.csv` files present, and `index_daily` from `index/*.csv`, keyed by API name."""
+    tables = {name: _read(path) for name in api_names if (path := directory / "a_share" / f"{name}.csv").exists()}
+    index_files = sorted((directory / "index").glob("*.csv"))
+    if index_files:
+        tables["index_daily"] = pd.concat([_read(path) for path in index_files], ignore_index=True)
+    return tables
+
+
 class CsvDirectorySource(InMemoryMarketSource):
     def __init__(self, directory: Path | str) -> None:
         directory = Path(directory)
         if not directory.is_dir():
             raise FileNotFoundError(f"{directory} is not a directory")
-        tables: dict[str, pd.DataFrame] = {}
-        for name in BAR_FILES:
-            path = directory / "a_share" / f"{name}.csv"
-            if path.exists():
-                tables[name] = _read(path)
-        index_files = sorted((directory / "index").glob("*.csv"))
-        if index_files:
-            tables["index_daily"] = pd.concat([_read(path) for path in index_files], ignore_index=True)
+        tables = read_tables(directory, BAR_FILES)
         if not tables:
             raise FileNotFoundError(f"{directory} holds no a_share/*.csv or index/*.csv in Tushare's schema")
         stock_path = directory / "a_share" / "stock_basic.csv"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from zquant_marketdata.adapters.rule_rows import select_rows
 from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
-from zquant_marketdata.application.source_port import ListStatus
+from zquant_marketdata.application.source_port import BarQuery, ListStatus, MarketDataSource
 from zquant_marketdata.domain import sample_market, sample_rules
 from zquant_marketdata.domain.errors import SourceUnavailableError
 from zquant_marketdata.domain.rule_datasets import RECORD_DATASETS, RULE_DATASETS
@@ -60,7 +60,7 @@ class _Table:
         return frame.reset_index(drop=True)
 
 
-class InMemoryMarketSource(TushareFrameRecords):
+class InMemoryMarketSource(TushareFrameRecords, MarketDataSource):
     """Serves Tushare-shaped frames; the trade calendar is open on exactly `open_days`.
 
     `strict=True` keeps the port's rule that an empty answer where rows were expected is
@@ -112,29 +112,12 @@ class InMemoryMarketSource(TushareFrameRecords):
             columns=TRADE_CAL_COLUMNS,
         )
 
-    async def daily(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        return self._select("daily", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def adj_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        return self._select("adj_factor", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def daily_basic(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        return self._select("daily_basic", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def index_daily(self, ts_code, start_date=None, end_date=None, *, expect_rows=False):
-        return self._select("index_daily", None, ts_code, start_date, end_date, expect_rows)
-
-    async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        return self._select("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def stk_limit(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        return self._select("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows)
-
     async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
         frame = select_rows(api_name, self._records.get(api_name), params)
         return self._checked(api_name, frame, expect_rows)
 
-    def _select(self, api_name, trade_date, ts_code, start_date, end_date, expect_rows) -> pd.DataFrame:
+    async def bars(self, query: BarQuery) -> pd.DataFrame:
+        api_name = query.api_name
         table = self._tables.get(api_name)
         if table is None:
             frame = self._no_table.get(api_name)
@@ -142,8 +125,8 @@ class InMemoryMarketSource(TushareFrameRecords):
                 columns = STK_FACTOR_COLUMNS if api_name == "stk_factor" else ["ts_code", "trade_date"]
                 frame = self._no_table[api_name] = pd.DataFrame(columns=columns)
         else:
-            frame = table.select(trade_date, ts_code, start_date, end_date)
-        return self._checked(api_name, frame, expect_rows)
+            frame = table.select(query.trade_date, query.ts_code, query.start_date, query.end_date)
+        return self._checked(api_name, frame, query.expect_rows)
 
     def _checked(self, api_name: str, frame: pd.DataFrame, expect_rows: bool) -> pd.DataFrame:
         if expect_rows and self._strict and frame.empty:
@@ -191,7 +174,7 @@ def market_frames(
     return tables, stock_basic
 
 
-class SampleMarketSource(TushareFrameRecords):
+class SampleMarketSource(TushareFrameRecords, MarketDataSource):
     """The deterministic sample market behind the `MarketDataSource` port.
 
     The market is generated on first use (in a worker thread: 300 stocks x 5 years takes
@@ -229,27 +212,8 @@ class SampleMarketSource(TushareFrameRecords):
     async def trade_cal(self, exchange: str, start_date: str, end_date: str) -> pd.DataFrame:
         return await (await self._source()).trade_cal(exchange, start_date, end_date)
 
-    async def daily(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        return await (await self._source()).daily(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
-
-    async def adj_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        source = await self._source()
-        return await source.adj_factor(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
-
-    async def daily_basic(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        source = await self._source()
-        return await source.daily_basic(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
-
-    async def index_daily(self, ts_code, start_date=None, end_date=None, *, expect_rows=False):
-        return await (await self._source()).index_daily(ts_code, start_date, end_date, expect_rows=expect_rows)
-
-    async def stk_factor(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        source = await self._source()
-        return await source.stk_factor(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
-
-    async def stk_limit(self, trade_date=None, ts_code=None, start_date=None, end_date=None, *, expect_rows=False):
-        source = await self._source()
-        return await source.stk_limit(trade_date, ts_code, start_date, end_date, expect_rows=expect_rows)
+    async def bars(self, query: BarQuery) -> pd.DataFrame:
+        return await (await self._source()).bars(query)
 
     async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
         return await (await self._source()).fetch_table(api_name, params, expect_rows=expect_rows)

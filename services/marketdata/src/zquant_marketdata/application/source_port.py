@@ -51,6 +51,19 @@ class CalendarDay:
     pretrade_date: dt.date | None
 
 
+@dataclass(frozen=True, slots=True)
+class BarQuery:
+    """One call of a bar API (`api_name`, see `MarketDataSource.bars`): a day's whole market (`trade_date`),
+    or codes (`ts_code`, comma separated) over a range."""
+
+    api_name: str
+    trade_date: str | None = None
+    ts_code: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    expect_rows: bool = False
+
+
 class MarketDataSource(Protocol):
     async def stock_basic(self, list_status: ListStatus = "L", *, expect_rows: bool = True) -> pd.DataFrame:
         """Securities with that listing status: ts_code, symbol, name, area, industry,
@@ -72,75 +85,16 @@ class MarketDataSource(Protocol):
         """
         ...
 
-    async def daily(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Unadjusted daily bars; `ts_code` may list several codes separated by commas."""
-        ...
+    async def bars(self, query: BarQuery) -> pd.DataFrame:
+        """One call of a bar API, by `query.api_name`:
 
-    async def adj_factor(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Cumulative (hfq) adjustment factors: ts_code, trade_date, adj_factor."""
-        ...
-
-    async def daily_basic(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Daily valuation and liquidity metrics (turnover_rate, total_mv, ...)."""
-        ...
-
-    async def index_daily(
-        self,
-        ts_code: str,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Daily bars of one index, e.g. 000001.SH as a benchmark."""
-        ...
-
-    async def stk_factor(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Tushare's precomputed technical factors per stock and day."""
-        ...
-
-    async def stk_limit(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        """Daily up / down limit prices: ts_code, trade_date, pre_close, up_limit, down_limit (CNY)."""
+        - daily: unadjusted daily bars;
+        - adj_factor: cumulative (hfq) adjustment factors: ts_code, trade_date, adj_factor;
+        - daily_basic: daily valuation and liquidity metrics (turnover_rate, total_mv, ...);
+        - index_daily: daily bars of one index (`ts_code`, e.g. 000001.SH as a benchmark) over a range;
+        - stk_factor: Tushare's precomputed technical factors per stock and day;
+        - stk_limit: daily up / down limit prices: ts_code, trade_date, pre_close, up_limit, down_limit (CNY).
+        """
         ...
 
     async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from zquant_kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from zquant_kit.pagination import Page, fetch_page
 from zquant_marketdata.application.bar_store_port import BarStore
-from zquant_marketdata.application.sync_engine import DEFAULT_START, SyncEngine
+from zquant_marketdata.application.sync_engine import SyncEngine
 from zquant_marketdata.application.sync_ports import (
     Clock,
     LogCursor,
@@ -30,7 +30,6 @@ from zquant_marketdata.application.sync_ports import (
 from zquant_marketdata.application.sync_runs import LEASE_TTL, RunHandle
 from zquant_marketdata.domain.sync import (
     DATASETS,
-    INDEX_CODES,
     DatasetStatus,
     RunState,
     SyncLogEntry,
@@ -57,19 +56,9 @@ class SyncUseCases:
         clock: Clock,
         *,
         batch_days: int = 20,
-        max_days_per_batch: int = 250,
-        default_start: dt.date = DEFAULT_START,
-        index_codes: Sequence[str] = INDEX_CODES,
     ) -> None:
-        self._engine = SyncEngine(
-            repo,
-            bar_store,
-            clock,
-            batch_days=batch_days,
-            max_days_per_batch=max_days_per_batch,
-            default_start=default_start,
-            index_codes=index_codes,
-        )
+        """`batch_days` open days go into one write; the engine's other options keep their defaults."""
+        self._engine = SyncEngine(repo, bar_store, clock, batch_days=batch_days)
         self._repo: SyncControlRepository = repo
         self._sources = sources
         self._clock = clock

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from zquant_marketdata.application.bar_store_port import BarStore
-from zquant_marketdata.application.source_port import CalendarDay
+from zquant_marketdata.application.source_port import BarQuery, CalendarDay
 from zquant_marketdata.application.sync_logging import RunLogger, client_safe_error, skippable
 from zquant_marketdata.application.sync_ports import Clock, SourceChoice, SyncEngineRepository
 from zquant_marketdata.application.sync_rule_records import RuleRecordSync
@@ -252,7 +252,6 @@ class SyncEngine:
     async def _date_driven(self, ctx: RunContext, dataset: str, window: DatasetWindow, open_days: list[dt.date]) -> None:
         entry = self._logs.entry(ctx, dataset, dataset, window.start if not window.empty else None, window.end)
         days = [d for d in open_days if window.start <= d <= window.end]
-        fetch = getattr(ctx.source, dataset)
         expect = dataset in EXPECTS_ROWS
 
         async def body() -> None:
@@ -265,7 +264,8 @@ class SyncEngine:
             for position, day in enumerate(days):
                 ctx.check_cancel()
                 try:
-                    frame = await fetch(trade_date=fmt_date(day), expect_rows=expect)
+                    query = BarQuery(dataset, trade_date=fmt_date(day), expect_rows=expect)
+                    frame = await ctx.source.bars(query)
                 except SourceError as exc:
                     if not skippable(dataset, exc):
                         raise
@@ -307,7 +307,10 @@ class SyncEngine:
                         ctx.advance(1)
                         continue
                     try:
-                        frame = await ctx.source.index_daily(code, fmt_date(first), fmt_date(last), expect_rows=False)
+                        query = BarQuery(
+                            "index_daily", ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last)
+                        )
+                        frame = await ctx.source.bars(query)
                     except SourceError as exc:
                         if exc.retryable or isinstance(exc, SourceAuthError):
                             raise

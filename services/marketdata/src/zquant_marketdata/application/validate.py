@@ -16,7 +16,7 @@ import pandas as pd
 
 from zquant_kit.errors import InvalidArgument
 from zquant_marketdata.application.bar_store_port import BarStore
-from zquant_marketdata.application.source_port import MarketDataSource
+from zquant_marketdata.application.source_port import BarQuery, MarketDataSource
 from zquant_marketdata.application.sync_ports import Clock, ReferenceDataReader, SourceProvider, StockLife
 from zquant_marketdata.domain import quality
 from zquant_marketdata.domain.bar_rows import BarRows
@@ -46,6 +46,20 @@ PER_CODE_LIMIT = 50
 
 
 @dataclass(frozen=True)
+class ValidationRequest:
+    """What ValidateData checks: `dataset` (blank: daily) between two YYYYMMDD dates (blank: the last
+    `DEFAULT_SPAN_DAYS` stored), for `ts_codes` (none: every code). `use_source` False (callers without
+    data:sync) never spends source quota: gaps stay unverified."""
+
+    dataset: str
+    start_date: str
+    end_date: str
+    ts_codes: Sequence[str] = ()
+    compare_with_source: bool = False
+    use_source: bool = True
+
+
+@dataclass(frozen=True)
 class ValidationReport:
     rows_checked: int
     issues: list[Issue]
@@ -69,30 +83,20 @@ class ValidateUseCases:
     clock: Clock
     max_issues: int = field(default=10_000, kw_only=True)
 
-    async def validate(
-        self,
-        dataset: str,
-        start_date: str,
-        end_date: str,
-        ts_codes: Sequence[str] = (),
-        compare_with_source: bool = False,
-        *,
-        use_source: bool = True,
-    ) -> ValidationReport:
-        """`use_source` False (callers without data:sync) never spends source quota: gaps stay unverified."""
-        dataset = dataset.strip() or "daily"
+    async def validate(self, request: ValidationRequest) -> ValidationReport:
+        dataset = request.dataset.strip() or "daily"
         if dataset not in BAR_DATASETS:
             raise InvalidArgument("dataset", f"unknown dataset {dataset!r}; expected one of {list(BAR_DATASETS)}")
-        start = parse_date(start_date, "start_date")
-        end = parse_date(end_date, "end_date")
+        start = parse_date(request.start_date, "start_date")
+        end = parse_date(request.end_date, "end_date")
         check_range(start, end)
-        codes = sorted({c.strip() for c in ts_codes if c.strip()}) or None
+        codes = sorted({c.strip() for c in request.ts_codes if c.strip()}) or None
         if end is None:
             end = await self.bar_store.last_trade_date(dataset) or self.clock.now().date()
         if start is None:
             start = end - dt.timedelta(days=DEFAULT_SPAN_DAYS)
         check_range(start, end)
-        if compare_with_source and (end - start).days > MAX_COMPARE_DAYS:
+        if request.compare_with_source and (end - start).days > MAX_COMPARE_DAYS:
             raise InvalidArgument("end_date", f"a source comparison covers at most {MAX_COMPARE_DAYS} days")
 
         lookback = start - dt.timedelta(days=ADJ_LOOKBACK_DAYS) if dataset == "daily" else start
@@ -113,14 +117,14 @@ class ValidateUseCases:
 
         source: MarketDataSource | None = None
         remote: pd.DataFrame | None = None
-        if compare_with_source:
+        if request.compare_with_source:
             source = (await self.sources.current()).source
             remote = await self._fetch_remote(source, dataset, codes, start, end)
             if codes is not None:
                 remote = remote[remote["ts_code"].isin(codes)]
             issues += quality.compare_rows(rows, bar_rows(remote), list(rows.values))
 
-        issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote, use_source)
+        issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote, request.use_source)
         issues.sort(key=lambda i: (i.ts_code, i.trade_date or dt.date.min, i.kind))
         truncated = len(issues) > self.max_issues
         return ValidationReport(len(in_range), issues[: self.max_issues], truncated)
@@ -138,15 +142,17 @@ class ValidateUseCases:
         frames = []
         if dataset == "index_daily":
             for code in codes or INDEX_CODES:
-                frames.append(await source.index_daily(code, fmt_date(start), fmt_date(end)))
+                query = BarQuery(
+                    "index_daily", ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end)
+                )
+                frames.append(await source.bars(query))
         elif codes is not None and len(codes) <= PER_CODE_LIMIT:
-            fetch = getattr(source, dataset)
             for code in codes:
-                frames.append(await fetch(ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end)))
+                query = BarQuery(dataset, ts_code=code, start_date=fmt_date(start), end_date=fmt_date(end))
+                frames.append(await source.bars(query))
         else:
-            fetch = getattr(source, dataset)
             for day in await self._open_days(source, start, end):
-                frames.append(await fetch(trade_date=fmt_date(day)))
+                frames.append(await source.bars(BarQuery(dataset, trade_date=fmt_date(day))))
         frames = [f for f in frames if not f.empty]
         if not frames:
             return pd.DataFrame({"ts_code": pd.Series(dtype=str), "trade_date": pd.Series(dtype=str)})
@@ -218,10 +224,9 @@ class ValidateUseCases:
         return issues
 
     async def _probe(self, source: MarketDataSource, dataset: str, code: str, first: dt.date, last: dt.date) -> set[dt.date]:
-        if dataset == "index_daily":
-            frame = await source.index_daily(code, fmt_date(first), fmt_date(last))
-        elif dataset in DATE_DRIVEN:
-            frame = await getattr(source, dataset)(ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
+        if dataset == "index_daily" or dataset in DATE_DRIVEN:
+            query = BarQuery(dataset, ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
+            frame = await source.bars(query)
         else:  # pragma: no cover - every bar dataset is one of the above
             return set()
         if frame.empty:

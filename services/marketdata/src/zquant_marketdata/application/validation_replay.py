@@ -7,12 +7,11 @@ source quota) once. Reports are kept `KEEP` long; an older key is a new validati
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from zquant_marketdata.application.sync_ports import Clock
-from zquant_marketdata.application.validate import ValidateUseCases, ValidationReport
+from zquant_marketdata.application.validate import ValidateUseCases, ValidationReport, ValidationRequest
 
 KEEP = dt.timedelta(days=7)
 
@@ -45,23 +44,13 @@ class RepeatableValidation:
         self,
         requested_by: str,
         idempotency_key: str,
-        dataset: str,
-        start_date: str,
-        end_date: str,
-        ts_codes: Sequence[str] = (),
-        compare_with_source: bool = False,
-        *,
-        use_source: bool = True,
+        request: ValidationRequest,
     ) -> ValidationReport:
         if not idempotency_key:
-            return await self.checks.validate(
-                dataset, start_date, end_date, ts_codes, compare_with_source, use_source=use_source
-            )
+            return await self.checks.validate(request)
         oldest = self.clock.now() - KEEP
         earlier = await self.results.recall(requested_by, idempotency_key, oldest)
         if earlier is not None:
             return earlier
-        report = await self.checks.validate(
-            dataset, start_date, end_date, ts_codes, compare_with_source, use_source=use_source
-        )
+        report = await self.checks.validate(request)
         return await self.results.keep(requested_by, idempotency_key, report, self.clock.now(), oldest)

@@ -28,6 +28,27 @@ class ModuleFacts:
             raise SandboxRunFailed(f"invalid strategy: {exc}") from None
 
 
+class SandboxedModule:
+    """A user module run in sandbox children, in either mode: what it declares is known before it runs."""
+
+    def __init__(self, code: StrategyCode, limits: SandboxLimits | None = None) -> None:
+        self._facts = ModuleFacts(code)
+        self._limits = limits or SandboxLimits()
+
+    @property
+    def code_hash(self) -> str:
+        return self._facts.code_hash
+
+    @property
+    def params_schema(self) -> list[Param]:
+        return self._facts.params_schema
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The factors the module declares in FACTORS: the run must serve a dates x codes panel of each."""
+        return self._facts.factors
+
+
 def start_child(
     facts: ModuleFacts,
     limits: SandboxLimits,

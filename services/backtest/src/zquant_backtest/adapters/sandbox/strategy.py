@@ -17,43 +17,28 @@ from zquant_backtest.application.run_ports import StrategyCode
 from zquant_backtest.application.strategy_port import DayView, Phase, StrategyPort, StrategySetup
 from zquant_backtest.domain.market import PRICE_FIELDS
 from zquant_backtest.domain.order_book import OrderRequest
-from zquant_backtest.domain.params import Param
 
 from .child.framing import encode_down
 from .child_process import ChildProcess
 from .limits import SandboxLimits
 from .messages import SandboxRunFailed, parse_orders, parse_ready
-from .session import ModuleFacts, start_child
+from .session import SandboxedModule, start_child
 
 FIELDS = PRICE_FIELDS
 """The bar fields the child is sent each day (open … amount, pre_close, adj_factor)."""
 
 
-class SandboxStrategyPort(StrategyPort):
+class SandboxStrategyPort(SandboxedModule, StrategyPort):
     """One user module, one child process, one run: `initialize` starts it, `close` (or leaving a `with`
     block) ends it; the engine itself never closes a strategy."""
 
     def __init__(self, code: StrategyCode, limits: SandboxLimits | None = None) -> None:
-        self._facts = ModuleFacts(code)
-        self._limits = limits or SandboxLimits()
+        super().__init__(code, limits)
         self._child: ChildProcess | None = None
         self._phases: frozenset[Phase] | None = None
         self._sent_rows = 0
         self._next_id = 1
         self._codes: tuple[str, ...] = ()
-
-    @property
-    def code_hash(self) -> str:
-        return self._facts.code_hash
-
-    @property
-    def params_schema(self) -> Sequence[Param]:
-        return self._facts.params_schema
-
-    @property
-    def factors(self) -> tuple[str, ...]:
-        """The factors the module declares in FACTORS: the run needs a factor source serving them."""
-        return self._facts.factors
 
     @property
     def phases(self) -> frozenset[Phase]:

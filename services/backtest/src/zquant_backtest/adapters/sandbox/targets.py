@@ -18,15 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_backtest.application.run_ports import StrategyCode
 from zquant_backtest.domain.arrays import BoolArray, FloatArray
 from zquant_backtest.domain.market import MarketPanel
-from zquant_backtest.domain.params import InvalidParams, Param, validate_params
+from zquant_backtest.domain.params import InvalidParams, validate_params
 
 from .child.framing import encode_down
-from .limits import SandboxLimits
 from .messages import SandboxRunFailed, parse_ready, parse_weights
-from .session import ModuleFacts, start_child
+from .session import SandboxedModule, start_child
 
 MAX_PANEL_BYTES = 256 << 20
 """Close plus factors sent to one child, well inside its address-space limit."""
@@ -40,24 +38,7 @@ class TargetWeights:
     rebalance: BoolArray
 
 
-class SandboxTargets:
-    def __init__(self, code: StrategyCode, limits: SandboxLimits | None = None) -> None:
-        self._facts = ModuleFacts(code)
-        self._limits = limits or SandboxLimits()
-
-    @property
-    def code_hash(self) -> str:
-        return self._facts.code_hash
-
-    @property
-    def params_schema(self) -> list[Param]:
-        return self._facts.params_schema
-
-    @property
-    def factors(self) -> tuple[str, ...]:
-        """The factors the module declares in FACTORS: `weights` needs a dates x codes panel of each."""
-        return self._facts.factors
-
+class SandboxTargets(SandboxedModule):
     def weights(
         self, panel: MarketPanel, factor_panels: Mapping[str, FloatArray], params: Mapping[str, object] | None = None
     ) -> TargetWeights:

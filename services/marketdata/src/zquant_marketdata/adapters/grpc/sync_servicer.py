@@ -15,6 +15,7 @@ from zquant_kit.pagination import Cursor
 from zquant_marketdata.application.source_config import SourceConfigUseCases
 from zquant_marketdata.application.sync import SyncUseCases
 from zquant_marketdata.application.sync_ports import LogCursor, StatisticCursor
+from zquant_marketdata.application.validate import ValidationRequest
 from zquant_marketdata.application.validation_replay import RepeatableValidation
 from zquant_marketdata.domain.sync import SyncLogEntry, SyncMode, SyncProgress, TableStatistic, fmt_date
 
@@ -125,12 +126,14 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         report = await self._validate.validate(
             caller.user_id,
             request.idempotency_key,
-            request.dataset,
-            request.start_date,
-            request.end_date,
-            list(request.ts_codes),
-            request.compare_with_source,
-            use_source=caller.has("data:sync"),
+            ValidationRequest(
+                request.dataset,
+                request.start_date,
+                request.end_date,
+                list(request.ts_codes),
+                request.compare_with_source,
+                use_source=caller.has("data:sync"),
+            ),
         )
         return sync_pb2.ValidateDataResponse(
             rows_checked=report.rows_checked,

@@ -36,7 +36,7 @@ import pandas as pd
 import requests
 
 from zquant_marketdata.adapters.tushare.rows import TushareFrameRecords
-from zquant_marketdata.application.source_port import ListStatus
+from zquant_marketdata.application.source_port import BarQuery, ListStatus, MarketDataSource
 from zquant_marketdata.domain.errors import (
     SourceAuthError,
     SourceError,
@@ -152,7 +152,11 @@ def _error_from_message(api_name: str, message: str) -> SourceError:
     return SourceError(api_name, f"Tushare error: {message}")
 
 
-class TushareMarketDataSource(TushareFrameRecords):
+_BAR_PARAMS = ("trade_date", "ts_code", "start_date", "end_date")
+"""The `BarQuery` fields that are Tushare params of the same name."""
+
+
+class TushareMarketDataSource(TushareFrameRecords, MarketDataSource):
     """`MarketDataSource` over Tushare Pro with per-API pacing and retries.
 
     Rate-limit answers and unavailability (network, HTTP, malformed or
@@ -176,86 +180,13 @@ class TushareMarketDataSource(TushareFrameRecords):
         params = {"exchange": exchange, "start_date": start_date, "end_date": end_date}
         return await self._query("trade_cal", params, expect_rows=True)
 
-    async def daily(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        return await self._query_bars("daily", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def adj_factor(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        return await self._query_bars("adj_factor", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def daily_basic(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        return await self._query_bars("daily_basic", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def index_daily(
-        self,
-        ts_code: str,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        return await self._query_bars("index_daily", None, ts_code, start_date, end_date, expect_rows)
-
-    async def stk_factor(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        return await self._query_bars("stk_factor", trade_date, ts_code, start_date, end_date, expect_rows)
-
-    async def stk_limit(
-        self,
-        trade_date: str | None = None,
-        ts_code: str | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-        *,
-        expect_rows: bool = False,
-    ) -> pd.DataFrame:
-        return await self._query_bars("stk_limit", trade_date, ts_code, start_date, end_date, expect_rows)
-
     async def fetch_table(self, api_name: str, params: Mapping[str, str], *, expect_rows: bool = False) -> pd.DataFrame:
         dataset = RULE_DATASETS[api_name]
         return await self._query(api_name, dict(params), fields=",".join(dataset.columns), expect_rows=expect_rows)
 
-    async def _query_bars(
-        self,
-        api_name: str,
-        trade_date: str | None,
-        ts_code: str | None,
-        start_date: str | None,
-        end_date: str | None,
-        expect_rows: bool,
-    ) -> pd.DataFrame:
-        params = {"trade_date": trade_date, "ts_code": ts_code, "start_date": start_date, "end_date": end_date}
-        return await self._query(api_name, params, expect_rows=expect_rows)
+    async def bars(self, query: BarQuery) -> pd.DataFrame:
+        params = {name: getattr(query, name) for name in _BAR_PARAMS}
+        return await self._query(query.api_name, params, expect_rows=query.expect_rows)
 
     async def _query(
         self, api_name: str, params: dict[str, Any], *, fields: str = "", expect_rows: bool
