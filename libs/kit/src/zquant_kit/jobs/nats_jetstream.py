@@ -47,6 +47,7 @@ _MAX_ATTEMPTS = "Zq-Max-Attempts"
 _DEADLINE = "Zq-Deadline"
 _CANCEL_MEMORY_SECONDS = 24 * 3600.0
 _FETCH_SECONDS = 1.0
+DEFAULT_ACK_WAIT_SECONDS = 30.0
 
 
 class NatsJetStreamJobQueue(JobQueue):
@@ -56,7 +57,7 @@ class NatsJetStreamJobQueue(JobQueue):
         *,
         stream: str = "ZQUANT_JOBS",
         prefix: str = "zqjobs",
-        ack_wait_seconds: float = 30.0,
+        ack_wait_seconds: float = DEFAULT_ACK_WAIT_SECONDS,
         duplicate_window_seconds: float = 120.0,
         retry_delay_seconds: float = 1.0,
         publish_timeout_seconds: float = 2.0,

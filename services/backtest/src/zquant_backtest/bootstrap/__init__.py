@@ -93,7 +93,7 @@ def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> 
         config=config,
         infra=infra,
         strategies=strategies,
-        tasks=tasks.wire(infra, config.jobs, clock, unit_of_work, ports, services),
+        tasks=tasks.wire(infra, config.jobs, config.policy, clock, unit_of_work, ports, services),
         unit_of_work=unit_of_work,
         grpc_services=services,
         interceptors=[interceptor],
