@@ -37,7 +37,7 @@ class FactorConfig:
             kit=ServiceConfig.from_settings(NAME, settings),
             marketdata_address=settings.address("marketdata"),
             workers=max(1, int(settings.number("ZQUANT_FACTOR_WORKERS", "2", 0))),
-            auto_update=settings.get(AUTO_UPDATE_SETTING).strip().lower() in {"1", "true", "yes", "on"},
+            auto_update=settings.flag(AUTO_UPDATE_SETTING),
             jobs=JobQueueConfig.from_settings(
                 NAME, settings, concurrency=max(1, int(settings.number("ZQUANT_FACTOR_JOB_CONCURRENCY", "1", 0)))
             ),
