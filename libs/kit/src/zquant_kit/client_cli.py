@@ -29,17 +29,18 @@ class UsageError(Exception):
 def add_client_group(
     subparsers: Subcommands,
     name: str,
-    service: str,
     *,
     help: str,
-    address_help: str,
+    service: str = "",
+    address_help: str = "",
     connect: Callable[[grpc.Channel], Any] = lambda channel: channel,
 ) -> Subcommands:
     """`zquant <name> [--address] [--token] <command> …`; returns where its commands are added. Each command
     `set_defaults(command=…)` and is called as `command(args, connect(channel), stdout)` over a channel to
-    `--address`, else `service`'s address from the settings."""
+    `--address`, else the address of `service` (default: `name`) from the settings."""
+    service = service or name
     group = subparsers.add_parser(name, help=help)
-    group.add_argument("--address", default="", help=address_help)
+    group.add_argument("--address", default="", help=address_help or f"host:port of the {service} service")
     group.add_argument("--token", default="", help="access token (default: $ZQUANT_TOKEN)")
 
     def handler(args: argparse.Namespace, settings: Settings) -> None:

@@ -87,13 +87,7 @@ def run_backtest(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) -
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands = add_client_group(
-        subparsers,
-        "backtest",
-        "backtest",
-        help="backtests: run a strategy, with a progress bar",
-        address_help="host:port of the backtest service",
-    )
+    commands = add_client_group(subparsers, "backtest", help="backtests: run a strategy, with a progress bar")
     run = commands.add_parser("run", help="submit, watch, print the metrics, write the HTML report")
     run.add_argument("strategy", nargs="?", default="", help="the strategy's Python file")
     run.add_argument("--template", default="", help="a template name instead of a file (ListTemplates)")

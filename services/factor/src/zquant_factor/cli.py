@@ -187,13 +187,7 @@ def _write_csv(
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands = add_client_group(
-        subparsers,
-        "factor",
-        "factor",
-        help="factors: list, define, calculate, export values",
-        address_help="host:port of the factor service",
-    )
+    commands = add_client_group(subparsers, "factor", help="factors: list, define, calculate, export values")
     commands.add_parser("list", help="the factors you can see").set_defaults(command=list_factors)
     define = commands.add_parser("define", help="a built-in factor (--model) or a custom expression")
     define.add_argument("name", help="factor_name (also the column name unless --column)")

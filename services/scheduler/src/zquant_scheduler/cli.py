@@ -91,8 +91,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     commands = add_client_group(
         subparsers,
         "jobs",
-        "scheduler",
         help="scheduled jobs: list, create, trigger, history",
+        service="scheduler",
         address_help="the scheduler (default: ZQUANT_SCHEDULER_ADDRESS)",
         connect=scheduler_pb2_grpc.SchedulerServiceStub,
     )
