@@ -68,9 +68,7 @@ def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> 
     )
     clock = SystemClock()
 
-    def unit_of_work() -> SqlAlchemyBacktestUnitOfWork:
-        return SqlAlchemyBacktestUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
+    unit_of_work = infra.units_of_work(SqlAlchemyBacktestUnitOfWork)
     checker = SandboxStrategyChecker()
     templates = adapters.template_catalog(config, infra)
     ports = TaskPorts(

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from zquant.factor.v1 import calculation_pb2_grpc
 from zquant_factor.adapters.grpc.calculation_servicer import FactorCalculationServicer
 from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
-from zquant_factor.adapters.sqlalchemy import tables
 from zquant_factor.adapters.sqlalchemy.calculation_repository import (
     SqlAlchemyCalculationUnitOfWork,
     SqlAlchemyStalenessUnitOfWork,
@@ -89,12 +88,8 @@ def wire(
     infra.on_stop(pool.close)
     queue = config.jobs.queue()
 
-    def calculation_uow() -> SqlAlchemyCalculationUnitOfWork:
-        return SqlAlchemyCalculationUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
-    def staleness_uow() -> SqlAlchemyStalenessUnitOfWork:
-        return SqlAlchemyStalenessUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
+    calculation_uow = infra.units_of_work(SqlAlchemyCalculationUnitOfWork)
+    staleness_uow = infra.units_of_work(SqlAlchemyStalenessUnitOfWork)
     calculation = FactorCalculation(market, stores.values, stores.states, pool)
     jobs = CalculationJobs(calculation_uow, definitions.unit_of_work, queue, market, calculation, clock)
     queries = CalculationQueries(calculation_uow, queue, clock)
