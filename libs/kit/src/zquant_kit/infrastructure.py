@@ -24,7 +24,6 @@ from zquant_kit.service_credential import load_service_secret
 from zquant_kit.settings import Settings
 
 Hook = Callable[[], Awaitable[None]]
-UnitOfWorkKind = TypeVar("UnitOfWorkKind", bound=SqlAlchemyUnitOfWork)
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,9 @@ class ServiceConfig:
     @property
     def on_sqlite(self) -> bool:
         return is_sqlite(self.database_url)
+
+
+UnitOfWorkKind = TypeVar("UnitOfWorkKind", bound=SqlAlchemyUnitOfWork)
 
 
 class Infrastructure:
