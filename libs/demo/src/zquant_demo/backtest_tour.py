@@ -10,7 +10,8 @@ from pathlib import Path
 from zquant.backtest.v1 import backtest_pb2 as pb
 from zquant.backtest.v1 import backtest_pb2_grpc, strategy_pb2, strategy_pb2_grpc
 from zquant.marketdata.v1 import market_data_pb2, market_data_pb2_grpc
-from zquant_demo.output import bar, step
+from zquant_demo.output import step
+from zquant_kit.client_cli import progress_bar
 from zquant_kit.grpc.client import insecure_channel
 
 TEMPLATES = ("dual_ma_crossover", "macd_cross")
@@ -39,7 +40,7 @@ async def _run(tasks, template: str, config: pb.BacktestConfig,
     async for update in tasks.WatchBacktest(pb.WatchBacktestRequest(task_id=task_id), metadata=alice):
         final = update.state
         if update.percent - shown >= 25 or final not in (pb.TASK_STATE_QUEUED, pb.TASK_STATE_RUNNING):
-            print(f"    {template:<18} {bar(update.percent)} {update.percent:5.1f}% {update.current_date or '':<8}"
+            print(f"    {template:<18} {progress_bar(update.percent)} {update.percent:5.1f}% {update.current_date or '':<8}"
                   f" {pb.TaskState.Name(final).removeprefix('TASK_STATE_').lower()}", flush=True)  # fmt: skip
             shown = update.percent
     if final != pb.TASK_STATE_SUCCEEDED:

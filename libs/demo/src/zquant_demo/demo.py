@@ -34,9 +34,9 @@ from zquant.marketdata.v1 import (
 )
 from zquant_demo.backtest_tour import backtest_tour
 from zquant_demo.factor_tour import factor_tour, factors_left
-from zquant_demo.output import bar as _bar
 from zquant_demo.output import step as _step
 from zquant_demo.scheduler_tour import scheduler_tour
+from zquant_kit.client_cli import progress_bar
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.events.model import Event
 from zquant_kit.grpc.client import bearer, call_with_api_key, insecure_channel
@@ -80,7 +80,7 @@ async def _market_data_tour(address: str, admin: list, *, alice_key) -> tuple[st
         async for reply in sync.StartSync(sync_pb2.StartSyncRequest(mode=sync_pb2.SYNC_MODE_FULL), metadata=admin):
             last = reply.progress
             line = (
-                f"    {_bar(last.percent)} {last.percent:5.1f}% {last.dataset:<12} {last.current_date:<8} "
+                f"    {progress_bar(last.percent)} {last.percent:5.1f}% {last.dataset:<12} {last.current_date:<8} "
                 f"rows {last.rows_fetched:>9,}"
             )
             if live:

@@ -11,7 +11,8 @@ from typing import cast
 from zquant.factor.v1 import calculation_pb2 as calc_pb
 from zquant.factor.v1 import calculation_pb2_grpc, factor_pb2_grpc
 from zquant.factor.v1 import factor_pb2 as pb
-from zquant_demo.output import bar, step
+from zquant_demo.output import step
+from zquant_kit.client_cli import progress_bar
 from zquant_kit.grpc.client import insecure_channel
 from zquant_kit.grpc.panel_codec import PanelResponse, read_panel
 
@@ -35,7 +36,7 @@ async def _calculate(jobs, factor_ids: list[str], start: str, end: str, metadata
     async for reply in jobs.CalculateFactors(request, metadata=metadata):
         last = reply
         if reply.percent - shown[0] >= 25 or reply.state != shown[1]:  # a log: a line per state or 25 %
-            print(f"    {bar(reply.percent)} {reply.percent:5.1f}% {reply.state:<9} {reply.message}", flush=True)
+            print(f"    {progress_bar(reply.percent)} {reply.percent:5.1f}% {reply.state:<9} {reply.message}", flush=True)
             shown = (reply.percent, reply.state)
     if last is None or last.state != "succeeded":
         raise SystemExit(f"demo failed: calculation ended {last.state if last else 'without progress'}")

@@ -1,12 +1,7 @@
-"""How the demo prints: a step header and a progress bar."""
+"""How the demo prints a step header (its progress bars are the CLI's, `zquant_kit.client_cli.progress_bar`)."""
 
 from __future__ import annotations
 
 
 def step(text: str) -> None:
     print(f"==> {text}", flush=True)
-
-
-def bar(percent: float, width: int = 30) -> str:
-    filled = int(width * percent / 100)
-    return "[" + "#" * filled + "." * (width - filled) + "]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +19,7 @@ from zquant_kit import telemetry
 from zquant_kit.events.model import EventBus, EventHandler
 from zquant_kit.persistence.engine import create_engine, is_sqlite, session_factory
 from zquant_kit.persistence.outbox import OutboxRelay
+from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_kit.service_credential import load_service_secret
 from zquant_kit.settings import Settings
 
@@ -57,6 +59,9 @@ class ServiceConfig:
         return is_sqlite(self.database_url)
 
 
+UnitOfWorkKind = TypeVar("UnitOfWorkKind", bound=SqlAlchemyUnitOfWork)
+
+
 class Infrastructure:
     """One service's engine, sessions and outbox relay. `start` runs the start hooks in the order they were
     added, then starts the relay; `stop` runs the stop hooks in reverse, then stops the relay and the engine."""
@@ -78,6 +83,15 @@ class Infrastructure:
     def on_stop(self, hook: Hook) -> None:
         self._on_stop.append(hook)
 
+    def units_of_work(self, kind: type[UnitOfWorkKind]) -> Callable[[], UnitOfWorkKind]:
+        """The factory of one kind of the service's units of work: each on these sessions, its events written to
+        this outbox, the relay woken when it commits."""
+
+        def unit_of_work() -> UnitOfWorkKind:
+            return kind(self.sessions, self.outbox, self.relay.wake)
+
+        return unit_of_work
+
     def subscribe(self, consumer: str, pattern: str, handler: EventHandler) -> None:
         """A durable consumer, subscribed when the service starts (after the hooks added before it)."""
 
@@ -96,7 +110,6 @@ class Infrastructure:
             await hook()
         await self.relay.stop()
         await self.engine.dispose()
-
 
 
 class OnInfrastructure:

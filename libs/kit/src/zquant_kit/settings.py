@@ -43,6 +43,10 @@ class Settings:
     def get(self, name: str, default: str = "") -> str:
         return self.env.get(name, default)
 
+    def flag(self, name: str) -> bool:
+        """A yes/no setting: 1, true, yes or on (any case) is yes; unset is no."""
+        return _bool(self.get(name))
+
     def number(self, name: str, default: str, low: float, high: float = float("inf")) -> float:
         """A numeric setting in [low, high]; anything else stops the start with the variable's name."""
         raw = self.get(name) or default

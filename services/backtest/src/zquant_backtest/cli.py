@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -19,21 +17,10 @@ import grpc
 
 from zquant.backtest.v1 import backtest_pb2 as pb
 from zquant.backtest.v1 import backtest_pb2_grpc
-from zquant_kit.settings import Settings
+from zquant_kit.client_cli import UsageError, add_client_group, bearer_metadata, progress_bar, show_progress
 
 TIMINGS = {"open": pb.FILL_TIMING_OPEN, "close": pb.FILL_TIMING_CLOSE, "vwap": pb.FILL_TIMING_VWAP}
 SHOWN_METRICS = ("total_return", "annual_return", "sharpe", "max_drawdown", "annual_volatility", "turnover")
-
-
-class UsageError(Exception):
-    """A bad argument: one line on stderr, exit status 2."""
-
-
-def _metadata(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
-    token = args.token or os.environ.get("ZQUANT_TOKEN", "")
-    if not token:
-        raise UsageError("no access token: pass --token or export ZQUANT_TOKEN=$(zquant login <user>)")
-    return (("authorization", f"Bearer {token}"),)
 
 
 def _text(path: str) -> str:
@@ -57,25 +44,15 @@ def submit_request(args: argparse.Namespace) -> pb.SubmitBacktestRequest:
     return pb.SubmitBacktestRequest(code=_text(args.strategy), params_schema_json=schema, config=config)
 
 
-def _bar(percent: float, width: int = 30) -> str:
-    filled = int(width * percent / 100)
-    return "[" + "#" * filled + "." * (width - filled) + "]"
+def _progress_line(reply: pb.WatchBacktestResponse) -> str:
+    state = pb.TaskState.Name(reply.state).removeprefix("TASK_STATE_").lower()
+    return f"{progress_bar(reply.percent)} {reply.percent:5.1f}% {state:<9} {reply.current_date} {reply.message}"
 
 
 def _watch(stub, task_id: str, metadata, out: TextIO, quiet: bool) -> pb.WatchBacktestResponse:
-    live = out.isatty() and not quiet
-    last = pb.WatchBacktestResponse(task_id=task_id)
-    for reply in stub.WatchBacktest(pb.WatchBacktestRequest(task_id=task_id), metadata=metadata):
-        last = reply
-        state = pb.TaskState.Name(reply.state).removeprefix("TASK_STATE_").lower()
-        line = f"{_bar(reply.percent)} {reply.percent:5.1f}% {state:<9} {reply.current_date} {reply.message}"
-        if live:
-            print("\r" + line.ljust(100), end="", file=out, flush=True)
-        elif not quiet:
-            print(line, file=out, flush=True)
-    if live:
-        print(file=out)
-    return last
+    replies = stub.WatchBacktest(pb.WatchBacktestRequest(task_id=task_id), metadata=metadata)
+    last = show_progress(replies, _progress_line, out, quiet)
+    return pb.WatchBacktestResponse(task_id=task_id) if last is None else last
 
 
 def _number(value: float) -> str:
@@ -84,7 +61,7 @@ def _number(value: float) -> str:
 
 def run_backtest(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) -> int:
     stub = backtest_pb2_grpc.BacktestServiceStub(channel)
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     task = stub.SubmitBacktest(submit_request(args), metadata=metadata).task
     print(f"task {task.task_id} queued", file=out, flush=True)
     last = _watch(stub, task.task_id, metadata, out, args.quiet)
@@ -109,25 +86,8 @@ def run_backtest(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) -
     return 0
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> None:
-    address = args.address or settings.address("backtest")
-    try:
-        with grpc.insecure_channel(address) as channel:
-            status = run_backtest(args, channel, sys.stdout)
-    except UsageError as exc:
-        print(f"zquant backtest: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except grpc.RpcError as error:
-        print(f"ERROR {error.code().name}: {error.details()}", file=sys.stderr)
-        raise SystemExit(1) from None
-    raise SystemExit(status)
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    backtest = subparsers.add_parser("backtest", help="backtests: run a strategy, with a progress bar")
-    backtest.add_argument("--address", default="", help="host:port of the backtest service")
-    backtest.add_argument("--token", default="", help="access token (default: $ZQUANT_TOKEN)")
-    commands = backtest.add_subparsers(dest="backtest_command", required=True)
+    commands = add_client_group(subparsers, "backtest", help="backtests: run a strategy, with a progress bar")
     run = commands.add_parser("run", help="submit, watch, print the metrics, write the HTML report")
     run.add_argument("strategy", nargs="?", default="", help="the strategy's Python file")
     run.add_argument("--template", default="", help="a template name instead of a file (ListTemplates)")
@@ -142,4 +102,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--timing", choices=sorted(TIMINGS), default="open", help="when orders fill, next day")
     run.add_argument("--report", default="", help="where to write the HTML (default backtest-<task>.html)")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
-    backtest.set_defaults(handler=_run)
+    run.set_defaults(command=run_backtest)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO, cast
@@ -22,8 +21,15 @@ import numpy as np
 from zquant.factor.v1 import calculation_pb2 as calc_pb
 from zquant.factor.v1 import calculation_pb2_grpc, factor_pb2_grpc
 from zquant.factor.v1 import factor_pb2 as pb
+from zquant_kit.client_cli import (
+    Metadata,
+    UsageError,
+    add_client_group,
+    bearer_metadata,
+    progress_bar,
+    show_progress,
+)
 from zquant_kit.grpc.panel_codec import PanelResponse, decode_panel, format_days
-from zquant_kit.settings import Settings
 
 PAGE = 500
 KINDS = {pb.FACTOR_KIND_BUILTIN_INDICATOR: "builtin", pb.FACTOR_KIND_CUSTOM_EXPRESSION: "expression"}
@@ -33,20 +39,6 @@ ADJUSTS = {
     "qfq": calc_pb.PRICE_ADJUST_QFQ,
     "none": calc_pb.PRICE_ADJUST_NONE,
 }
-
-
-class UsageError(Exception):
-    """A bad argument or an unknown factor: one line on stderr, exit status 2."""
-
-
-Metadata = tuple[tuple[str, str], ...]
-
-
-def _metadata(args: argparse.Namespace) -> Metadata:
-    token = args.token or os.environ.get("ZQUANT_TOKEN", "")
-    if not token:
-        raise UsageError("no access token: pass --token or export ZQUANT_TOKEN=$(zquant login <user>)")
-    return (("authorization", f"Bearer {token}"),)
 
 
 def _definitions(
@@ -94,7 +86,7 @@ def parse_params(pairs: list[str]) -> list[pb.ParamValue]:
 
 def list_factors(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) -> None:
     stub = factor_pb2_grpc.FactorServiceStub(channel)
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     print(
         f"{'factor_name':<24} {'kind':<10} {'column':<20} {'visibility':<10} {'owner':<12} expression",
         file=out,
@@ -111,7 +103,7 @@ def define_factor(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) 
     if bool(args.expression) == bool(args.model):
         raise UsageError("give either --model (a built-in calculator) or --expression")
     stub = factor_pb2_grpc.FactorServiceStub(channel)
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     params = parse_params(args.param)
     kind = pb.FACTOR_KIND_CUSTOM_EXPRESSION if args.expression else pb.FACTOR_KIND_BUILTIN_INDICATOR
     created = stub.CreateFactorDefinition(
@@ -135,36 +127,26 @@ def define_factor(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) 
         print(f"model {model.model_code}({shown}) ({model.id}), default", file=out)
 
 
-def _bar(percent: float, width: int = 30) -> str:
-    filled = int(width * percent / 100)
-    return "[" + "#" * filled + "." * (width - filled) + "]"
-
-
 def calculate_factors(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) -> int:
     factors = factor_pb2_grpc.FactorServiceStub(channel)
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     ids = [find_factor(factors, metadata, name).id for name in args.factors]
     mode = calc_pb.CALCULATION_MODE_INCREMENTAL if args.incremental else calc_pb.CALCULATION_MODE_FULL
     request = calc_pb.CalculateFactorsRequest(
         factor_ids=ids, ts_codes=_codes(args.codes), start_date=args.start, end_date=args.end, mode=mode
     )
-    live = out.isatty() and not args.quiet
-    last = None
-    for reply in calculation_pb2_grpc.FactorCalculationServiceStub(channel).CalculateFactors(
+    replies = calculation_pb2_grpc.FactorCalculationServiceStub(channel).CalculateFactors(
         request, metadata=metadata
-    ):
-        last = reply
-        line = f"{_bar(reply.percent)} {reply.percent:5.1f}% {reply.state:<9} {reply.message}"
-        if live:
-            print("\r" + line.ljust(100), end="", file=out, flush=True)
-        elif not args.quiet:
-            print(line, file=out, flush=True)
-    if live:
-        print(file=out)
+    )
+    last = show_progress(replies, _progress_line, out, args.quiet)
     if last is None:
         return 1
     print(f"job {last.job_id} {last.state}", file=out)
     return 0 if last.state == "succeeded" else 1
+
+
+def _progress_line(reply: calc_pb.CalculateFactorsResponse) -> str:
+    return f"{progress_bar(reply.percent)} {reply.percent:5.1f}% {reply.state:<9} {reply.message}"
 
 
 def _codes(text: str) -> list[str]:
@@ -174,7 +156,7 @@ def _codes(text: str) -> list[str]:
 def export_values(args: argparse.Namespace, channel: grpc.Channel, out: TextIO) -> None:
     """Long CSV: one row per (trade_date, ts_code) with one column per stored field; empty for NaN."""
     factors = factor_pb2_grpc.FactorServiceStub(channel)
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     definition = find_factor(factors, metadata, args.factor)
     request = calc_pb.GetFactorValuesRequest(
         factor_id=definition.id, ts_codes=_codes(args.codes), start_date=args.start, end_date=args.end,
@@ -204,25 +186,8 @@ def _write_csv(
             writer.writerow([day, code, *("" if math.isnan(v) else repr(v) for v in cells)])
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> None:
-    address = args.address or settings.address("factor")
-    try:
-        with grpc.insecure_channel(address) as channel:
-            status = args.command(args, channel, sys.stdout)
-    except UsageError as exc:
-        print(f"zquant factor: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except grpc.RpcError as error:
-        print(f"ERROR {error.code().name}: {error.details()}", file=sys.stderr)
-        raise SystemExit(1) from None
-    raise SystemExit(status or 0)
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    factor = subparsers.add_parser("factor", help="factors: list, define, calculate, export values")
-    factor.add_argument("--address", default="", help="host:port of the factor service")
-    factor.add_argument("--token", default="", help="access token (default: $ZQUANT_TOKEN)")
-    commands = factor.add_subparsers(dest="factor_command", required=True)
+    commands = add_client_group(subparsers, "factor", help="factors: list, define, calculate, export values")
     commands.add_parser("list", help="the factors you can see").set_defaults(command=list_factors)
     define = commands.add_parser("define", help="a built-in factor (--model) or a custom expression")
     define.add_argument("name", help="factor_name (also the column name unless --column)")
@@ -255,4 +220,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--adjust", choices=sorted(ADJUSTS), default="hfq")
     export.add_argument("--output", "-o", default="")
     export.set_defaults(command=export_values)
-    factor.set_defaults(handler=_run)

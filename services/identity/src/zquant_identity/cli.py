@@ -12,9 +12,7 @@ import sys
 
 from zquant_identity.adapters.security import RETIRED_KEY_GRACE
 from zquant_identity.adapters.sqlalchemy.legacy_secrets import encrypt_plaintext_rows
-from zquant_kit.errors import ZqError
-from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.persistence import migrations
+from zquant_kit.service_commands import run_offline
 from zquant_kit.settings import Settings
 
 
@@ -32,26 +30,18 @@ def rotate_signing_key_command(args, settings: Settings) -> None:
 
 
 async def rotate_signing_key(settings: Settings) -> int:
-    from zquant_identity.bootstrap import SERVICE, IdentityConfig, build
+    from zquant_identity.bootstrap import SERVICE, IdentityApp, IdentityConfig, build
 
     config = IdentityConfig.from_settings(settings)
-    try:
-        await migrations.ensure_current(SERVICE.name, SERVICE.migrations, config.kit.database_url, SERVICE.schema)
-    except ZqError as exc:
-        print(f"zquant identity: {exc.message}", file=sys.stderr)
-        return 2
-    # The same wiring as the server's; nothing of it is started but the key ring's one load.
-    app = build(config, InProcessEventBus())
-    try:
+
+    async def rotate(app: IdentityApp) -> int:
+        # The same wiring as the server's; nothing of it is started but the key ring's one load.
         await encrypt_plaintext_rows(app.sessions, app.box)
         await app.ring.load()
         retired = app.ring.current_kid
         kid = await app.ring.rotate()
-    except ZqError as exc:
-        print(f"zquant identity: {exc.message}", file=sys.stderr)
-        return 2
-    finally:
-        await app.stop()
-    minutes = int(RETIRED_KEY_GRACE.total_seconds() // 60)
-    print(f"signing key {kid} signs from now; {retired} keeps verifying for {minutes} minutes, then is dropped")
-    return 0
+        minutes = int(RETIRED_KEY_GRACE.total_seconds() // 60)
+        print(f"signing key {kid} signs from now; {retired} keeps verifying for {minutes} minutes, then is dropped")
+        return 0
+
+    return await run_offline("identity", SERVICE, config.kit.database_url, lambda bus: build(config, bus), rotate)

@@ -12,9 +12,7 @@ import sys
 from pathlib import Path
 
 from zquant_kit.dates import parse_optional_yyyymmdd
-from zquant_kit.errors import ZqError
-from zquant_kit.events.inprocess import InProcessEventBus
-from zquant_kit.persistence import migrations
+from zquant_kit.service_commands import run_offline
 from zquant_kit.settings import Settings
 from zquant_marketdata.adapters.csv_source import CsvDirectorySource
 from zquant_marketdata.application.sync import SyncUseCases
@@ -88,28 +86,19 @@ async def _run(
     *,
     progress: bool,
 ) -> int:
-    from zquant_marketdata.bootstrap import SERVICE, MarketDataConfig, build
+    from zquant_marketdata.bootstrap import SERVICE, MarketDataApp, MarketDataConfig, build
 
     config = MarketDataConfig.from_settings(settings)
-    try:
-        await migrations.ensure_current(SERVICE.name, SERVICE.migrations, config.kit.database_url, SERVICE.schema)
-    except ZqError as exc:
-        print(f"zquant data: {exc.message}", file=sys.stderr)
-        return 2
-    # The same wiring as the server's; only the sync use case runs (nothing is served, no relay starts).
-    app = build(config, InProcessEventBus())
-    try:
+
+    async def run(app: MarketDataApp) -> int:
+        # The same wiring as the server's; only the sync use case runs (nothing is served, no relay starts).
         components = app.sync_components
         use_cases = components.sync
         if choice is not None:
             use_cases = SyncUseCases(
                 components.repository, app.bar_store, _FixedSource(choice), app.clock, batch_days=120
             )
-        try:
-            handle = await use_cases.start(CLI_USER, datasets, mode, start, end)
-        except ZqError as exc:
-            print(f"zquant data: {exc.message}", file=sys.stderr)
-            return 2
+        handle = await use_cases.start(CLI_USER, datasets, mode, start, end)
         await _follow(handle, progress)
         final = await handle.wait()
         entries = await components.repository.list_logs(None, None, 1000, run_id=handle.run.id)
@@ -124,8 +113,8 @@ async def _run(
             f"{final.updated} updated, {final.unchanged} unchanged" + (f" ({final.error})" if final.error else "")
         )
         return 0 if final.state is RunState.SUCCEEDED else 1
-    finally:
-        await app.stop()
+
+    return await run_offline("data", SERVICE, config.kit.database_url, lambda bus: build(config, bus), run)
 
 
 def summary_rows(entries: list[SyncLogEntry]) -> list[tuple[SyncLogEntry, str]]:

@@ -10,32 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-import grpc
 from google.protobuf import json_format
 
 from zquant.scheduler.v1 import scheduler_pb2 as pb
 from zquant.scheduler.v1 import scheduler_pb2_grpc
-from zquant_kit.settings import Settings
+from zquant_kit.client_cli import Metadata, UsageError, add_client_group, bearer_metadata
 
 PAGE = 500
-Metadata = tuple[tuple[str, str], ...]
 MISFIRE = {"run_once_late": pb.MISFIRE_POLICY_RUN_ONCE_LATE, "skip": pb.MISFIRE_POLICY_SKIP}
-
-
-class UsageError(Exception):
-    """A bad argument or an unknown job: one line on stderr, exit status 2."""
-
-
-def _metadata(args: argparse.Namespace) -> Metadata:
-    token = args.token or os.environ.get("ZQUANT_TOKEN", "")
-    if not token:
-        raise UsageError("no access token: pass --token or export ZQUANT_TOKEN=$(zquant login <user>)")
-    return (("authorization", f"Bearer {token}"),)
 
 
 def _jobs(stub: scheduler_pb2_grpc.SchedulerServiceStub, metadata: Metadata) -> Iterator[pb.Job]:
@@ -62,7 +47,7 @@ def _when(job: pb.Job) -> str:
 
 def list_jobs(args: argparse.Namespace, stub: scheduler_pb2_grpc.SchedulerServiceStub, out: TextIO) -> None:
     print(f"{'name':<24} {'type':<28} {'schedule':<32} {'state':<8} next run (UTC)", file=out)
-    for job in _jobs(stub, _metadata(args)):
+    for job in _jobs(stub, bearer_metadata(args)):
         state = "paused" if job.paused else ("on" if job.enabled else "off")
         next_run = job.next_run_time.ToDatetime().isoformat() if job.HasField("next_run_time") else "-"
         print(f"{job.name:<24} {pb.JobType.Name(job.type):<28} {_when(job):<32} {state:<8} {next_run}", file=out)
@@ -78,18 +63,18 @@ def create_job(args: argparse.Namespace, stub: scheduler_pb2_grpc.SchedulerServi
         timezone=args.timezone, trading_days_only=args.trading_days, enabled=True, config=config,
         max_retries=args.retries, retry_interval_seconds=args.retry_interval, misfire_policy=MISFIRE[args.misfire],
     )  # fmt: skip
-    job = stub.CreateJob(pb.CreateJobRequest(job=spec), metadata=_metadata(args)).job
+    job = stub.CreateJob(pb.CreateJobRequest(job=spec), metadata=bearer_metadata(args)).job
     print(f"job {job.name} ({job.id}) {_when(job)}", file=out)
 
 
 def trigger_job(args: argparse.Namespace, stub: scheduler_pb2_grpc.SchedulerServiceStub, out: TextIO) -> None:
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     run = stub.TriggerJob(pb.TriggerJobRequest(job_id=_find(stub, metadata, args.job).id), metadata=metadata).run
     print(f"run {run.id} of {run.job_name} queued", file=out)
 
 
 def history(args: argparse.Namespace, stub: scheduler_pb2_grpc.SchedulerServiceStub, out: TextIO) -> None:
-    metadata = _metadata(args)
+    metadata = bearer_metadata(args)
     job_id = _find(stub, metadata, args.job).id if args.job else ""
     runs = stub.ListRuns(pb.ListRunsRequest(job_id=job_id, page_size=args.limit), metadata=metadata).runs
     print(f"{'scheduled (UTC)':<27} {'job':<20} {'status':<20} {'attempts':>8} {'seconds':>8}  result", file=out)
@@ -102,24 +87,15 @@ def history(args: argparse.Namespace, stub: scheduler_pb2_grpc.SchedulerServiceS
         )
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> None:
-    address = args.address or settings.address("scheduler")
-    try:
-        with grpc.insecure_channel(address) as channel:
-            args.command(args, scheduler_pb2_grpc.SchedulerServiceStub(channel), sys.stdout)
-    except UsageError as exc:
-        print(f"zquant jobs: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except grpc.RpcError as error:
-        print(f"ERROR {error.code().name}: {error.details()}", file=sys.stderr)
-        raise SystemExit(1) from None
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    jobs = subparsers.add_parser("jobs", help="scheduled jobs: list, create, trigger, history")
-    jobs.add_argument("--address", default="", help="the scheduler (default: ZQUANT_SCHEDULER_ADDRESS)")
-    jobs.add_argument("--token", default="", help="access token (default: $ZQUANT_TOKEN)")
-    commands = jobs.add_subparsers(dest="jobs_command", required=True)
+    commands = add_client_group(
+        subparsers,
+        "jobs",
+        help="scheduled jobs: list, create, trigger, history",
+        service="scheduler",
+        address_help="the scheduler (default: ZQUANT_SCHEDULER_ADDRESS)",
+        connect=scheduler_pb2_grpc.SchedulerServiceStub,
+    )
     commands.add_parser("list", help="your jobs").set_defaults(command=list_jobs)
     create = commands.add_parser("create", help="a job on a cron or an interval")
     create.add_argument("name")
@@ -140,4 +116,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     past.add_argument("job", nargs="?", default="", help="job name or id (default: all your jobs)")
     past.add_argument("--limit", type=int, default=50)
     past.set_defaults(command=history)
-    jobs.set_defaults(handler=_run)

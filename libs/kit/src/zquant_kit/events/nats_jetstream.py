@@ -10,9 +10,8 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-from nats.js.errors import NotFoundError
 
-from zquant_kit import telemetry
+from zquant_kit import jetstream, telemetry
 from zquant_kit.events.model import Event, EventHandler, PoisonMessage
 
 log = logging.getLogger(__name__)
@@ -58,13 +57,7 @@ class NatsJetStreamBus:
     async def _ensure_connected(self) -> JetStreamContext:
         async with self._lock:
             if self._nc is None or self._nc.is_closed:
-                self._nc = await nats.connect(
-                    self._url,
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                )
+                self._nc = await jetstream.connect(self._url)
                 self._js = self._nc.jetstream()
                 self._stream_ready = False
             js = self._js
@@ -76,10 +69,7 @@ class NatsJetStreamBus:
                     duplicate_window=self._duplicate_window,
                     storage=api.StorageType.FILE,
                 )
-                try:
-                    await js.stream_info(self._stream)
-                except NotFoundError:
-                    await js.add_stream(config)
+                await jetstream.ensure_stream(js, config)
                 self._stream_ready = True
             return js
 

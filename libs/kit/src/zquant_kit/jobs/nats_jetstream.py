@@ -26,6 +26,7 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 
+from zquant_kit import jetstream
 from zquant_kit.jobs.model import (
     MAX_ATTEMPTS_LIMIT,
     Job,
@@ -47,6 +48,7 @@ _MAX_ATTEMPTS = "Zq-Max-Attempts"
 _DEADLINE = "Zq-Deadline"
 _CANCEL_MEMORY_SECONDS = 24 * 3600.0
 _FETCH_SECONDS = 1.0
+DEFAULT_ACK_WAIT_SECONDS = 30.0
 
 
 class NatsJetStreamJobQueue(JobQueue):
@@ -56,7 +58,7 @@ class NatsJetStreamJobQueue(JobQueue):
         *,
         stream: str = "ZQUANT_JOBS",
         prefix: str = "zqjobs",
-        ack_wait_seconds: float = 30.0,
+        ack_wait_seconds: float = DEFAULT_ACK_WAIT_SECONDS,
         duplicate_window_seconds: float = 120.0,
         retry_delay_seconds: float = 1.0,
         publish_timeout_seconds: float = 2.0,
@@ -80,11 +82,11 @@ class NatsJetStreamJobQueue(JobQueue):
 
     async def start(self) -> None:
         """Connects, creates the two streams if missing, and starts listening for cancels."""
-        nc = await nats.connect(
-            self._url, connect_timeout=2, max_reconnect_attempts=-1, reconnect_time_wait=0.5
-        )
-        self._nc, self._js = nc, nc.jetstream()
-        await self._ensure_stream(
+        nc = await jetstream.connect(self._url)
+        js = nc.jetstream()
+        self._nc, self._js = nc, js
+        await jetstream.ensure_stream(
+            js,
             api.StreamConfig(
                 name=self._stream,
                 subjects=[f"{self._prefix}.jobs.>"],
@@ -93,7 +95,8 @@ class NatsJetStreamJobQueue(JobQueue):
                 storage=api.StorageType.FILE,
             )
         )
-        await self._ensure_stream(
+        await jetstream.ensure_stream(
+            js,
             api.StreamConfig(
                 name=self._cancel_stream,
                 subjects=[f"{self._prefix}.cancel.*"],
@@ -103,13 +106,6 @@ class NatsJetStreamJobQueue(JobQueue):
             )
         )
         self._cancels = await nc.subscribe(f"{self._prefix}.cancel.*", cb=self._on_cancel)
-
-    async def _ensure_stream(self, config: api.StreamConfig) -> None:
-        js = self._jetstream()
-        try:
-            await js.stream_info(str(config.name))
-        except NotFoundError:
-            await js.add_stream(config)
 
     async def close(self) -> None:
         for updates in list(self._watchers):

@@ -68,9 +68,7 @@ def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> 
     )
     clock = SystemClock()
 
-    def unit_of_work() -> SqlAlchemyBacktestUnitOfWork:
-        return SqlAlchemyBacktestUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
+    unit_of_work = infra.units_of_work(SqlAlchemyBacktestUnitOfWork)
     checker = SandboxStrategyChecker()
     templates = adapters.template_catalog(config, infra)
     ports = TaskPorts(
@@ -93,7 +91,7 @@ def build(config: BacktestConfig, bus: EventBus, adapters: BacktestAdapters) -> 
         config=config,
         infra=infra,
         strategies=strategies,
-        tasks=tasks.wire(infra, config.jobs, clock, unit_of_work, ports, services),
+        tasks=tasks.wire(infra, config.jobs, config.policy, clock, unit_of_work, ports, services),
         unit_of_work=unit_of_work,
         grpc_services=services,
         interceptors=[interceptor],

@@ -18,24 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zquant_backtest.application.submission import QueuePolicy
 from zquant_kit.infrastructure import ServiceConfig
+from zquant_kit.jobs.config import JobQueueConfig
 from zquant_kit.jobs.model import MAX_ATTEMPTS_LIMIT
 from zquant_kit.settings import Settings
 
 NAME = "backtest"
-
-
-@dataclass(frozen=True)
-class JobQueueConfig:
-    """`nats_url` empty: the in-process queue (all-in-one)."""
-
-    nats_url: str
-    stream: str
-    prefix: str
-    concurrency: int
-    max_attempts: int
-    timeout_seconds: float
-    ack_wait_seconds: float
 
 
 @dataclass(frozen=True)
@@ -44,6 +33,7 @@ class BacktestConfig:
     marketdata_address: str
     factor_address: str
     jobs: JobQueueConfig
+    policy: QueuePolicy
     panel_cache_bytes: int
 
     @classmethod
@@ -52,18 +42,15 @@ class BacktestConfig:
             kit=ServiceConfig.from_settings(NAME, settings),
             marketdata_address=settings.address("marketdata"),
             factor_address=settings.address("factor"),
-            jobs=JobQueueConfig(
-                nats_url=settings.nats_url,
-                stream=f"{settings.nats_stream}_BACKTEST_JOBS",
-                prefix=f"{settings.subject_prefix}jobs.backtest",
+            jobs=JobQueueConfig.from_settings(
+                NAME,
+                settings,
                 concurrency=int(settings.number("ZQUANT_BACKTEST_JOB_CONCURRENCY", "1", 0, 64)),
-                max_attempts=int(
-                    settings.number("ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)
-                ),
-                timeout_seconds=settings.number(
-                    "ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS", "7200", 10, 7 * 86400
-                ),
                 ack_wait_seconds=settings.number("ZQUANT_BACKTEST_JOB_ACK_WAIT_SECONDS", "30", 1, 3600),
+            ),
+            policy=QueuePolicy(
+                max_attempts=int(settings.number("ZQUANT_BACKTEST_MAX_ATTEMPTS", "3", 1, MAX_ATTEMPTS_LIMIT)),
+                timeout_seconds=settings.number("ZQUANT_BACKTEST_TASK_TIMEOUT_SECONDS", "7200", 10, 7 * 86400),
             ),
             panel_cache_bytes=int(settings.number("ZQUANT_BACKTEST_PANEL_CACHE_MB", "2048", 16, 1 << 20)) << 20,
         )

@@ -7,7 +7,6 @@ the queue closes, so no handler runs on a closed queue.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from zquant.backtest.v1 import backtest_pb2_grpc
@@ -28,14 +27,13 @@ from zquant_backtest.application.unit_of_work_ports import UnitOfWorkFactory
 from zquant_backtest.application.user_cleanup import CONSUMER as CLEANUP_CONSUMER
 from zquant_backtest.application.user_cleanup import USER_DELETED, UserCleanup
 from zquant_backtest.application.validation_ports import StrategyChecker
-from zquant_backtest.bootstrap.config import JobQueueConfig
 from zquant_kit.clock import Clock
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.infrastructure import Infrastructure
 from zquant_kit.jobs import JobQueue
+from zquant_kit.jobs.background import QueueLoops, run_with_service
+from zquant_kit.jobs.config import JobQueueConfig
 from zquant_kit.jobs.inprocess import InProcessJobQueue
-from zquant_kit.jobs.nats_jetstream import NatsJetStreamJobQueue
-from zquant_kit.tasks import cancel_and_wait
 
 
 @dataclass
@@ -58,63 +56,40 @@ class TaskPorts:
     checker: StrategyChecker
 
 
-def policy_of(config: JobQueueConfig) -> QueuePolicy:
-    return QueuePolicy(max_attempts=config.max_attempts, timeout_seconds=config.timeout_seconds)
-
-
-def job_queue(config: JobQueueConfig) -> JobQueue:
-    """NATS JetStream when a NATS URL is set (any number of workers share the tasks), else in-process."""
-    if config.nats_url:
-        return NatsJetStreamJobQueue(
-            config.nats_url,
-            stream=config.stream,
-            prefix=config.prefix,
-            ack_wait_seconds=config.ack_wait_seconds,
-        )
-    return InProcessJobQueue()
-
-
 def _run_in_background(
     infra: Infrastructure,
     queue: JobQueue,
     components: TaskComponents,
     config: JobQueueConfig,
+    policy: QueuePolicy,
     uow: UnitOfWorkFactory,
 ) -> None:
-    running: list[asyncio.Task[None]] = []
-
-    async def start() -> None:
-        await queue.start()
+    async def started(loops: QueueLoops) -> None:
         updates = await queue.watch(JOB_KIND)
-        follower = TaskFollower(components.outcomes)
-        running.append(asyncio.create_task(follower.follow(updates), name="backtest-task-follower"))
+        loops.start(TaskFollower(components.outcomes).follow(updates), "backtest-task-follower")
         if config.concurrency:
-            serve = queue.serve(JOB_KIND, components.worker.handle, concurrency=config.concurrency)
-            running.append(asyncio.create_task(serve, name="backtest-jobs"))
+            loops.start(
+                queue.serve(JOB_KIND, components.worker.handle, concurrency=config.concurrency), "backtest-jobs"
+            )
         if isinstance(queue, InProcessJobQueue):
-            await resubmit_unfinished(uow, queue, policy_of(config))
+            await resubmit_unfinished(uow, queue, policy)
 
-    async def stop() -> None:
-        for task in reversed(running):
-            await cancel_and_wait(task)
-        await queue.close()
-
-    infra.on_start(start)
-    infra.on_stop(stop)
+    run_with_service(infra, queue, started)
 
 
 def wire(
     infra: Infrastructure,
     config: JobQueueConfig,
+    policy: QueuePolicy,
     clock: Clock,
     uow: UnitOfWorkFactory,
     ports: TaskPorts,
     services: list[GrpcService],
 ) -> TaskComponents:
-    queue = job_queue(config)
+    queue = config.queue()
     outcomes = TaskOutcomes(uow, clock)
     submission = BacktestSubmission(
-        uow, queue, ports.market, ports.checker, ports.templates, clock, policy_of(config)
+        uow, queue, ports.market, ports.checker, ports.templates, clock, policy
     )
     components = TaskComponents(
         queue=queue,
@@ -132,7 +107,7 @@ def wire(
             backtest_pb2_grpc.add_BacktestServiceServicer_to_server,
         )
     )
-    _run_in_background(infra, queue, components, config, uow)
+    _run_in_background(infra, queue, components, config, policy, uow)
     infra.subscribe(CLEANUP_CONSUMER, USER_DELETED, UserCleanup(uow, queue).on_user_deleted)
     infra.subscribe(VERSION_CONSUMER, SYNC_COMPLETED, components.versions.on_sync_completed)
     return components

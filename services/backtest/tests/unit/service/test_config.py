@@ -15,7 +15,7 @@ def test_defaults_and_the_nats_names():
         Settings({"ZQUANT_NATS_URL": "nats://x:4222", "ZQUANT_NATS_STREAM": "S"})
     )
     jobs = config.jobs
-    assert (jobs.concurrency, jobs.max_attempts, jobs.ack_wait_seconds) == (1, 3, 30.0)
+    assert (jobs.concurrency, config.policy.max_attempts, jobs.ack_wait_seconds) == (1, 3, 30.0)
     assert jobs.stream == "S_BACKTEST_JOBS" and jobs.prefix.endswith("jobs.backtest") and jobs.nats_url
 
 

@@ -8,13 +8,11 @@ the worker processes and the marketdata channel, so no handler runs on a closed 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from zquant.factor.v1 import calculation_pb2_grpc
 from zquant_factor.adapters.grpc.calculation_servicer import FactorCalculationServicer
 from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
-from zquant_factor.adapters.sqlalchemy import tables
 from zquant_factor.adapters.sqlalchemy.calculation_repository import (
     SqlAlchemyCalculationUnitOfWork,
     SqlAlchemyStalenessUnitOfWork,
@@ -35,7 +33,7 @@ from zquant_factor.application.staleness import (
     SYNC_COMPLETED,
     Staleness,
 )
-from zquant_factor.bootstrap.config import NAME, FactorConfig, JobQueueConfig
+from zquant_factor.bootstrap.config import NAME, FactorConfig
 from zquant_factor.bootstrap.definitions import DefinitionComponents
 from zquant_factor.bootstrap.values import ValueComponents
 from zquant_factor.domain.analysis import analyse
@@ -45,9 +43,7 @@ from zquant_kit.grpc.server import GrpcService
 from zquant_kit.grpc.wiring import service_channel
 from zquant_kit.infrastructure import Infrastructure
 from zquant_kit.jobs import JobQueue
-from zquant_kit.jobs.inprocess import InProcessJobQueue
-from zquant_kit.jobs.nats_jetstream import NatsJetStreamJobQueue
-from zquant_kit.tasks import cancel_and_wait
+from zquant_kit.jobs.background import QueueLoops, run_with_service
 from zquant_kit.workers import WorkerProcesses
 
 WORKER_MODULES = [calculation_compute.__name__, analyse.__name__]
@@ -63,13 +59,6 @@ class CalculationComponents:
     recovery: CalculationRecovery
 
 
-def job_queue(config: JobQueueConfig) -> JobQueue:
-    """NATS JetStream when a NATS URL is set (any number of instances share the jobs), else in-process."""
-    if config.nats_url:
-        return NatsJetStreamJobQueue(config.nats_url, stream=config.stream, prefix=config.prefix)
-    return InProcessJobQueue()
-
-
 def _serve_in_background(
     infra: Infrastructure,
     queue: JobQueue,
@@ -77,23 +66,11 @@ def _serve_in_background(
     recovery: CalculationRecovery,
     concurrency: int,
 ) -> None:
-    task: asyncio.Task[None] | None = None
-
-    async def start() -> None:
-        nonlocal task
-        await queue.start()
+    async def started(loops: QueueLoops) -> None:
         await recovery.resubmit_unfinished()
-        task = asyncio.create_task(
-            queue.serve(JOB_KIND, jobs.handle, concurrency=concurrency), name="factor-calculation-jobs"
-        )
+        loops.start(queue.serve(JOB_KIND, jobs.handle, concurrency=concurrency), "factor-calculation-jobs")
 
-    async def stop() -> None:
-        if task is not None:
-            await cancel_and_wait(task)
-        await queue.close()
-
-    infra.on_start(start)
-    infra.on_stop(stop)
+    run_with_service(infra, queue, started)
 
 
 def wire(
@@ -110,14 +87,10 @@ def wire(
     )
     pool = WorkerProcesses(config.workers, WORKER_MODULES)
     infra.on_stop(pool.close)
-    queue = job_queue(config.jobs)
+    queue = config.jobs.queue()
 
-    def calculation_uow() -> SqlAlchemyCalculationUnitOfWork:
-        return SqlAlchemyCalculationUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
-    def staleness_uow() -> SqlAlchemyStalenessUnitOfWork:
-        return SqlAlchemyStalenessUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
+    calculation_uow = infra.units_of_work(SqlAlchemyCalculationUnitOfWork)
+    staleness_uow = infra.units_of_work(SqlAlchemyStalenessUnitOfWork)
     calculation = FactorCalculation(market, stores.values, stores.states, pool)
     owner_tokens = IdentityOwnerTokens(
         service_channel(infra, config.kit.identity_address), config.kit.service_secret, NAME

@@ -17,19 +17,10 @@ from dataclasses import dataclass
 
 from zquant_factor.application.staleness import AUTO_UPDATE_SETTING
 from zquant_kit.infrastructure import ServiceConfig
+from zquant_kit.jobs.config import JobQueueConfig
 from zquant_kit.settings import Settings
 
 NAME = "factor"
-
-
-@dataclass(frozen=True)
-class JobQueueConfig:
-    """`nats_url` empty: the in-process queue (all-in-one)."""
-
-    nats_url: str
-    stream: str
-    prefix: str
-    concurrency: int
 
 
 @dataclass(frozen=True)
@@ -46,11 +37,8 @@ class FactorConfig:
             kit=ServiceConfig.from_settings(NAME, settings),
             marketdata_address=settings.address("marketdata"),
             workers=max(1, int(settings.number("ZQUANT_FACTOR_WORKERS", "2", 0))),
-            auto_update=settings.get(AUTO_UPDATE_SETTING).strip().lower() in {"1", "true", "yes", "on"},
-            jobs=JobQueueConfig(
-                nats_url=settings.nats_url,
-                stream=f"{settings.nats_stream}_FACTOR_JOBS",
-                prefix=f"{settings.subject_prefix}jobs.factor",
-                concurrency=max(1, int(settings.number("ZQUANT_FACTOR_JOB_CONCURRENCY", "1", 0))),
+            auto_update=settings.flag(AUTO_UPDATE_SETTING),
+            jobs=JobQueueConfig.from_settings(
+                NAME, settings, concurrency=max(1, int(settings.number("ZQUANT_FACTOR_JOB_CONCURRENCY", "1", 0)))
             ),
         )

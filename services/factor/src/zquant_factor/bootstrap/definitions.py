@@ -10,7 +10,6 @@ from zquant.factor.v1 import factor_pb2_grpc
 from zquant_factor.adapters.expressions import CheckedExpressions
 from zquant_factor.adapters.grpc.definition_servicer import FactorDefinitionServicer
 from zquant_factor.adapters.registry import EngineCalculatorRegistry
-from zquant_factor.adapters.sqlalchemy import tables
 from zquant_factor.adapters.sqlalchemy.definition_repository import (
     SqlAlchemyDefinitionUnitOfWork,
     map_definitions,
@@ -34,9 +33,7 @@ class DefinitionComponents:
 def wire(infra: Infrastructure, clock: Clock, services: list[GrpcService]) -> DefinitionComponents:
     map_definitions()
 
-    def unit_of_work() -> SqlAlchemyDefinitionUnitOfWork:
-        return SqlAlchemyDefinitionUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
+    unit_of_work = infra.units_of_work(SqlAlchemyDefinitionUnitOfWork)
     registry = EngineCalculatorRegistry()
     components = DefinitionComponents(
         unit_of_work,

@@ -7,7 +7,6 @@ from zquant_kit.clock import Clock
 from zquant_kit.grpc.server import GrpcService
 from zquant_kit.infrastructure import Infrastructure
 from zquant_marketdata.adapters.grpc.watchlist_servicer import WatchlistServicer
-from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.watchlist_repository import (
     SqlAlchemyWatchlistUnitOfWork,
     map_watchlist,
@@ -17,9 +16,7 @@ from zquant_marketdata.application.watchlist import USER_CLEANUP_CONSUMER, USER_
 
 def wire(infra: Infrastructure, clock: Clock, services: list[GrpcService]) -> WatchlistUseCases:
     map_watchlist()
-    watchlist = WatchlistUseCases(
-        lambda: SqlAlchemyWatchlistUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake), clock
-    )
+    watchlist = WatchlistUseCases(infra.units_of_work(SqlAlchemyWatchlistUnitOfWork), clock)
     services.append(
         GrpcService(
             "zquant.marketdata.v1.WatchlistService",

@@ -70,9 +70,7 @@ def build(
     interceptor = auth_interceptor(infra, remote_caller_checks(infra), audit_target_fields=AUDIT_TARGET_FIELDS)
     clock = clock or SystemClock()
 
-    def unit_of_work() -> SqlAlchemySchedulerUnitOfWork:
-        return SqlAlchemySchedulerUnitOfWork(infra.sessions, tables.outbox, infra.relay.wake)
-
+    unit_of_work = infra.units_of_work(SqlAlchemySchedulerUnitOfWork)
     if targets is None or calendars is None:
         marketdata = service_channel(infra, config.marketdata_address)
         targets = targets or GrpcJobTargets(
