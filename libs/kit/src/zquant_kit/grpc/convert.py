@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from zquant_kit.clock import as_utc
 from zquant_kit.errors import InvalidArgument
@@ -26,6 +27,17 @@ def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
         return stamp.ToDatetime(tzinfo=dt.UTC)
     except (ValueError, OverflowError):
         raise InvalidArgument(field, "not a valid timestamp (0001-01-01 to 9999-12-31, nanos in [0, 1e9))") from None
+
+
+def optional_timestamp(message: Message, field: str) -> dt.datetime | None:
+    """`from_timestamp` of a Timestamp field the sender may leave out: None when it is not set."""
+    return from_timestamp(getattr(message, field), field) if message.HasField(field) else None
+
+
+def optional(message: Message, field: str, default: Any = None) -> Any:
+    """A proto3 `optional` field's value when the sender set it, else `default` (the message's own zero value
+    would be indistinguishable from "leave as it is")."""
+    return getattr(message, field) if message.HasField(field) else default
 
 
 def same_named(source: object, *names: str) -> dict[str, Any]:

@@ -6,13 +6,13 @@ import datetime as dt
 
 from zquant.backtest.v1 import backtest_pb2 as pb
 from zquant_backtest.adapters.grpc.json_fields import json_object, json_text
-from zquant_backtest.adapters.grpc.strategy_messages import timestamp
 from zquant_backtest.application.run_ports import CostConfig, EngineKind, RunConfig
 from zquant_backtest.application.submission import SubmitRequest
 from zquant_backtest.application.task_ports import TaskRecord
 from zquant_backtest.domain.orders import Timing
 from zquant_backtest.domain.tasks import TaskState
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.grpc.convert import to_timestamp
 
 TIMINGS = {
     pb.FILL_TIMING_UNSPECIFIED: Timing.OPEN,
@@ -108,8 +108,8 @@ def task(record: TaskRecord) -> pb.BacktestTask:
         attempts=record.attempts, code_hash=record.code_hash, data_version=record.data_version,
         config=config_message(record.config), fingerprint=record.fingerprint,
         rules_version=record.rules_version, idempotency_key=record.idempotency_key,
-        create_time=timestamp(record.created_at), start_time=timestamp(record.started_at),
-        finish_time=timestamp(record.finished_at),
+        create_time=to_timestamp(record.created_at), start_time=to_timestamp(record.started_at),
+        finish_time=to_timestamp(record.finished_at),
     )  # fmt: skip
 
 

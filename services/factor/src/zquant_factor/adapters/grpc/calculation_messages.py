@@ -6,7 +6,6 @@ import datetime as dt
 
 import grpc
 import numpy as np
-from google.protobuf import timestamp_pb2
 
 from zquant.factor.v1 import calculation_pb2 as pb
 from zquant_factor.application.calculation_events import yyyymmdd
@@ -15,6 +14,7 @@ from zquant_factor.application.market_ports import Adjust, Credentials
 from zquant_factor.domain.analysis.results import FactorAnalysis
 from zquant_kit.dates import parse_yyyymmdd
 from zquant_kit.errors import InvalidArgument, Unauthenticated
+from zquant_kit.grpc.convert import to_timestamp
 
 MODES = {pb.CALCULATION_MODE_UNSPECIFIED: RunMode.FULL, pb.CALCULATION_MODE_FULL: RunMode.FULL,
          pb.CALCULATION_MODE_INCREMENTAL: RunMode.INCREMENTAL}  # fmt: skip
@@ -42,21 +42,13 @@ def caller_credentials(context: grpc.aio.ServicerContext) -> Credentials:
     return Credentials(token.strip())
 
 
-def _stamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def calculation(record: CalculationRecord) -> pb.Calculation:
     return pb.Calculation(
         job_id=record.id, owner_id=record.owner_id, factor_ids=list(record.factor_ids), ts_codes=list(record.codes),
         start_date=yyyymmdd(record.start), end_date=yyyymmdd(record.end), mode=MODE_OF[record.mode],
         state=record.state.value, percent=record.percent, message=record.message, error=record.error,
-        values_written=record.values_written, create_time=_stamp(record.created_at),
-        finish_time=_stamp(record.finished_at),
+        values_written=record.values_written, create_time=to_timestamp(record.created_at),
+        finish_time=to_timestamp(record.finished_at),
     )  # fmt: skip
 
 
