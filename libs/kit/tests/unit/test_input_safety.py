@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from zquant.common.v1 import token_verification_pb2
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from zquant_kit.grpc.convert import from_timestamp, optional, optional_timestamp
+from zquant_kit.grpc.convert import from_timestamp, optional, optional_day, optional_timestamp
 from zquant_kit.persistence.errors import client_error
 from zquant_kit.persistence.like import MAX_SEARCH_LENGTH, contains_pattern, icontains
 from zquant_kit.text import check_text, storable
@@ -115,6 +116,15 @@ def test_an_unset_timestamp_is_none_and_a_set_one_is_checked_under_its_own_name(
     with pytest.raises(InvalidArgument) as raised:
         optional_timestamp(request(since_time=timestamp_pb2.Timestamp(nanos=-1)), "since_time")
     assert raised.value.field == "since_time"
+
+
+def test_an_optional_day_is_none_when_empty_and_a_calendar_date_otherwise():
+    assert optional_day("", "start_date") is None
+    assert optional_day("20240229", "start_date") == dt.date(2024, 2, 29)
+    for bad in ("20230229", "2024011", " 20240101"):
+        with pytest.raises(InvalidArgument) as raised:
+            optional_day(bad, "config.start_date")
+        assert raised.value.field == "config.start_date"
 
 
 def test_an_optional_field_set_to_its_zero_value_is_not_left_out():

@@ -9,6 +9,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from zquant_kit.clock import as_utc
+from zquant_kit.dates import parse_yyyymmdd
 from zquant_kit.errors import InvalidArgument
 
 
@@ -27,6 +28,17 @@ def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
         return stamp.ToDatetime(tzinfo=dt.UTC)
     except (ValueError, OverflowError):
         raise InvalidArgument(field, "not a valid timestamp (0001-01-01 to 9999-12-31, nanos in [0, 1e9))") from None
+
+
+def optional_day(text: str, field: str) -> dt.date | None:
+    """A YYYYMMDD request field that may be left empty (None); anything but a calendar date is InvalidArgument
+    naming `field` (the contract's bounds say the same before the request gets here)."""
+    if not text:
+        return None
+    try:
+        return parse_yyyymmdd(text)
+    except ValueError:
+        raise InvalidArgument(field, "must be a calendar date YYYYMMDD") from None
 
 
 def optional_timestamp(message: Message, field: str) -> dt.datetime | None:

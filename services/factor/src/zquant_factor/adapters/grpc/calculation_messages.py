@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import grpc
 import numpy as np
 
@@ -12,24 +10,15 @@ from zquant_factor.application.calculation_events import yyyymmdd
 from zquant_factor.application.calculation_ports import CalculationRecord, RunMode
 from zquant_factor.application.market_ports import Adjust, Credentials
 from zquant_factor.domain.analysis.results import FactorAnalysis
-from zquant_kit.dates import parse_yyyymmdd
-from zquant_kit.errors import InvalidArgument, Unauthenticated
+from zquant_kit.errors import Unauthenticated
 from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.jobs import JobUpdate
 
 MODES = {pb.CALCULATION_MODE_UNSPECIFIED: RunMode.FULL, pb.CALCULATION_MODE_FULL: RunMode.FULL,
          pb.CALCULATION_MODE_INCREMENTAL: RunMode.INCREMENTAL}  # fmt: skip
 MODE_OF = {RunMode.FULL: pb.CALCULATION_MODE_FULL, RunMode.INCREMENTAL: pb.CALCULATION_MODE_INCREMENTAL}
 ADJUSTS = {pb.PRICE_ADJUST_UNSPECIFIED: Adjust.HFQ, pb.PRICE_ADJUST_HFQ: Adjust.HFQ,
            pb.PRICE_ADJUST_QFQ: Adjust.QFQ, pb.PRICE_ADJUST_NONE: Adjust.NONE}  # fmt: skip
-
-
-def optional_day(text: str, field: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return parse_yyyymmdd(text)
-    except ValueError:
-        raise InvalidArgument(field, "must be a date YYYYMMDD") from None
 
 
 def caller_credentials(context: grpc.aio.ServicerContext) -> Credentials:
@@ -50,6 +39,20 @@ def calculation(record: CalculationRecord) -> pb.Calculation:
         values_written=record.values_written, create_time=to_timestamp(record.created_at),
         finish_time=to_timestamp(record.finished_at),
     )  # fmt: skip
+
+
+def outcome(record: CalculationRecord) -> pb.CalculateFactorsResponse:
+    """CalculateFactors' word on a job as its record has it: the state, and the error or else the message."""
+    return pb.CalculateFactorsResponse(
+        job_id=record.id, state=record.state.value, percent=record.percent, message=record.error or record.message
+    )
+
+
+def progress(job_id: str, update: JobUpdate) -> pb.CalculateFactorsResponse:
+    """CalculateFactors' word on a job still going, as the queue reports it: the reason or else the message."""
+    return pb.CalculateFactorsResponse(
+        job_id=job_id, state=update.state.value, percent=update.percent or 0.0, message=update.reason or update.message
+    )
 
 
 def _number(value: float) -> float:
