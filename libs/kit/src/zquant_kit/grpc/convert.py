@@ -53,6 +53,6 @@ def optional(message: Message, field: str, default: Any = None) -> Any:
 
 
 def same_named(source: object, *names: str) -> dict[str, Any]:
-    """`{name: source.name}` for the message fields that take a domain attribute as it is; the servicer
-    writes out only the fields it converts."""
+    """`{name: source.name}` for the fields that pass as they are between a message and a domain value (either
+    way); the servicer writes out only the fields it converts."""
     return {name: getattr(source, name) for name in names}

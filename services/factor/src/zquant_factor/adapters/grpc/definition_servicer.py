@@ -23,7 +23,7 @@ from zquant_factor.application.definitions import DefinitionChanges, DefinitionU
 from zquant_factor.application.factor_models import FactorModelUseCases
 from zquant_factor.domain.definitions.records import FactorDefinition, Visibility
 from zquant_kit import principal
-from zquant_kit.grpc.convert import optional
+from zquant_kit.grpc.convert import optional, same_named
 from zquant_kit.pagination import Cursor, Page, single_cursor
 
 DEFINITIONS: Cursor[FactorDefinition, str] = single_cursor("factor.definitions", lambda d: d.factor_name)
@@ -40,11 +40,7 @@ class FactorDefinitionServicer(factor_pb2_grpc.FactorServiceServicer):
     async def CreateFactorDefinition(self, request, context):
         actor = principal.require(WRITE_PERMISSION)
         new = NewDefinition(
-            factor_name=request.factor_name,
-            cn_name=request.cn_name,
-            en_name=request.en_name,
-            column_name=request.column_name,
-            description=request.description,
+            **same_named(request, "factor_name", "cn_name", "en_name", "column_name", "description"),
             kind=kind_of(request.kind),
             expression=request.expression or None,
             enabled=optional(request, "enabled", True),
