@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Protocol
+
 import grpc
 import numpy as np
 
@@ -11,7 +14,7 @@ from zquant_factor.application.calculation_ports import CalculationRecord, RunMo
 from zquant_factor.application.market_ports import Adjust, Credentials
 from zquant_factor.domain.analysis.results import FactorAnalysis
 from zquant_kit.errors import Unauthenticated
-from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.grpc.convert import optional_day, to_timestamp
 from zquant_kit.jobs import JobUpdate
 
 MODES = {pb.CALCULATION_MODE_UNSPECIFIED: RunMode.FULL, pb.CALCULATION_MODE_FULL: RunMode.FULL,
@@ -19,6 +22,19 @@ MODES = {pb.CALCULATION_MODE_UNSPECIFIED: RunMode.FULL, pb.CALCULATION_MODE_FULL
 MODE_OF = {RunMode.FULL: pb.CALCULATION_MODE_FULL, RunMode.INCREMENTAL: pb.CALCULATION_MODE_INCREMENTAL}
 ADJUSTS = {pb.PRICE_ADJUST_UNSPECIFIED: Adjust.HFQ, pb.PRICE_ADJUST_HFQ: Adjust.HFQ,
            pb.PRICE_ADJUST_QFQ: Adjust.QFQ, pb.PRICE_ADJUST_NONE: Adjust.NONE}  # fmt: skip
+
+
+class _DatedRequest(Protocol):
+    @property
+    def start_date(self) -> str: ...
+
+    @property
+    def end_date(self) -> str: ...
+
+
+def day_range(request: _DatedRequest) -> tuple[dt.date | None, dt.date | None]:
+    """The request's `start_date` and `end_date`, either left empty (None)."""
+    return optional_day(request.start_date, "start_date"), optional_day(request.end_date, "end_date")
 
 
 def caller_credentials(context: grpc.aio.ServicerContext) -> Credentials:

@@ -14,7 +14,6 @@ from zquant_factor.application.calculation_jobs import JOB_KIND, CalculationJobs
 from zquant_factor.application.calculation_queries import CalculationQueries
 from zquant_factor.application.panel_reads import IndicatorAsk, PanelReads, ValuePanel
 from zquant_kit import principal
-from zquant_kit.grpc.convert import optional_day
 from zquant_kit.grpc.job_watch import watch_jobs
 from zquant_kit.grpc.panel_codec import encode_panel_responses
 from zquant_kit.jobs import JobQueue
@@ -48,11 +47,12 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
     async def CalculateFactors(self, request, context):
         actor = principal.current()
         credentials = msg.caller_credentials(context)
+        start, end = msg.day_range(request)
         job = CalculationRequest(
             factor_ids=list(request.factor_ids),
             codes=list(request.ts_codes),
-            start=optional_day(request.start_date, "start_date"),
-            end=optional_day(request.end_date, "end_date"),
+            start=start,
+            end=end,
             mode=msg.MODES[request.mode],
             idempotency_key=request.idempotency_key,
         )
@@ -89,10 +89,7 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
             principal.current(),
             request.factor_id,
             list(request.ts_codes),
-            (
-                optional_day(request.start_date, "start_date"),
-                optional_day(request.end_date, "end_date"),
-            ),
+            msg.day_range(request),
             msg.ADJUSTS[request.adjust],
             msg.caller_credentials(context),
         )
@@ -107,10 +104,7 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
         panel = await self._reads.compute_indicators(
             principal.current(),
             list(request.ts_codes),
-            (
-                optional_day(request.start_date, "start_date"),
-                optional_day(request.end_date, "end_date"),
-            ),
+            msg.day_range(request),
             asks,
             msg.ADJUSTS[request.adjust],
             msg.caller_credentials(context),
@@ -119,12 +113,13 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
             yield response
 
     async def AnalyzeFactor(self, request, context):
+        start, end = msg.day_range(request)
         ask = AnalysisAsk(
             factor_id=request.factor_id,
             column=request.column,
             codes=list(request.ts_codes),
-            start=optional_day(request.start_date, "start_date"),
-            end=optional_day(request.end_date, "end_date"),
+            start=start,
+            end=end,
             horizons=tuple(request.horizons) or DEFAULT_HORIZONS,
             quantiles=request.quantiles or 5,
             winsorise=request.winsorise,
