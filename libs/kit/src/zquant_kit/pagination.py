@@ -1,7 +1,8 @@
 """AIP-158 page tokens: opaque, URL-safe keyset cursors, and the page a keyset query returns.
 
 A use case fetches one row more than it returns (`fetch_page`), which tells whether there is a next page
-without a count; the servicer turns the last item into the next page token through its `Cursor`.
+without a count; the servicer turns the last item into the next page token through its `Cursor`
+(`Cursor.page` does a list RPC's whole round: size, token in, fetch, token out).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from zquant_kit.errors import InvalidArgument
 
@@ -27,6 +28,23 @@ class Page(NamedTuple, Generic[T]):
 
     items: list[T]
     more: bool
+
+
+class PageRequest(Protocol):
+    """The two AIP-158 fields every list request carries."""
+
+    @property
+    def page_size(self) -> int: ...
+
+    @property
+    def page_token(self) -> str: ...
+
+
+class ListedPage(NamedTuple, Generic[T]):
+    """A page as a list response carries it: the items, and the token of the page after them ("" on the last)."""
+
+    items: list[T]
+    next_page_token: str
 
 
 def page_of(rows: Sequence[T], limit: int) -> Page[T]:
@@ -99,6 +117,15 @@ class Cursor(Generic[T, K]):
     def next_token(self, page: Page[T]) -> str:
         """The token of the page after `page`, or "" when it is the last."""
         return encode_cursor(self.kind, list(self.key(page.items[-1]))) if page.more else ""
+
+    async def page(
+        self, request: PageRequest, fetch: Callable[[K | None, int], Awaitable[Page[T]]]
+    ) -> ListedPage[T]:
+        """One list RPC's page: `fetch(after, limit)` with the request's size (defaulted and capped) and its
+        token decoded, and the token of the page after the one fetched."""
+        limit = page_size(request.page_size)
+        found = await fetch(self.after(request.page_token), limit)
+        return ListedPage(found.items, self.next_token(found))
 
 
 def _first(parts: tuple[str, ...]) -> str:

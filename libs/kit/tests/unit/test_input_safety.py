@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
-from google.protobuf import timestamp_pb2
+from google.protobuf import descriptor_pb2, timestamp_pb2
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from zquant.common.v1 import token_verification_pb2
 from zquant_kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from zquant_kit.grpc.convert import from_timestamp
+from zquant_kit.grpc.convert import from_timestamp, optional, optional_day, optional_timestamp
 from zquant_kit.persistence.errors import client_error
 from zquant_kit.persistence.like import MAX_SEARCH_LENGTH, contains_pattern, icontains
 from zquant_kit.text import check_text, storable
@@ -104,6 +106,31 @@ def test_out_of_range_timestamps_are_invalid_argument(seconds, nanos):
 
 def test_valid_timestamp_is_aware_utc():
     assert from_timestamp(timestamp_pb2.Timestamp(seconds=86400), "t").isoformat() == "1970-01-02T00:00:00+00:00"
+
+
+def test_an_unset_timestamp_is_none_and_a_set_one_is_checked_under_its_own_name():
+    request = token_verification_pb2.ListTokenRevocationsRequest
+    assert optional_timestamp(request(), "since_time") is None
+    since = optional_timestamp(request(since_time=timestamp_pb2.Timestamp(seconds=86400)), "since_time")
+    assert since is not None and since.isoformat() == "1970-01-02T00:00:00+00:00"
+    with pytest.raises(InvalidArgument) as raised:
+        optional_timestamp(request(since_time=timestamp_pb2.Timestamp(nanos=-1)), "since_time")
+    assert raised.value.field == "since_time"
+
+
+def test_an_optional_day_is_none_when_empty_and_a_calendar_date_otherwise():
+    assert optional_day("", "start_date") is None
+    assert optional_day("20240229", "start_date") == dt.date(2024, 2, 29)
+    for bad in ("20230229", "2024011", " 20240101"):
+        with pytest.raises(InvalidArgument) as raised:
+            optional_day(bad, "config.start_date")
+        assert raised.value.field == "config.start_date"
+
+
+def test_an_optional_field_set_to_its_zero_value_is_not_left_out():
+    field = descriptor_pb2.FieldDescriptorProto
+    assert optional(field(), "number") is None and optional(field(), "number", 7) == 7
+    assert optional(field(number=0), "number", 7) == 0
 
 
 def test_storable_replaces_nul_and_clamps():

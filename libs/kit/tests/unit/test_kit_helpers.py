@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -43,6 +44,29 @@ def test_cursors_round_trip_typed_keys_and_end_on_the_last_page():
     )
     last = (dt.date(2024, 1, 2), "x")
     assert logs.after(logs.next_token(Page([last], True))) == last
+
+
+async def test_a_list_rpc_page_fetches_after_the_token_and_hands_back_the_next_one():
+    names = single_cursor("users", lambda name: name)
+    asked: list[tuple[str | None, int]] = []
+
+    async def fetch(after: str | None, limit: int) -> Page[str]:
+        asked.append((after, limit))
+        return Page(["ann", "bob"], after is None)
+
+    first = await names.page(_ListRequest(0, ""), fetch)
+    assert first.items == ["ann", "bob"] and names.after(first.next_page_token) == "bob"
+    assert await names.page(_ListRequest(10**6, first.next_page_token), fetch) == (["ann", "bob"], "")
+    assert asked == [(None, pagination.DEFAULT_PAGE_SIZE), ("bob", pagination.MAX_PAGE_SIZE)]
+    with pytest.raises(InvalidArgument) as caught:
+        await names.page(_ListRequest(1, "garbage!"), fetch)
+    assert caught.value.field == "page_token" and len(asked) == 2
+
+
+@dataclasses.dataclass(frozen=True)
+class _ListRequest:
+    page_size: int
+    page_token: str
 
 
 def test_a_bad_page_token_is_invalid_argument_on_page_token():

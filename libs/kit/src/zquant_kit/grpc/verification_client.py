@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -65,14 +66,8 @@ class GrpcApiKeyAuthenticator:
     async def authenticate(self, credentials: ApiKeyCredentials) -> Principal:
         try:
             reply = await self._stub.AuthenticateApiKey(
-                pb.AuthenticateApiKeyRequest(
-                    key_id=credentials.key_id,
-                    timestamp=credentials.timestamp,
-                    nonce=credentials.nonce,
-                    method=credentials.method,
-                    body_sha256=credentials.body_sha256,
-                    signature=credentials.signature,
-                ),
+                # The request's fields are the credentials' own, name for name.
+                pb.AuthenticateApiKeyRequest(**asdict(credentials)),
                 metadata=self._metadata,
                 timeout=5,
                 wait_for_ready=True,

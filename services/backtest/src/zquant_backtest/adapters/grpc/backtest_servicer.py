@@ -8,8 +8,8 @@ from zquant_backtest.adapters.grpc import result_messages, task_messages
 from zquant_backtest.application.submission import JOB_KIND, BacktestSubmission
 from zquant_backtest.application.task_queries import TaskQueries
 from zquant_backtest.application.task_results import TaskResults
-from zquant_backtest.domain.tasks import TaskState
 from zquant_kit import principal
+from zquant_kit.grpc.job_watch import watch_jobs
 from zquant_kit.jobs import JobQueue
 
 REPORT_CHUNK_BYTES = 1 << 20
@@ -54,29 +54,21 @@ class BacktestServicer(backtest_pb2_grpc.BacktestServiceServicer):
     async def WatchBacktest(self, request, context):
         actor = principal.current()
         record = await self._queries.get(actor, request.task_id)
-        updates = await self._queue.watch(JOB_KIND)
-        try:
+        async with watch_jobs(self._queue, JOB_KIND) as updates:
             record = await self._queries.get(actor, record.id)
             yield task_messages.watch_message(record)
             while not record.state.final:
                 try:
-                    update = await updates.next(WATCH_POLL_SECONDS)
+                    update = await updates.next_of(record.id, WATCH_POLL_SECONDS)
                 except TimeoutError:
                     update = None
-                if update is not None and update.job_id != record.id:
-                    continue
                 if update is not None and not update.state.final and update.percent is not None:
-                    yield pb.WatchBacktestResponse(
-                        task_id=record.id, state=task_messages.STATES[TaskState(update.state.value)], percent=update.percent,
-                        current_date=update.message,
-                    )  # fmt: skip
+                    yield task_messages.progress_message(record.id, update, update.percent)
                     continue
                 latest = await self._queries.get(actor, record.id)
                 if latest.state is not record.state or latest.state.final:
                     yield task_messages.watch_message(latest)
                 record = latest
-        finally:
-            await updates.close()
 
     async def GetBacktestResult(self, request, context):
         record, stored = await self._results.result(principal.current(), request.task_id)

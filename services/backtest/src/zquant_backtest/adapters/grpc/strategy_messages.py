@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from google.protobuf import timestamp_pb2
-
 from zquant.backtest.v1 import strategy_pb2 as pb
 from zquant_backtest.adapters.grpc.json_fields import json_text
 from zquant_backtest.application.report_ports import StrategyTemplate
 from zquant_backtest.application.validation_ports import StrategyProblem
 from zquant_backtest.domain.strategies import StrategyRecord
-from zquant_kit.clock import as_utc
-
-
-def timestamp(value) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(as_utc(value))
-    return stamp
+from zquant_kit.grpc.convert import to_timestamp
 
 
 def strategy(record: StrategyRecord) -> pb.Strategy:
     return pb.Strategy(
         id=record.id, owner_id=record.owner_id, name=record.name, description=record.description,
         category=record.category, code=record.code, params_schema_json=json_text(record.params_schema),
-        code_hash=record.code_hash, create_time=timestamp(record.created_at),
-        update_time=timestamp(record.updated_at),
+        code_hash=record.code_hash, create_time=to_timestamp(record.created_at),
+        update_time=to_timestamp(record.updated_at),
     )  # fmt: skip
 
 

@@ -8,10 +8,7 @@ from zquant_backtest.adapters.grpc import strategy_messages as msg
 from zquant_backtest.adapters.grpc.json_fields import json_object
 from zquant_backtest.application.strategies import StrategyChanges, StrategyDraft, StrategyUseCases
 from zquant_kit import principal
-
-
-def _optional(request, name: str) -> str | None:
-    return getattr(request, name) if request.HasField(name) else None
+from zquant_kit.grpc.convert import optional
 
 
 class StrategyServicer(strategy_pb2_grpc.StrategyServiceServicer):
@@ -37,10 +34,10 @@ class StrategyServicer(strategy_pb2_grpc.StrategyServiceServicer):
         )
 
     async def UpdateStrategy(self, request, context):
-        schema = _optional(request, "params_schema_json")
+        schema = optional(request, "params_schema_json")
         changes = StrategyChanges(
-            name=_optional(request, "name"), description=_optional(request, "description"),
-            category=_optional(request, "category"), code=_optional(request, "code"),
+            name=optional(request, "name"), description=optional(request, "description"),
+            category=optional(request, "category"), code=optional(request, "code"),
             params_schema=None if schema is None else json_object(schema, "params_schema_json"),
         )  # fmt: skip
         record = await self._strategies.update(principal.current(), request.strategy_id, changes)

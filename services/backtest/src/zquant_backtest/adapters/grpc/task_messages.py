@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from zquant.backtest.v1 import backtest_pb2 as pb
 from zquant_backtest.adapters.grpc.json_fields import json_object, json_text
-from zquant_backtest.adapters.grpc.strategy_messages import timestamp
 from zquant_backtest.application.run_ports import CostConfig, EngineKind, RunConfig
 from zquant_backtest.application.submission import SubmitRequest
 from zquant_backtest.application.task_ports import TaskRecord
 from zquant_backtest.domain.orders import Timing
 from zquant_backtest.domain.tasks import TaskState
-from zquant_kit.errors import InvalidArgument
+from zquant_kit.dates import format_yyyymmdd
+from zquant_kit.grpc.convert import optional_day, to_timestamp
+from zquant_kit.jobs import JobUpdate
 
 TIMINGS = {
     pb.FILL_TIMING_UNSPECIFIED: Timing.OPEN,
@@ -39,19 +38,6 @@ STATES = {
     TaskState.CANCELLED: pb.TASK_STATE_CANCELLED,
 }
 STATE_FILTERS = {pb.TASK_STATE_UNSPECIFIED: None, **{value: state for state, value in STATES.items()}}
-
-
-def yyyymmdd(day: dt.date | None) -> str:
-    return "" if day is None else day.strftime("%Y%m%d")
-
-
-def optional_day(text: str, field: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise InvalidArgument(field, "must be a calendar date YYYYMMDD") from None
 
 
 def _costs(config: pb.BacktestConfig) -> CostConfig:
@@ -89,8 +75,8 @@ def submit_request(request: pb.SubmitBacktestRequest) -> SubmitRequest:
 def config_message(config: RunConfig) -> pb.BacktestConfig:
     costs = config.costs
     return pb.BacktestConfig(
-        ts_codes=list(config.codes), index_code=config.index_code or "", start_date=yyyymmdd(config.start),
-        end_date=yyyymmdd(config.end), initial_cash=config.initial_cash, benchmark=config.benchmark or "",
+        ts_codes=list(config.codes), index_code=config.index_code or "", start_date=format_yyyymmdd(config.start),
+        end_date=format_yyyymmdd(config.end), initial_cash=config.initial_cash, benchmark=config.benchmark or "",
         costs=pb.Costs(
             commission_rate=costs.commission_rate, min_commission=costs.min_commission,
             slippage_bps=costs.slippage_bps, volume_cap=costs.volume_cap or 0.0,
@@ -104,17 +90,25 @@ def task(record: TaskRecord) -> pb.BacktestTask:
     return pb.BacktestTask(
         task_id=record.id, owner_id=record.owner_id, strategy_id=record.strategy_id,
         strategy_name=record.strategy_name, template_name=record.template_name, state=STATES[record.state],
-        percent=record.percent, current_date=yyyymmdd(record.current_date), error=record.error,
+        percent=record.percent, current_date=format_yyyymmdd(record.current_date), error=record.error,
         attempts=record.attempts, code_hash=record.code_hash, data_version=record.data_version,
         config=config_message(record.config), fingerprint=record.fingerprint,
         rules_version=record.rules_version, idempotency_key=record.idempotency_key,
-        create_time=timestamp(record.created_at), start_time=timestamp(record.started_at),
-        finish_time=timestamp(record.finished_at),
+        create_time=to_timestamp(record.created_at), start_time=to_timestamp(record.started_at),
+        finish_time=to_timestamp(record.finished_at),
     )  # fmt: skip
 
 
 def watch_message(record: TaskRecord, message: str = "") -> pb.WatchBacktestResponse:
     return pb.WatchBacktestResponse(
         task_id=record.id, state=STATES[record.state], percent=record.percent,
-        current_date=yyyymmdd(record.current_date), message=message or record.error,
+        current_date=format_yyyymmdd(record.current_date), message=message or record.error,
     )  # fmt: skip
+
+
+def progress_message(task_id: str, update: JobUpdate, percent: float) -> pb.WatchBacktestResponse:
+    """A running update as the queue reports it: the handler's `percent` (the caller checked there is one), and
+    the day the run is at as its message."""
+    return pb.WatchBacktestResponse(
+        task_id=task_id, state=STATES[TaskState(update.state.value)], percent=percent, current_date=update.message
+    )

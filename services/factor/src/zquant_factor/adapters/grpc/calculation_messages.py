@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 import grpc
 import numpy as np
-from google.protobuf import timestamp_pb2
 
 from zquant.factor.v1 import calculation_pb2 as pb
 from zquant_factor.application.calculation_events import yyyymmdd
 from zquant_factor.application.calculation_ports import CalculationRecord, RunMode
 from zquant_factor.application.market_ports import Adjust, Credentials
 from zquant_factor.domain.analysis.results import FactorAnalysis
-from zquant_kit.dates import parse_yyyymmdd
-from zquant_kit.errors import InvalidArgument, Unauthenticated
+from zquant_kit.errors import Unauthenticated
+from zquant_kit.grpc.convert import optional_day, to_timestamp
+from zquant_kit.jobs import JobUpdate
 
 MODES = {pb.CALCULATION_MODE_UNSPECIFIED: RunMode.FULL, pb.CALCULATION_MODE_FULL: RunMode.FULL,
          pb.CALCULATION_MODE_INCREMENTAL: RunMode.INCREMENTAL}  # fmt: skip
@@ -23,13 +24,17 @@ ADJUSTS = {pb.PRICE_ADJUST_UNSPECIFIED: Adjust.HFQ, pb.PRICE_ADJUST_HFQ: Adjust.
            pb.PRICE_ADJUST_QFQ: Adjust.QFQ, pb.PRICE_ADJUST_NONE: Adjust.NONE}  # fmt: skip
 
 
-def optional_day(text: str, field: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return parse_yyyymmdd(text)
-    except ValueError:
-        raise InvalidArgument(field, "must be a date YYYYMMDD") from None
+class _DatedRequest(Protocol):
+    @property
+    def start_date(self) -> str: ...
+
+    @property
+    def end_date(self) -> str: ...
+
+
+def day_range(request: _DatedRequest) -> tuple[dt.date | None, dt.date | None]:
+    """The request's `start_date` and `end_date`, either left empty (None)."""
+    return optional_day(request.start_date, "start_date"), optional_day(request.end_date, "end_date")
 
 
 def caller_credentials(context: grpc.aio.ServicerContext) -> Credentials:
@@ -42,22 +47,28 @@ def caller_credentials(context: grpc.aio.ServicerContext) -> Credentials:
     return Credentials(token.strip())
 
 
-def _stamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def calculation(record: CalculationRecord) -> pb.Calculation:
     return pb.Calculation(
         job_id=record.id, owner_id=record.owner_id, factor_ids=list(record.factor_ids), ts_codes=list(record.codes),
         start_date=yyyymmdd(record.start), end_date=yyyymmdd(record.end), mode=MODE_OF[record.mode],
         state=record.state.value, percent=record.percent, message=record.message, error=record.error,
-        values_written=record.values_written, create_time=_stamp(record.created_at),
-        finish_time=_stamp(record.finished_at),
+        values_written=record.values_written, create_time=to_timestamp(record.created_at),
+        finish_time=to_timestamp(record.finished_at),
     )  # fmt: skip
+
+
+def outcome(record: CalculationRecord) -> pb.CalculateFactorsResponse:
+    """CalculateFactors' word on a job as its record has it: the state, and the error or else the message."""
+    return pb.CalculateFactorsResponse(
+        job_id=record.id, state=record.state.value, percent=record.percent, message=record.error or record.message
+    )
+
+
+def progress(job_id: str, update: JobUpdate) -> pb.CalculateFactorsResponse:
+    """CalculateFactors' word on a job still going, as the queue reports it: the reason or else the message."""
+    return pb.CalculateFactorsResponse(
+        job_id=job_id, state=update.state.value, percent=update.percent or 0.0, message=update.reason or update.message
+    )
 
 
 def _number(value: float) -> float:

@@ -14,6 +14,7 @@ from zquant_factor.application.calculation_jobs import JOB_KIND, CalculationJobs
 from zquant_factor.application.calculation_queries import CalculationQueries
 from zquant_factor.application.panel_reads import IndicatorAsk, PanelReads, ValuePanel
 from zquant_kit import principal
+from zquant_kit.grpc.job_watch import watch_jobs
 from zquant_kit.grpc.panel_codec import encode_panel_responses
 from zquant_kit.jobs import JobQueue
 
@@ -45,42 +46,28 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
 
     async def CalculateFactors(self, request, context):
         actor = principal.current()
+        start, end = msg.day_range(request)
         job = CalculationRequest(
             factor_ids=list(request.factor_ids),
             codes=list(request.ts_codes),
-            start=msg.optional_day(request.start_date, "start_date"),
-            end=msg.optional_day(request.end_date, "end_date"),
+            start=start,
+            end=end,
             mode=msg.MODES[request.mode],
             idempotency_key=request.idempotency_key,
         )
-        updates = await self._queue.watch(JOB_KIND)
-        try:
+        async with watch_jobs(self._queue, JOB_KIND) as updates:
             record = await self._jobs.submit(actor, job)
             if record.state.final:  # a repeated idempotency key of a job that already ended
-                yield pb.CalculateFactorsResponse(
-                    job_id=record.id, state=record.state.value, percent=record.percent,
-                    message=record.error or record.message,
-                )  # fmt: skip
+                yield msg.outcome(record)
                 return
             yield pb.CalculateFactorsResponse(job_id=record.id, state=record.state.value, message="queued")
             while True:
-                update = await updates.next(PROGRESS_TIMEOUT_SECONDS)
-                if update.job_id != record.id:
-                    continue
+                update = await updates.next_of(record.id, PROGRESS_TIMEOUT_SECONDS)
                 # The last message is the record's outcome: a job cancelled before it ran ends "succeeded" in the queue.
                 if update.state.final:
-                    final = await self._queries.get(actor, record.id)
-                    yield pb.CalculateFactorsResponse(
-                        job_id=record.id, state=final.state.value, percent=final.percent,
-                        message=final.error or final.message,
-                    )  # fmt: skip
+                    yield msg.outcome(await self._queries.get(actor, record.id))
                     return
-                yield pb.CalculateFactorsResponse(
-                    job_id=record.id, state=update.state.value, percent=update.percent or 0.0,
-                    message=update.reason or update.message,
-                )  # fmt: skip
-        finally:
-            await updates.close()
+                yield msg.progress(record.id, update)
 
     async def GetCalculation(self, request, context):
         record = await self._queries.get(principal.current(), request.job_id)
@@ -101,10 +88,7 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
             principal.current(),
             request.factor_id,
             list(request.ts_codes),
-            (
-                msg.optional_day(request.start_date, "start_date"),
-                msg.optional_day(request.end_date, "end_date"),
-            ),
+            msg.day_range(request),
             msg.ADJUSTS[request.adjust],
             msg.caller_credentials(context),
         )
@@ -119,10 +103,7 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
         panel = await self._reads.compute_indicators(
             principal.current(),
             list(request.ts_codes),
-            (
-                msg.optional_day(request.start_date, "start_date"),
-                msg.optional_day(request.end_date, "end_date"),
-            ),
+            msg.day_range(request),
             asks,
             msg.ADJUSTS[request.adjust],
             msg.caller_credentials(context),
@@ -131,12 +112,13 @@ class FactorCalculationServicer(calculation_pb2_grpc.FactorCalculationServiceSer
             yield response
 
     async def AnalyzeFactor(self, request, context):
+        start, end = msg.day_range(request)
         ask = AnalysisAsk(
             factor_id=request.factor_id,
             column=request.column,
             codes=list(request.ts_codes),
-            start=msg.optional_day(request.start_date, "start_date"),
-            end=msg.optional_day(request.end_date, "end_date"),
+            start=start,
+            end=end,
             horizons=tuple(request.horizons) or DEFAULT_HORIZONS,
             quantiles=request.quantiles or 5,
             winsorise=request.winsorise,

@@ -19,7 +19,7 @@ from zquant_factor.domain.definitions.records import (
 )
 from zquant_factor.domain.indicators.registry import Calculator
 from zquant_kit.errors import InvalidArgument
-from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.grpc.convert import same_named, to_timestamp
 
 KINDS = {
     factor_pb2.FACTOR_KIND_BUILTIN_INDICATOR: FactorKind.BUILTIN_INDICATOR,
@@ -29,6 +29,10 @@ VISIBILITIES = {
     factor_pb2.VISIBILITY_PRIVATE: Visibility.PRIVATE,
     factor_pb2.VISIBILITY_SHARED: Visibility.SHARED,
 }
+# The definition's fields the message takes as they are.
+_DEFINITION_AS_IS = (
+    "id", "factor_name", "cn_name", "en_name", "column_name", "description", "enabled", "owner_display"
+)
 _KIND_NUMBERS = {kind: number for number, kind in KINDS.items()}
 _VISIBILITY_NUMBERS = {visibility: number for number, visibility in VISIBILITIES.items()}
 
@@ -48,18 +52,11 @@ def visibility_of(number: factor_pb2.Visibility.ValueType) -> Visibility | None:
 
 def definition_message(definition: FactorDefinition) -> factor_pb2.FactorDefinition:
     return factor_pb2.FactorDefinition(
-        id=definition.id,
-        factor_name=definition.factor_name,
-        cn_name=definition.cn_name,
-        en_name=definition.en_name,
-        column_name=definition.column_name,
-        description=definition.description,
+        **same_named(definition, *_DEFINITION_AS_IS),
         kind=_KIND_NUMBERS[definition.kind],
         expression=definition.expression or "",
-        enabled=definition.enabled,
         visibility=_VISIBILITY_NUMBERS[definition.visibility],
         owner_id=definition.owner_id or "",
-        owner_display=definition.owner_display,
         create_time=to_timestamp(definition.created_at),
         update_time=to_timestamp(definition.updated_at),
     )
@@ -90,12 +87,8 @@ def params_of(messages: Sequence[factor_pb2.ParamValue]) -> Params:
 
 def model_message(model: FactorModel) -> factor_pb2.FactorModel:
     return factor_pb2.FactorModel(
-        id=model.id,
-        factor_id=model.factor_id,
-        model_code=model.model_code,
+        **same_named(model, "id", "factor_id", "model_code", "is_default", "enabled"),
         params=[param_message(name, value) for name, value in sorted(model.params.items())],
-        is_default=model.is_default,
-        enabled=model.enabled,
         create_time=to_timestamp(model.created_at),
         update_time=to_timestamp(model.updated_at),
     )

@@ -23,13 +23,10 @@ from zquant_factor.application.definitions import DefinitionChanges, DefinitionU
 from zquant_factor.application.factor_models import FactorModelUseCases
 from zquant_factor.domain.definitions.records import FactorDefinition, Visibility
 from zquant_kit import principal
+from zquant_kit.grpc.convert import optional, same_named
 from zquant_kit.pagination import Cursor, Page, single_cursor
 
 DEFINITIONS: Cursor[FactorDefinition, str] = single_cursor("factor.definitions", lambda d: d.factor_name)
-
-
-def _optional(request, field: str):
-    return getattr(request, field) if request.HasField(field) else None
 
 
 class FactorDefinitionServicer(factor_pb2_grpc.FactorServiceServicer):
@@ -43,14 +40,10 @@ class FactorDefinitionServicer(factor_pb2_grpc.FactorServiceServicer):
     async def CreateFactorDefinition(self, request, context):
         actor = principal.require(WRITE_PERMISSION)
         new = NewDefinition(
-            factor_name=request.factor_name,
-            cn_name=request.cn_name,
-            en_name=request.en_name,
-            column_name=request.column_name,
-            description=request.description,
+            **same_named(request, "factor_name", "cn_name", "en_name", "column_name", "description"),
             kind=kind_of(request.kind),
             expression=request.expression or None,
-            enabled=request.enabled if request.HasField("enabled") else True,
+            enabled=optional(request, "enabled", True),
             visibility=visibility_of(request.visibility) or Visibility.PRIVATE,
         )
         created = await self._definitions.create_definition(actor, new, system=request.system)
@@ -74,11 +67,11 @@ class FactorDefinitionServicer(factor_pb2_grpc.FactorServiceServicer):
     async def UpdateFactorDefinition(self, request, context):
         actor = principal.require(WRITE_PERMISSION)
         changes = DefinitionChanges(
-            cn_name=_optional(request, "cn_name"),
-            en_name=_optional(request, "en_name"),
-            description=_optional(request, "description"),
-            expression=_optional(request, "expression"),
-            enabled=_optional(request, "enabled"),
+            cn_name=optional(request, "cn_name"),
+            en_name=optional(request, "en_name"),
+            description=optional(request, "description"),
+            expression=optional(request, "expression"),
+            enabled=optional(request, "enabled"),
             visibility=visibility_of(request.visibility),
         )
         updated = await self._definitions.update_definition(actor, request.factor_id, changes)
@@ -97,7 +90,7 @@ class FactorDefinitionServicer(factor_pb2_grpc.FactorServiceServicer):
             request.model_code,
             params_of(request.params),
             is_default=request.is_default,
-            enabled=request.enabled if request.HasField("enabled") else True,
+            enabled=optional(request, "enabled", True),
         )
         return factor_pb2.CreateFactorModelResponse(model=model_message(model))
 
@@ -112,7 +105,7 @@ class FactorDefinitionServicer(factor_pb2_grpc.FactorServiceServicer):
             actor,
             request.model_id,
             params=params_of(request.params) if request.replace_params else None,
-            enabled=request.enabled if request.HasField("enabled") else None,
+            enabled=optional(request, "enabled"),
         )
         return factor_pb2.UpdateFactorModelResponse(model=model_message(model))
 

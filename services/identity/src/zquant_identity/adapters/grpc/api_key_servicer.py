@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from zquant.identity.v1 import api_key_pb2, api_key_pb2_grpc
 from zquant_identity.adapters.grpc.messages import api_key_message
 from zquant_identity.adapters.grpc.page_keys import API_KEYS
 from zquant_identity.application.api_keys import ApiKeyUseCases
-from zquant_kit import pagination, principal
-from zquant_kit.grpc.convert import from_timestamp
+from zquant_kit import principal
+from zquant_kit.grpc.convert import optional_timestamp
 
 
 class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
@@ -16,16 +18,13 @@ class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
 
     async def CreateApiKey(self, request, context):
         actor = principal.require("apikey:create")
-        expires = from_timestamp(request.expire_time, "expire_time") if request.HasField("expire_time") else None
-        key, secret = await self._keys.create(actor, request.name, expires)
+        key, secret = await self._keys.create(actor, request.name, optional_timestamp(request, "expire_time"))
         return api_key_pb2.CreateApiKeyResponse(api_key=api_key_message(key), secret=secret)
 
     async def ListApiKeys(self, request, context):
         actor = principal.require("apikey:read")
-        limit = pagination.page_size(request.page_size)
-        page = await self._keys.list(actor, API_KEYS.after(request.page_token), limit)
-        keys = [api_key_message(k) for k in page.items]
-        return api_key_pb2.ListApiKeysResponse(api_keys=keys, next_page_token=API_KEYS.next_token(page))
+        keys, token = await API_KEYS.page(request, partial(self._keys.list, actor))
+        return api_key_pb2.ListApiKeysResponse(api_keys=[api_key_message(k) for k in keys], next_page_token=token)
 
     async def RevokeApiKey(self, request, context):
         actor = principal.require("apikey:revoke")

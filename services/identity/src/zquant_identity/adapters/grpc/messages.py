@@ -13,7 +13,7 @@ from zquant_identity.application.auth import TokenPair
 from zquant_identity.application.views import UserView
 from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
 from zquant_kit.clock import as_utc
-from zquant_kit.grpc.convert import to_timestamp
+from zquant_kit.grpc.convert import same_named, to_timestamp
 from zquant_kit.revocation import Revocation
 
 
@@ -24,11 +24,7 @@ def iso(value: dt.datetime) -> str:
 def user_message(view: UserView) -> user_pb2.User:
     u = view.user
     return user_pb2.User(
-        id=u.id,
-        username=u.username,
-        email=u.email,
-        role=u.role,
-        active=u.active,
+        **same_named(u, "id", "username", "email", "role", "active"),
         create_time=to_timestamp(u.created_at),
         update_time=to_timestamp(u.updated_at),
         permissions=view.permissions,
@@ -54,19 +50,14 @@ def api_key_message(key: ApiKey) -> api_key_pb2.ApiKey:
 
 def notification_message(n: Notification) -> notification_pb2.Notification:
     return notification_pb2.Notification(
-        id=n.id, user_id=n.user_id, title=n.title, body=n.body, read=n.read, create_time=to_timestamp(n.created_at)
+        **same_named(n, "id", "user_id", "title", "body", "read"), create_time=to_timestamp(n.created_at)
     )
 
 
 def audit_message(e: AuditEntry) -> common_audit_pb2.AuditRecordedEvent:
     return common_audit_pb2.AuditRecordedEvent(
+        **same_named(e, "actor_user_id", "service", "method", "target", "result_code", "client_address"),
         entry_id=e.id,
-        actor_user_id=e.actor_user_id,
-        service=e.service,
-        method=e.method,
-        target=e.target,
-        result_code=e.result_code,
-        client_address=e.client_address,
         time=to_timestamp(e.time),
     )
 

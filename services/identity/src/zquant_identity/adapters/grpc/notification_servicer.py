@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from zquant.identity.v1 import notification_pb2, notification_pb2_grpc
 from zquant_identity.adapters.grpc.messages import notification_message
 from zquant_identity.adapters.grpc.page_keys import NOTIFICATIONS
 from zquant_identity.application.inbox import NotificationUseCases
-from zquant_kit import pagination, principal
+from zquant_kit import principal
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
@@ -15,13 +17,11 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
 
     async def ListNotifications(self, request, context):
         actor = principal.current()
-        limit = pagination.page_size(request.page_size)
-        page = await self._notifications.list(
-            actor, request.unread_only, NOTIFICATIONS.after(request.page_token), limit
+        found, token = await NOTIFICATIONS.page(
+            request, partial(self._notifications.list, actor, request.unread_only)
         )
         return notification_pb2.ListNotificationsResponse(
-            notifications=[notification_message(n) for n in page.items],
-            next_page_token=NOTIFICATIONS.next_token(page),
+            notifications=[notification_message(n) for n in found], next_page_token=token
         )
 
     async def MarkNotificationRead(self, request, context):

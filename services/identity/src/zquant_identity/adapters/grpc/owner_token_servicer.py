@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import grpc
 
 from zquant.common.v1 import owner_token_pb2 as pb
 from zquant.common.v1 import owner_token_pb2_grpc as pb_grpc
@@ -14,8 +11,7 @@ from zquant_identity.adapters.grpc.peer import client_address
 from zquant_identity.application.owner_tokens import OwnerTokenUseCases
 from zquant_kit import principal
 from zquant_kit.grpc.convert import to_timestamp
-
-_Context = grpc.aio.ServicerContext[Any, Any]
+from zquant_kit.grpc.handlers import Context
 
 
 class OwnerTokenServicer(pb_grpc.OwnerTokenServiceServicer):
@@ -25,7 +21,7 @@ class OwnerTokenServicer(pb_grpc.OwnerTokenServiceServicer):
         self._owner_tokens = owner_tokens
 
     async def IssueOwnerToken(
-        self, request: pb.IssueOwnerTokenRequest, context: _Context
+        self, request: pb.IssueOwnerTokenRequest, context: Context
     ) -> pb.IssueOwnerTokenResponse:
         actor = principal.require_service()
         token = await self._owner_tokens.issue(

@@ -6,7 +6,7 @@ from zquant.identity.v1 import role_pb2, role_pb2_grpc
 from zquant_identity.adapters.grpc.messages import role_message
 from zquant_identity.adapters.grpc.page_keys import PERMISSIONS, ROLES
 from zquant_identity.application.roles import RoleUseCases
-from zquant_kit import pagination, principal
+from zquant_kit import principal
 
 
 class RoleServicer(role_pb2_grpc.RoleServiceServicer):
@@ -24,10 +24,8 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
 
     async def ListRoles(self, request, context):
         principal.require("role:read")
-        limit = pagination.page_size(request.page_size)
-        page = await self._roles.list(ROLES.after(request.page_token), limit)
-        roles = [role_message(r) for r in page.items]
-        return role_pb2.ListRolesResponse(roles=roles, next_page_token=ROLES.next_token(page))
+        roles, token = await ROLES.page(request, self._roles.list)
+        return role_pb2.ListRolesResponse(roles=[role_message(r) for r in roles], next_page_token=token)
 
     async def UpdateRole(self, request, context):
         actor = principal.require("role:write")
@@ -51,11 +49,10 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
 
     async def ListPermissions(self, request, context):
         principal.require("role:read")
-        limit = pagination.page_size(request.page_size)
-        page = await self._roles.permissions(PERMISSIONS.after(request.page_token), limit)
+        permissions, token = await PERMISSIONS.page(request, self._roles.permissions)
         return role_pb2.ListPermissionsResponse(
-            permissions=[role_pb2.Permission(name=p.name, description=p.description) for p in page.items],
-            next_page_token=PERMISSIONS.next_token(page),
+            permissions=[role_pb2.Permission(name=p.name, description=p.description) for p in permissions],
+            next_page_token=token,
         )
 
     async def AssignUserRole(self, request, context):

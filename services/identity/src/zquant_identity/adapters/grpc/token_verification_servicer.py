@@ -4,9 +4,6 @@ callers (verification keys, the API-key check, the revocations in force). Identi
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
-
-import grpc
 
 from zquant.common.v1 import token_verification_pb2 as pb
 from zquant.common.v1 import token_verification_pb2_grpc as pb_grpc
@@ -16,10 +13,9 @@ from zquant_identity.application.auth import AuthUseCases
 from zquant_identity.application.revocations import RevocationQueries
 from zquant_kit import principal
 from zquant_kit.auth import ApiKeyCredentials, public_jwk
+from zquant_kit.grpc.handlers import Context
 
 _SERVICE = "zquant.common.v1.TokenVerificationService"
-
-_Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
@@ -36,7 +32,7 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
         self._audience = audience
 
     async def GetVerificationKeys(
-        self, request: pb.GetVerificationKeysRequest, context: _Context
+        self, request: pb.GetVerificationKeysRequest, context: Context
     ) -> pb.GetVerificationKeysResponse:
         # Callers ask when a token names a kid they don't know: a rotation made by another replica
         # shows up here within the ring's refresh interval rather than its reload period.
@@ -48,7 +44,7 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
         )
 
     async def AuthenticateApiKey(
-        self, request: pb.AuthenticateApiKeyRequest, context: _Context
+        self, request: pb.AuthenticateApiKeyRequest, context: Context
     ) -> pb.AuthenticateApiKeyResponse:
         principal.require_service()
         # The request's fields are the credentials' own, name for name.
@@ -59,7 +55,7 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
         )
 
     async def ListTokenRevocations(
-        self, request: pb.ListTokenRevocationsRequest, context: _Context
+        self, request: pb.ListTokenRevocationsRequest, context: Context
     ) -> pb.ListTokenRevocationsResponse:
         principal.require_service()
         since = request.since_time.ToMicroseconds() if request.HasField("since_time") else None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from zquant.identity.v1 import user_pb2, user_pb2_grpc
 from zquant_identity.adapters.grpc.messages import user_message
 from zquant_identity.adapters.grpc.page_keys import USERS
 from zquant_identity.application.ports import UserFilter
 from zquant_identity.application.users import UserUseCases
-from zquant_kit import pagination, principal
+from zquant_kit import principal
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.grpc.convert import optional
 
 
 def _filter(request: user_pb2.ListUsersRequest) -> UserFilter:
@@ -16,7 +19,7 @@ def _filter(request: user_pb2.ListUsersRequest) -> UserFilter:
         username=request.username,
         email=request.email,
         role=request.role,
-        active=request.active if request.HasField("active") else None,
+        active=optional(request, "active"),
     )
 
 
@@ -37,10 +40,8 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
     async def ListUsers(self, request, context):
         principal.require("user:read")
-        limit = pagination.page_size(request.page_size)
-        page = await self._users.list(_filter(request), USERS.after(request.page_token), limit)
-        users = [user_message(v) for v in page.items]
-        return user_pb2.ListUsersResponse(users=users, next_page_token=USERS.next_token(page))
+        users, token = await USERS.page(request, partial(self._users.list, _filter(request)))
+        return user_pb2.ListUsersResponse(users=[user_message(v) for v in users], next_page_token=token)
 
     async def UpdateUser(self, request, context):
         actor = principal.require("user:update")

@@ -6,12 +6,14 @@ write stay user-only (the service principal holds no permission there)."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import numpy as np
 
 from zquant.marketdata.v1 import common_pb2, market_data_pb2, market_data_pb2_grpc
-from zquant_kit import pagination, principal
+from zquant_kit import principal
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.grpc.convert import same_named
 from zquant_kit.grpc.panel_codec import format_days
 from zquant_kit.pagination import Cursor, single_cursor
 from zquant_kit.principal import Principal
@@ -144,20 +146,9 @@ class MarketDataServicer(market_data_pb2_grpc.MarketDataServiceServicer):
 
     async def ListStocks(self, request, context):
         _reader()
-        limit = pagination.page_size(request.page_size)
-        page = await self._queries.list_stocks(
-            StockFilter(
-                exchange=request.exchange,
-                market=request.market,
-                industry=request.industry,
-                list_status=request.list_status,
-                query=request.query,
-            ),
-            _STOCKS.after(request.page_token),
-            limit,
-        )
-        stocks = [_stock(s) for s in page.items]
-        return market_data_pb2.ListStocksResponse(stocks=stocks, next_page_token=_STOCKS.next_token(page))
+        where = StockFilter(**same_named(request, "exchange", "market", "industry", "list_status", "query"))
+        stocks, token = await _STOCKS.page(request, partial(self._queries.list_stocks, where))
+        return market_data_pb2.ListStocksResponse(stocks=[_stock(s) for s in stocks], next_page_token=token)
 
     async def GetStock(self, request, context):
         _reader()

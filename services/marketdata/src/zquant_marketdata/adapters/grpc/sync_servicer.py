@@ -7,9 +7,10 @@ a background task: a client that disconnects stops watching, not the run.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from zquant.marketdata.v1 import sync_pb2, sync_pb2_grpc
-from zquant_kit import pagination, principal
+from zquant_kit import principal
 from zquant_kit.grpc.convert import same_named, to_timestamp
 from zquant_kit.pagination import Cursor
 from zquant_marketdata.application.source_config import SourceConfigUseCases
@@ -107,16 +108,14 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
 
     async def ListSyncLogs(self, request, context):
         principal.require("data:read")
-        after = LOGS.after(request.page_token)
-        page = await self._sync.list_logs(request.dataset, after, pagination.page_size(request.page_size))
-        return sync_pb2.ListSyncLogsResponse(logs=[_log(e) for e in page.items], next_page_token=LOGS.next_token(page))
+        logs, token = await LOGS.page(request, partial(self._sync.list_logs, request.dataset))
+        return sync_pb2.ListSyncLogsResponse(logs=[_log(e) for e in logs], next_page_token=token)
 
     async def GetTableStatistics(self, request, context):
         principal.require("data:read")
-        after = STATISTICS.after(request.page_token)
-        page = await self._sync.statistics(request.dataset, after, pagination.page_size(request.page_size))
+        statistics, token = await STATISTICS.page(request, partial(self._sync.statistics, request.dataset))
         return sync_pb2.GetTableStatisticsResponse(
-            statistics=[_statistic(s) for s in page.items], next_page_token=STATISTICS.next_token(page)
+            statistics=[_statistic(s) for s in statistics], next_page_token=token
         )
 
     async def ValidateData(self, request, context):

@@ -5,8 +5,10 @@ Every RPC acts for the authenticated caller on the caller's own rows and needs `
 
 from __future__ import annotations
 
+from functools import partial
+
 from zquant.marketdata.v1 import watchlist_pb2, watchlist_pb2_grpc
-from zquant_kit import pagination, principal
+from zquant_kit import principal
 from zquant_kit.grpc.convert import same_named, to_timestamp
 from zquant_kit.pagination import Cursor, pair_cursor, single_cursor
 from zquant_marketdata.application.watchlist import READ_PERMISSION, WatchlistUseCases
@@ -52,11 +54,8 @@ class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
 
     async def ListFavorites(self, request, context):
         actor = principal.require(READ_PERMISSION)
-        limit = pagination.page_size(request.page_size)
-        page = await self._watchlist.list_favorites(actor, FAVORITES.after(request.page_token), limit)
-        return watchlist_pb2.ListFavoritesResponse(
-            favorites=[_favorite(f) for f in page.items], next_page_token=FAVORITES.next_token(page)
-        )
+        favorites, token = await FAVORITES.page(request, partial(self._watchlist.list_favorites, actor))
+        return watchlist_pb2.ListFavoritesResponse(favorites=[_favorite(f) for f in favorites], next_page_token=token)
 
     async def UpdateFavorite(self, request, context):
         actor = principal.require(READ_PERMISSION)
@@ -77,11 +76,8 @@ class WatchlistServicer(watchlist_pb2_grpc.WatchlistServiceServicer):
 
     async def ListPositions(self, request, context):
         actor = principal.require(READ_PERMISSION)
-        limit = pagination.page_size(request.page_size)
-        page = await self._watchlist.list_positions(actor, POSITIONS.after(request.page_token), limit)
-        return watchlist_pb2.ListPositionsResponse(
-            positions=[_position(v) for v in page.items], next_page_token=POSITIONS.next_token(page)
-        )
+        positions, token = await POSITIONS.page(request, partial(self._watchlist.list_positions, actor))
+        return watchlist_pb2.ListPositionsResponse(positions=[_position(v) for v in positions], next_page_token=token)
 
     async def UpdatePosition(self, request, context):
         actor = principal.require(READ_PERMISSION)

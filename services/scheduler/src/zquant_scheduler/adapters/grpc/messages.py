@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from zquant.scheduler.v1 import scheduler_pb2 as pb
-from zquant_kit.grpc.convert import from_timestamp, to_timestamp
+from zquant_kit.grpc.convert import to_timestamp
 from zquant_kit.pagination import Cursor, pair_cursor
 from zquant_scheduler.adapters.config_checker import config_dict, config_message
 from zquant_scheduler.application.jobs import JobSpec
@@ -55,14 +55,6 @@ def spec_of(message: pb.JobSpec) -> JobSpec:
 
 def status_of(value: pb.RunStatus.ValueType) -> RunStatus | None:
     return _STATUS_OF.get(value)
-
-
-def scheduled_range(message: pb.ListRunsRequest) -> tuple[dt.datetime | None, dt.datetime | None]:
-    after = from_timestamp(message.scheduled_after, "scheduled_after") if message.HasField("scheduled_after") else None
-    before = (
-        from_timestamp(message.scheduled_before, "scheduled_before") if message.HasField("scheduled_before") else None
-    )
-    return after, before
 
 
 def job_message(job: Job) -> pb.Job:

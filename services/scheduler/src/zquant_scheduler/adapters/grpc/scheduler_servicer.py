@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from functools import partial
 
 from zquant.scheduler.v1 import scheduler_pb2 as pb
 from zquant.scheduler.v1 import scheduler_pb2_grpc
 from zquant_kit import principal
 from zquant_kit.errors import InvalidArgument
+from zquant_kit.grpc.convert import optional_timestamp
 from zquant_scheduler.adapters.grpc.messages import (
     JOBS,
     RUNS,
     job_message,
     run_message,
-    scheduled_range,
     spec_of,
     status_of,
 )
@@ -51,8 +52,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     async def ListJobs(self, request, context):
         actor = principal.require(READ)
-        page = await self._jobs.list_jobs(actor, JOBS.after(request.page_token), request.page_size)
-        return pb.ListJobsResponse(jobs=[job_message(j) for j in page.items], next_page_token=JOBS.next_token(page))
+        jobs, token = await JOBS.page(request, partial(self._jobs.list_jobs, actor))
+        return pb.ListJobsResponse(jobs=[job_message(j) for j in jobs], next_page_token=token)
 
     async def UpdateJob(self, request, context):
         with _spec_fields():
@@ -81,13 +82,13 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     async def ListRuns(self, request, context):
         actor = principal.require(READ)
-        after, before = scheduled_range(request)
         where = RunFilter(
-            job_id=request.job_id or None, status=status_of(request.status), scheduled_after=after,
-            scheduled_before=before,
+            job_id=request.job_id or None, status=status_of(request.status),
+            scheduled_after=optional_timestamp(request, "scheduled_after"),
+            scheduled_before=optional_timestamp(request, "scheduled_before"),
         )  # fmt: skip
-        page = await self._runs.list_runs(actor, where, RUNS.after(request.page_token), request.page_size)
-        return pb.ListRunsResponse(runs=[run_message(r) for r in page.items], next_page_token=RUNS.next_token(page))
+        runs, token = await RUNS.page(request, partial(self._runs.list_runs, actor, where))
+        return pb.ListRunsResponse(runs=[run_message(r) for r in runs], next_page_token=token)
 
     async def GetRun(self, request, context):
         run, attempts = await self._runs.get_run(principal.require(READ), request.run_id)
