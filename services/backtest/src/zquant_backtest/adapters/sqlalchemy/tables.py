@@ -26,7 +26,6 @@ from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
 SCHEMA = "backtest"
-SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 TS = DateTime(timezone=True)
 ID = String(64)
 

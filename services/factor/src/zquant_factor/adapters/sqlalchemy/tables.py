@@ -35,7 +35,6 @@ from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
 SCHEMA = "factor"
-SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 TS = DateTime(timezone=True)
 ID = String(36)
 

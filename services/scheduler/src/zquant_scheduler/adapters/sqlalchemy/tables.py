@@ -30,7 +30,6 @@ from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
 SCHEMA = "scheduler"
-SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 ID = String(36)
 
 
