@@ -5,10 +5,9 @@ Revises:
 Create Date: 2026-11-23
 """
 
-from alembic import op
-
-from zquant_kit.persistence.migrations import create_service_tables, drop_service_tables, target_schema
+from zquant_kit.persistence.migrations import create_service_tables, drop_service_tables
 from zquant_marketdata.adapters.sqlalchemy import bar_tables, tables
+from zquant_marketdata.adapters.sqlalchemy.bar_migrations import create_bar_tables, drop_bar_tables
 
 revision = "0001"
 down_revision = None
@@ -30,22 +29,12 @@ _PLAIN = [
     tables.processed_messages,
 ]
 
-_BARS = [bar_tables.BAR_TABLES[name] for name in bar_tables.FIRST_BAR_DATASETS]
-
 
 def upgrade() -> None:
-    if target_schema() is None:  # SQLite: plain bar tables; PostgreSQL: partitioned ones
-        create_service_tables(_BARS)
-    else:
-        for statement in bar_tables.postgres_create_ddl(datasets=bar_tables.FIRST_BAR_DATASETS):
-            op.execute(statement)
+    create_bar_tables(bar_tables.FIRST_BAR_DATASETS)
     create_service_tables(_PLAIN)
 
 
 def downgrade() -> None:
     drop_service_tables(_PLAIN)
-    if target_schema() is None:
-        drop_service_tables(_BARS)
-        return
-    for statement in bar_tables.postgres_drop_ddl(bar_tables.FIRST_BAR_DATASETS):
-        op.execute(statement)
+    drop_bar_tables(bar_tables.FIRST_BAR_DATASETS)

@@ -9,6 +9,7 @@ from alembic import op
 
 from zquant_kit.persistence.migrations import create_service_tables, drop_service_tables, target_schema
 from zquant_marketdata.adapters.sqlalchemy import bar_tables
+from zquant_marketdata.adapters.sqlalchemy.bar_migrations import create_bar_tables, drop_bar_tables
 from zquant_marketdata.adapters.sqlalchemy.rule_tables import RECORD_TABLES
 
 revision = "0005"
@@ -17,16 +18,12 @@ branch_labels = None
 depends_on = None
 
 _NEW_BARS = ("stk_limit",)
-_NEW_BAR_TABLES = [bar_tables.BAR_TABLES[name] for name in _NEW_BARS]
 _RECORDS = list(RECORD_TABLES.values())
 
 
 def upgrade() -> None:
-    if target_schema() is None:  # SQLite: plain bar tables, no blocks; PostgreSQL: partitioned, with blocks
-        create_service_tables(_NEW_BAR_TABLES)
-    else:
-        for statement in bar_tables.postgres_create_ddl(datasets=_NEW_BARS):
-            op.execute(statement)
+    create_bar_tables(_NEW_BARS)
+    if target_schema() is not None:  # SQLite has no blocks
         for statement in bar_tables.postgres_blocks_create_ddl():  # IF NOT EXISTS: adds stk_limit's
             op.execute(statement)
     create_service_tables(_RECORDS)
@@ -34,10 +31,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_service_tables(_RECORDS)
-    if target_schema() is None:
-        drop_service_tables(_NEW_BAR_TABLES)
-        return
-    for name in _NEW_BARS:
-        op.execute(f"DROP TABLE IF EXISTS {bar_tables.SCHEMA}.{bar_tables.block_table_name(name)}")
-    for statement in bar_tables.postgres_drop_ddl(_NEW_BARS):
-        op.execute(statement)
+    if target_schema() is not None:
+        for name in _NEW_BARS:
+            op.execute(f"DROP TABLE IF EXISTS {bar_tables.SCHEMA}.{bar_tables.block_table_name(name)}")
+    drop_bar_tables(_NEW_BARS)
