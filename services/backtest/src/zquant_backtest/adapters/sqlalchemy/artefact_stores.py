@@ -12,15 +12,12 @@ from zquant_backtest.adapters.sqlalchemy import tables as t
 from zquant_backtest.adapters.sqlalchemy.result_codec import decode_result, encode_result
 from zquant_backtest.application.task_ports import DataVersions, ReportCache, ResultStore
 from zquant_backtest.domain.simulation import BacktestResult
+from zquant_kit.persistence.statements import affected_rows
 from zquant_kit.persistence.upsert import upsert
 
 INITIAL_VERSION = "0"
 """Before any sync completed: runs are still keyed, by this."""
 _MARKET = "market"
-
-
-def _count(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class TaskArtefacts:
@@ -45,7 +42,7 @@ class TaskArtefacts:
         await self._s.execute(delete(self._table).where(self._table.c.task_id == task_id))
 
     async def delete_owned(self, owner_id: str) -> int:
-        return _count(await self._s.execute(delete(self._table).where(self._table.c.owner_id == owner_id)))
+        return affected_rows(await self._s.execute(delete(self._table).where(self._table.c.owner_id == owner_id)))
 
 
 class SqlAlchemyResultStore(TaskArtefacts, ResultStore):

@@ -7,9 +7,8 @@ session writes the changes at commit. Values go with their factor in the same tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
@@ -25,6 +24,7 @@ from zquant_factor.application.definition_ports import (
 )
 from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel, Visibility
 from zquant_kit.errors import AlreadyExists
+from zquant_kit.persistence.statements import affected_rows
 from zquant_kit.persistence.tombstones import DeletedUserRows
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -113,7 +113,7 @@ class SqlAlchemyModelRepository(ModelRepository):
             delete(t.models).where(t.models.c.factor_id == factor_id),
             execution_options={"synchronize_session": False},
         )
-        return int(cast(CursorResult[Any], result).rowcount)
+        return affected_rows(result)
 
 
 class SqlAlchemyConfigRepository(ConfigRepository):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, delete, func, or_, select
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from zquant_kit.errors import AlreadyExists
+from zquant_kit.persistence.statements import affected_rows
 from zquant_kit.persistence.tombstones import DeletedUserRows
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_marketdata.adapters.sqlalchemy import tables as t
@@ -44,7 +43,7 @@ class _UserOwnedRows:
 
     async def delete_for_user(self, user_id: str) -> int:
         result = await self._s.execute(delete(self._table).where(self._table.c.user_id == user_id))
-        return cast("CursorResult[Any]", result).rowcount
+        return affected_rows(result)
 
 
 class SqlAlchemyFavoriteRepository(_UserOwnedRows):
