@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import MetaData, Table
 
-from zquant_kit.persistence.columns import idempotency_key_columns, timestamps
+from zquant_kit.persistence.columns import idempotency_key_columns, job_times, timestamps
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.tombstones import DeletedUserRows, deleted_users_table
 
@@ -19,6 +19,15 @@ def test_an_idempotency_key_table_is_keyed_by_caller_and_key_with_required_times
     assert [(c.name, c.nullable) for c in table.columns if not c.primary_key] == [
         ("created_at", False),
         ("updated_at", False),
+    ]
+
+
+def test_a_job_is_created_before_it_starts_or_ends():
+    table = Table("jobs", MetaData(), *job_times())
+    assert [(c.name, c.nullable) for c in table.columns] == [
+        ("created_at", False),
+        ("started_at", True),
+        ("finished_at", True),
     ]
 
 

@@ -21,6 +21,16 @@ def timestamps(timestamp: TypeEngine[dt.datetime] = UTC_TIMESTAMP) -> tuple[Colu
     return Column("created_at", timestamp, nullable=False), Column("updated_at", timestamp, nullable=False)
 
 
+def job_times(timestamp: TypeEngine[dt.datetime] = UTC_TIMESTAMP) -> tuple[Column[dt.datetime], ...]:
+    """`created_at` (required), then `started_at` and `finished_at` (null until a worker starts it and it ends)
+    of a queued job's record."""
+    return (
+        Column("created_at", timestamp, nullable=False),
+        Column("started_at", timestamp, nullable=True),
+        Column("finished_at", timestamp, nullable=True),
+    )
+
+
 def idempotency_key_columns(caller: str) -> tuple[Column[str], Column[str]]:
     """Primary key of a table that binds a caller's idempotency key to what the first request started:
     (`caller`, `idempotency_key`), so a repeat finds the earlier result instead of starting again."""

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON
 
-from zquant_kit.persistence.columns import timestamps
+from zquant_kit.persistence.columns import job_times, timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
@@ -69,9 +69,7 @@ tasks = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("rules_version", String(64), nullable=False),
     Column("metrics", JSON, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("started_at", TS, nullable=True),
-    Column("finished_at", TS, nullable=True),
+    *job_times(TS),
     UniqueConstraint("owner_id", "idempotency_key", name="uq_tasks_owner_idempotency_key"),
     Index("ix_tasks_owner_created", "owner_id", "created_at", "id"),
     Index("ix_tasks_created", "created_at", "id"),

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from zquant_kit.persistence.columns import timestamps
+from zquant_kit.persistence.columns import job_times, timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 from zquant_kit.persistence.tombstones import deleted_users_table
@@ -95,9 +95,7 @@ runs = Table(
     Column("next_attempt_at", TS(), nullable=True),
     Column("lease_holder", String(64), nullable=True),
     Column("lease_until", TS(), nullable=True),
-    Column("created_at", TS(), nullable=False),
-    Column("started_at", TS(), nullable=True),
-    Column("finished_at", TS(), nullable=True),
+    *job_times(TS()),
     Column("target_task_id", String(128), nullable=False),
     Column("result_summary", Text, nullable=False),
     Column("error", Text, nullable=False),
