@@ -6,7 +6,7 @@ for the schema to use (None on SQLite, which has no schemas).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alembic import command, context, op
@@ -38,6 +38,29 @@ def create_tables(*definitions: Callable[[MetaData], Table]) -> None:
     bind = op.get_bind()
     for definition in definitions:
         definition(metadata).create(bind)
+
+
+def _service_bind(tables: Sequence[Table]) -> Connection:
+    """The migration's connection; on SQLite, which has no schemas, with the tables' schema translated away."""
+    bind = op.get_bind()
+    if target_schema() is None:
+        return bind.execution_options(schema_translate_map={table.schema: None for table in tables})
+    return bind
+
+
+def create_service_tables(tables: Sequence[Table]) -> None:
+    """Inside a migration: creates tables of the service's own metadata (schema = the service's), in the order
+    given, with their indexes, on PostgreSQL and SQLite alike."""
+    bind = _service_bind(tables)
+    for table in tables:
+        table.create(bind)
+
+
+def drop_service_tables(tables: Sequence[Table]) -> None:
+    """Undoes `create_service_tables(tables)`: drops them in reverse order."""
+    bind = _service_bind(tables)
+    for table in reversed(tables):
+        table.drop(bind)
 
 
 def run_env() -> None:

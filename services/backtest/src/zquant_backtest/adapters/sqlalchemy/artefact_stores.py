@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_backtest.adapters.sqlalchemy import tables as t
 from zquant_backtest.adapters.sqlalchemy.result_codec import decode_result, encode_result
 from zquant_backtest.application.task_ports import DataVersions, ReportCache, ResultStore
 from zquant_backtest.domain.simulation import BacktestResult
+from zquant_kit.persistence.statements import affected_rows
 from zquant_kit.persistence.upsert import upsert
 
 INITIAL_VERSION = "0"
@@ -18,50 +20,53 @@ INITIAL_VERSION = "0"
 _MARKET = "market"
 
 
-def _count(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+class TaskArtefacts:
+    """The rows of one task artefact table (`tables.results`, `tables.reports`): a payload per task, with its
+    owner, so a task's go when it goes and a deleted user's in one statement."""
 
-
-class SqlAlchemyResultStore(ResultStore):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, table: Table, payload: str) -> None:
         self._s = session
+        self._table = table
+        self._payload = payload
+
+    async def _put(self, task_id: str, owner_id: str, payload: object) -> None:
+        values = {"task_id": task_id, "owner_id": owner_id, self._payload: payload}
+        await self._s.execute(upsert(self._s, self._table, ["task_id"], [self._payload], values=values))
+
+    async def _get(self, task_id: str) -> Any:
+        """The payload, or None without one."""
+        c = self._table.c
+        return (await self._s.execute(select(c[self._payload]).where(c.task_id == task_id))).scalar()
+
+    async def delete(self, task_id: str) -> None:
+        await self._s.execute(delete(self._table).where(self._table.c.task_id == task_id))
+
+    async def delete_owned(self, owner_id: str) -> int:
+        return affected_rows(await self._s.execute(delete(self._table).where(self._table.c.owner_id == owner_id)))
+
+
+class SqlAlchemyResultStore(TaskArtefacts, ResultStore):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, t.results, "data")
 
     async def put(self, task_id: str, owner_id: str, result: BacktestResult) -> None:
-        values = {"task_id": task_id, "owner_id": owner_id, "data": encode_result(result)}
-        await self._s.execute(upsert(self._s, t.results, ["task_id"], ["data"], values=values))
+        await self._put(task_id, owner_id, encode_result(result))
 
     async def get(self, task_id: str) -> BacktestResult | None:
-        data = (
-            await self._s.execute(select(t.results.c.data).where(t.results.c.task_id == task_id))
-        ).scalar()
+        data = await self._get(task_id)
         return None if data is None else decode_result(data)
 
-    async def delete(self, task_id: str) -> None:
-        await self._s.execute(delete(t.results).where(t.results.c.task_id == task_id))
 
-    async def delete_owned(self, owner_id: str) -> int:
-        return _count(await self._s.execute(delete(t.results).where(t.results.c.owner_id == owner_id)))
-
-
-class SqlAlchemyReportCache(ReportCache):
+class SqlAlchemyReportCache(TaskArtefacts, ReportCache):
     def __init__(self, session: AsyncSession) -> None:
-        self._s = session
+        super().__init__(session, t.reports, "html")
 
     async def put(self, task_id: str, owner_id: str, html: str) -> None:
-        values = {"task_id": task_id, "owner_id": owner_id, "html": html}
-        await self._s.execute(upsert(self._s, t.reports, ["task_id"], ["html"], values=values))
+        await self._put(task_id, owner_id, html)
 
     async def get(self, task_id: str) -> str | None:
-        html = (
-            await self._s.execute(select(t.reports.c.html).where(t.reports.c.task_id == task_id))
-        ).scalar()
+        html = await self._get(task_id)
         return None if html is None else str(html)
-
-    async def delete(self, task_id: str) -> None:
-        await self._s.execute(delete(t.reports).where(t.reports.c.task_id == task_id))
-
-    async def delete_owned(self, owner_id: str) -> int:
-        return _count(await self._s.execute(delete(t.reports).where(t.reports.c.owner_id == owner_id)))
 
 
 class SqlAlchemyDataVersions(DataVersions):

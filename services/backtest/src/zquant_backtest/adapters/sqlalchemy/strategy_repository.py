@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zquant_backtest.adapters.sqlalchemy import tables as t
 from zquant_backtest.application.strategy_ports import StrategyRepository
 from zquant_backtest.domain.strategies import StrategyRecord
+from zquant_kit.persistence.statements import affected_rows
 
 _c = t.strategies.c
 
@@ -72,4 +73,4 @@ class SqlAlchemyStrategyRepository(StrategyRepository):
 
     async def delete_owned(self, owner_id: str) -> int:
         result = await self._s.execute(delete(t.strategies).where(_c.owner_id == owner_id))
-        return int(getattr(result, "rowcount", 0) or 0)
+        return affected_rows(result)

@@ -22,11 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import JSON
 
+from zquant_kit.persistence.columns import job_times, timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
 SCHEMA = "backtest"
-SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 TS = DateTime(timezone=True)
 ID = String(64)
 
@@ -42,8 +42,7 @@ strategies = Table(
     Column("category", String(64), nullable=False),
     Column("code", Text, nullable=False),
     Column("params_schema", JSON, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(TS),
     UniqueConstraint("owner_id", "name", name="uq_strategies_owner_name"),
     Index("ix_strategies_owner_created", "owner_id", "created_at", "id"),
     Index("ix_strategies_created", "created_at", "id"),
@@ -70,28 +69,27 @@ tasks = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("rules_version", String(64), nullable=False),
     Column("metrics", JSON, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("started_at", TS, nullable=True),
-    Column("finished_at", TS, nullable=True),
+    *job_times(TS),
     UniqueConstraint("owner_id", "idempotency_key", name="uq_tasks_owner_idempotency_key"),
     Index("ix_tasks_owner_created", "owner_id", "created_at", "id"),
     Index("ix_tasks_created", "created_at", "id"),
     Index("ix_tasks_state", "state"),
 )
-results = Table(
-    "results",
-    metadata,
-    Column("task_id", ID, primary_key=True),
-    Column("owner_id", ID, nullable=False, index=True),
-    Column("data", LargeBinary, nullable=False),
-)
-reports = Table(
-    "reports",
-    metadata,
-    Column("task_id", ID, primary_key=True),
-    Column("owner_id", ID, nullable=False, index=True),
-    Column("html", Text, nullable=False),
-)
+
+
+def _task_artefact_table(name: str, payload: Column) -> Table:
+    """One `payload` per task (`artefact_stores.TaskArtefacts` reads and writes them)."""
+    return Table(
+        name,
+        metadata,
+        Column("task_id", ID, primary_key=True),
+        Column("owner_id", ID, nullable=False, index=True),
+        payload,
+    )
+
+
+results = _task_artefact_table("results", Column("data", LargeBinary, nullable=False))
+reports = _task_artefact_table("reports", Column("html", Text, nullable=False))
 data_versions = Table(
     "data_versions",
     metadata,

@@ -6,11 +6,9 @@ session writes the changes at commit. Values go with their factor in the same tr
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, literal, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
@@ -26,8 +24,9 @@ from zquant_factor.application.definition_ports import (
 )
 from zquant_factor.domain.definitions.records import FactorConfig, FactorDefinition, FactorModel, Visibility
 from zquant_kit.errors import AlreadyExists
+from zquant_kit.persistence.statements import affected_rows
+from zquant_kit.persistence.tombstones import DeletedUserRows
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from zquant_kit.persistence.upsert import insert_or_ignore
 
 mapper_registry = registry()
 
@@ -114,7 +113,7 @@ class SqlAlchemyModelRepository(ModelRepository):
             delete(t.models).where(t.models.c.factor_id == factor_id),
             execution_options={"synchronize_session": False},
         )
-        return int(cast(CursorResult[Any], result).rowcount)
+        return affected_rows(result)
 
 
 class SqlAlchemyConfigRepository(ConfigRepository):
@@ -135,16 +134,9 @@ class SqlAlchemyConfigRepository(ConfigRepository):
             await self._s.flush()
 
 
-class SqlAlchemyDeletedUsers(DeletedUsers):
+class SqlAlchemyDeletedUsers(DeletedUserRows, DeletedUsers):
     def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def mark(self, user_id: str, at: dt.datetime) -> None:
-        await self._s.execute(insert_or_ignore(self._s, t.deleted_users, user_id=user_id, deleted_at=at))
-
-    async def contains(self, user_id: str) -> bool:
-        found = await self._s.scalar(select(literal(True)).where(t.deleted_users.c.user_id == user_id))
-        return bool(found)
+        super().__init__(session, t.deleted_users)
 
 
 class SqlAlchemyDefinitionUnitOfWork(SqlAlchemyUnitOfWork, DefinitionUnitOfWork):

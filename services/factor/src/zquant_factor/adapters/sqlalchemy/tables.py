@@ -31,11 +31,12 @@ from sqlalchemy.types import JSON, TypeDecorator
 from zquant_factor.application.calculation_ports import RunMode
 from zquant_factor.domain.definitions.records import FactorKind, ModelMapping, Visibility
 from zquant_kit.jobs import JobState
+from zquant_kit.persistence.columns import idempotency_key_columns, timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
+from zquant_kit.persistence.tombstones import deleted_users_table
 
 SCHEMA = "factor"
-SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 TS = DateTime(timezone=True)
 ID = String(36)
 
@@ -104,8 +105,7 @@ definitions = Table(
     Column("visibility", _enum(Visibility), nullable=False),
     Column("owner_id", ID, nullable=True, index=True),
     Column("owner_deleted", Boolean, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(TS),
 )
 models = Table(
     "models",
@@ -116,8 +116,7 @@ models = Table(
     Column("params", JSON, nullable=False),
     Column("is_default", Boolean, nullable=False),
     Column("enabled", Boolean, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(TS),
     Index("ix_models_factor_created", "factor_id", "created_at", "id"),
 )
 configs = Table(
@@ -136,12 +135,7 @@ indicator_state = Table(
     Column("as_of", Date, nullable=False),
     Column("state", LargeBinary, nullable=False),
 )
-deleted_users = Table(
-    "deleted_users",
-    metadata,
-    Column("user_id", ID, primary_key=True),
-    Column("deleted_at", TS, nullable=False),
-)
+deleted_users = deleted_users_table(metadata, TS)
 calculations = Table(
     "calculations",
     metadata,
@@ -166,8 +160,7 @@ calculations = Table(
 calculation_keys = Table(
     "calculation_keys",
     metadata,
-    Column("owner_id", ID, primary_key=True),
-    Column("idempotency_key", String(128), primary_key=True),
+    *idempotency_key_columns("owner_id"),
     Column("job_id", String(128), nullable=False, index=True),
     Column("created_at", TS, nullable=False),
 )

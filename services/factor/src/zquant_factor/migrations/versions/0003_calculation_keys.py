@@ -5,11 +5,8 @@ Revises: 0002
 Create Date: 2026-12-01
 """
 
-from alembic import op
-from sqlalchemy import Connection
-
 from zquant_factor.adapters.sqlalchemy import tables
-from zquant_kit.persistence.migrations import target_schema
+from zquant_kit.persistence.migrations import create_service_tables, drop_service_tables
 
 revision = "0003"
 down_revision = "0002"
@@ -17,20 +14,9 @@ branch_labels = None
 depends_on = None
 
 
-def _bind() -> Connection:
-    bind = op.get_bind()
-    if target_schema() is None:
-        return bind.execution_options(schema_translate_map=tables.SQLITE_SCHEMA_TRANSLATE)
-    return bind
-
-
 def upgrade() -> None:
-    bind = _bind()
-    for table in tables.KEY_TABLES:
-        table.create(bind)
+    create_service_tables(tables.KEY_TABLES)
 
 
 def downgrade() -> None:
-    bind = _bind()
-    for table in reversed(tables.KEY_TABLES):
-        table.drop(bind)
+    drop_service_tables(tables.KEY_TABLES)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +36,7 @@ from zquant_identity.domain.throttling import LoginThrottle
 from zquant_kit.errors import AlreadyExists
 from zquant_kit.events.model import Event
 from zquant_kit.persistence.like import icontains
+from zquant_kit.persistence.statements import affected_rows
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_kit.persistence.upsert import insert_or_ignore
 
@@ -251,7 +250,7 @@ class SqlAlchemyNotificationRepository(_SessionRepository, NotificationRepositor
             .values(read=True)
             .execution_options(synchronize_session="fetch")
         )
-        return cast("CursorResult[Any]", result).rowcount
+        return affected_rows(result)
 
     async def delete(self, notification: Notification) -> None:
         await self._remove(notification)

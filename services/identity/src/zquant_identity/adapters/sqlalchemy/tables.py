@@ -29,12 +29,19 @@ from zquant_identity.domain.model import (
     User,
 )
 from zquant_identity.domain.throttling import LoginThrottle
+from zquant_kit.persistence.columns import timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
 
 SCHEMA = "identity"
 metadata = MetaData(schema=SCHEMA)
 TS = DateTime(timezone=True)
+
+
+def _user_id(index: bool) -> Column:
+    """The user a row belongs to; it goes with them."""
+    return Column("user_id", String(36), ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), nullable=False, index=index)
+
 
 roles = Table(
     "roles",
@@ -64,9 +71,9 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(64), ForeignKey(f"{SCHEMA}.roles.name"), nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(TS),
 )
+
 # Unique ignoring case: nobody may take `Admin` while `admin` exists.
 Index("ix_users_username_lower", func.lower(users.c.username), unique=True)
 Index("ix_users_email_lower", func.lower(users.c.email), unique=True)
@@ -83,7 +90,7 @@ refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("user_id", String(36), ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), nullable=False, index=True),
+    _user_id(index=True),
     Column("family_id", String(36), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
@@ -95,7 +102,7 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("user_id", String(36), ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), nullable=False, index=True),
+    _user_id(index=True),
     Column("name", String(100), nullable=False),
     Column("hmac_key_encrypted", Text, nullable=True),  # NULL only on a row from before 0004, until start
     Column("hmac_key_hex", String(64), nullable=True),  # plaintext of such a row; cleared at start
@@ -115,7 +122,7 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("user_id", String(36), ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), nullable=False),
+    _user_id(index=False),  # ix_notifications_user_created leads with it
     Column("title", String(200), nullable=False),
     Column("body", Text, nullable=False),
     Column("read", Boolean, nullable=False, default=False),

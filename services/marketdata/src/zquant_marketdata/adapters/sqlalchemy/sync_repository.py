@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from zquant_kit.clock import as_utc
 from zquant_kit.persistence.outbox import outbox_row
+from zquant_kit.persistence.statements import affected_rows
 from zquant_kit.persistence.upsert import insert_or_ignore, upsert
 from zquant_marketdata.adapters.sqlalchemy import tables
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import BAR_TABLES
@@ -140,7 +139,7 @@ class SqlAlchemySyncRepository(
                 .values(state=RunState.FAILED.value, error=reason, finished_at=now)
             )
             await session.execute(leases.delete().where(leases.c.expires_at <= now))
-            return cast("CursorResult[Any]", result).rowcount or 0
+            return affected_rows(result)
 
     async def leased_runs(self, now: dt.datetime) -> list[SyncRun]:
         t, leases = tables.sync_runs, tables.sync_leases

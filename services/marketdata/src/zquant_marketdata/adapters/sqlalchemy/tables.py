@@ -17,8 +17,10 @@ from sqlalchemy import (
     Text,
 )
 
+from zquant_kit.persistence.columns import idempotency_key_columns, timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
+from zquant_kit.persistence.tombstones import deleted_users_table
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import SCHEMA, metadata
 from zquant_marketdata.adapters.sqlalchemy.rule_tables import (
     RECORD_TABLES as RECORD_TABLES,  # on `metadata` too
@@ -118,8 +120,7 @@ favorites = Table(
     # Collation "C" like the bar tables' ts_code: byte-order pages on PostgreSQL and SQLite alike.
     Column("ts_code", String(16, collation="C").with_variant(String(16), "sqlite"), primary_key=True),
     Column("comment", Text, nullable=False),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(TS),
 )
 positions = Table(
     "positions",
@@ -131,8 +132,7 @@ positions = Table(
     Column("quantity", Double, nullable=False),
     Column("average_cost", Double, nullable=False),
     Column("buy_date", Date, nullable=True),
-    Column("created_at", TS, nullable=False),
-    Column("updated_at", TS, nullable=False),
+    *timestamps(TS),
     Index("ix_positions_user_code_id", "user_id", "ts_code", "id"),  # a user's keyset pages
 )
 sync_leases = Table(
@@ -145,25 +145,18 @@ sync_leases = Table(
 sync_run_keys = Table(
     "sync_run_keys",
     metadata,
-    Column("requested_by", String(36), primary_key=True),
-    Column("idempotency_key", String(128), primary_key=True),
+    *idempotency_key_columns("requested_by"),
     Column("run_id", String(36), nullable=False),
     Column("created_at", TS, nullable=False),
 )
 validation_results = Table(
     "validation_results",
     metadata,
-    Column("requested_by", String(36), primary_key=True),
-    Column("idempotency_key", String(128), primary_key=True),
+    *idempotency_key_columns("requested_by"),
     Column("report", Text, nullable=False),
     Column("created_at", TS, nullable=False, index=True),
 )
-deleted_users = Table(
-    "deleted_users",
-    metadata,
-    Column("user_id", String(36), primary_key=True),
-    Column("deleted_at", TS, nullable=False),
-)
+deleted_users = deleted_users_table(metadata, TS)
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, delete, func, or_, select
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from zquant_kit.errors import AlreadyExists
+from zquant_kit.persistence.statements import affected_rows
+from zquant_kit.persistence.tombstones import DeletedUserRows
 from zquant_kit.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from zquant_marketdata.adapters.sqlalchemy import tables as t
 from zquant_marketdata.adapters.sqlalchemy.bar_tables import daily
-from zquant_marketdata.application.watchlist_ports import WatchlistUnitOfWork
+from zquant_marketdata.application.watchlist_ports import DeletedUsers, WatchlistUnitOfWork
 from zquant_marketdata.domain.watchlist import Favorite, Position, ValuedPosition
 
 mapper_registry = registry()
@@ -44,7 +43,7 @@ class _UserOwnedRows:
 
     async def delete_for_user(self, user_id: str) -> int:
         result = await self._s.execute(delete(self._table).where(self._table.c.user_id == user_id))
-        return cast("CursorResult[Any]", result).rowcount
+        return affected_rows(result)
 
 
 class SqlAlchemyFavoriteRepository(_UserOwnedRows):
@@ -124,17 +123,9 @@ class SqlAlchemyStockCatalog:
         return (await self._s.execute(query)).first() is not None
 
 
-class SqlAlchemyDeletedUsers:
+class SqlAlchemyDeletedUsers(DeletedUserRows, DeletedUsers):
     def __init__(self, session: AsyncSession) -> None:
-        self._s = session
-
-    async def mark(self, user_id: str, at: dt.datetime) -> None:
-        if not await self.contains(user_id):
-            await self._s.execute(t.deleted_users.insert().values(user_id=user_id, deleted_at=at))
-
-    async def contains(self, user_id: str) -> bool:
-        query = select(t.deleted_users.c.user_id).where(t.deleted_users.c.user_id == user_id)
-        return (await self._s.execute(query)).first() is not None
+        super().__init__(session, t.deleted_users)
 
 
 class SqlAlchemyWatchlistUnitOfWork(SqlAlchemyUnitOfWork, WatchlistUnitOfWork):

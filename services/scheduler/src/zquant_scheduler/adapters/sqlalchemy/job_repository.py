@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zquant_kit.errors import AlreadyExists
-from zquant_kit.persistence.upsert import insert_or_ignore
+from zquant_kit.persistence.tombstones import DeletedUserRows
 from zquant_scheduler.adapters.sqlalchemy import tables as t
 from zquant_scheduler.adapters.sqlalchemy.bulk import update_column
 from zquant_scheduler.adapters.sqlalchemy.rows import job_of, job_row
@@ -80,15 +80,9 @@ class SqlAlchemyJobRepository(JobRepository):
         await update_column(self._s, t.jobs, "next_run_at", next_runs)
 
 
-class SqlAlchemyDeletedUsers(DeletedUsers):
+class SqlAlchemyDeletedUsers(DeletedUserRows, DeletedUsers):
     def __init__(self, session: AsyncSession) -> None:
-        self._s = session
+        super().__init__(session, t.deleted_users)
 
     async def add(self, user_id: str) -> None:
-        await self._s.execute(
-            insert_or_ignore(self._s, t.deleted_users, user_id=user_id, deleted_at=dt.datetime.now(dt.UTC))
-        )
-
-    async def contains(self, user_id: str) -> bool:
-        query = select(t.deleted_users.c.user_id).where(t.deleted_users.c.user_id == user_id)
-        return (await self._s.execute(query)).first() is not None
+        await self.mark(user_id, dt.datetime.now(dt.UTC))

@@ -26,11 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from zquant_kit.persistence.columns import job_times, timestamps
 from zquant_kit.persistence.idempotency import processed_messages_table
 from zquant_kit.persistence.outbox import outbox_table
+from zquant_kit.persistence.tombstones import deleted_users_table
 
 SCHEMA = "scheduler"
-SQLITE_SCHEMA_TRANSLATE = {SCHEMA: None}
 ID = String(36)
 
 
@@ -75,8 +76,7 @@ jobs = Table(
     Column("retry_interval_seconds", Integer, nullable=False),
     Column("misfire_policy", String(32), nullable=False),
     Column("next_run_at", TS(), nullable=True),
-    Column("created_at", TS(), nullable=False),
-    Column("updated_at", TS(), nullable=False),
+    *timestamps(TS()),
     UniqueConstraint("owner_id", "name", name="uq_jobs_owner_name"),
     Index("ix_jobs_next_run_at", "next_run_at"),
 )
@@ -95,9 +95,7 @@ runs = Table(
     Column("next_attempt_at", TS(), nullable=True),
     Column("lease_holder", String(64), nullable=True),
     Column("lease_until", TS(), nullable=True),
-    Column("created_at", TS(), nullable=False),
-    Column("started_at", TS(), nullable=True),
-    Column("finished_at", TS(), nullable=True),
+    *job_times(TS()),
     Column("target_task_id", String(128), nullable=False),
     Column("result_summary", Text, nullable=False),
     Column("error", Text, nullable=False),
@@ -121,12 +119,7 @@ run_attempts = Table(
     PrimaryKeyConstraint("run_id", "number"),
 )
 
-deleted_users = Table(
-    "deleted_users",
-    metadata,
-    Column("user_id", ID, primary_key=True),
-    Column("deleted_at", TS(), nullable=False),
-)
+deleted_users = deleted_users_table(metadata, TS())
 
 outbox = outbox_table(metadata)
 processed_messages = processed_messages_table(metadata)

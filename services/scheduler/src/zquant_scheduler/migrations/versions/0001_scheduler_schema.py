@@ -6,9 +6,7 @@ Revises:
 Create Date: 2026-12-01
 """
 
-from alembic import op
-
-from zquant_kit.persistence.migrations import target_schema
+from zquant_kit.persistence.migrations import create_service_tables, drop_service_tables
 from zquant_scheduler.adapters.sqlalchemy import tables
 
 revision = "0001"
@@ -18,16 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if target_schema() is None:
-        bind = bind.execution_options(schema_translate_map=tables.SQLITE_SCHEMA_TRANSLATE)
-    for table in tables.PLAIN_TABLES:
-        table.create(bind)
+    create_service_tables(tables.PLAIN_TABLES)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if target_schema() is None:
-        bind = bind.execution_options(schema_translate_map=tables.SQLITE_SCHEMA_TRANSLATE)
-    for table in reversed(tables.PLAIN_TABLES):
-        table.drop(bind)
+    drop_service_tables(tables.PLAIN_TABLES)
