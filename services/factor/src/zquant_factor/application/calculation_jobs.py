@@ -21,7 +21,7 @@ from zquant_factor.application.calculation_ports import (
     CalculationUnitOfWorkFactory,
     RunMode,
 )
-from zquant_factor.application.calculation_run import Advance, FactorCalculation
+from zquant_factor.application.calculation_run import Advance, FactorCalculation, UnitRun
 from zquant_factor.application.definition_access import visible_definition
 from zquant_factor.application.definition_ports import Clock, UnitOfWorkFactory
 from zquant_factor.application.market_ports import Credentials, MarketDataReader
@@ -165,7 +165,7 @@ class CalculationJobs:
         self, record: CalculationRecord, credentials: Credentials, progress: ProgressReporter
     ) -> int:
         codes = record.codes or tuple(sorted(await self._market.industries(credentials)))
-        written = 0
+        runs: list[UnitRun] = []
         for index, factor_id in enumerate(record.factor_ids):
             async with self._definitions() as defs:
                 definition = await defs.definitions.get(factor_id)
@@ -177,10 +177,8 @@ class CalculationJobs:
             for position, unit in enumerate(units):
                 base = index / len(record.factor_ids) + position * width
                 advance = self._advance(record.id, progress, base, width, definition.factor_name)
-                written += await self._calculation.run_unit(
-                    factor_id, unit, record.mode, (record.start, record.end), credentials, advance
-                )
-        return written
+                runs.append(UnitRun(factor_id, unit, advance))
+        return await self._calculation.run_units(runs, record.mode, (record.start, record.end), credentials)
 
     def _advance(
         self, job_id: str, progress: ProgressReporter, base: float, width: float, message: str
