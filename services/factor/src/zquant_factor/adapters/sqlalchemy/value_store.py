@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zquant_factor.adapters.sqlalchemy import value_journal_sql as journal_sql
@@ -41,6 +42,11 @@ from zquant_factor.adapters.sqlalchemy.value_tables import BLOCK_COLUMNS, BLOCKS
 from zquant_factor.application.value_ports import FactorValueStore
 from zquant_kit.persistence.engine import is_sqlite, reader
 from zquant_kit.persistence.upsert import upsert
+
+
+def _codes_query(factor_id: str, column: str) -> Select[Any]:
+    c = value_blocks.c
+    return select(c.ts_code).distinct().where(c.factor_id == factor_id, c.column_name == column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +153,8 @@ class BlockValueStore(FactorValueStore):
             await delete_factor_values(connection, factor_id)
 
     async def _stored_codes(self, factor_id: str, column: str) -> list[str]:
-        c = value_blocks.c
-        query = (
-            select(c.ts_code)
-            .distinct()
-            .where(c.factor_id == factor_id, c.column_name == column)
-            .order_by(c.ts_code)
-        )
         async with reader(self._engine).connect() as connection:
-            return list((await connection.scalars(query)).all())
+            return sorted((await connection.scalars(_codes_query(factor_id, column))).all())
 
     async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
         """Until the transaction ends, no other write plans against these columns' blocks. SQLite already
@@ -201,6 +200,12 @@ def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
     if not isinstance(raw, psycopg.AsyncConnection):
         raise TypeError(f"the value store needs the psycopg driver, not {type(raw).__name__}")
     return raw
+
+
+async def _one_snapshot(connection: AsyncConnection) -> None:
+    """A read's first statement: its blocks and journal entries from one snapshot, so a fold committing in
+    between (entries moved into the blocks, or folded and overwritten) neither hides nor repeats a value."""
+    await _driver(connection).execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
 
 def _in_scope(table: str) -> str:
@@ -260,10 +265,9 @@ class PostgresFactorValueStore(BlockValueStore):
 
     async def _stored_codes(self, factor_id: str, column: str) -> list[str]:
         """Of the blocks and the journal, in one snapshot (a fold moves codes from one to the other)."""
-        c = value_blocks.c
-        query = select(c.ts_code).distinct().where(c.factor_id == factor_id, c.column_name == column)
         async with reader(self._engine).connect() as connection:
-            found = set((await connection.scalars(query)).all())
+            await _one_snapshot(connection)
+            found = set((await connection.scalars(_codes_query(factor_id, column))).all())
             entries = await journal_sql.entries(
                 _driver(connection), factor_id, column, dt.date.min, dt.date.max
             )
@@ -294,6 +298,7 @@ class PostgresFactorValueStore(BlockValueStore):
         }
 
     async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
+        await _one_snapshot(connection)
         cursor = (
             await _driver(connection)
             .cursor(binary=True)
