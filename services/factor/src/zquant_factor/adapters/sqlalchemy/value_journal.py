@@ -16,8 +16,9 @@ blocks' own append path. A fold so costs one block rewrite per series every 16-3
 
 from __future__ import annotations
 
+import itertools
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,13 +96,22 @@ def journal_rows(
 
 def entry_blocks(entries: Iterable[JournalEntry]) -> list[PackedBlock]:
     """The entries (in date order) as per-(column, year, code) blocks, an entry's block appended to the
-    previous entry's of the same key."""
+    previous entry's of the same key. Consecutive entries of the same codes (the daily case) are packed as one
+    panel: one block per key built once instead of once per entry."""
     found: dict[BlockKey, PackedBlock] = {}
-    for entry in entries:
-        for block in panel_blocks(entry.column, entry.codes, entry.days(), entry.values().T):
+    for column, codes, days, values in _runs(entries):
+        for block in panel_blocks(column, codes, days, values.T):
             before = found.get(key(block))
             found[key(block)] = block if before is None else _joined(before, block)
     return list(found.values())
+
+
+def _runs(entries: Iterable[JournalEntry]) -> Iterator[tuple[str, tuple[str, ...], np.ndarray, np.ndarray]]:
+    """(column, codes, days, values codes × dates) of each run of consecutive entries sharing column and codes."""
+    for (column, codes), run in itertools.groupby(entries, key=lambda entry: (entry.column, entry.codes)):
+        parts = list(run)
+        days = np.concatenate([entry.days() for entry in parts])
+        yield column, codes, days, np.hstack([entry.values() for entry in parts])
 
 
 def _joined(before: PackedBlock, after: PackedBlock) -> PackedBlock:
