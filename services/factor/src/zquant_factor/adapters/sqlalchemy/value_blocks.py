@@ -88,9 +88,27 @@ def panel_blocks(column: str, codes: Sequence[str], days: np.ndarray, panel: np.
     return blocks
 
 
-def checked_panels(
-    codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+@dataclass(frozen=True, slots=True)
+class PanelWrite:
+    """A write's checked panels: float64 dates × codes per column, `days` datetime64[D] ascending."""
+
+    codes: list[str]
+    days: np.ndarray
+    panels: dict[str, np.ndarray]
+
+    @property
+    def columns(self) -> list[str]:
+        return sorted(self.panels)
+
+    def blocks(self) -> list[PackedBlock]:
+        return [
+            block
+            for column, panel in self.panels.items()
+            for block in panel_blocks(column, self.codes, self.days, panel)
+        ]
+
+
+def checked_panels(codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]) -> PanelWrite:
     days = np.asarray(dates).astype("datetime64[D]")
     checked = {column: np.asarray(values, dtype=np.float64) for column, values in panels.items()}
     for panel in checked.values():
@@ -100,7 +118,7 @@ def checked_panels(
         raise ValueError("codes repeat")
     if days.size > 1 and not (np.diff(days.astype(np.int64)) > 0).all():
         raise ValueError("dates must be ascending and unique")
-    return days, checked
+    return PanelWrite(list(codes), days, checked)
 
 
 def panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:

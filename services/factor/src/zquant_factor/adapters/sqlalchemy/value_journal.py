@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,7 @@ from zquant_factor.adapters.sqlalchemy.value_blocks import (
     BlockKey,
     BlockRow,
     PackedBlock,
+    PanelWrite,
     key,
     panel_blocks,
 )
@@ -73,13 +74,11 @@ class JournalEntry:
         ]
 
 
-def journal_rows(
-    factor_id: str, codes: Sequence[str], days: np.ndarray, panels: Mapping[str, np.ndarray]
-) -> list[tuple[object, ...]]:
-    """One `value_journal` row per column (columns in table order) of a dates × codes write."""
-    first, last = (days[0].item(), days[-1].item())
-    ts_codes = "\n".join(codes).encode()
-    trade_days = days.astype(np.int64).astype(DAY_TYPE).tobytes()
+def journal_rows(factor_id: str, write: PanelWrite) -> list[tuple[object, ...]]:
+    """One `value_journal` row per column (columns in table order) of a write."""
+    first, last = (write.days[0].item(), write.days[-1].item())
+    ts_codes = "\n".join(write.codes).encode()
+    trade_days = write.days.astype(np.int64).astype(DAY_TYPE).tobytes()
     return [
         (
             factor_id,
@@ -90,7 +89,7 @@ def journal_rows(
             trade_days,
             np.ascontiguousarray(panel.T, VALUE_TYPE).tobytes(),
         )
-        for column, panel in panels.items()
+        for column, panel in write.panels.items()
     ]
 
 

@@ -4,12 +4,11 @@ connection under the store's SQLAlchemy one (in its transaction, under its colum
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-import numpy as np
 import psycopg
 
-from zquant_factor.adapters.sqlalchemy.value_blocks import BlockRow
+from zquant_factor.adapters.sqlalchemy.value_blocks import BlockRow, PanelWrite
 from zquant_factor.adapters.sqlalchemy.value_journal import JournalEntry, journal_rows
 from zquant_factor.adapters.sqlalchemy.value_tables import HEADS, JOURNAL, value_journal
 
@@ -38,22 +37,16 @@ async def advance_heads(
     )
 
 
-async def append(
-    raw: psycopg.AsyncConnection,
-    factor_id: str,
-    codes: Sequence[str],
-    days: np.ndarray,
-    panels: Mapping[str, np.ndarray],
-) -> dict[str, int]:
+async def append(raw: psycopg.AsyncConnection, factor_id: str, write: PanelWrite) -> dict[str, int]:
     """One entry per column by binary COPY; how many entries each column's journal now holds."""
     async with raw.cursor().copy(f"COPY {JOURNAL} ({_JOURNAL_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(list(_JOURNAL_TYPES))
-        for row in journal_rows(factor_id, codes, days, panels):
+        for row in journal_rows(factor_id, write):
             await copy.write_row(row)
     cursor = await raw.execute(
         f"SELECT column_name, count(*) FROM {JOURNAL} WHERE factor_id = %s AND column_name = ANY(%s::text[]) "
         "GROUP BY column_name",
-        (factor_id, list(panels)),
+        (factor_id, write.columns),
     )
     return dict(await cursor.fetchall())
 

@@ -20,13 +20,13 @@ from zquant_factor.adapters.sqlalchemy.value_blocks import (
     BlockKey,
     BlockRow,
     PackedBlock,
+    PanelWrite,
     StoredBlock,
     block_row,
     checked_panels,
     decoded,
     key,
     merged,
-    panel_blocks,
     panel_of,
     rows_of_blocks,
 )
@@ -85,27 +85,17 @@ class BlockValueStore(FactorValueStore):
     ) -> int:
         """New series-years are inserted, those whose dates all follow the stored block's appended, the
         others merged with the stored block and replaced; one transaction, one writer per column at a time."""
-        days, checked = checked_panels(codes, dates, panels)
-        if days.size == 0 or not codes or not checked:
+        write = checked_panels(codes, dates, panels)
+        if write.days.size == 0 or not codes or not write.panels:
             return 0
         async with self._engine.begin() as connection:
-            await self._lock_columns(connection, factor_id, sorted(checked))
-            await self._store(connection, factor_id, list(codes), days, checked)
-        return sum(panel.size for panel in checked.values())
+            await self._lock_columns(connection, factor_id, write.columns)
+            await self._store(connection, factor_id, write)
+        return sum(panel.size for panel in write.panels.values())
 
-    async def _store(
-        self,
-        connection: AsyncConnection,
-        factor_id: str,
-        codes: list[str],
-        days: np.ndarray,
-        checked: dict[str, np.ndarray],
-    ) -> None:
+    async def _store(self, connection: AsyncConnection, factor_id: str, write: PanelWrite) -> None:
         """The checked panels into the blocks, under the columns' locks."""
-        blocks = [
-            block for column, panel in checked.items() for block in panel_blocks(column, codes, days, panel)
-        ]
-        await self._write_blocks(connection, factor_id, blocks)
+        await self._write_blocks(connection, factor_id, write.blocks())
 
     async def _write_blocks(
         self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]
@@ -227,29 +217,23 @@ class PostgresFactorValueStore(BlockValueStore):
     _STAGE = "value_block_stage"
     _TYPES = ("varchar", "varchar", "int2", "varchar", "date", "bytea", "bytea")
 
-    async def _store(
-        self,
-        connection: AsyncConnection,
-        factor_id: str,
-        codes: list[str],
-        days: np.ndarray,
-        checked: dict[str, np.ndarray],
-    ) -> None:
+    async def _store(self, connection: AsyncConnection, factor_id: str, write: PanelWrite) -> None:
         """A short write past every column's newest date goes to the journal (folding a column that has
         reached `fold_at` entries); any other first folds the columns' journals, then goes to the blocks."""
         raw = _driver(connection)
-        columns = sorted(checked)
-        newest = await journal_sql.heads(raw, factor_id, columns)
-        first: dt.date = days[0].item()
-        if days.size <= JOURNAL_MAX_DATES and all(
-            column in newest and newest[column] < first for column in columns
+        newest = await journal_sql.heads(raw, factor_id, write.columns)
+        first: dt.date = write.days[0].item()
+        if write.days.size <= JOURNAL_MAX_DATES and all(
+            column in newest and newest[column] < first for column in write.columns
         ):
-            held = await journal_sql.append(raw, factor_id, codes, days, checked)
-            await self._fold(connection, factor_id, [c for c in columns if held[c] >= fold_at(factor_id, c)])
+            held = await journal_sql.append(raw, factor_id, write)
+            await self._fold(
+                connection, factor_id, [c for c in write.columns if held[c] >= fold_at(factor_id, c)]
+            )
         else:
-            await self._fold(connection, factor_id, columns)
-            await super()._store(connection, factor_id, codes, days, checked)
-        await journal_sql.advance_heads(raw, factor_id, columns, days[-1].item())
+            await self._fold(connection, factor_id, write.columns)
+            await super()._store(connection, factor_id, write)
+        await journal_sql.advance_heads(raw, factor_id, write.columns, write.days[-1].item())
 
     async def _fold(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
         """The columns' journal entries into their blocks: all after the blocks, so appended or inserted."""
