@@ -40,7 +40,7 @@ def create_tables(*definitions: Callable[[MetaData], Table]) -> None:
         definition(metadata).create(bind)
 
 
-def _service_bind(tables: Sequence[Table]) -> Connection:
+def service_bind(tables: Sequence[Table]) -> Connection:
     """The migration's connection; on SQLite, which has no schemas, with the tables' schema translated away."""
     bind = op.get_bind()
     if target_schema() is None:
@@ -51,14 +51,14 @@ def _service_bind(tables: Sequence[Table]) -> Connection:
 def create_service_tables(tables: Sequence[Table]) -> None:
     """Inside a migration: creates tables of the service's own metadata (schema = the service's), in the order
     given, with their indexes, on PostgreSQL and SQLite alike."""
-    bind = _service_bind(tables)
+    bind = service_bind(tables)
     for table in tables:
         table.create(bind)
 
 
 def drop_service_tables(tables: Sequence[Table]) -> None:
     """Undoes `create_service_tables(tables)`: drops them in reverse order."""
-    bind = _service_bind(tables)
+    bind = service_bind(tables)
     for table in reversed(tables):
         table.drop(bind)
 

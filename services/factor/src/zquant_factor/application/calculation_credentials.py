@@ -1,7 +1,7 @@
 """Whose rights a calculation job reads market data with: its owner's, as they are while it runs.
 
 No credential rides the job queue. A worker asks identity (`OwnerTokens`) for a short-lived `data:read` token of
-the job's owner when the job starts, and again before a unit once the token is older than `REFRESH_AFTER`, so a
+the job's owner when the job starts, and again before a read once the token is older than `REFRESH_AFTER`, so a
 long job never reads with an expired token and an owner who loses `data:read` (or is deleted) fails the job with
 identity's reason. Jobs the service starts itself are owned by nobody and read with the service credential.
 """
@@ -9,6 +9,7 @@ identity's reason. Jobs the service starts itself are owned by nobody and read w
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from zquant_factor.application.definition_ports import Clock
 from zquant_factor.application.market_ports import Credentials
@@ -21,7 +22,13 @@ REFRESH_AFTER = dt.timedelta(minutes=4)
 its reads well before the token expires."""
 
 
-class OwnerCredentials:
+class CredentialSource(Protocol):
+    async def current(self) -> Credentials:
+        """The credentials to read with now; asked for before each read, so a long run never reads expired."""
+        ...
+
+
+class OwnerCredentials(CredentialSource):
     """One job's credentials: asked for lazily, kept while fresh."""
 
     def __init__(self, owner_id: str, tokens: OwnerTokens, clock: Clock) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from zquant.factor.v1 import calculation_pb2
-from zquant_factor.application.calculation_credentials import SYSTEM_OWNER, OwnerCredentials
+from zquant_factor.application.calculation_credentials import SYSTEM_OWNER, CredentialSource, OwnerCredentials
 from zquant_factor.application.calculation_events import calculated
 from zquant_factor.application.calculation_plan import factor_units
 from zquant_factor.application.calculation_ports import (
@@ -22,7 +22,7 @@ from zquant_factor.application.calculation_ports import (
     CalculationUnitOfWorkFactory,
     RunMode,
 )
-from zquant_factor.application.calculation_run import Advance, FactorCalculation
+from zquant_factor.application.calculation_run import Advance, FactorCalculation, UnitRun
 from zquant_factor.application.definition_access import visible_definition
 from zquant_factor.application.definition_ports import Clock, UnitOfWorkFactory
 from zquant_factor.application.market_ports import MarketDataReader
@@ -161,10 +161,10 @@ class CalculationJobs:
         await self._finish(record.id, written)
 
     async def _run(
-        self, record: CalculationRecord, owner: OwnerCredentials, progress: ProgressReporter
+        self, record: CalculationRecord, owner: CredentialSource, progress: ProgressReporter
     ) -> int:
         codes = record.codes or tuple(sorted(await self._market.industries(await owner.current())))
-        written = 0
+        runs: list[UnitRun] = []
         for index, factor_id in enumerate(record.factor_ids):
             async with self._definitions() as defs:
                 definition = await defs.definitions.get(factor_id)
@@ -176,11 +176,8 @@ class CalculationJobs:
             for position, unit in enumerate(units):
                 base = index / len(record.factor_ids) + position * width
                 advance = self._advance(record.id, progress, base, width, definition.factor_name)
-                credentials = await owner.current()  # fresh for each unit, however long the job
-                written += await self._calculation.run_unit(
-                    factor_id, unit, record.mode, (record.start, record.end), credentials, advance
-                )
-        return written
+                runs.append(UnitRun(factor_id, unit, advance))
+        return await self._calculation.run_units(runs, record.mode, (record.start, record.end), owner)
 
     def _advance(
         self, job_id: str, progress: ProgressReporter, base: float, width: float, message: str

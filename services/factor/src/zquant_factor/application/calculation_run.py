@@ -1,5 +1,5 @@
-"""One factor's calculation inside a job: read bars with warm-up, compute in a worker, write values in bulk,
-save the state an incremental run resumes from.
+"""A job's factor units: read bars with warm-up, compute in a worker, write values in bulk, save the state an
+incremental run resumes from. Units that read the same bars share the read (a daily update reads once).
 
 Full: every unit reads from `warmup_start(start)` (its origin) and writes [start, end]. Incremental: dates after
 the last stored one. A resumable unit continues its saved recursions from the next day, reading no warm-up; a
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_factor.application.calculation_compute import run_calculator, run_expression
+from zquant_factor.application.calculation_credentials import CredentialSource
 from zquant_factor.application.calculation_plan import Unit
 from zquant_factor.application.calculation_ports import ComputePool, RunMode
 from zquant_factor.application.calculation_state import SavedState, decode_state, encode_state, merged
@@ -52,6 +53,15 @@ class RunWindow:
     state: SavedState | None
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRun:
+    """One unit of a job and the callback reporting its progress."""
+
+    factor_id: str
+    unit: Unit
+    advance: Advance
+
+
 class FactorCalculation:
     def __init__(
         self,
@@ -69,39 +79,57 @@ class FactorCalculation:
         self._chunk = max(1, codes_per_chunk)
         self._span = max(1, chunk_span_days)
 
-    async def run_unit(
+    async def run_units(
         self,
-        factor_id: str,
-        unit: Unit,
+        runs: Sequence[UnitRun],
         mode: RunMode,
         span: tuple[dt.date, dt.date],
-        credentials: Credentials,
-        advance: Advance,
+        credentials: CredentialSource,
     ) -> int:
-        """Values written for this unit (0 when it is already up to date)."""
-        window = await self._window(factor_id, unit, mode, span, credentials)
+        """Values written for these units (0 for one already up to date). Every window is settled before
+        anything is written, then units reading the same bars (same codes from the same first day: every
+        resumed unit of a daily update) share one panel read per chunk, of their inputs' union."""
         end = span[1]
-        if window is None or window.write_from > end:
-            return 0
-        written, states, last = 0, [], None
-        size = max(self._chunk, self._chunk * self._span // ((end - window.read_from).days + 1))
-        chunks = [unit.codes[i : i + size] for i in range(0, len(unit.codes), size)]
+        groups: dict[tuple[tuple[str, ...], dt.date], list[tuple[UnitRun, RunWindow]]] = {}
+        for run in runs:
+            window = await self._window(run.factor_id, run.unit, mode, span, await credentials.current())
+            if window is not None and window.write_from <= end:
+                groups.setdefault((run.unit.codes, window.read_from), []).append((run, window))
+        written = 0
+        for (codes, read_from), members in groups.items():
+            written += await self._run_group(codes, read_from, end, members, credentials)
+        return written
+
+    async def _run_group(
+        self,
+        codes: tuple[str, ...],
+        read_from: dt.date,
+        end: dt.date,
+        members: list[tuple[UnitRun, RunWindow]],
+        credentials: CredentialSource,
+    ) -> int:
+        inputs = tuple(sorted({name for run, _ in members for name in run.unit.inputs}))
+        size = max(self._chunk, self._chunk * self._span // ((end - read_from).days + 1))
+        chunks = [codes[i : i + size] for i in range(0, len(codes), size)]
+        written, last = 0, None
+        states: list[list[dict[str, np.ndarray]]] = [[] for _ in members]
         for done, chunk in enumerate(chunks, start=1):
             raise_if_cancelled()
-            bars = await self._market.panel(
-                chunk, window.read_from, end, unit.inputs, Adjust.HFQ, credentials
-            )
+            bars = await self._market.panel(chunk, read_from, end, inputs, Adjust.HFQ, await credentials.current())
             if bars.dates.size == 0:
                 return 0
-            saved = None if window.state is None else window.state.for_codes(chunk)
-            outputs, state = await self._compute(unit, bars, saved)
-            written += await self._write(factor_id, unit, chunk, bars, outputs, window.write_from)
-            states.append(state)
+            for (run, window), unit_states in zip(members, states, strict=True):
+                saved = None if window.state is None else window.state.for_codes(chunk)
+                outputs, state = await self._compute(run.unit, bars, saved)
+                written += await self._write(run.factor_id, run.unit, chunk, bars, outputs, window.write_from)
+                unit_states.append(state)
             last = bars.dates[-1].astype(dt.date)
-            await advance(done / len(chunks))
+            for run, _ in members:
+                await run.advance(done / len(chunks))
         assert last is not None
-        saved_state = SavedState(unit.codes, window.origin, merged(states))
-        await self._states.save(factor_id, unit.state_key, last, encode_state(saved_state))
+        for (run, window), unit_states in zip(members, states, strict=True):
+            saved_state = SavedState(run.unit.codes, window.origin, merged(unit_states))
+            await self._states.save(run.factor_id, run.unit.state_key, last, encode_state(saved_state))
         return written
 
     async def _window(

@@ -9,13 +9,15 @@ values win, dates united). A panel so costs a row per series-year instead of a r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 DAY_TYPE = np.dtype("<i4")
 VALUE_TYPE = np.dtype("<f8")
+_UNIX_EPOCH = dt.date(1970, 1, 1)
 
 StoredBlock = tuple[np.ndarray, np.ndarray]
 """(int64 day numbers ascending, float64 values) of one decoded block."""
@@ -84,6 +86,64 @@ def panel_blocks(column: str, codes: Sequence[str], days: np.ndarray, panel: np.
             for index, code in enumerate(codes)
         )
     return blocks
+
+
+@dataclass(frozen=True, slots=True)
+class PanelWrite:
+    """A write's checked panels: float64 dates × codes per column, `days` datetime64[D] ascending."""
+
+    codes: list[str]
+    days: np.ndarray
+    panels: dict[str, np.ndarray]
+
+    @property
+    def columns(self) -> list[str]:
+        return sorted(self.panels)
+
+    def blocks(self) -> list[PackedBlock]:
+        return [
+            block
+            for column, panel in self.panels.items()
+            for block in panel_blocks(column, self.codes, self.days, panel)
+        ]
+
+
+def checked_panels(codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]) -> PanelWrite:
+    days = np.asarray(dates).astype("datetime64[D]")
+    checked = {column: np.asarray(values, dtype=np.float64) for column, values in panels.items()}
+    for panel in checked.values():
+        if days.ndim != 1 or panel.shape != (days.size, len(codes)):
+            raise ValueError(f"values must be dates × codes = ({days.size}, {len(codes)}), got {panel.shape}")
+    if len(set(codes)) != len(codes):
+        raise ValueError("codes repeat")
+    if days.size > 1 and not (np.diff(days.astype(np.int64)) > 0).all():
+        raise ValueError("dates must be ascending and unique")
+    return PanelWrite(list(codes), days, checked)
+
+
+def panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, values dates × codes) from stored rows, NaN where a code has no value on a date."""
+    positions, days, values = rows
+    if days.size == 0:
+        return np.array([], dtype="datetime64[D]"), np.empty((0, width))
+    dates = np.unique(days)
+    panel = np.full((dates.size, width), np.nan)
+    panel[np.searchsorted(dates, days), positions] = values
+    return dates, panel
+
+
+def block_row(factor_id: str, block: PackedBlock) -> tuple[object, ...]:
+    """A block as a `value_blocks` row, columns in `BLOCK_COLUMNS` order."""
+    last_date = _UNIX_EPOCH + dt.timedelta(days=block.last_day)
+    return (
+        factor_id,
+        block.column,
+        block.year,
+        block.ts_code,
+        last_date,
+        block.trade_days,
+        block.packed_values,
+    )
 
 
 def key(block: PackedBlock) -> BlockKey:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from zquant_factor.adapters.sqlalchemy.tables import indicator_state
 from zquant_factor.adapters.sqlalchemy.value_blocks import BlockKey, StoredBlock, decoded
-from zquant_factor.adapters.sqlalchemy.value_tables import value_blocks
+from zquant_factor.adapters.sqlalchemy.value_tables import value_blocks, value_heads, value_journal
 from zquant_factor.application.value_ports import FactorValueDeletion
 
 Bind = AsyncSession | AsyncConnection
@@ -23,8 +23,10 @@ def day_number(day: dt.date) -> int:
 
 
 async def delete_factor_values(bind: Bind, factor_id: str) -> None:
-    """In the caller's transaction. The blocks of a factor are one key range of their primary key."""
-    await bind.execute(delete(value_blocks).where(value_blocks.c.factor_id == factor_id))
+    """In the caller's transaction. The blocks of a factor are one key range of their primary key (as are
+    its journal entries and column heads)."""
+    for table in (value_blocks, value_journal, value_heads):
+        await bind.execute(delete(table).where(table.c.factor_id == factor_id))
     await bind.execute(delete(indicator_state).where(indicator_state.c.factor_id == factor_id))
 
 

@@ -1,5 +1,6 @@
 """`FactorValueStore` over packed per-(series, year) blocks (`value_blocks`): PostgreSQL (blocks by binary
-COPY, daily appends concatenated server-side) and SQLite (the all-in-one mode, blocks by one bulk upsert).
+COPY, daily appends kept in an append journal folded into the blocks every few weeks, `value_journal`) and
+SQLite (the all-in-one mode, blocks by one bulk upsert, no journal).
 A panel goes in as one block per (code, year) it touches, in one transaction, never a row per value."""
 
 from __future__ import annotations
@@ -7,25 +8,29 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from zquant_factor.adapters.sqlalchemy import value_journal_sql as journal_sql
 from zquant_factor.adapters.sqlalchemy.value_blocks import (
     BlockKey,
     BlockRow,
     PackedBlock,
+    PanelWrite,
     StoredBlock,
-    StoredRows,
+    block_row,
+    checked_panels,
     decoded,
     key,
     merged,
-    panel_blocks,
+    panel_of,
     rows_of_blocks,
-    years_of,
 )
+from zquant_factor.adapters.sqlalchemy.value_journal import JOURNAL_MAX_DATES, entry_blocks, fold_at
 from zquant_factor.adapters.sqlalchemy.value_rows import (
     BlockScope,
     day_number,
@@ -38,33 +43,10 @@ from zquant_factor.application.value_ports import FactorValueStore
 from zquant_kit.persistence.engine import is_sqlite, reader
 from zquant_kit.persistence.upsert import upsert
 
-_UNIX_EPOCH = dt.date(1970, 1, 1)
 
-
-def _checked_panels(
-    codes: Sequence[str], dates: np.ndarray, panels: Mapping[str, np.ndarray]
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    days = np.asarray(dates).astype("datetime64[D]")
-    checked = {column: np.asarray(values, dtype=np.float64) for column, values in panels.items()}
-    for panel in checked.values():
-        if days.ndim != 1 or panel.shape != (days.size, len(codes)):
-            raise ValueError(f"values must be dates × codes = ({days.size}, {len(codes)}), got {panel.shape}")
-    if len(set(codes)) != len(codes):
-        raise ValueError("codes repeat")
-    if days.size > 1 and not (np.diff(days.astype(np.int64)) > 0).all():
-        raise ValueError("dates must be ascending and unique")
-    return days, checked
-
-
-def _panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(dates, values dates × codes) from stored rows, NaN where a code has no value on a date."""
-    positions, days, values = rows
-    if days.size == 0:
-        return np.array([], dtype="datetime64[D]"), np.empty((0, width))
-    dates = np.unique(days)
-    panel = np.full((dates.size, width), np.nan)
-    panel[np.searchsorted(dates, days), positions] = values
-    return dates, panel
+def _codes_query(factor_id: str, column: str) -> Select[Any]:
+    c = value_blocks.c
+    return select(c.ts_code).distinct().where(c.factor_id == factor_id, c.column_name == column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +58,6 @@ class BlockRange:
     codes: list[str]
     first_year: int
     last_year: int
-
-
-def _row(factor_id: str, block: PackedBlock) -> tuple[object, ...]:
-    """A block as a `value_blocks` row, columns in `BLOCK_COLUMNS` order."""
-    last_date = _UNIX_EPOCH + dt.timedelta(days=block.last_day)
-    return (
-        factor_id,
-        block.column,
-        block.year,
-        block.ts_code,
-        last_date,
-        block.trade_days,
-        block.packed_values,
-    )
 
 
 def _scope_of(blocks: list[PackedBlock]) -> BlockScope:
@@ -117,29 +85,34 @@ class BlockValueStore(FactorValueStore):
     ) -> int:
         """New series-years are inserted, those whose dates all follow the stored block's appended, the
         others merged with the stored block and replaced; one transaction, one writer per column at a time."""
-        days, checked = _checked_panels(codes, dates, panels)
-        if days.size == 0 or not codes or not checked:
+        write = checked_panels(codes, dates, panels)
+        if write.days.size == 0 or not codes or not write.panels:
             return 0
-        scope = BlockScope(sorted(checked), np.unique(years_of(days)).tolist(), list(codes))
-        blocks = [
-            block for column, panel in checked.items() for block in panel_blocks(column, codes, days, panel)
-        ]
         async with self._engine.begin() as connection:
-            await self._lock_columns(connection, factor_id, scope.columns)
-            ends = await self._stored_ends(connection, factor_id, scope)
-            fresh = [block for block in blocks if key(block) not in ends]
-            tails = [block for block in blocks if ends.get(key(block), block.first_day) < block.first_day]
-            overlapping = [
-                block for block in blocks if ends.get(key(block), block.first_day - 1) >= block.first_day
-            ]
-            if overlapping:
-                stored = await self._stored_blocks(connection, factor_id, _scope_of(overlapping))
-                await self._replace(connection, factor_id, [merged(b, stored[key(b)]) for b in overlapping])
-            if fresh:
-                await self._insert(connection, factor_id, fresh)
-            if tails:
-                await self._append(connection, factor_id, tails)
-        return sum(panel.size for panel in checked.values())
+            await self._lock_columns(connection, factor_id, write.columns)
+            await self._store(connection, factor_id, write)
+        return sum(panel.size for panel in write.panels.values())
+
+    async def _store(self, connection: AsyncConnection, factor_id: str, write: PanelWrite) -> None:
+        """The checked panels into the blocks, under the columns' locks."""
+        await self._write_blocks(connection, factor_id, write.blocks())
+
+    async def _write_blocks(
+        self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]
+    ) -> None:
+        ends = await self._stored_ends(connection, factor_id, _scope_of(blocks))
+        fresh = [block for block in blocks if key(block) not in ends]
+        tails = [block for block in blocks if ends.get(key(block), block.first_day) < block.first_day]
+        overlapping = [
+            block for block in blocks if ends.get(key(block), block.first_day - 1) >= block.first_day
+        ]
+        if overlapping:
+            stored = await self._stored_blocks(connection, factor_id, _scope_of(overlapping))
+            await self._replace(connection, factor_id, [merged(b, stored[key(b)]) for b in overlapping])
+        if fresh:
+            await self._insert(connection, factor_id, fresh)
+        if tails:
+            await self._append(connection, factor_id, tails)
 
     async def read(
         self, factor_id: str, column: str, codes: Sequence[str] | None, start: dt.date, end: dt.date
@@ -152,7 +125,7 @@ class BlockValueStore(FactorValueStore):
                 connection, BlockRange(factor_id, column, wanted, start.year, end.year)
             )
         rows = rows_of_blocks(blocks, wanted, day_number(start), day_number(end))
-        dates, panel = _panel_of(rows, len(wanted))
+        dates, panel = panel_of(rows, len(wanted))
         return wanted, dates, panel
 
     async def last_date(self, factor_id: str, column: str) -> dt.date | None:
@@ -170,15 +143,8 @@ class BlockValueStore(FactorValueStore):
             await delete_factor_values(connection, factor_id)
 
     async def _stored_codes(self, factor_id: str, column: str) -> list[str]:
-        c = value_blocks.c
-        query = (
-            select(c.ts_code)
-            .distinct()
-            .where(c.factor_id == factor_id, c.column_name == column)
-            .order_by(c.ts_code)
-        )
         async with reader(self._engine).connect() as connection:
-            return list((await connection.scalars(query)).all())
+            return sorted((await connection.scalars(_codes_query(factor_id, column))).all())
 
     async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
         """Until the transaction ends, no other write plans against these columns' blocks. SQLite already
@@ -209,7 +175,7 @@ class BlockValueStore(FactorValueStore):
 
     async def _replace(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         statement = upsert(connection.engine, value_blocks, BLOCK_COLUMNS[:4], BLOCK_COLUMNS[4:])
-        rows = [dict(zip(BLOCK_COLUMNS, _row(factor_id, block), strict=True)) for block in blocks]
+        rows = [dict(zip(BLOCK_COLUMNS, block_row(factor_id, block), strict=True)) for block in blocks]
         await connection.execute(statement, rows)
 
     async def _append(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
@@ -226,6 +192,12 @@ def _driver(connection: AsyncConnection) -> psycopg.AsyncConnection:
     return raw
 
 
+async def _one_snapshot(connection: AsyncConnection) -> None:
+    """A read's first statement: its blocks and journal entries from one snapshot, so a fold committing in
+    between (entries moved into the blocks, or folded and overwritten) neither hides nor repeats a value."""
+    await _driver(connection).execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
 def _in_scope(table: str) -> str:
     """`table`'s blocks of some columns and years (after `factor_id = %s`): a range of the primary key's prefix,
     which the index walks. A `ts_code = ANY(…)` of thousands of codes would make the planner give up the
@@ -238,11 +210,52 @@ _CONCATENATE = "trade_days = stored.trade_days || tail.trade_days, packed_values
 
 
 class PostgresFactorValueStore(BlockValueStore):
-    """Blocks in by binary COPY, codes as one array parameter, a daily append concatenated onto the stored
-    bytes without reading them, and writes serialised per column by a transaction advisory lock."""
+    """Blocks in by binary COPY, codes as one array parameter, a short append kept in the append journal
+    (`value_journal`: one row per column, folded into the blocks now and then), the newest date of each column
+    in `value_heads`, and writes serialised per column by a transaction advisory lock."""
 
     _STAGE = "value_block_stage"
     _TYPES = ("varchar", "varchar", "int2", "varchar", "date", "bytea", "bytea")
+
+    async def _store(self, connection: AsyncConnection, factor_id: str, write: PanelWrite) -> None:
+        """A short write past every column's newest date goes to the journal (folding a column that has
+        reached `fold_at` entries); any other first folds the columns' journals, then goes to the blocks."""
+        raw = _driver(connection)
+        newest = await journal_sql.heads(raw, factor_id, write.columns)
+        first: dt.date = write.days[0].item()
+        if write.days.size <= JOURNAL_MAX_DATES and all(
+            column in newest and newest[column] < first for column in write.columns
+        ):
+            held = await journal_sql.append(raw, factor_id, write)
+            await self._fold(
+                connection, factor_id, [c for c in write.columns if held[c] >= fold_at(factor_id, c)]
+            )
+        else:
+            await self._fold(connection, factor_id, write.columns)
+            await super()._store(connection, factor_id, write)
+        await journal_sql.advance_heads(raw, factor_id, write.columns, write.days[-1].item())
+
+    async def _fold(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
+        """The columns' journal entries into their blocks: all after the blocks, so appended or inserted."""
+        if columns:
+            blocks = entry_blocks(await journal_sql.taken(_driver(connection), factor_id, columns))
+            if blocks:
+                await self._write_blocks(connection, factor_id, blocks)
+
+    async def last_date(self, factor_id: str, column: str) -> dt.date | None:
+        async with reader(self._engine).connect() as connection:
+            newest = await journal_sql.heads(_driver(connection), factor_id, [column])
+        return newest.get(column)
+
+    async def _stored_codes(self, factor_id: str, column: str) -> list[str]:
+        """Of the blocks and the journal, in one snapshot (a fold moves codes from one to the other)."""
+        async with reader(self._engine).connect() as connection:
+            await _one_snapshot(connection)
+            found = set((await connection.scalars(_codes_query(factor_id, column))).all())
+            entries = await journal_sql.entries(
+                _driver(connection), factor_id, column, dt.date.min, dt.date.max
+            )
+        return sorted(found.union(*(entry.codes for entry in entries)))
 
     async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
         """One advisory lock per column, taken in name order so two writers never wait on each other in a cycle.
@@ -269,6 +282,7 @@ class PostgresFactorValueStore(BlockValueStore):
         }
 
     async def _read_blocks(self, connection: AsyncConnection, wanted: BlockRange) -> list[BlockRow]:
+        await _one_snapshot(connection)
         cursor = (
             await _driver(connection)
             .cursor(binary=True)
@@ -278,7 +292,10 @@ class PostgresFactorValueStore(BlockValueStore):
                 (wanted.factor_id, wanted.column, wanted.first_year, wanted.last_year, wanted.codes),
             )
         )
-        return await cursor.fetchall()
+        blocks: list[BlockRow] = await cursor.fetchall()
+        span = (dt.date(wanted.first_year, 1, 1), dt.date(wanted.last_year, 12, 31))
+        entries = await journal_sql.entries(_driver(connection), wanted.factor_id, wanted.column, *span)
+        return blocks + journal_sql.pieces(entries, wanted.codes)
 
     async def _stored_blocks(
         self, connection: AsyncConnection, factor_id: str, scope: BlockScope
@@ -332,7 +349,7 @@ class PostgresFactorValueStore(BlockValueStore):
         ) as copy:
             copy.set_types(list(self._TYPES))
             for block in blocks:
-                await copy.write_row(_row(factor_id, block))
+                await copy.write_row(block_row(factor_id, block))
 
 
 class SqliteFactorValueStore(BlockValueStore):
