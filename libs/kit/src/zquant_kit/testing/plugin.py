@@ -21,13 +21,25 @@ from zquant_kit.testing import errors, polling
 from zquant_kit.testing.databases import BackgroundDrops, MigratedTemplates, throwaway_database
 from zquant_kit.testing.nats import NATS_URL, OwnNatsServer, drop_namespace
 
+_DROPS = pytest.StashKey[BackgroundDrops]()
+_TEMPLATES = pytest.StashKey[MigratedTemplates]()
+
 
 @pytest.fixture(scope="session")
-def database_drops() -> Iterator[BackgroundDrops]:
-    """The session's background drops of per-test databases, all done before the session ends."""
-    drops = BackgroundDrops()
-    yield drops
-    drops.finish()
+def database_drops(request: pytest.FixtureRequest) -> BackgroundDrops:
+    """The session's background drops of per-test databases, all done when the session finishes."""
+    return request.config.stash.setdefault(_DROPS, BackgroundDrops())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Waits for the session's drops and drops its templates here, not in a fixture's teardown: that would run
+    inside the last test's timeout, and on a busy server the queued `DROP DATABASE … WITH (FORCE)` can take
+    minutes (they wait on checkpoints), failing a test that passed."""
+    stash = session.config.stash
+    if (drops := stash.get(_DROPS, None)) is not None:
+        drops.finish()
+    if (templates := stash.get(_TEMPLATES, None)) is not None:
+        templates.drop()
 
 
 @pytest.fixture
@@ -38,11 +50,10 @@ def pg_database(database_drops: BackgroundDrops) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def migrated_templates() -> Iterator[MigratedTemplates]:
-    """The session's template databases, one per set of migrated services (each built on first use)."""
-    templates = MigratedTemplates()
-    yield templates
-    templates.drop()
+def migrated_templates(request: pytest.FixtureRequest) -> MigratedTemplates:
+    """The session's template databases, one per set of migrated services (each built on first use), dropped
+    when the session finishes."""
+    return request.config.stash.setdefault(_TEMPLATES, MigratedTemplates())
 
 
 @pytest.fixture
