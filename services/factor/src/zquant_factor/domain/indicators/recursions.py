@@ -109,12 +109,13 @@ def _rolling_kernel(x: Panel, n: int, stat: int, tail: Panel, out: Panel) -> Non
     rows, cols = x.shape
     buf, pos, count = ring_from_tail(tail, n)
     acc, m2 = np.empty(cols), np.empty(cols)
-    rows_moments(buf, count, acc, m2)
+    squares = stat == 2 or stat == 3
+    rows_moments(buf, count, acc, m2, squares)
     inv_n = 1.0 / n
     for i in range(rows):
         row = x[i]
         if stat <= 3 or stat == 6:
-            push_row(buf, pos, count, acc, m2, row, i)
+            push_row(buf, pos, count, acc, m2, row, i, squares)
         else:
             for j in range(cols):
                 if not np.isnan(row[j]):

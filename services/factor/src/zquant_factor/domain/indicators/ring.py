@@ -67,8 +67,11 @@ def ring_push(buf: Floats, pos: Ints, count: Ints, j: int, v: float) -> float:  
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
-def rows_moments(buf: Floats, count: Ints, acc: Floats, m2: Floats) -> None:  # pragma: no cover - compiled
-    """Every stock's window sum and sum of squared deviations, exact (two passes over the valid slots)."""
+def rows_moments(
+    buf: Floats, count: Ints, acc: Floats, m2: Floats, squares: bool
+) -> None:  # pragma: no cover - compiled
+    """Every stock's window sum and, with `squares`, sum of squared deviations, exact (two passes over the valid
+    slots)."""
     cols, n = buf.shape
     acc[:] = 0.0
     m2[:] = 0.0
@@ -76,6 +79,8 @@ def rows_moments(buf: Floats, count: Ints, acc: Floats, m2: Floats) -> None:  # 
         slot = buf[:, k]
         for j in range(cols):
             acc[j] += 0.0 if np.isnan(slot[j]) else slot[j]
+    if not squares:
+        return
     mean = np.empty(cols)
     for j in range(cols):
         mean[j] = acc[j] / count[j] if count[j] > 0 else 0.0
@@ -103,19 +108,23 @@ def moments_push(
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def push_row(
-    buf: Floats, pos: Ints, count: Ints, acc: Floats, m2: Floats, row: Floats, i: int
+    buf: Floats, pos: Ints, count: Ints, acc: Floats, m2: Floats, row: Floats, i: int, squares: bool
 ) -> None:  # pragma: no cover - compiled
-    """Push row i's valid values into their windows and update the windows' sums and m2, retaken exactly every
-    N rows."""
+    """Push row i's valid values into their windows and update the windows' sums (and m2 with `squares`),
+    retaken exactly every N rows."""
     n = buf.shape[1]
     inv_n = 1.0 / n
     for j in range(row.shape[0]):
         v = row[j]
-        if not np.isnan(v):
-            old = ring_push(buf, pos, count, j, v)
+        if np.isnan(v):
+            continue
+        old = ring_push(buf, pos, count, j, v)
+        if squares:
             moments_push(acc, m2, j, v, old, count[j], inv_n)
+        else:
+            acc[j] += v if np.isnan(old) else v - old
     if i % n == n - 1:
-        rows_moments(buf, count, acc, m2)
+        rows_moments(buf, count, acc, m2, squares)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
@@ -138,27 +147,40 @@ def ring_avedev(buf: Floats, j: int, mean: float) -> float:  # pragma: no cover 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def rows_extreme(buf: Floats, sign: float, out: Floats) -> None:  # pragma: no cover - compiled
-    """out[j] = the max (sign = 1) or min (sign = −1) of every stock's window, one slot row at a time."""
+    """out[j] = the max (sign = 1) or min (sign = −1) of every stock's window, four slot rows a pass (the last
+    slot repeated to fill the last pass: taking it twice changes no extreme)."""
+    n = buf.shape[1]
     out[:] = buf[:, 0]
-    for k in range(1, buf.shape[1]):
-        slot = buf[:, k]
+    for k in range(1, n, 4):
+        a, b, c, d = (
+            buf[:, k],
+            buf[:, min(k + 1, n - 1)],
+            buf[:, min(k + 2, n - 1)],
+            buf[:, min(k + 3, n - 1)],
+        )
         if sign > 0:
             for j in range(out.shape[0]):
-                out[j] = max(out[j], slot[j])
+                out[j] = max(out[j], max(max(a[j], b[j]), max(c[j], d[j])))
         else:
             for j in range(out.shape[0]):
-                out[j] = min(out[j], slot[j])
+                out[j] = min(out[j], min(min(a[j], b[j]), min(c[j], d[j])))
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy", inline="always")
 def rows_avedev(buf: Floats, mean: Floats, out: Floats) -> None:  # pragma: no cover - compiled
-    """out[j] = the mean absolute deviation of every stock's window from mean[j], one slot row at a time."""
-    out[:] = 0.0
+    """out[j] = the mean absolute deviation of every stock's window from mean[j]: the first N mod 4 slot rows one
+    at a time, then four a pass."""
     n = buf.shape[1]
-    for k in range(n):
-        slot = buf[:, k]
+    out[:] = 0.0
+    for k in range(n % 4):
+        a = buf[:, k]
         for j in range(out.shape[0]):
-            out[j] += abs(slot[j] - mean[j])
+            out[j] += abs(a[j] - mean[j])
+    for k in range(n % 4, n, 4):
+        a, b, c, d = buf[:, k], buf[:, k + 1], buf[:, k + 2], buf[:, k + 3]
+        for j in range(out.shape[0]):
+            m = mean[j]
+            out[j] += (abs(a[j] - m) + abs(b[j] - m)) + (abs(c[j] - m) + abs(d[j] - m))
     for j in range(out.shape[0]):
         out[j] = out[j] / n
 

@@ -41,10 +41,10 @@ def boll_kernel(x: F, width: float, ddof: int, tail: F, out: F) -> None:  # prag
     scale = 1.0 / (n - ddof) if n > 1 else 0.0
     buf, pos, count = slot_ring_from_tail(tail, n)
     acc, m2 = np.empty(cols), np.empty(cols)
-    rows_moments(buf, count, acc, m2)
+    rows_moments(buf, count, acc, m2, True)
     for i in range(rows):
         row = x[i]
-        push_row(buf, pos, count, acc, m2, row, i)
+        push_row(buf, pos, count, acc, m2, row, i, True)
         mid, upper, lower = out[0, i], out[1, i], out[2, i]
         for j in range(cols):
             full = (count[j] == n) & ~np.isnan(row[j])
@@ -65,13 +65,13 @@ def cci_kernel(high: F, low: F, close: F, tail: F, out: F) -> None:  # pragma: n
     inv_n = 1.0 / n
     buf, pos, count = slot_ring_from_tail(tail, n)
     acc, m2 = np.empty(cols), np.empty(cols)
-    rows_moments(buf, count, acc, m2)
+    rows_moments(buf, count, acc, m2, False)
     tp, mean, deviation = np.empty(cols), np.empty(cols), np.empty(cols)
     for i in range(rows):
         h, lo, c = high[i], low[i], close[i]
         for j in range(cols):
             tp[j] = (h[j] + lo[j] + c[j]) / 3.0
-        push_row(buf, pos, count, acc, m2, tp, i)
+        push_row(buf, pos, count, acc, m2, tp, i, False)
         for j in range(cols):
             mean[j] = acc[j] * inv_n
         rows_avedev(buf, mean, deviation)
