@@ -2,11 +2,11 @@
 
 Each row, a scalar pass pushes every valid stock's value into its window; then the row's outputs come from
 loops over the stocks side by side, which LLVM vectorises: BOLL from its windows' running sum and Welford m2
-(TA-Lib keeps running sums too; these are retaken exactly every N rows), CCI from the running mean and a mean deviation taken over the N slots (as
-TA-Lib's CCI does), KDJ from the highest high and lowest low over the N slots. A stock's output is NaN on a row
-where an input is NaN (suspended) and until its window holds N valid values. Each kernel starts from the
-windows' saved tails and ends by writing the tails after its last row into them; `out` receives the values.
-Division by zero (a flat window) gives 0, as TDX and TA-Lib do.
+(TA-Lib keeps running sums too; these are retaken exactly every N rows), CCI from the running mean and a mean
+deviation taken over the N slots (as TA-Lib's CCI does), KDJ from the highest high and lowest low over the N
+slots. A stock's output is NaN on a row where an input is NaN (suspended) and until its window holds N valid
+values. Each kernel starts from the windows' saved tails and ends by writing the tails after its last row into
+them; `out` receives the values. Division by zero (a flat window) gives 0, as TDX and TA-Lib do.
 """
 
 from __future__ import annotations
