@@ -7,11 +7,11 @@ A ring is `buf[stock, slot]` (N slots), `pos[stock]` (the slot the next value ov
   stock's window a whole panel row at a time (`rows_extreme`, `rows_avedev`), which LLVM vectorises across
   stocks. A suspension shifts a stock's slots against its neighbours'; sums, extremes and deviations over all N
   slots do not depend on the order.
-Callers keep running sums next to a ring (`moments_push`: Welford add/replace updates, so a variance needs no
-second pass), retaken exactly from the windows (`rows_moments`) at the start and every N rows so that rounding
-cannot drift. The resumable
-form is the *tail*: the last N − 1 valid values per stock as an (N − 1, stocks) array, oldest first, NaN-padded
-in front — all a window needs to carry over a chunk boundary; running sums are rebuilt from it.
+Callers keep running sums next to a ring (`push_row`, `moments_push`: Welford add/replace updates, so a variance
+needs no second pass), retaken exactly from the windows (`rows_moments`) at the start and every N rows so that
+rounding cannot drift. The resumable form is the *tail*: the last N − 1 valid values per stock as an
+(N − 1, stocks) array, oldest first, NaN-padded in front — all a window needs to carry over a chunk boundary;
+running sums are rebuilt from it.
 """
 
 from __future__ import annotations
