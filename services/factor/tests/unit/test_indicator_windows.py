@@ -122,3 +122,19 @@ def test_windows_match_the_per_stock_reference_whole_and_chunked(name: str, n: i
             f"{name}.{output}: chunked NaN pattern"
         )
         assert np.nanmax(np.abs(chunked[output] - got), initial=0.0) <= 1e-9, f"{name}.{output}: chunked"
+
+
+def test_running_moments_do_not_drift_over_a_long_series() -> None:
+    """Thousands of replaces on prices far from zero that barely move: the running sum and m2 are retaken every N
+    rows, so BOLL's bands stay on the two-pass reference to 1e-13 relative to the end (not retaken, they drift
+    past 1e-12 here)."""
+    bars = _panel(seed=11, rows=6000, cols=6)
+    bars = {name: 1000.0 + 0.01 * panel for name, panel in bars.items()}
+    for name in ("boll", "boll_sample"):
+        compute, reference, outputs = CASES[name]
+        expected = _per_stock(bars, 20, reference(20), ("close",))
+        got = compute(bars, 20, None).values
+        for output, want in zip(outputs, expected, strict=True):
+            assert np.array_equal(np.isnan(got[output]), np.isnan(want)), f"{name}.{output}: NaN pattern"
+            error = np.nanmax(np.abs(got[output] - want) / np.maximum(1.0, np.abs(want)), initial=0.0)
+            assert error <= 1e-13, f"{name}.{output}: {error}"

@@ -2,7 +2,8 @@
 (the window indicators are in `window_kernels`).
 
 Each kernel mutates its state arrays in place (last recursion values), so the caller resumes a run by passing
-them back. The loops run over a row's stocks innermost, so LLVM vectorises them across stocks. A row where any input is NaN (suspended) gives NaN outputs and leaves the state untouched.
+them back. The loops run over a row's stocks innermost, so LLVM vectorises them across stocks. A row where any
+input is NaN (suspended) gives NaN outputs and leaves the state untouched.
 Division by zero (a flat window) gives 0, as TDX and TA-Lib do.
 """
 
@@ -45,21 +46,23 @@ def smooth_kernel(x: F, alpha: float, last: F, out: F) -> None:  # pragma: no co
 def macd_kernel(
     close: F, a_fast: float, a_slow: float, a_signal: float, fast: F, slow: F, dea: F, out: F
 ) -> None:  # pragma: no cover - compiled
-    """out[0] = DIF = EMA(C, fast) − EMA(C, slow), out[1] = DEA = EMA(DIF, signal), out[2] = 2 × (DIF − DEA)."""
+    """out[0] = DIF = EMA(C, fast) − EMA(C, slow), out[1] = DEA = EMA(DIF, signal), out[2] = 2 × (DIF − DEA).
+    A NaN close makes every step NaN, so the state keeps its last values by a select, not a branch."""
     rows, cols = close.shape
     for i in range(rows):
+        c = close[i]
+        difs, deas, macds = out[0, i], out[1, i], out[2, i]
         for j in range(cols):
-            c = close[i, j]
-            if np.isnan(c):
-                out[0, i, j] = out[1, i, j] = out[2, i, j] = np.nan
-                continue
-            fast[j] = step(fast[j], c, a_fast)
-            slow[j] = step(slow[j], c, a_slow)
-            dif = fast[j] - slow[j]
-            dea[j] = step(dea[j], dif, a_signal)
-            out[0, i, j] = dif
-            out[1, i, j] = dea[j]
-            out[2, i, j] = 2.0 * (dif - dea[j])
+            traded = not np.isnan(c[j])
+            f = step(fast[j], c[j], a_fast)
+            s = step(slow[j], c[j], a_slow)
+            e = step(dea[j], f - s, a_signal)
+            fast[j] = f if traded else fast[j]
+            slow[j] = s if traded else slow[j]
+            dea[j] = e if traded else dea[j]
+            difs[j] = f - s
+            deas[j] = e
+            macds[j] = 2.0 * (f - s - e)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")
@@ -69,18 +72,16 @@ def rsi_kernel(
     """ΔC against the previous *valid* close; RSI = SMA(max(ΔC, 0)) / SMA(|ΔC|) × 100."""
     rows, cols = close.shape
     for i in range(rows):
+        c, rsi = close[i], out[i]
         for j in range(cols):
-            c = close[i, j]
-            if np.isnan(c) or np.isnan(prev[j]):
-                out[i, j] = np.nan
-                if not np.isnan(c):
-                    prev[j] = c
-                continue
-            delta = c - prev[j]
-            prev[j] = c
-            up[j] = step(up[j], max(delta, 0.0), alpha)
-            move[j] = step(move[j], abs(delta), alpha)
-            out[i, j] = ratio(up[j], move[j]) * 100.0
+            delta = c[j] - prev[j]
+            moved = not np.isnan(delta)
+            u = step(up[j], max(delta, 0.0), alpha)
+            m = step(move[j], abs(delta), alpha)
+            up[j] = u if moved else up[j]
+            move[j] = m if moved else move[j]
+            prev[j] = prev[j] if np.isnan(c[j]) else c[j]
+            rsi[j] = ratio(u, m) * 100.0 if moved else np.nan
 
 
 @numba.njit(cache=True, nogil=True, fastmath=FAST, error_model="numpy")

@@ -69,9 +69,6 @@ def cci(high: Prices, low: Prices, close: Prices, *, n: int = 14, state: State |
     n = check_period("n", n)
     h, lo, c = as_bars(high=high, low=low, close=close)
     tps = tail(state, "tp_tail", n, c.shape[1])
-    tp = h + lo  # TP = (H + L + C)/3 in one temporary; NaN where any input is
-    tp += c
-    tp /= 3.0
-    out = np.empty_like(tp)
-    cci_kernel(tp, tps, out)
+    out = np.empty_like(c)
+    cci_kernel(h, lo, c, tps, out)
     return computed({"cci": out}, {"tp_tail": tps}, like=close)

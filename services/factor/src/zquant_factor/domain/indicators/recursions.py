@@ -14,7 +14,8 @@ result equals the per-stock reference on every traded day.
 Every kernel can resume: `smooth` takes and returns the last value per stock, `rolling` the last N − 1 valid
 values per stock (oldest first, NaN-padded at the front), so chunked runs equal one full pass exactly.
 The kernels loop over dates and stocks in numba (one compiled pass, no Python loop per stock). Sums and variances
-are running (Welford) updates, as TA-Lib's are; max, min and mean deviation scan the N values.
+are running (Welford) updates, as TA-Lib's are, taken afresh from the window each time its ring wraps; max, min
+and mean deviation scan the N values.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from zquant_factor.domain.indicators.errors import InvalidIndicatorParameter, ch
 from zquant_factor.domain.indicators.kernels import smooth_kernel
 from zquant_factor.domain.indicators.ring import (
     FAST,
-    moments_from_ring,
-    moments_push,
+    push_row,
     ring_avedev,
     ring_extreme,
     ring_from_tail,
     ring_push,
     ring_tail,
+    rows_moments,
 )
 
 Panel = NDArray[np.float64]
@@ -107,18 +108,20 @@ def sma(x: NDArray[np.floating], n: int, m: int) -> Panel:
 def _rolling_kernel(x: Panel, n: int, stat: int, tail: Panel, out: Panel) -> None:  # pragma: no cover
     rows, cols = x.shape
     buf, pos, count = ring_from_tail(tail, n)
-    acc, m2 = moments_from_ring(buf, count)
+    acc, m2 = np.empty(cols), np.empty(cols)
+    squares = stat == 2 or stat == 3
+    rows_moments(buf, count, acc, m2, squares)
     inv_n = 1.0 / n
     for i in range(rows):
+        row = x[i]
+        if stat <= 3 or stat == 6:
+            push_row(buf, pos, count, acc, m2, row, i, squares)
+        else:
+            for j in range(cols):
+                if not np.isnan(row[j]):
+                    ring_push(buf, pos, count, j, row[j])
         for j in range(cols):
-            v = x[i, j]
-            if np.isnan(v):
-                out[i, j] = np.nan
-                continue
-            old = ring_push(buf, pos, count, j, v)
-            if stat <= 3 or stat == 6:
-                moments_push(acc, m2, j, v, old, count[j], inv_n)
-            if count[j] < n:
+            if np.isnan(row[j]) or count[j] < n:
                 out[i, j] = np.nan
             elif stat == 0:
                 out[i, j] = acc[j]
