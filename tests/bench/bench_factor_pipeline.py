@@ -33,7 +33,8 @@ sys.path.insert(
 )  # `make bench` runs scripts: the repo root for imports
 
 import zquant_factor
-from services.factor.tests.unit.calculation.world import CalcWorld
+from services.factor.tests.unit.calculation.fakes import FakeOwnerTokens
+from services.factor.tests.unit.calculation.world import BOB, CalcWorld
 from tests.bench.bench_marketdata_queries import ADMIN_DSN, DAYS, PASSWORD, STOCKS, _codes, _days, _load
 from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
 from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
@@ -42,7 +43,6 @@ from zquant_factor.adapters.sqlalchemy.tables import SCHEMA
 from zquant_factor.adapters.sqlalchemy.value_store import factor_value_store
 from zquant_factor.application.calculation_ports import RunMode
 from zquant_factor.application.calculation_run import CHUNK_SPAN_DAYS, CODES_PER_CHUNK
-from zquant_factor.application.market_ports import Credentials
 from zquant_identity.bootstrap import SERVICE as IDENTITY
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.jobs import JobState
@@ -115,7 +115,8 @@ async def main() -> None:
                 codes_per_chunk=CODES_PER_CHUNK,
                 chunk_span_days=CHUNK_SPAN_DAYS,
                 wait_steps=10**7,
-                credentials=Credentials(await _token(stack.address("identity"))),
+                # the admin's login token stands for identity's owner token of the job's owner (bob)
+                owner_tokens=FakeOwnerTokens(granted={BOB.user_id: await _token(stack.address("identity"))}),
             )
             ids = [
                 world.add_factor(label, (f"m-{label}", code, params))
