@@ -1,5 +1,6 @@
-"""A job's factor units: read bars with warm-up, compute in a worker, write values in bulk, save the state an
-incremental run resumes from. Units that read the same bars share the read (a daily update reads once).
+"""A job's factor units: read bars with warm-up, compute in the workers, write values in bulk, save the state an
+incremental run resumes from. Units that read the same bars share the read (a daily update reads once) and the
+compute calls (the bars cross to the workers once per chunk and worker, not once per unit).
 
 Full: every unit reads from `warmup_start(start)` (its origin) and writes [start, end]. Incremental: dates after
 the last stored one. A resumable unit continues its saved recursions from the next day, reading no warm-up; a
@@ -36,8 +37,9 @@ from zquant_kit.tasks import raise_if_cancelled
 
 CODES_PER_CHUNK = 1000
 """Codes read, computed and written together over ten years: bounds memory (~1000 × 2500 days × 5 fields × 8 B
-= 100 MB). A shorter read takes proportionally more codes at once (an incremental day takes every code), so a
-daily update is one read, one compute and one write per unit instead of one per thousand codes."""
+= 100 MB; two chunks are in flight at once). A shorter read takes proportionally more codes at once (an
+incremental day takes every code), so a daily update is one read, one compute call per worker and one write per
+unit instead of one per thousand codes."""
 CHUNK_SPAN_DAYS = 3653
 """The calendar span `codes_per_chunk` is sized for."""
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 
+from services.factor.tests.unit.calculation.fakes import InlinePool
+from services.factor.tests.unit.calculation.world import CalcWorld
 from zquant_factor.application.calculation_compute import (
     UnitTask,
     run_calculator,
@@ -13,6 +18,7 @@ from zquant_factor.application.calculation_compute import (
     warm_up,
 )
 from zquant_factor.domain.indicators.state import state_from_bytes
+from zquant_kit.jobs import JobState
 
 pytestmark = pytest.mark.unit
 
@@ -43,3 +49,31 @@ def test_run_units_equals_each_unit_alone_from_its_first_row() -> None:
 
 def test_warm_up_runs_every_calculator() -> None:
     warm_up()
+
+
+class FailingSecondCall(InlinePool):
+    """Computes inline, but the second call (the second chunk's) fails."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("worker lost")
+        return await super().run(function, *args)
+
+
+async def test_a_failed_chunk_ends_the_attempt_after_the_chunks_before_are_written() -> None:
+    world = CalcWorld(pool=FailingSecondCall())  # 4 banks in chunks of 3: two chunks, one call each
+    clean = CalcWorld()
+    macd = world.add_factor("macd", ("m-macd", "macd", {}))
+    clean.add_factor("macd", ("m-macd", "macd", {}))
+
+    record = await world.calculate([macd], "20230103", "20230630")
+    expected = await clean.calculate([macd], "20230103", "20230630")
+
+    # attempt 1: the first chunk's bulk write, then the failure (nothing of the failed chunk); the retry: both
+    assert record.state is JobState.SUCCEEDED and world.values.writes == 1 + clean.values.writes == 3
+    assert record.values_written == expected.values_written
+    assert world.states.saved.keys() == clean.states.saved.keys()
