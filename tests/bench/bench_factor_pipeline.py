@@ -11,7 +11,9 @@ years, proportionally more for a shorter read: every code for one day).
 
 What runs: identity + marketdata in-process over a throw-away database `zq_bench_<uuid>` with seeded random
 bars (the marketdata query bench's loader), the factor schema migrated into the same database, the job through
-the kit's in-process queue, `WorkerProcesses(2)` for compute. Not yet the factor service's own gRPC server
+the kit's in-process queue, `WorkerProcesses(2)` for compute (warmed up as the service's pool is). Each phase
+is timed as its busy time (the time it has a call in flight); compute overlaps reads and writes, so the three add
+up to more than the wall time. Not yet the factor service's own gRPC server
 (CalculateFactors is called on its use case): the definitions are the unit tests' in-memory fakes.
 """
 
@@ -41,8 +43,10 @@ from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
 from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
 from zquant_factor.adapters.sqlalchemy.tables import SCHEMA
 from zquant_factor.adapters.sqlalchemy.value_store import factor_value_store
+from zquant_factor.application import calculation_compute
 from zquant_factor.application.calculation_ports import RunMode
 from zquant_factor.application.calculation_run import CHUNK_SPAN_DAYS, CODES_PER_CHUNK
+from zquant_factor.bootstrap.calculation import WORKER_MODULES
 from zquant_identity.bootstrap import SERVICE as IDENTITY
 from zquant_kit.events.inprocess import InProcessEventBus
 from zquant_kit.jobs import JobState
@@ -60,20 +64,28 @@ INDICATOR_SET = {
 
 
 class Timed:
-    """Adds the wall time of each awaited method call of `inner` to `totals[label]`."""
+    """Adds to `totals[label]` the busy time of `inner`: the time during which at least one of its awaited method
+    calls is in flight (calls overlapping each other count once). Other attributes pass through."""
 
     def __init__(self, inner: Any, label: str, totals: dict[str, float]) -> None:
         self._inner, self._label, self._totals = inner, label, totals
+        self._in_flight, self._since = 0, 0.0
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._inner, name)
+        if not callable(method):
+            return method
 
         async def timed(*args: Any, **kwargs: Any) -> Any:
-            began = time.perf_counter()
+            if self._in_flight == 0:
+                self._since = time.perf_counter()
+            self._in_flight += 1
             try:
                 return await method(*args, **kwargs)
             finally:
-                self._totals[self._label] += time.perf_counter() - began
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self._totals[self._label] += time.perf_counter() - self._since
 
         return timed
 
@@ -94,7 +106,8 @@ async def main() -> None:
         "ZQUANT_IDENTITY_DATABASE_URL": url, "ZQUANT_MARKETDATA_DATABASE_URL": url,
         "ZQUANT_ADMIN_PASSWORD": PASSWORD, "ZQUANT_EVENT_BUS": "inprocess",
     })  # fmt: skip
-    stack, engine, pool = None, None, WorkerProcesses(2, ["zquant_factor.application.calculation_compute"])
+    pool = WorkerProcesses(2, WORKER_MODULES, warm_up=calculation_compute.warm_up)
+    stack, engine = None, None
     try:
         await upgrade_all(definitions, settings)
         await migrations.upgrade(Path(zquant_factor.__file__).parent / "migrations", url, SCHEMA)
@@ -125,7 +138,8 @@ async def main() -> None:
             first, before_last, last = (
                 day.item().strftime("%Y%m%d") for day in (days[0], days[-2], days[-1])
             )
-            await pool.run(sum, [0])  # the fork server starts outside the timings
+            # both workers start (and load their kernels) outside the timings, as the service's long-lived pool has
+            await asyncio.gather(*(pool.run(time.sleep, 0.1) for _ in range(pool.size)))
             began = time.perf_counter()
             record = await world.calculate(ids, first, before_last, codes=tuple(codes))
             wall = time.perf_counter() - began
@@ -153,10 +167,17 @@ async def main() -> None:
         f"({record.values_written:,} values stored)"
     )
     print(
-        f"full calculation           {wall:.1f} s wall: read {read:.1f} s (GetPanel, with warm-up), "
-        f"compute {compute:.1f} s (2 worker processes), write {write:.1f} s (value store)"
+        f"full calculation           {wall:.1f} s wall; busy: read {read:.1f} s (GetPanel, with warm-up), "
+        f"compute {compute:.1f} s (≥ 1 of 2 worker processes), write {write:.1f} s (value store)"
     )
-    print(f"(compute + write) / read   {ratio:.2f}x  ({'meets' if ratio <= 2 else 'misses'} the ≤ 2x target)")
+    print(
+        f"                           the phases overlap (chunk k is written while chunk k + 1 computes): "
+        f"{read + compute + write:.1f} s busy in {wall:.1f} s wall"
+    )
+    print(
+        f"(compute + write) / read   {ratio:.2f}x of busy times ({'meets' if ratio <= 2 else 'misses'} the ≤ 2x "
+        f"target: the work of computing and storing against that of reading, whatever runs at the same time)"
+    )
     verdict = ("meets" if update <= 2 else "misses") if STOCKS >= 5000 else "run 5000 stocks for"
     print(
         f"incremental daily update   {update:.2f} s for 1 day × {STOCKS} stocks × {len(INDICATOR_SET)} "

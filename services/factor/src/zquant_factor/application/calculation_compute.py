@@ -1,20 +1,38 @@
 """The CPU step of a calculation, run in a worker process: plain arrays and bytes in, plain arrays and bytes out.
 
-Module-level functions of primitive arguments, so they pickle to `zquant_kit.workers.WorkerProcesses` without
-any object of ours crossing the process boundary; the state travels as the engine's `.npz` bytes.
+Module-level functions of primitive arguments (a `UnitTask` is a tuple of them), so they pickle to
+`zquant_kit.workers.WorkerProcesses` without any service object crossing the process boundary; the state travels
+as the engine's `.npz` bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from zquant_factor.domain.expressions.expression import CheckedExpression
-from zquant_factor.domain.indicators.registry import calculator
+from zquant_factor.domain.indicators.registry import CALCULATORS, calculator
 from zquant_factor.domain.indicators.state import state_from_bytes, state_to_bytes
 
 Arrays = dict[str, np.ndarray]
+
+WARM_UP_SHAPE = (64, 4)
+"""The tiny (dates × codes) panel `warm_up` runs every calculator over."""
+
+
+class UnitTask(NamedTuple):
+    """One unit of a chunk's batch: an expression's text, or a calculator's code, params and state; the inputs
+    it reads; the columns it writes, from its `first` row (the rows before are warm-up, not sent back)."""
+
+    expression: str
+    model_code: str
+    params: Mapping[str, object]
+    inputs: tuple[str, ...]
+    columns: tuple[str, ...]
+    state: bytes | None
+    first: int
 
 
 def run_calculator(
@@ -28,3 +46,27 @@ def run_calculator(
 def run_expression(text: str, bars: Mapping[str, np.ndarray]) -> np.ndarray:
     """The custom expression over `bars` (parsed again here: only its text crosses the process boundary)."""
     return np.asarray(CheckedExpression.parse(text).evaluate(bars), dtype=np.float64)
+
+
+def run_units(tasks: Sequence[UnitTask], bars: Mapping[str, np.ndarray]) -> list[tuple[Arrays, bytes | None]]:
+    """Every task over the same bars, in one call: the bars cross the process boundary once for all of them.
+    Each task's columns from its `first` row, and a calculator's state (None for an expression)."""
+    results: list[tuple[Arrays, bytes | None]] = []
+    for task in tasks:
+        inputs = {name: bars[name] for name in task.inputs}
+        if task.expression:
+            value = run_expression(task.expression, inputs)
+            results.append(({task.columns[0]: value[task.first :]}, None))
+            continue
+        outputs, state = run_calculator(task.model_code, task.params, inputs, task.state)
+        results.append(({column: outputs[column][task.first :] for column in task.columns}, state))
+    return results
+
+
+def warm_up() -> None:
+    """Runs every calculator once over a tiny panel, so a worker loads its compiled kernels as it starts, not
+    during the first chunk of a job."""
+    rows = np.linspace(10.0, 11.0, WARM_UP_SHAPE[0] * WARM_UP_SHAPE[1]).reshape(WARM_UP_SHAPE)
+    spread = {"high": rows + 0.5, "low": rows - 0.5}
+    for code, calc in CALCULATORS.items():
+        run_calculator(code, {}, {name: spread.get(name, rows) for name in calc.inputs}, None)

@@ -89,6 +89,10 @@ class CalculationUnitOfWorkFactory(Protocol):
 
 
 class ComputePool(Protocol):
-    """Where CPU work runs: `zquant_kit.workers.WorkerProcesses` in the service, inline in unit tests."""
+    """Where CPU work runs: `zquant_kit.workers.WorkerProcesses` in the service, inline in unit tests. `size`
+    calls run at once: a calculation splits a chunk's units into that many calls."""
+
+    @property
+    def size(self) -> int: ...
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any: ...

@@ -1,5 +1,6 @@
-"""A job's factor units: read bars with warm-up, compute in a worker, write values in bulk, save the state an
-incremental run resumes from. Units that read the same bars share the read (a daily update reads once).
+"""A job's factor units: read bars with warm-up, compute in the workers, write values in bulk, save the state an
+incremental run resumes from. Units that read the same bars share the read (a daily update reads once) and the
+compute calls (the bars cross to the workers once per chunk and worker, not once per unit).
 
 Full: every unit reads from `warmup_start(start)` (its origin) and writes [start, end]. Incremental: dates after
 the last stored one. A resumable unit continues its saved recursions from the next day, reading no warm-up; a
@@ -10,13 +11,15 @@ stored values (missing, another last date, codes it does not cover) is run in fu
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_factor.application.calculation_compute import run_calculator, run_expression
+from zquant_factor.application.calculation_compute import UnitTask, run_units
 from zquant_factor.application.calculation_credentials import CredentialSource
 from zquant_factor.application.calculation_plan import Unit
 from zquant_factor.application.calculation_ports import ComputePool, RunMode
@@ -34,8 +37,9 @@ from zquant_kit.tasks import raise_if_cancelled
 
 CODES_PER_CHUNK = 1000
 """Codes read, computed and written together over ten years: bounds memory (~1000 × 2500 days × 5 fields × 8 B
-= 100 MB). A shorter read takes proportionally more codes at once (an incremental day takes every code), so a
-daily update is one read, one compute and one write per unit instead of one per thousand codes."""
+= 100 MB; two chunks are in flight at once). A shorter read takes proportionally more codes at once (an
+incremental day takes every code), so a daily update is one read, one compute call per worker and one write per
+unit instead of one per thousand codes."""
 CHUNK_SPAN_DAYS = 3653
 """The calendar span `codes_per_chunk` is sized for."""
 
@@ -108,24 +112,33 @@ class FactorCalculation:
         members: list[tuple[UnitRun, RunWindow]],
         credentials: CredentialSource,
     ) -> int:
+        """Chunk by chunk: read, compute every member in the workers, write. Chunk k is written while chunk k+1
+        computes (at most two chunks in flight, so memory stays bounded); each write is still one bulk
+        transaction per unit and chunk, and chunks finish in order, so progress and states follow the codes."""
         inputs = tuple(sorted({name for run, _ in members for name in run.unit.inputs}))
         size = max(self._chunk, self._chunk * self._span // ((end - read_from).days + 1))
         chunks = [codes[i : i + size] for i in range(0, len(codes), size)]
         written, last = 0, None
         states: list[list[dict[str, np.ndarray]]] = [[] for _ in members]
-        for done, chunk in enumerate(chunks, start=1):
-            raise_if_cancelled()
-            bars = await self._market.panel(chunk, read_from, end, inputs, Adjust.HFQ, await credentials.current())
-            if bars.dates.size == 0:
-                return 0
-            for (run, window), unit_states in zip(members, states, strict=True):
-                saved = None if window.state is None else window.state.for_codes(chunk)
-                outputs, state = await self._compute(run.unit, bars, saved)
-                written += await self._write(run.factor_id, run.unit, chunk, bars, outputs, window.write_from)
-                unit_states.append(state)
-            last = bars.dates[-1].astype(dt.date)
-            for run, _ in members:
-                await run.advance(done / len(chunks))
+        computing: deque[asyncio.Future[ComputedChunk]] = deque()
+        try:
+            for number, chunk in enumerate(chunks, start=1):
+                raise_if_cancelled()
+                bars = await self._market.panel(
+                    chunk, read_from, end, inputs, Adjust.HFQ, await credentials.current()
+                )
+                if bars.dates.size == 0:
+                    return 0
+                computing.append(asyncio.ensure_future(self._compute(members, number, chunk, bars)))
+                while len(computing) > 1 or (computing and number == len(chunks)):
+                    computed = await computing.popleft()
+                    written += await self._write(members, computed, states)
+                    last = computed.dates[-1].astype(dt.date)
+                    for run, _ in members:
+                        await run.advance(computed.number / len(chunks))
+        finally:
+            for pending in computing:
+                pending.cancel()
         assert last is not None
         for (run, window), unit_states in zip(members, states, strict=True):
             saved_state = SavedState(run.unit.codes, window.origin, merged(unit_states))
@@ -162,29 +175,73 @@ class FactorCalculation:
         return RunWindow(read_from=read_from, write_from=next_day, origin=saved.origin, state=saved)
 
     async def _compute(
-        self, unit: Unit, bars: BarPanel, state: dict[str, np.ndarray] | None
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        inputs = {name: bars.fields[name] for name in unit.inputs}
-        if unit.expression:
-            value = await self._pool.run(run_expression, unit.expression, inputs)
-            return {unit.columns[0]: value}, {}
-        state_bytes = None if state is None else state_to_bytes(state)
-        outputs, new_state = await self._pool.run(
-            run_calculator, unit.model_code, unit.params, inputs, state_bytes
+        self, members: list[tuple[UnitRun, RunWindow]], number: int, chunk: tuple[str, ...], bars: BarPanel
+    ) -> ComputedChunk:
+        """Every member over the chunk's bars, the members split over the workers: one call per worker, each
+        sending the bars its units read once."""
+        tasks = [_task(run.unit, window, chunk, bars) for run, window in members]
+        batches = [
+            list(range(i, len(tasks), self._pool.size)) for i in range(min(self._pool.size, len(tasks)))
+        ]
+        results = await asyncio.gather(
+            *(self._run_batch([tasks[i] for i in batch], bars) for batch in batches)
         )
-        return outputs, state_from_bytes(new_state) if unit.resumable else {}
+        outputs: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = [({}, {})] * len(tasks)
+        for batch, batch_results in zip(batches, results, strict=True):
+            for i, (values, state) in zip(batch, batch_results, strict=True):
+                resumed = (
+                    state_from_bytes(state) if members[i][0].unit.resumable and state is not None else {}
+                )
+                outputs[i] = values, resumed
+        return ComputedChunk(number, chunk, bars.dates, [t.first for t in tasks], outputs)
+
+    async def _run_batch(
+        self, tasks: list[UnitTask], bars: BarPanel
+    ) -> list[tuple[dict[str, np.ndarray], bytes | None]]:
+        names = sorted({name for task in tasks for name in task.inputs})
+        results: list[tuple[dict[str, np.ndarray], bytes | None]] = await self._pool.run(
+            run_units, tasks, {name: bars.fields[name] for name in names}
+        )
+        return results
 
     async def _write(
         self,
-        factor_id: str,
-        unit: Unit,
-        codes: Sequence[str],
-        bars: BarPanel,
-        outputs: dict[str, np.ndarray],
-        write_from: dt.date,
+        members: list[tuple[UnitRun, RunWindow]],
+        computed: ComputedChunk,
+        states: list[list[dict[str, np.ndarray]]],
     ) -> int:
-        first = int(np.searchsorted(bars.dates, np.datetime64(write_from, "D")))
-        if first >= bars.dates.size:
-            return 0
-        panels = {column: outputs[column][first:] for column in unit.columns}
-        return await self._values.write_columns(factor_id, codes, bars.dates[first:], panels)
+        """The chunk's values of every member, one bulk write each, and their states kept for the save."""
+        written = 0
+        for (run, _), first, (values, state), unit_states in zip(
+            members, computed.firsts, computed.outputs, states, strict=True
+        ):
+            if first < computed.dates.size:
+                written += await self._values.write_columns(
+                    run.factor_id, computed.codes, computed.dates[first:], values
+                )
+            unit_states.append(state)
+        return written
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedChunk:
+    """A chunk's outputs (from each member's first written row) and states, in member order."""
+
+    number: int
+    codes: tuple[str, ...]
+    dates: np.ndarray
+    firsts: list[int]
+    outputs: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
+
+
+def _task(unit: Unit, window: RunWindow, chunk: tuple[str, ...], bars: BarPanel) -> UnitTask:
+    saved = None if window.state is None else window.state.for_codes(chunk)
+    return UnitTask(
+        expression=unit.expression,
+        model_code=unit.model_code,
+        params=unit.params,
+        inputs=unit.inputs,
+        columns=unit.columns,
+        state=None if unit.expression or saved is None else state_to_bytes(saved),
+        first=int(np.searchsorted(bars.dates, np.datetime64(window.write_from, "D"))),
+    )

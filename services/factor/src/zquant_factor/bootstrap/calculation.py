@@ -47,7 +47,8 @@ from zquant_kit.jobs.background import QueueLoops, run_with_service
 from zquant_kit.workers import WorkerProcesses
 
 WORKER_MODULES = [calculation_compute.__name__, analyse.__name__]
-"""What the worker processes preload: the calculators and expressions, and the analysis."""
+"""What the worker processes preload: the calculators and expressions, and the analysis. Each worker then runs
+`calculation_compute.warm_up` as it starts, loading the compiled kernels before its first job."""
 
 
 @dataclass
@@ -85,7 +86,7 @@ def wire(
     market = GrpcMarketDataReader(
         service_channel(infra, config.marketdata_address), config.kit.service_secret
     )
-    pool = WorkerProcesses(config.workers, WORKER_MODULES)
+    pool = WorkerProcesses(config.workers, WORKER_MODULES, warm_up=calculation_compute.warm_up)
     infra.on_stop(pool.close)
     queue = config.jobs.queue()
 

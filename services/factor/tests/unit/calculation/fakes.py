@@ -157,6 +157,8 @@ class MemoryStates:
 
 
 class InlinePool:
+    size = 2  # a chunk's units split into two calls, as over the service's two workers
+
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         return function(*args)
 

@@ -1,0 +1,79 @@
+"""The worker's side of a calculation: a chunk's units in one call, and the warm-up a worker runs as it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from services.factor.tests.unit.calculation.fakes import InlinePool
+from services.factor.tests.unit.calculation.world import CalcWorld
+from zquant_factor.application.calculation_compute import (
+    UnitTask,
+    run_calculator,
+    run_expression,
+    run_units,
+    warm_up,
+)
+from zquant_factor.domain.indicators.state import state_from_bytes
+from zquant_kit.jobs import JobState
+
+pytestmark = pytest.mark.unit
+
+
+def _bars() -> dict[str, np.ndarray]:
+    close = 10 + np.cumsum(np.random.default_rng(7).normal(0, 0.1, (60, 3)), axis=0)
+    return {"close": close, "high": close + 0.2, "low": close - 0.2}
+
+
+def test_run_units_equals_each_unit_alone_from_its_first_row() -> None:
+    bars = _bars()
+    macd = UnitTask("", "macd", {}, ("close",), ("dif", "dea", "macd"), None, 10)
+    kdj = UnitTask("", "kdj", {}, ("high", "low", "close"), ("k", "d", "j"), None, 0)
+    mom = UnitTask("close / ma(close, 5)", "", {}, ("close",), ("mom",), None, 30)
+
+    (macd_values, macd_state), (kdj_values, _), (mom_values, mom_state) = run_units([macd, kdj, mom], bars)
+
+    alone, state = run_calculator("macd", {}, {"close": bars["close"]}, None)
+    assert set(macd_values) == {"dif", "dea", "macd"}
+    for column, values in macd_values.items():
+        np.testing.assert_array_equal(values, alone[column][10:])
+    assert macd_state is not None
+    assert state_from_bytes(macd_state).keys() == state_from_bytes(state).keys()
+    assert all(values.shape == (60, 3) for values in kdj_values.values())
+    np.testing.assert_array_equal(mom_values["mom"], run_expression(mom.expression, bars)[30:])
+    assert mom_state is None
+
+
+def test_warm_up_runs_every_calculator() -> None:
+    warm_up()
+
+
+class FailingSecondCall(InlinePool):
+    """Computes inline, but the second call (the second chunk's) fails."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("worker lost")
+        return await super().run(function, *args)
+
+
+async def test_a_failed_chunk_ends_the_attempt_after_the_chunks_before_are_written() -> None:
+    world = CalcWorld(pool=FailingSecondCall())  # 4 banks in chunks of 3: two chunks, one call each
+    clean = CalcWorld()
+    macd = world.add_factor("macd", ("m-macd", "macd", {}))
+    clean.add_factor("macd", ("m-macd", "macd", {}))
+
+    record = await world.calculate([macd], "20230103", "20230630")
+    expected = await clean.calculate([macd], "20230103", "20230630")
+
+    # attempt 1: the first chunk's bulk write, then the failure (nothing of the failed chunk); the retry: both
+    assert record.state is JobState.SUCCEEDED and world.values.writes == 1 + clean.values.writes == 3
+    assert record.values_written == expected.values_written
+    assert world.states.saved.keys() == clean.states.saved.keys()
