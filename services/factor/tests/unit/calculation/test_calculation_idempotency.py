@@ -23,20 +23,13 @@ async def test_a_repeated_key_returns_the_first_job_and_queues_nothing() -> None
     world = CalcWorld()
     factor_id = world.add_factor("ma", ("m-ma5", "ma", {"n": 5}))
     jobs = world.jobs
-    submitted: list[str] = []
-    real_submit = world.queue.submit
-
-    async def counting_submit(kind, payload, *, job_id=None):
-        submitted.append(job_id)
-        return await real_submit(kind, payload, job_id=job_id)
-
-    world.queue.submit = counting_submit  # type: ignore[method-assign]
+    submitted = world.record_submits()
     first = await jobs.submit(BOB, _request(factor_id, "run-1"))
     again = await jobs.submit(BOB, _request(factor_id, "run-1"))
     other = await jobs.submit(BOB, _request(factor_id, "run-2"))
     unkeyed = [await jobs.submit(BOB, _request(factor_id, "")) for _ in range(2)]
     assert again.id == first.id and other.id != first.id and unkeyed[0].id != unkeyed[1].id
-    assert submitted == [first.id, other.id, unkeyed[0].id, unkeyed[1].id]
+    assert [job_id for job_id, _ in submitted] == [first.id, other.id, unkeyed[0].id, unkeyed[1].id]
 
     twin = Principal("twin-id", "twin", "admin", frozenset({"factor:read", "factor:calculate", "factor:admin"}))
     assert (await jobs.submit(twin, _request(factor_id, "run-1"))).id != first.id

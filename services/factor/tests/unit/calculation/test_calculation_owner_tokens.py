@@ -32,15 +32,9 @@ MA = ("m-ma5", "ma", {"n": 5})
 async def test_the_queued_payload_holds_only_the_job_id_and_the_run_asks_for_the_owners_token() -> None:
     world = CalcWorld()
     factor_id = world.add_factor("ma", MA)
-    payloads: list[bytes] = []
-    real_submit = world.queue.submit
-
-    async def recording_submit(kind, payload, *, job_id=None):
-        payloads.append(payload)
-        return await real_submit(kind, payload, job_id=job_id)
-
-    world.queue.submit = recording_submit  # type: ignore[method-assign]
+    submitted = world.record_submits()
     record = await world.calculate([factor_id], "20230103", "20230331")
+    payloads = [payload for _, payload in submitted]
     assert record.state is JobState.SUCCEEDED and record.values_written > 0
     assert [calculation_pb2.CalculationJobPayload.FromString(p) for p in payloads] == [
         calculation_pb2.CalculationJobPayload(job_id=record.id)

@@ -69,6 +69,18 @@ class CalcWorld:
             lambda: CalculationTransaction(self.records), self.queue, self.definitions.clock
         )
 
+    def record_submits(self) -> list[tuple[str | None, bytes]]:
+        """From now on, every (job id, payload) the use cases hand the queue, in order (still queued)."""
+        submitted: list[tuple[str | None, bytes]] = []
+        real_submit = self.queue.submit
+
+        async def recording_submit(kind, payload, *, job_id=None):
+            submitted.append((job_id, payload))
+            return await real_submit(kind, payload, job_id=job_id)
+
+        self.queue.submit = recording_submit  # type: ignore[method-assign]
+        return submitted
+
     def add_factor(self, name: str, *models: tuple[str, str, dict[str, object]], expression: str = "") -> str:
         """A private factor of bob's with `models` as (id, model_code, params), the first the default."""
         kind = FactorKind.CUSTOM_EXPRESSION if expression else FactorKind.BUILTIN_INDICATOR
