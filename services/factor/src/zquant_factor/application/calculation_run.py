@@ -42,6 +42,9 @@ incremental day takes every code), so a daily update is one read, one compute ca
 unit instead of one per thousand codes."""
 CHUNK_SPAN_DAYS = 3653
 """The calendar span `codes_per_chunk` is sized for."""
+WRITES_AT_ONCE = 2
+"""Unit writes of a chunk in flight together, each its own transaction on its own connection: the database
+ingests two bulk COPY streams on two of its cores instead of one (the write is the pipeline's longest phase)."""
 
 Advance = Callable[[float], Awaitable[None]]
 """Reports the fraction in [0, 1] of the current unit done."""
@@ -210,17 +213,27 @@ class FactorCalculation:
         computed: ComputedChunk,
         states: list[list[dict[str, np.ndarray]]],
     ) -> int:
-        """The chunk's values of every member, one bulk write each, and their states kept for the save."""
-        written = 0
-        for (run, _), first, (values, state), unit_states in zip(
-            members, computed.firsts, computed.outputs, states, strict=True
-        ):
-            if first < computed.dates.size:
-                written += await self._values.write_columns(
-                    run.factor_id, computed.codes, computed.dates[first:], values
+        """The chunk's values of every member, one bulk write each (`WRITES_AT_ONCE` in flight, a failing one
+        cancelling the others' transactions), and their states kept for the save."""
+        slots = asyncio.Semaphore(WRITES_AT_ONCE)
+
+        async def write(factor_id: str, first: int, values: dict[str, np.ndarray]) -> int:
+            async with slots:
+                return await self._values.write_columns(
+                    factor_id, computed.codes, computed.dates[first:], values
                 )
+
+        async with asyncio.TaskGroup() as group:
+            writes = [
+                group.create_task(write(run.factor_id, first, values))
+                for (run, _), first, (values, _) in zip(
+                    members, computed.firsts, computed.outputs, strict=True
+                )
+                if first < computed.dates.size
+            ]
+        for (_, state), unit_states in zip(computed.outputs, states, strict=True):
             unit_states.append(state)
-        return written
+        return sum(task.result() for task in writes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,19 @@
-"""A `KeyedBatch` as PostgreSQL's binary COPY stream, encoded with numpy in bulk: a history sync
-writes millions of rows, so no Python object is built per row."""
+"""PostgreSQL's binary COPY stream encoded with numpy in bulk: a history sync writes millions of rows, a
+factor calculation hundreds of thousands of packed blocks, so no Python object is built per row. A
+`KeyedBatch` is encoded by `copy_binary_chunks`; rows of fixed-width fields by `fixed_width_tuples`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from zquant_kit.persistence.blocks.batch import KeyedBatch
 from zquant_kit.persistence.blocks.pg_binary import COPY_SIGNATURE, UNIX_DAYS_AT_PG_EPOCH
 
-_COPY_HEADER = COPY_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-_COPY_TRAILER = b"\xff\xff"
+COPY_HEADER = COPY_SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+COPY_TRAILER = b"\xff\xff"
 COPY_CHUNK_ROWS = 100_000
 """Rows encoded per COPY message batch: bounds memory while the server ingests the previous one."""
 
@@ -34,7 +36,7 @@ def copy_binary_chunks(batch: KeyedBatch) -> Iterator[bytes]:
     value_names = list(batch.values)
     nullable = [name for name in value_names if batch.table.c[name].nullable]
 
-    yield _COPY_HEADER
+    yield COPY_HEADER
     for start in range(0, batch.size, COPY_CHUNK_ROWS):
         rows = slice(start, start + COPY_CHUNK_ROWS)
         code_index = batch.code_index[rows]
@@ -50,7 +52,7 @@ def copy_binary_chunks(batch: KeyedBatch) -> Iterator[bytes]:
                 _encode_group(batch, members, code_tables[code_length], pg_days, value_names, null_names)
             )
         yield b"".join(parts)
-    yield _COPY_TRAILER
+    yield COPY_TRAILER
 
 
 def _encode_group(
@@ -79,5 +81,24 @@ def _encode_group(
         else:
             tuples[f"{name}_len"] = 8
             tuples[name] = batch.values[name][members]
+    data: bytes = tuples.tobytes()
+    return data
+
+
+def fixed_width_tuples(fields: Sequence[np.ndarray], rows: int) -> bytes:
+    """`rows` COPY tuples (without the stream's header and trailer) whose every field has one width. Field `i`
+    of row `r` is the raw bytes of `fields[i][r]`, or of `fields[i][0]` when `fields[i]` has one row (the same
+    value in every row); a row's item may itself be an array (a packed block's values). The arrays carry
+    PostgreSQL's binary format in their dtypes: `>i2`, `>i4` days since 2000-01-01, `S<n>` text, raw bytes."""
+    layout: list[tuple[str, Any, tuple[int, ...]]] = [("count", ">i2", ())]
+    for index, field in enumerate(fields):
+        if field.shape[0] not in (1, rows):
+            raise ValueError(f"field {index} has {field.shape[0]} rows, not 1 or {rows}")
+        layout += [(f"length{index}", ">i4", ()), (f"field{index}", field.dtype, field.shape[1:])]
+    tuples = np.empty(rows, dtype=np.dtype(layout))
+    tuples["count"] = len(fields)
+    for index, field in enumerate(fields):
+        tuples[f"length{index}"] = field.dtype.itemsize * int(np.prod(field.shape[1:], dtype=np.int64))
+        tuples[f"field{index}"] = field
     data: bytes = tuples.tobytes()
     return data

@@ -69,23 +69,58 @@ def years_of(days: np.ndarray) -> np.ndarray:
     return np.asarray(days).astype("datetime64[Y]").astype(np.int64) + 1970
 
 
-def panel_blocks(column: str, codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> list[PackedBlock]:
-    """Column `column`'s `panel` (len(days) × len(codes), days datetime64[D] ascending) as one block per
-    (year, code)."""
+@dataclass(frozen=True, slots=True)
+class BlockGroup:
+    """One column's blocks of one year for many codes, cut from one panel: the same dates, a row of values
+    per code. A bulk insert encodes a group at once instead of block by block."""
+
+    column: str
+    year: int
+    days: np.ndarray
+    """int64 day numbers, ascending."""
+    codes: list[str]
+    values: np.ndarray
+    """float64 little-endian, codes × days, C-contiguous."""
+
+    @property
+    def trade_days(self) -> bytes:
+        return self.days.astype(DAY_TYPE).tobytes()
+
+    def block_keys(self) -> list[BlockKey]:
+        return [(self.column, self.year, code) for code in self.codes]
+
+    def subset(self, keep: np.ndarray) -> BlockGroup:
+        """The group's blocks of the codes where `keep` (a bool per code) is true."""
+        codes = [code for code, kept in zip(self.codes, keep.tolist(), strict=True) if kept]
+        return BlockGroup(self.column, self.year, self.days, codes, self.values[keep])
+
+    def blocks(self) -> list[PackedBlock]:
+        day_bytes, first, last = self.trade_days, int(self.days[0]), int(self.days[-1])
+        return [
+            PackedBlock(self.column, self.year, code, day_bytes, row.tobytes(), first, last)
+            for code, row in zip(self.codes, self.values, strict=True)
+        ]
+
+
+def panel_groups(column: str, codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> list[BlockGroup]:
+    """Column `column`'s `panel` (len(days) × len(codes), days datetime64[D] ascending) as one group per year."""
     numbers = np.asarray(days).astype("datetime64[D]").astype(np.int64)
     years = years_of(days)
-    blocks: list[PackedBlock] = []
-    for year in np.unique(years).tolist():
-        rows = years == year
-        year_days = numbers[rows]
-        day_bytes = year_days.astype(DAY_TYPE).tobytes()
-        first, last = int(year_days[0]), int(year_days[-1])
-        by_code = np.ascontiguousarray(panel[rows].T, dtype=VALUE_TYPE)
-        blocks.extend(
-            PackedBlock(column, year, code, day_bytes, by_code[index].tobytes(), first, last)
-            for index, code in enumerate(codes)
+    return [
+        BlockGroup(
+            column,
+            year,
+            numbers[years == year],
+            list(codes),
+            np.ascontiguousarray(panel[years == year].T, dtype=VALUE_TYPE),
         )
-    return blocks
+        for year in np.unique(years).tolist()
+    ]
+
+
+def panel_blocks(column: str, codes: Sequence[str], days: np.ndarray, panel: np.ndarray) -> list[PackedBlock]:
+    """Column `column`'s `panel` as one block per (year, code)."""
+    return [block for group in panel_groups(column, codes, days, panel) for block in group.blocks()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +135,11 @@ class PanelWrite:
     def columns(self) -> list[str]:
         return sorted(self.panels)
 
-    def blocks(self) -> list[PackedBlock]:
+    def groups(self) -> list[BlockGroup]:
         return [
-            block
+            group
             for column, panel in self.panels.items()
-            for block in panel_blocks(column, self.codes, self.days, panel)
+            for group in panel_groups(column, self.codes, self.days, panel)
         ]
 
 

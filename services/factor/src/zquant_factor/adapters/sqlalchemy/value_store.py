@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zquant_factor.adapters.sqlalchemy import value_journal_sql as journal_sql
 from zquant_factor.adapters.sqlalchemy.value_blocks import (
+    BlockGroup,
     BlockKey,
     BlockRow,
     PackedBlock,
@@ -30,6 +31,7 @@ from zquant_factor.adapters.sqlalchemy.value_blocks import (
     panel_of,
     rows_of_blocks,
 )
+from zquant_factor.adapters.sqlalchemy.value_copy import copy_groups
 from zquant_factor.adapters.sqlalchemy.value_journal import JOURNAL_MAX_DATES, entry_blocks, fold_at
 from zquant_factor.adapters.sqlalchemy.value_rows import (
     BlockScope,
@@ -68,6 +70,14 @@ def _scope_of(blocks: list[PackedBlock]) -> BlockScope:
     )
 
 
+def _scope_of_groups(groups: list[BlockGroup]) -> BlockScope:
+    return BlockScope(
+        sorted({g.column for g in groups}),
+        sorted({g.year for g in groups}),
+        sorted({code for g in groups for code in g.codes}),
+    )
+
+
 class BlockValueStore(FactorValueStore):
     """The write's plan and the reads, in SQLAlchemy Core; this base is the SQLite store's whole SQL, the
     PostgreSQL store replaces the bulk parts."""
@@ -95,12 +105,36 @@ class BlockValueStore(FactorValueStore):
 
     async def _store(self, connection: AsyncConnection, factor_id: str, write: PanelWrite) -> None:
         """The checked panels into the blocks, under the columns' locks."""
-        await self._write_blocks(connection, factor_id, write.blocks())
+        await self._write_groups(connection, factor_id, write.groups())
+
+    async def _write_groups(
+        self, connection: AsyncConnection, factor_id: str, groups: list[BlockGroup]
+    ) -> None:
+        """Series-years not stored yet (all of a first calculation) go in by a group's bulk insert; those
+        stored are appended to or merged with block by block."""
+        ends = await self._stored_ends(connection, factor_id, _scope_of_groups(groups))
+        fresh: list[BlockGroup] = []
+        stored: list[PackedBlock] = []
+        for group in groups:
+            new = np.fromiter((k not in ends for k in group.block_keys()), dtype=bool, count=len(group.codes))
+            if new.any():
+                fresh.append(group if new.all() else group.subset(new))
+            if not new.all():
+                stored.extend(group.subset(~new).blocks())
+        if fresh:
+            await self._insert_groups(connection, factor_id, fresh)
+        if stored:
+            await self._write_blocks(connection, factor_id, stored, ends)
 
     async def _write_blocks(
-        self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]
+        self,
+        connection: AsyncConnection,
+        factor_id: str,
+        blocks: list[PackedBlock],
+        ends: dict[BlockKey, int] | None = None,
     ) -> None:
-        ends = await self._stored_ends(connection, factor_id, _scope_of(blocks))
+        if ends is None:
+            ends = await self._stored_ends(connection, factor_id, _scope_of(blocks))
         fresh = [block for block in blocks if key(block) not in ends]
         tails = [block for block in blocks if ends.get(key(block), block.first_day) < block.first_day]
         overlapping = [
@@ -172,6 +206,11 @@ class BlockValueStore(FactorValueStore):
 
     async def _insert(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         await self._replace(connection, factor_id, blocks)
+
+    async def _insert_groups(
+        self, connection: AsyncConnection, factor_id: str, groups: list[BlockGroup]
+    ) -> None:
+        await self._insert(connection, factor_id, [block for group in groups for block in group.blocks()])
 
     async def _replace(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         statement = upsert(connection.engine, value_blocks, BLOCK_COLUMNS[:4], BLOCK_COLUMNS[4:])
@@ -313,6 +352,11 @@ class PostgresFactorValueStore(BlockValueStore):
 
     async def _insert(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         await self._copy(_driver(connection), BLOCKS, factor_id, blocks)
+
+    async def _insert_groups(
+        self, connection: AsyncConnection, factor_id: str, groups: list[BlockGroup]
+    ) -> None:
+        await copy_groups(_driver(connection), BLOCKS, factor_id, groups)
 
     async def _replace(self, connection: AsyncConnection, factor_id: str, blocks: list[PackedBlock]) -> None:
         """Stored blocks rewritten whole (merged under the columns' locks)."""
