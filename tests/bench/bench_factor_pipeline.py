@@ -42,7 +42,7 @@ from zquant.identity.v1 import auth_pb2, auth_pb2_grpc
 from zquant_factor.adapters.marketdata_client import GrpcMarketDataReader
 from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
 from zquant_factor.adapters.sqlalchemy.tables import SCHEMA
-from zquant_factor.adapters.sqlalchemy.value_store import factor_value_store
+from zquant_factor.adapters.sqlalchemy.value_store_postgres import factor_value_store
 from zquant_factor.application import calculation_compute
 from zquant_factor.application.calculation_ports import RunMode
 from zquant_factor.application.calculation_run import CHUNK_SPAN_DAYS, CODES_PER_CHUNK

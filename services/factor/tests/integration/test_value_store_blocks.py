@@ -52,6 +52,23 @@ async def test_an_interleaved_write_merges_dates_and_overrides_values(app):
     assert await app.values.last_date("f1", "k") == odd[-1].item()
 
 
+async def test_a_write_of_stored_and_new_codes_of_two_lengths_inserts_the_new_and_merges_the_stored(app):
+    """The first calculation's bulk insert takes only series-years not stored; codes of another length are
+    encoded apart (a fixed-width COPY field has one length)."""
+    stored = _panel(DAYS.size, 4)
+    await app.values.write("f1", "k", CODES[:10], DAYS[:6], stored[:6, :10])
+    codes = [*CODES[:20], "NEW.BJ", "LONGER123.SH"]
+    later = np.random.default_rng(5).normal(size=(DAYS.size - 3, len(codes)))
+    await app.values.write("f1", "k", codes, DAYS[3:], later)
+    read_codes, dates, values = await app.values.read("f1", "k", codes, *SPAN)
+    assert read_codes == codes
+    np.testing.assert_array_equal(dates, DAYS)
+    expected = np.full((DAYS.size, len(codes)), np.nan)
+    expected[:6, :10] = stored[:6, :10]
+    expected[3:] = later
+    np.testing.assert_array_equal(values, expected)
+
+
 async def test_reads_cut_blocks_at_the_range_and_keep_the_asked_order(app):
     whole = _panel(DAYS.size, 3)
     await app.values.write("f1", "k", CODES, DAYS, whole)

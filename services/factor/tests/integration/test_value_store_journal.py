@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from zquant_factor.adapters.sqlalchemy.value_journal import fold_at
-from zquant_factor.adapters.sqlalchemy.value_store import PostgresFactorValueStore
+from zquant_factor.adapters.sqlalchemy.value_store_postgres import PostgresFactorValueStore
 from zquant_factor.adapters.sqlalchemy.value_tables import value_heads, value_journal
 from zquant_factor.bootstrap import SERVICE
 from zquant_kit.testing import built_app

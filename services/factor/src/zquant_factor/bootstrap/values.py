@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zquant_factor.adapters.sqlalchemy.state_store import SqlAlchemyIndicatorStateStore
-from zquant_factor.adapters.sqlalchemy.value_store import BlockValueStore, factor_value_store
+from zquant_factor.adapters.sqlalchemy.value_store import BlockValueStore
+from zquant_factor.adapters.sqlalchemy.value_store_postgres import factor_value_store
 from zquant_kit.infrastructure import Infrastructure
 
 

@@ -86,15 +86,29 @@ async def test_jobs_left_queued_or_running_run_when_the_service_starts_again(mig
     async with calculation_stack(settings, datasets=BARS) as calc:
         factor_id = await macd_factor(calc)
         request = factor_pb2.GetFactorDefinitionRequest(factor_id=factor_id)
-        owner = (await calc.factors.GetFactorDefinition(request, metadata=calc.researcher)).definition.owner_id
+        owner = (
+            await calc.factors.GetFactorDefinition(request, metadata=calc.researcher)
+        ).definition.owner_id
         app = calc.app
         records = [
             CalculationRecord(
-                id=f"left-{state.value}", owner_id=owner, factor_ids=(factor_id,), codes=(),
-                start=parse_yyyymmdd(calc.start), end=parse_yyyymmdd(calc.end), mode=RunMode.FULL,
-                created_at=dt.datetime.now(dt.UTC), state=state, percent=percent, factor_names=("macd_fast",),
+                id=f"left-{state.value}",
+                owner_id=owner,
+                factor_ids=(factor_id,),
+                codes=(),
+                start=parse_yyyymmdd(calc.start),
+                end=parse_yyyymmdd(calc.end),
+                mode=RunMode.FULL,
+                created_at=dt.datetime.now(dt.UTC),
+                state=state,
+                percent=percent,
+                factor_names=("macd_fast",),
             )  # fmt: skip
-            for state, percent in ((JobState.QUEUED, 0.0), (JobState.RUNNING, 40.0), (JobState.CANCELLED, 0.0))
+            for state, percent in (
+                (JobState.QUEUED, 0.0),
+                (JobState.RUNNING, 40.0),
+                (JobState.CANCELLED, 0.0),
+            )
         ]
         # As a service that stopped would leave them: recorded, but in no queue of the next process.
         async with _records(app) as uow:
@@ -116,5 +130,9 @@ async def test_jobs_left_queued_or_running_run_when_the_service_starts_again(mig
         final = await eventually(
             states, lambda found: found["left-running"] == "succeeded" == found["left-queued"], 20.0
         )
-        assert final == {"left-queued": "succeeded", "left-running": "succeeded", "left-cancelled": "cancelled"}
+        assert final == {
+            "left-queued": "succeeded",
+            "left-running": "succeeded",
+            "left-cancelled": "cancelled",
+        }
         assert await _last_stored_day(restarted, factor_id) == restarted.end

@@ -47,7 +47,9 @@ async def test_the_service_credential_reads_what_a_user_reads(market, marketdata
         market.client.channel("marketdata"), load_service_secret(marketdata_settings)
     )
     service, viewer = Credentials(""), _token(market.viewer)
-    assert np.array_equal(await reader.trade_days(START, END, service), await reader.trade_days(START, END, viewer))
+    assert np.array_equal(
+        await reader.trade_days(START, END, service), await reader.trade_days(START, END, viewer)
+    )
     as_service = await reader.panel(BANKS, START, END, ("close",), Adjust.HFQ, service)
     as_viewer = await reader.panel(BANKS, START, END, ("close",), Adjust.HFQ, viewer)
     np.testing.assert_array_equal(as_service.fields["close"], as_viewer.fields["close"])

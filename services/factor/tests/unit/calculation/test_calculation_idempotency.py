@@ -31,7 +31,9 @@ async def test_a_repeated_key_returns_the_first_job_and_queues_nothing() -> None
     assert again.id == first.id and other.id != first.id and unkeyed[0].id != unkeyed[1].id
     assert [job_id for job_id, _ in submitted] == [first.id, other.id, unkeyed[0].id, unkeyed[1].id]
 
-    twin = Principal("twin-id", "twin", "admin", frozenset({"factor:read", "factor:calculate", "factor:admin"}))
+    twin = Principal(
+        "twin-id", "twin", "admin", frozenset({"factor:read", "factor:calculate", "factor:admin"})
+    )
     assert (await jobs.submit(twin, _request(factor_id, "run-1"))).id != first.id
 
     gone = Event.create("identity.user.deleted.v1", events_pb2.UserDeletedEvent(user_id=BOB.user_id))

@@ -77,9 +77,7 @@ async def test_a_system_job_reads_with_the_service_credential() -> None:
     server = asyncio.create_task(world.queue.serve(JOB_KIND, jobs.handle))
     try:
         record = await jobs.submit_for_system(request)
-        final = await eventually(
-            lambda: _record(world, record.id), lambda found: found.state.final, 20.0
-        )
+        final = await eventually(lambda: _record(world, record.id), lambda found: found.state.final, 20.0)
     finally:
         server.cancel()
     assert record.owner_id == SYSTEM_OWNER

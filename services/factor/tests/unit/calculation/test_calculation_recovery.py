@@ -57,4 +57,7 @@ async def test_unfinished_jobs_are_queued_again_once_and_run_with_the_owners_cur
         record = world.records.store.calculations[job_id]
         assert record.state is JobState.SUCCEEDED and record.values_written > 0
     assert set(world.owner_tokens.asked) == {("bob-id", ("data:read",))}
-    assert [world.records.store.calculations[r.id].state for r in left[2:]] == [JobState.SUCCEEDED, JobState.CANCELLED]
+    assert [world.records.store.calculations[r.id].state for r in left[2:]] == [
+        JobState.SUCCEEDED,
+        JobState.CANCELLED,
+    ]

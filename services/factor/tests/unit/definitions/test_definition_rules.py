@@ -12,6 +12,7 @@ from zquant_kit.errors import InvalidArgument
 
 pytestmark = pytest.mark.unit
 
+
 @pytest.mark.parametrize("code", ["600000.sh", " 000001.SZ ", "430047.bj"])
 def test_a_ts_code_is_normalised(code):
     assert fields.check_ts_code(code) == code.strip().upper()

@@ -80,7 +80,9 @@ def test_a_mapping_to_a_missing_disabled_or_foreign_model_is_refused():
 
 def test_two_default_models_are_refused_not_picked_at_random():
     with pytest.raises(FailedPrecondition, match="2 default models"):
-        resolve_model(definition("macd"), [_model("a", default=True), _model("b", default=True)], None, "600000.SH")
+        resolve_model(
+            definition("macd"), [_model("a", default=True), _model("b", default=True)], None, "600000.SH"
+        )
 
 
 def test_resolve_models_groups_codes_per_model_in_order_without_duplicates():
@@ -114,7 +116,9 @@ def test_single_day_and_multi_day_runs_resolve_identically(config):
     every_code = [code for codes in DAYS.values() for code in codes]
     multi_day = _by_code(resolve_models(definition("macd"), _models(), config, every_code))
     assert multi_day == single_days
-    assert multi_day == {code: resolve_model(definition("macd"), _models(), config, code) for code in every_code}
+    assert multi_day == {
+        code: resolve_model(definition("macd"), _models(), config, code) for code in every_code
+    }
 
 
 async def test_the_application_plan_is_the_same_for_a_day_and_for_a_range(world, bob):

@@ -1,6 +1,6 @@
 """The packed per-(series, year) value block, without I/O: a series is one (factor, column, stock), and its
-year is two byte strings, the dates (int32 little-endian days since 1970-01-01, ascending) and the values
-(float64 little-endian, NaN kept, in the dates' order).
+year is two byte strings, the dates (a bitmap of the year's days, `value_days`) and the values (float64
+little-endian, NaN kept, in the dates' order).
 
 A write of a dates × codes panel becomes one block per (year, code) it touches. A block whose dates all
 follow the stored block's is appended to it (the daily case); one that overlaps is merged with it (new
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DAY_TYPE = np.dtype("<i4")
+from zquant_factor.adapters.sqlalchemy.value_days import bitmap_days, days_bitmap, united_bitmaps
+
 VALUE_TYPE = np.dtype("<f8")
 _UNIX_EPOCH = dt.date(1970, 1, 1)
 
@@ -25,8 +26,10 @@ BlockKey = tuple[str, int, str]
 """(column_name, year, ts_code) of a block within one factor."""
 StoredRows = tuple[np.ndarray, np.ndarray, np.ndarray]
 """(code position per value, datetime64[D] date per value, float64 value) of a read, in any order."""
-BlockRow = tuple[str, bytes, bytes]
-"""(ts_code, trade_days, packed_values) of a stored block."""
+BlockRow = tuple[str, int, bytes, bytes]
+"""(ts_code, year, trade_days, packed_values) of a stored block."""
+SeriesPiece = tuple[str, np.ndarray, np.ndarray]
+"""(ts_code, int64 day numbers ascending, float64 values) of part of one series: a block or a journal slice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +43,32 @@ class PackedBlock:
     last_day: int
     """Day numbers (since 1970-01-01) of its first and last date."""
 
+    def followed_by(self, after: PackedBlock) -> PackedBlock:
+        """This block with `after` (same key, all its dates later) appended."""
+        return PackedBlock(
+            self.column,
+            self.year,
+            self.ts_code,
+            united_bitmaps(self.trade_days, after.trade_days),
+            self.packed_values + after.packed_values,
+            self.first_day,
+            after.last_day,
+        )
+
+    def with_dates_of(self, stored_days: bytes) -> PackedBlock:
+        """This block's bitmap united with the stored one it is appended to (the values stay its own)."""
+        united = united_bitmaps(stored_days, self.trade_days)
+        return PackedBlock(
+            self.column, self.year, self.ts_code, united, self.packed_values, self.first_day, self.last_day
+        )
+
 
 def _packed(column: str, year: int, code: str, days: np.ndarray, values: np.ndarray) -> PackedBlock:
     return PackedBlock(
         column,
         year,
         code,
-        days.astype(DAY_TYPE).tobytes(),
+        days_bitmap(year, days),
         values.astype(VALUE_TYPE).tobytes(),
         int(days[0]),
         int(days[-1]),
@@ -55,13 +77,20 @@ def _packed(column: str, year: int, code: str, days: np.ndarray, values: np.ndar
 
 def decoded(rows: Iterable[tuple[str, int, str, bytes, bytes]]) -> dict[BlockKey, StoredBlock]:
     """(column_name, year, ts_code, trade_days, packed_values) rows as decoded blocks by their key."""
-    return {(column, year, code): decode(days, values) for column, year, code, days, values in rows}
+    return {(column, year, code): decode(year, days, values) for column, year, code, days, values in rows}
 
 
-def decode(trade_days: bytes, packed_values: bytes) -> StoredBlock:
-    return np.frombuffer(trade_days, dtype=DAY_TYPE).astype(np.int64), np.frombuffer(
-        packed_values, dtype=VALUE_TYPE
-    ).astype(np.float64)
+def decode(year: int, trade_days: bytes, packed_values: bytes) -> StoredBlock:
+    days = bitmap_days(year, bytes(trade_days))
+    values = np.frombuffer(packed_values, dtype=VALUE_TYPE).astype(np.float64)
+    if days.size != values.size:
+        raise ValueError(f"a block of {year} has {days.size} dates and {values.size} values")
+    return days, values
+
+
+def pieces_of(rows: Iterable[BlockRow]) -> list[SeriesPiece]:
+    """Stored block rows decoded."""
+    return [(code, *decode(year, days, values)) for code, year, days, values in rows]
 
 
 def years_of(days: np.ndarray) -> np.ndarray:
@@ -84,7 +113,7 @@ class BlockGroup:
 
     @property
     def trade_days(self) -> bytes:
-        return self.days.astype(DAY_TYPE).tobytes()
+        return days_bitmap(self.year, self.days)
 
     def block_keys(self) -> list[BlockKey]:
         return [(self.column, self.year, code) for code in self.codes]
@@ -188,7 +217,7 @@ def key(block: PackedBlock) -> BlockKey:
 def merged(block: PackedBlock, stored: StoredBlock) -> PackedBlock:
     """The stored block with `block` written over it: dates united, `block`'s values where both have one."""
     old_days, old_values = stored
-    days, values = decode(block.trade_days, block.packed_values)
+    days, values = decode(block.year, block.trade_days, block.packed_values)
     if old_days.size and old_days[-1] < days[0]:
         united_days, united_values = np.concatenate([old_days, days]), np.concatenate([old_values, values])
         return _packed(block.column, block.year, block.ts_code, united_days, united_values)
@@ -199,17 +228,16 @@ def merged(block: PackedBlock, stored: StoredBlock) -> PackedBlock:
     return _packed(block.column, block.year, block.ts_code, united, result)
 
 
-def rows_of_blocks(
-    blocks: Iterable[BlockRow], codes: Sequence[str], first_day: int, last_day: int
+def rows_of_pieces(
+    pieces: Iterable[SeriesPiece], codes: Sequence[str], first_day: int, last_day: int
 ) -> StoredRows:
-    """The values of the blocks dated `first_day` ≤ day ≤ `last_day` (day numbers since 1970-01-01), each
+    """The values of the pieces dated `first_day` ≤ day ≤ `last_day` (day numbers since 1970-01-01), each
     with its code's position in `codes`."""
     position = {code: index for index, code in enumerate(codes)}
     index_parts: list[np.ndarray] = []
     day_parts: list[np.ndarray] = []
     value_parts: list[np.ndarray] = []
-    for code, trade_days, packed_values in blocks:
-        block_days, block_values = decode(trade_days, packed_values)
+    for code, block_days, block_values in pieces:
         inside = (block_days >= first_day) & (block_days <= last_day)
         count = int(np.count_nonzero(inside))
         if count == 0:

@@ -4,7 +4,7 @@ A daily update appends one date to every series of a column: 5000 codes × 13 co
 blocks. PostgreSQL cannot append in place, so concatenating a day onto each block rewrites each whole row
 (measured ~2.5-4 s for 65,000 blocks of a year, ~1.2 s even for 60-byte rows). A short write (at most
 `JOURNAL_MAX_DATES` dates) whose dates all follow the column's newest stored date is instead stored as one
-*entry* per column: the codes × dates panel packed like a block (codes, int32 days, float64 values, codes-major)
+*entry* per column: the codes × dates panel packed (codes, int32 days, float64 values, codes-major)
 in one row, one COPY of 13 rows for the day. Entries only ever follow the blocks and each other, so a read
 takes the blocks and then the entries' slices of its codes, never two values for one (code, date).
 
@@ -24,15 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from zquant_factor.adapters.sqlalchemy.value_blocks import (
-    DAY_TYPE,
     VALUE_TYPE,
     BlockKey,
-    BlockRow,
     PackedBlock,
     PanelWrite,
+    SeriesPiece,
     key,
     panel_blocks,
 )
+
+DAY_TYPE = np.dtype("<i4")
+"""An entry's dates: int32 little-endian days since 1970-01-01 (an entry may cross a year's end)."""
 
 JOURNAL_MAX_DATES = 5
 """A write of more dates goes to the blocks: the journal is for daily updates and short catch-ups."""
@@ -65,13 +67,11 @@ class JournalEntry:
     def days(self) -> np.ndarray:
         return np.frombuffer(self.trade_days, dtype=DAY_TYPE).astype("datetime64[D]")
 
-    def pieces(self, wanted: Iterable[str]) -> list[BlockRow]:
-        """The entry's values of the `wanted` codes it holds, as block rows (code, trade_days, packed_values)."""
+    def pieces(self, wanted: Iterable[str]) -> list[SeriesPiece]:
+        """The entry's values of the `wanted` codes it holds."""
         position = {code: index for index, code in enumerate(self.codes)}
-        values = self.values()
-        return [
-            (code, self.trade_days, values[position[code]].tobytes()) for code in wanted if code in position
-        ]
+        values, days = self.values(), self.days().astype(np.int64)
+        return [(code, days, values[position[code]]) for code in wanted if code in position]
 
 
 def journal_rows(factor_id: str, write: PanelWrite) -> list[tuple[object, ...]]:
@@ -101,7 +101,7 @@ def entry_blocks(entries: Iterable[JournalEntry]) -> list[PackedBlock]:
     for column, codes, days, values in _runs(entries):
         for block in panel_blocks(column, codes, days, values.T):
             before = found.get(key(block))
-            found[key(block)] = block if before is None else _joined(before, block)
+            found[key(block)] = block if before is None else before.followed_by(block)
     return list(found.values())
 
 
@@ -111,15 +111,3 @@ def _runs(entries: Iterable[JournalEntry]) -> Iterator[tuple[str, tuple[str, ...
         parts = list(run)
         days = np.concatenate([entry.days() for entry in parts])
         yield column, codes, days, np.hstack([entry.values() for entry in parts])
-
-
-def _joined(before: PackedBlock, after: PackedBlock) -> PackedBlock:
-    return PackedBlock(
-        before.column,
-        before.year,
-        before.ts_code,
-        before.trade_days + after.trade_days,
-        before.packed_values + after.packed_values,
-        before.first_day,
-        after.last_day,
-    )

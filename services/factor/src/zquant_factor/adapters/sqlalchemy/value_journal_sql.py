@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from zquant_factor.adapters.sqlalchemy.value_blocks import BlockRow, PanelWrite
+from zquant_factor.adapters.sqlalchemy.value_blocks import PanelWrite, SeriesPiece
 from zquant_factor.adapters.sqlalchemy.value_journal import JournalEntry, journal_rows
 from zquant_factor.adapters.sqlalchemy.value_tables import HEADS, JOURNAL, value_journal
 
@@ -74,5 +74,5 @@ async def entries(
     return [JournalEntry.of(column, codes, days, values) for codes, days, values in await cursor.fetchall()]
 
 
-def pieces(found: Sequence[JournalEntry], codes: Sequence[str]) -> list[BlockRow]:
+def pieces(found: Sequence[JournalEntry], codes: Sequence[str]) -> list[SeriesPiece]:
     return [piece for entry in found for piece in entry.pieces(codes)]
