@@ -124,10 +124,12 @@ class PostgresFactorValueStore(BlockValueStore):
     async def _stored_ends(
         self, connection: AsyncConnection, factor_id: str, scope: BlockScope
     ) -> dict[BlockKey, int]:
+        """The span of the (sorted) codes bounds each prefix's range: a calculation's chunks are consecutive codes,
+        so each chunk's write reads the ends of its own blocks, not those of every chunk before it."""
         cursor = await _driver(connection).execute(
             f"SELECT column_name, year, ts_code, last_date - DATE '1970-01-01' FROM {BLOCKS} WHERE factor_id = %s "
-            f"AND {_in_scope(BLOCKS)}",
-            (factor_id, scope.columns, scope.years),
+            f"AND {_in_scope(BLOCKS)} AND ts_code BETWEEN %s AND %s",
+            (factor_id, scope.columns, scope.years, scope.codes[0], scope.codes[-1]),
         )
         codes = set(scope.codes)
         return {
