@@ -12,6 +12,7 @@ from services.factor.tests.unit.calculation.fakes import InlinePool
 from services.factor.tests.unit.calculation.world import CalcWorld
 from zquant_factor.application.calculation_compute import (
     UnitTask,
+    output_key,
     run_calculator,
     run_expression,
     run_units,
@@ -34,16 +35,16 @@ def test_run_units_equals_each_unit_alone_from_its_first_row() -> None:
     kdj = UnitTask("", "kdj", {}, ("high", "low", "close"), ("k", "d", "j"), None, 0)
     mom = UnitTask("close / ma(close, 5)", "", {}, ("close",), ("mom",), None, 30)
 
-    (macd_values, macd_state), (kdj_values, _), (mom_values, mom_state) = run_units([macd, kdj, mom], bars)
+    values, (macd_state, kdj_state, mom_state) = run_units(bars, [macd, kdj, mom])
 
     alone, state = run_calculator("macd", {}, {"close": bars["close"]}, None)
-    assert set(macd_values) == {"dif", "dea", "macd"}
-    for column, values in macd_values.items():
-        np.testing.assert_array_equal(values, alone[column][10:])
-    assert macd_state is not None
+    assert set(values) == {output_key(i, c) for i, task in enumerate([macd, kdj, mom]) for c in task.columns}
+    for column in macd.columns:
+        np.testing.assert_array_equal(values[output_key(0, column)], alone[column][10:])
+    assert macd_state is not None and kdj_state is not None
     assert state_from_bytes(macd_state).keys() == state_from_bytes(state).keys()
-    assert all(values.shape == (60, 3) for values in kdj_values.values())
-    np.testing.assert_array_equal(mom_values["mom"], run_expression(mom.expression, bars)[30:])
+    assert all(values[output_key(1, column)].shape == (60, 3) for column in kdj.columns)
+    np.testing.assert_array_equal(values[output_key(2, "mom")], run_expression(mom.expression, bars)[30:])
     assert mom_state is None
 
 
