@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from zquant_factor.application.calculation_compute import (
     warm_up,
 )
 from zquant_factor.domain.indicators.state import state_from_bytes
+from zquant_kit import shared_arrays
 from zquant_kit.jobs import JobState
 
 pytestmark = pytest.mark.unit
@@ -78,3 +79,23 @@ async def test_a_failed_chunk_ends_the_attempt_after_the_chunks_before_are_writt
     assert record.state is JobState.SUCCEEDED and world.values.writes == 1 + clean.values.writes == 3
     assert record.values_written == expected.values_written
     assert world.states.saved.keys() == clean.states.saved.keys()
+
+
+async def test_a_chunks_bars_go_to_shared_memory_once_for_both_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = CalcWorld()  # 4 banks in chunks of 3; two units of one warm-up read the same bars, one call each
+    written: list[tuple[str, set[str]]] = []
+    write = shared_arrays.write
+
+    def recorded(arrays: Mapping[str, np.ndarray], segment: str) -> shared_arrays.SharedArrays:
+        written.append((segment, set(arrays)))
+        return write(arrays, segment)
+
+    monkeypatch.setattr(shared_arrays, "write", recorded)
+    ids = [world.add_factor(name, (f"m-{name}", "macd", {})) for name in ("macd", "macd2")]
+
+    record = await world.calculate(ids, "20230103", "20230630")
+
+    assert record.state is JobState.SUCCEEDED
+    bars = [segment for segment, names in written if names == {"close"}]
+    assert len(bars) == 2 and len(written) == 2 * 3  # per chunk: the bars once, each call's outputs
+    assert not [segment for segment, _ in written if (shared_arrays.SEGMENTS / segment).exists()]
