@@ -6,7 +6,8 @@ first use, through a fork server that preloads only the modules named here, so w
 in milliseconds and never re-run the parent's `__main__`. Workers run at a lower CPU priority
 (`nice`), so on a busy machine interactive calls in the parent come before batch decoding. An optional
 `warm_up` (a module-level function of no arguments) runs once in each worker as it starts, so one-time costs
-(loading compiled kernels) are paid at start, not by the first call that needs them.
+(loading compiled kernels) are paid at start, not by the first call that needs them. Arguments and results
+are pickled through the pool's pipe; large numpy arrays go through `zquant_kit.shared_arrays` instead.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Module-level functions of primitive arguments (a `UnitTask` is a tuple of them), so they pickle to
 `zquant_kit.workers.WorkerProcesses` without any service object crossing the process boundary; the state travels
-as the engine's `.npz` bytes.
+as the engine's `.npz` bytes. A chunk's bars and outputs cross through shared memory (`run_units` is called by
+`zquant_kit.shared_arrays.run_shared` in the worker), not the pool's pipe.
 """
 
 from __future__ import annotations
@@ -48,19 +49,27 @@ def run_expression(text: str, bars: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.asarray(CheckedExpression.parse(text).evaluate(bars), dtype=np.float64)
 
 
-def run_units(tasks: Sequence[UnitTask], bars: Mapping[str, np.ndarray]) -> list[tuple[Arrays, bytes | None]]:
-    """Every task over the same bars, in one call: the bars cross the process boundary once for all of them.
-    Each task's columns from its `first` row, and a calculator's state (None for an expression)."""
-    results: list[tuple[Arrays, bytes | None]] = []
-    for task in tasks:
+def run_units(bars: Mapping[str, np.ndarray], tasks: Sequence[UnitTask]) -> tuple[Arrays, list[bytes | None]]:
+    """Every task over the same bars, in one call (`zquant_kit.shared_arrays.call_shared` maps them once for all):
+    each task's columns from its `first` row, under `output_key(task's index, column)`, and each task's state
+    (None for an expression)."""
+    values: Arrays = {}
+    states: list[bytes | None] = []
+    for index, task in enumerate(tasks):
         inputs = {name: bars[name] for name in task.inputs}
         if task.expression:
-            value = run_expression(task.expression, inputs)
-            results.append(({task.columns[0]: value[task.first :]}, None))
-            continue
-        outputs, state = run_calculator(task.model_code, task.params, inputs, task.state)
-        results.append(({column: outputs[column][task.first :] for column in task.columns}, state))
-    return results
+            outputs: Mapping[str, np.ndarray] = {task.columns[0]: run_expression(task.expression, inputs)}
+            state: bytes | None = None
+        else:
+            outputs, state = run_calculator(task.model_code, task.params, inputs, task.state)
+        values.update({output_key(index, column): outputs[column][task.first :] for column in task.columns})
+        states.append(state)
+    return values, states
+
+
+def output_key(index: int, column: str) -> str:
+    """Where `run_units` puts the `index`th task's `column`: one flat dict of arrays for all the call's tasks."""
+    return f"{index}:{column}"
 
 
 def warm_up() -> None:

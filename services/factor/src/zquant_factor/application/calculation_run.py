@@ -1,6 +1,6 @@
 """A job's factor units: read bars with warm-up, compute in the workers, write values in bulk, save the state an
 incremental run resumes from. Units that read the same bars share the read (a daily update reads once) and the
-compute calls (the bars cross to the workers once per chunk and worker, not once per unit).
+compute calls (the bars cross to the workers once per chunk, through shared memory, not once per unit).
 
 Full: every unit reads from `warmup_start(start)` (its origin) and writes [start, end]. Incremental: dates after
 the last stored one. A resumable unit continues its saved recursions from the next day, reading no warm-up; a
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_factor.application.calculation_compute import UnitTask, run_units
+from zquant_factor.application.calculation_compute import UnitTask, output_key, run_units
 from zquant_factor.application.calculation_credentials import CredentialSource
 from zquant_factor.application.calculation_plan import Unit
 from zquant_factor.application.calculation_ports import ComputePool, RunMode
@@ -33,6 +33,7 @@ from zquant_factor.application.market_ports import (
 )
 from zquant_factor.application.value_ports import FactorValueStore, IndicatorStateStore
 from zquant_factor.domain.indicators.state import state_from_bytes, state_to_bytes
+from zquant_kit import shared_arrays
 from zquant_kit.tasks import raise_if_cancelled
 
 CODES_PER_CHUNK = 1000
@@ -180,15 +181,20 @@ class FactorCalculation:
     async def _compute(
         self, members: list[tuple[UnitRun, RunWindow]], number: int, chunk: tuple[str, ...], bars: BarPanel
     ) -> ComputedChunk:
-        """Every member over the chunk's bars, the members split over the workers: one call per worker, each
-        sending the bars its units read once."""
+        """Every member over the chunk's bars, the members split over the workers: one call per worker, the bars
+        in one shared-memory segment all of them map (copied there once, off the event loop)."""
         tasks = [_task(run.unit, window, chunk, bars) for run, window in members]
         batches = [
             list(range(i, len(tasks), self._pool.size)) for i in range(min(self._pool.size, len(tasks)))
         ]
-        results = await asyncio.gather(
-            *(self._run_batch([tasks[i] for i in batch], bars) for batch in batches)
-        )
+        segment = shared_arrays.reserve()
+        try:
+            shared = await asyncio.to_thread(shared_arrays.write, bars.fields, segment)
+            results = await asyncio.gather(
+                *(self._run_batch([tasks[i] for i in batch], shared) for batch in batches)
+            )
+        finally:
+            shared_arrays.release(segment)
         outputs: list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = [({}, {})] * len(tasks)
         for batch, batch_results in zip(batches, results, strict=True):
             for i, (values, state) in zip(batch, batch_results, strict=True):
@@ -199,13 +205,15 @@ class FactorCalculation:
         return ComputedChunk(number, chunk, bars.dates, [t.first for t in tasks], outputs)
 
     async def _run_batch(
-        self, tasks: list[UnitTask], bars: BarPanel
+        self, tasks: list[UnitTask], bars: shared_arrays.SharedArrays
     ) -> list[tuple[dict[str, np.ndarray], bytes | None]]:
-        names = sorted({name for task in tasks for name in task.inputs})
-        results: list[tuple[dict[str, np.ndarray], bytes | None]] = await self._pool.run(
-            run_units, tasks, {name: bars.fields[name] for name in names}
-        )
-        return results
+        """The tasks in one worker call: its outputs come back through a segment of their own, mapped, not
+        copied (the views keep it until the chunk is written)."""
+        values, states = await shared_arrays.call_shared(self._pool.run, run_units, bars, tasks)
+        return [
+            ({column: values[output_key(index, column)] for column in task.columns}, state)
+            for index, (task, state) in enumerate(zip(tasks, states, strict=True))
+        ]
 
     async def _write(
         self,
