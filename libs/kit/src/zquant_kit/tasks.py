@@ -1,10 +1,13 @@
-"""Background loops that end when they are cancelled, even when a library swallowed the cancel."""
+"""Background loops that end when they are cancelled, even when a library swallowed the cancel; and sibling
+calls that stand or fall together."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def raise_if_cancelled() -> None:
@@ -14,6 +17,19 @@ def raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+async def all_or_cancel(calls: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """The calls' results in order, run at once; the first to fail cancels the others, is awaited with them and
+    raised as itself. `asyncio.gather` would leave the others running (a transaction committing, a worker's
+    result never retrieved) and `TaskGroup` raises an `ExceptionGroup`, which hides what failed from callers that
+    tell failures apart (a job's final failure from one worth retrying)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(call) for call in calls]
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:

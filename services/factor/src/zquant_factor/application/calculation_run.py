@@ -34,7 +34,7 @@ from zquant_factor.application.market_ports import (
 from zquant_factor.application.value_ports import FactorValueStore, IndicatorStateStore
 from zquant_factor.domain.indicators.state import state_from_bytes, state_to_bytes
 from zquant_kit import shared_arrays
-from zquant_kit.tasks import raise_if_cancelled
+from zquant_kit.tasks import all_or_cancel, raise_if_cancelled
 
 CODES_PER_CHUNK = 1000
 """Codes read, computed and written together over ten years: bounds memory (~1000 × 2500 days × 5 fields × 8 B
@@ -190,8 +190,8 @@ class FactorCalculation:
         segment = shared_arrays.reserve()
         try:
             shared = await asyncio.to_thread(shared_arrays.write, bars.fields, segment)
-            results = await asyncio.gather(
-                *(self._run_batch([tasks[i] for i in batch], shared) for batch in batches)
+            results = await all_or_cancel(
+                [self._run_batch([tasks[i] for i in batch], shared) for batch in batches]
             )
         finally:
             shared_arrays.release(segment)
@@ -231,17 +231,18 @@ class FactorCalculation:
                     factor_id, computed.codes, computed.dates[first:], values
                 )
 
-        async with asyncio.TaskGroup() as group:
-            writes = [
-                group.create_task(write(run.factor_id, first, values))
+        counts = await all_or_cancel(
+            [
+                write(run.factor_id, first, values)
                 for (run, _), first, (values, _) in zip(
                     members, computed.firsts, computed.outputs, strict=True
                 )
                 if first < computed.dates.size
             ]
+        )
         for (_, state), unit_states in zip(computed.outputs, states, strict=True):
             unit_states.append(state)
-        return sum(task.result() for task in writes)
+        return sum(counts)
 
 
 @dataclass(frozen=True, slots=True)
