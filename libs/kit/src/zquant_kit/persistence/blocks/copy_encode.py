@@ -63,41 +63,34 @@ def _encode_group(
     value_names: list[str],
     null_names: set[str],
 ) -> bytes:
-    fields: list[tuple[str, str]] = [("field_count", ">i2"), ("code_len", ">i4"), ("code", code_table.dtype.str)]
-    fields += [("date_len", ">i4"), ("date", ">i4")]
-    for name in value_names:
-        fields.append((f"{name}_len", ">i4"))
-        if name not in null_names:
-            fields.append((name, ">f8"))
-    tuples = np.empty(len(members), dtype=np.dtype(fields))
-    tuples["field_count"] = 2 + len(value_names)
-    tuples["code_len"] = code_table.dtype.itemsize
-    tuples["code"] = code_table[batch.code_index[members]]
-    tuples["date_len"] = 4
-    tuples["date"] = pg_days[members]
-    for name in value_names:
-        if name in null_names:
-            tuples[f"{name}_len"] = -1
-        else:
-            tuples[f"{name}_len"] = 8
-            tuples[name] = batch.values[name][members]
-    data: bytes = tuples.tobytes()
-    return data
+    values = [
+        None if name in null_names else batch.values[name][members].astype(">f8") for name in value_names
+    ]
+    return fixed_width_tuples(
+        [code_table[batch.code_index[members]], pg_days[members], *values], len(members)
+    )
 
 
-def fixed_width_tuples(fields: Sequence[np.ndarray], rows: int) -> bytes:
+def fixed_width_tuples(fields: Sequence[np.ndarray | None], rows: int) -> bytes:
     """`rows` COPY tuples (without the stream's header and trailer) whose every field has one width. Field `i`
     of row `r` is the raw bytes of `fields[i][r]`, or of `fields[i][0]` when `fields[i]` has one row (the same
-    value in every row); a row's item may itself be an array (a packed block's values). The arrays carry
-    PostgreSQL's binary format in their dtypes: `>i2`, `>i4` days since 2000-01-01, `S<n>` text, raw bytes."""
+    value in every row), or NULL when `fields[i]` is None; a row's item may itself be an array (a packed block's
+    values). The arrays carry PostgreSQL's binary format in their dtypes: `>i2`, `>i4` days since 2000-01-01,
+    `>f8`, `S<n>` text, raw bytes."""
     layout: list[tuple[str, Any, tuple[int, ...]]] = [("count", ">i2", ())]
     for index, field in enumerate(fields):
+        layout.append((f"length{index}", ">i4", ()))
+        if field is None:
+            continue
         if field.shape[0] not in (1, rows):
             raise ValueError(f"field {index} has {field.shape[0]} rows, not 1 or {rows}")
-        layout += [(f"length{index}", ">i4", ()), (f"field{index}", field.dtype, field.shape[1:])]
+        layout.append((f"field{index}", field.dtype, field.shape[1:]))
     tuples = np.empty(rows, dtype=np.dtype(layout))
     tuples["count"] = len(fields)
     for index, field in enumerate(fields):
+        if field is None:
+            tuples[f"length{index}"] = -1
+            continue
         tuples[f"length{index}"] = field.dtype.itemsize * int(np.prod(field.shape[1:], dtype=np.int64))
         tuples[f"field{index}"] = field
     data: bytes = tuples.tobytes()
