@@ -131,7 +131,9 @@ class CalculationJobs:
         )  # fmt: skip
         async with self._uow() as uow:
             if idempotency_key:
-                bound = await uow.calculations.claim_key(owner_id, idempotency_key, record.id, record.created_at)
+                bound = await uow.calculations.claim_key(
+                    owner_id, idempotency_key, record.id, record.created_at
+                )
                 existing = None if bound == record.id else await uow.calculations.get(bound)
                 if existing is not None:
                     return existing  # a repeat: nothing written, nothing queued

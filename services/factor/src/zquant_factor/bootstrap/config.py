@@ -39,6 +39,8 @@ class FactorConfig:
             workers=max(1, int(settings.number("ZQUANT_FACTOR_WORKERS", "2", 0))),
             auto_update=settings.flag(AUTO_UPDATE_SETTING),
             jobs=JobQueueConfig.from_settings(
-                NAME, settings, concurrency=max(1, int(settings.number("ZQUANT_FACTOR_JOB_CONCURRENCY", "1", 0)))
+                NAME,
+                settings,
+                concurrency=max(1, int(settings.number("ZQUANT_FACTOR_JOB_CONCURRENCY", "1", 0))),
             ),
         )

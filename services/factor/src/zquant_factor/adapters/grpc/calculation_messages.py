@@ -60,14 +60,20 @@ def calculation(record: CalculationRecord) -> pb.Calculation:
 def outcome(record: CalculationRecord) -> pb.CalculateFactorsResponse:
     """CalculateFactors' word on a job as its record has it: the state, and the error or else the message."""
     return pb.CalculateFactorsResponse(
-        job_id=record.id, state=record.state.value, percent=record.percent, message=record.error or record.message
+        job_id=record.id,
+        state=record.state.value,
+        percent=record.percent,
+        message=record.error or record.message,
     )
 
 
 def progress(job_id: str, update: JobUpdate) -> pb.CalculateFactorsResponse:
     """CalculateFactors' word on a job still going, as the queue reports it: the reason or else the message."""
     return pb.CalculateFactorsResponse(
-        job_id=job_id, state=update.state.value, percent=update.percent or 0.0, message=update.reason or update.message
+        job_id=job_id,
+        state=update.state.value,
+        percent=update.percent or 0.0,
+        message=update.reason or update.message,
     )
 
 

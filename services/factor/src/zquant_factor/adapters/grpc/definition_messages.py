@@ -31,7 +31,14 @@ VISIBILITIES = {
 }
 # The definition's fields the message takes as they are.
 _DEFINITION_AS_IS = (
-    "id", "factor_name", "cn_name", "en_name", "column_name", "description", "enabled", "owner_display"
+    "id",
+    "factor_name",
+    "cn_name",
+    "en_name",
+    "column_name",
+    "description",
+    "enabled",
+    "owner_display",
 )
 _KIND_NUMBERS = {kind: number for number, kind in KINDS.items()}
 _VISIBILITY_NUMBERS = {visibility: number for number, visibility in VISIBILITIES.items()}

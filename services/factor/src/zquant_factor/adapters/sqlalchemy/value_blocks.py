@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zquant_factor.adapters.sqlalchemy.value_days import bitmap_days, days_bitmap, united_bitmaps
+from zquant_factor.adapters.sqlalchemy.value_days import UNIX_EPOCH, bitmap_days, days_bitmap, united_bitmaps
 
 VALUE_TYPE = np.dtype("<f8")
-_UNIX_EPOCH = dt.date(1970, 1, 1)
 
 StoredBlock = tuple[np.ndarray, np.ndarray]
 """(int64 day numbers ascending, float64 values) of one decoded block."""
@@ -198,7 +197,7 @@ def panel_of(rows: StoredRows, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def block_row(factor_id: str, block: PackedBlock) -> tuple[object, ...]:
     """A block as a `value_blocks` row, columns in `BLOCK_COLUMNS` order."""
-    last_date = _UNIX_EPOCH + dt.timedelta(days=block.last_day)
+    last_date = UNIX_EPOCH + dt.timedelta(days=block.last_day)
     return (
         factor_id,
         block.column,

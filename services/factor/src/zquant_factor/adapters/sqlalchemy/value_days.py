@@ -12,12 +12,17 @@ import numpy as np
 
 BITMAP_BYTES = 46
 """366 days rounded up to whole bytes."""
-_UNIX_EPOCH = dt.date(1970, 1, 1)
+UNIX_EPOCH = dt.date(1970, 1, 1)
+"""Day 0 of the store's day numbers."""
+
+
+def day_number(day: dt.date) -> int:
+    return (day - UNIX_EPOCH).days
 
 
 def new_year_day(year: int) -> int:
     """1 January of `year` as days since 1970-01-01."""
-    return (dt.date(year, 1, 1) - _UNIX_EPOCH).days
+    return day_number(dt.date(year, 1, 1))
 
 
 def days_bitmap(year: int, days: np.ndarray) -> bytes:

@@ -57,9 +57,7 @@ class JournalEntry:
 
     @classmethod
     def of(cls, column: str, ts_codes: bytes, trade_days: bytes, packed_values: bytes) -> JournalEntry:
-        return cls(
-            column, tuple(bytes(ts_codes).decode().split("\n")), bytes(trade_days), bytes(packed_values)
-        )
+        return cls(column, entry_codes(ts_codes), bytes(trade_days), bytes(packed_values))
 
     def values(self) -> np.ndarray:
         return np.frombuffer(self.packed_values, dtype=VALUE_TYPE).reshape(len(self.codes), -1)
@@ -72,6 +70,11 @@ class JournalEntry:
         position = {code: index for index, code in enumerate(self.codes)}
         values, days = self.values(), self.days().astype(np.int64)
         return [(code, days, values[position[code]]) for code in wanted if code in position]
+
+
+def entry_codes(ts_codes: bytes) -> tuple[str, ...]:
+    """An entry's codes, stored newline-separated."""
+    return tuple(bytes(ts_codes).decode().split("\n"))
 
 
 def journal_rows(factor_id: str, write: PanelWrite) -> list[tuple[object, ...]]:

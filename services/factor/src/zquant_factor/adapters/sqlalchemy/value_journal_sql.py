@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import psycopg
 
 from zquant_factor.adapters.sqlalchemy.value_blocks import PanelWrite, SeriesPiece
-from zquant_factor.adapters.sqlalchemy.value_journal import JournalEntry, journal_rows
+from zquant_factor.adapters.sqlalchemy.value_journal import JournalEntry, entry_codes, journal_rows
 from zquant_factor.adapters.sqlalchemy.value_tables import HEADS, JOURNAL, value_journal
 
 _JOURNAL_COLUMNS = ", ".join(column.name for column in value_journal.columns)
@@ -72,6 +72,15 @@ async def entries(
         (factor_id, column, first, last),
     )
     return [JournalEntry.of(column, codes, days, values) for codes, days, values in await cursor.fetchall()]
+
+
+async def codes(raw: psycopg.AsyncConnection, factor_id: str, column: str) -> set[str]:
+    """The codes the column's entries hold, without fetching their values."""
+    cursor = await raw.cursor(binary=True).execute(
+        f"SELECT DISTINCT ts_codes FROM {JOURNAL} WHERE factor_id = %s AND column_name = %s",
+        (factor_id, column),
+    )
+    return {code for (ts_codes,) in await cursor.fetchall() for code in entry_codes(ts_codes)}
 
 
 def pieces(found: Sequence[JournalEntry], codes: Sequence[str]) -> list[SeriesPiece]:

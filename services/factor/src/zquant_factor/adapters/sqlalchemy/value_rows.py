@@ -3,7 +3,6 @@ indicator state removed, and the stored blocks a write appends to or merges with
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, select
@@ -11,15 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from zquant_factor.adapters.sqlalchemy.tables import indicator_state
 from zquant_factor.adapters.sqlalchemy.value_blocks import BlockKey, StoredBlock, decoded
+from zquant_factor.adapters.sqlalchemy.value_days import day_number
 from zquant_factor.adapters.sqlalchemy.value_tables import value_blocks, value_heads, value_journal
 from zquant_factor.application.value_ports import FactorValueDeletion
 
 Bind = AsyncSession | AsyncConnection
-_UNIX_EPOCH = dt.date(1970, 1, 1)
-
-
-def day_number(day: dt.date) -> int:
-    return (day - _UNIX_EPOCH).days
 
 
 async def delete_factor_values(bind: Bind, factor_id: str) -> None:

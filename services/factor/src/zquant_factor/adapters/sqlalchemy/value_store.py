@@ -29,9 +29,9 @@ from zquant_factor.adapters.sqlalchemy.value_blocks import (
     pieces_of,
     rows_of_pieces,
 )
+from zquant_factor.adapters.sqlalchemy.value_days import day_number
 from zquant_factor.adapters.sqlalchemy.value_rows import (
     BlockScope,
-    day_number,
     delete_factor_values,
     stored_blocks,
     stored_ends,

@@ -105,10 +105,8 @@ class PostgresFactorValueStore(BlockValueStore):
         async with reader(self._engine).connect() as connection:
             await _one_snapshot(connection)
             found = set((await connection.scalars(codes_query(factor_id, column))).all())
-            entries = await journal_sql.entries(
-                _driver(connection), factor_id, column, dt.date.min, dt.date.max
-            )
-        return sorted(found.union(*(entry.codes for entry in entries)))
+            journaled = await journal_sql.codes(_driver(connection), factor_id, column)
+        return sorted(found | journaled)
 
     async def _lock_columns(self, connection: AsyncConnection, factor_id: str, columns: list[str]) -> None:
         """One advisory lock per column, taken in name order so two writers never wait on each other in a cycle.
