@@ -168,7 +168,13 @@ def signature(key: bytes, timestamp: int, nonce: str, method: str, body_sha256: 
 
 
 def signed_metadata(
-    key_id: str, secret: str, method: str, request_bytes: bytes, *, now: int | None = None, nonce: str | None = None
+    key_id: str,
+    secret: str,
+    method: str,
+    request_bytes: bytes,
+    *,
+    now: int | None = None,
+    nonce: str | None = None,
 ) -> list[tuple[str, str]]:
     """Client side: the metadata that authenticates one API-key request."""
     timestamp = int(time.time()) if now is None else now

@@ -72,7 +72,9 @@ def default_address(service: str, settings: Settings) -> str:
     """`zquant.<name>.v1.…` goes where `zquant serve` puts <name>; anything else (grpc.health.v1, …) to identity."""
     parts = service.split(".")
     name = parts[1] if len(parts) > 2 and parts[0] == "zquant" else ""
-    known = name in DEFAULT_PORTS or any(settings.get(f"ZQUANT_{name.upper()}_{key}") for key in ("PORT", "ADDRESS"))
+    known = name in DEFAULT_PORTS or any(
+        settings.get(f"ZQUANT_{name.upper()}_{key}") for key in ("PORT", "ADDRESS")
+    )
     return settings.address(name if name and known else "identity")
 
 
@@ -121,16 +123,27 @@ def invoke(args: argparse.Namespace, settings: Settings, out: TextIO | None = No
         path = f"/{service}/{method}"
         body = request.SerializeToString(deterministic=True)
         metadata = _metadata(args, path, body)
-        serializer, deserializer = (lambda m: m.SerializeToString(deterministic=True)), response_class.FromString
+        serializer, deserializer = (
+            (lambda m: m.SerializeToString(deterministic=True)),
+            response_class.FromString,
+        )
         try:
             if descriptor.client_streaming:
                 raise CallError(f"{path} takes a request stream; zquant call sends one request")
             if descriptor.server_streaming:
-                stream = channel.unary_stream(path, request_serializer=serializer, response_deserializer=deserializer)
+                stream = channel.unary_stream(
+                    path, request_serializer=serializer, response_deserializer=deserializer
+                )
                 for response in stream(request, metadata=metadata, timeout=args.timeout):
-                    print(json.dumps(json_format.MessageToDict(response), ensure_ascii=False), file=out, flush=True)
+                    print(
+                        json.dumps(json_format.MessageToDict(response), ensure_ascii=False),
+                        file=out,
+                        flush=True,
+                    )
             else:
-                unary = channel.unary_unary(path, request_serializer=serializer, response_deserializer=deserializer)
+                unary = channel.unary_unary(
+                    path, request_serializer=serializer, response_deserializer=deserializer
+                )
                 response = unary(request, metadata=metadata, timeout=args.timeout)
                 print(json.dumps(json_format.MessageToDict(response), indent=2, ensure_ascii=False), file=out)
         except grpc.RpcError as error:
@@ -153,11 +166,19 @@ def call_command(args: argparse.Namespace, settings: Settings) -> None:
 def login_command(args: argparse.Namespace, settings: Settings) -> None:
     """Prints only the access token, so `export ZQUANT_TOKEN=$(zquant login admin)` works."""
     password = os.environ.get("ZQUANT_PASSWORD") or (
-        getpass.getpass(f"password for {args.username}: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+        getpass.getpass(f"password for {args.username}: ")
+        if sys.stdin.isatty()
+        else sys.stdin.readline().rstrip("\n")
     )
     body = json.dumps({"username": args.username, "password": password})
     call = argparse.Namespace(
-        method=LOGIN_METHOD, body=body, address=args.address, token="", api_key="", header=[], timeout=args.timeout
+        method=LOGIN_METHOD,
+        body=body,
+        address=args.address,
+        token="",
+        api_key="",
+        header=[],
+        timeout=args.timeout,
     )
 
     captured = io.StringIO()
@@ -179,13 +200,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     call.add_argument("method", help="e.g. zquant.identity.v1.UserService/GetMe")
     call.add_argument("body", nargs="?", default="{}", help="the request as JSON (proto3 JSON mapping)")
-    call.add_argument("--address", default="", help="host:port; default: where `zquant serve` puts the service")
+    call.add_argument(
+        "--address", default="", help="host:port; default: where `zquant serve` puts the service"
+    )
     call.add_argument("--token", default="", help="access token (default: $ZQUANT_TOKEN)")
-    call.add_argument("--api-key", default="", help="API key id to sign with (default: $ZQUANT_API_KEY); secret in $ZQUANT_API_SECRET")
+    call.add_argument(
+        "--api-key",
+        default="",
+        help="API key id to sign with (default: $ZQUANT_API_KEY); secret in $ZQUANT_API_SECRET",
+    )
     call.add_argument("-H", "--header", action="append", default=[], help="extra metadata 'name: value'")
     call.add_argument("--timeout", type=float, default=None, help="deadline in seconds")
     call.set_defaults(handler=call_command)
-    login = sub.add_parser("login", help="log in and print the access token (password: prompt, stdin or $ZQUANT_PASSWORD)")
+    login = sub.add_parser(
+        "login", help="log in and print the access token (password: prompt, stdin or $ZQUANT_PASSWORD)"
+    )
     login.add_argument("username", nargs="?", default="admin")
     login.add_argument("--address", default="")
     login.add_argument("--timeout", type=float, default=30.0)

@@ -40,7 +40,9 @@ def _db(args: argparse.Namespace, settings: Settings, known: dict[str, ServiceDe
         url = settings.database_url(definition.name)
         if args.action == "upgrade":
             _create_database_if_missing(url)
-            asyncio.run(migrations.upgrade(definition.migrations, url, definition.schema, args.revision or "head"))
+            asyncio.run(
+                migrations.upgrade(definition.migrations, url, definition.schema, args.revision or "head")
+            )
             print(f"{definition.name}: upgraded to {args.revision or 'head'}")
         elif args.action == "downgrade":
             if not args.revision:
@@ -50,7 +52,11 @@ def _db(args: argparse.Namespace, settings: Settings, known: dict[str, ServiceDe
         elif args.action == "current":
             have = asyncio.run(migrations.current(definition.migrations, url, definition.schema))
             want = migrations.head(definition.migrations)
-            state = "up to date" if have == want else f"behind (head is {want}): run `zquant db upgrade {definition.name}`"
+            state = (
+                "up to date"
+                if have == want
+                else f"behind (head is {want}): run `zquant db upgrade {definition.name}`"
+            )
             print(f"{definition.name}: {have or 'empty'} {state}")
 
 
@@ -87,7 +93,9 @@ def _create_database_if_missing(url: str) -> None:
         return
     admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone()
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)
+        ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{parsed.database}"')
             print(f"created PostgreSQL database {parsed.database}")
@@ -136,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     for entry in () if client_only else entry_points(group="zquant.commands"):
         entry.load()(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("ZQUANT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
     redaction.install()
     settings = Settings()
     if hasattr(args, "handler"):

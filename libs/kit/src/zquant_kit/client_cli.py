@@ -18,7 +18,9 @@ from zquant_kit.settings import Settings
 
 Metadata = tuple[tuple[str, str], ...]
 Reply = TypeVar("Reply")
-if TYPE_CHECKING:  # what `add_subparsers` returns: argparse keeps its type private, and generic only in typeshed
+if (
+    TYPE_CHECKING
+):  # what `add_subparsers` returns: argparse keeps its type private, and generic only in typeshed
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
@@ -68,7 +70,9 @@ def progress_bar(percent: float, width: int = 30) -> str:
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
-def show_progress(replies: Iterable[Reply], line: Callable[[Reply], str], out: TextIO, quiet: bool) -> Reply | None:
+def show_progress(
+    replies: Iterable[Reply], line: Callable[[Reply], str], out: TextIO, quiet: bool
+) -> Reply | None:
     """Prints `line(reply)` for each reply, redrawn in place on a terminal, one line each elsewhere, nothing when
     `quiet`; returns the last reply (None when there was none)."""
     live = out.isatty() and not quiet

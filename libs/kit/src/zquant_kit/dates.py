@@ -31,5 +31,5 @@ def parse_optional_yyyymmdd(text: str | None) -> dt.date | None:
 
 
 def format_yyyymmdd(day: dt.date | None) -> str:
-    """"" for no date."""
+    """ "" for no date."""
     return day.strftime(YYYYMMDD) if day else ""

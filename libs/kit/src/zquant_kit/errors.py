@@ -45,7 +45,9 @@ class InvalidArgument(ZqError):
         hidden: int = 0,
     ) -> None:
         others = len(more) + max(hidden, 0)
-        super().__init__(f"{field}: {description}" + (f" (and {others} more)" if others else ""), reason=reason)
+        super().__init__(
+            f"{field}: {description}" + (f" (and {others} more)" if others else ""), reason=reason
+        )
         self.field = field
         self.description = description
         self.violations: tuple[tuple[str, str], ...] = ((field, description), *more)

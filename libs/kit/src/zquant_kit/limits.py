@@ -106,7 +106,9 @@ class HeavyReadLimiter:
             self._release()
 
 
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeavyReadLimiter] = weakref.WeakKeyDictionary()
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HeavyReadLimiter] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def process_limiter(bounds: HeavyReadBounds) -> HeavyReadLimiter:

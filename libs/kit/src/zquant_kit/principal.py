@@ -80,7 +80,9 @@ def require_service() -> Principal:
         raise Unauthenticated("this RPC needs the service credential", reason="SERVICE_CREDENTIAL_REQUIRED")
     if not principal.is_service:
         raise PermissionDenied(
-            "only zquant services may call this RPC", permission="service", reason="SERVICE_CREDENTIAL_REQUIRED"
+            "only zquant services may call this RPC",
+            permission="service",
+            reason="SERVICE_CREDENTIAL_REQUIRED",
         )
     return principal
 

@@ -68,7 +68,9 @@ class RevocationMap:
 
     def apply(self, revocation: Revocation) -> None:
         """Keeps the latest not-before: replays and out-of-order deliveries change nothing."""
-        table, key = (self._users, revocation.user_id) if revocation.user_id else (self._roles, revocation.role)
+        table, key = (
+            (self._users, revocation.user_id) if revocation.user_id else (self._roles, revocation.role)
+        )
         if key and revocation.not_before_us > table.get(key, 0):
             table[key] = revocation.not_before_us
 
@@ -163,7 +165,9 @@ class RevocationSync:
                 raise
             except Exception as exc:
                 if not self._failing:
-                    log.warning("token revocation resync failed (retrying every %.1f s): %r", self._interval, exc)
+                    log.warning(
+                        "token revocation resync failed (retrying every %.1f s): %r", self._interval, exc
+                    )
                 self._failing = True
             raise_if_cancelled()
             await asyncio.sleep(self._interval)

@@ -23,7 +23,9 @@ def make_event_bus(settings: Settings) -> EventBus:
     if settings.event_bus == "nats":
         if not settings.nats_url:
             raise ValueError("ZQUANT_EVENT_BUS=nats needs ZQUANT_NATS_URL")
-        return NatsJetStreamBus(settings.nats_url, stream=settings.nats_stream, prefix=settings.subject_prefix)
+        return NatsJetStreamBus(
+            settings.nats_url, stream=settings.nats_stream, prefix=settings.subject_prefix
+        )
     if settings.event_bus == "inprocess":
         return InProcessEventBus()
     raise ValueError(f"ZQUANT_EVENT_BUS must be nats or inprocess, not {settings.event_bus!r}")
@@ -31,7 +33,9 @@ def make_event_bus(settings: Settings) -> EventBus:
 
 async def upgrade_all(definitions: list[ServiceDefinition], settings: Settings) -> None:
     for definition in definitions:
-        await migrations.upgrade(definition.migrations, settings.database_url(definition.name), definition.schema)
+        await migrations.upgrade(
+            definition.migrations, settings.database_url(definition.name), definition.schema
+        )
 
 
 @dataclass
@@ -71,7 +75,10 @@ async def start_stack(
     try:
         for definition in definitions:
             await migrations.ensure_current(
-                definition.name, definition.migrations, settings.database_url(definition.name), definition.schema
+                definition.name,
+                definition.migrations,
+                settings.database_url(definition.name),
+                definition.schema,
             )
         await stack.bus.start()
         for definition in definitions:
@@ -88,7 +95,9 @@ async def start_stack(
             await server.listen()
             stack.servers[definition.name] = server
             # Services started later reach this one where it actually listens (matters with port 0).
-            settings = settings.with_overrides(**{f"ZQUANT_{definition.name.upper()}_ADDRESS": stack.address(definition.name)})
+            settings = settings.with_overrides(
+                **{f"ZQUANT_{definition.name.upper()}_ADDRESS": stack.address(definition.name)}
+            )
             await app.start()
             await server.serving()  # health says SERVING once the service's start-up work is done
             log.info("%s serving on %s", definition.name, server.bound_address)

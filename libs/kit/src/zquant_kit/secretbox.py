@@ -24,7 +24,9 @@ class FernetSecretBox:
         self._key_env = key_env
         self._key_file = key_file
         self._env_value = env_value
-        self._unreadable = unreadable or f"stored secret cannot be decrypted with {key_env} (or {key_file.name})"
+        self._unreadable = (
+            unreadable or f"stored secret cannot be decrypted with {key_env} (or {key_file.name})"
+        )
         self._fernet: Fernet | None = None
         self._lock = threading.Lock()
 
@@ -32,7 +34,9 @@ class FernetSecretBox:
     def from_settings(
         cls, settings: Settings, key_env: str, key_file_name: str, unreadable: str = ""
     ) -> FernetSecretBox:
-        return cls(key_env, settings.data_dir / key_file_name, env_value=settings.get(key_env), unreadable=unreadable)
+        return cls(
+            key_env, settings.data_dir / key_file_name, env_value=settings.get(key_env), unreadable=unreadable
+        )
 
     def _cipher(self) -> Fernet:
         with self._lock:

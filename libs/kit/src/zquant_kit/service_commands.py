@@ -27,7 +27,9 @@ async def run_offline(
     it), runs `command` and stops the app; returns its exit status. A `ZqError` (the schema, or one `command`
     raises) is one line `zquant <prog>: <message>` on stderr and status 2."""
     try:
-        await migrations.ensure_current(definition.name, definition.migrations, database_url, definition.schema)
+        await migrations.ensure_current(
+            definition.name, definition.migrations, database_url, definition.schema
+        )
         app = build(InProcessEventBus())
     except ZqError as exc:
         return _refused(prog, exc)

@@ -86,7 +86,9 @@ def inject_context(headers: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def consumer_span(consumer: str, event_type: str, event_id: str, headers: Mapping[str, str]) -> Iterator[None]:
+def consumer_span(
+    consumer: str, event_type: str, event_id: str, headers: Mapping[str, str]
+) -> Iterator[None]:
     """A CONSUMER span for handling one event, child of the trace its headers carry (events know no tracing)."""
     if not _configured:
         yield
@@ -97,7 +99,11 @@ def consumer_span(consumer: str, event_type: str, event_id: str, headers: Mappin
         with _tracer.start_as_current_span(
             f"consume {event_type}",
             kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "nats", "messaging.consumer": consumer, "messaging.message.id": event_id},
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer": consumer,
+                "messaging.message.id": event_id,
+            },
         ):
             yield
     finally:

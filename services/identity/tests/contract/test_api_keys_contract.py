@@ -27,7 +27,11 @@ async def test_api_key_rpcs_require_credentials_and_apikey_permissions(identity,
     for rpc, request, permission in (
         (identity.api_keys.CreateApiKey, api_key_pb2.CreateApiKeyRequest(name="k"), "apikey:create"),
         (identity.api_keys.ListApiKeys, api_key_pb2.ListApiKeysRequest(), "apikey:read"),
-        (identity.api_keys.RevokeApiKey, api_key_pb2.RevokeApiKeyRequest(api_key_id="zqak_x"), "apikey:revoke"),
+        (
+            identity.api_keys.RevokeApiKey,
+            api_key_pb2.RevokeApiKeyRequest(api_key_id="zqak_x"),
+            "apikey:revoke",
+        ),
     ):
         await expect_error(rpc(request), C.UNAUTHENTICATED)
         await expect_error(rpc(request, metadata=bearer("not.a.jwt")), C.UNAUTHENTICATED)
@@ -37,7 +41,9 @@ async def test_api_key_rpcs_require_credentials_and_apikey_permissions(identity,
 
 async def test_create_api_key_returns_the_secret_once(identity, make_user, expect_error):
     _, researcher = await make_user("rita")
-    created = await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="  ci  "), metadata=researcher)
+    created = await identity.api_keys.CreateApiKey(
+        api_key_pb2.CreateApiKeyRequest(name="  ci  "), metadata=researcher
+    )
     key = created.api_key
     assert created.secret.startswith("zqsk_") and key.id.startswith("zqak_")
     assert (key.name, key.revoked) == ("ci", False)
@@ -97,17 +103,23 @@ async def test_list_api_keys_walks_every_page_once(identity, admin, expect_error
 
 
 async def test_revoke_api_key_marks_it_revoked(identity, admin, expect_error):
-    key = (await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=admin)).api_key
+    key = (
+        await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=admin)
+    ).api_key
     for _ in range(2):  # revoking twice is harmless
         response = await identity.api_keys.RevokeApiKey(
             api_key_pb2.RevokeApiKeyRequest(api_key_id=key.id), metadata=admin
         )
         assert response == api_key_pb2.RevokeApiKeyResponse()
-    (listed,) = (await identity.api_keys.ListApiKeys(api_key_pb2.ListApiKeysRequest(), metadata=admin)).api_keys
+    (listed,) = (
+        await identity.api_keys.ListApiKeys(api_key_pb2.ListApiKeysRequest(), metadata=admin)
+    ).api_keys
     assert (listed.id, listed.revoked) == (key.id, True)
 
     found = await expect_error(
-        identity.api_keys.RevokeApiKey(api_key_pb2.RevokeApiKeyRequest(api_key_id="zqak_ghost"), metadata=admin),
+        identity.api_keys.RevokeApiKey(
+            api_key_pb2.RevokeApiKeyRequest(api_key_id="zqak_ghost"), metadata=admin
+        ),
         C.NOT_FOUND,
     )
     assert (found.resource_type, found.resource_name) == ("api_key", "zqak_ghost")

@@ -26,16 +26,21 @@ def entries_of(identity, admin, **filters):
     return fetch
 
 
-async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin, make_user, expect_error, eventually):
+async def test_mutating_calls_are_audited_with_actor_and_result(
+    identity, admin, make_user, expect_error, eventually
+):
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
     rita, researcher = await make_user("rita")  # CreateUser by the admin
     await expect_error(
-        identity.users.CreateUser(user_pb2.CreateUserRequest(username="eve"), metadata=researcher), C.PERMISSION_DENIED
+        identity.users.CreateUser(user_pb2.CreateUserRequest(username="eve"), metadata=researcher),
+        C.PERMISSION_DENIED,
     )
     await expect_error(
         identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="ghost"), metadata=admin), C.NOT_FOUND
     )
-    await expect_error(identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="ghost")), C.UNAUTHENTICATED)
+    await expect_error(
+        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="ghost")), C.UNAUTHENTICATED
+    )
 
     entries = await eventually(entries_of(identity, admin, service="identity"), lambda found: len(found) >= 6)
     calls = {(e.method, e.actor_user_id, e.result_code, e.target) for e in entries}
@@ -43,13 +48,19 @@ async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin,
     assert (f"{USERS}/CreateUser", rita.id, "PERMISSION_DENIED", "username=eve") in calls
     assert (f"{USERS}/DeleteUser", me.id, "NOT_FOUND", "user_id=ghost") in calls
     assert (f"{USERS}/DeleteUser", "", "UNAUTHENTICATED", "user_id=ghost") in calls
-    assert not [e for e in entries if e.method.endswith(("/GetMe", "/ListAuditEntries"))], "reads are not audited"
+    assert not [e for e in entries if e.method.endswith(("/GetMe", "/ListAuditEntries"))], (
+        "reads are not audited"
+    )
     created = next(e for e in entries if e.method == f"{USERS}/CreateUser" and e.result_code == "OK")
     assert created.entry_id and created.service == "identity" and created.client_address
     assert abs(created.time.ToDatetime(tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
 
-    assert [e.method for e in await entries_of(identity, admin, result_code="NOT_FOUND")()] == [f"{USERS}/DeleteUser"]
-    assert {e.result_code for e in await entries_of(identity, admin, actor_user_id=rita.id)()} == {"PERMISSION_DENIED"}
+    assert [e.method for e in await entries_of(identity, admin, result_code="NOT_FOUND")()] == [
+        f"{USERS}/DeleteUser"
+    ]
+    assert {e.result_code for e in await entries_of(identity, admin, actor_user_id=rita.id)()} == {
+        "PERMISSION_DENIED"
+    }
     assert len(await entries_of(identity, admin, method=f"{USERS}/CreateUser")()) == 2
     long_ago = timestamp_pb2.Timestamp(seconds=946684800)  # 2000-01-01
     assert await entries_of(identity, admin, end_time=long_ago)() == []
@@ -57,7 +68,8 @@ async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin,
 
     seen, _ = await walk_pages(
         lambda token: identity.audit.ListAuditEntries(
-            audit_pb2.ListAuditEntriesRequest(page_size=2, page_token=token, service="identity"), metadata=admin
+            audit_pb2.ListAuditEntriesRequest(page_size=2, page_token=token, service="identity"),
+            metadata=admin,
         ),
         lambda page: page.entries,
     )
@@ -67,29 +79,38 @@ async def test_mutating_calls_are_audited_with_actor_and_result(identity, admin,
 
 async def test_list_audit_entries_needs_audit_read_and_valid_paging(identity, admin, make_user, expect_error):
     _, researcher = await make_user("rita")
-    await expect_error(identity.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest()), C.UNAUTHENTICATED)
+    await expect_error(
+        identity.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest()), C.UNAUTHENTICATED
+    )
     await expect_error(
         identity.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(), metadata=bearer("not.a.jwt")),
         C.UNAUTHENTICATED,
     )
     found = await expect_error(
-        identity.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(), metadata=researcher), C.PERMISSION_DENIED
+        identity.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(), metadata=researcher),
+        C.PERMISSION_DENIED,
     )
     assert "audit:read" in found.message
     for request, field in (
         (audit_pb2.ListAuditEntriesRequest(page_token="garbage!"), "page_token"),
         (audit_pb2.ListAuditEntriesRequest(page_size=-1), "page_size"),
     ):
-        found = await expect_error(identity.audit.ListAuditEntries(request, metadata=admin), C.INVALID_ARGUMENT)
+        found = await expect_error(
+            identity.audit.ListAuditEntries(request, metadata=admin), C.INVALID_ARGUMENT
+        )
         assert found.fields == [field]
 
 
-async def test_an_overlong_request_id_does_not_block_the_audit_trail(identity, admin, expect_error, eventually):
+async def test_an_overlong_request_id_does_not_block_the_audit_trail(
+    identity, admin, expect_error, eventually
+):
     await expect_error(
-        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="x" * 250), metadata=admin), C.INVALID_ARGUMENT
+        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id="x" * 250), metadata=admin),
+        C.INVALID_ARGUMENT,
     )
     await identity.users.CreateUser(
-        user_pb2.CreateUserRequest(username="bob", email="bob@example.com", password="Secret-pass-1"), metadata=admin
+        user_pb2.CreateUserRequest(username="bob", email="bob@example.com", password="Secret-pass-1"),
+        metadata=admin,
     )
     wanted = {f"{USERS}/DeleteUser", f"{USERS}/CreateUser"}
     entries = await eventually(entries_of(identity, admin), lambda found: wanted <= {e.method for e in found})

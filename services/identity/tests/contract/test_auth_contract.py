@@ -36,15 +36,18 @@ async def test_login_returns_a_bearer_token_pair(identity):
 async def test_login_rejects_missing_fields_and_bad_credentials(identity, expect_error):
     for username, password, field in (("", ADMIN_PASSWORD, "username"), ("admin", "", "password")):
         found = await expect_error(
-            identity.auth.Login(auth_pb2.LoginRequest(username=username, password=password)), C.INVALID_ARGUMENT
+            identity.auth.Login(auth_pb2.LoginRequest(username=username, password=password)),
+            C.INVALID_ARGUMENT,
         )
         assert found.fields == [field]
 
     wrong_password = await expect_error(
-        identity.auth.Login(auth_pb2.LoginRequest(username="admin", password="Wrong-pass-1")), C.UNAUTHENTICATED
+        identity.auth.Login(auth_pb2.LoginRequest(username="admin", password="Wrong-pass-1")),
+        C.UNAUTHENTICATED,
     )
     unknown_user = await expect_error(
-        identity.auth.Login(auth_pb2.LoginRequest(username="nobody", password="Wrong-pass-1")), C.UNAUTHENTICATED
+        identity.auth.Login(auth_pb2.LoginRequest(username="nobody", password="Wrong-pass-1")),
+        C.UNAUTHENTICATED,
     )
     assert wrong_password.reason == unknown_user.reason == "BAD_CREDENTIALS"
     assert wrong_password.message == unknown_user.message  # does not reveal which usernames exist

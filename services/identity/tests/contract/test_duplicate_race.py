@@ -26,7 +26,9 @@ async def test_concurrent_create_user_with_one_name_is_one_ok_and_the_rest_alrea
         return found
 
     monkeypatch.setattr(SqlAlchemyUserRepository, "by_email", slow_by_email)
-    request = user_pb2.CreateUserRequest(username="racer", email="racer@example.com", password="Racer-pass-12")
+    request = user_pb2.CreateUserRequest(
+        username="racer", email="racer@example.com", password="Racer-pass-12"
+    )
 
     async def create():
         try:

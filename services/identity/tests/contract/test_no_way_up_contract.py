@@ -37,7 +37,9 @@ async def from_elsewhere(identity):
             writer.close()
 
     async def relay(client_reader, client_writer):
-        server_reader, server_writer = await asyncio.open_connection(host, int(port), local_addr=("127.0.0.2", 0))
+        server_reader, server_writer = await asyncio.open_connection(
+            host, int(port), local_addr=("127.0.0.2", 0)
+        )
         await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
 
     relay_server = await asyncio.start_server(relay, "127.0.0.1", 0)
@@ -49,12 +51,16 @@ async def from_elsewhere(identity):
 
 
 async def make_role(identity, admin, name: str, permissions: list[str]) -> None:
-    await identity.roles.CreateRole(role_pb2.CreateRoleRequest(name=name, permissions=permissions), metadata=admin)
+    await identity.roles.CreateRole(
+        role_pb2.CreateRoleRequest(name=name, permissions=permissions), metadata=admin
+    )
 
 
 def rename(user_id: str, **fields) -> user_pb2.UpdateUserRequest:
     return user_pb2.UpdateUserRequest(
-        user_id=user_id, user=user_pb2.User(**fields), update_mask=field_mask_pb2.FieldMask(paths=list(fields))
+        user_id=user_id,
+        user=user_pb2.User(**fields),
+        update_mask=field_mask_pb2.FieldMask(paths=list(fields)),
     )
 
 
@@ -66,7 +72,9 @@ async def test_a_role_writer_cannot_hand_out_permissions_it_lacks_nor_make_itsel
     rita, _ = await make_user("rita", "viewer")
 
     found = await expect_error(
-        identity.roles.CreateRole(role_pb2.CreateRoleRequest(name="esc", permissions=["user:delete"]), metadata=ops),
+        identity.roles.CreateRole(
+            role_pb2.CreateRoleRequest(name="esc", permissions=["user:delete"]), metadata=ops
+        ),
         C.PERMISSION_DENIED,
     )
     assert (found.reason, "user:delete" in found.message) == ("PERMISSION_NOT_HELD", True)
@@ -79,7 +87,9 @@ async def test_a_role_writer_cannot_hand_out_permissions_it_lacks_nor_make_itsel
     assert found.reason == "PERMISSION_NOT_HELD"
     for user_id, role in ((olga.id, "admin"), (rita.id, "admin"), (rita.id, "researcher")):
         found = await expect_error(
-            identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=user_id, role=role), metadata=ops),
+            identity.roles.AssignUserRole(
+                role_pb2.AssignUserRoleRequest(user_id=user_id, role=role), metadata=ops
+            ),
             C.PERMISSION_DENIED,
         )
         assert found.reason == "PERMISSION_NOT_HELD"
@@ -87,11 +97,17 @@ async def test_a_role_writer_cannot_hand_out_permissions_it_lacks_nor_make_itsel
     assert (me.role, sorted(me.permissions)) == ("ops", ["role:read", "role:write", "user:read"])
 
     # Within what it holds, delegation works.
-    await identity.roles.CreateRole(role_pb2.CreateRoleRequest(name="reader", permissions=["user:read"]), metadata=ops)
-    await identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=rita.id, role="reader"), metadata=ops)
+    await identity.roles.CreateRole(
+        role_pb2.CreateRoleRequest(name="reader", permissions=["user:read"]), metadata=ops
+    )
+    await identity.roles.AssignUserRole(
+        role_pb2.AssignUserRoleRequest(user_id=rita.id, role="reader"), metadata=ops
+    )
 
 
-async def test_a_user_updater_cannot_touch_an_admin_nor_take_its_name(identity, admin, make_user, expect_error):
+async def test_a_user_updater_cannot_touch_an_admin_nor_take_its_name(
+    identity, admin, make_user, expect_error
+):
     await make_role(identity, admin, "helpdesk", ["user:read", "user:update", "user:create"])
     helen, helpdesk = await make_user("helen", "helpdesk")
     root = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
@@ -108,7 +124,9 @@ async def test_a_user_updater_cannot_touch_an_admin_nor_take_its_name(identity, 
         assert found.reason == "ADMIN_PROTECTED"
     found = await expect_error(
         identity.users.CreateUser(
-            user_pb2.CreateUserRequest(username="adm2", email="a2@example.com", password="Secret-pass-1", role="admin"),
+            user_pb2.CreateUserRequest(
+                username="adm2", email="a2@example.com", password="Secret-pass-1", role="admin"
+            ),
             metadata=helpdesk,
         ),
         C.PERMISSION_DENIED,
@@ -116,20 +134,27 @@ async def test_a_user_updater_cannot_touch_an_admin_nor_take_its_name(identity, 
     assert found.reason == "PERMISSION_NOT_HELD"
 
     for taken in ("ADMIN", "Admin"):
-        found = await expect_error(identity.users.UpdateUser(rename(helen.id, username=taken), metadata=helpdesk), C.ALREADY_EXISTS)
+        found = await expect_error(
+            identity.users.UpdateUser(rename(helen.id, username=taken), metadata=helpdesk), C.ALREADY_EXISTS
+        )
         assert (found.resource_type, found.resource_name) == ("user", taken)
     found = await expect_error(
-        identity.users.UpdateUser(rename(helen.id, email="ADMIN@zquant.local"), metadata=helpdesk), C.ALREADY_EXISTS
+        identity.users.UpdateUser(rename(helen.id, email="ADMIN@zquant.local"), metadata=helpdesk),
+        C.ALREADY_EXISTS,
     )
     assert "email" in found.message
-    assert (await identity.login("ADMIN", ADMIN_PASSWORD)).access_token  # the admin is still the admin, any case
+    assert (
+        await identity.login("ADMIN", ADMIN_PASSWORD)
+    ).access_token  # the admin is still the admin, any case
     assert (await identity.login("admin", ADMIN_PASSWORD)).access_token
 
 
 async def test_the_last_active_admin_cannot_demote_itself(identity, admin, expect_error):
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
     found = await expect_error(
-        identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=me.id, role="viewer"), metadata=admin),
+        identity.roles.AssignUserRole(
+            role_pb2.AssignUserRoleRequest(user_id=me.id, role="viewer"), metadata=admin
+        ),
         C.FAILED_PRECONDITION,
     )
     assert found.reason == "LAST_ADMIN"
@@ -149,7 +174,9 @@ TAKE_AWAY = {
 
 
 @pytest.mark.parametrize("action", sorted(TAKE_AWAY))
-async def test_two_admins_taking_each_other_away_at_once_leave_one_active_admin(identity, admin, make_user, action):
+async def test_two_admins_taking_each_other_away_at_once_leave_one_active_admin(
+    identity, admin, make_user, action
+):
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
     adam, as_adam = await make_user("adam", "admin")
     take_away = TAKE_AWAY[action]
@@ -161,7 +188,9 @@ async def test_two_admins_taking_each_other_away_at_once_leave_one_active_admin(
     assert len(failures) == 1, outcomes
     # Refused as the last admin, or (once the winner's change revoked the loser's token) unauthenticated.
     assert failures[0].code() in (C.FAILED_PRECONDITION, C.UNAUTHENTICATED), failures[0].details()
-    listed = await identity.users.ListUsers(user_pb2.ListUsersRequest(role="admin", active=True), metadata=await _any_admin(identity, adam))
+    listed = await identity.users.ListUsers(
+        user_pb2.ListUsersRequest(role="admin", active=True), metadata=await _any_admin(identity, adam)
+    )
     assert len(listed.users) == 1
 
 
@@ -169,7 +198,9 @@ async def _any_admin(identity, adam):
     """Bearer metadata of whichever admin survived."""
     for username, password in (("admin", ADMIN_PASSWORD), ("adam", "Secret-pass-1")):
         try:
-            metadata = [("authorization", f"Bearer {(await identity.login(username, password)).access_token}")]
+            metadata = [
+                ("authorization", f"Bearer {(await identity.login(username, password)).access_token}")
+            ]
         except grpc.aio.AioRpcError:
             continue  # deactivated or deleted
         me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=metadata)).user
@@ -183,7 +214,9 @@ async def test_a_duplicate_name_race_ends_in_already_exists(identity, admin):
     outcomes = await asyncio.gather(
         *(
             identity.users.CreateUser(
-                user_pb2.CreateUserRequest(username=name, email=f"z{index}@example.com", password="Secret-pass-1"),
+                user_pb2.CreateUserRequest(
+                    username=name, email=f"z{index}@example.com", password="Secret-pass-1"
+                ),
                 metadata=admin,
             )
             for index, name in enumerate(names)
@@ -197,7 +230,8 @@ async def test_a_duplicate_name_race_ends_in_already_exists(identity, admin):
     outcomes = await asyncio.gather(
         *(
             identity.users.CreateUser(
-                user_pb2.CreateUserRequest(username=f"quinn{index}", email=email, password="Secret-pass-1"), metadata=admin
+                user_pb2.CreateUserRequest(username=f"quinn{index}", email=email, password="Secret-pass-1"),
+                metadata=admin,
             )
             for index, email in enumerate(emails)
         ),
@@ -225,20 +259,28 @@ async def test_a_name_taken_after_the_check_is_already_exists_from_the_unique_in
         ),
         C.ALREADY_EXISTS,
     )
-    assert (found.resource_type, found.resource_name, found.message.endswith("(username)")) == ("user", "ADMIN", True)
+    assert (found.resource_type, found.resource_name, found.message.endswith("(username)")) == (
+        "user",
+        "ADMIN",
+        True,
+    )
     found = await expect_error(
-        identity.users.UpdateUser(rename(rita.id, email="Admin@zquant.local"), metadata=admin), C.ALREADY_EXISTS
+        identity.users.UpdateUser(rename(rita.id, email="Admin@zquant.local"), metadata=admin),
+        C.ALREADY_EXISTS,
     )
     assert (found.resource_name, found.message.endswith("(email)")) == ("admin@zquant.local", True)
 
 
-async def test_wrong_guesses_from_one_address_leave_the_admin_free_from_another(identity, from_elsewhere, expect_error):
+async def test_wrong_guesses_from_one_address_leave_the_admin_free_from_another(
+    identity, from_elsewhere, expect_error
+):
     here = identity.auth
     async with grpc.aio.insecure_channel(from_elsewhere) as elsewhere_channel:
         elsewhere = auth_pb2_grpc.AuthServiceStub(elsewhere_channel)
         for _ in range(5):
             found = await expect_error(
-                here.Login(auth_pb2.LoginRequest(username="admin", password="Wrong-pass-1")), C.UNAUTHENTICATED
+                here.Login(auth_pb2.LoginRequest(username="admin", password="Wrong-pass-1")),
+                C.UNAUTHENTICATED,
             )
             assert found.reason == "BAD_CREDENTIALS"
         found = await expect_error(
@@ -246,7 +288,9 @@ async def test_wrong_guesses_from_one_address_leave_the_admin_free_from_another(
         )
         assert found.reason == "LOGIN_RATE_LIMITED"
 
-        tokens = (await elsewhere.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))).tokens
+        tokens = (
+            await elsewhere.Login(auth_pb2.LoginRequest(username="admin", password=ADMIN_PASSWORD))
+        ).tokens
         assert tokens.access_token
         async with identity.app.sessions() as session:
             rows = (await session.execute(select(tables.login_throttles.c.address))).scalars().all()
@@ -259,8 +303,14 @@ async def test_a_deactivated_account_answers_the_same_for_right_and_wrong_passwo
     rita, _ = await make_user("rita")
     await identity.users.DeactivateUser(user_pb2.DeactivateUserRequest(user_id=rita.id), metadata=admin)
     answers = [
-        await expect_error(identity.auth.Login(auth_pb2.LoginRequest(username=name, password=password)), C.UNAUTHENTICATED)
-        for name, password in (("rita", "Secret-pass-1"), ("rita", "Wrong-pass-1"), ("nobody", "Secret-pass-1"))
+        await expect_error(
+            identity.auth.Login(auth_pb2.LoginRequest(username=name, password=password)), C.UNAUTHENTICATED
+        )
+        for name, password in (
+            ("rita", "Secret-pass-1"),
+            ("rita", "Wrong-pass-1"),
+            ("nobody", "Secret-pass-1"),
+        )
     ]
     assert answers[0] == answers[1] == answers[2]
     assert (answers[0].reason, answers[0].message) == ("BAD_CREDENTIALS", "invalid username or password")

@@ -20,7 +20,9 @@ async def send(identity, admin, user_id: str, title: str, body: str = "") -> pb.
     return (await identity.notifications.SendNotification(request, metadata=admin)).notification
 
 
-async def test_notification_rpcs_require_credentials_and_send_needs_permission(identity, make_user, expect_error):
+async def test_notification_rpcs_require_credentials_and_send_needs_permission(
+    identity, make_user, expect_error
+):
     inbox = identity.notifications
     calls = [
         (inbox.ListNotifications, pb.ListNotificationsRequest()),
@@ -61,10 +63,14 @@ async def test_send_notification_delivers_to_the_users_inbox(identity, admin, ma
         (pb.SendNotificationRequest(user_id=rita.id, title="t" * 201), "title"),
         (pb.SendNotificationRequest(user_id=rita.id, title="t", body="b" * 10_001), "body"),
     ):
-        found = await expect_error(identity.notifications.SendNotification(request, metadata=admin), C.INVALID_ARGUMENT)
+        found = await expect_error(
+            identity.notifications.SendNotification(request, metadata=admin), C.INVALID_ARGUMENT
+        )
         assert found.fields == [field]
     found = await expect_error(
-        identity.notifications.SendNotification(pb.SendNotificationRequest(user_id="ghost", title="t"), metadata=admin),
+        identity.notifications.SendNotification(
+            pb.SendNotificationRequest(user_id="ghost", title="t"), metadata=admin
+        ),
         C.NOT_FOUND,
     )
     assert (found.resource_type, found.resource_name) == ("user", "ghost")
@@ -94,7 +100,10 @@ async def test_list_notifications_newest_first_across_pages(identity, admin, exp
     for request, field in (
         (pb.ListNotificationsRequest(page_token="garbage!"), "page_token"),
         (pb.ListNotificationsRequest(page_token=encode_cursor("users", ["admin"])), "page_token"),
-        (pb.ListNotificationsRequest(page_token=encode_cursor("notifications", ["not-a-time", "x"])), "page_token"),
+        (
+            pb.ListNotificationsRequest(page_token=encode_cursor("notifications", ["not-a-time", "x"])),
+            "page_token",
+        ),
         (pb.ListNotificationsRequest(page_token=encode_cursor("notifications", ["only-one"])), "page_token"),
         (pb.ListNotificationsRequest(page_size=-1), "page_size"),
     ):
@@ -116,7 +125,9 @@ async def test_mark_read_and_mark_all_read(identity, admin, expect_error):
         pb.MarkAllNotificationsReadRequest(), metadata=admin
     )
     assert all_read.updated_count == 2
-    again = await identity.notifications.MarkAllNotificationsRead(pb.MarkAllNotificationsReadRequest(), metadata=admin)
+    again = await identity.notifications.MarkAllNotificationsRead(
+        pb.MarkAllNotificationsReadRequest(), metadata=admin
+    )
     assert again.updated_count == 0
 
     found = await expect_error(
@@ -152,6 +163,7 @@ async def test_delete_notification_removes_it(identity, admin, expect_error):
     )
     assert (found.resource_type, found.resource_name) == ("notification", dropped.id)
     found = await expect_error(
-        identity.notifications.DeleteNotification(pb.DeleteNotificationRequest(), metadata=admin), C.INVALID_ARGUMENT
+        identity.notifications.DeleteNotification(pb.DeleteNotificationRequest(), metadata=admin),
+        C.INVALID_ARGUMENT,
     )
     assert found.fields == ["notification_id"]

@@ -48,7 +48,8 @@ async def test_only_a_service_may_act_for_a_user(
     me = await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=bearer(reply.access_token))
     assert me.user.id == user.id  # verified like a login token
     await expect_error(
-        identity.auth.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=bearer(reply.access_token)), C.PERMISSION_DENIED
+        identity.auth.LogoutAll(auth_pb2.LogoutAllRequest(), metadata=bearer(reply.access_token)),
+        C.PERMISSION_DENIED,
     )
 
     entries = await identity.audit.ListAuditEntries(

@@ -42,16 +42,22 @@ async def test_demoted_admin_cannot_use_its_old_token_to_become_admin_again(
     identity, admin, make_user, refused, expect_error
 ):
     boss, boss_token = await make_user("boss", "admin")
-    await identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=boss.id, role="viewer"), metadata=admin)
+    await identity.roles.AssignUserRole(
+        role_pb2.AssignUserRoleRequest(user_id=boss.id, role="viewer"), metadata=admin
+    )
     await refused(boss_token)
     found = await expect_error(
-        identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=boss.id, role="admin"), metadata=boss_token),
+        identity.roles.AssignUserRole(
+            role_pb2.AssignUserRoleRequest(user_id=boss.id, role="admin"), metadata=boss_token
+        ),
         C.UNAUTHENTICATED,
     )
     assert found.reason == "TOKEN_REVOKED"
     viewer = await fresh(identity, "boss")
     await expect_error(
-        identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=boss.id, role="admin"), metadata=viewer),
+        identity.roles.AssignUserRole(
+            role_pb2.AssignUserRoleRequest(user_id=boss.id, role="admin"), metadata=viewer
+        ),
         C.PERMISSION_DENIED,
     )
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=viewer)).user
@@ -74,7 +80,8 @@ async def test_deactivation_and_deletion_refuse_old_tokens(identity, admin, make
 async def test_password_change_and_reset_refuse_old_tokens(identity, admin, make_user, refused):
     rita, before_change = await make_user("rita")
     await identity.users.ChangePassword(
-        user_pb2.ChangePasswordRequest(old_password=PASSWORD, new_password="Changed-pass-2"), metadata=before_change
+        user_pb2.ChangePasswordRequest(old_password=PASSWORD, new_password="Changed-pass-2"),
+        metadata=before_change,
     )
     await refused(before_change)
     before_reset = await fresh(identity, "rita", "Changed-pass-2")
@@ -84,7 +91,9 @@ async def test_password_change_and_reset_refuse_old_tokens(identity, admin, make
         user_pb2.ResetUserPasswordRequest(user_id=rita.id, new_password="Reset-pass-3"), metadata=admin
     )
     await refused(before_reset)
-    await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=await fresh(identity, "rita", "Reset-pass-3"))
+    await identity.users.GetMe(
+        user_pb2.GetMeRequest(), metadata=await fresh(identity, "rita", "Reset-pass-3")
+    )
 
 
 async def test_logout_everywhere_ends_every_session(identity, make_user, refused, expect_error):
@@ -96,7 +105,8 @@ async def test_logout_everywhere_ends_every_session(identity, make_user, refused
     await refused(bearer(phone.access_token))
     for session in (laptop, phone):
         found = await expect_error(
-            identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=session.refresh_token)), C.UNAUTHENTICATED
+            identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=session.refresh_token)),
+            C.UNAUTHENTICATED,
         )
         assert found.reason == "REFRESH_TOKEN_INVALID"
     await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=await fresh(identity, "rita"))
@@ -108,7 +118,9 @@ async def test_role_permission_change_refuses_every_holders_old_token(
     identity, admin, make_user, refused, expect_error, count_rows
 ):
     await identity.roles.CreateRole(
-        role_pb2.CreateRoleRequest(name="keyholder", description="", permissions=["apikey:create", "apikey:read"]),
+        role_pb2.CreateRoleRequest(
+            name="keyholder", description="", permissions=["apikey:create", "apikey:read"]
+        ),
         metadata=admin,
     )
     _, first = await make_user("first", "keyholder")
@@ -146,7 +158,9 @@ async def test_service_only_rpcs_refuse_anonymous_users_and_wrong_secrets(
         lambda md: identity.verification.AuthenticateApiKey(
             verification_pb2.AuthenticateApiKeyRequest(key_id="zqak_x"), metadata=md
         ),
-        lambda md: identity.verification.ListTokenRevocations(verification_pb2.ListTokenRevocationsRequest(), metadata=md),
+        lambda md: identity.verification.ListTokenRevocations(
+            verification_pb2.ListTokenRevocationsRequest(), metadata=md
+        ),
     )
     for call in calls:
         found = await expect_error(call(None), C.UNAUTHENTICATED)
@@ -169,4 +183,6 @@ async def test_service_only_rpcs_refuse_anonymous_users_and_wrong_secrets(
     )
     assert [r.user_id for r in later.revocations] == [rita.id]
     # A public key is public: GetVerificationKeys needs no credential.
-    assert (await identity.verification.GetVerificationKeys(verification_pb2.GetVerificationKeysRequest())).keys
+    assert (
+        await identity.verification.GetVerificationKeys(verification_pb2.GetVerificationKeysRequest())
+    ).keys

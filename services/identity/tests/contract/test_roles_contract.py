@@ -22,8 +22,14 @@ async def test_role_rpcs_require_credentials_and_role_permissions(identity, make
         (roles.ListRoles, role_pb2.ListRolesRequest()),
         (roles.UpdateRole, role_pb2.UpdateRoleRequest(name="viewer", description="x")),
         (roles.DeleteRole, role_pb2.DeleteRoleRequest(name="viewer")),
-        (roles.AddRolePermissions, role_pb2.AddRolePermissionsRequest(name="viewer", permissions=["data:read"])),
-        (roles.RemoveRolePermissions, role_pb2.RemoveRolePermissionsRequest(name="viewer", permissions=["data:read"])),
+        (
+            roles.AddRolePermissions,
+            role_pb2.AddRolePermissionsRequest(name="viewer", permissions=["data:read"]),
+        ),
+        (
+            roles.RemoveRolePermissions,
+            role_pb2.RemoveRolePermissionsRequest(name="viewer", permissions=["data:read"]),
+        ),
         (roles.ListPermissions, role_pb2.ListPermissionsRequest()),
         (roles.AssignUserRole, role_pb2.AssignUserRoleRequest(user_id="x", role="viewer")),
     ]
@@ -39,13 +45,17 @@ async def test_role_rpcs_require_credentials_and_role_permissions(identity, make
 
 async def test_create_role_and_get_it(identity, admin, expect_error):
     request = role_pb2.CreateRoleRequest(
-        name="quant-lead", description="leads research", permissions=["data:read", "backtest:run", "data:read"]
+        name="quant-lead",
+        description="leads research",
+        permissions=["data:read", "backtest:run", "data:read"],
     )
     created = (await identity.roles.CreateRole(request, metadata=admin)).role
     assert (created.name, created.description) == ("quant-lead", "leads research")
     assert list(created.permissions) == ["backtest:run", "data:read"]
     assert created.HasField("create_time")
-    assert (await identity.roles.GetRole(role_pb2.GetRoleRequest(name="quant-lead"), metadata=admin)).role == created
+    assert (
+        await identity.roles.GetRole(role_pb2.GetRoleRequest(name="quant-lead"), metadata=admin)
+    ).role == created
 
     builtin = (await identity.roles.GetRole(role_pb2.GetRoleRequest(name="viewer"), metadata=admin)).role
     assert list(builtin.permissions) == sorted(SEED_ROLES["viewer"][1])
@@ -54,19 +64,25 @@ async def test_create_role_and_get_it(identity, admin, expect_error):
         identity.roles.GetRole(role_pb2.GetRoleRequest(name="ghost"), metadata=admin), C.NOT_FOUND
     )
     assert (found.resource_type, found.resource_name) == ("role", "ghost")
-    found = await expect_error(identity.roles.GetRole(role_pb2.GetRoleRequest(), metadata=admin), C.INVALID_ARGUMENT)
+    found = await expect_error(
+        identity.roles.GetRole(role_pb2.GetRoleRequest(), metadata=admin), C.INVALID_ARGUMENT
+    )
     assert found.fields == ["name"]
 
 
-async def test_create_role_rejects_bad_names_unknown_permissions_and_duplicates(identity, admin, expect_error):
+async def test_create_role_rejects_bad_names_unknown_permissions_and_duplicates(
+    identity, admin, expect_error
+):
     for name in ("a", "Quant", "bad name", "9lives"):
         found = await expect_error(
-            identity.roles.CreateRole(role_pb2.CreateRoleRequest(name=name), metadata=admin), C.INVALID_ARGUMENT
+            identity.roles.CreateRole(role_pb2.CreateRoleRequest(name=name), metadata=admin),
+            C.INVALID_ARGUMENT,
         )
         assert found.fields == ["name"], name
     found = await expect_error(
         identity.roles.CreateRole(
-            role_pb2.CreateRoleRequest(name="quant", permissions=["data:read", "nope:nothing"]), metadata=admin
+            role_pb2.CreateRoleRequest(name="quant", permissions=["data:read", "nope:nothing"]),
+            metadata=admin,
         ),
         C.INVALID_ARGUMENT,
     )
@@ -94,7 +110,9 @@ async def test_list_roles_and_permissions_walk_every_page_once(identity, admin, 
 
     roles = await walk(identity.roles.ListRoles, role_pb2.ListRolesRequest, "roles", 2)
     assert [r.name for r in roles] == ["admin", "auditor", "quant", "researcher", "viewer"]
-    permissions = await walk(identity.roles.ListPermissions, role_pb2.ListPermissionsRequest, "permissions", 10)
+    permissions = await walk(
+        identity.roles.ListPermissions, role_pb2.ListPermissionsRequest, "permissions", 10
+    )
     assert {p.name: p.description for p in permissions} == PERMISSIONS
     assert [p.name for p in permissions] == sorted(PERMISSIONS)
 
@@ -111,7 +129,9 @@ async def test_list_roles_and_permissions_walk_every_page_once(identity, admin, 
 
 
 async def test_update_role_changes_only_the_description(identity, admin, expect_error):
-    await identity.roles.CreateRole(role_pb2.CreateRoleRequest(name="quant", permissions=["data:read"]), metadata=admin)
+    await identity.roles.CreateRole(
+        role_pb2.CreateRoleRequest(name="quant", permissions=["data:read"]), metadata=admin
+    )
     updated = await identity.roles.UpdateRole(
         role_pb2.UpdateRoleRequest(name="quant", description="new text"), metadata=admin
     )
@@ -137,7 +157,9 @@ async def test_delete_role_refuses_built_in_and_assigned_roles(identity, admin, 
     await make_user("rita", "in-use")
 
     assert await delete("unused") == role_pb2.DeleteRoleResponse()
-    await expect_error(identity.roles.GetRole(role_pb2.GetRoleRequest(name="unused"), metadata=admin), C.NOT_FOUND)
+    await expect_error(
+        identity.roles.GetRole(role_pb2.GetRoleRequest(name="unused"), metadata=admin), C.NOT_FOUND
+    )
 
     for name in SEED_ROLES:
         found = await expect_error(delete(name), C.FAILED_PRECONDITION)
@@ -149,11 +171,14 @@ async def test_delete_role_refuses_built_in_and_assigned_roles(identity, admin, 
 
 
 async def test_add_and_remove_role_permissions(identity, admin, make_user, expect_error):
-    await identity.roles.CreateRole(role_pb2.CreateRoleRequest(name="quant", permissions=["data:read"]), metadata=admin)
+    await identity.roles.CreateRole(
+        role_pb2.CreateRoleRequest(name="quant", permissions=["data:read"]), metadata=admin
+    )
     rita, _ = await make_user("rita", "quant")
 
     added = await identity.roles.AddRolePermissions(
-        role_pb2.AddRolePermissionsRequest(name="quant", permissions=["factor:read", "data:read"]), metadata=admin
+        role_pb2.AddRolePermissionsRequest(name="quant", permissions=["factor:read", "data:read"]),
+        metadata=admin,
     )
     assert list(added.role.permissions) == ["data:read", "factor:read"]
     removed = await identity.roles.RemoveRolePermissions(
@@ -189,7 +214,9 @@ async def test_add_and_remove_role_permissions(identity, admin, make_user, expec
 
 async def test_assign_user_role_takes_effect_at_next_login(identity, admin, make_user, expect_error):
     rita, old_token = await make_user("rita", "researcher")
-    await identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=rita.id, role="viewer"), metadata=admin)
+    await identity.roles.AssignUserRole(
+        role_pb2.AssignUserRoleRequest(user_id=rita.id, role="viewer"), metadata=admin
+    )
 
     shown = (await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=admin)).user
     assert (shown.role, list(shown.permissions)) == ("viewer", sorted(SEED_ROLES["viewer"][1]))
@@ -211,7 +238,9 @@ async def test_assign_user_role_errors(identity, admin, make_user, expect_error)
     rita, _ = await make_user("rita")
 
     def assign(user_id: str, role: str):
-        return identity.roles.AssignUserRole(role_pb2.AssignUserRoleRequest(user_id=user_id, role=role), metadata=admin)
+        return identity.roles.AssignUserRole(
+            role_pb2.AssignUserRoleRequest(user_id=user_id, role=role), metadata=admin
+        )
 
     found = await expect_error(assign(rita.id, "ghost"), C.NOT_FOUND)
     assert (found.resource_type, found.resource_name) == ("role", "ghost")

@@ -67,7 +67,9 @@ class Running:
         return await login(self.channel, "admin", ADMIN_PASSWORD)
 
     async def kids(self) -> set[str]:
-        keys = await self.verification.GetVerificationKeys(token_verification_pb2.GetVerificationKeysRequest())
+        keys = await self.verification.GetVerificationKeys(
+            token_verification_pb2.GetVerificationKeysRequest()
+        )
         return {key.kid for key in keys.keys}
 
 
@@ -103,7 +105,9 @@ async def test_data_dir_database_wal_key_file_and_backup_are_private(tmp_path, l
 async def test_existing_files_with_wider_modes_are_tightened_at_start(tmp_path, loose_umask):
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
-    (data / "identity.key").write_bytes(Fernet.generate_key())  # as an older version or a careless copy left them
+    (data / "identity.key").write_bytes(
+        Fernet.generate_key()
+    )  # as an older version or a careless copy left them
     await upgrade_all([SERVICE], settings_for(data))
     for path in (data, data / "identity.db", data / "identity.key"):
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -117,7 +121,9 @@ async def test_a_stolen_database_holds_no_usable_signing_or_hmac_key(tmp_path):
     data, kek = tmp_path / "data", Fernet.generate_key().decode()
     async with started(settings_for(data, ZQUANT_SECRET_KEY=kek)) as running:
         admin = bearer((await running.login()).access_token)
-        created = await running.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=admin)
+        created = await running.api_keys.CreateApiKey(
+            api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=admin
+        )
         pem = running.app.ring._private[running.app.ring.current_kid].private_bytes(
             Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
         )
@@ -165,22 +171,46 @@ async def test_plaintext_rows_of_an_older_version_are_encrypted_at_start_and_kee
         admin = bearer((await running.login()).access_token)
         admin_id = (await running.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user.id
         async with running.app.sessions() as session, session.begin():  # a key made by the older version
-            legacy = {"id": "zqak_legacy", "user_id": admin_id, "name": "old", "created_at": dt.datetime.now(dt.UTC)}
-            await session.execute(api_keys.insert().values(hmac_key_hex=hmac_key("zqsk_legacy-secret").hex(), **legacy))
-        assert await encrypt_plaintext_rows(running.app.sessions, running.app.box) == 1  # what every start runs
+            legacy = {
+                "id": "zqak_legacy",
+                "user_id": admin_id,
+                "name": "old",
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+            await session.execute(
+                api_keys.insert().values(hmac_key_hex=hmac_key("zqsk_legacy-secret").hex(), **legacy)
+            )
+        assert (
+            await encrypt_plaintext_rows(running.app.sessions, running.app.box) == 1
+        )  # what every start runs
 
         with sqlite3.connect(data / "identity.db") as connection:
-            rows = connection.execute("SELECT private_key_pem, private_key_encrypted FROM signing_keys").fetchall()
+            rows = connection.execute(
+                "SELECT private_key_pem, private_key_encrypted FROM signing_keys"
+            ).fetchall()
             hmac_row = connection.execute("SELECT hmac_key_hex, hmac_key_encrypted FROM api_keys").fetchone()
         assert all(plain is None and sealed for plain, sealed in rows) and len(rows) == 1
         assert hmac_row[0] is None and hmac_row[1]
         now = int(dt.datetime.now(dt.UTC).timestamp())
         old_token = sign_access_token(
-            old_key, "oldkid",
-            {"iss": "zquant-identity", "aud": "zquant", "sub": admin_id, "username": "admin", "role": "admin",
-             "perms": [], "iat": now, "exp": now + 600, "jti": "j1", "typ": "access"},
+            old_key,
+            "oldkid",
+            {
+                "iss": "zquant-identity",
+                "aud": "zquant",
+                "sub": admin_id,
+                "username": "admin",
+                "role": "admin",
+                "perms": [],
+                "iat": now,
+                "exp": now + 600,
+                "jti": "j1",
+                "typ": "access",
+            },
         )
-        assert (await running.users.GetMe(user_pb2.GetMeRequest(), metadata=bearer(old_token))).user.id == admin_id
+        assert (
+            await running.users.GetMe(user_pb2.GetMeRequest(), metadata=bearer(old_token))
+        ).user.id == admin_id
         me = await call_with_api_key(
             running.users.GetMe,
             user_pb2.GetMeRequest(),
@@ -199,7 +229,9 @@ async def test_rotation_adds_a_kid_old_tokens_verify_until_the_old_kid_expires(t
         old_kid = jwt.get_unverified_header(before)["kid"]
         assert await running.kids() == {old_kid}
 
-        assert await rotate_signing_key(settings) == 0  # `zquant identity rotate-signing-key`, another process's view
+        assert (
+            await rotate_signing_key(settings) == 0
+        )  # `zquant identity rotate-signing-key`, another process's view
         await running.app.ring.load()  # what the periodic reload does
         after = (await running.login()).access_token
         new_kid = jwt.get_unverified_header(after)["kid"]
@@ -209,7 +241,9 @@ async def test_rotation_adds_a_kid_old_tokens_verify_until_the_old_kid_expires(t
 
         retired = dt.datetime.now(dt.UTC) - RETIRED_KEY_GRACE - dt.timedelta(seconds=1)
         async with running.app.sessions() as session, session.begin():
-            expire_old = sa.update(signing_keys).where(signing_keys.c.kid == old_kid).values(retired_at=retired)
+            expire_old = (
+                sa.update(signing_keys).where(signing_keys.c.kid == old_kid).values(retired_at=retired)
+            )
             await session.execute(expire_old)
         await running.app.ring.load()
         assert await running.kids() == {new_kid}

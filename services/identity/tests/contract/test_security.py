@@ -29,7 +29,14 @@ pytestmark = pytest.mark.contract
 C = grpc.StatusCode
 SERVICES = [
     f"zquant.identity.v1.{name}"
-    for name in ("AuthService", "UserService", "RoleService", "ApiKeyService", "NotificationService", "AuditService")
+    for name in (
+        "AuthService",
+        "UserService",
+        "RoleService",
+        "ApiKeyService",
+        "NotificationService",
+        "AuditService",
+    )
 ]
 GET_ME = "/zquant.identity.v1.UserService/GetMe"
 LIST_API_KEYS = "/zquant.identity.v1.ApiKeyService/ListApiKeys"
@@ -45,7 +52,9 @@ def b64url_json(value: dict) -> str:
 
 async def test_forged_and_malformed_access_tokens_are_rejected(identity, admin, make_user, expect_error):
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
-    keys = await identity.verification.GetVerificationKeys(token_verification_pb2.GetVerificationKeysRequest())
+    keys = await identity.verification.GetVerificationKeys(
+        token_verification_pb2.GetVerificationKeysRequest()
+    )
     kid = jwt.get_unverified_header(admin[0][1].removeprefix("Bearer "))["kid"]
     now = int(time.time())
 
@@ -66,7 +75,9 @@ async def test_forged_and_malformed_access_tokens_are_rejected(identity, admin, 
         return {k: v for k, v in values.items() if v is not None}
 
     def get_me(token: str, scheme: str = "Bearer"):
-        return identity.users.GetMe(user_pb2.GetMeRequest(), metadata=[("authorization", f"{scheme} {token}")])
+        return identity.users.GetMe(
+            user_pb2.GetMeRequest(), metadata=[("authorization", f"{scheme} {token}")]
+        )
 
     # Control: a token we sign with the service's own key and the full claim set is accepted.
     assert (await get_me(identity.app.ring.sign(claims()))).user.id == me.id
@@ -132,14 +143,19 @@ async def test_logout_revokes_every_refresh_token_of_the_session(identity, expec
 
     await identity.auth.Logout(auth_pb2.LogoutRequest(refresh_token=second.refresh_token))
     for token in (first.refresh_token, second.refresh_token):
-        await expect_error(identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=token)), C.UNAUTHENTICATED)
+        await expect_error(
+            identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=token)), C.UNAUTHENTICATED
+        )
     alive = await identity.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=other_session.refresh_token))
     assert alive.tokens.access_token
 
 
-async def test_failed_logins_throttle_the_account_from_that_address_in_the_database(identity, admin, expect_error):
+async def test_failed_logins_throttle_the_account_from_that_address_in_the_database(
+    identity, admin, expect_error
+):
     await identity.users.CreateUser(
-        user_pb2.CreateUserRequest(username="rita", email="rita@example.com", password="Secret-pass-1"), metadata=admin
+        user_pb2.CreateUserRequest(username="rita", email="rita@example.com", password="Secret-pass-1"),
+        metadata=admin,
     )
 
     def login(password: str):
@@ -176,9 +192,12 @@ async def test_failed_logins_throttle_the_account_from_that_address_in_the_datab
 
 async def test_concurrent_failed_logins_all_count(identity, admin):
     await identity.users.CreateUser(
-        user_pb2.CreateUserRequest(username="rita", email="rita@example.com", password="Secret-pass-1"), metadata=admin
+        user_pb2.CreateUserRequest(username="rita", email="rita@example.com", password="Secret-pass-1"),
+        metadata=admin,
     )
-    guesses = [identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Wrong-pass-1")) for _ in range(5)]
+    guesses = [
+        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Wrong-pass-1")) for _ in range(5)
+    ]
     await asyncio.gather(*guesses, return_exceptions=True)
 
     async with identity.app.sessions() as session:
@@ -189,7 +208,9 @@ async def test_concurrent_failed_logins_all_count(identity, admin):
 
 async def test_api_key_signed_call_works_once_and_records_last_use(identity, make_user, expect_error):
     rita, researcher = await make_user("rita")
-    created = await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=researcher)
+    created = await identity.api_keys.CreateApiKey(
+        api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=researcher
+    )
     key_id, secret = created.api_key.id, created.secret
 
     me = await call_with_api_key(
@@ -202,7 +223,9 @@ async def test_api_key_signed_call_works_once_and_records_last_use(identity, mak
     )
     (key,) = listed.api_keys
     assert key.HasField("last_used_time")
-    assert abs(key.last_used_time.ToDatetime(tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    assert abs(key.last_used_time.ToDatetime(tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)) < dt.timedelta(
+        minutes=1
+    )
 
     # Within the ±300 s window, clock skew is tolerated.
     skewed = signed_metadata(key_id, secret, GET_ME, b"", now=int(time.time()) - 290)
@@ -210,7 +233,9 @@ async def test_api_key_signed_call_works_once_and_records_last_use(identity, mak
 
     replayed = signed_metadata(key_id, secret, GET_ME, b"")
     assert (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=replayed)).user.id == rita.id
-    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=replayed), C.UNAUTHENTICATED)
+    found = await expect_error(
+        identity.users.GetMe(user_pb2.GetMeRequest(), metadata=replayed), C.UNAUTHENTICATED
+    )
     assert found.reason == "NONCE_REUSED"
 
 
@@ -225,10 +250,18 @@ async def test_api_key_signature_binds_time_secret_method_and_body(identity, adm
             signed_metadata(key_id, secret, LIST_API_KEYS, body, now=int(time.time()) - 301),
             "SIGNATURE_EXPIRED",
         ),
-        "wrong secret": (small, signed_metadata(key_id, "zqsk_wrong", LIST_API_KEYS, body), "SIGNATURE_INVALID"),
+        "wrong secret": (
+            small,
+            signed_metadata(key_id, "zqsk_wrong", LIST_API_KEYS, body),
+            "SIGNATURE_INVALID",
+        ),
         "other method": (small, signed_metadata(key_id, secret, GET_ME, body), "SIGNATURE_INVALID"),
         "other body": (large, signed_metadata(key_id, secret, LIST_API_KEYS, body), "SIGNATURE_INVALID"),
-        "unknown key": (small, signed_metadata("zqak_unknown", secret, LIST_API_KEYS, body), "API_KEY_INVALID"),
+        "unknown key": (
+            small,
+            signed_metadata("zqak_unknown", secret, LIST_API_KEYS, body),
+            "API_KEY_INVALID",
+        ),
         "bad timestamp": (
             small,
             [
@@ -239,11 +272,15 @@ async def test_api_key_signature_binds_time_secret_method_and_body(identity, adm
         ),
     }
     for name, (request, metadata, reason) in cases.items():
-        found = await expect_error(identity.api_keys.ListApiKeys(request, metadata=metadata), C.UNAUTHENTICATED)
+        found = await expect_error(
+            identity.api_keys.ListApiKeys(request, metadata=metadata), C.UNAUTHENTICATED
+        )
         assert found.reason == reason, name
 
 
-async def test_revoked_expired_or_inactive_owner_api_keys_are_rejected(identity, admin, make_user, expect_error):
+async def test_revoked_expired_or_inactive_owner_api_keys_are_rejected(
+    identity, admin, make_user, expect_error
+):
     rita, researcher = await make_user("rita")
     revoked, expired, owner_inactive = [
         await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name=name), metadata=researcher)
@@ -260,7 +297,11 @@ async def test_revoked_expired_or_inactive_owner_api_keys_are_rejected(identity,
 
     def get_me(key):
         return call_with_api_key(
-            identity.users.GetMe, user_pb2.GetMeRequest(), key_id=key.api_key.id, secret=key.secret, method=GET_ME
+            identity.users.GetMe,
+            user_pb2.GetMeRequest(),
+            key_id=key.api_key.id,
+            secret=key.secret,
+            method=GET_ME,
         )
 
     assert (await get_me(owner_inactive)).user.id == rita.id
@@ -289,7 +330,9 @@ async def test_users_cannot_see_or_touch_each_others_keys_notifications_or_profi
     rita_keys = await identity.api_keys.ListApiKeys(api_key_pb2.ListApiKeysRequest(), metadata=as_rita)
     assert list(rita_keys.api_keys) == []
     found = await expect_error(
-        identity.api_keys.RevokeApiKey(api_key_pb2.RevokeApiKeyRequest(api_key_id=bob_key.id), metadata=as_rita),
+        identity.api_keys.RevokeApiKey(
+            api_key_pb2.RevokeApiKeyRequest(api_key_id=bob_key.id), metadata=as_rita
+        ),
         C.NOT_FOUND,
     )
     assert (found.resource_type, found.resource_name) == ("api_key", bob_key.id)
@@ -318,14 +361,18 @@ async def test_users_cannot_see_or_touch_each_others_keys_notifications_or_profi
     ).api_keys
     assert not still_bobs_key.revoked
     (still_bobs_note,) = (
-        await identity.notifications.ListNotifications(notification_pb2.ListNotificationsRequest(), metadata=as_bob)
+        await identity.notifications.ListNotifications(
+            notification_pb2.ListNotificationsRequest(), metadata=as_bob
+        )
     ).notifications
     assert (still_bobs_note.id, still_bobs_note.read) == (bob_note.id, False)
 
     await expect_error(
         identity.users.GetUser(user_pb2.GetUserRequest(user_id=bob.id), metadata=as_rita), C.PERMISSION_DENIED
     )
-    assert (await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=as_rita)).user.id == rita.id
+    assert (
+        await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=as_rita)
+    ).user.id == rita.id
 
 
 async def test_deleting_a_user_removes_owned_data_and_emits_one_event(identity, admin, make_user, count_rows):
@@ -333,9 +380,15 @@ async def test_deleting_a_user_removes_owned_data_and_emits_one_event(identity, 
     users = {}
     for name in ("rita", "bob"):
         user, metadata = await make_user(name)
-        key = await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=metadata)
+        key = await identity.api_keys.CreateApiKey(
+            api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=metadata
+        )
         await call_with_api_key(
-            identity.users.GetMe, user_pb2.GetMeRequest(), key_id=key.api_key.id, secret=key.secret, method=GET_ME
+            identity.users.GetMe,
+            user_pb2.GetMeRequest(),
+            key_id=key.api_key.id,
+            secret=key.secret,
+            method=GET_ME,
         )
         await identity.notifications.SendNotification(
             notification_pb2.SendNotificationRequest(user_id=user.id, title="hello"), metadata=admin
@@ -354,7 +407,11 @@ async def test_deleting_a_user_removes_owned_data_and_emits_one_event(identity, 
     assert await count_rows(tables.api_key_nonces) == 1  # only bob's
     async with identity.app.sessions() as session:
         payloads = (
-            (await session.execute(select(tables.outbox.c.payload).where(tables.outbox.c.event_type == USER_DELETED)))
+            (
+                await session.execute(
+                    select(tables.outbox.c.payload).where(tables.outbox.c.event_type == USER_DELETED)
+                )
+            )
             .scalars()
             .all()
         )

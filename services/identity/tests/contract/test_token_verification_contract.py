@@ -32,7 +32,9 @@ def signed_request(key_id: str, secret: str, **overrides) -> pb.AuthenticateApiK
     values.update(overrides)
     values.setdefault(
         "signature",
-        signature(hmac_key(secret), values["timestamp"], values["nonce"], values["method"], values["body_sha256"]),
+        signature(
+            hmac_key(secret), values["timestamp"], values["nonce"], values["method"], values["body_sha256"]
+        ),
     )
     return pb.AuthenticateApiKeyRequest(**values)
 
@@ -59,7 +61,9 @@ async def test_verification_keys_verify_issued_access_tokens(identity):
 
 async def test_authenticate_api_key_returns_the_key_owner(identity, make_user, service):
     rita, researcher = await make_user("rita")
-    created = await identity.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=researcher)
+    created = await identity.api_keys.CreateApiKey(
+        api_key_pb2.CreateApiKeyRequest(name="ci"), metadata=researcher
+    )
 
     found = await identity.verification.AuthenticateApiKey(
         signed_request(created.api_key.id, created.secret), metadata=service
@@ -82,5 +86,7 @@ async def test_authenticate_api_key_rejects_bad_requests(identity, admin, servic
         (signed_request(key_id, secret, nonce="n" * 129), "API_KEY_INVALID"),
     ]
     for request, reason in cases:
-        found = await expect_error(identity.verification.AuthenticateApiKey(request, metadata=service), C.UNAUTHENTICATED)
+        found = await expect_error(
+            identity.verification.AuthenticateApiKey(request, metadata=service), C.UNAUTHENTICATED
+        )
         assert found.reason == reason, request

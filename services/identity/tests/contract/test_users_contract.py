@@ -43,7 +43,9 @@ async def test_every_user_rpc_requires_credentials(identity, expect_error):
 
 
 async def test_create_user_defaults_to_researcher_and_normalises_email(identity, admin):
-    created = (await identity.users.CreateUser(create_request("alice", email="Alice@Example.COM"), metadata=admin)).user
+    created = (
+        await identity.users.CreateUser(create_request("alice", email="Alice@Example.COM"), metadata=admin)
+    ).user
     assert created.id and created.username == "alice" and created.active
     assert created.email == "alice@example.com"
     assert created.role == "researcher"
@@ -104,10 +106,15 @@ async def test_get_user_allows_self_or_user_read(identity, admin, make_user, exp
     rita, researcher = await make_user("rita")
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
 
-    assert (await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=admin)).user == rita
-    assert (await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=researcher)).user == rita
+    assert (
+        await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=admin)
+    ).user == rita
+    assert (
+        await identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=researcher)
+    ).user == rita
     found = await expect_error(
-        identity.users.GetUser(user_pb2.GetUserRequest(user_id=me.id), metadata=researcher), C.PERMISSION_DENIED
+        identity.users.GetUser(user_pb2.GetUserRequest(user_id=me.id), metadata=researcher),
+        C.PERMISSION_DENIED,
     )
     assert "user:read" in found.message
 
@@ -115,14 +122,23 @@ async def test_get_user_allows_self_or_user_read(identity, admin, make_user, exp
         identity.users.GetUser(user_pb2.GetUserRequest(user_id="no-such-id"), metadata=admin), C.NOT_FOUND
     )
     assert (found.resource_type, found.resource_name) == ("user", "no-such-id")
-    found = await expect_error(identity.users.GetUser(user_pb2.GetUserRequest(), metadata=admin), C.INVALID_ARGUMENT)
+    found = await expect_error(
+        identity.users.GetUser(user_pb2.GetUserRequest(), metadata=admin), C.INVALID_ARGUMENT
+    )
     assert found.fields == ["user_id"]
 
 
 async def test_list_users_walks_every_page_once_and_filters(identity, admin):
-    for username, role in (("alice", "researcher"), ("alina", "viewer"), ("bob", "researcher"), ("carol", "viewer")):
+    for username, role in (
+        ("alice", "researcher"),
+        ("alina", "viewer"),
+        ("bob", "researcher"),
+        ("carol", "viewer"),
+    ):
         await identity.users.CreateUser(create_request(username, role=role), metadata=admin)
-    carol = (await identity.users.ListUsers(user_pb2.ListUsersRequest(username="carol"), metadata=admin)).users[0]
+    carol = (
+        await identity.users.ListUsers(user_pb2.ListUsersRequest(username="carol"), metadata=admin)
+    ).users[0]
     await identity.users.DeactivateUser(user_pb2.DeactivateUserRequest(user_id=carol.id), metadata=admin)
 
     async def walk(page_size: int, **filters) -> tuple[list[str], int]:
@@ -149,14 +165,17 @@ async def test_list_users_walks_every_page_once_and_filters(identity, admin):
     assert (await walk(50, username="%"))[0] == []
 
 
-async def test_list_users_rejects_bad_page_arguments_and_non_readers(identity, admin, make_user, expect_error):
+async def test_list_users_rejects_bad_page_arguments_and_non_readers(
+    identity, admin, make_user, expect_error
+):
     roles_token = (
         await identity.roles.ListRoles(role_pb2.ListRolesRequest(page_size=1), metadata=admin)
     ).next_page_token
     assert roles_token
     for token in ("garbage!", "bm90IGpzb24", roles_token):  # not base64, not JSON, another list's cursor
         found = await expect_error(
-            identity.users.ListUsers(user_pb2.ListUsersRequest(page_token=token), metadata=admin), C.INVALID_ARGUMENT
+            identity.users.ListUsers(user_pb2.ListUsersRequest(page_token=token), metadata=admin),
+            C.INVALID_ARGUMENT,
         )
         assert found.fields == ["page_token"]
     found = await expect_error(
@@ -165,7 +184,9 @@ async def test_list_users_rejects_bad_page_arguments_and_non_readers(identity, a
     assert found.fields == ["page_size"]
 
     _, researcher = await make_user("rita")
-    await expect_error(identity.users.ListUsers(user_pb2.ListUsersRequest(), metadata=researcher), C.PERMISSION_DENIED)
+    await expect_error(
+        identity.users.ListUsers(user_pb2.ListUsersRequest(), metadata=researcher), C.PERMISSION_DENIED
+    )
 
 
 async def test_update_user_applies_masked_fields_only(identity, admin, make_user, expect_error):
@@ -175,7 +196,9 @@ async def test_update_user_applies_masked_fields_only(identity, admin, make_user
     def update(paths, user_id=rita.id, **fields):
         return identity.users.UpdateUser(
             user_pb2.UpdateUserRequest(
-                user_id=user_id, user=user_pb2.User(**fields), update_mask=field_mask_pb2.FieldMask(paths=paths)
+                user_id=user_id,
+                user=user_pb2.User(**fields),
+                update_mask=field_mask_pb2.FieldMask(paths=paths),
             ),
             metadata=admin,
         )
@@ -213,10 +236,13 @@ async def test_deactivate_blocks_login_and_refresh_until_activated(identity, adm
     rita, _ = await make_user("rita")
     session = await identity.login("rita", "Secret-pass-1")
 
-    deactivated = await identity.users.DeactivateUser(user_pb2.DeactivateUserRequest(user_id=rita.id), metadata=admin)
+    deactivated = await identity.users.DeactivateUser(
+        user_pb2.DeactivateUserRequest(user_id=rita.id), metadata=admin
+    )
     assert not deactivated.user.active
     found = await expect_error(
-        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")), C.UNAUTHENTICATED
+        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")),
+        C.UNAUTHENTICATED,
     )
     assert found.reason == "BAD_CREDENTIALS"  # as for a wrong password: the answer tells nothing
     found = await expect_error(
@@ -224,7 +250,9 @@ async def test_deactivate_blocks_login_and_refresh_until_activated(identity, adm
     )
     assert found.reason == "ACCOUNT_INACTIVE"
 
-    activated = await identity.users.ActivateUser(user_pb2.ActivateUserRequest(user_id=rita.id), metadata=admin)
+    activated = await identity.users.ActivateUser(
+        user_pb2.ActivateUserRequest(user_id=rita.id), metadata=admin
+    )
     assert activated.user.active
     assert (await identity.login("rita", "Secret-pass-1")).access_token
 
@@ -246,11 +274,15 @@ async def test_activate_and_deactivate_errors(identity, admin, make_user, expect
         assert (found.resource_type, found.resource_name) == ("user", "no-such-id")
         found = await expect_error(rpc(request_type(), metadata=admin), C.INVALID_ARGUMENT)
         assert found.fields == ["user_id"]
-        found = await expect_error(rpc(request_type(user_id=rita.id), metadata=researcher), C.PERMISSION_DENIED)
+        found = await expect_error(
+            rpc(request_type(user_id=rita.id), metadata=researcher), C.PERMISSION_DENIED
+        )
         assert "user:update" in found.message
 
 
-async def test_reset_user_password_replaces_password_and_ends_sessions(identity, admin, make_user, expect_error):
+async def test_reset_user_password_replaces_password_and_ends_sessions(
+    identity, admin, make_user, expect_error
+):
     rita, researcher = await make_user("rita")
     session = await identity.login("rita", "Secret-pass-1")
 
@@ -261,7 +293,8 @@ async def test_reset_user_password_replaces_password_and_ends_sessions(identity,
 
     await reset(rita.id, "Brand-new-pass-2")
     found = await expect_error(
-        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")), C.UNAUTHENTICATED
+        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")),
+        C.UNAUTHENTICATED,
     )
     assert found.reason == "BAD_CREDENTIALS"
     found = await expect_error(
@@ -269,7 +302,9 @@ async def test_reset_user_password_replaces_password_and_ends_sessions(identity,
     )
     assert found.reason == "REFRESH_TOKEN_INVALID"
     fresh = (await identity.login("rita", "Brand-new-pass-2")).access_token
-    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=researcher), C.UNAUTHENTICATED)
+    found = await expect_error(
+        identity.users.GetMe(user_pb2.GetMeRequest(), metadata=researcher), C.UNAUTHENTICATED
+    )
     assert found.reason == "TOKEN_REVOKED"
     researcher = bearer(fresh)
 
@@ -321,12 +356,15 @@ async def test_delete_user_removes_the_user(identity, admin, make_user, expect_e
     _, researcher = await make_user("rob")
 
     found = await expect_error(
-        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=researcher), C.PERMISSION_DENIED
+        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=researcher),
+        C.PERMISSION_DENIED,
     )
     assert "user:delete" in found.message
 
     await identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=rita.id), metadata=admin)
-    found = await expect_error(identity.users.GetMe(user_pb2.GetMeRequest(), metadata=rita_metadata), C.UNAUTHENTICATED)
+    found = await expect_error(
+        identity.users.GetMe(user_pb2.GetMeRequest(), metadata=rita_metadata), C.UNAUTHENTICATED
+    )
     assert found.reason == "TOKEN_REVOKED"  # the deleted user's token ends with the user
     for call in (
         identity.users.GetUser(user_pb2.GetUserRequest(user_id=rita.id), metadata=admin),
@@ -335,7 +373,8 @@ async def test_delete_user_removes_the_user(identity, admin, make_user, expect_e
         found = await expect_error(call, C.NOT_FOUND)
         assert (found.resource_type, found.resource_name) == ("user", rita.id)
     found = await expect_error(
-        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")), C.UNAUTHENTICATED
+        identity.auth.Login(auth_pb2.LoginRequest(username="rita", password="Secret-pass-1")),
+        C.UNAUTHENTICATED,
     )
     assert found.reason == "BAD_CREDENTIALS"
     found = await expect_error(
@@ -347,7 +386,8 @@ async def test_delete_user_removes_the_user(identity, admin, make_user, expect_e
 async def test_delete_user_refuses_self_and_the_last_admin(identity, admin, make_user, expect_error):
     me = (await identity.users.GetMe(user_pb2.GetMeRequest(), metadata=admin)).user
     found = await expect_error(
-        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=me.id), metadata=admin), C.FAILED_PRECONDITION
+        identity.users.DeleteUser(user_pb2.DeleteUserRequest(user_id=me.id), metadata=admin),
+        C.FAILED_PRECONDITION,
     )
     assert found.reason == "SELF_DELETION"
 

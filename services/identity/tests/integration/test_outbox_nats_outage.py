@@ -12,6 +12,7 @@ from zquant_kit.events.model import Event
 from zquant_kit.events.nats_jetstream import NatsJetStreamBus
 from zquant_kit.persistence.engine import create_engine, session_factory
 from zquant_kit.persistence.idempotency import claim_message, processed_messages_table
+from zquant_kit.persistence.outbox import outbox_event
 from zquant_kit.settings import Settings
 from zquant_kit.testing import ADMIN_PASSWORD, admin_metadata, create_user, eventually, running_stack
 
@@ -62,13 +63,17 @@ async def test_user_deleted_survives_a_broker_outage(migrated_pg_database, own_n
                 async with app.sessions() as session:
                     rows = (
                         await session.execute(
-                            select(outbox.c.published_at).where(outbox.c.event_type == "identity.user.deleted.v1")
+                            select(outbox.c.published_at).where(
+                                outbox.c.event_type == "identity.user.deleted.v1"
+                            )
                         )
                     ).all()
                 return rows
 
             rows = await pending_delete()
-            assert len(rows) == 1 and rows[0].published_at is None, "the event waits in the outbox while NATS is down"
+            assert len(rows) == 1 and rows[0].published_at is None, (
+                "the event waits in the outbox while NATS is down"
+            )
             await asyncio.sleep(1.0)
             assert effects == []
 
@@ -77,17 +82,23 @@ async def test_user_deleted_survives_a_broker_outage(migrated_pg_database, own_n
             async def delivered():
                 return effects == [created.id]
 
-            assert await eventually(delivered, timeout=30.0, interval=0.1), f"not delivered after NATS came back: {effects}"
+            assert await eventually(delivered, timeout=30.0, interval=0.1), (
+                f"not delivered after NATS came back: {effects}"
+            )
             assert await eventually(lambda: _published(pending_delete), timeout=30.0, interval=0.1)
 
             # Replays are no-ops: the same message again through the consumer, and a duplicate publish.
             async with app.sessions() as session:
                 row = (
-                    await session.execute(select(outbox).where(outbox.c.event_type == "identity.user.deleted.v1"))
-                ).mappings().one()
-            replay = Event(
-                id=row["event_id"], type=row["event_type"], payload=row["payload"], occurred_at=row["created_at"]
-            )
+                    (
+                        await session.execute(
+                            select(outbox).where(outbox.c.event_type == "identity.user.deleted.v1")
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+            replay = outbox_event(row)
             await on_user_deleted(replay)
             await consumer_bus.publish(replay)
             await asyncio.sleep(1.5)

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.integration
 
 
 async def test_run_failed_on_nats_is_delivered_once(pg_database, nats_namespace, tmp_path):
-    settings = stack_settings(pg_database, "identity", ZQUANT_DATA_DIR=str(tmp_path), **nats_settings(nats_namespace))
+    settings = stack_settings(
+        pg_database, "identity", ZQUANT_DATA_DIR=str(tmp_path), **nats_settings(nats_namespace)
+    )
     async with running_stack([SERVICE], settings) as client:
         channel = client.channel("identity")
         owner, metadata = await create_user(channel, "owner")

@@ -137,7 +137,9 @@ class FakeRoles(_OverStore):
         del self._s.roles[role.name]
 
     async def permissions(self, after: str | None, limit: int) -> list[Permission]:
-        return [self._s.permissions[n] for n in sorted(self._s.permissions) if after is None or n > after][:limit]
+        return [self._s.permissions[n] for n in sorted(self._s.permissions) if after is None or n > after][
+            :limit
+        ]
 
     async def catalogue(self) -> set[str]:
         return set(self._s.permissions)
@@ -201,7 +203,11 @@ class FakeNotifications(_OverStore):
             return (n.created_at, n.id)
 
         mine = sorted(
-            (n for n in self._s.notifications.values() if n.user_id == user_id and not (unread_only and n.read)),
+            (
+                n
+                for n in self._s.notifications.values()
+                if n.user_id == user_id and not (unread_only and n.read)
+            ),
             key=key,
             reverse=True,
         )
@@ -326,7 +332,9 @@ class FakeIdentity:
 
     async def make_user(self, username: str, role: str = "researcher", password: str = USER_PASSWORD) -> User:
         """Creates `username` (email `<username>@example.com`) as an all-powerful admin would."""
-        created = await self.users.create(root_principal(PERMISSIONS), username, f"{username}@example.com", password, role)
+        created = await self.users.create(
+            root_principal(PERMISSIONS), username, f"{username}@example.com", password, role
+        )
         return created.user
 
     async def principal(self, user: User) -> Principal:

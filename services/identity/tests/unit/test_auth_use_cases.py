@@ -74,7 +74,10 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_family(app):
 
 async def test_expired_refresh_token_and_logout(app):
     await app.make_user("alice")
-    stale, current = await app.auth.login("alice", USER_PASSWORD), await app.auth.login("alice", USER_PASSWORD)
+    stale, current = (
+        await app.auth.login("alice", USER_PASSWORD),
+        await app.auth.login("alice", USER_PASSWORD),
+    )
     app.clock.advance(days=7)
     with pytest.raises(Unauthenticated) as raised:
         await app.auth.refresh(stale.refresh_token)

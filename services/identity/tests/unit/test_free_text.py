@@ -18,7 +18,11 @@ ROOT = root_principal(rules.PERMISSIONS, user_id="root-id")
 
 async def test_notification_title_and_body_refuse_nul(app):
     user = (await app.users.create(ROOT, "alice", "alice@example.com", USER_PASSWORD, "researcher")).user
-    for title, body, field in (("a\x00b", "", "title"), ("hi", "x\x00", "body"), ("hi", "x" * 10_001, "body")):
+    for title, body, field in (
+        ("a\x00b", "", "title"),
+        ("hi", "x\x00", "body"),
+        ("hi", "x" * 10_001, "body"),
+    ):
         with pytest.raises(InvalidArgument) as raised:
             await app.notifications.send(user.id, title, body)
         assert raised.value.field == field
@@ -42,7 +46,9 @@ def test_email_with_nul_is_invalid():
 
 async def test_notification_event_with_nul_is_delivered_cleaned(app):
     user = (await app.users.create(ROOT, "bob", "bob@example.com", USER_PASSWORD, "researcher")).user
-    message = events_pb2.NotificationRequestedEvent(notification_id="n-1", user_id=user.id, title="a\x00b", body="c\x00")
+    message = events_pb2.NotificationRequestedEvent(
+        notification_id="n-1", user_id=user.id, title="a\x00b", body="c\x00"
+    )
     await app.notifications.on_notification_requested(Event.create("x.notification.requested.v1", message))
     (delivered,) = app.store.notifications.values()
     assert (delivered.title, delivered.body) == ("a\ufffdb", "c\ufffd")

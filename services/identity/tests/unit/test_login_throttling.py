@@ -22,11 +22,15 @@ async def test_five_failed_logins_throttle_that_address_for_that_account_only(ap
             await app.auth.login("alice", "Wrong-pass-1", "10.0.0.9")
         assert raised.value.reason == "BAD_CREDENTIALS"
     with pytest.raises(Unauthenticated) as raised:
-        await app.auth.login("ALICE", USER_PASSWORD, "10.0.0.9")  # the right password, any case, is still refused
+        await app.auth.login(
+            "ALICE", USER_PASSWORD, "10.0.0.9"
+        )  # the right password, any case, is still refused
     assert raised.value.reason == "LOGIN_RATE_LIMITED"
     assert "retry in 1 s" in str(raised.value)
 
-    assert (await app.auth.login("alice", USER_PASSWORD, "10.0.0.7")).access_token  # another address is unaffected
+    assert (
+        await app.auth.login("alice", USER_PASSWORD, "10.0.0.7")
+    ).access_token  # another address is unaffected
     assert (await app.auth.login("bob", USER_PASSWORD, "10.0.0.9")).access_token  # and so is another account
     app.clock.advance(seconds=1)
     assert (await app.auth.login("alice", USER_PASSWORD, "10.0.0.9")).access_token
@@ -93,7 +97,9 @@ async def test_a_deactivated_account_answers_as_a_wrong_password_does(app):
             await app.auth.login("alice", password, "10.0.0.9")
         answers.append((raised.value.reason, str(raised.value)))
     assert answers == [("BAD_CREDENTIALS", "invalid username or password")] * 2
-    assert app.store.login_throttles[("alice", "10.0.0.9")].failures == 2  # both count, so throttling tells nothing
+    assert (
+        app.store.login_throttles[("alice", "10.0.0.9")].failures == 2
+    )  # both count, so throttling tells nothing
     assert app.store.refresh_tokens == {}
 
 

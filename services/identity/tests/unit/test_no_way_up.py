@@ -11,7 +11,9 @@ from zquant_kit.testing import USER_PASSWORD, root_principal
 
 pytestmark = pytest.mark.unit
 ROLE_ADMIN = Principal("ra-id", "ops", "ops", frozenset({"role:write", "role:read", "data:read"}))
-USER_ADMIN = Principal("ua-id", "helpdesk", "helpdesk", frozenset({"user:create", "user:update", "user:delete"}))
+USER_ADMIN = Principal(
+    "ua-id", "helpdesk", "helpdesk", frozenset({"user:create", "user:update", "user:delete"})
+)
 
 
 ROOT = root_principal(PERMISSIONS)
@@ -60,7 +62,10 @@ async def test_a_role_writer_cannot_grant_what_it_lacks_nor_change_a_role_carryi
     await app.roles.change_permissions(ROLE_ADMIN, "reader", ["role:read"], grant=True)
     await app.roles.change_permissions(ROLE_ADMIN, "reader", ["data:read"], grant=False)
     await app.roles.update(ROLE_ADMIN, "reader", "reads roles")
-    assert (app.store.roles["reader"].permissions, app.store.roles["reader"].description) == (["role:read"], "reads roles")
+    assert (app.store.roles["reader"].permissions, app.store.roles["reader"].description) == (
+        ["role:read"],
+        "reads roles",
+    )
 
 
 async def test_a_role_writer_cannot_make_itself_or_anyone_admin(app):
@@ -82,7 +87,9 @@ async def test_a_user_creator_cannot_create_a_user_with_a_role_it_lacks(app):
         await app.users.create(USER_ADMIN, "mallory", "m@example.com", USER_PASSWORD, "admin")
     assert raised.value.reason == "PERMISSION_NOT_HELD"
     with pytest.raises(PermissionDenied):
-        await app.users.create(USER_ADMIN, "mallory", "m@example.com", USER_PASSWORD, "")  # the default researcher
+        await app.users.create(
+            USER_ADMIN, "mallory", "m@example.com", USER_PASSWORD, ""
+        )  # the default researcher
     assert app.store.users == {}
 
 
@@ -96,10 +103,14 @@ async def test_the_first_admin_is_created_without_a_caller(app):
 
 ADMIN_CHANGES = [
     pytest.param(lambda app, target: app.users.update(USER_ADMIN, target.id, "root-old", None), id="rename"),
-    pytest.param(lambda app, target: app.users.update(USER_ADMIN, target.id, None, "m@example.com"), id="re-email"),
+    pytest.param(
+        lambda app, target: app.users.update(USER_ADMIN, target.id, None, "m@example.com"), id="re-email"
+    ),
     pytest.param(lambda app, target: app.users.set_active(USER_ADMIN, target.id, False), id="deactivate"),
     pytest.param(lambda app, target: app.users.set_active(USER_ADMIN, target.id, True), id="activate"),
-    pytest.param(lambda app, target: app.users.reset_password(USER_ADMIN, target.id, "Brand-new-pass-2"), id="reset"),
+    pytest.param(
+        lambda app, target: app.users.reset_password(USER_ADMIN, target.id, "Brand-new-pass-2"), id="reset"
+    ),
     pytest.param(lambda app, target: app.users.delete(USER_ADMIN, target.id), id="delete"),
     pytest.param(lambda app, target: app.roles.assign(ROLE_ADMIN, target.id, "viewer"), id="demote"),
 ]
@@ -155,7 +166,9 @@ async def test_usernames_and_emails_are_unique_ignoring_case(app):
     assert raised.value.field == "email"
     assert app.store.users[mallory.id].username == "mallory"
 
-    view = await app.users.update(USER_ADMIN, mallory.id, "Mallory", "MALLORY@example.com")  # own name, new case
+    view = await app.users.update(
+        USER_ADMIN, mallory.id, "Mallory", "MALLORY@example.com"
+    )  # own name, new case
     assert (view.user.username, view.user.email) == ("Mallory", "mallory@example.com")
 
 

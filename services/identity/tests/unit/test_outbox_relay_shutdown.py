@@ -14,7 +14,9 @@ pytestmark = pytest.mark.unit
 
 async def test_relay_stops_when_woken_in_the_same_moment_it_is_cancelled():
     relay = OutboxRelay(sessions=None, table=None, publisher=None, poll_seconds=0.2)
-    relay.publish_pending = mock.AsyncMock(return_value=0)  # nothing to publish: the relay waits for a wake-up
+    relay.publish_pending = mock.AsyncMock(
+        return_value=0
+    )  # nothing to publish: the relay waits for a wake-up
     relay.start()
     await asyncio.sleep(0.01)
 

@@ -19,7 +19,9 @@ class RecordingIssuer:
     def __init__(self) -> None:
         self.issued: list[tuple[str, list[str], dt.timedelta, str]] = []
 
-    def issue_for(self, user: User, scopes: list[str], now: dt.datetime, ttl: dt.timedelta, acting_service: str) -> str:
+    def issue_for(
+        self, user: User, scopes: list[str], now: dt.datetime, ttl: dt.timedelta, acting_service: str
+    ) -> str:
         self.issued.append((user.id, scopes, ttl, acting_service))
         return f"token-{len(self.issued)}"
 
@@ -36,9 +38,16 @@ def owner_tokens(app, issuer) -> OwnerTokenUseCases:
 
 async def test_issues_only_held_scopes_with_a_clamped_lifetime_and_audits(app, owner_tokens, issuer):
     alice = await app.make_user("alice", "researcher")
-    token = await owner_tokens.issue(SERVICE_PRINCIPAL, alice.id, ["factor:calculate", "data:read", "data:read"], "scheduler")
-    assert token.scopes == ("factor:calculate", "data:read") and token.expires_at == app.clock.now() + DEFAULT_TTL
-    long = await owner_tokens.issue(SERVICE_PRINCIPAL, alice.id, ["data:read"], "scheduler", dt.timedelta(hours=2))
+    token = await owner_tokens.issue(
+        SERVICE_PRINCIPAL, alice.id, ["factor:calculate", "data:read", "data:read"], "scheduler"
+    )
+    assert (
+        token.scopes == ("factor:calculate", "data:read")
+        and token.expires_at == app.clock.now() + DEFAULT_TTL
+    )
+    long = await owner_tokens.issue(
+        SERVICE_PRINCIPAL, alice.id, ["data:read"], "scheduler", dt.timedelta(hours=2)
+    )
     assert long.expires_at == app.clock.now() + ACCESS_TOKEN_TTL  # never outlives the revocations' memory
     assert [i[2] for i in issuer.issued] == [DEFAULT_TTL, ACCESS_TOKEN_TTL]
     audited = [e for e in app.store.audit.values() if e.service == "scheduler"]

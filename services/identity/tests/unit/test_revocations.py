@@ -22,7 +22,9 @@ def revoked(app) -> list[tuple[str, str, str]]:
 
 
 async def test_every_rights_change_revokes_the_users_tokens(app):
-    admin = await app.principal((await app.users.create(ROOT, "boss", "boss@example.com", USER_PASSWORD, "admin")).user)
+    admin = await app.principal(
+        (await app.users.create(ROOT, "boss", "boss@example.com", USER_PASSWORD, "admin")).user
+    )
     rita = (await app.users.create(ROOT, "rita", "rita@example.com", USER_PASSWORD, "researcher")).user
     await app.roles.assign(ROOT, rita.id, "viewer")
     await app.roles.assign(ROOT, rita.id, "viewer")  # no change, no revocation
@@ -34,7 +36,14 @@ async def test_every_rights_change_revokes_the_users_tokens(app):
     await app.users.delete(admin, rita.id)
     assert revoked(app) == [
         (rita.id, "", cause)
-        for cause in ("role_changed", "user_deactivated", "password_reset", "password_changed", "logout_all", "user_deleted")
+        for cause in (
+            "role_changed",
+            "user_deactivated",
+            "password_reset",
+            "password_changed",
+            "logout_all",
+            "user_deleted",
+        )
     ]
 
 
@@ -49,7 +58,9 @@ async def test_role_permission_changes_revoke_the_role_and_failures_revoke_nothi
 
 async def test_revocations_in_force_keep_the_latest_and_skip_expired_ones(app):
     rita = (await app.users.create(ROOT, "rita", "rita@example.com", USER_PASSWORD, "researcher")).user
-    admin = await app.principal((await app.users.create(ROOT, "boss", "boss@example.com", USER_PASSWORD, "admin")).user)
+    admin = await app.principal(
+        (await app.users.create(ROOT, "boss", "boss@example.com", USER_PASSWORD, "admin")).user
+    )
     await app.users.set_active(admin, rita.id, False)
     first = epoch_us(app.clock.now())
     app.clock.advance(seconds=3)

@@ -11,7 +11,9 @@ from zquant_kit.principal import Principal
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("password", ["Secret-pass-1", "abcdefghi1", "ABCDEFGHI!", "1234567890a", "correct horse"])
+@pytest.mark.parametrize(
+    "password", ["Secret-pass-1", "abcdefghi1", "ABCDEFGHI!", "1234567890a", "correct horse"]
+)
 def test_password_of_ten_chars_mixing_two_classes_is_accepted(password):
     assert rules.check_password(password) == password
 
@@ -146,5 +148,8 @@ def test_only_an_admin_may_change_an_admin():
     rules.require_admin_to_change(almighty, "researcher", "deactivate")
     with pytest.raises(PermissionDenied) as raised:
         rules.require_admin_to_change(almighty, "admin", "deactivate")
-    assert (raised.value.reason, str(raised.value)) == ("ADMIN_PROTECTED", "only an admin may deactivate an admin")
+    assert (raised.value.reason, str(raised.value)) == (
+        "ADMIN_PROTECTED",
+        "only an admin may deactivate an admin",
+    )
     rules.require_admin_to_change(Principal("u2", "root", "admin"), "admin", "deactivate")

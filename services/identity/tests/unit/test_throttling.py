@@ -44,7 +44,9 @@ def test_failures_older_than_a_day_start_the_count_afresh():
 
 
 def test_naive_block_time_from_sqlite_is_read_as_utc():
-    pair = LoginThrottle("alice", "10.0.0.9", failures=5, blocked_until=(NOW + dt.timedelta(minutes=1)).replace(tzinfo=None))
+    pair = LoginThrottle(
+        "alice", "10.0.0.9", failures=5, blocked_until=(NOW + dt.timedelta(minutes=1)).replace(tzinfo=None)
+    )
     assert pair.retry_after(NOW) == dt.timedelta(minutes=1)
     assert pair.retry_after(NOW + dt.timedelta(minutes=2)) is None
 

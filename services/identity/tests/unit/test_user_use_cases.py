@@ -29,9 +29,16 @@ ROOT = root_principal(PERMISSIONS)
 async def test_create_user_stores_a_hash_defaults_to_researcher_and_emits_user_created(app):
     view = await app.users.create(ROOT, "alice", "Alice@Example.com", USER_PASSWORD, "")
     alice = app.store.users[view.user.id]
-    assert (alice.username, alice.email, alice.role, alice.active) == ("alice", "alice@example.com", "researcher", True)
+    assert (alice.username, alice.email, alice.role, alice.active) == (
+        "alice",
+        "alice@example.com",
+        "researcher",
+        True,
+    )
     assert USER_PASSWORD not in alice.password_hash
-    assert (await app.auth.login("alice", USER_PASSWORD)).access_token  # the stored hash verifies the password
+    assert (
+        await app.auth.login("alice", USER_PASSWORD)
+    ).access_token  # the stored hash verifies the password
     assert view.permissions == sorted(SEED_ROLES["researcher"][1])
 
     (event,) = app.uow.events_of(USER_CREATED)
@@ -60,7 +67,9 @@ async def test_create_user_with_taken_username_or_email_raises_already_exists(ap
         ("alice", "a@example.com", USER_PASSWORD, "ghost", "role"),
     ],
 )
-async def test_create_user_rejects_invalid_input_and_stores_nothing(app, username, email, password, role, field):
+async def test_create_user_rejects_invalid_input_and_stores_nothing(
+    app, username, email, password, role, field
+):
     with pytest.raises(InvalidArgument) as raised:
         await app.users.create(ROOT, username, email, password, role)
     assert raised.value.field == field
@@ -101,7 +110,11 @@ async def test_update_user_keeps_usernames_and_emails_unique(app):
     app.clock.advance(minutes=1)
     view = await app.users.update(ROOT, alice.id, "alice2", "Alice2@example.com")
     stored = app.store.users[alice.id]
-    assert (stored.username, stored.email, stored.updated_at) == ("alice2", "alice2@example.com", app.clock.now())
+    assert (stored.username, stored.email, stored.updated_at) == (
+        "alice2",
+        "alice2@example.com",
+        app.clock.now(),
+    )
     assert view.user.username == "alice2"
 
 
@@ -189,20 +202,25 @@ async def test_delete_refuses_self_and_the_last_admin_without_side_effects(app):
 
 
 PROFILE_CHANGES = [
-    pytest.param(lambda app, alice, as_alice: app.users.update(ROOT, alice.id, "alice2", "a2@example.com"), id="update"),
     pytest.param(
-        lambda app, alice, as_alice: app.users.set_active(ROOT, alice.id, False), id="deactivate"
+        lambda app, alice, as_alice: app.users.update(ROOT, alice.id, "alice2", "a2@example.com"), id="update"
+    ),
+    pytest.param(lambda app, alice, as_alice: app.users.set_active(ROOT, alice.id, False), id="deactivate"),
+    pytest.param(
+        lambda app, alice, as_alice: app.users.reset_password(ROOT, alice.id, "Brand-new-pass-2"),
+        id="reset_password",
     ),
     pytest.param(
-        lambda app, alice, as_alice: app.users.reset_password(ROOT, alice.id, "Brand-new-pass-2"), id="reset_password"
-    ),
-    pytest.param(
-        lambda app, alice, as_alice: app.users.change_own_password(as_alice, USER_PASSWORD, "Brand-new-pass-2"),
+        lambda app, alice, as_alice: app.users.change_own_password(
+            as_alice, USER_PASSWORD, "Brand-new-pass-2"
+        ),
         id="change_own_password",
     ),
     pytest.param(lambda app, alice, as_alice: app.roles.assign(ROOT, alice.id, "viewer"), id="assign_role"),
     pytest.param(
-        lambda app, alice, as_alice: app.roles.change_permissions(ROOT, "researcher", ["audit:read"], grant=True),
+        lambda app, alice, as_alice: app.roles.change_permissions(
+            ROOT, "researcher", ["audit:read"], grant=True
+        ),
         id="grant_role_permission",
     ),
 ]

@@ -49,7 +49,13 @@ class InProcessEventBus:
                 except Exception as exc:
                     self._failures[key] = self._failures.get(key, 0) + 1
                     if self._failures[key] >= self._max_deliver:
-                        log.error("consumer %s gave up on %s after %d tries: %s", consumer, event.id, self._max_deliver, exc)
+                        log.error(
+                            "consumer %s gave up on %s after %d tries: %s",
+                            consumer,
+                            event.id,
+                            self._max_deliver,
+                            exc,
+                        )
                     else:
                         log.warning("consumer %s failed on %s: %s", consumer, event.id, exc)
                         failures.append(exc)

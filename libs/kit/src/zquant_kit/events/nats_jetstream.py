@@ -91,7 +91,9 @@ class NatsJetStreamBus:
         )
 
     async def subscribe(self, consumer: str, pattern: str, handler: EventHandler) -> None:
-        self._tasks.append(asyncio.create_task(self._consume(consumer, pattern, handler), name=f"nats:{consumer}"))
+        self._tasks.append(
+            asyncio.create_task(self._consume(consumer, pattern, handler), name=f"nats:{consumer}")
+        )
 
     async def _consume(self, consumer: str, pattern: str, handler: EventHandler) -> None:
         subscription = None

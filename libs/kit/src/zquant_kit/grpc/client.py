@@ -17,7 +17,9 @@ def bearer(token: str) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {token}")]
 
 
-def insecure_channel(address: str, interceptors: Iterable[grpc.aio.ClientInterceptor] = ()) -> grpc.aio.Channel:
+def insecure_channel(
+    address: str, interceptors: Iterable[grpc.aio.ClientInterceptor] = ()
+) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(address, interceptors=list(interceptors))
 
 

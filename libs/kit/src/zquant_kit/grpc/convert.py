@@ -23,7 +23,9 @@ def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
     try:
         return stamp.ToDatetime(tzinfo=dt.UTC)
     except (ValueError, OverflowError):
-        raise InvalidArgument(field, "not a valid timestamp (0001-01-01 to 9999-12-31, nanos in [0, 1e9))") from None
+        raise InvalidArgument(
+            field, "not a valid timestamp (0001-01-01 to 9999-12-31, nanos in [0, 1e9))"
+        ) from None
 
 
 def optional_day(text: str, field: str) -> dt.date | None:

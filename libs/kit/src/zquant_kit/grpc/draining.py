@@ -53,11 +53,17 @@ class StreamDrainInterceptor(ServerInterceptor):
         )
 
     def _guard(self, behavior: Behavior) -> Behavior:
-        return self._guard_generator(behavior) if inspect.isasyncgenfunction(behavior) else self._guard_writer(behavior)
+        return (
+            self._guard_generator(behavior)
+            if inspect.isasyncgenfunction(behavior)
+            else self._guard_writer(behavior)
+        )
 
     async def _unavailable(self, context: Context) -> None:
         status = to_grpc_status(
-            Unavailable("the server is shutting down; retry", reason="SHUTTING_DOWN", retry_after=self._retry_after),
+            Unavailable(
+                "the server is shutting down; retry", reason="SHUTTING_DOWN", retry_after=self._retry_after
+            ),
             DOMAIN,
         )
         await context.abort(status.code, status.details, status.trailing_metadata)

@@ -116,9 +116,13 @@ class AuthInterceptor(ServerInterceptor):
                     signature=metadata.get(SIGNATURE_HEADER, ""),
                 )
             except ValueError:
-                raise Unauthenticated("x-zq-timestamp must be unix seconds", reason="API_KEY_INVALID") from None
+                raise Unauthenticated(
+                    "x-zq-timestamp must be unix seconds", reason="API_KEY_INVALID"
+                ) from None
             return await self._api_keys.authenticate(credentials)
-        raise Unauthenticated("missing credentials: send 'authorization: Bearer <token>' or an API-key signature")
+        raise Unauthenticated(
+            "missing credentials: send 'authorization: Bearer <token>' or an API-key signature"
+        )
 
     async def _fail(self, context: Context, error: Exception) -> None:
         if isinstance(error, ZqError):

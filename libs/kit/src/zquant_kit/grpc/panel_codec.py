@@ -37,7 +37,10 @@ class PanelResponse(Protocol):
 
 def format_days(days: np.ndarray) -> list[str]:
     """datetime64[D] → Tushare's ``YYYYMMDD`` strings."""
-    return [text.replace("-", "") for text in np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")]
+    return [
+        text.replace("-", "")
+        for text in np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")
+    ]
 
 
 def parse_days(texts: Sequence[str]) -> np.ndarray:
@@ -52,12 +55,16 @@ def encode_panel(
     codes_per_chunk: int,
 ) -> Iterator[PanelHeader | PanelChunk]:
     """The header, then for each block of `codes_per_chunk` codes one chunk per field."""
-    yield PanelHeader(ts_codes=list(codes), trade_dates=format_days(days), fields=list(fields), encoding=ENCODING)
+    yield PanelHeader(
+        ts_codes=list(codes), trade_dates=format_days(days), fields=list(fields), encoding=ENCODING
+    )
     little = {name: np.ascontiguousarray(values[name], dtype="<f8") for name in fields}
     for offset in range(0, len(codes), max(codes_per_chunk, 1)):
         for name in fields:
             block = little[name][offset : offset + codes_per_chunk]
-            yield PanelChunk(field=name, code_offset=offset, code_count=block.shape[0], values=block.tobytes())
+            yield PanelChunk(
+                field=name, code_offset=offset, code_count=block.shape[0], values=block.tobytes()
+            )
 
 
 R = TypeVar("R")
@@ -110,7 +117,11 @@ class PanelDecoder:
             raise ValueError(f"panel chunk of an unknown field {chunk.field!r}")
         rows = slice(chunk.code_offset, chunk.code_offset + chunk.code_count)
         block = np.frombuffer(chunk.values, dtype="<f8")
-        if chunk.code_offset < 0 or rows.stop > len(self.codes) or block.size != chunk.code_count * self.dates.size:
+        if (
+            chunk.code_offset < 0
+            or rows.stop > len(self.codes)
+            or block.size != chunk.code_count * self.dates.size
+        ):
             raise ValueError(f"panel chunk of {chunk.field!r} at {chunk.code_offset} does not fit the axes")
         self.values[chunk.field][rows] = block.reshape(chunk.code_count, self.dates.size)
         self._filled[chunk.field][rows] = True

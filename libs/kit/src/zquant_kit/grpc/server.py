@@ -49,9 +49,15 @@ class GrpcServer:
         self._services = list(services)
         self._streams = StreamDrainInterceptor()
         self._server = grpc.aio.server(
-            interceptors=[self._streams, *interceptors, ReadOnlyCallInterceptor()],  # read scope innermost: after authentication
-            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                     ("grpc.max_send_message_length", 64 * 1024 * 1024)],
+            interceptors=[
+                self._streams,
+                *interceptors,
+                ReadOnlyCallInterceptor(),
+            ],  # read scope innermost: after authentication
+            options=[
+                ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                ("grpc.max_send_message_length", 64 * 1024 * 1024),
+            ],
         )
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)

@@ -147,7 +147,9 @@ def _generic_violations(message: Message, prefix: str) -> Iterator[tuple[str, st
             yield from _value_violations(field, value, name)
 
 
-def _map_violations(field: FieldDescriptor, entries: Mapping[Any, Any], name: str) -> Iterator[tuple[str, str]]:
+def _map_violations(
+    field: FieldDescriptor, entries: Mapping[Any, Any], name: str
+) -> Iterator[tuple[str, str]]:
     entry = field.message_type
     assert entry is not None  # a map field's entry type
     key_field, value_field = entry.fields_by_name["key"], entry.fields_by_name["value"]

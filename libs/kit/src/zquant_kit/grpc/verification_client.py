@@ -48,7 +48,9 @@ class GrpcPublicKeySource:
                         pb.GetVerificationKeysRequest(), timeout=5, wait_for_ready=True
                     )
                 except grpc.aio.AioRpcError as exc:
-                    raise Unavailable(f"identity service unreachable for key fetch: {exc.code().name}") from None
+                    raise Unavailable(
+                        f"identity service unreachable for key fetch: {exc.code().name}"
+                    ) from None
                 self._keys = {
                     k.kid: public_key_from_jwk({"kty": k.kty, "crv": k.crv, "x": k.x}) for k in reply.keys
                 }
@@ -74,7 +76,9 @@ class GrpcApiKeyAuthenticator:
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
-                raise Unauthenticated(exc.details() or "API key rejected", reason=ErrorInfoReader.reason(exc)) from None
+                raise Unauthenticated(
+                    exc.details() or "API key rejected", reason=ErrorInfoReader.reason(exc)
+                ) from None
             raise Unavailable(f"identity service unreachable for API-key check: {exc.code().name}") from None
         return Principal(
             user_id=reply.user_id,
@@ -102,7 +106,7 @@ class GrpcRevocationSource:
                 request, metadata=self._metadata, timeout=self._timeout, wait_for_ready=True
             )
         except grpc.aio.AioRpcError as exc:
-            raise Unavailable(f"identity service unreachable for token revocations: {exc.code().name}") from None
-        return [
-            Revocation(r.user_id, r.role, r.not_before_time.ToMicroseconds()) for r in reply.revocations
-        ]
+            raise Unavailable(
+                f"identity service unreachable for token revocations: {exc.code().name}"
+            ) from None
+        return [Revocation(r.user_id, r.role, r.not_before_time.ToMicroseconds()) for r in reply.revocations]

@@ -93,7 +93,7 @@ class NatsJetStreamJobQueue(JobQueue):
                 retention=api.RetentionPolicy.WORK_QUEUE,
                 duplicate_window=self._duplicate_window,
                 storage=api.StorageType.FILE,
-            )
+            ),
         )
         await jetstream.ensure_stream(
             js,
@@ -103,7 +103,7 @@ class NatsJetStreamJobQueue(JobQueue):
                 max_msgs_per_subject=1,
                 max_age=_CANCEL_MEMORY_SECONDS,
                 storage=api.StorageType.FILE,
-            )
+            ),
         )
         self._cancels = await nc.subscribe(f"{self._prefix}.cancel.*", cb=self._on_cancel)
 

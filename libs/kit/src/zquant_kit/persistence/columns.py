@@ -16,7 +16,9 @@ USER_ID = String(36)
 IDEMPOTENCY_KEY = String(128)
 
 
-def timestamps(timestamp: TypeEngine[dt.datetime] = UTC_TIMESTAMP) -> tuple[Column[dt.datetime], Column[dt.datetime]]:
+def timestamps(
+    timestamp: TypeEngine[dt.datetime] = UTC_TIMESTAMP,
+) -> tuple[Column[dt.datetime], Column[dt.datetime]]:
     """`created_at` and `updated_at` of a record that is edited after it is created; both required."""
     return Column("created_at", timestamp, nullable=False), Column("updated_at", timestamp, nullable=False)
 
@@ -34,5 +36,6 @@ def job_times(timestamp: TypeEngine[dt.datetime] = UTC_TIMESTAMP) -> tuple[Colum
 def idempotency_key_columns(caller: str) -> tuple[Column[str], Column[str]]:
     """Primary key of a table that binds a caller's idempotency key to what the first request started:
     (`caller`, `idempotency_key`), so a repeat finds the earlier result instead of starting again."""
-    return Column(caller, USER_ID, primary_key=True), Column("idempotency_key", IDEMPOTENCY_KEY, primary_key=True)
-
+    return Column(caller, USER_ID, primary_key=True), Column(
+        "idempotency_key", IDEMPOTENCY_KEY, primary_key=True
+    )

@@ -27,7 +27,9 @@ READ_ONLY_OPTION = "zquant_read_only"
 """Execution option marking a connection's transactions as reads (see `reader`)."""
 _READ_ONLY_INFO = "zquant_read_only"
 _READ_STATEMENTS = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
-_read_only_scope: contextvars.ContextVar[bool] = contextvars.ContextVar("zquant_read_only_scope", default=False)
+_read_only_scope: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "zquant_read_only_scope", default=False
+)
 
 
 class WriteInReadOnlyTransaction(RuntimeError):
@@ -86,7 +88,12 @@ def _begin(connection: Connection) -> None:
 
 
 def _refuse_writes_in_reads(
-    connection: Connection, _cursor: object, statement: str, _parameters: object, _context: object, _executemany: bool
+    connection: Connection,
+    _cursor: object,
+    statement: str,
+    _parameters: object,
+    _context: object,
+    _executemany: bool,
 ) -> None:
     if (
         connection.info.get(_READ_ONLY_INFO)

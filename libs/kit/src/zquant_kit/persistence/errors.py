@@ -71,7 +71,8 @@ def client_error(error: BaseException) -> ZqError | None:
         )
     if isinstance(orig, (psycopg.DataError, sqlite3.DataError)):
         return InvalidArgument(
-            "request", "a value is out of range or cannot be stored (for example a NUL byte)",
+            "request",
+            "a value is out of range or cannot be stored (for example a NUL byte)",
             reason="VALUE_NOT_STORABLE",
         )
     return None

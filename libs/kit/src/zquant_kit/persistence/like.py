@@ -23,11 +23,17 @@ def contains_pattern(value: str, field: str, *, max_length: int = MAX_SEARCH_LEN
     Raises InvalidArgument naming `field` for a NUL byte or a value longer than `max_length`.
     """
     check_text(value, field, max_length=max_length)
-    escaped = value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    escaped = (
+        value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
     return f"%{escaped}%"
 
 
-def icontains(value: str, field: str, *columns: ColumnElement[Any], max_length: int = MAX_SEARCH_LENGTH) -> ColumnElement[bool]:
+def icontains(
+    value: str, field: str, *columns: ColumnElement[Any], max_length: int = MAX_SEARCH_LENGTH
+) -> ColumnElement[bool]:
     """Case-insensitive "any of `columns` contains `value`" as a SQL expression."""
     pattern = contains_pattern(value, field, max_length=max_length)
     return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))

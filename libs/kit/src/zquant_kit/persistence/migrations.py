@@ -34,7 +34,9 @@ def create_tables(*definitions: Callable[[MetaData], Table]) -> None:
     """Inside a migration: creates tables the kit defines (`outbox_table`, `processed_messages_table`) in the
     migration's schema, with their indexes, so a service's migration does not restate the kit's columns.
     Indexes are named `ix_<table>_<column>` whatever the schema, as `op.create_index` names them."""
-    metadata = MetaData(schema=target_schema(), naming_convention={"ix": "ix_%(table_name)s_%(column_0_name)s"})
+    metadata = MetaData(
+        schema=target_schema(), naming_convention={"ix": "ix_%(table_name)s_%(column_0_name)s"}
+    )
     bind = op.get_bind()
     for definition in definitions:
         definition(metadata).create(bind)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    RowMapping,
     String,
     Table,
     select,
@@ -64,6 +65,17 @@ def outbox_row(event: Event) -> dict[str, Any]:
     }
 
 
+def outbox_event(row: RowMapping) -> Event:
+    """The event an outbox row (`outbox_row`'s shape, as a mapping) holds, as the relay publishes it."""
+    return Event(
+        id=row["event_id"],
+        type=row["event_type"],
+        payload=row["payload"],
+        headers=dict(row["headers"] or {}),
+        occurred_at=row["created_at"],
+    )
+
+
 class OutboxRelay:
     """Publishes unpublished outbox rows in commit order and marks them published."""
 
@@ -99,23 +111,21 @@ class OutboxRelay:
         while True:
             async with self._sessions() as session:
                 rows = (
-                    await session.execute(
-                        select(self._table)
-                        .where(self._table.c.published_at.is_(None))
-                        .order_by(self._table.c.seq)
-                        .limit(self._batch)
+                    (
+                        await session.execute(
+                            select(self._table)
+                            .where(self._table.c.published_at.is_(None))
+                            .order_by(self._table.c.seq)
+                            .limit(self._batch)
+                        )
                     )
-                ).mappings().all()
+                    .mappings()
+                    .all()
+                )
             if not rows:
                 return sent
             for row in rows:
-                event = Event(
-                    id=row["event_id"],
-                    type=row["event_type"],
-                    payload=row["payload"],
-                    headers=dict(row["headers"] or {}),
-                    occurred_at=row["created_at"],
-                )
+                event = outbox_event(row)
                 try:
                     await self._publisher.publish(event)
                 except Exception:

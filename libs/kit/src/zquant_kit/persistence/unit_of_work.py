@@ -51,7 +51,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         if self.processed_messages is None:
-            raise TypeError(f"{type(self).__name__} sets no processed_messages table, so it cannot claim events")
+            raise TypeError(
+                f"{type(self).__name__} sets no processed_messages table, so it cannot claim events"
+            )
         return await claim_message(self.session, self.processed_messages, consumer, event_id)
 
     async def commit(self) -> None:

@@ -39,7 +39,9 @@ BACKENDS = ["postgres", "sqlite"]
 """The params of a fixture that runs its tests on both databases a service supports."""
 
 
-def backend_database(request: pytest.FixtureRequest, tmp_path: Path, name: str, postgres: str = "pg_database") -> str:
+def backend_database(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str, postgres: str = "pg_database"
+) -> str:
     """In a fixture parametrised with `BACKENDS`: the URL of a throw-away database of the param's kind, the
     `postgres` fixture's (empty or migrated) or a SQLite file `<name>.db` in `tmp_path`."""
     if request.param == "postgres":
@@ -49,7 +51,9 @@ def backend_database(request: pytest.FixtureRequest, tmp_path: Path, name: str, 
 
 def psycopg_engine(conninfo: str) -> AsyncEngine:
     """An async SQLAlchemy engine whose connections psycopg opens from a plain libpq URL."""
-    return create_async_engine("postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(conninfo))
+    return create_async_engine(
+        "postgresql+psycopg://", async_creator=lambda: psycopg.AsyncConnection.connect(conninfo)
+    )
 
 
 def _drop(name: str) -> None:
@@ -147,7 +151,9 @@ class MigratedTemplates:
 
 
 async def _migrate(definitions: list[ServiceDefinition], url: str) -> None:
-    await upgrade_all(definitions, Settings({f"ZQUANT_{d.name.upper()}_DATABASE_URL": url for d in definitions}))
+    await upgrade_all(
+        definitions, Settings({f"ZQUANT_{d.name.upper()}_DATABASE_URL": url for d in definitions})
+    )
 
 
 def _in_own_loop(work: Coroutine[Any, Any, None]) -> None:

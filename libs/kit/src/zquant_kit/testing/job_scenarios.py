@@ -26,7 +26,9 @@ async def run_jobs(
     serving = asyncio.create_task(worker.serve("calc", handler, concurrency=concurrency))
     try:
         for job_id, attempts in jobs.items():
-            await submitter.submit("calc", job_id.encode(), job_id=job_id, max_attempts=attempts, deadline=deadline)
+            await submitter.submit(
+                "calc", job_id.encode(), job_id=job_id, max_attempts=attempts, deadline=deadline
+            )
         return await updates.until_final(jobs, timeout=timeout)
     finally:
         await cancel_and_wait(serving)

@@ -30,7 +30,9 @@ def served_env(ports: dict[str, int], **settings: str) -> dict[str, str]:
 
 def upgrade_databases(env: dict[str, str]) -> None:
     """`zquant db upgrade all` under `env`; fails the test when it fails."""
-    subprocess.run([*ZQUANT_CLI, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [*ZQUANT_CLI, "db", "upgrade", "all"], env=env, check=True, timeout=120, capture_output=True
+    )
 
 
 def serve(name: str, env: dict[str, str]) -> subprocess.Popen[str]:

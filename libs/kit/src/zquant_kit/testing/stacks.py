@@ -34,7 +34,9 @@ class StackClient:
 
     def channel(self, name: str) -> grpc.aio.Channel:
         if name not in self._channels:
-            self._channels[name] = grpc.aio.insecure_channel(self.stack.address(name), options=self.channel_options)
+            self._channels[name] = grpc.aio.insecure_channel(
+                self.stack.address(name), options=self.channel_options
+            )
         return self._channels[name]
 
     def app(self, name: str) -> ServiceApp:
@@ -73,7 +75,9 @@ async def running_stack(
 async def built_app(definition: ServiceDefinition, database_url: str) -> AsyncIterator[ServiceApp]:
     """`definition`'s app on `database_url`, migrated to head and built on the in-process bus, not serving;
     stopped afterwards."""
-    settings = Settings({f"ZQUANT_{definition.name.upper()}_DATABASE_URL": database_url, "ZQUANT_EVENT_BUS": "inprocess"})
+    settings = Settings(
+        {f"ZQUANT_{definition.name.upper()}_DATABASE_URL": database_url, "ZQUANT_EVENT_BUS": "inprocess"}
+    )
     await upgrade_all([definition], settings)
     app = await definition.bootstrap(settings, InProcessEventBus())
     try:

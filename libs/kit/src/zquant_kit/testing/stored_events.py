@@ -7,20 +7,14 @@ from sqlalchemy import MetaData, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from zquant_kit.events.model import Event
-from zquant_kit.persistence.outbox import outbox_table
+from zquant_kit.persistence.outbox import outbox_event, outbox_table
 
 
 async def stored_event(connection: AsyncConnection | AsyncSession, schema: str, event_id: str) -> Event:
     """The event `event_id` exactly as the service owning `schema` wrote it to its outbox (same id as on the wire)."""
     outbox = outbox_table(MetaData(schema=schema))
-    row = (await connection.execute(select(outbox).where(outbox.c.event_id == event_id))).one()
-    return Event(
-        id=row.event_id,
-        type=row.event_type,
-        payload=row.payload,
-        occurred_at=row.created_at,
-        headers=row.headers,
-    )
+    row = (await connection.execute(select(outbox).where(outbox.c.event_id == event_id))).mappings().one()
+    return outbox_event(row)
 
 
 async def processed_events(

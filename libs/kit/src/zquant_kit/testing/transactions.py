@@ -70,4 +70,3 @@ class FakeTransaction(Generic[S]):
         self.database.commits += 1
         self.database.published.extend(self.events)
         self.events = []
-

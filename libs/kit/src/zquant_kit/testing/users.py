@@ -19,7 +19,9 @@ USER_PASSWORD = "Secret-pass-1"
 Metadata = list[tuple[str, str]]
 
 
-async def login(channel: grpc.aio.Channel, username: str, password: str = USER_PASSWORD) -> auth_pb2.TokenPair:
+async def login(
+    channel: grpc.aio.Channel, username: str, password: str = USER_PASSWORD
+) -> auth_pb2.TokenPair:
     """The token pair identity answers a Login with."""
     reply = await auth_pb2_grpc.AuthServiceStub(channel).Login(
         auth_pb2.LoginRequest(username=username, password=password), timeout=10
@@ -47,7 +49,9 @@ async def create_user(
 ) -> tuple[user_pb2.User, Metadata]:
     """Creates `username` as the admin (logging the admin in unless `admin` is given); returns (user, its bearer)."""
     created = await user_pb2_grpc.UserServiceStub(channel).CreateUser(
-        user_pb2.CreateUserRequest(username=username, email=f"{username}@example.com", password=password, role=role),
+        user_pb2.CreateUserRequest(
+            username=username, email=f"{username}@example.com", password=password, role=role
+        ),
         metadata=admin if admin is not None else await admin_metadata(channel),
     )
     return created.user, await sign_in(channel, username, password)
@@ -55,7 +59,9 @@ async def create_user(
 
 async def delete_user(channel: grpc.aio.Channel, user_id: str, admin: Metadata) -> None:
     """Deletes `user_id` as the admin: what the other services' user-cleanup consumers react to."""
-    await user_pb2_grpc.UserServiceStub(channel).DeleteUser(user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin)
+    await user_pb2_grpc.UserServiceStub(channel).DeleteUser(
+        user_pb2.DeleteUserRequest(user_id=user_id), metadata=admin
+    )
 
 
 @dataclass

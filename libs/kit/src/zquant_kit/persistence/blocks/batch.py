@@ -90,7 +90,11 @@ def _trade_dates(dataset: str, column: pd.Series) -> np.ndarray:
     try:
         if pd.api.types.is_integer_dtype(column):
             column = column.astype("str")
-        stamps = column if pd.api.types.is_datetime64_any_dtype(column) else pd.to_datetime(column, format="ISO8601")
+        stamps = (
+            column
+            if pd.api.types.is_datetime64_any_dtype(column)
+            else pd.to_datetime(column, format="ISO8601")
+        )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{dataset}.trade_date: not a date ({str(exc).splitlines()[0]})") from None
     if stamps.dt.tz is not None:

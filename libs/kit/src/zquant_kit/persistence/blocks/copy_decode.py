@@ -51,7 +51,9 @@ def packed_runs(fields: Sequence[memoryview | bytes | None], first: int, last: i
         values = [column[inside] for column in values]
     if not codes:
         return None
-    return PackedRuns(codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values)
+    return PackedRuns(
+        codes=codes, lengths=lengths, days=days.astype(np.int64) + UNIX_DAYS_AT_PG_EPOCH, values=values
+    )
 
 
 def _field(field: memoryview | bytes | None) -> memoryview | bytes:

@@ -65,6 +65,9 @@ class BlockLayout:
 
     def blocks_drop_ddl(self) -> list[str]:
         return [
-            *(f"DROP TABLE IF EXISTS {self.schema}.{self.block_table_name(dataset)}" for dataset in self.tables),
+            *(
+                f"DROP TABLE IF EXISTS {self.schema}.{self.block_table_name(dataset)}"
+                for dataset in self.tables
+            ),
             f"DROP TABLE IF EXISTS {self.schema}.{self.staleness}",
         ]

@@ -32,7 +32,8 @@ def packed_aggregates(table: Table, columns: Sequence[str]) -> sql.Composed:
         [sql.SQL("string_agg(date_send(trade_date), '')")]
         + [
             sql.SQL(
-                "string_agg(float8send(coalesce({}, 'NaN')), '')" if table.c[name].nullable
+                "string_agg(float8send(coalesce({}, 'NaN')), '')"
+                if table.c[name].nullable
                 else "string_agg(float8send({}), '')"
             ).format(sql.Identifier(name))
             for name in columns

@@ -38,7 +38,8 @@ def year_slices(start: dt.date, end: dt.date, count: int) -> list[tuple[dt.date,
     years = end.year - start.year + 1
     bounds = sorted({start.year + years * i // count for i in range(count)} | {end.year + 1})
     return [
-        (max(start, dt.date(a, 1, 1)), min(end, dt.date(b - 1, 12, 31))) for a, b in itertools.pairwise(bounds)
+        (max(start, dt.date(a, 1, 1)), min(end, dt.date(b - 1, 12, 31)))
+        for a, b in itertools.pairwise(bounds)
     ]
 
 
@@ -92,7 +93,12 @@ class PostgresBlockReader:
         return newest
 
     async def read_runs(
-        self, dataset: str, ts_codes: Sequence[str] | None, start: dt.date, end: dt.date, columns: Sequence[str]
+        self,
+        dataset: str,
+        ts_codes: Sequence[str] | None,
+        start: dt.date,
+        end: dt.date,
+        columns: Sequence[str],
     ) -> list[PackedRuns]:
         """The rows of [start, end] as parts of up to `RUNS_PER_PART` (code, year) runs each. A run
         comes from the year's block when it is current, else from the year's rows aggregated per
@@ -146,16 +152,18 @@ class PostgresBlockReader:
         if fresh:
             runs.append(
                 sql.SQL("SELECT ts_code, trade_dates, {} FROM {} WHERE {}year = ANY(%s::smallint[])").format(
-                    quoted(columns), sql.Identifier(layout.schema, layout.block_table_name(dataset)), code_filter
+                    quoted(columns),
+                    sql.Identifier(layout.schema, layout.block_table_name(dataset)),
+                    code_filter,
                 )
             )
             params += [*codes, fresh]
         packed = packed_aggregates(table, columns)
         for year in stale:
             runs.append(
-                sql.SQL("SELECT ts_code, {} FROM {} WHERE {}trade_date BETWEEN %s AND %s GROUP BY ts_code").format(
-                    packed, sql.Identifier(layout.schema, table.name), code_filter
-                )
+                sql.SQL(
+                    "SELECT ts_code, {} FROM {} WHERE {}trade_date BETWEEN %s AND %s GROUP BY ts_code"
+                ).format(packed, sql.Identifier(layout.schema, table.name), code_filter)
             )
             params += [*codes, max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))]
         if not runs:
@@ -166,7 +174,9 @@ class PostgresBlockReader:
             "FROM (SELECT runs.*, (row_number() OVER () - 1) / {per_part} AS part FROM ({runs}) AS runs "
             "(ts_code, trade_dates, {names})) AS numbered GROUP BY part) TO STDOUT (FORMAT BINARY)"
         ).format(
-            columns=sql.SQL(", ").join(sql.SQL("string_agg({}, '')").format(sql.Identifier(n)) for n in columns),
+            columns=sql.SQL(", ").join(
+                sql.SQL("string_agg({}, '')").format(sql.Identifier(n)) for n in columns
+            ),
             per_part=sql.Literal(RUNS_PER_PART),
             runs=sql.SQL(" UNION ALL ").join(runs),
             names=quoted(columns),

@@ -62,7 +62,9 @@ class PostgresBlockWriter:
             if not await self._holds_rows_in_range(connection, batch):
                 try:
                     async with connection.transaction():
-                        await self._copy(connection, sql.Identifier(self._layout.schema, batch.table.name), batch)
+                        await self._copy(
+                            connection, sql.Identifier(self._layout.schema, batch.table.name), batch
+                        )
                         await _mark_years_stale(connection, self._layout, dataset, batch.years())
                     _log.debug("%s: %d rows copied straight into an empty range", dataset, batch.size)
                     return WriteCounts(inserted=batch.size, updated=0, unchanged=0)
@@ -83,19 +85,24 @@ class PostgresBlockWriter:
                     sql.SQL("SELECT dataset, year FROM {} ORDER BY dataset, year").format(marker)
                 )
                 pending = [
-                    (dataset, year) for dataset, year in await cursor.fetchall() if dataset in self._layout.tables
+                    (dataset, year)
+                    for dataset, year in await cursor.fetchall()
+                    if dataset in self._layout.tables
                 ]
             for dataset, year in pending:
                 async with connection.transaction():
                     cursor = await connection.execute(
-                        sql.SQL("SELECT 1 FROM {} WHERE dataset = %s AND year = %s FOR UPDATE").format(marker),
+                        sql.SQL("SELECT 1 FROM {} WHERE dataset = %s AND year = %s FOR UPDATE").format(
+                            marker
+                        ),
                         (dataset, year),
                     )
                     if await cursor.fetchone() is None:
                         continue
                     await self._rebuild_year(connection, dataset, year)
                     await connection.execute(
-                        sql.SQL("DELETE FROM {} WHERE dataset = %s AND year = %s").format(marker), (dataset, year)
+                        sql.SQL("DELETE FROM {} WHERE dataset = %s AND year = %s").format(marker),
+                        (dataset, year),
                     )
                 rebuilt += 1
         if rebuilt:
@@ -114,7 +121,9 @@ class PostgresBlockWriter:
                 "SELECT ts_code, %s, {packed} FROM {rows} "
                 "WHERE trade_date >= %s AND trade_date < %s GROUP BY ts_code"
             ).format(
-                blocks=blocks, names=quoted(names), packed=packed_aggregates(table, names),
+                blocks=blocks,
+                names=quoted(names),
+                packed=packed_aggregates(table, names),
                 rows=sql.Identifier(layout.schema, table.name),
             ),
             (year, date(year, 1, 1), date(year + 1, 1, 1)),
@@ -130,7 +139,9 @@ class PostgresBlockWriter:
         row = await cursor.fetchone()
         return bool(row and row[0])
 
-    async def _analyze_unanalyzed_partitions(self, connection: psycopg.AsyncConnection, batch: KeyedBatch) -> None:
+    async def _analyze_unanalyzed_partitions(
+        self, connection: psycopg.AsyncConnection, batch: KeyedBatch
+    ) -> None:
         """A partition filled by COPY has no statistics until autovacuum gets to it; an upsert planned on
         none joins the stage badly (measured 7x slower), so the first merge into it analyzes it."""
         first_day, last_day = batch.date_bounds()
@@ -147,7 +158,9 @@ class PostgresBlockWriter:
         for (name,) in stale:
             await connection.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(self._layout.schema, name)))
 
-    async def _copy(self, connection: psycopg.AsyncConnection, target: sql.Identifier, batch: KeyedBatch) -> None:
+    async def _copy(
+        self, connection: psycopg.AsyncConnection, target: sql.Identifier, batch: KeyedBatch
+    ) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(target, quoted(batch.columns))
         async with connection.cursor().copy(statement) as copy:
             for chunk in copy_binary_chunks(batch):
@@ -169,9 +182,9 @@ class PostgresBlockWriter:
         await self._copy(connection, stage, batch)
         await connection.execute(sql.SQL("ANALYZE {}").format(stage))
         inserted = await connection.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT (ts_code, trade_date) DO NOTHING").format(
-                target, quoted(batch.columns), quoted(batch.columns), stage
-            )
+            sql.SQL(
+                "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT (ts_code, trade_date) DO NOTHING"
+            ).format(target, quoted(batch.columns), quoted(batch.columns), stage)
         )
         updated = await connection.execute(
             sql.SQL(

@@ -61,7 +61,9 @@ class SqliteRowStore:
                 )
             ).scalar_one()
             assignments = ", ".join(f'"{name}" = excluded."{name}"' for name in batch.values)
-            changed = " OR ".join(f'"{table.name}"."{name}" IS NOT excluded."{name}"' for name in batch.values)
+            changed = " OR ".join(
+                f'"{table.name}"."{name}" IS NOT excluded."{name}"' for name in batch.values
+            )
             # "WHERE true" keeps SQLite from parsing ON CONFLICT as a join constraint of the SELECT.
             await connection.exec_driver_sql(
                 f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM temp.{_STAGE_TABLE} WHERE true '
