@@ -25,7 +25,6 @@ from zquant_marketdata.domain.quality import Issue
 from zquant_marketdata.domain.sync import (
     BAR_DATASETS,
     CALENDAR_EXCHANGE,
-    DATE_DRIVEN,
     INDEX_CODES,
     check_range,
     fmt_date,
@@ -70,9 +69,16 @@ def bar_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> BarRo
     dates = frame["trade_date"]
     if not pd.api.types.is_datetime64_any_dtype(dates):
         dates = pd.to_datetime(dates.astype(str), format="ISO8601")
-    names = [c for c in (columns or frame.columns) if c not in ("ts_code", "trade_date") and c in frame.columns]
-    values = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) for name in names}
-    return BarRows.of_rows(frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values)
+    names = [
+        c for c in (columns or frame.columns) if c not in ("ts_code", "trade_date") and c in frame.columns
+    ]
+    values = {
+        name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        for name in names
+    }
+    return BarRows.of_rows(
+        frame["ts_code"].astype(str).to_numpy(), dates.to_numpy().astype("datetime64[D]"), values
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,9 @@ class ValidateUseCases:
     async def validate(self, request: ValidationRequest) -> ValidationReport:
         dataset = request.dataset.strip() or "daily"
         if dataset not in BAR_DATASETS:
-            raise InvalidArgument("dataset", f"unknown dataset {dataset!r}; expected one of {list(BAR_DATASETS)}")
+            raise InvalidArgument(
+                "dataset", f"unknown dataset {dataset!r}; expected one of {list(BAR_DATASETS)}"
+            )
         start = parse_date(request.start_date, "start_date")
         end = parse_date(request.end_date, "end_date")
         check_range(start, end)
@@ -124,12 +132,16 @@ class ValidateUseCases:
                 remote = remote[remote["ts_code"].isin(codes)]
             issues += quality.compare_rows(rows, bar_rows(remote), list(rows.values))
 
-        issues += await self._missing_days(dataset, in_range, codes, start, end, source, remote, request.use_source)
+        issues += await self._missing_days(
+            dataset, in_range, codes, start, end, source, remote, request.use_source
+        )
         issues.sort(key=lambda i: (i.ts_code, i.trade_date or dt.date.min, i.kind))
         truncated = len(issues) > self.max_issues
         return ValidationReport(len(in_range), issues[: self.max_issues], truncated)
 
-    async def _open_days(self, source: MarketDataSource | None, start: dt.date, end: dt.date) -> list[dt.date]:
+    async def _open_days(
+        self, source: MarketDataSource | None, start: dt.date, end: dt.date
+    ) -> list[dt.date]:
         days = await self.repo.open_days(CALENDAR_EXCHANGE, start, end)
         if days or source is None:
             return days
@@ -223,12 +235,11 @@ class ValidateUseCases:
                 issues += quality.classify_missing(code, [run], at_source)
         return issues
 
-    async def _probe(self, source: MarketDataSource, dataset: str, code: str, first: dt.date, last: dt.date) -> set[dt.date]:
-        if dataset == "index_daily" or dataset in DATE_DRIVEN:
-            query = BarQuery(dataset, ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
-            frame = await source.bars(query)
-        else:  # pragma: no cover - every bar dataset is one of the above
-            return set()
+    async def _probe(
+        self, source: MarketDataSource, dataset: str, code: str, first: dt.date, last: dt.date
+    ) -> set[dt.date]:
+        query = BarQuery(dataset, ts_code=code, start_date=fmt_date(first), end_date=fmt_date(last))
+        frame = await source.bars(query)
         if frame.empty:
             return set()
         return {d.date() for d in pd.to_datetime(frame["trade_date"].astype(str), format="ISO8601")}
