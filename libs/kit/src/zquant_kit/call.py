@@ -26,6 +26,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from grpc_status import rpc_status
 
 from zquant_kit.auth import signed_metadata
+from zquant_kit.client_cli import access_token
+from zquant_kit.grpc.client import bearer
 from zquant_kit.settings import DEFAULT_PORTS, Settings
 
 LOGIN_METHOD = "zquant.identity.v1.AuthService/Login"
@@ -91,9 +93,9 @@ def _metadata(args: argparse.Namespace, method_path: str, body: bytes) -> tuple[
         if not secret:
             raise CallError("--api-key needs its secret in ZQUANT_API_SECRET")
         return (*metadata, *signed_metadata(key_id, secret, method_path, body))
-    token = args.token or os.environ.get("ZQUANT_TOKEN", "")
+    token = access_token(args)
     if token:
-        metadata.append(("authorization", f"Bearer {token}"))
+        metadata.extend(bearer(token))
     return tuple(metadata)
 
 

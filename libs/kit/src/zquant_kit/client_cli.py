@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import grpc
 
+from zquant_kit.grpc.client import bearer
 from zquant_kit.settings import Settings
 
 Metadata = tuple[tuple[str, str], ...]
@@ -57,12 +58,18 @@ def add_client_group(
     return commands
 
 
+def access_token(args: argparse.Namespace) -> str:
+    """The caller's access token: `--token`, else `$ZQUANT_TOKEN` ("" when neither)."""
+    token: str = args.token or os.environ.get("ZQUANT_TOKEN", "")
+    return token
+
+
 def bearer_metadata(args: argparse.Namespace) -> Metadata:
-    """The caller's access token: `--token`, else `$ZQUANT_TOKEN`."""
-    token = args.token or os.environ.get("ZQUANT_TOKEN", "")
+    """The caller's access token as call metadata; a usage error without one."""
+    token = access_token(args)
     if not token:
         raise UsageError("no access token: pass --token or export ZQUANT_TOKEN=$(zquant login <user>)")
-    return (("authorization", f"Bearer {token}"),)
+    return tuple(bearer(token))
 
 
 def progress_bar(percent: float, width: int = 30) -> str:
