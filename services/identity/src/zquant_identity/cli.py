@@ -41,7 +41,11 @@ async def rotate_signing_key(settings: Settings) -> int:
         retired = app.ring.current_kid
         kid = await app.ring.rotate()
         minutes = int(RETIRED_KEY_GRACE.total_seconds() // 60)
-        print(f"signing key {kid} signs from now; {retired} keeps verifying for {minutes} minutes, then is dropped")
+        print(
+            f"signing key {kid} signs from now; {retired} keeps verifying for {minutes} minutes, then is dropped"
+        )
         return 0
 
-    return await run_offline("identity", SERVICE, config.kit.database_url, lambda bus: build(config, bus), rotate)
+    return await run_offline(
+        "identity", SERVICE, config.kit.database_url, lambda bus: build(config, bus), rotate
+    )

@@ -92,7 +92,11 @@ class SigningKeyRing(PublicKeySource):
         return self._current
 
     def _new_key_values(self, now: dt.datetime) -> dict:
-        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+        pem = (
+            Ed25519PrivateKey.generate()
+            .private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+            .decode()
+        )
         sealed = self._box.encrypt(pem).decode()
         return {"kid": uuid.uuid4().hex[:16], "private_key_encrypted": sealed, "created_at": now}
 
@@ -100,7 +104,9 @@ class SigningKeyRing(PublicKeySource):
         """Drops keys past their grace, makes a signing key when none is active, then reads the ring."""
         now = dt.datetime.now(dt.UTC)
         async with self._sessions() as session, session.begin():
-            await session.execute(signing_keys.delete().where(signing_keys.c.retired_at < now - RETIRED_KEY_GRACE))
+            await session.execute(
+                signing_keys.delete().where(signing_keys.c.retired_at < now - RETIRED_KEY_GRACE)
+            )
             active = select(signing_keys.c.kid).where(signing_keys.c.retired_at.is_(None)).limit(1)
             if (await session.execute(active)).first() is None:
                 await session.execute(signing_keys.insert().values(self._new_key_values(now)))
@@ -175,24 +181,26 @@ class JwtAccessTokenIssuer(AccessTokenIssuer, OwnerTokenIssuer):
         self, user: User, scopes: list[str], now: dt.datetime, ttl: dt.timedelta, acting_service: str
     ) -> str:
         # RFC 8693's actor claim: the subject is the user, the party holding the token is the service.
-        return self._ring.sign({**self._claims(user, scopes, now, ttl), "act": {"sub": f"service:{acting_service}"}})
+        return self._ring.sign(
+            {**self._claims(user, scopes, now, ttl), "act": {"sub": f"service:{acting_service}"}}
+        )
 
     def _claims(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> dict:
         return {
-                "iss": self._issuer,
-                "aud": self._audience,
-                "sub": user.id,
-                "username": user.username,
-                "role": user.role,
-                "perms": permissions,
-                "iat": int(now.timestamp()),
-                # `iat` is whole seconds; revocations compare in microseconds, so a token minted just
-                # after a revocation works and one minted just before it does not.
-                "iat_us": epoch_us(now),
-                "exp": int((now + ttl).timestamp()),
-                "jti": uuid.uuid4().hex,
-                "typ": "access",
-            }
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": user.id,
+            "username": user.username,
+            "role": user.role,
+            "perms": permissions,
+            "iat": int(now.timestamp()),
+            # `iat` is whole seconds; revocations compare in microseconds, so a token minted just
+            # after a revocation works and one minted just before it does not.
+            "iat_us": epoch_us(now),
+            "exp": int((now + ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "typ": "access",
+        }
 
 
 def _ed25519(pem: str) -> Ed25519PrivateKey:

@@ -42,7 +42,9 @@ def _hash_refresh(token: str) -> str:
 
 def _rate_limited(wait: dt.timedelta, what: str) -> Unauthenticated:
     seconds = max(1, math.ceil(wait.total_seconds()))
-    return Unauthenticated(f"too many failed logins {what}; retry in {seconds} s", reason="LOGIN_RATE_LIMITED")
+    return Unauthenticated(
+        f"too many failed logins {what}; retry in {seconds} s", reason="LOGIN_RATE_LIMITED"
+    )
 
 
 class AuthUseCases:
@@ -136,7 +138,9 @@ class AuthUseCases:
             if stored.is_spent():
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
-                raise Unauthenticated("refresh token reuse detected; session revoked", reason="REFRESH_TOKEN_REUSED")
+                raise Unauthenticated(
+                    "refresh token reuse detected; session revoked", reason="REFRESH_TOKEN_REUSED"
+                )
             if stored.is_expired(now):
                 raise Unauthenticated("refresh token expired", reason="REFRESH_TOKEN_EXPIRED")
             user = await uow.users.get(stored.user_id)

@@ -59,7 +59,9 @@ class NotificationUseCases:
             await uow.notifications.delete(await self._own(uow, actor, notification_id))
             await uow.commit()
 
-    async def send(self, user_id: str, title: str, body: str, notification_id: str | None = None) -> Notification:
+    async def send(
+        self, user_id: str, title: str, body: str, notification_id: str | None = None
+    ) -> Notification:
         if not user_id:
             raise InvalidArgument("user_id", "required")
         if not check_text(title, "title").strip() or len(title) > 200:
@@ -103,9 +105,7 @@ class AuditUseCases:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def list(
-        self, filter: AuditFilter, after: tuple[str, str] | None, limit: int
-    ) -> Page[AuditEntry]:
+    async def list(self, filter: AuditFilter, after: tuple[str, str] | None, limit: int) -> Page[AuditEntry]:
         async with self._uow() as uow:
             return await fetch_page(lambda n: uow.audit.list(filter, after, n), limit)
 

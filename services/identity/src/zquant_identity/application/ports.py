@@ -46,12 +46,15 @@ class UserRepository(Protocol):
     async def save(self, user: User) -> None:
         """Writes a changed user now; a username or email taken meanwhile raises AlreadyExists (as `add` does)."""
         ...
+
     async def by_username(self, username: str) -> User | None:
         """Ignores case: `Admin` finds `admin`."""
         ...
+
     async def by_email(self, email: str) -> User | None:
         """Ignores case."""
         ...
+
     async def list(self, filter: UserFilter, after: str | None, limit: int) -> Sequence[User]: ...
     async def delete(self, user: User) -> None: ...
     async def count_with_role(self, role: str) -> int: ...
@@ -64,10 +67,12 @@ class LoginThrottleRepository(Protocol):
     async def lock(self, username: str, address: str) -> LoginThrottle:
         """The pair's row, created empty when missing, locked so concurrent guesses all count."""
         ...
+
     async def delete(self, throttle: LoginThrottle) -> None: ...
     async def clear_for(self, username: str) -> None:
         """Forgets the failures of an account (its throttle key) from every address: reset, activation."""
         ...
+
     async def forget_before(self, cutoff: dt.datetime) -> None:
         """Drops rows whose last failure is older than `cutoff`, so guessed usernames do not pile up."""
         ...
@@ -88,6 +93,7 @@ class RefreshTokenRepository(Protocol):
     async def by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None:
         """`for_update` locks the row, so a token can be redeemed once even under concurrent refreshes."""
         ...
+
     async def revoke_family(self, family_id: str, now: dt.datetime) -> None: ...
     async def delete_for_user(self, user_id: str) -> None: ...
 
@@ -99,6 +105,7 @@ class ApiKeyRepository(Protocol):
     async def remember_nonce(self, key_id: str, nonce: str, now: dt.datetime, keep: dt.timedelta) -> bool:
         """False when the nonce was seen before (a replay)."""
         ...
+
     async def delete_for_user(self, user_id: str) -> None: ...
 
 
@@ -115,13 +122,16 @@ class NotificationRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
-    async def list(self, filter: AuditFilter, after: tuple[str, str] | None, limit: int) -> Sequence[AuditEntry]: ...
+    async def list(
+        self, filter: AuditFilter, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[AuditEntry]: ...
 
 
 class RevocationRepository(Protocol):
     async def record(self, revocation: Revocation, forget_before_us: int) -> None:
         """Upserts, keeping the later not-before; rows older than `forget_before_us` are dropped."""
         ...
+
     async def since(self, since_us: int) -> Sequence[Revocation]: ...
 
 
@@ -154,7 +164,6 @@ class SecretBox(Protocol):
 
 class AccessTokenIssuer(Protocol):
     def issue(self, user: User, permissions: list[str], now: dt.datetime, ttl: dt.timedelta) -> str: ...
-
 
 
 class OwnerTokenIssuer(Protocol):

@@ -82,14 +82,18 @@ class RoleUseCases:
             await uow.roles.delete(role)
             await uow.commit()
 
-    async def change_permissions(self, actor: Principal, name: str, permissions: builtins.list[str], *, grant: bool) -> Role:
+    async def change_permissions(
+        self, actor: Principal, name: str, permissions: builtins.list[str], *, grant: bool
+    ) -> Role:
         """The caller must hold what the role carries before and after: revoking only shrinks it."""
         if not permissions:
             raise InvalidArgument("permissions", "at least one permission required")
         async with self._uow() as uow:
             rules.check_permissions(permissions, await uow.roles.catalogue())
             role = await self._get(uow, name)
-            rules.require_held(actor, [*role.permissions, *(permissions if grant else [])], f"changing role {name!r}")
+            rules.require_held(
+                actor, [*role.permissions, *(permissions if grant else [])], f"changing role {name!r}"
+            )
             if name == "admin" and not grant:
                 raise FailedPrecondition("the admin role keeps every permission", reason="BUILTIN_ROLE")
             role.grant(permissions) if grant else role.revoke(permissions)

@@ -37,7 +37,9 @@ class FirstAdmin:
 
 
 class UserUseCases:
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, cache: ProfileCache) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, cache: ProfileCache
+    ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
@@ -73,7 +75,9 @@ class UserUseCases:
             return None
         return FirstAdmin(username, password, generated)
 
-    async def _create(self, actor: Principal | None, username: str, email: str, password: str, role: str) -> UserView:
+    async def _create(
+        self, actor: Principal | None, username: str, email: str, password: str, role: str
+    ) -> UserView:
         rules.check_username(username)
         email = rules.check_email(email)
         rules.check_password(password)
@@ -122,7 +126,9 @@ class UserUseCases:
             users = await fetch_page(lambda n: uow.users.list(filter, after, n), limit)
             return Page([await self._view(uow, u) for u in users.items], users.more)
 
-    async def update(self, actor: Principal, user_id: str, username: str | None, email: str | None) -> UserView:
+    async def update(
+        self, actor: Principal, user_id: str, username: str | None, email: str | None
+    ) -> UserView:
         """Checks both fields before changing either, so no half-checked change is flushed early."""
         async with self._uow() as uow:
             user = await self._get(uow, user_id)

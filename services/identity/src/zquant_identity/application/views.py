@@ -19,7 +19,9 @@ class UserView:
 class ProfileCache:
     """Local writes invalidate at once; the TTL bounds how stale another replica's writes can look."""
 
-    def __init__(self, clock: Clock, ttl: dt.timedelta = dt.timedelta(seconds=2), max_entries: int = 10_000) -> None:
+    def __init__(
+        self, clock: Clock, ttl: dt.timedelta = dt.timedelta(seconds=2), max_entries: int = 10_000
+    ) -> None:
         self._clock = clock
         self._ttl = ttl
         self._max = max_entries

@@ -171,7 +171,9 @@ def build(config: IdentityConfig, bus: EventBus) -> IdentityApp:
     )
     infra.subscribe(AUDIT_CONSUMER, events.AUDIT_RECORDED_PATTERN, app.audit.on_audit_recorded)
     infra.subscribe(
-        NOTIFICATION_CONSUMER, events.NOTIFICATION_REQUESTED_PATTERN, app.notifications.on_notification_requested
+        NOTIFICATION_CONSUMER,
+        events.NOTIFICATION_REQUESTED_PATTERN,
+        app.notifications.on_notification_requested,
     )
     for event_type, handler in app.outcomes.handlers().items():
         infra.subscribe(CONSUMERS[event_type], event_type, handler)
@@ -194,5 +196,9 @@ def _add_start_and_stop(app: IdentityApp) -> None:
 
 
 SERVICE = ServiceDefinition.composed(
-    NAME, tables.SCHEMA, Path(__file__).resolve().parent.parent / "migrations", IdentityConfig.from_settings, build
+    NAME,
+    tables.SCHEMA,
+    Path(__file__).resolve().parent.parent / "migrations",
+    IdentityConfig.from_settings,
+    build,
 )

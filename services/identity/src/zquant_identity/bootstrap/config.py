@@ -47,5 +47,8 @@ class IdentityConfig:
 
     def secret_box(self) -> FernetSecretBox:
         return FernetSecretBox(
-            SECRET_KEY_ENV, self.kit.data_dir / SECRET_KEY_FILE, env_value=self.secret_key, unreadable=UNREADABLE
+            SECRET_KEY_ENV,
+            self.kit.data_dir / SECRET_KEY_FILE,
+            env_value=self.secret_key,
+            unreadable=UNREADABLE,
         )

@@ -50,7 +50,9 @@ def grpc_services(
     audit: AuditUseCases,
     owner_tokens: OwnerTokenUseCases,
 ) -> list[GrpcService]:
-    verification = TokenVerificationServicer(auth_use_cases, revocation_queries, ring, kit.jwt_issuer, kit.jwt_audience)
+    verification = TokenVerificationServicer(
+        auth_use_cases, revocation_queries, ring, kit.jwt_issuer, kit.jwt_audience
+    )
     return [
         GrpcService("zquant.identity.v1.AuthService", AuthServicer(auth_use_cases),
                     auth_pb2_grpc.add_AuthServiceServicer_to_server),

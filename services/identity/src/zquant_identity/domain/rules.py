@@ -51,11 +51,22 @@ SEED_ROLES: dict[str, tuple[str, list[str]]] = {
     "researcher": (
         "research: data, factors, strategies, backtests, own jobs and API keys",
         [
-            "apikey:create", "apikey:read", "apikey:revoke", "data:read",
-            "factor:read", "factor:write", "factor:calculate",
-            "backtest:run", "backtest:read", "backtest:delete",
-            "strategy:read", "strategy:write", "strategy:delete",
-            "scheduler:read", "scheduler:write", "scheduler:trigger",
+            "apikey:create",
+            "apikey:read",
+            "apikey:revoke",
+            "data:read",
+            "factor:read",
+            "factor:write",
+            "factor:calculate",
+            "backtest:run",
+            "backtest:read",
+            "backtest:delete",
+            "strategy:read",
+            "strategy:write",
+            "strategy:delete",
+            "scheduler:read",
+            "scheduler:write",
+            "scheduler:trigger",
         ],
     ),
     "viewer": (
@@ -95,7 +106,9 @@ def check_password(password: str, field: str = "password") -> str:
 
 def check_role_name(name: str, field: str = "name") -> str:
     if not _ROLE.match(name):
-        raise InvalidArgument(field, "2-64 characters: lower-case letters, digits, '_', '-', starting with a letter")
+        raise InvalidArgument(
+            field, "2-64 characters: lower-case letters, digits, '_', '-', starting with a letter"
+        )
     return name
 
 

@@ -58,7 +58,9 @@ class LoginThrottle:
 class AddressFailureLimit:
     """Per-process sliding window of failed logins per client address (memory bounded by MAX_TRACKED_ADDRESSES)."""
 
-    def __init__(self, limit: int = ADDRESS_FAILURES_PER_MINUTE, window: dt.timedelta = ADDRESS_WINDOW) -> None:
+    def __init__(
+        self, limit: int = ADDRESS_FAILURES_PER_MINUTE, window: dt.timedelta = ADDRESS_WINDOW
+    ) -> None:
         self._limit = limit
         self._window = window
         self._failures: dict[str, deque[dt.datetime]] = {}

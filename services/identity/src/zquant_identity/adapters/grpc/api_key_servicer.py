@@ -24,7 +24,9 @@ class ApiKeyServicer(api_key_pb2_grpc.ApiKeyServiceServicer):
     async def ListApiKeys(self, request, context):
         actor = principal.require("apikey:read")
         keys, token = await API_KEYS.page(request, partial(self._keys.list, actor))
-        return api_key_pb2.ListApiKeysResponse(api_keys=[api_key_message(k) for k in keys], next_page_token=token)
+        return api_key_pb2.ListApiKeysResponse(
+            api_keys=[api_key_message(k) for k in keys], next_page_token=token
+        )
 
     async def RevokeApiKey(self, request, context):
         actor = principal.require("apikey:revoke")

@@ -31,4 +31,6 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def ListAuditEntries(self, request, context):
         principal.require("audit:read")
         entries, token = await AUDIT.page(request, partial(self._audit.list, _filter(request)))
-        return audit_pb2.ListAuditEntriesResponse(entries=[audit_message(e) for e in entries], next_page_token=token)
+        return audit_pb2.ListAuditEntriesResponse(
+            entries=[audit_message(e) for e in entries], next_page_token=token
+        )

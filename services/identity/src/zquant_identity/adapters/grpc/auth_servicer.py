@@ -17,7 +17,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._auth = auth
 
     async def Login(self, request, context):
-        tokens = await self._auth.login(request.username, request.password, client_address(context.peer() or ""))
+        tokens = await self._auth.login(
+            request.username, request.password, client_address(context.peer() or "")
+        )
         return auth_pb2.LoginResponse(tokens=pair_message(tokens))
 
     async def Refresh(self, request, context):
@@ -29,7 +31,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     async def LogoutAll(self, request, context):
         actor = principal.current()
-        if actor.is_service or actor.acting_service:  # a token a service acts with is no session of the user's
+        if (
+            actor.is_service or actor.acting_service
+        ):  # a token a service acts with is no session of the user's
             raise PermissionDenied("a service has no sessions to end", permission="service")
         await self._auth.logout_all(actor)
         return auth_pb2.LogoutAllResponse()

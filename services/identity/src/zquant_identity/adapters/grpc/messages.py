@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf import timestamp_pb2
-
 from zquant.common.v1 import audit_pb2 as common_audit_pb2
 from zquant.common.v1 import token_verification_pb2
 from zquant.identity.v1 import api_key_pb2, auth_pb2, notification_pb2, role_pb2, user_pb2
@@ -15,6 +13,7 @@ from zquant_identity.domain.model import ApiKey, AuditEntry, Notification, Role
 from zquant_kit.clock import as_utc
 from zquant_kit.grpc.convert import same_named, to_timestamp
 from zquant_kit.revocation import Revocation
+from zquant_kit.timestamps import timestamp_of_micros
 
 
 def iso(value: dt.datetime) -> str:
@@ -33,7 +32,10 @@ def user_message(view: UserView) -> user_pb2.User:
 
 def role_message(role: Role) -> role_pb2.Role:
     return role_pb2.Role(
-        name=role.name, description=role.description, permissions=role.permissions, create_time=to_timestamp(role.created_at)
+        name=role.name,
+        description=role.description,
+        permissions=role.permissions,
+        create_time=to_timestamp(role.created_at),
     )
 
 
@@ -73,6 +75,7 @@ def pair_message(pair: TokenPair) -> auth_pb2.TokenPair:
 
 
 def revocation_message(revocation: Revocation) -> token_verification_pb2.TokenRevocation:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromMicroseconds(revocation.not_before_us)
-    return token_verification_pb2.TokenRevocation(user_id=revocation.user_id, role=revocation.role, not_before_time=stamp)
+    stamp = timestamp_of_micros(revocation.not_before_us)
+    return token_verification_pb2.TokenRevocation(
+        user_id=revocation.user_id, role=revocation.role, not_before_time=stamp
+    )

@@ -39,12 +39,16 @@ class RoleServicer(role_pb2_grpc.RoleServiceServicer):
 
     async def AddRolePermissions(self, request, context):
         actor = principal.require("role:write")
-        role = await self._roles.change_permissions(actor, request.name, list(request.permissions), grant=True)
+        role = await self._roles.change_permissions(
+            actor, request.name, list(request.permissions), grant=True
+        )
         return role_pb2.AddRolePermissionsResponse(role=role_message(role))
 
     async def RemoveRolePermissions(self, request, context):
         actor = principal.require("role:write")
-        role = await self._roles.change_permissions(actor, request.name, list(request.permissions), grant=False)
+        role = await self._roles.change_permissions(
+            actor, request.name, list(request.permissions), grant=False
+        )
         return role_pb2.RemoveRolePermissionsResponse(role=role_message(role))
 
     async def ListPermissions(self, request, context):

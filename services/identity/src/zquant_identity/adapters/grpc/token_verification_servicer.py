@@ -23,7 +23,12 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
     PUBLIC = frozenset({f"/{_SERVICE}/GetVerificationKeys"})
 
     def __init__(
-        self, auth: AuthUseCases, revocations: RevocationQueries, ring: SigningKeyRing, issuer: str, audience: str
+        self,
+        auth: AuthUseCases,
+        revocations: RevocationQueries,
+        ring: SigningKeyRing,
+        issuer: str,
+        audience: str,
     ) -> None:
         self._auth = auth
         self._revocations = revocations
@@ -48,10 +53,15 @@ class TokenVerificationServicer(pb_grpc.TokenVerificationServiceServicer):
     ) -> pb.AuthenticateApiKeyResponse:
         principal.require_service()
         # The request's fields are the credentials' own, name for name.
-        credentials = ApiKeyCredentials(**{field.name: getattr(request, field.name) for field in fields(ApiKeyCredentials)})
+        credentials = ApiKeyCredentials(
+            **{field.name: getattr(request, field.name) for field in fields(ApiKeyCredentials)}
+        )
         found = await self._auth.authenticate_api_key(credentials)
         return pb.AuthenticateApiKeyResponse(
-            user_id=found.user_id, role=found.role, permissions=sorted(found.permissions), username=found.username
+            user_id=found.user_id,
+            role=found.role,
+            permissions=sorted(found.permissions),
+            username=found.username,
         )
 
     async def ListTokenRevocations(

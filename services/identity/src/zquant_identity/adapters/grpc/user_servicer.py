@@ -29,7 +29,9 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
     async def CreateUser(self, request, context):
         actor = principal.require("user:create")
-        view = await self._users.create(actor, request.username, request.email, request.password, request.role)
+        view = await self._users.create(
+            actor, request.username, request.email, request.password, request.role
+        )
         return user_pb2.CreateUserResponse(user=user_message(view))
 
     async def GetUser(self, request, context):
@@ -61,7 +63,9 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
     async def ActivateUser(self, request, context):
         actor = principal.require("user:update")
-        return user_pb2.ActivateUserResponse(user=user_message(await self._users.set_active(actor, request.user_id, True)))
+        return user_pb2.ActivateUserResponse(
+            user=user_message(await self._users.set_active(actor, request.user_id, True))
+        )
 
     async def DeactivateUser(self, request, context):
         actor = principal.require("user:update")

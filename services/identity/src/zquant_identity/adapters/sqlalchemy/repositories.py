@@ -209,7 +209,9 @@ class SqlAlchemyApiKeyRepository(_SessionRepository, ApiKeyRepository):
         nonces = t.api_key_nonces
         await self._s.execute(delete(nonces).where(nonces.c.key_id == key_id, nonces.c.seen_at < now - keep))
         result = await self._s.execute(
-            insert_or_ignore(self._s, nonces, key_id=key_id, nonce=nonce, seen_at=now).returning(nonces.c.nonce)  # rowcount is not reliable through an ORM session
+            insert_or_ignore(self._s, nonces, key_id=key_id, nonce=nonce, seen_at=now).returning(
+                nonces.c.nonce
+            )  # rowcount is not reliable through an ORM session
         )
         return result.first() is not None
 
@@ -263,7 +265,9 @@ class SqlAlchemyAuditRepository(_SessionRepository, AuditRepository):
     async def add(self, entry: AuditEntry) -> None:
         await self._add(entry)
 
-    async def list(self, filter: AuditFilter, after: tuple[str, str] | None, limit: int) -> Sequence[AuditEntry]:
+    async def list(
+        self, filter: AuditFilter, after: tuple[str, str] | None, limit: int
+    ) -> Sequence[AuditEntry]:
         c = t.audit_log.c
         query = select(AuditEntry).order_by(c.time.desc(), c.id.desc()).limit(limit)
         for column, value in (

@@ -24,7 +24,11 @@ class SqlAlchemyRevocationRepository(RevocationRepository):
             r,
             ["user_id", "role"],
             ["not_before_us"],
-            values={"user_id": revocation.user_id, "role": revocation.role, "not_before_us": revocation.not_before_us},
+            values={
+                "user_id": revocation.user_id,
+                "role": revocation.role,
+                "not_before_us": revocation.not_before_us,
+            },
             where=lambda new: r.c.not_before_us < new.not_before_us,
         )
         await self._s.execute(statement)

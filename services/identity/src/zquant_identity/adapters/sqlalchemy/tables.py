@@ -40,7 +40,13 @@ TS = DateTime(timezone=True)
 
 def _user_id(index: bool) -> Column:
     """The user a row belongs to; it goes with them."""
-    return Column("user_id", String(36), ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"), nullable=False, index=index)
+    return Column(
+        "user_id",
+        String(36),
+        ForeignKey(f"{SCHEMA}.users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=index,
+    )
 
 
 roles = Table(
@@ -60,7 +66,12 @@ role_permissions = Table(
     "role_permissions",
     metadata,
     Column("role_name", String(64), ForeignKey(f"{SCHEMA}.roles.name", ondelete="CASCADE"), primary_key=True),
-    Column("permission", String(64), ForeignKey(f"{SCHEMA}.permissions.name", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "permission",
+        String(64),
+        ForeignKey(f"{SCHEMA}.permissions.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
 )
 users = Table(
     "users",
@@ -148,7 +159,9 @@ signing_keys = Table(
     Column("private_key_encrypted", Text, nullable=True),  # NULL only on a row from before 0004, until start
     Column("private_key_pem", Text, nullable=True),  # plaintext of such a row; cleared at start
     Column("created_at", TS, nullable=False),
-    Column("retired_at", TS, nullable=True),  # a newer key signs since then; this one still verifies for a while
+    Column(
+        "retired_at", TS, nullable=True
+    ),  # a newer key signs since then; this one still verifies for a while
 )
 # One row per user (role "") or per role (user_id ""): access tokens issued before not_before_us are refused.
 token_revocations = Table(
@@ -174,7 +187,10 @@ def map_domain() -> None:
         roles,
         properties={
             "grants": relationship(
-                RolePermission, lazy="selectin", cascade="all, delete-orphan", order_by=role_permissions.c.permission
+                RolePermission,
+                lazy="selectin",
+                cascade="all, delete-orphan",
+                order_by=role_permissions.c.permission,
             )
         },
     )

@@ -36,9 +36,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "role_permissions",
-        sa.Column("role_name", sa.String(64), sa.ForeignKey(fk("roles.name"), ondelete="CASCADE"), primary_key=True),
         sa.Column(
-            "permission", sa.String(64), sa.ForeignKey(fk("permissions.name"), ondelete="CASCADE"), primary_key=True
+            "role_name", sa.String(64), sa.ForeignKey(fk("roles.name"), ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "permission",
+            sa.String(64),
+            sa.ForeignKey(fk("permissions.name"), ondelete="CASCADE"),
+            primary_key=True,
         ),
         schema=s,
     )
@@ -59,7 +64,9 @@ def upgrade() -> None:
     op.create_table(
         "refresh_tokens",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("user_id", sa.String(36), sa.ForeignKey(fk("users.id"), ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.String(36), sa.ForeignKey(fk("users.id"), ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("family_id", sa.String(36), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", TS, nullable=False),
@@ -73,7 +80,9 @@ def upgrade() -> None:
     op.create_table(
         "api_keys",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("user_id", sa.String(36), sa.ForeignKey(fk("users.id"), ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.String(36), sa.ForeignKey(fk("users.id"), ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("hmac_key_hex", sa.String(64), nullable=False),
         sa.Column("created_at", TS, nullable=False),
@@ -94,7 +103,9 @@ def upgrade() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("user_id", sa.String(36), sa.ForeignKey(fk("users.id"), ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.String(36), sa.ForeignKey(fk("users.id"), ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("read", sa.Boolean, nullable=False),

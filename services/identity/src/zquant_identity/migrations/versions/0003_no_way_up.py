@@ -57,6 +57,8 @@ def downgrade() -> None:
     s = target_schema()
     op.drop_table("login_throttles", schema=s)
     op.add_column("users", sa.Column("locked_until", TS, nullable=True), schema=s)
-    op.add_column("users", sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"), schema=s)
+    op.add_column(
+        "users", sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"), schema=s
+    )
     op.drop_index("ix_users_email_lower", "users", schema=s)
     op.drop_index("ix_users_username_lower", "users", schema=s)
